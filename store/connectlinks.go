@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// diskConnectLink is a connect link as written to disk (hash as base64).
+type diskConnectLink struct {
+	ConnectLink
+	TokenHash []byte `json:"token_hash"`
+}
+
+// encodeConnectLink marshals l for disk.
+func encodeConnectLink(l *ConnectLink) ([]byte, error) {
+	return json.Marshal(&diskConnectLink{ConnectLink: *l, TokenHash: l.TokenHash[:]})
+}
+
+// decodeConnectLink unmarshals a connect link stored under id.
+func decodeConnectLink(id string, buf []byte) (*ConnectLink, error) {
+	var d diskConnectLink
+	if err := json.Unmarshal(buf, &d); err != nil {
+		return nil, fmt.Errorf("decode connect link %q: %w", id, err)
+	}
+	if len(d.TokenHash) != 32 {
+		return nil, fmt.Errorf("decode connect link %q: token hash is %d bytes", id, len(d.TokenHash))
+	}
+	l := d.ConnectLink
+	l.TokenHash = [32]byte(d.TokenHash)
+	return &l, nil
+}
+
+// getConnectLink reads one connect link inside tx.
+func getConnectLink(tx *bolt.Tx, id string) (*ConnectLink, error) {
+	buf := tx.Bucket(bucketLinks).Get([]byte(id))
+	if buf == nil {
+		return nil, notFound("connect link", id)
+	}
+	return decodeConnectLink(id, buf)
+}
+
+// CreateConnectLink stores a new connect link: ErrConflict on a reused ID or
+// hash. It sets l.CreatedAt from the clock when zero.
+func (db *DB) CreateConnectLink(ctx context.Context, l *ConnectLink) error {
+	if err := checkID("connect link", l.ID); err != nil {
+		return err
+	}
+	if l.TokenHash == ([32]byte{}) {
+		return fmt.Errorf("store: connect link %q has no token hash", l.ID)
+	}
+	c := *l
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		links, index := tx.Bucket(bucketLinks), tx.Bucket(bucketLinkIndex)
+		if links.Get([]byte(c.ID)) != nil {
+			return fmt.Errorf("connect link %q already exists: %w", c.ID, ErrConflict)
+		}
+		if index.Get(c.TokenHash[:]) != nil {
+			return fmt.Errorf("connect link hash already in use: %w", ErrConflict)
+		}
+		if c.CreatedAt.IsZero() {
+			c.CreatedAt = db.nowUTC()
+		}
+		buf, err := encodeConnectLink(&c)
+		if err != nil {
+			return err
+		}
+		if err := links.Put([]byte(c.ID), buf); err != nil {
+			return err
+		}
+		return index.Put(c.TokenHash[:], []byte(c.ID))
+	})
+	if err != nil {
+		return err
+	}
+	l.CreatedAt = c.CreatedAt
+	return nil
+}
+
+// ConnectLink returns one connect link by ID (ErrNotFound if none).
+func (db *DB) ConnectLink(ctx context.Context, id string) (*ConnectLink, error) {
+	var l *ConnectLink
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		l, err = getConnectLink(tx, id)
+		return err
+	})
+	return l, err
+}
+
+// ConnectLinkByHash returns the connect link whose token hashes to h
+// (ErrNotFound if none). Used links are returned too (UsedAt set).
+func (db *DB) ConnectLinkByHash(ctx context.Context, h [32]byte) (*ConnectLink, error) {
+	var l *ConnectLink
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketLinkIndex).Get(h[:])
+		if id == nil {
+			return notFound("connect link", "")
+		}
+		var err error
+		l, err = getConnectLink(tx, string(id))
+		return err
+	})
+	return l, err
+}
+
+// UseConnectLink marks the link used (single use: UsedAt and AccountID set)
+// and creates the account a with it, in one transaction: ErrConflict if it
+// was already used (or a.ID exists), ErrNotFound if the link does not exist.
+// a is filled in as by CreateAccount. The link's expiry is the caller's to
+// check.
+func (db *DB) UseConnectLink(ctx context.Context, id string, a *Account) error {
+	c := *a
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		l, err := getConnectLink(tx, id)
+		if err != nil {
+			return err
+		}
+		if l.UsedAt != nil {
+			return fmt.Errorf("connect link %q was already used: %w", id, ErrConflict)
+		}
+		if err := db.putNewAccount(tx, &c); err != nil {
+			return err
+		}
+		now := db.nowUTC()
+		l.UsedAt, l.AccountID = &now, c.ID
+		buf, err := encodeConnectLink(l)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketLinks).Put([]byte(id), buf)
+	})
+	if err != nil {
+		return err
+	}
+	a.CreatedAt, a.UpdatedAt, a.Status = c.CreatedAt, c.UpdatedAt, c.Status
+	return nil
+}

@@ -1,0 +1,360 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// diskServer is an MCP server as written to disk: the hash as base64 rather
+// than an array of 32 numbers.
+type diskServer struct {
+	MCPServer
+	TokenHash []byte `json:"token_hash"`
+}
+
+// forEachChunk is how many servers ForEachMCPServer reads per transaction.
+const forEachChunk = 512
+
+// cloneServer returns a deep copy of s.
+func cloneServer(s *MCPServer) *MCPServer {
+	c := *s
+	c.Config.Methods = slices.Clone(s.Config.Methods)
+	c.Config.Tags = slices.Clone(s.Config.Tags)
+	if s.ExpiresAt != nil {
+		t := *s.ExpiresAt
+		c.ExpiresAt = &t
+	}
+	return &c
+}
+
+// encodeServer marshals s for disk.
+func encodeServer(s *MCPServer) ([]byte, error) {
+	return json.Marshal(&diskServer{MCPServer: *s, TokenHash: s.TokenHash[:]})
+}
+
+// decodeServer unmarshals a server stored under id.
+func decodeServer(id string, buf []byte) (*MCPServer, error) {
+	var d diskServer
+	if err := json.Unmarshal(buf, &d); err != nil {
+		return nil, fmt.Errorf("decode mcp server %q: %w", id, err)
+	}
+	if len(d.TokenHash) != 32 {
+		return nil, fmt.Errorf("decode mcp server %q: token hash is %d bytes", id, len(d.TokenHash))
+	}
+	s := d.MCPServer
+	s.TokenHash = [32]byte(d.TokenHash)
+	return &s, nil
+}
+
+// accountPrefix is the mcp_by_account key prefix of one account.
+func accountPrefix(accountID string) []byte {
+	return append([]byte(accountID), 0)
+}
+
+// byAccountKey is the mcp_by_account key of one server.
+func byAccountKey(accountID, serverID string) []byte {
+	return append(accountPrefix(accountID), serverID...)
+}
+
+// hasPrefix reports whether k starts with p.
+func hasPrefix(k, p []byte) bool { return bytes.HasPrefix(k, p) }
+
+// getServer reads one MCP server inside tx.
+func getServer(tx *bolt.Tx, id string) (*MCPServer, error) {
+	buf := tx.Bucket(bucketServers).Get([]byte(id))
+	if buf == nil {
+		return nil, notFound("mcp server", id)
+	}
+	return decodeServer(id, buf)
+}
+
+// putNewServer stores a new server and its index entries inside tx.
+func (db *DB) putNewServer(tx *bolt.Tx, s *MCPServer) error {
+	if err := checkID("mcp server", s.ID); err != nil {
+		return err
+	}
+	if s.TokenHash == ([32]byte{}) {
+		return fmt.Errorf("store: mcp server %q has no token hash", s.ID)
+	}
+	if tx.Bucket(bucketAccounts).Get([]byte(s.AccountID)) == nil {
+		return notFound("account", s.AccountID)
+	}
+	servers, index := tx.Bucket(bucketServers), tx.Bucket(bucketServerIndex)
+	if servers.Get([]byte(s.ID)) != nil {
+		return fmt.Errorf("mcp server %q already exists: %w", s.ID, ErrConflict)
+	}
+	if index.Get(s.TokenHash[:]) != nil {
+		return fmt.Errorf("mcp server token hash already in use: %w", ErrConflict)
+	}
+	now := db.nowUTC()
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = now
+	}
+	s.UpdatedAt = now
+	buf, err := encodeServer(s)
+	if err != nil {
+		return err
+	}
+	if err := servers.Put([]byte(s.ID), buf); err != nil {
+		return err
+	}
+	if err := index.Put(s.TokenHash[:], []byte(s.ID)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketServersByAcct).Put(byAccountKey(s.AccountID, s.ID), nil)
+}
+
+// deleteServer removes one server and its index entries inside tx.
+func (db *DB) deleteServer(tx *bolt.Tx, id string) (*MCPServer, error) {
+	s, err := getServer(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketServers).Delete([]byte(id)); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketServerIndex).Delete(s.TokenHash[:]); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketServersByAcct).Delete(byAccountKey(s.AccountID, id)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// CreateMCPServer stores a new MCP server; its account must exist
+// (ErrNotFound), and its ID and TokenHash must be unused (ErrConflict). It
+// sets s.CreatedAt (when zero) and s.UpdatedAt from the clock.
+func (db *DB) CreateMCPServer(ctx context.Context, s *MCPServer) error {
+	c := cloneServer(s)
+	if err := db.update(ctx, func(tx *bolt.Tx) error { return db.putNewServer(tx, c) }); err != nil {
+		return err
+	}
+	s.CreatedAt, s.UpdatedAt = c.CreatedAt, c.UpdatedAt
+	return nil
+}
+
+// MCPServer returns one MCP server by ID (ErrNotFound if it does not exist).
+// It does not check ExpiresAt: an expired server is returned until the
+// sweeper deletes it.
+func (db *DB) MCPServer(ctx context.Context, id string) (*MCPServer, error) {
+	var s *MCPServer
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		s, err = getServer(tx, id)
+		return err
+	})
+	return s, err
+}
+
+// MCPServerByTokenHash returns the MCP server whose token hashes to h
+// (ErrNotFound if none). Like MCPServer, it does not check ExpiresAt.
+func (db *DB) MCPServerByTokenHash(ctx context.Context, h [32]byte) (*MCPServer, error) {
+	var s *MCPServer
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketServerIndex).Get(h[:])
+		if id == nil {
+			return notFound("mcp server", "")
+		}
+		var err error
+		s, err = getServer(tx, string(id))
+		return err
+	})
+	return s, err
+}
+
+// MCPServers lists one account's MCP servers in ID order (creation order
+// when IDs are uuid v7), paged like Accounts. An account without servers, or
+// one that does not exist, gives an empty list.
+func (db *DB) MCPServers(ctx context.Context, accountID, after string, limit int) ([]*MCPServer, bool, error) {
+	if err := checkLimit(limit); err != nil {
+		return nil, false, err
+	}
+	prefix := accountPrefix(accountID)
+	var out []*MCPServer
+	more := false
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketServersByAcct).Cursor()
+		var k []byte
+		if after == "" {
+			k, _ = c.Seek(prefix)
+		} else {
+			start := byAccountKey(accountID, after)
+			if k, _ = c.Seek(start); k != nil && bytes.Equal(k, start) {
+				k, _ = c.Next()
+			}
+		}
+		for ; k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+			if len(out) == limit {
+				more = true
+				return nil
+			}
+			s, err := getServer(tx, string(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
+// ForEachMCPServer calls fn for every MCP server in ID order (to warm a
+// cache), stopping at fn's first error, which it returns. Servers are read
+// in chunks, each in its own read transaction, and fn runs outside any
+// transaction (so it may call the DB); the walk is therefore not one
+// snapshot: servers created or deleted meanwhile may or may not be seen.
+func (db *DB) ForEachMCPServer(ctx context.Context, fn func(*MCPServer) error) error {
+	after := ""
+	for {
+		var chunk []*MCPServer
+		var more bool
+		err := db.view(ctx, func(tx *bolt.Tx) error {
+			var err error
+			more, err = pageForward(tx.Bucket(bucketServers), after, forEachChunk, func(k, v []byte) error {
+				s, err := decodeServer(string(k), v)
+				if err == nil {
+					chunk = append(chunk, s)
+				}
+				return err
+			})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, s := range chunk {
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+		after = chunk[len(chunk)-1].ID
+	}
+}
+
+// UpdateMCPServer applies fn to a copy of the server inside one write
+// transaction and stores the result. ID, AccountID, TokenHash and CreatedAt
+// cannot change; UpdatedAt is set from the clock. fn's error aborts the
+// change and is returned as is. fn must not call the DB.
+func (db *DB) UpdateMCPServer(ctx context.Context, id string, fn func(*MCPServer) error) (*MCPServer, error) {
+	var out *MCPServer
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		old, err := getServer(tx, id)
+		if err != nil {
+			return err
+		}
+		s := cloneServer(old)
+		if err := fn(s); err != nil {
+			return err
+		}
+		s.ID, s.AccountID, s.TokenHash, s.CreatedAt = old.ID, old.AccountID, old.TokenHash, old.CreatedAt
+		s.UpdatedAt = db.nowUTC()
+		buf, err := encodeServer(s)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketServers).Put([]byte(id), buf); err != nil {
+			return err
+		}
+		out = cloneServer(s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteMCPServer deletes one MCP server and its index entries, and returns
+// it (ErrNotFound if it does not exist).
+func (db *DB) DeleteMCPServer(ctx context.Context, id string) (*MCPServer, error) {
+	var s *MCPServer
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		var err error
+		s, err = db.deleteServer(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DeleteExpiredMCPServers deletes every MCP server whose ExpiresAt is at or
+// before now, in one write transaction, records an audit entry
+// ("mcp_server.expire", actor "system") for each in the same transaction,
+// and returns the deleted servers. Candidates are found by a scan in a read
+// transaction (which does not block writers) and re-checked before deletion.
+func (db *DB) DeleteExpiredMCPServers(ctx context.Context, now time.Time) ([]*MCPServer, error) {
+	var candidates []string
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketServers).ForEach(func(k, v []byte) error {
+			var e struct {
+				ExpiresAt *time.Time `json:"expires_at"`
+			}
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode mcp server %q: %w", k, err)
+			}
+			if e.ExpiresAt != nil && !e.ExpiresAt.After(now) {
+				candidates = append(candidates, string(k))
+			}
+			return nil
+		})
+	})
+	if err != nil || len(candidates) == 0 {
+		return nil, err
+	}
+	var deleted []*MCPServer
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		deleted = nil
+		at := db.nowUTC()
+		for _, id := range candidates {
+			s, err := getServer(tx, id)
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			if s.ExpiresAt == nil || s.ExpiresAt.After(now) {
+				continue // extended meanwhile
+			}
+			if _, err := db.deleteServer(tx, id); err != nil {
+				return err
+			}
+			eid, err := uuid.NewV7()
+			if err != nil {
+				return err
+			}
+			e := &AuditEntry{
+				ID:          eid.String(),
+				Time:        at,
+				Actor:       "system",
+				Action:      "mcp_server.expire",
+				AccountID:   s.AccountID,
+				MCPServerID: s.ID,
+				Outcome:     "ok",
+			}
+			if err := db.putAudit(tx, e); err != nil {
+				return err
+			}
+			deleted = append(deleted, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return deleted, nil
+}

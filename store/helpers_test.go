@@ -1,0 +1,110 @@
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// testClock is a settable clock for Options.Now.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// testKey returns a fresh random 32-byte key.
+func testKey(t testing.TB) []byte {
+	t.Helper()
+	k := make([]byte, KeySize)
+	_, err := rand.Read(k)
+	require.NoError(t, err)
+	return k
+}
+
+// openTest opens a new database in a temp dir, closed at cleanup.
+func openTest(t testing.TB, opts Options) *DB {
+	t.Helper()
+	if opts.Key == nil {
+		opts.Key = testKey(t)
+	}
+	db, err := Open(filepath.Join(t.TempDir(), "bigin-mcp.db"), opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// newID returns a uuid v7 string.
+func newID(t testing.TB) string {
+	t.Helper()
+	id, err := uuid.NewV7()
+	require.NoError(t, err)
+	return id.String()
+}
+
+// hashOf returns the SHA-256 of s, as the tokens package stores it.
+func hashOf(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+
+// randomSecret returns a distinctive random string that cannot appear in
+// the file by chance.
+func randomSecret(t testing.TB, prefix string) string {
+	t.Helper()
+	b := make([]byte, 24)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return prefix + hex.EncodeToString(b)
+}
+
+// testAccount returns an account with random secrets.
+func testAccount(t testing.TB, name string) *Account {
+	t.Helper()
+	return &Account{
+		ID:           newID(t),
+		Name:         name,
+		Datacenter:   "us",
+		APIDomain:    "https://www.zohoapis.com",
+		OrgID:        "1234567",
+		OrgName:      "Org " + name,
+		ClientID:     "1000.CLIENTID",
+		ClientSecret: randomSecret(t, "cs-"),
+		RefreshToken: randomSecret(t, "rt-"),
+		AccessToken:  randomSecret(t, "at-"),
+		AccessExpiry: time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC),
+	}
+}
+
+// testServer returns a server of account accountID with a random token hash.
+func testServer(t testing.TB, accountID, name string) *MCPServer {
+	t.Helper()
+	return &MCPServer{
+		ID:        newID(t),
+		AccountID: accountID,
+		Name:      name,
+		TokenHash: hashOf(randomSecret(t, "bmcp_")),
+		Config:    MCPConfig{Methods: []string{"read"}, Tags: []string{"users"}},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,330 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bigin-mcp.db")
+	key := testKey(t)
+
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) (string, Options)
+		is    error
+		msg   string
+	}{
+		{
+			name:  "short key",
+			setup: func(t *testing.T) (string, Options) { return filepath.Join(t.TempDir(), "x.db"), Options{Key: key[:16]} },
+			msg:   "secret key is 16 bytes; it must be exactly 32",
+		},
+		{
+			name:  "no key",
+			setup: func(t *testing.T) (string, Options) { return filepath.Join(t.TempDir(), "x.db"), Options{} },
+			msg:   "secret key is 0 bytes",
+		},
+		{
+			name: "wrong key",
+			setup: func(t *testing.T) (string, Options) {
+				p := filepath.Join(t.TempDir(), "x.db")
+				db, err := Open(p, Options{Key: key})
+				require.NoError(t, err)
+				require.NoError(t, db.Close())
+				return p, Options{Key: testKey(t)}
+			},
+			is:  ErrWrongKey,
+			msg: "secret key does not match",
+		},
+		{
+			name: "locked by another handle",
+			setup: func(t *testing.T) (string, Options) {
+				db, err := Open(path, Options{Key: key})
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = db.Close() })
+				return path, Options{Key: key, LockTimeout: 100 * time.Millisecond}
+			},
+			is:  ErrLocked,
+			msg: "database is locked by another process",
+		},
+		{
+			name: "newer schema",
+			setup: func(t *testing.T) (string, Options) {
+				p := filepath.Join(t.TempDir(), "x.db")
+				db, err := Open(p, Options{Key: key})
+				require.NoError(t, err)
+				require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error {
+					return tx.Bucket(bucketMeta).Put(metaSchemaVersion, []byte("2"))
+				}))
+				require.NoError(t, db.Close())
+				return p, Options{Key: key}
+			},
+			msg: "schema version 2 is newer than this bigin-mcp supports (1)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, opts := tt.setup(t)
+			start := time.Now()
+			db, err := Open(p, opts)
+			require.Error(t, err)
+			assert.Nil(t, db)
+			if tt.is != nil {
+				assert.ErrorIs(t, err, tt.is)
+			}
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Less(t, time.Since(start), 3*time.Second, "Open must not hang")
+		})
+	}
+}
+
+func TestOpenFileModeAndMeta(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "bigin-mcp.db")
+	key := testKey(t)
+	db, err := Open(path, Options{Key: key})
+	require.NoError(t, err)
+	assert.Equal(t, path, db.Path())
+	require.NoError(t, db.Ping())
+	require.NoError(t, db.bolt.View(func(tx *bolt.Tx) error {
+		assert.Equal(t, "1", string(tx.Bucket(bucketMeta).Get(metaSchemaVersion)))
+		assert.NotEmpty(t, tx.Bucket(bucketMeta).Get(metaKeyCheck))
+		for _, b := range allBuckets {
+			assert.NotNil(t, tx.Bucket(b), "bucket %s", b)
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	assert.Error(t, db.Ping(), "Ping after Close")
+
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	// A looser existing file is tightened on open.
+	require.NoError(t, os.Chmod(path, 0o644))
+	db, err = Open(path, Options{Key: key})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	fi, err = os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+func TestCanceledContext(t *testing.T) {
+	db := openTest(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	a := testAccount(t, "x")
+	assert.ErrorIs(t, db.CreateAccount(ctx, a), context.Canceled)
+	_, err := db.Account(ctx, a.ID)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.ErrorIs(t, db.AppendAudit(ctx, &AuditEntry{Action: "x"}), context.Canceled)
+	_, _, err = db.Accounts(ctx, "", 10)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestLimitMustBePositive(t *testing.T) {
+	db := openTest(t, Options{})
+	ctx := context.Background()
+	_, _, err := db.Accounts(ctx, "", 0)
+	assert.ErrorContains(t, err, "limit 0 must be at least 1")
+	_, _, err = db.MCPServers(ctx, "a", "", -1)
+	assert.Error(t, err)
+	_, _, err = db.APITokens(ctx, "", 0)
+	assert.Error(t, err)
+	_, _, err = db.Audit(ctx, "", 0)
+	assert.Error(t, err)
+}
+
+// TestSecretsSealedOnDisk stores distinctive secrets, rewrites them, and
+// scans the raw file: no secret may appear, while a plain field does (so the
+// scan is meaningful). Reopening with the same key gives the secrets back.
+func TestSecretsSealedOnDisk(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bigin-mcp.db")
+	key := testKey(t)
+	db, err := Open(path, Options{Key: key})
+	require.NoError(t, err)
+
+	var secrets []string
+	a := testAccount(t, randomSecret(t, "plain-name-"))
+	secrets = append(secrets, a.ClientSecret, a.RefreshToken, a.AccessToken)
+	require.NoError(t, db.CreateAccount(ctx, a))
+	var last *Account
+	for range 3 { // old values land in freed pages; they must be sealed too
+		at, rt := randomSecret(t, "at-"), randomSecret(t, "rt-")
+		secrets = append(secrets, at, rt)
+		last, err = db.UpdateAccount(ctx, a.ID, func(a *Account) error {
+			a.AccessToken, a.RefreshToken = at, rt
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	require.NoError(t, db.Close())
+
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, bytes.Contains(raw, []byte(a.Name)), "plain field should be visible, else the scan proves nothing")
+	for _, s := range secrets {
+		assert.False(t, bytes.Contains(raw, []byte(s)), "secret %q found in the database file", s[:3])
+		assert.False(t, bytes.Contains(raw, []byte(base64.StdEncoding.EncodeToString([]byte(s)))), "base64 of secret found")
+	}
+
+	db, err = Open(path, Options{Key: key})
+	require.NoError(t, err)
+	defer db.Close()
+	got, err := db.Account(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, last, got)
+	assert.Equal(t, a.ClientSecret, got.ClientSecret)
+	assert.Equal(t, a.ClientID, got.ClientID)
+	assert.True(t, a.AccessExpiry.Equal(got.AccessExpiry))
+}
+
+// TestSealedValueBoundToRecord swaps a sealed value between two accounts on
+// disk: it must fail to open rather than hand one account's token to the
+// other.
+func TestSealedValueBoundToRecord(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, Options{})
+	a, b := testAccount(t, "a"), testAccount(t, "b")
+	require.NoError(t, db.CreateAccount(ctx, a))
+	require.NoError(t, db.CreateAccount(ctx, b))
+
+	require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketAccounts)
+		var da, dbb diskAccount
+		require.NoError(t, json.Unmarshal(bk.Get([]byte(a.ID)), &da))
+		require.NoError(t, json.Unmarshal(bk.Get([]byte(b.ID)), &dbb))
+		dbb.SealedRefreshToken = da.SealedRefreshToken
+		return putJSON(bk, []byte(b.ID), &dbb)
+	}))
+	_, err := db.Account(ctx, b.ID)
+	assert.ErrorContains(t, err, "refresh_token")
+	_, err = db.Account(ctx, a.ID)
+	assert.NoError(t, err)
+}
+
+// Crash test: a child process writes, then exits without closing the
+// database (no graceful step of any kind). The parent reopens the file and
+// checks that every acknowledged change is there and every delete stuck.
+
+const crashEnvPath, crashEnvKey = "BIGIN_STORE_CRASH_PATH", "BIGIN_STORE_CRASH_KEY"
+
+var crashIDs = struct {
+	kept, gone, deletedSrv, expiredSrv, cascadeAcct, cascadeSrv, token string
+}{
+	kept: "0190a000-0000-7000-8000-000000000001", gone: "0190a000-0000-7000-8000-000000000002",
+	deletedSrv: "0190a000-0000-7000-8000-000000000003", expiredSrv: "0190a000-0000-7000-8000-000000000004",
+	cascadeAcct: "0190a000-0000-7000-8000-000000000005", cascadeSrv: "0190a000-0000-7000-8000-000000000006",
+	token: "0190a000-0000-7000-8000-000000000007",
+}
+
+var crashExpiry = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func TestCrashHelperProcess(t *testing.T) {
+	path := os.Getenv(crashEnvPath)
+	if path == "" {
+		t.Skip("only runs as the crash test's child")
+	}
+	key, err := base64.StdEncoding.DecodeString(os.Getenv(crashEnvKey))
+	require.NoError(t, err)
+	db, err := Open(path, Options{Key: key})
+	require.NoError(t, err)
+	ctx := context.Background()
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	mk := func(id string) *Account {
+		return &Account{ID: id, Name: "acct " + id, RefreshToken: "rt-" + id, ClientSecret: "cs-" + id}
+	}
+	srv := func(id, acct string, exp *time.Time) *MCPServer {
+		return &MCPServer{ID: id, AccountID: acct, Name: "srv " + id, TokenHash: hashOf(id), ExpiresAt: exp,
+			Config: MCPConfig{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}}
+	}
+	must(db.CreateAccount(ctx, mk(crashIDs.kept)))
+	must(db.CreateAccount(ctx, mk(crashIDs.cascadeAcct)))
+	must(db.CreateMCPServer(ctx, srv(crashIDs.gone, crashIDs.kept, ptr(crashExpiry))))
+	must(db.CreateMCPServer(ctx, srv(crashIDs.deletedSrv, crashIDs.kept, nil)))
+	must(db.CreateMCPServer(ctx, srv(crashIDs.expiredSrv, crashIDs.kept, ptr(time.Now().Add(-time.Second)))))
+	must(db.CreateMCPServer(ctx, srv(crashIDs.cascadeSrv, crashIDs.cascadeAcct, nil)))
+	must(db.CreateAPIToken(ctx, &APIToken{ID: crashIDs.token, Name: "admin", TokenHash: hashOf("api")}))
+	_, err = db.UpdateMCPServer(ctx, crashIDs.gone, func(s *MCPServer) error { s.Name = "renamed"; return nil })
+	must(err)
+	_, err = db.UpdateAccount(ctx, crashIDs.kept, func(a *Account) error { a.AccessToken = "at-new"; return nil })
+	must(err)
+	_, err = db.DeleteMCPServer(ctx, crashIDs.deletedSrv)
+	must(err)
+	_, err = db.DeleteExpiredMCPServers(ctx, time.Now())
+	must(err)
+	_, err = db.DeleteAccount(ctx, crashIDs.cascadeAcct)
+	must(err)
+	must(db.AppendAudit(ctx, &AuditEntry{Action: "tool_call", Outcome: "ok"}))
+	os.Exit(3) // no Close, no defers: as if the process were killed
+}
+
+func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
+	if os.Getenv(crashEnvPath) != "" {
+		t.Skip("in the child")
+	}
+	path := filepath.Join(t.TempDir(), "bigin-mcp.db")
+	key := testKey(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashEnvPath+"="+path, crashEnvKey+"="+base64.StdEncoding.EncodeToString(key))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "child: %v\n%s", err, out)
+	require.Equal(t, 3, exit.ExitCode(), "child output:\n%s", out)
+
+	db, err := Open(path, Options{Key: key})
+	require.NoError(t, err)
+	defer db.Close()
+	ctx := context.Background()
+
+	a, err := db.Account(ctx, crashIDs.kept)
+	require.NoError(t, err)
+	assert.Equal(t, "rt-"+crashIDs.kept, a.RefreshToken)
+	assert.Equal(t, "cs-"+crashIDs.kept, a.ClientSecret)
+	assert.Equal(t, "at-new", a.AccessToken)
+
+	s, err := db.MCPServerByTokenHash(ctx, hashOf(crashIDs.gone))
+	require.NoError(t, err)
+	assert.Equal(t, "renamed", s.Name)
+	assert.Equal(t, MCPConfig{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}, s.Config)
+	require.NotNil(t, s.ExpiresAt)
+	assert.True(t, crashExpiry.Equal(*s.ExpiresAt))
+
+	for _, id := range []string{crashIDs.deletedSrv, crashIDs.expiredSrv, crashIDs.cascadeSrv} {
+		_, err := db.MCPServer(ctx, id)
+		assert.ErrorIs(t, err, ErrNotFound, id)
+		_, err = db.MCPServerByTokenHash(ctx, hashOf(id))
+		assert.ErrorIs(t, err, ErrNotFound, id)
+	}
+	_, err = db.Account(ctx, crashIDs.cascadeAcct)
+	assert.ErrorIs(t, err, ErrNotFound)
+
+	n, err := db.CountAPITokens(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	entries, _, err := db.Audit(ctx, "", 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, "tool_call", entries[0].Action)
+	assert.Equal(t, "mcp_server.expire", entries[1].Action)
+}

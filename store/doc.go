@@ -3,4 +3,24 @@
 // audit log. Secrets are sealed with AES-256-GCM before they touch disk, and
 // every change is one bbolt transaction, so an acknowledged write survives a
 // crash.
+//
+// On-disk layout (schema version 1): one top-level bucket per kind, records
+// as JSON keyed by their ID, plus index buckets keyed by the SHA-256 of a
+// token:
+//
+//	meta                schema_version → "1"; key_check → a sealed constant
+//	accounts            id → account JSON; client secret, refresh and access
+//	                    tokens only as *_sealed fields
+//	mcp_servers         id → server JSON
+//	mcp_token_index     token hash → server id
+//	mcp_by_account      account id + "\x00" + server id → empty
+//	api_tokens          id → token JSON;  api_token_index     hash → id
+//	connect_links       id → link JSON;   connect_link_index  hash → id
+//	audit               entry id (uuid v7, so time order) → entry JSON;
+//	                    the bucket's sequence counts the entries
+//
+// A sealed value is 0x01 || 12-byte random nonce || AES-256-GCM ciphertext
+// and tag, with "kind\x00record id\x00field" as additional data, so it
+// cannot be moved to another record or field. Listings are in ID order,
+// which is creation order when IDs are uuid v7 (as callers should use).
 package store

@@ -27,9 +27,6 @@ const DefaultLockTimeout = time.Second
 // Options.AuditRetention is zero; older ones are trimmed as new ones arrive.
 const DefaultAuditRetention = 100_000
 
-// ErrLocked means another process holds the database file open.
-var ErrLocked = errors.New("database is locked by another process")
-
 // Bucket names. Each is a top-level bbolt bucket.
 var (
 	bucketMeta          = []byte("meta")               // schema_version, key_check

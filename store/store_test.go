@@ -29,9 +29,11 @@ func TestOpenErrors(t *testing.T) {
 		msg   string
 	}{
 		{
-			name:  "short key",
-			setup: func(t *testing.T) (string, Options) { return filepath.Join(t.TempDir(), "x.db"), Options{Key: key[:16]} },
-			msg:   "secret key is 16 bytes; it must be exactly 32",
+			name: "short key",
+			setup: func(t *testing.T) (string, Options) {
+				return filepath.Join(t.TempDir(), "x.db"), Options{Key: key[:16]}
+			},
+			msg: "secret key is 16 bytes; it must be exactly 32",
 		},
 		{
 			name:  "no key",

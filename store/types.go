@@ -14,6 +14,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrWrongKey means the secret key cannot open the secrets in this database.
 	ErrWrongKey = errors.New("secret key does not match the one this database was created with")
+	// ErrLocked means another process holds the database file open.
+	ErrLocked = errors.New("database is locked by another process")
 )
 
 // Account status values.

@@ -6,26 +6,37 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
 
-// LogRequests logs one slog line per request (SPEC §8): request id, method,
-// route pattern, status, latency and whatever handlers added with Annotate.
-// It logs the route pattern ("/mcp/{token}"), never the raw path, so a
-// token in a path never reaches a log. The request id is also sent back as
-// X-Request-Id.
-func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
+// LogRequests wraps h so that every request is logged once it is answered,
+// as one slog line with a request id, the method, route, redacted path,
+// status and latency, plus whatever handlers attached with Annotate (such
+// as the MCP server id or the tool name). The request id is taken from a
+// well-formed X-Request-Id header or generated, and echoed in the response.
+// A token in the path is logged as "bmcp_…", never in full.
+func LogRequests(logger *slog.Logger, h http.Handler) http.Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
+		id := r.Header.Get("X-Request-Id")
+		if !wellFormedRequestID(id) {
+			id = newRequestID()
+		}
 		w.Header().Set("X-Request-Id", id)
-		note := &annotations{}
-		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		r = r.WithContext(context.WithValue(r.Context(), annotationsKey{}, note))
-		next.ServeHTTP(rw, r)
+		ann := &annotations{requestID: id}
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), annotationsKey{}, ann))
+		h.ServeHTTP(sw, r)
+
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
@@ -34,63 +45,125 @@ func LogRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("route", route),
-			slog.Int("status", rw.status),
+			slog.String("path", RedactPath(r.URL.Path)),
+			slog.Int("status", status),
 			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 		}
-		note.mu.Lock()
-		attrs = append(attrs, note.attrs...)
-		note.mu.Unlock()
+		ann.mu.Lock()
+		for _, a := range ann.attrs {
+			if a.Key == "route" {
+				attrs[2] = a
+				continue
+			}
+			attrs = append(attrs, a)
+		}
+		ann.mu.Unlock()
 		level := slog.LevelInfo
-		if rw.status >= 500 {
+		if status >= 500 {
 			level = slog.LevelError
 		}
 		logger.LogAttrs(r.Context(), level, "http request", attrs...)
 	})
 }
 
-// Annotate adds an attribute to the current request's log line (for
-// example the MCP server id behind a /mcp/{token} path). It never takes a
-// token or secret. Outside LogRequests it does nothing.
+// Annotate attaches key=value to the request's log line (LogRequests). A
+// later value for the same key replaces the earlier one. It does nothing
+// outside LogRequests. Never pass a token or secret.
 func Annotate(ctx context.Context, key, value string) {
-	if a, ok := ctx.Value(annotationsKey{}).(*annotations); ok {
-		a.mu.Lock()
-		a.attrs = append(a.attrs, slog.String(key, value))
-		a.mu.Unlock()
+	ann, ok := ctx.Value(annotationsKey{}).(*annotations)
+	if !ok {
+		return
 	}
+	ann.mu.Lock()
+	defer ann.mu.Unlock()
+	a := slog.String(key, value)
+	for i := range ann.attrs {
+		if ann.attrs[i].Key == key {
+			ann.attrs[i] = a
+			return
+		}
+	}
+	ann.attrs = append(ann.attrs, a)
+}
+
+// RequestID returns the id LogRequests gave the request, or "".
+func RequestID(ctx context.Context) string {
+	if ann, ok := ctx.Value(annotationsKey{}).(*annotations); ok {
+		return ann.requestID
+	}
+	return ""
+}
+
+// RedactPath replaces every path segment that holds a token (bmcp_…) with
+// "bmcp_…", so a path can be logged.
+func RedactPath(p string) string {
+	if !strings.Contains(p, MCPTokenPrefix) {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, MCPTokenPrefix) {
+			segs[i] = MCPTokenPrefix + "…"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 type annotationsKey struct{}
 
 type annotations struct {
-	mu    sync.Mutex
-	attrs []slog.Attr
+	requestID string
+	mu        sync.Mutex
+	attrs     []slog.Attr
 }
 
-// statusWriter records the status code; it passes Flush through so SSE
-// streams keep working.
+func wellFormedRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		ok := c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !ok {
+			return false
+		}
+	}
+	return !strings.Contains(id, MCPTokenPrefix)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter records the status; it keeps streaming (Flush) working and
+// lets http.ResponseController reach the underlying writer.
 type statusWriter struct {
 	http.ResponseWriter
-	status      int
-	wroteHeader bool
+	status int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wroteHeader {
-		w.status, w.wroteHeader = code, true
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
 	}
-	w.ResponseWriter.WriteHeader(code)
+	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *statusWriter) Write(p []byte) (int, error) {
-	w.wroteHeader = true
-	return w.ResponseWriter.Write(p)
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
-// Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,188 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/store"
+)
+
+// Names of the API tokens Bootstrap manages.
+const (
+	// BootstrapTokenName names the API token registered from
+	// BIGIN_MCP_ADMIN_TOKEN. When the variable changes, the token of the old
+	// value (the one with this name) is deleted, so a rotated value stops
+	// working.
+	BootstrapTokenName = "bootstrap"
+	// FirstStartTokenName names the API token generated on first start.
+	FirstStartTokenName = "first-start"
+)
+
+// minEnvTokenLen is the shortest BIGIN_MCP_ADMIN_TOKEN accepted: it guards
+// the whole admin API.
+const minEnvTokenLen = 16
+
+// CreateAPIToken stores a new API token and returns it with its value,
+// which is shown only this once.
+func (s *Service) CreateAPIToken(ctx context.Context, name string) (*store.APIToken, string, error) {
+	name, err := checkName(name, "name")
+	if err != nil {
+		return nil, "", err
+	}
+	tok := NewAPIToken()
+	t, err := s.createAPIToken(ctx, name, tok)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, tok, nil
+}
+
+func (s *Service) createAPIToken(ctx context.Context, name, tok string) (*store.APIToken, error) {
+	t := &store.APIToken{ID: newID(), Name: name, TokenHash: HashToken(tok), CreatedAt: s.now().UTC()}
+	if err := s.db.CreateAPIToken(ctx, t); err != nil {
+		return nil, fmt.Errorf("store API token: %w", err)
+	}
+	s.audit(ctx, "api_token.create", "", "", "api_token:"+t.ID)
+	return t, nil
+}
+
+// DeleteAPIToken deletes an API token; it stops working at once. Deleting
+// the last one is a conflict.
+func (s *Service) DeleteAPIToken(ctx context.Context, id string) error {
+	err := s.db.DeleteAPIToken(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFoundf("no API token with this id")
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Code: CodeConflict, Message: "this is the last API token; create another before deleting it", Err: err}
+	case err != nil:
+		return fmt.Errorf("delete API token: %w", err)
+	}
+	s.audit(ctx, "api_token.delete", "", "", "api_token:"+id)
+	return nil
+}
+
+// Bootstrap makes sure an API token exists: when envToken is set it is
+// registered (idempotently, named "bootstrap", replacing the token of a
+// previous value); otherwise, when no API token exists, one is generated
+// and returned so the caller can print it once. It returns "" when nothing
+// new needs printing.
+func (s *Service) Bootstrap(ctx context.Context, envToken string) (string, error) {
+	if envToken != "" {
+		return "", s.bootstrapEnv(ctx, envToken)
+	}
+	n, err := s.db.CountAPITokens(ctx)
+	if err != nil {
+		return "", fmt.Errorf("count API tokens: %w", err)
+	}
+	if n > 0 {
+		return "", nil
+	}
+	tok := NewAPIToken()
+	if _, err := s.createAPIToken(ctx, FirstStartTokenName, tok); err != nil {
+		return "", err
+	}
+	s.logger.InfoContext(ctx, "generated the first API token")
+	return tok, nil
+}
+
+func (s *Service) bootstrapEnv(ctx context.Context, envToken string) error {
+	if len(envToken) < minEnvTokenLen {
+		return fmt.Errorf("must be at least %d characters long (a generated one looks like bmcp_api_ plus 43 characters)", minEnvTokenLen)
+	}
+	h := HashToken(envToken)
+	cur, err := s.db.APITokenByHash(ctx, h)
+	switch {
+	case err == nil:
+		_ = cur // already registered
+		return nil
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("look up API token: %w", err)
+	}
+	t, err := s.createAPIToken(ctx, BootstrapTokenName, envToken)
+	if err != nil {
+		return err
+	}
+	// Retire the tokens of earlier values of the variable.
+	after := ""
+	for {
+		list, more, err := s.db.APITokens(ctx, after, 100)
+		if err != nil {
+			return fmt.Errorf("list API tokens: %w", err)
+		}
+		for _, old := range list {
+			after = old.ID
+			if old.Name == BootstrapTokenName && old.ID != t.ID {
+				if err := s.db.DeleteAPIToken(ctx, old.ID); err != nil {
+					return fmt.Errorf("retire the previous bootstrap token: %w", err)
+				}
+				s.audit(ctx, "api_token.delete", "", "", "api_token:"+old.ID+" (replaced by BIGIN_MCP_ADMIN_TOKEN)")
+			}
+		}
+		if !more || len(list) == 0 {
+			break
+		}
+	}
+	s.logger.InfoContext(ctx, "registered BIGIN_MCP_ADMIN_TOKEN", "api_token_id", t.ID)
+	return nil
+}
+
+// --- HTTP ---
+
+type apiTokenView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	Token     string    `json:"token,omitempty"` // only in the create response
+}
+
+func viewAPIToken(t *store.APIToken) apiTokenView {
+	return apiTokenView{ID: t.ID, Name: t.Name, CreatedAt: utc(t.CreatedAt)}
+}
+
+func (s *Service) handleCreateAPIToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decodeBody(w, r, &in); err != nil {
+		return err
+	}
+	t, tok, err := s.CreateAPIToken(r.Context(), in.Name)
+	if err != nil {
+		return err
+	}
+	v := viewAPIToken(t)
+	v.Token = tok
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (s *Service) handleListAPITokens(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := listParams(r)
+	if err != nil {
+		return err
+	}
+	list, more, err := s.db.APITokens(r.Context(), after, limit)
+	if err != nil {
+		return fmt.Errorf("list API tokens: %w", err)
+	}
+	views := make([]apiTokenView, 0, len(list))
+	last := ""
+	for _, t := range list {
+		views = append(views, viewAPIToken(t))
+		last = t.ID
+	}
+	writeJSON(w, http.StatusOK, newPage(views, more, last))
+	return nil
+}
+
+func (s *Service) handleDeleteAPIToken(w http.ResponseWriter, r *http.Request) error {
+	if err := s.DeleteAPIToken(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

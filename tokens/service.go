@@ -1,0 +1,388 @@
+package tokens
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/store"
+)
+
+// AccountInfo is what a resolved MCP URL needs to know of its account,
+// without secrets.
+type AccountInfo struct {
+	ID         string
+	Name       string
+	Datacenter string
+	OrgID      string
+	OrgName    string
+	Status     string
+	// CredentialsVersion changes whenever the account's client or refresh
+	// token changes, so a cached Bigin client can tell it is stale.
+	CredentialsVersion int64
+}
+
+// Resolved is an MCP URL token resolved to its server, account and tools.
+// It is shared by every caller that resolves the same version of a URL:
+// treat it as read-only.
+type Resolved struct {
+	Server  store.MCPServer
+	Account AccountInfo
+	Tools   []string // allowed tool names, in catalog order
+	// Version changes whenever the server's config, name or expiry or its
+	// account changes; a cached MCP server built for one version is stale
+	// for another.
+	Version int64
+	// Done is closed when this resolution stops being valid: the server was
+	// changed, deleted or expired, or its account changed or was deleted.
+	// Open SSE streams close on it.
+	Done <-chan struct{}
+}
+
+// ServiceOptions configures NewService.
+type ServiceOptions struct {
+	PublicURL   string // base of minted URLs, no trailing slash
+	Datacenters bigin.Datacenters
+	// ZohoClientID and ZohoClientSecret are the default OAuth client for
+	// accounts created without their own.
+	ZohoClientID     string
+	ZohoClientSecret string
+	HTTPClient       *http.Client // for Zoho calls; nil = default
+	Now              func() time.Time
+	Logger           *slog.Logger
+}
+
+// Service owns MCP URL tokens, API tokens and their policy. It keeps an
+// in-memory index of every MCP server, coherent with the store on every
+// change, so Resolve costs no disk read.
+//
+// Every change to an account or MCP server writes the store first and then
+// the index, both under writeMu, so the index applies changes in the
+// store's order; readers only take mu for a map lookup.
+type Service struct {
+	db     *store.DB
+	opts   ServiceOptions
+	now    func() time.Time
+	logger *slog.Logger
+
+	writeMu sync.Mutex
+
+	mu       sync.RWMutex
+	byHash   map[[32]byte]*entry
+	byID     map[string]*entry
+	accounts map[string]*accountEntry
+
+	version atomic.Int64
+}
+
+// entry is one indexed MCP server. Its Resolved is immutable; a change
+// replaces the entry and closes the old one's done.
+type entry struct {
+	hash    [32]byte
+	expires int64 // ExpiresAt as Unix nanoseconds; 0 = never
+	res     *Resolved
+	done    chan struct{}
+}
+
+type accountEntry struct {
+	info    AccountInfo
+	servers map[string]*entry // by server ID
+}
+
+// NewService loads the index from db.
+func NewService(ctx context.Context, db *store.DB, opts ServiceOptions) (*Service, error) {
+	if db == nil {
+		return nil, errors.New("tokens: NewService needs a store")
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	s := &Service{
+		db:       db,
+		opts:     opts,
+		now:      opts.Now,
+		logger:   opts.Logger,
+		byHash:   make(map[[32]byte]*entry),
+		byID:     make(map[string]*entry),
+		accounts: make(map[string]*accountEntry),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	after := ""
+	for {
+		page, more, err := db.Accounts(ctx, after, 100)
+		if err != nil {
+			return nil, fmt.Errorf("load accounts: %w", err)
+		}
+		for _, a := range page {
+			s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*entry)}
+			after = a.ID
+		}
+		if !more || len(page) == 0 {
+			break
+		}
+	}
+	orphans := 0
+	err := db.ForEachMCPServer(ctx, func(m *store.MCPServer) error {
+		ae := s.accounts[m.AccountID]
+		if ae == nil {
+			orphans++
+			return nil
+		}
+		s.insertLocked(ae, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load MCP servers: %w", err)
+	}
+	if orphans > 0 {
+		s.logger.Warn("MCP servers without an account are not served", "count", orphans)
+	}
+	s.logger.Info("tokens index loaded", "accounts", len(s.accounts), "mcp_servers", len(s.byID))
+	return s, nil
+}
+
+// Resolve maps an MCP URL token to its server; ErrNotFound when unknown,
+// deleted or expired. It reads only memory.
+func (s *Service) Resolve(ctx context.Context, token string) (*Resolved, error) {
+	if !isMCPToken(token) {
+		return nil, ErrNotFound
+	}
+	h := HashToken(token)
+	s.mu.RLock()
+	e := s.byHash[h]
+	s.mu.RUnlock()
+	if e == nil || subtle.ConstantTimeCompare(e.hash[:], h[:]) != 1 {
+		return nil, ErrNotFound
+	}
+	if e.expires != 0 && s.now().UnixNano() >= e.expires {
+		return nil, ErrNotFound
+	}
+	return e.res, nil
+}
+
+// AuthenticateAPIToken checks a bearer API token (constant-time compare of
+// hashes); ErrUnauthenticated when missing or unknown.
+func (s *Service) AuthenticateAPIToken(ctx context.Context, token string) (*store.APIToken, error) {
+	if token == "" {
+		return nil, ErrUnauthenticated
+	}
+	h := HashToken(token)
+	t, err := s.db.APITokenByHash(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up API token: %w", err)
+	}
+	if subtle.ConstantTimeCompare(t.TokenHash[:], h[:]) != 1 {
+		return nil, ErrUnauthenticated
+	}
+	return t, nil
+}
+
+// errUnchanged aborts a store update that has nothing to change.
+var errUnchanged = errors.New("unchanged")
+
+// MarkNeedsReauth sets the account's status to needs_reauth (Zoho refused
+// its refresh token).
+func (s *Service) MarkNeedsReauth(ctx context.Context, accountID string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	a, err := s.db.UpdateAccount(ctx, accountID, func(a *store.Account) error {
+		if a.Status == store.StatusNeedsReauth {
+			return errUnchanged
+		}
+		a.Status = store.StatusNeedsReauth
+		a.UpdatedAt = s.now()
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mark account %s needs_reauth: %w", accountID, err)
+	}
+	s.putAccount(a, false)
+	s.logger.WarnContext(ctx, "account needs reauthorization", "account_id", accountID)
+	s.audit(ctx, "account.needs_reauth", accountID, "", "Zoho refused the refresh token")
+	return nil
+}
+
+// SyncAccount reloads one account from the store into the index, for a
+// change made to the store outside the Service (the connect flow). Its MCP
+// URLs get a new Version and their Done closes. An account that no longer
+// exists is dropped with its URLs.
+func (s *Service) SyncAccount(ctx context.Context, accountID string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	a, err := s.db.Account(ctx, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.dropAccount(accountID, nil)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load account %s: %w", accountID, err)
+	}
+	s.putAccount(a, true)
+	return nil
+}
+
+// --- the index; every function below runs with writeMu held ---
+
+func (s *Service) nextVersion() int64 { return s.version.Add(1) }
+
+func (s *Service) accountInfo(a *store.Account, credVersion int64) AccountInfo {
+	if credVersion == 0 {
+		credVersion = s.nextVersion()
+	}
+	return AccountInfo{
+		ID:                 a.ID,
+		Name:               a.Name,
+		Datacenter:         a.Datacenter,
+		OrgID:              a.OrgID,
+		OrgName:            a.OrgName,
+		Status:             a.Status,
+		CredentialsVersion: credVersion,
+	}
+}
+
+// ensureAccount returns the indexed account, loading it from the store
+// when it was created outside the Service.
+func (s *Service) ensureAccount(ctx context.Context, id string) error {
+	s.mu.RLock()
+	_, ok := s.accounts[id]
+	s.mu.RUnlock()
+	if ok {
+		return nil
+	}
+	a, err := s.db.Account(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.putAccount(a, true)
+	return nil
+}
+
+// insertLocked indexes m under its account; mu must be held for writing
+// (or the Service not yet shared). It closes the entry m replaces.
+func (s *Service) insertLocked(ae *accountEntry, m *store.MCPServer) {
+	e := &entry{hash: m.TokenHash, done: make(chan struct{})}
+	if m.ExpiresAt != nil {
+		e.expires = m.ExpiresAt.UnixNano()
+	}
+	e.res = &Resolved{
+		Server:  *m,
+		Account: ae.info,
+		Tools:   AllowedTools(m.Config),
+		Version: s.nextVersion(),
+		Done:    e.done,
+	}
+	if old := s.byID[m.ID]; old != nil {
+		s.removeLocked(old)
+	}
+	s.byHash[e.hash] = e
+	s.byID[m.ID] = e
+	ae.servers[m.ID] = e
+}
+
+// removeLocked drops e from the index and closes its done.
+func (s *Service) removeLocked(e *entry) {
+	id := e.res.Server.ID
+	if s.byHash[e.hash] == e {
+		delete(s.byHash, e.hash)
+	}
+	if s.byID[id] == e {
+		delete(s.byID, id)
+	}
+	if ae := s.accounts[e.res.Server.AccountID]; ae != nil && ae.servers[id] == e {
+		delete(ae.servers, id)
+	}
+	close(e.done)
+}
+
+// putServer indexes a server just written to the store. Its account must
+// be indexed (ensureAccount).
+func (s *Service) putServer(m *store.MCPServer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ae := s.accounts[m.AccountID]
+	if ae == nil {
+		// Cannot happen while writeMu is held after ensureAccount; keep the
+		// index coherent anyway by not serving the orphan.
+		if old := s.byID[m.ID]; old != nil {
+			s.removeLocked(old)
+		}
+		return
+	}
+	s.insertLocked(ae, m)
+}
+
+// dropServers removes servers just deleted from the store.
+func (s *Service) dropServers(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		if e := s.byID[id]; e != nil {
+			s.removeLocked(e)
+		}
+	}
+}
+
+// putAccount indexes an account just written to the store and re-issues
+// its servers' resolutions (new Version, old Done closed).
+func (s *Service) putAccount(a *store.Account, credsChanged bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ae := s.accounts[a.ID]
+	if ae == nil {
+		s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*entry)}
+		return
+	}
+	cv := ae.info.CredentialsVersion
+	if credsChanged {
+		cv = 0 // a new one
+	}
+	ae.info = s.accountInfo(a, cv)
+	servers := make([]store.MCPServer, 0, len(ae.servers))
+	for _, e := range ae.servers {
+		servers = append(servers, e.res.Server)
+	}
+	for i := range servers {
+		s.insertLocked(ae, &servers[i])
+	}
+}
+
+// dropAccount removes an account just deleted from the store, with its
+// servers (those indexed and those the store reports deleted).
+func (s *Service) dropAccount(id string, deleted []*store.MCPServer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ae := s.accounts[id]; ae != nil {
+		for _, e := range ae.servers {
+			s.removeLocked(e)
+		}
+		delete(s.accounts, id)
+	}
+	for _, m := range deleted {
+		if e := s.byID[m.ID]; e != nil {
+			s.removeLocked(e)
+		}
+	}
+}
+
+// expired reports whether m has expired at now (SPEC §4: from that instant
+// the URL answers 404).
+func expired(m *store.MCPServer, now time.Time) bool {
+	return m.ExpiresAt != nil && !now.Before(*m.ExpiresAt)
+}

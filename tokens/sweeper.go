@@ -1,0 +1,58 @@
+package tokens
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// RunSweeper deletes expired MCP servers every interval until ctx ends
+// (SPEC §4: within a minute of expiry; the caller passes e.g. 30 s). It
+// sweeps once at the start, for servers that expired while the process was
+// down. Resolve already refuses expired servers before they are swept.
+func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.logger.ErrorContext(ctx, "sweep expired MCP servers", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep deletes the MCP servers that have expired by now (by the Service's
+// clock), from the store and then the index, and reports how many. Their
+// audit entries are kept.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	deleted, err := s.db.DeleteExpiredMCPServers(ctx, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("delete expired MCP servers: %w", err)
+	}
+	ids := make([]string, len(deleted))
+	for i, m := range deleted {
+		ids[i] = m.ID
+	}
+	s.dropServers(ids...)
+	sys := WithActor(ctx, "system")
+	for _, m := range deleted {
+		detail := "expired"
+		if m.ExpiresAt != nil {
+			detail += " at " + m.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		s.audit(sys, "mcp_server.expire", m.AccountID, m.ID, detail)
+	}
+	if len(deleted) > 0 {
+		s.logger.InfoContext(ctx, "swept expired MCP servers", "count", len(deleted))
+	}
+	return len(deleted), nil
+}

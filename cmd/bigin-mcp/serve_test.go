@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs serve on a free loopback port until the test ends.
+func startServe(t *testing.T, env map[string]string) (base, adminToken string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	if env["BIGIN_MCP_ADDR"] == "" {
+		env["BIGIN_MCP_ADDR"] = "127.0.0.1:0"
+	}
+	cfg, err := parseConfig("t", nil, envOf(env), io.Discard)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	ready := make(chan [2]string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, logs, func(addr, tok string) { ready <- [2]string{addr, tok} }) }()
+	select {
+	case r := <-ready:
+		base, adminToken = "http://"+r[0], r[1]
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	var once sync.Once
+	var serr error
+	stop = func() error {
+		once.Do(func() { cancel(); serr = <-done })
+		return serr
+	}
+	t.Cleanup(func() { stop() })
+	return base, adminToken, logs, stop
+}
+
+func TestServeHealthAndBootstrapToken(t *testing.T) {
+	dir := t.TempDir()
+	base, tok, logs, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir})
+	require.True(t, strings.HasPrefix(tok, "bmcp_api_"), "a bootstrap token is generated on first start")
+
+	for _, p := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + p)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, p)
+	}
+	req, _ := http.NewRequest("GET", base+"/admin/api-tokens", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+
+	require.NoError(t, stop())
+	assert.NotContains(t, logs.String(), tok, "the token is printed once to stderr as text, never in a log line")
+	for _, name := range []string{"bigin-mcp.db", "secret.key"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), name)
+	}
+
+	// Second start: the token exists, so none is printed; the old one works.
+	base, tok2, _, _ := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir})
+	assert.Empty(t, tok2)
+	req, _ = http.NewRequest("GET", base+"/admin/api-tokens", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+}
+
+func TestServeStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	_, _, _, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir})
+	require.NoError(t, stop())
+
+	wrongKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"wrong key", map[string]string{"BIGIN_MCP_DATA_DIR": dir, "BIGIN_MCP_SECRET_KEY": wrongKey}, "BIGIN_MCP_SECRET_KEY"},
+		{"short key", map[string]string{"BIGIN_MCP_DATA_DIR": t.TempDir(), "BIGIN_MCP_SECRET_KEY": "c2hvcnQ="}, "BIGIN_MCP_SECRET_KEY"},
+		{"data dir is a file", map[string]string{"BIGIN_MCP_DATA_DIR": file}, "BIGIN_MCP_DATA_DIR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["BIGIN_MCP_ADDR"] = "127.0.0.1:0"
+			cfg, err := parseConfig("t", nil, envOf(tt.env), io.Discard)
+			require.NoError(t, err)
+			err = serve(context.Background(), cfg, io.Discard, nil)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestRunUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, envOf(nil), io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown command")
+}

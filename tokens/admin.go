@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -226,7 +227,10 @@ func newPage[T any](items []T, more bool, lastID string) page[T] {
 // listParams reads ?limit= (1–100, default 20) and ?next_cursor= (opaque:
 // base64url of the last ID of the previous page).
 func listParams(r *http.Request) (after string, limit int, err error) {
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "", 0, invalidf("the query string is malformed (check its %%-escapes)")
+	}
 	limit = 20
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -29,8 +29,9 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 }
 
 // Sweep deletes the MCP servers that have expired by now (by the Service's
-// clock), from the store and then the index, and reports how many. Their
-// audit entries are kept.
+// clock), from the store and then the index, and reports how many. The
+// store records an "mcp_server.expire" audit entry for each, and keeps
+// their earlier entries.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -43,14 +44,6 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		ids[i] = m.ID
 	}
 	s.dropServers(ids...)
-	sys := WithActor(ctx, "system")
-	for _, m := range deleted {
-		detail := "expired"
-		if m.ExpiresAt != nil {
-			detail += " at " + m.ExpiresAt.UTC().Format(time.RFC3339)
-		}
-		s.audit(sys, "mcp_server.expire", m.AccountID, m.ID, detail)
-	}
 	if len(deleted) > 0 {
 		s.logger.InfoContext(ctx, "swept expired MCP servers", "count", len(deleted))
 	}

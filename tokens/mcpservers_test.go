@@ -1,0 +1,345 @@
+package tokens
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/store"
+)
+
+func TestMCPServerCreate(t *testing.T) {
+	e := newTestEnv(t)
+	acct := e.seedAccount("acme")
+	now := e.clock.Now()
+	in := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
+
+	tests := []struct {
+		name    string
+		body    map[string]any
+		tools   []string
+		config  string // JSON of the config shown
+		expires any    // expected expires_at: nil or RFC 3339 string
+	}{
+		{name: "defaults: all tools", body: map[string]any{"name": "all"}, tools: allTools,
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`},
+		{name: "read only", body: map[string]any{"name": "ro", "config": map[string]any{"methods": []string{"read"}}}, tools: readTools,
+			config: `{"methods":["read"],"tags":[],"require_api_token_auth":false}`},
+		{name: "tags and auth", body: map[string]any{"name": "perm", "config": map[string]any{"tags": []string{"Permissions"}, "require_api_token_auth": true}},
+			tools:  []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"},
+			config: `{"methods":[],"tags":["permissions"],"require_api_token_auth":true}`},
+		{name: "expiry at top level", body: map[string]any{"name": "exp", "expires_at": in(time.Hour)}, tools: allTools,
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(time.Hour)},
+		{name: "expiry in config", body: map[string]any{"name": "exp", "config": map[string]any{"expires_at": in(2 * time.Hour)}}, tools: allTools,
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(2 * time.Hour)},
+		{name: "top level wins", body: map[string]any{"name": "exp", "expires_at": in(time.Hour), "config": map[string]any{"expires_at": "garbage"}}, tools: allTools,
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(time.Hour)},
+		{name: "null expiry", body: map[string]any{"name": "exp", "expires_at": nil}, tools: allTools,
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`},
+	}
+	for _, tt := range tests {
+		for _, prefix := range []string{"/admin/integrated-accounts/", "/integrated-account/"} {
+			t.Run(prefix+" "+tt.name, func(t *testing.T) {
+				r := e.request("POST", prefix+acct.ID+"/mcp", tt.body)
+				require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+				m := r.json(t)
+				assert.Equal(t, tt.body["name"], m["name"])
+				assert.Equal(t, acct.ID, m["account_id"])
+				assert.Equal(t, toAny(tt.tools), m["tools"])
+				assert.JSONEq(t, tt.config, mustJSON(t, m["config"]))
+				assert.Equal(t, tt.expires, m["expires_at"])
+				assert.NotEmpty(t, m["created_at"])
+				url := m["url"].(string)
+				require.Regexp(t, `^https://mcp\.example\.com/mcp/bmcp_[A-Za-z0-9_-]{43}$`, url)
+				token := strings.TrimPrefix(url, "https://mcp.example.com/mcp/")
+
+				res, err := e.svc.Resolve(context.Background(), token)
+				require.NoError(t, err)
+				assert.Equal(t, m["id"], res.Server.ID)
+				assert.Equal(t, tt.tools, res.Tools)
+				assert.Equal(t, acct.ID, res.Account.ID)
+				assert.Equal(t, "Org acme", res.Account.OrgName)
+
+				// GET (one and list) never shows the URL.
+				g := e.request("GET", prefix+acct.ID+"/mcp/"+m["id"].(string), nil)
+				require.Equal(t, http.StatusOK, g.status)
+				assert.NotContains(t, string(g.body), "bmcp_")
+				assert.NotContains(t, string(g.body), `"url"`)
+				delete(m, "url")
+				assert.Equal(t, m, g.json(t))
+				l := e.request("GET", prefix+acct.ID+"/mcp", nil)
+				assert.NotContains(t, string(l.body), "bmcp_")
+			})
+		}
+	}
+}
+
+func TestMCPServerCreateErrors(t *testing.T) {
+	e := newTestEnv(t)
+	acct := e.seedAccount("acme")
+	now := e.clock.Now()
+	tests := []struct {
+		name   string
+		path   string
+		body   any
+		status int
+		msg    string
+	}{
+		{"unknown account", "/admin/integrated-accounts/" + newID() + "/mcp", map[string]any{"name": "x"}, 404, "no integrated account"},
+		{"name missing", "", map[string]any{"config": map[string]any{}}, 400, "name is required"},
+		{"unknown method", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read", "erase"}}}, 400, `unknown method "erase" in config.methods; valid methods: read, write, list, get, create, update, delete`},
+		{"unknown tag", "", map[string]any{"name": "x", "config": map[string]any{"tags": []string{"deals"}}}, 400, `unknown tag "deals" in config.tags; valid tags: directory, organization, permissions, profiles, roles, users`},
+		{"no tool left", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"create"}}}, 400, "config allows no tool"},
+		{"no tool left: write+roles", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"write"}, "tags": []string{"roles"}}}, 400, "config allows no tool"},
+		{"expiry 59s", "", map[string]any{"name": "x", "expires_at": now.Add(59 * time.Second).Format(time.RFC3339)}, 400, "expires_at must be at least 60 seconds in the future"},
+		{"expiry past in config", "", map[string]any{"name": "x", "config": map[string]any{"expires_at": now.Add(-time.Hour).Format(time.RFC3339)}}, 400, "config.expires_at must be at least 60 seconds in the future"},
+		{"expiry not RFC 3339", "", map[string]any{"name": "x", "expires_at": "next week"}, 400, "RFC 3339"},
+		{"expiry wrong type", "", map[string]any{"name": "x", "expires_at": 12}, 400, "RFC 3339"},
+		{"methods wrong type", "", map[string]any{"name": "x", "config": map[string]any{"methods": "read"}}, 400, `field "config.methods" must be an array of strings`},
+		{"auth wrong type", "", map[string]any{"name": "x", "config": map[string]any{"require_api_token_auth": "yes"}}, 400, `must be true or false`},
+		{"unknown config field", "", map[string]any{"name": "x", "config": map[string]any{"tools": []string{"x"}}}, 400, `unknown field "tools"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tt.path
+			if path == "" {
+				path = "/admin/integrated-accounts/" + acct.ID + "/mcp"
+			}
+			r := e.request("POST", path, tt.body)
+			assert.Equal(t, tt.status, r.status, "body: %s", r.body)
+			_, msg := r.errCode(t)
+			assert.Contains(t, msg, tt.msg)
+		})
+	}
+	n := 0
+	require.NoError(t, e.db.ForEachMCPServer(context.Background(), func(*store.MCPServer) error { n++; return nil }))
+	assert.Zero(t, n, "no failed create stored anything")
+}
+
+func TestMCPServerPatchAndDelete(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	acct := e.seedAccount("acme")
+	other := e.seedAccount("other")
+	now := e.clock.Now()
+	m, token := e.mint(acct.ID, map[string]any{"name": "srv", "config": map[string]any{"methods": []string{"read"}}, "expires_at": now.Add(time.Hour).Format(time.RFC3339)})
+	id := m["id"].(string)
+	base := "/admin/integrated-accounts/" + acct.ID + "/mcp/" + id
+
+	first, err := e.svc.Resolve(ctx, token)
+	require.NoError(t, err)
+
+	steps := []struct {
+		name    string
+		path    string
+		body    any
+		status  int
+		check   func(t *testing.T, m map[string]any)
+		errCode string
+	}{
+		{name: "rename", body: map[string]any{"name": "renamed"}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, "renamed", m["name"])
+			assert.Equal(t, toAny(readTools), m["tools"], "config kept")
+			assert.NotNil(t, m["expires_at"], "expiry kept")
+		}},
+		{name: "tags merge over methods", body: map[string]any{"config": map[string]any{"tags": []string{"organization"}}}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, []any{"list_all_zohobigin_current_organization"}, m["tools"])
+			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false}`, mustJSON(t, m["config"]))
+		}},
+		{name: "resulting config is revalidated", body: map[string]any{"config": map[string]any{"methods": []string{"write"}}}, status: 400, errCode: CodeInvalidArgument},
+		{name: "unknown tag", body: map[string]any{"config": map[string]any{"tags": []string{"x"}}}, status: 400, errCode: CodeInvalidArgument},
+		{name: "PATCH back what GET showed", path: "roundtrip", status: 200},
+		{name: "widen", body: map[string]any{"config": map[string]any{"methods": []string{}, "tags": []string{}}}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, toAny(allTools), m["tools"])
+		}},
+		{name: "expiry too soon", body: map[string]any{"expires_at": now.Add(30 * time.Second).Format(time.RFC3339)}, status: 400, errCode: CodeInvalidArgument},
+		{name: "expiry null removes it", body: `{"expires_at": null}`, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Nil(t, m["expires_at"])
+		}},
+		{name: "expiry in config", body: map[string]any{"config": map[string]any{"expires_at": now.Add(3 * time.Hour).Format(time.RFC3339)}}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, now.Add(3*time.Hour).Format(time.RFC3339), m["expires_at"])
+		}},
+		{name: "config null expiry removes it", body: `{"config": {"expires_at": null}}`, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Nil(t, m["expires_at"])
+		}},
+		{name: "other account's path", path: "/admin/integrated-accounts/" + other.ID + "/mcp/" + id, body: map[string]any{"name": "x"}, status: 404, errCode: CodeNotFound},
+		{name: "unknown server", path: "/admin/integrated-accounts/" + acct.ID + "/mcp/" + newID(), body: map[string]any{"name": "x"}, status: 404, errCode: CodeNotFound},
+		{name: "alias path", path: "/integrated-account/" + acct.ID + "/mcp/" + id, body: map[string]any{"name": "via alias"}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, "via alias", m["name"])
+		}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			path, body := st.path, st.body
+			if path == "roundtrip" {
+				g := e.request("GET", base, nil)
+				require.Equal(t, http.StatusOK, g.status)
+				gm := g.json(t)
+				body = map[string]any{"name": gm["name"], "config": gm["config"], "expires_at": gm["expires_at"]}
+				path = ""
+			}
+			if path == "" {
+				path = base
+			}
+			r := e.request("PATCH", path, body)
+			require.Equal(t, st.status, r.status, "body: %s", r.body)
+			if st.errCode != "" {
+				code, _ := r.errCode(t)
+				assert.Equal(t, st.errCode, code)
+				return
+			}
+			m := r.json(t)
+			assert.NotContains(t, m, "url")
+			if st.check != nil {
+				st.check(t, m)
+			}
+			// The index follows at once.
+			res, err := e.svc.Resolve(ctx, token)
+			require.NoError(t, err)
+			assert.Equal(t, m["name"], res.Server.Name)
+			assert.Equal(t, m["tools"], toAny(res.Tools))
+		})
+	}
+
+	later, err := e.svc.Resolve(ctx, token)
+	require.NoError(t, err)
+	assert.NotEqual(t, first.Version, later.Version)
+	assertClosed(t, first.Done, "a PATCH closes the old resolution's Done")
+	assertOpen(t, later.Done)
+
+	// GET / DELETE on another account's path: 404, and nothing deleted.
+	for _, method := range []string{"GET", "DELETE"} {
+		r := e.request(method, "/admin/integrated-accounts/"+other.ID+"/mcp/"+id, nil)
+		assert.Equal(t, http.StatusNotFound, r.status, method)
+	}
+	r := e.request("DELETE", base, nil)
+	require.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
+	_, err = e.svc.Resolve(ctx, token)
+	assert.ErrorIs(t, err, ErrNotFound)
+	assertClosed(t, later.Done, "DELETE closes Done")
+	for _, method := range []string{"GET", "DELETE", "PATCH"} {
+		r := e.request(method, base, map[string]any{"name": "x"})
+		assert.Equal(t, http.StatusNotFound, r.status, method)
+	}
+	_, err = e.db.MCPServer(ctx, id)
+	assert.Error(t, err, "deleted from the store")
+
+	// Audited, never with a token.
+	entries, _, err := e.db.Audit(ctx, "", 100)
+	require.NoError(t, err)
+	actions := map[string]int{}
+	for _, a := range entries {
+		actions[a.Action]++
+		assert.NotContains(t, a.Detail, "bmcp_")
+		if strings.HasPrefix(a.Action, "mcp_server.") {
+			assert.Equal(t, id, a.MCPServerID)
+			assert.True(t, strings.HasPrefix(a.Actor, "api_token:"), a.Actor)
+		}
+	}
+	assert.Equal(t, 1, actions["mcp_server.create"])
+	assert.Equal(t, 1, actions["mcp_server.delete"])
+	assert.GreaterOrEqual(t, actions["mcp_server.update"], 5)
+}
+
+func TestExpiry(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	acct := e.seedAccount("acme")
+	m, token := e.mint(acct.ID, map[string]any{"name": "short", "expires_at": e.clock.Now().Add(61 * time.Second).Format(time.RFC3339)})
+	_, keep := e.mint(acct.ID, map[string]any{"name": "long", "expires_at": e.clock.Now().Add(time.Hour).Format(time.RFC3339)})
+	id := m["id"].(string)
+
+	res, err := e.svc.Resolve(ctx, token)
+	require.NoError(t, err, "resolves now")
+
+	e.clock.Advance(60 * time.Second)
+	_, err = e.svc.Resolve(ctx, token)
+	require.NoError(t, err, "resolves one second before expiry")
+
+	e.clock.Advance(time.Second)
+	_, err = e.svc.Resolve(ctx, token)
+	assert.ErrorIs(t, err, ErrNotFound, "refused from the instant of expiry, before any sweep")
+	for _, method := range []string{"GET", "PATCH"} {
+		r := e.request(method, "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"expires_at": nil})
+		assert.Equal(t, http.StatusNotFound, r.status, "%s of an expired server", method)
+	}
+	l := e.request("GET", "/admin/integrated-accounts/"+acct.ID+"/mcp", nil)
+	assert.NotContains(t, string(l.body), id, "lists skip expired servers")
+
+	n, err := e.svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assertClosed(t, res.Done, "the sweep closes Done")
+	_, err = e.db.MCPServer(ctx, id)
+	assert.Error(t, err, "swept from the store")
+	e.svc.mu.RLock()
+	_, indexed := e.svc.byID[id]
+	e.svc.mu.RUnlock()
+	assert.False(t, indexed, "swept from the index")
+	_, err = e.svc.Resolve(ctx, keep)
+	assert.NoError(t, err, "the unexpired one stays")
+
+	entries, _, err := e.db.Audit(ctx, "", 100)
+	require.NoError(t, err)
+	var expiredEntries int
+	for _, a := range entries {
+		if a.Action == "mcp_server.expire" && a.MCPServerID == id {
+			expiredEntries++
+		}
+	}
+	assert.Equal(t, 1, expiredEntries)
+
+	n, err = e.svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func TestRunSweeper(t *testing.T) {
+	e := newTestEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	acct := e.seedAccount("acme")
+	m, token := e.mint(acct.ID, map[string]any{"name": "short", "expires_at": e.clock.Now().Add(61 * time.Second).Format(time.RFC3339)})
+	e.clock.Advance(2 * time.Minute)
+	done := make(chan struct{})
+	go func() { e.svc.RunSweeper(ctx, 5*time.Millisecond); close(done) }()
+	require.Eventually(t, func() bool {
+		_, err := e.db.MCPServer(ctx, m["id"].(string))
+		return err != nil
+	}, 5*time.Second, 5*time.Millisecond)
+	_, err := e.svc.Resolve(ctx, token)
+	assert.ErrorIs(t, err, ErrNotFound)
+	cancel()
+	<-done
+}
+
+func TestResolveRejects(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	for _, tok := range []string{"", "bmcp_", NewMCPToken(), NewAPIToken(), e.admin, "../../etc/passwd"} {
+		_, err := e.svc.Resolve(ctx, tok)
+		assert.ErrorIs(t, err, ErrNotFound, tok)
+	}
+}
+
+func assertClosed(t *testing.T, c <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-c:
+	default:
+		t.Errorf("channel not closed: %s", msg)
+	}
+}
+
+func assertOpen(t *testing.T, c <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-c:
+		t.Errorf("channel closed")
+	default:
+	}
+}

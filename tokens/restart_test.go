@@ -1,0 +1,169 @@
+package tokens
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The kill-and-restart test runs its first half in a child process that
+// exits without closing anything, as a killed server would.
+const (
+	restartEnvPath = "BIGIN_TOKENS_RESTART_PATH"
+	restartEnvKey  = "BIGIN_TOKENS_RESTART_KEY"
+	restartEnvOut  = "BIGIN_TOKENS_RESTART_OUT"
+	restartExit    = 3
+)
+
+// restartRecord is what the child tells the parent to expect.
+type restartRecord struct {
+	Now      time.Time                 `json:"now"`
+	Accounts []string                  `json:"accounts"`
+	Alive    map[string]map[string]any `json:"alive"` // token → the server's JSON as last returned
+	Dead     []string                  `json:"dead"`  // tokens of deleted or expired servers
+	Secrets  []string                  `json:"secrets"`
+	Admin    string                    `json:"admin"`
+}
+
+func TestKillAndRestartChild(t *testing.T) {
+	path := os.Getenv(restartEnvPath)
+	if path == "" {
+		t.Skip("only runs as TestKillAndRestart's child")
+	}
+	key, err := base64.StdEncoding.DecodeString(os.Getenv(restartEnvKey))
+	require.NoError(t, err)
+	e := &testEnv{t: t, clock: newTestClock(), key: key, path: path}
+	e.opts = ServiceOptions{PublicURL: "https://mcp.example.com", Now: e.clock.Now}
+	e.open()
+	e.admin, err = e.svc.Bootstrap(context.Background(), "")
+	require.NoError(t, err)
+
+	rec := restartRecord{Alive: map[string]map[string]any{}, Admin: e.admin}
+	keep := e.seedAccount("kept")
+	gone := e.seedAccount("deleted")
+	rec.Accounts = append(rec.Accounts, keep.ID)
+	rec.Secrets = append(rec.Secrets, keep.RefreshToken, keep.AccessToken, keep.ClientSecret, gone.RefreshToken, e.admin)
+
+	now := e.clock.Now()
+	m, tok := e.mint(keep.ID, map[string]any{"name": "forever", "config": map[string]any{"methods": []string{"read"}, "tags": []string{"users"}}})
+	rec.Alive[tok] = m
+	m, tok = e.mint(keep.ID, map[string]any{"name": "in a day", "expires_at": now.Add(24 * time.Hour).Format(time.RFC3339), "config": map[string]any{"require_api_token_auth": true}})
+	rec.Alive[tok] = m
+	m, tok = e.mint(keep.ID, map[string]any{"name": "patched", "config": map[string]any{"methods": []string{"write"}}})
+	r := e.request("PATCH", "/admin/integrated-accounts/"+keep.ID+"/mcp/"+m["id"].(string), map[string]any{"name": "patched twice", "config": map[string]any{"methods": []string{"delete", "list"}, "tags": []string{"directory"}}})
+	require.Equal(t, http.StatusOK, r.status)
+	rec.Alive[tok] = r.json(t)
+	m, tok = e.mint(keep.ID, map[string]any{"name": "deleted"})
+	require.Equal(t, http.StatusNoContent, e.request("DELETE", "/admin/integrated-accounts/"+keep.ID+"/mcp/"+m["id"].(string), nil).status)
+	rec.Dead = append(rec.Dead, tok)
+	_, tok = e.mint(keep.ID, map[string]any{"name": "expires", "expires_at": now.Add(61 * time.Second).Format(time.RFC3339)})
+	rec.Dead = append(rec.Dead, tok)
+	_, tok = e.mint(gone.ID, map[string]any{"name": "of a deleted account"})
+	rec.Dead = append(rec.Dead, tok)
+	require.Equal(t, http.StatusNoContent, e.request("DELETE", "/admin/integrated-accounts/"+gone.ID, nil).status)
+	for tok := range rec.Alive {
+		rec.Secrets = append(rec.Secrets, tok)
+	}
+	rec.Secrets = append(rec.Secrets, rec.Dead...)
+
+	// The expiring one expires while the process is down: the restarted
+	// server's clock is two minutes on.
+	rec.Now = now.Add(2 * time.Minute)
+	buf, err := json.Marshal(rec)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(os.Getenv(restartEnvOut), buf, 0o600))
+	os.Exit(restartExit) // no Close, no Cleanup: as if the process were killed
+}
+
+func TestKillAndRestart(t *testing.T) {
+	if os.Getenv(restartEnvPath) != "" {
+		t.Skip("child")
+	}
+	dir := t.TempDir()
+	path, out := filepath.Join(dir, "bigin-mcp.db"), filepath.Join(dir, "record.json")
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillAndRestartChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), restartEnvPath+"="+path, restartEnvKey+"="+base64.StdEncoding.EncodeToString(key), restartEnvOut+"="+out)
+	outb, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "child output: %s", outb)
+	require.Equal(t, restartExit, ee.ExitCode(), "child output: %s", outb)
+	buf, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var rec restartRecord
+	require.NoError(t, json.Unmarshal(buf, &rec))
+
+	clock := &testClock{t: rec.Now}
+	e := &testEnv{t: t, clock: clock, key: key, path: path, admin: rec.Admin}
+	e.opts = ServiceOptions{PublicURL: "https://mcp.example.com", Now: clock.Now}
+	e.open()
+	t.Cleanup(e.close)
+	ctx := context.Background()
+
+	// Every account, URL, config and expiry is kept.
+	r := e.request("GET", "/admin/integrated-accounts", nil)
+	require.Equal(t, http.StatusOK, r.status, "the API token survives: %s", r.body)
+	var accounts []string
+	for _, a := range r.json(t)["result"].([]any) {
+		accounts = append(accounts, a.(map[string]any)["id"].(string))
+	}
+	assert.Equal(t, rec.Accounts, accounts)
+	a, err := e.db.Account(ctx, rec.Accounts[0])
+	require.NoError(t, err)
+	assert.NotEmpty(t, a.RefreshToken, "secrets unseal after the restart")
+
+	for tok, want := range rec.Alive {
+		res, err := e.svc.Resolve(ctx, tok)
+		require.NoError(t, err, "server %v", want["name"])
+		assert.Equal(t, want["name"], res.Server.Name)
+		assert.Equal(t, want["tools"], toAny(res.Tools))
+		assert.Equal(t, rec.Accounts[0], res.Account.ID)
+		g := e.request("GET", "/admin/integrated-accounts/"+rec.Accounts[0]+"/mcp/"+want["id"].(string), nil)
+		require.Equal(t, http.StatusOK, g.status)
+		got := g.json(t)
+		delete(want, "url")
+		assert.Equal(t, want, got, "config and expiry kept")
+	}
+	// Deleted and expired ones stay dead, before and after the sweep.
+	for _, tok := range rec.Dead {
+		_, err := e.svc.Resolve(ctx, tok)
+		assert.ErrorIs(t, err, ErrNotFound)
+	}
+	n, err := e.svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the expired server is swept after the restart")
+	for _, tok := range rec.Dead {
+		_, err := e.svc.Resolve(ctx, tok)
+		assert.ErrorIs(t, err, ErrNotFound)
+	}
+	e.close()
+	assertNotInFile(t, path, rec.Accounts[0], rec.Secrets...)
+}
+
+// assertNotInFile fails when any secret (or its base64) appears in the raw
+// bytes of the file; control, which must appear, proves the scan reads the
+// records.
+func assertNotInFile(t *testing.T, path, control string, secrets ...string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), control, "the scan does not see the records")
+	for _, s := range secrets {
+		require.NotEmpty(t, s)
+		for _, form := range []string{s, base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s))} {
+			assert.NotContains(t, string(raw), form, "a secret (%d chars, starting %.6s) is in the database file", len(s), s)
+		}
+	}
+}

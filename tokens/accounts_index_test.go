@@ -152,7 +152,12 @@ func TestSyncAccount(t *testing.T) {
 	require.NoError(t, err)
 
 	// A change made outside the Service (the connect flow) is picked up.
-	_, err = e.db.UpdateAccount(ctx, acct.ID, func(a *store.Account) error { a.RefreshToken = "rt-new"; a.Status = store.StatusActive; a.Name = "outside"; return nil })
+	_, err = e.db.UpdateAccount(ctx, acct.ID, func(a *store.Account) error {
+		a.RefreshToken = "rt-new"
+		a.Status = store.StatusActive
+		a.Name = "outside"
+		return nil
+	})
 	require.NoError(t, err)
 	require.NoError(t, e.svc.SyncAccount(ctx, acct.ID))
 	after, err := e.svc.Resolve(ctx, tok)

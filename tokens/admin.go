@@ -118,6 +118,10 @@ func (s *Service) RequireAPIToken(h http.Handler) http.Handler {
 			return
 		}
 		t, err := s.AuthenticateAPIToken(r.Context(), bearer)
+		if errors.Is(err, ErrUnauthenticated) {
+			WriteError(w, CodeUnauthenticated, "this API token is unknown or was deleted")
+			return
+		}
 		if err != nil {
 			s.writeErr(w, r, err)
 			return

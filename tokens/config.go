@@ -115,29 +115,38 @@ func (f rawField) isNull() bool { return f.set && bytes.Equal(bytes.TrimSpace(f.
 type expiryChange struct {
 	set   bool       // the request names an expiry (or its removal)
 	value *time.Time // nil: no expiry
+	field string     // where it was given: expires_at or config.expires_at
 }
 
-// parseExpiry reads an expires_at field: an RFC 3339 string, or null.
+// check applies the 60-second rule to a requested expiry.
+func (c expiryChange) check(now time.Time) error {
+	if c.value == nil {
+		return nil
+	}
+	return checkExpiry(*c.value, now, c.field)
+}
+
+// parseExpiry reads an expires_at field: an RFC 3339 string, or null. The
+// 60-second rule is the caller's (check), since a PATCH may send back the
+// expiry it already has.
 func parseExpiry(f rawField, field string, now time.Time) (expiryChange, error) {
 	if !f.set {
 		return expiryChange{}, nil
 	}
 	if f.isNull() {
-		return expiryChange{set: true}, nil
+		return expiryChange{set: true, field: field}, nil
 	}
+	example := now.Add(time.Hour).UTC().Format(time.RFC3339)
 	var s string
 	if err := json.Unmarshal(f.raw, &s); err != nil {
-		return expiryChange{}, invalidf("%s must be an RFC 3339 time string such as %q, or null", field, now.Add(time.Hour).UTC().Format(time.RFC3339))
+		return expiryChange{}, invalidf("%s must be an RFC 3339 time string such as %q, or null", field, example)
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return expiryChange{}, invalidf("%s %q is not an RFC 3339 time such as %q", field, s, now.Add(time.Hour).UTC().Format(time.RFC3339))
-	}
-	if err := checkExpiry(t, now, field); err != nil {
-		return expiryChange{}, err
+		return expiryChange{}, invalidf("%s %q is not an RFC 3339 time such as %q", field, s, example)
 	}
 	t = t.UTC()
-	return expiryChange{set: true, value: &t}, nil
+	return expiryChange{set: true, value: &t, field: field}, nil
 }
 
 // configInput is the "config" object of the MCP server requests.

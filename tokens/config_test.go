@@ -81,10 +81,10 @@ func TestParseExpiry(t *testing.T) {
 		errSubstr string
 	}{
 		{name: "absent", in: rawField{}, want: expiryChange{}},
-		{name: "null removes", in: raw("null"), want: expiryChange{set: true}},
-		{name: "61s", in: raw(`"2026-03-01T12:01:01Z"`), want: expiryChange{set: true, value: ptr(now.Add(61 * time.Second))}},
-		{name: "60s exactly", in: raw(`"2026-03-01T12:01:00Z"`), want: expiryChange{set: true, value: ptr(now.Add(60 * time.Second))}},
-		{name: "offset is converted to UTC", in: raw(`"2026-03-01T15:00:00+02:00"`), want: expiryChange{set: true, value: ptr(now.Add(time.Hour))}},
+		{name: "null removes", in: raw("null"), want: expiryChange{set: true, field: "expires_at"}},
+		{name: "61s", in: raw(`"2026-03-01T12:01:01Z"`), want: expiryChange{set: true, field: "expires_at", value: ptr(now.Add(61 * time.Second))}},
+		{name: "60s exactly", in: raw(`"2026-03-01T12:01:00Z"`), want: expiryChange{set: true, field: "expires_at", value: ptr(now.Add(60 * time.Second))}},
+		{name: "offset is converted to UTC", in: raw(`"2026-03-01T15:00:00+02:00"`), want: expiryChange{set: true, field: "expires_at", value: ptr(now.Add(time.Hour))}},
 		{name: "59s", in: raw(`"2026-03-01T12:00:59Z"`), errSubstr: "expires_at must be at least 60 seconds in the future"},
 		{name: "past", in: raw(`"2020-01-01T00:00:00Z"`), errSubstr: "at least 60 seconds in the future"},
 		{name: "not RFC 3339", in: raw(`"tomorrow"`), errSubstr: "is not an RFC 3339 time"},
@@ -93,6 +93,9 @@ func TestParseExpiry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseExpiry(tt.in, "expires_at", now)
+			if err == nil {
+				err = got.check(now)
+			}
 			if tt.errSubstr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.errSubstr)

@@ -125,6 +125,12 @@ func (s *Service) patchMCPServer(ctx context.Context, accountID, id string, p *m
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.ensureAccount(ctx, accountID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errNoServer
+		}
+		return nil, fmt.Errorf("load account: %w", err)
+	}
 	m, err := s.db.UpdateMCPServer(ctx, id, func(m *store.MCPServer) error {
 		if m.AccountID != accountID || expired(m, now) {
 			return errNoServer
@@ -140,6 +146,12 @@ func (s *Service) patchMCPServer(ctx context.Context, accountID, id string, p *m
 			m.Config = cfg
 		}
 		if exp.set {
+			unchanged := exp.value != nil && m.ExpiresAt != nil && exp.value.Equal(*m.ExpiresAt)
+			if !unchanged {
+				if err := exp.check(now); err != nil {
+					return err
+				}
+			}
 			m.ExpiresAt = exp.value
 		}
 		m.UpdatedAt = now
@@ -150,9 +162,6 @@ func (s *Service) patchMCPServer(ctx context.Context, accountID, id string, p *m
 	}
 	if err != nil {
 		return nil, err
-	}
-	if err := s.ensureAccount(ctx, accountID); err != nil {
-		return nil, fmt.Errorf("load account: %w", err)
 	}
 	s.putServer(m)
 	s.audit(ctx, "mcp_server.update", accountID, id, describe(m))
@@ -217,6 +226,9 @@ func (s *Service) handleCreateMCPServer(w http.ResponseWriter, r *http.Request) 
 	}
 	exp, err := expiry(in.ExpiresAt, in.Config, s.now())
 	if err != nil {
+		return err
+	}
+	if err := exp.check(s.now()); err != nil {
 		return err
 	}
 	m, url, err := s.CreateMCPServer(r.Context(), r.PathValue("id"), NewMCPServer{

@@ -257,7 +257,13 @@ func TestExpiry(t *testing.T) {
 	res, err := e.svc.Resolve(ctx, token)
 	require.NoError(t, err, "resolves now")
 
-	e.clock.Advance(60 * time.Second)
+	e.clock.Advance(31 * time.Second)
+	r := e.request("PATCH", "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"name": "renamed", "expires_at": m["expires_at"]})
+	require.Equal(t, http.StatusOK, r.status, "sending back the expiry it has is fine, though under 60 s away: %s", r.body)
+	r = e.request("PATCH", "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"expires_at": e.clock.Now().Add(59 * time.Second).Format(time.RFC3339)})
+	require.Equal(t, http.StatusBadRequest, r.status, "a new expiry must be 60 s away: %s", r.body)
+
+	e.clock.Advance(29 * time.Second)
 	_, err = e.svc.Resolve(ctx, token)
 	require.NoError(t, err, "resolves one second before expiry")
 

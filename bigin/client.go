@@ -1,0 +1,362 @@
+package bigin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// APIVersion is the Bigin REST API version every operation calls (SPEC §6).
+const APIVersion = "v2"
+
+const (
+	// DefaultTimeout bounds a call, retries included, when Options.Timeout
+	// is zero.
+	DefaultTimeout = 30 * time.Second
+	// maxBody is the largest answer read; Zoho pages are far smaller.
+	maxBody = 16 << 20
+	// maxDetails is the largest Zoho "details" object kept in an APIError.
+	maxDetails = 4 << 10
+	// getAttempts is one try plus at most two retries for idempotent GETs.
+	getAttempts = 3
+	// backoffBase and backoffMax bound the jittered exponential backoff.
+	backoffBase = 100 * time.Millisecond
+	backoffMax  = 2 * time.Second
+)
+
+// Options configures NewClient.
+type Options struct {
+	Datacenters Datacenters
+	Datacenter  string // key into Datacenters
+	Credentials Credentials
+	// APIDomain is the api_domain Zoho returned earlier for this account;
+	// empty means the datacenter's API base until a token response says.
+	APIDomain string
+	// Token is a cached access token to start with (from the store).
+	Token *Token
+	// OnToken is called after every successful refresh, so the caller can
+	// persist the new access token. It must not block for long.
+	OnToken func(Token)
+	// HTTPClient is used for API and token calls; nil means a default client.
+	HTTPClient *http.Client
+	// Timeout bounds each call, retries included; 0 means 30 s.
+	Timeout time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Client calls one account's Bigin API. It is safe for concurrent use and is
+// meant to be reused for the account's lifetime.
+type Client struct {
+	dcs     Datacenters
+	dc      Datacenter
+	hc      *http.Client
+	timeout time.Duration
+	now     func() time.Time
+	cache   *tokenCache
+
+	mu        sync.Mutex
+	apiDomain string
+}
+
+// NewClient validates opts and returns a client. It makes no call. An
+// unknown datacenter wraps ErrUnknownDatacenter; an APIDomain that is not a
+// configured API base wraps ErrUnknownAPIDomain; a cached Token whose
+// domain is not configured is dropped (it is only a cache).
+func NewClient(opts Options) (*Client, error) {
+	dc, err := opts.Datacenters.Get(opts.Datacenter)
+	if err != nil {
+		return nil, err
+	}
+	creds := Credentials{
+		ClientID:     strings.TrimSpace(opts.Credentials.ClientID),
+		ClientSecret: strings.TrimSpace(opts.Credentials.ClientSecret),
+		RefreshToken: strings.TrimSpace(opts.Credentials.RefreshToken),
+	}
+	switch {
+	case creds.RefreshToken == "":
+		return nil, errors.New("bigin: the refresh token is empty")
+	case creds.ClientID == "":
+		return nil, errors.New("bigin: the OAuth client id is empty")
+	case creds.ClientSecret == "":
+		return nil, errors.New("bigin: the OAuth client secret is empty")
+	}
+	if opts.Timeout < 0 {
+		return nil, errors.New("bigin: the timeout must not be negative")
+	}
+	c := &Client{dcs: opts.Datacenters, dc: dc, timeout: opts.Timeout, now: opts.Now}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	hc := http.DefaultClient
+	if opts.HTTPClient != nil {
+		hc = opts.HTTPClient
+	}
+	c.hc = &http.Client{Transport: hc.Transport, Jar: hc.Jar, Timeout: hc.Timeout, CheckRedirect: noRedirect}
+	if c.apiDomain, err = resolveAPIDomain(c.dcs, dc, opts.APIDomain); err != nil {
+		return nil, err
+	}
+	c.cache = &tokenCache{
+		now:     c.now,
+		timeout: c.timeout,
+		onToken: opts.OnToken,
+		fetch: func(ctx context.Context) (Token, error) {
+			t, err := refreshToken(ctx, c.hc, c.dcs, c.dc, creds, c.now)
+			if err == nil {
+				c.mu.Lock()
+				c.apiDomain = t.APIDomain
+				c.mu.Unlock()
+			}
+			return t, err
+		},
+	}
+	if t := opts.Token; t != nil && t.AccessToken != "" {
+		domain := t.APIDomain
+		if domain == "" {
+			domain = c.apiDomain
+		}
+		if base, err := resolveAPIDomain(c.dcs, dc, domain); err == nil {
+			c.cache.tok = Token{AccessToken: t.AccessToken, Expiry: t.Expiry, APIDomain: base}
+			c.apiDomain = base
+		}
+	}
+	return c, nil
+}
+
+// Refresh forces a token refresh now (used to verify new credentials). If
+// a refresh is already running, it waits for that one instead.
+func (c *Client) Refresh(ctx context.Context) (Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.cache.refresh(ctx)
+}
+
+// APIDomain returns the API base this client calls.
+func (c *Client) APIDomain() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.apiDomain
+}
+
+// answer is a decoded successful response: status and the top-level JSON
+// object (nil for 204 No Content).
+type answer struct {
+	status int
+	top    map[string]json.RawMessage
+}
+
+// call makes one API call under the client's timeout: it gets a token,
+// sends the request (retrying a GET on network errors and 5xx), and on a
+// 401 INVALID_TOKEN or AUTHENTICATION_FAILURE refreshes once and retries
+// once.
+func (c *Client) call(ctx context.Context, method, path string, q url.Values) (*answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	for try := 0; ; try++ {
+		tok, err := c.cache.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a, err := c.send(ctx, tok, method, path, q)
+		var ae *APIError
+		if try == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized &&
+			(ae.Code == "INVALID_TOKEN" || ae.Code == "AUTHENTICATION_FAILURE") {
+			c.cache.invalidate(tok.AccessToken)
+			continue
+		}
+		return a, err
+	}
+}
+
+// send sends one request, retrying an idempotent GET at most twice on
+// network errors and 5xx with jittered exponential backoff. DELETE and
+// 429 are never retried.
+func (c *Client) send(ctx context.Context, tok Token, method, path string, q url.Values) (*answer, error) {
+	attempts := 1
+	if method == http.MethodGet {
+		attempts = getAttempts
+	}
+	var err error
+	for i := range attempts {
+		if i > 0 {
+			if serr := sleep(ctx, backoff(i)); serr != nil {
+				return nil, err
+			}
+		}
+		var a *answer
+		a, err = c.once(ctx, tok, method, path, q)
+		if err == nil || !retryable(ctx, err) {
+			return a, err
+		}
+	}
+	return nil, err
+}
+
+// retryable reports whether a failed GET may be tried again.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status >= 500
+	}
+	return true // a network error
+}
+
+// backoff is the delay before retry n (1-based): base·2^(n-1), capped, with
+// equal jitter.
+func backoff(n int) time.Duration {
+	d := backoffBase << (n - 1)
+	if d > backoffMax || d <= 0 {
+		d = backoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// once sends one request and decodes the answer.
+func (c *Client) once(ctx context.Context, tok Token, method, path string, q url.Values) (*answer, error) {
+	u := tok.APIDomain + "/bigin/" + APIVersion + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bigin: build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Zoho-oauthtoken "+tok.AccessToken)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("bigin: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("bigin: read the answer to %s %s: %w", method, path, err)
+	}
+	return decode(resp.StatusCode, resp.Header, body, c.now())
+}
+
+// decode reads a Bigin answer. 204 is never decoded. Zoho's error bodies,
+// top level or wrapped in the resource key, become an APIError whatever
+// the status (Zoho sends some errors with 200); so do bodies that are not
+// a JSON object and non-2xx answers without a Zoho error.
+func decode(status int, h http.Header, body []byte, now time.Time) (*answer, error) {
+	fail := func(code, msg string, details json.RawMessage) error {
+		rl, wait := rateLimitOf(h, now)
+		if len(details) > maxDetails || string(details) == "null" {
+			details = nil
+		}
+		return &APIError{Status: status, Code: code, Message: msg, Details: details, RateLimit: rl, RetryAfter: wait}
+	}
+	if status == http.StatusNoContent {
+		return &answer{status: status}, nil
+	}
+	if len(body) > maxBody {
+		return nil, fail(CodeInvalidResponse, "the answer is larger than 16 MiB", nil)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		return nil, fail(CodeInvalidResponse, fmt.Sprintf("Zoho answered HTTP %d with a body that is not a JSON object", status), nil)
+	}
+	if ze, ok := zohoError(top); ok {
+		return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
+	}
+	for _, v := range top {
+		if bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
+			var items []map[string]json.RawMessage
+			if json.Unmarshal(v, &items) != nil {
+				continue
+			}
+			for _, it := range items {
+				if ze, ok := zohoError(it); ok {
+					return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
+				}
+			}
+		}
+	}
+	if status < 200 || status > 299 {
+		return nil, fail(CodeInvalidResponse, fmt.Sprintf("Zoho answered HTTP %d without an error code", status), nil)
+	}
+	return &answer{status: status, top: top}, nil
+}
+
+// zohoErr is Zoho's error object {"code","details","message","status"}.
+type zohoErr struct {
+	Code    string          `json:"code"`
+	Details json.RawMessage `json:"details"`
+	Message string          `json:"message"`
+	Status  string          `json:"status"`
+}
+
+// zohoError reads o as a Zoho error: a string code and a status of
+// "error", or a code with no status at all. Records never carry a code.
+func zohoError(o map[string]json.RawMessage) (zohoErr, bool) {
+	rawCode, ok := o["code"]
+	if !ok {
+		return zohoErr{}, false
+	}
+	var ze zohoErr
+	if json.Unmarshal(rawCode, &ze.Code) != nil || ze.Code == "" {
+		return zohoErr{}, false
+	}
+	_ = json.Unmarshal(o["message"], &ze.Message)
+	if raw, ok := o["status"]; ok {
+		if json.Unmarshal(raw, &ze.Status) != nil || ze.Status != "error" {
+			return zohoErr{}, false
+		}
+	}
+	ze.Details = o["details"]
+	return ze, true
+}
+
+// field decodes one key of an answer into v; a missing or malformed key is
+// an INVALID_RESPONSE error naming it.
+func (a *answer) field(key string, v any) error {
+	raw, ok := a.top[key]
+	if !ok || json.Unmarshal(raw, v) != nil {
+		return &APIError{Status: a.status, Code: CodeInvalidResponse, Message: fmt.Sprintf("the answer has no valid %q", key)}
+	}
+	return nil
+}
+
+// records decodes the array under key, keeping each record's bytes.
+func (a *answer) records(key string) ([]json.RawMessage, error) {
+	var recs []json.RawMessage
+	if err := a.field(key, &recs); err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if !bytes.HasPrefix(bytes.TrimSpace(r), []byte("{")) {
+			return nil, &APIError{Status: a.status, Code: CodeInvalidResponse, Message: fmt.Sprintf("the answer's %q holds a value that is not an object", key)}
+		}
+	}
+	if recs == nil {
+		recs = []json.RawMessage{}
+	}
+	return recs, nil
+}

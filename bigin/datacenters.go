@@ -1,0 +1,220 @@
+package bigin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Datacenter is one Zoho datacenter: its accounts server and API base.
+type Datacenter struct {
+	Key         string `json:"-"`
+	AccountsURL string `json:"accounts_url"`
+	APIURL      string `json:"api_url"`
+}
+
+// Datacenters is an immutable table of datacenters by key. The zero value
+// is the built-in table.
+type Datacenters struct{ m map[string]Datacenter }
+
+// builtin is the table of SPEC §3 (bigin-api.md §1.1). The location codes
+// other than us and in, and the whole uk row's API host, are UNVERIFIED:
+// they follow Zoho Accounts' naming (uk's API host is a guess, Bigin lists
+// no UK datacenter). Canada does not follow the pattern: its accounts
+// server is zohocloud.ca but its API host is zohoapis.ca.
+func builtin() []Datacenter {
+	return []Datacenter{
+		{Key: "us", AccountsURL: "https://accounts.zoho.com", APIURL: "https://www.zohoapis.com"},
+		{Key: "eu", AccountsURL: "https://accounts.zoho.eu", APIURL: "https://www.zohoapis.eu"},
+		{Key: "in", AccountsURL: "https://accounts.zoho.in", APIURL: "https://www.zohoapis.in"},
+		{Key: "au", AccountsURL: "https://accounts.zoho.com.au", APIURL: "https://www.zohoapis.com.au"},
+		{Key: "jp", AccountsURL: "https://accounts.zoho.jp", APIURL: "https://www.zohoapis.jp"},
+		{Key: "ca", AccountsURL: "https://accounts.zohocloud.ca", APIURL: "https://www.zohoapis.ca"},
+		{Key: "sa", AccountsURL: "https://accounts.zoho.sa", APIURL: "https://www.zohoapis.sa"},
+		{Key: "cn", AccountsURL: "https://accounts.zoho.com.cn", APIURL: "https://www.zohoapis.com.cn"},
+		{Key: "uk", AccountsURL: "https://accounts.zoho.uk", APIURL: "https://www.zohoapis.uk"},
+	}
+}
+
+// DefaultDatacenters returns the built-in table of SPEC §3.
+func DefaultDatacenters() Datacenters {
+	m := map[string]Datacenter{}
+	for _, dc := range builtin() {
+		m[dc.Key] = dc
+	}
+	return Datacenters{m: m}
+}
+
+// ParseDatacenters returns the built-in table with the JSON spec (inline, or
+// "@path" to read a file) merged over it. An empty spec gives the built-in
+// table. A key of the built-in table may override one URL and keep the
+// other; a new key needs both. Errors name what is wrong in one line.
+func ParseDatacenters(spec string) (Datacenters, error) {
+	d := DefaultDatacenters()
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return d, nil
+	}
+	raw := []byte(spec)
+	if path, ok := strings.CutPrefix(spec, "@"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Datacenters{}, fmt.Errorf("cannot read datacenters file: %w", err)
+		}
+		raw = b
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var in map[string]struct {
+		AccountsURL *string `json:"accounts_url"`
+		APIURL      *string `json:"api_url"`
+	}
+	if err := dec.Decode(&in); err != nil {
+		return Datacenters{}, fmt.Errorf(`invalid datacenters JSON (want {"<key>":{"accounts_url":"https://…","api_url":"https://…"}}): %s`, oneLine(err.Error()))
+	}
+	if dec.More() {
+		return Datacenters{}, errors.New("invalid datacenters JSON: unexpected data after the object")
+	}
+	if in == nil {
+		return Datacenters{}, errors.New(`invalid datacenters JSON: want an object like {"us":{"accounts_url":"https://…","api_url":"https://…"}}`)
+	}
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := in[k]
+		if strings.TrimSpace(k) == "" || k != strings.TrimSpace(k) {
+			return Datacenters{}, fmt.Errorf("datacenter key %q must be non-empty and have no surrounding spaces", k)
+		}
+		dc, known := d.m[k]
+		dc.Key = k
+		if !known && (v.AccountsURL == nil || v.APIURL == nil) {
+			return Datacenters{}, fmt.Errorf("datacenter %q is not built in, so it needs both accounts_url and api_url", k)
+		}
+		if v.AccountsURL != nil {
+			u, err := cleanURL(*v.AccountsURL)
+			if err != nil {
+				return Datacenters{}, fmt.Errorf("datacenter %q: accounts_url %w", k, err)
+			}
+			dc.AccountsURL = u
+		}
+		if v.APIURL != nil {
+			u, err := cleanURL(*v.APIURL)
+			if err != nil {
+				return Datacenters{}, fmt.Errorf("datacenter %q: api_url %w", k, err)
+			}
+			dc.APIURL = u
+		}
+		d.m[k] = dc
+	}
+	return d, nil
+}
+
+// cleanURL checks that s is an absolute http(s) URL with a host and no
+// query or fragment, and trims its trailing slashes.
+func cleanURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q is not a URL", s)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q must be an absolute http or https URL", s)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("%q has no host", s)
+	case u.User != nil:
+		return "", fmt.Errorf("%q must not contain user information", s)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(s, "?#"):
+		return "", fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// oneLine keeps an error text on one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func (d Datacenters) table() map[string]Datacenter {
+	if d.m == nil {
+		return DefaultDatacenters().m
+	}
+	return d.m
+}
+
+// Get returns the datacenter with the key, or an error wrapping
+// ErrUnknownDatacenter that names the valid keys.
+func (d Datacenters) Get(key string) (Datacenter, error) {
+	if dc, ok := d.table()[key]; ok {
+		return dc, nil
+	}
+	return Datacenter{}, fmt.Errorf("%w %q; valid datacenters: %s", ErrUnknownDatacenter, key, strings.Join(d.Keys(), ", "))
+}
+
+// Keys returns the keys in sorted order.
+func (d Datacenters) Keys() []string {
+	t := d.table()
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ByAccountsServer finds the datacenter whose accounts server is u,
+// comparing scheme and host only (host case and a trailing slash do not
+// matter). When several match, the first key in sorted order wins.
+func (d Datacenters) ByAccountsServer(u string) (Datacenter, bool) {
+	return d.find(u, func(dc Datacenter) string { return dc.AccountsURL })
+}
+
+// ByAPIDomain finds the datacenter whose API base is u, compared as in
+// ByAccountsServer.
+func (d Datacenters) ByAPIDomain(u string) (Datacenter, bool) {
+	return d.find(u, func(dc Datacenter) string { return dc.APIURL })
+}
+
+func (d Datacenters) find(u string, field func(Datacenter) string) (Datacenter, bool) {
+	want, ok := origin(u)
+	if !ok {
+		return Datacenter{}, false
+	}
+	t := d.table()
+	for _, k := range d.Keys() {
+		if got, ok := origin(field(t[k])); ok && got == want {
+			return t[k], true
+		}
+	}
+	return Datacenter{}, false
+}
+
+// origin normalises an absolute http(s) URL to scheme://host[:port], with
+// the host in lower case and a default port dropped.
+func origin(s string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || u.User != nil {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, true
+}

@@ -117,14 +117,14 @@ func (s *Service) verify(ctx context.Context, dc string, creds bigin.Credentials
 	}
 	tok, err := c.Refresh(ctx)
 	if err != nil {
-		return nil, verifyError(err)
+		return nil, verifyError(err, "refresh")
 	}
 	if tok.APIDomain == "" {
 		tok.APIDomain = c.APIDomain()
 	}
 	raw, err := c.Org(ctx)
 	if err != nil {
-		return nil, verifyError(err)
+		return nil, verifyError(err, "org")
 	}
 	id, name, err := parseOrg(raw)
 	if err != nil {

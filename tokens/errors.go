@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/store"
@@ -129,41 +129,59 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	WriteError(w, code, msg)
 }
 
-// verifyError turns an error from verifying an account's credentials with
-// Zoho into one the client can act on: Zoho's refusal is the client's to
-// fix (400), an unreachable or failing Zoho is 502.
-func verifyError(err error) error {
+// verifyError turns an error from proving an account's credentials with
+// Zoho (stage "refresh" or "org") into one the client can act on: Zoho's
+// refusal is the client's to fix (400 with Zoho's reason), a throttle is
+// 429, an unreachable or failing Zoho is 502. Messages are built from
+// Zoho's error code and description, never from a body or a credential.
+func verifyError(err error, stage string) error {
 	var ae *bigin.APIError
-	var ue *url.Error
 	switch {
 	case errors.Is(err, bigin.ErrRefreshRefused):
-		return &Error{Code: CodeInvalidArgument, Message: "Zoho refused the credentials: " + zohoReason(err), Err: err}
+		return &Error{Code: CodeInvalidArgument, Message: refusalMessage(err), Err: err}
 	case errors.Is(err, bigin.ErrUnknownDatacenter):
 		return &Error{Code: CodeInvalidArgument, Message: err.Error(), Err: err}
 	case errors.Is(err, bigin.ErrUnknownAPIDomain):
 		return &Error{Code: CodeInvalidArgument, Message: "Zoho answered with an api_domain that is not a configured datacenter's API base; add it with BIGIN_MCP_DATACENTERS", Err: err}
-	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
-		return &Error{Code: CodeRateLimited, Message: "Zoho is rate limiting this account; try again later", Err: err}
-	case errors.As(err, &ae) && ae.Status >= 500:
-		return &Error{Code: CodeUpstreamError, Message: fmt.Sprintf("Zoho failed (HTTP %d); try again later", ae.Status), Err: err}
+	case errors.As(err, &ae) && ae.RateLimited():
+		msg := "Zoho is throttling requests for these credentials; try again later"
+		if ae.RetryAfter > 0 {
+			msg = fmt.Sprintf("Zoho is throttling requests for these credentials; try again in %s", ae.RetryAfter.Round(time.Second))
+		}
+		return &Error{Code: CodeRateLimited, Message: msg, Err: err}
+	case errors.As(err, &ae) && (ae.Status >= 500 || ae.Code == bigin.CodeInvalidResponse):
+		return &Error{Code: CodeUpstreamError, Message: fmt.Sprintf("Zoho failed while verifying the credentials (HTTP %d); try again later", ae.Status), Err: err}
 	case errors.As(err, &ae):
 		reason := ae.Code
 		if ae.Message != "" {
 			reason += ": " + ae.Message
 		}
-		return &Error{Code: CodeInvalidArgument, Message: fmt.Sprintf("Zoho refused to read the organization with these credentials (HTTP %d %s); check the scopes of the refresh token", ae.Status, reason), Err: err}
-	case errors.As(err, &ue), errors.Is(err, context.DeadlineExceeded):
-		return &Error{Code: CodeUpstreamError, Message: "could not reach Zoho; try again later", Err: err}
+		if stage == "org" {
+			return &Error{Code: CodeInvalidArgument, Message: fmt.Sprintf("Zoho refused to read the organization with these credentials (HTTP %d %s); check the refresh token's scopes", ae.Status, reason), Err: err}
+		}
+		return &Error{Code: CodeInvalidArgument, Message: fmt.Sprintf("Zoho refused the refresh (HTTP %d %s)", ae.Status, reason), Err: err}
+	case errors.Is(err, context.Canceled):
+		return err
 	}
-	return &Error{Code: CodeUpstreamError, Message: "Zoho could not verify the credentials; try again later", Err: err}
+	return &Error{Code: CodeUpstreamError, Message: "could not reach Zoho to verify the credentials; try again later", Err: err}
 }
 
-// zohoReason is the client-safe reason of a refused refresh: the bigin
-// client's error text, which names Zoho's error code and never a secret.
-func zohoReason(err error) string {
+// refusalMessage words a refused refresh as "Zoho refused the refresh token
+// (invalid_code)": the bigin error's text from its sentinel on, which holds
+// Zoho's OAuth error code and description only.
+func refusalMessage(err error) string {
 	msg := err.Error()
-	// "zoho refused the refresh token (invalid_code)" reads well as is.
-	return strings.TrimSpace(msg)
+	sentinel := bigin.ErrRefreshRefused.Error()
+	if i := strings.Index(msg, sentinel); i >= 0 {
+		msg = msg[i:]
+	}
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	if !strings.HasPrefix(msg, "Zoho") {
+		msg = "Zoho refused the credentials: " + msg
+	}
+	return msg + "; check the refresh token, client_id and client_secret"
 }
 
 // decodeError explains why a request body could not be decoded into v.

@@ -59,9 +59,14 @@ type envOption func(*ServiceOptions)
 
 func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
+	return newTestEnvWithClock(t, newTestClock(), opts...)
+}
+
+func newTestEnvWithClock(t testing.TB, clock *testClock, opts ...envOption) *testEnv {
+	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	e := &testEnv{t: t, clock: newTestClock(), key: key, path: filepath.Join(t.TempDir(), "bigin-mcp.db")}
+	e := &testEnv{t: t, clock: clock, key: key, path: filepath.Join(t.TempDir(), "bigin-mcp.db")}
 	e.opts = ServiceOptions{PublicURL: "https://mcp.example.com/", Now: e.clock.Now}
 	for _, o := range opts {
 		o(&e.opts)

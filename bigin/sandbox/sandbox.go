@@ -77,8 +77,10 @@ type Request struct {
 	Method string
 	Path   string     // e.g. /bigin/v2/users
 	Query  url.Values // the query string, parsed
-	Token  string     // the Zoho-oauthtoken sent, "" if none
-	Status int        // the HTTP status answered
+	// Authorization is the header as sent; Token is its credential part.
+	Authorization string
+	Token         string
+	Status        int // the HTTP status answered
 }
 
 // Sandbox is one fake Zoho datacenter. It is an http.Handler and is safe

@@ -29,7 +29,9 @@ func TestCursorRoundTripAndBinding(t *testing.T) {
 		"other server key": func() (int, error) {
 			return other.decode(cur, "list_all_zohobigin_users", "acct-1", "AllUsers|100")
 		},
-		"tampered":  func() (int, error) { return c.decode(string(flipped), "list_all_zohobigin_users", "acct-1", "AllUsers|100") },
+		"tampered": func() (int, error) {
+			return c.decode(string(flipped), "list_all_zohobigin_users", "acct-1", "AllUsers|100")
+		},
 		"garbage":   func() (int, error) { return c.decode("page=2", "list_all_zohobigin_users", "acct-1", "AllUsers|100") },
 		"truncated": func() (int, error) { return c.decode(cur[:10], "list_all_zohobigin_users", "acct-1", "AllUsers|100") },
 	}

@@ -1,0 +1,334 @@
+package mcp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	allTools = []string{
+		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id",
+		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
+	}
+	readTools = []string{
+		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id",
+		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
+	}
+)
+
+func TestToolsListFollowsConfig(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	tests := []struct {
+		name   string
+		config map[string]any
+		want   []string
+	}{
+		{"all", map[string]any{}, allTools},
+		{"read only", map[string]any{"methods": []string{"read"}}, readTools},
+		{"delete only", map[string]any{"methods": []string{"delete"}}, []string{"delete_a_zohobigin_user_by_id"}},
+		{"write", map[string]any{"methods": []string{"write"}}, []string{"delete_a_zohobigin_user_by_id"}},
+		{"tag roles", map[string]any{"tags": []string{"roles"}}, []string{"list_all_zohobigin_roles"}},
+		{"organization read", map[string]any{"tags": []string{"organization"}, "methods": []string{"read"}}, []string{"list_all_zohobigin_current_organization"}},
+		{"exact methods", map[string]any{"methods": []string{"get", "delete"}}, []string{"get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id"}},
+		{"permissions list", map[string]any{"tags": []string{"permissions"}, "methods": []string{"list"}}, []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, url := e.mint(acct, tt.config)
+			for _, transport := range []string{"streamable", "sse"} {
+				cs := e.mustConnect(url, transport)
+				assert.ElementsMatch(t, tt.want, toolNames(t, cs), transport)
+			}
+		})
+	}
+}
+
+func TestFilteredToolIsUncallable(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	_, url := e.mint(acct, map[string]any{"methods": []string{"read"}})
+	cs := e.mustConnect(url, "streamable")
+	before := e.sbs["us"].RequestCount()
+	_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "delete_a_zohobigin_user_by_id", Arguments: map[string]any{"id": "1"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown tool")
+	assert.Equal(t, before, e.sbs["us"].RequestCount(), "nothing reached Bigin")
+}
+
+func TestInitializeNamesOrgAndPolicy(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	_, url := e.mint(acct, map[string]any{"methods": []string{"read"}})
+	cs := e.mustConnect(url, "streamable")
+	init := cs.InitializeResult()
+	require.NotNil(t, init)
+	assert.Equal(t, "bigin-mcp", init.ServerInfo.Name)
+	assert.Equal(t, "test", init.ServerInfo.Version)
+	require.NotNil(t, init.Capabilities.Tools)
+	assert.False(t, init.Capabilities.Tools.ListChanged)
+	assert.Contains(t, init.Instructions, e.sbs["us"].OrgName())
+	assert.Contains(t, init.Instructions, "read-only")
+}
+
+// rawPost sends one JSON-RPC message to an MCP URL with extra headers.
+func rawPost(t *testing.T, url, body string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+const pingBody = `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+
+func assertErrorShape(t *testing.T, body, code string) {
+	t.Helper()
+	var got struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &got), body)
+	assert.Equal(t, code, got.Error.Code, body)
+	assert.NotEmpty(t, got.Error.Message)
+	assert.NotContains(t, body, "bmcp_", "no token in error bodies")
+}
+
+func TestHTTPErrors(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	mcpID, url := e.mint(acct, map[string]any{})
+	_, authURL := e.mint(acct, map[string]any{"require_api_token_auth": true})
+	deletedID, deletedURL := e.mint(acct, map[string]any{})
+	e.adminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+deletedID, nil, http.StatusNoContent)
+	_ = mcpID
+
+	t.Run("works", func(t *testing.T) {
+		resp, body := rawPost(t, url, pingBody, nil)
+		require.Equal(t, 200, resp.StatusCode, body)
+		assert.Contains(t, body, "list_all_zohobigin_users")
+	})
+	t.Run("unknown, deleted and malformed tokens get one 404", func(t *testing.T) {
+		var bodies []string
+		for _, u := range []string{e.public + "/mcp/bmcp_" + strings.Repeat("A", 43), deletedURL, e.public + "/mcp/nonsense"} {
+			resp, body := rawPost(t, u, pingBody, nil)
+			assert.Equal(t, 404, resp.StatusCode)
+			assertErrorShape(t, body, "not_found")
+			bodies = append(bodies, body)
+		}
+		assert.Equal(t, bodies[0], bodies[1])
+		assert.Equal(t, bodies[0], bodies[2])
+	})
+	t.Run("require_api_token_auth", func(t *testing.T) {
+		resp, body := rawPost(t, authURL, pingBody, nil)
+		assert.Equal(t, 401, resp.StatusCode)
+		assert.Equal(t, `Bearer realm="bigin-mcp"`, resp.Header.Get("WWW-Authenticate"))
+		assertErrorShape(t, body, "unauthenticated")
+		resp, _ = rawPost(t, authURL, pingBody, map[string]string{"Authorization": "Bearer bmcp_api_wrong"})
+		assert.Equal(t, 401, resp.StatusCode)
+		resp, body = rawPost(t, authURL, pingBody, map[string]string{"Authorization": "Bearer " + e.admin})
+		assert.Equal(t, 200, resp.StatusCode, body)
+	})
+	t.Run("foreign Origin is 403, allowed ones pass", func(t *testing.T) {
+		resp, body := rawPost(t, url, pingBody, map[string]string{"Origin": "https://evil.example"})
+		assert.Equal(t, 403, resp.StatusCode)
+		assertErrorShape(t, body, "permission_denied")
+		for _, o := range []string{"https://claude.ai", e.public} {
+			resp, body = rawPost(t, url, pingBody, map[string]string{"Origin": o})
+			assert.Equal(t, 200, resp.StatusCode, body)
+			assert.Equal(t, o, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	})
+	t.Run("rebinding Host on loopback is 403", func(t *testing.T) {
+		resp, _ := rawPost(t, url, pingBody, map[string]string{"Host": "evil.example"})
+		assert.Equal(t, 403, resp.StatusCode)
+	})
+	t.Run("CORS preflight", func(t *testing.T) {
+		req, _ := http.NewRequest("OPTIONS", url, nil)
+		req.Header.Set("Origin", "https://claude.ai")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 204, resp.StatusCode)
+		assert.Equal(t, "https://claude.ai", resp.Header.Get("Access-Control-Allow-Origin"))
+		assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id")
+		assert.Contains(t, resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate")
+		assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "Authorization")
+	})
+	t.Run("GET and DELETE are 405", func(t *testing.T) {
+		for _, m := range []string{"GET", "DELETE"} {
+			req, _ := http.NewRequest(m, url, nil)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, 405, resp.StatusCode, m)
+			assertErrorShape(t, string(body), "method_not_allowed")
+		}
+	})
+	t.Run("bodies over 1 MiB are 413", func(t *testing.T) {
+		big := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"pad":"` + strings.Repeat("x", 1<<20) + `"}}}`
+		resp, body := rawPost(t, url, big, nil)
+		assert.Equal(t, 413, resp.StatusCode)
+		assertErrorShape(t, body, "too_large")
+		resp, _ = rawPost(t, url+"/sse?sessionid=x", big, nil)
+		assert.Equal(t, 413, resp.StatusCode)
+	})
+	t.Run("non-JSON content type is 415", func(t *testing.T) {
+		resp, body := rawPost(t, url, pingBody, map[string]string{"Content-Type": "text/plain"})
+		assert.Equal(t, 415, resp.StatusCode)
+		assertErrorShape(t, body, "unsupported_media_type")
+	})
+}
+
+func TestChangesTakeEffectOnNextRequest(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	id, url := e.mint(acct, map[string]any{})
+	path := "/admin/integrated-accounts/" + acct + "/mcp/" + id
+
+	cs := e.mustConnect(url, "streamable")
+	assert.ElementsMatch(t, allTools, toolNames(t, cs))
+
+	e.adminCall("PATCH", path, map[string]any{"config": map[string]any{"methods": []string{"read"}}}, http.StatusOK)
+	assert.ElementsMatch(t, readTools, toolNames(t, cs), "the same client sees the new policy on its next request")
+
+	e.adminCall("DELETE", path, nil, http.StatusNoContent)
+	_, err := cs.ListTools(context.Background(), nil)
+	require.Error(t, err)
+	resp, _ := rawPost(t, url, pingBody, nil)
+	assert.Equal(t, 404, resp.StatusCode)
+}
+
+// openSSE opens a raw SSE stream and returns a function that reports
+// whether the stream ended within d.
+func openSSE(t *testing.T, url string) func(d time.Duration) bool {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url+"/sse", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.StatusCode)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer resp.Body.Close()
+		r := bufio.NewReader(resp.Body)
+		for {
+			if _, err := r.ReadString('\n'); err != nil {
+				return
+			}
+		}
+	}()
+	return func(d time.Duration) bool {
+		select {
+		case <-ended:
+			return true
+		case <-time.After(d):
+			return false
+		}
+	}
+}
+
+func TestSSEStreamClosesOnChangeAndDelete(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	id, url := e.mint(acct, map[string]any{})
+	path := "/admin/integrated-accounts/" + acct + "/mcp/" + id
+
+	ended := openSSE(t, url)
+	require.False(t, ended(200*time.Millisecond), "stream stays open while nothing changes")
+	e.adminCall("PATCH", path, map[string]any{"name": "renamed"}, http.StatusOK)
+	assert.True(t, ended(5*time.Second), "a change closes the open stream")
+
+	ended = openSSE(t, url)
+	require.False(t, ended(200*time.Millisecond))
+	e.adminCall("DELETE", path, nil, http.StatusNoContent)
+	assert.True(t, ended(5*time.Second), "a deletion closes the open stream")
+
+	req, _ := http.NewRequest("GET", url+"/sse", nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 404, resp.StatusCode)
+}
+
+func TestExpiry(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	exp := e.clock.Now().Add(61 * time.Second).UTC().Format(time.RFC3339)
+	out := e.adminCall("POST", "/admin/integrated-accounts/"+acct+"/mcp", map[string]any{"name": "short", "config": map[string]any{}, "expires_at": exp}, http.StatusCreated)
+	url := out["url"].(string)
+
+	resp, body := rawPost(t, url, pingBody, nil)
+	require.Equal(t, 200, resp.StatusCode, body)
+	e.clock.Advance(62 * time.Second)
+	resp, body = rawPost(t, url, pingBody, nil)
+	assert.Equal(t, 404, resp.StatusCode)
+	assertErrorShape(t, body, "not_found")
+}
+
+func TestSSESessionsAreBoundToTheirURL(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	_, urlA := e.mint(acct, map[string]any{"methods": []string{"read"}})
+	_, urlB := e.mint(acct, map[string]any{})
+
+	// Open a session on A and learn its endpoint from the first event.
+	req, _ := http.NewRequest("GET", urlA+"/sse", nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	var endpoint string
+	for endpoint == "" {
+		line, err := r.ReadString('\n')
+		require.NoError(t, err)
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "data: "); ok {
+			endpoint = v
+		}
+	}
+	_, sessionQuery, ok := strings.Cut(endpoint, "?")
+	require.True(t, ok, endpoint)
+
+	// Posting A's session id through B's URL must not reach A's session.
+	resp2, _ := rawPost(t, urlB+"/sse?"+sessionQuery, pingBody, nil)
+	assert.Equal(t, 404, resp2.StatusCode)
+}
+
+func TestLoopbackHostCheck(t *testing.T) {
+	for _, tt := range []struct {
+		host string
+		want bool
+	}{{"127.0.0.1:8080", true}, {"localhost", true}, {"[::1]:80", true}, {"mcp.example.com", true}, {"evil.example", false}} {
+		h := &Handler{publicHost: "mcp.example.com"}
+		req, _ := http.NewRequest("POST", "/", bytes.NewReader(nil))
+		req.Host = tt.host
+		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}))
+		assert.Equal(t, tt.want, h.hostAllowed(req), tt.host)
+	}
+}

@@ -29,6 +29,9 @@ type config struct {
 	LogLevel         slog.Level
 
 	Datacenters bigin.Datacenters
+
+	// quietBootstrap leaves printing a generated admin token to the caller.
+	quietBootstrap bool
 }
 
 // setting is one row of SPEC §2.

@@ -73,6 +73,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	cfg.quietBootstrap = true // demo prints the token in its own summary
 
 	setup := make(chan error, 1)
 	err = serve(ctx, cfg, stderr, func(listen, adminToken string) {
@@ -133,10 +134,12 @@ func demoSetup(ctx context.Context, cfg *config, sb *sandbox.Sandbox, adminToken
 }
 
 func printQuickStart(out io.Writer, cfg *config, adminToken, accountID, org, url string) {
+	type stdioServer struct {
+		Command string   `json:"command"`
+		Args    []string `json:"args"`
+	}
 	claude, _ := json.MarshalIndent(map[string]any{
-		"mcpServers": map[string]any{
-			"bigin": map[string]any{"command": "npx", "args": []string{"-y", "mcp-remote", url}},
-		},
+		"mcpServers": map[string]stdioServer{"bigin": {Command: "npx", Args: []string{"-y", "mcp-remote", url}}},
 	}, "", "  ")
 	fmt.Fprintf(out, `
 bigin-mcp demo is running against a sandbox Bigin (a fake Zoho with org %q).

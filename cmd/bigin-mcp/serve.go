@@ -54,7 +54,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if err != nil {
 		return fmt.Errorf("BIGIN_MCP_ADMIN_TOKEN: %w", err)
 	}
-	if adminToken != "" {
+	if adminToken != "" && !cfg.quietBootstrap {
 		fmt.Fprintf(stderr, "\nNo API token existed, so one was created. It is shown only this once; keep it:\n\n    %s\n\n", adminToken)
 	}
 	mcpHandler, err := mcp.NewHandler(mcp.Options{

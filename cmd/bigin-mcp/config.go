@@ -32,6 +32,9 @@ type config struct {
 
 	// quietBootstrap leaves printing a generated admin token to the caller.
 	quietBootstrap bool
+	// publicFromAddr: PublicURL was derived from Addr, so it follows the
+	// address actually bound (port 0 picks a free port).
+	publicFromAddr bool
 }
 
 // setting is one row of SPEC §2.
@@ -107,6 +110,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
+		c.publicFromAddr = true
 	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: %q is not an absolute http(s) URL", c.PublicURL)
 	}

@@ -77,7 +77,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 
 	setup := make(chan error, 1)
 	err = serve(ctx, cfg, stderr, func(listen, adminToken string) {
-		go func() { setup <- demoSetup(ctx, cfg, sb, adminToken, stdout) }()
+		go func() { setup <- demoSetup(ctx, listen, cfg, sb, adminToken, stdout) }()
 	})
 	select {
 	case serr := <-setup:
@@ -91,8 +91,8 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 
 // demoSetup connects the sandbox account and mints a URL over the admin
 // API, then prints the quick start.
-func demoSetup(ctx context.Context, cfg *config, sb *sandbox.Sandbox, adminToken string, out io.Writer) error {
-	base := "http://" + cfg.Addr
+func demoSetup(ctx context.Context, listen string, cfg *config, sb *sandbox.Sandbox, adminToken string, out io.Writer) error {
+	base := "http://" + listen
 	api := func(method, path string, body any, into any) error {
 		b, _ := json.Marshal(body)
 		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(b))
@@ -129,11 +129,11 @@ func demoSetup(ctx context.Context, cfg *config, sb *sandbox.Sandbox, adminToken
 	if err := api("POST", "/admin/integrated-accounts/"+account.ID+"/mcp", map[string]any{"name": "demo", "config": map[string]any{}}, &server); err != nil {
 		return fmt.Errorf("demo: mint an MCP URL: %w", err)
 	}
-	printQuickStart(out, cfg, adminToken, account.ID, account.Org.Name, server.URL)
+	printQuickStart(out, listen, adminToken, account.ID, account.Org.Name, server.URL)
 	return nil
 }
 
-func printQuickStart(out io.Writer, cfg *config, adminToken, accountID, org, url string) {
+func printQuickStart(out io.Writer, listen string, adminToken, accountID, org, url string) {
 	type stdioServer struct {
 		Command string   `json:"command"`
 		Args    []string `json:"args"`
@@ -168,5 +168,5 @@ Try it from a shell:
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 
 Press Ctrl-C to stop.
-`, org, url, adminToken, accountID, cfg.Addr, claude, cfg.Addr, url)
+`, org, url, adminToken, accountID, listen, claude, listen, url)
 }

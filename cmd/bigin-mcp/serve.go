@@ -40,6 +40,15 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	}
 	defer db.Close()
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("BIGIN_MCP_ADDR: %w", err)
+	}
+	defer ln.Close()
+	if cfg.publicFromAddr {
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+
 	svc, err := tokens.NewService(ctx, db, tokens.ServiceOptions{
 		PublicURL:        cfg.PublicURL,
 		Datacenters:      cfg.Datacenters,
@@ -87,10 +96,6 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	svc.Register(mux)
 	mcpHandler.Register(mux)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("BIGIN_MCP_ADDR: %w", err)
-	}
 	srv := &http.Server{
 		Handler:           tokens.LogRequests(logger, mux),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDemoPrintsAWorkingURL runs `bigin-mcp demo` as the README's quick
+// start does and uses what it prints: the MCP URL answers real tool calls
+// and the Claude Desktop block is valid JSON naming mcp-remote and the URL.
+func TestDemoPrintsAWorkingURL(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0"}, envOf(nil), out, &syncBuffer{}) }()
+
+	urlRE := regexp.MustCompile(`MCP URL \(all seven tools\):\s+(http://\S+/mcp/bmcp_\S+)`)
+	var url string
+	require.Eventually(t, func() bool {
+		m := urlRE.FindStringSubmatch(out.String())
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil
+	}, 15*time.Second, 20*time.Millisecond, "demo prints the MCP URL")
+	assert.Regexp(t, `Admin API token:\s+bmcp_api_`, out.String())
+
+	text := out.String()
+	start := regexp.MustCompile(`(?s)\{\s*"mcpServers".*?\n\}`).FindString(text)
+	var block struct {
+		MCPServers map[string]struct {
+			Command string   `json:"command"`
+			Args    []string `json:"args"`
+		} `json:"mcpServers"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(start), &block), start)
+	assert.Equal(t, "npx", block.MCPServers["bigin"].Command)
+	assert.Equal(t, []string{"-y", "mcp-remote", url}, block.MCPServers["bigin"].Args)
+
+	client := sdk.NewClient(&sdk.Implementation{Name: "demo-test", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: url, MaxRetries: -1}, nil)
+	require.NoError(t, err)
+	tools, err := cs.ListTools(ctx, nil)
+	require.NoError(t, err)
+	assert.Len(t, tools.Tools, 7)
+	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "list_all_zohobigin_users", Arguments: map[string]any{"limit": 5}})
+	require.NoError(t, err)
+	require.False(t, res.IsError)
+	assert.Len(t, res.StructuredContent.(map[string]any)["result"], 5)
+	cs.Close()
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "Ctrl-C stops the demo cleanly")
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop")
+	}
+}

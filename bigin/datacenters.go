@@ -13,9 +13,9 @@ import (
 
 // Datacenter is one Zoho datacenter: its accounts server and API base.
 type Datacenter struct {
-	Key         string `json:"-"`
-	AccountsURL string `json:"accounts_url"`
-	APIURL      string `json:"api_url"`
+	Key         string `json:"-"`            // e.g. "us"
+	AccountsURL string `json:"accounts_url"` // e.g. https://accounts.zoho.com
+	APIURL      string `json:"api_url"`      // e.g. https://www.zohoapis.com
 }
 
 // Datacenters is an immutable table of datacenters by key. The zero value

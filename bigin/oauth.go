@@ -25,8 +25,8 @@ func Scopes() []string {
 // Token is an access token with the API domain Zoho returned with it.
 type Token struct {
 	AccessToken string
-	Expiry      time.Time
-	APIDomain   string
+	Expiry      time.Time // on the client's clock
+	APIDomain   string    // the configured API base Zoho's api_domain named
 }
 
 // Credentials are one account's OAuth client and refresh token.

@@ -86,11 +86,18 @@ func (c *Client) ListUsers(ctx context.Context, p ListUsersParams) (Page, error)
 	return pg, nil
 }
 
+// maxPages bounds AllUsers against an answer that never ends (a million
+// users at 200 a page).
+const maxPages = 5000
+
 // AllUsers returns every user of the type ("" means AllUsers), reading
 // page after page of 200 while Zoho says there are more records.
 func (c *Client) AllUsers(ctx context.Context, typ string) ([]json.RawMessage, error) {
 	all := []json.RawMessage{}
 	for page := 1; ; page++ {
+		if page > maxPages {
+			return nil, fmt.Errorf("bigin: Zoho still reports more users after %d pages", maxPages)
+		}
 		pg, err := c.ListUsers(ctx, ListUsersParams{Type: typ, Page: page, PerPage: MaxPerPage})
 		if err != nil {
 			return nil, fmt.Errorf("bigin: users page %d: %w", page, err)

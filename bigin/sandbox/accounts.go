@@ -164,6 +164,14 @@ func (s *Sandbox) token(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, http.StatusOK, "invalid_redirect_uri")
 			return
 		}
+		if max := s.opts.MaxRefreshTokens; c.offline && s.opts.DenyOverCap && max > 0 && len(s.refreshBy[c.userID]) >= max {
+			writeJSON(w, s.opts.ThrottleStatus, map[string]string{
+				"error_description": "You have reached the maximum number of refresh tokens for this client.",
+				"error":             "Access Denied",
+				"status":            "failure",
+			})
+			return
+		}
 		c.used = true
 		resp := tokenResponse{Scope: strings.Join(c.scopes, " "), APIDomain: s.apiDomainLocked(),
 			TokenType: "Bearer", ExpiresIn: int(AccessTokenLifetime / time.Second)}

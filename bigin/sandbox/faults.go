@@ -37,6 +37,29 @@ const (
 	AuthenticationFailure
 )
 
+// String returns the fault's name.
+func (f Fault) String() string {
+	switch f {
+	case RateLimited:
+		return "RateLimited"
+	case ErrorIn200:
+		return "ErrorIn200"
+	case InternalError:
+		return "InternalError"
+	case BadGateway:
+		return "BadGateway"
+	case Garbage:
+		return "Garbage"
+	case NoContent:
+		return "NoContent"
+	case InvalidToken:
+		return "InvalidToken"
+	case AuthenticationFailure:
+		return "AuthenticationFailure"
+	}
+	return "Fault(" + strconv.Itoa(int(f)) + ")"
+}
+
 // Values of the RateLimited fault's headers.
 const (
 	FaultRateLimit  = 100

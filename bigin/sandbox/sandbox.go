@@ -67,6 +67,11 @@ type Options struct {
 	// MaxRefreshTokens, when positive, caps the refresh tokens of one user;
 	// issuing one more deletes the oldest (Zoho's documented cap is 20).
 	MaxRefreshTokens int
+	// DenyOverCap makes the code grant answer "Access Denied" at the cap
+	// instead of deleting the oldest refresh token (which of the two Zoho
+	// does is UNVERIFIED, bigin-api.md §2.3). IssueRefreshToken always
+	// deletes the oldest.
+	DenyOverCap bool
 	// RedirectURIs are the client's registered redirect URIs; empty accepts
 	// any absolute http(s) URI.
 	RedirectURIs []string

@@ -237,6 +237,20 @@ func TestRefreshTokenCap(t *testing.T) {
 	assert.Equal(t, "invalid_code", e.tokenForm(t, e.refreshParams(a)).json(t)["error"])
 	e.accessToken(t, b)
 	e.accessToken(t, c)
+
+	t.Run("deny over the cap", func(t *testing.T) {
+		e := start(t, sandbox.Options{Users: 20, MaxRefreshTokens: 1, DenyOverCap: true})
+		e.sb.IssueRefreshToken()
+		q := url.Values{"scope": {"ZohoBigin.org.READ"}, "client_id": {e.sb.ClientID()}, "response_type": {"code"},
+			"redirect_uri": {"https://app.example/cb"}, "access_type": {"offline"}}
+		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/oauth/v2/auth?"+q.Encode(), nil)
+		loc, err := url.Parse(e.do(t, req).header.Get("Location"))
+		require.NoError(t, err)
+		a := e.tokenForm(t, url.Values{"grant_type": {"authorization_code"}, "client_id": {e.sb.ClientID()},
+			"client_secret": {e.sb.ClientSecret()}, "code": {loc.Query().Get("code")}, "redirect_uri": {"https://app.example/cb"}})
+		assert.Equal(t, http.StatusBadRequest, a.status)
+		assert.Equal(t, "Access Denied", a.json(t)["error"])
+	})
 }
 
 func TestThrottle(t *testing.T) {
@@ -746,7 +760,7 @@ func TestFaults(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(strconv.Itoa(int(tt.fault)), func(t *testing.T) {
+		t.Run(tt.fault.String(), func(t *testing.T) {
 			e.sb.FailNext(2, tt.fault)
 			zohoError(t, e.api(t, "GET", "/bigin/v2/org", ""), 401, "INVALID_TOKEN", "invalid oauth token")
 			assert.Equal(t, 2, e.sb.PendingFaults(), "an unauthenticated request uses no fault")
@@ -758,6 +772,7 @@ func TestFaults(t *testing.T) {
 			assert.Equal(t, 200, e.api(t, "GET", "/bigin/v2/org", at).status, "then back to normal")
 		})
 	}
+	assert.Equal(t, "Fault(99)", sandbox.Fault(99).String())
 	e.sb.FailNext(3, sandbox.InternalError)
 	e.sb.ClearFaults()
 	assert.Zero(t, e.sb.PendingFaults())

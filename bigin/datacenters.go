@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"sort"
@@ -69,13 +70,9 @@ func ParseDatacenters(spec string) (Datacenters, error) {
 		raw = b
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var in map[string]struct {
-		AccountsURL *string `json:"accounts_url"`
-		APIURL      *string `json:"api_url"`
-	}
+	var in map[string]json.RawMessage
 	if err := dec.Decode(&in); err != nil {
-		return Datacenters{}, fmt.Errorf(`invalid datacenters JSON (want {"<key>":{"accounts_url":"https://…","api_url":"https://…"}}): %s`, oneLine(err.Error()))
+		return Datacenters{}, fmt.Errorf(`invalid datacenters JSON (want {"<key>":{"accounts_url":"https://…","api_url":"https://…"}}): %s`, jsonProblem(err, "the whole value"))
 	}
 	if dec.More() {
 		return Datacenters{}, errors.New("invalid datacenters JSON: unexpected data after the object")
@@ -89,9 +86,17 @@ func ParseDatacenters(spec string) (Datacenters, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		v := in[k]
 		if strings.TrimSpace(k) == "" || k != strings.TrimSpace(k) {
 			return Datacenters{}, fmt.Errorf("datacenter key %q must be non-empty and have no surrounding spaces", k)
+		}
+		var v struct {
+			AccountsURL *string `json:"accounts_url"`
+			APIURL      *string `json:"api_url"`
+		}
+		vd := json.NewDecoder(bytes.NewReader(in[k]))
+		vd.DisallowUnknownFields()
+		if err := vd.Decode(&v); err != nil {
+			return Datacenters{}, fmt.Errorf("datacenter %q: %s", k, jsonProblem(err, "the value"))
 		}
 		dc, known := d.m[k]
 		dc.Key = k
@@ -135,6 +140,30 @@ func cleanURL(s string) (string, error) {
 		return "", fmt.Errorf("%q must not have a query or fragment", s)
 	}
 	return strings.TrimRight(s, "/"), nil
+}
+
+// jsonProblem says in one line what is wrong with the JSON, without Go
+// type names; whole names the value decoded.
+func jsonProblem(err error, whole string) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+	case errors.As(err, &te):
+		at := whole
+		if te.Field != "" {
+			at = fmt.Sprintf("%q", te.Field)
+		}
+		want := "an object"
+		if strings.HasSuffix(te.Field, "_url") {
+			want = "a string"
+		}
+		return fmt.Sprintf("%s holds a JSON %s, want %s", at, te.Value, want)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the JSON ends early"
+	}
+	return oneLine(strings.TrimPrefix(err.Error(), "json: "))
 }
 
 // oneLine keeps an error text on one line.

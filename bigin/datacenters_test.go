@@ -66,11 +66,15 @@ func TestParseDatacentersErrors(t *testing.T) {
 	tests := []struct {
 		name, spec, want string
 	}{
-		{"truncated JSON", `{"us":`, "invalid datacenters JSON"},
-		{"not an object", `["us"]`, "invalid datacenters JSON"},
+		{"truncated JSON", `{"us":`, "invalid datacenters JSON (want {\"<key>\":{\"accounts_url\":\"https://…\",\"api_url\":\"https://…\"}}): the JSON ends early"},
+		{"syntax", `{"us" 1}`, "invalid character '1' after object key (at byte 7)"},
+		{"not an object", `["us"]`, "the whole value holds a JSON array, want an object"},
+		{"datacenter not an object", `{"us":"https://x"}`, `datacenter "us": the value holds a JSON string, want an object`},
+		{"URL not a string", `{"us":{"api_url":1}}`, `datacenter "us": "api_url" holds a JSON number, want a string`},
+		{"empty", `{`, "the JSON ends early"},
 		{"null", `null`, "invalid datacenters JSON"},
 		{"trailing data", `{} {}`, "unexpected data after the object"},
-		{"unknown field", `{"us":{"accounts_uri":"https://a.example"}}`, `unknown field "accounts_uri"`},
+		{"unknown field", `{"us":{"accounts_uri":"https://a.example"}}`, `datacenter "us": unknown field "accounts_uri"`},
 		{"empty key", `{"":{"accounts_url":"https://a.example","api_url":"https://b.example"}}`, `datacenter key "" must be non-empty`},
 		{"new key without api_url", `{"xx":{"accounts_url":"https://a.example"}}`, `datacenter "xx" is not built in, so it needs both accounts_url and api_url`},
 		{"relative URL", `{"us":{"accounts_url":"not a url"}}`, `datacenter "us": accounts_url "not a url" must be an absolute http or https URL`},

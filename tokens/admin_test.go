@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -119,6 +120,17 @@ func TestBodyErrors(t *testing.T) {
 			})
 		}
 	}
+	t.Run("too large, chunked", func(t *testing.T) {
+		body := struct{ io.Reader }{strings.NewReader(big)}
+		r := e.requestAs(e.admin, "application/json", "POST", "/admin/api-tokens", body)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, r.status, "body: %.300s", r.body)
+		code, _ := r.errCode(t)
+		assert.Equal(t, CodeTooLarge, code)
+	})
+	t.Run("too large after the object", func(t *testing.T) {
+		r := e.request("POST", "/admin/api-tokens", `{"name":"x"}`+strings.Repeat(" ", 1<<20))
+		assert.Equal(t, http.StatusRequestEntityTooLarge, r.status, "body: %.300s", r.body)
+	})
 	t.Run("charset parameter is fine", func(t *testing.T) {
 		r := e.requestAs(e.admin, "application/json; charset=utf-8", "POST", "/admin/api-tokens", `{"name":"ci"}`)
 		assert.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)

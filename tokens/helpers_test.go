@@ -163,6 +163,8 @@ func (e *testEnv) requestAs(token, contentType, method, path string, body any) r
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b // sent chunked: no Content-Length
 	default:
 		buf, err := json.Marshal(b)
 		require.NoError(e.t, err)

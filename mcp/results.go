@@ -135,7 +135,7 @@ func classify(tool string, args toolArgs, err error) (*toolError, string) {
 
 func hintFor(tool string, args toolArgs, e *bigin.APIError, te *toolError) string {
 	switch {
-	case e.Status == http.StatusTooManyRequests || e.Code == "TOO_MANY_REQUESTS" || e.Code == "LIMIT_EXCEEDED":
+	case e.RateLimited() || e.Code == "LIMIT_EXCEEDED":
 		var parts []string
 		if te.RateLimit != nil {
 			parts = append(parts, fmt.Sprintf("Zoho's API limit: %d of %d calls remaining", te.RateLimit.Remaining, te.RateLimit.Limit))

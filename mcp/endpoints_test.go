@@ -332,3 +332,19 @@ func TestLoopbackHostCheck(t *testing.T) {
 		assert.Equal(t, tt.want, h.hostAllowed(req), tt.host)
 	}
 }
+
+func TestServerCacheDropsDeletedURLs(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	h := e.handler
+	for i := 0; i < pruneEvery+10; i++ {
+		id, url := e.mint(acct, map[string]any{})
+		resp, body := rawPost(t, url, pingBody, nil)
+		require.Equal(t, 200, resp.StatusCode, body)
+		e.adminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id, nil, http.StatusNoContent)
+	}
+	h.mu.Lock()
+	n := len(h.servers)
+	h.mu.Unlock()
+	assert.Less(t, n, pruneEvery, "deleted URLs do not pile up in the server cache")
+}

@@ -80,6 +80,7 @@ type Handler struct {
 
 	mu      sync.Mutex
 	servers map[string]*cachedServer // by MCP server id
+	builds  int                      // since the last prune
 
 	closing   chan struct{} // closed by CloseStreams
 	closeOnce sync.Once
@@ -91,7 +92,12 @@ type cachedServer struct {
 	version int64
 	server  *sdk.Server
 	sse     *sdk.SSEHandler
+	done    <-chan struct{} // closed once this version is stale
 }
+
+// pruneEvery is how many server builds pass between sweeps of stale
+// entries (deleted, expired or changed URLs) out of the server cache.
+const pruneEvery = 256
 
 type ctxKey struct{}
 
@@ -346,8 +352,13 @@ func (h *Handler) server(res *tokens.Resolved) *cachedServer {
 	if cs != nil && cs.version == res.Version {
 		return cs
 	}
+	h.builds++
+	if h.builds >= pruneEvery {
+		h.builds = 0
+		h.pruneLocked()
+	}
 	srv := h.build(res)
-	next := &cachedServer{version: res.Version, server: srv}
+	next := &cachedServer{version: res.Version, server: srv, done: res.Done}
 	if cs != nil {
 		next.sse = cs.sse // open streams of the old version end through res.Done
 	} else {
@@ -356,6 +367,19 @@ func (h *Handler) server(res *tokens.Resolved) *cachedServer {
 	}
 	h.servers[res.Server.ID] = next
 	return next
+}
+
+// pruneLocked drops cache entries whose URL version is stale: the URL was
+// deleted, expired or changed (a changed one is rebuilt on its next
+// request). Their SSE streams have already been closed through Done.
+func (h *Handler) pruneLocked() {
+	for id, cs := range h.servers {
+		select {
+		case <-cs.done:
+			delete(h.servers, id)
+		default:
+		}
+	}
 }
 
 func (h *Handler) build(res *tokens.Resolved) *sdk.Server {

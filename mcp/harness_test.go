@@ -25,14 +25,15 @@ import (
 // datacenter), a bbolt file, the tokens service with its admin API, and
 // the MCP endpoints, all on one mux as cmd/bigin-mcp mounts them.
 type env struct {
-	t      *testing.T
-	sbs    map[string]*sandbox.Sandbox // by datacenter key
-	db     *store.DB
-	svc    *tokens.Service
-	srv    *httptest.Server
-	admin  string
-	clock  *clock
-	public string
+	t       *testing.T
+	sbs     map[string]*sandbox.Sandbox // by datacenter key
+	db      *store.DB
+	svc     *tokens.Service
+	srv     *httptest.Server
+	admin   string
+	clock   *clock
+	public  string
+	handler *Handler
 }
 
 // clock is an injectable clock for expiry tests.
@@ -104,6 +105,7 @@ func newEnv(t *testing.T, dcKeys ...string) *env {
 		Version:          "test",
 	})
 	require.NoError(t, err)
+	e.handler = h
 	e.svc.Register(mux)
 	h.Register(mux)
 	e.srv.Start()

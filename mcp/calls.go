@@ -27,10 +27,10 @@ func (h *Handler) toolHandler(def *toolDef, info serverInfo) sdk.ToolHandler {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("invalid arguments for %s: %v", name, err)}
 		}
 		var body []byte
+		var client *bigin.Client
 		if info.account.Status == store.StatusNeedsReauth {
 			err = bigin.ErrRefreshRefused
 		} else {
-			var client *bigin.Client
 			client, err = h.clients.get(ctx, info.account)
 			if err == nil {
 				body, err = def.call(ctx, &call{tool: name, args: args, client: client, cursors: h.cursors, account: info.account.ID})
@@ -42,7 +42,7 @@ func (h *Handler) toolHandler(def *toolDef, info serverInfo) sdk.ToolHandler {
 			var te *toolError
 			result, te = failure(name, args, err)
 			outcome = te.Code
-			if te.Code == codeReauth && info.account.Status != store.StatusNeedsReauth {
+			if te.Code == codeReauth && client != nil && h.clients.stillCurrent(context.WithoutCancel(ctx), info.account.ID, client) {
 				if merr := h.opts.Resolver.MarkNeedsReauth(context.WithoutCancel(ctx), info.account.ID); merr != nil {
 					h.logger.Error("mark account needs_reauth", "account_id", info.account.ID, "err", merr)
 				}

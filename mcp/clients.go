@@ -32,8 +32,9 @@ type clientPool struct {
 }
 
 type pooledClient struct {
-	version int64
-	client  *bigin.Client
+	version      int64
+	client       *bigin.Client
+	refreshToken string // the credentials it was built with
 }
 
 func (p *clientPool) get(ctx context.Context, acc tokens.AccountInfo) (*bigin.Client, error) {
@@ -66,8 +67,25 @@ func (p *clientPool) get(ctx context.Context, acc tokens.AccountInfo) (*bigin.Cl
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", acc.ID, err)
 	}
-	p.m[acc.ID] = &pooledClient{version: acc.CredentialsVersion, client: c}
+	p.m[acc.ID] = &pooledClient{version: acc.CredentialsVersion, client: c, refreshToken: a.RefreshToken}
 	return c, nil
+}
+
+// stillCurrent reports whether the client's refresh token is still the
+// account's: a call that started before an admin replaced refused
+// credentials must not mark the fixed account needs_reauth again.
+func (p *clientPool) stillCurrent(ctx context.Context, accountID string, c *bigin.Client) bool {
+	p.mu.Lock()
+	pc := p.m[accountID]
+	p.mu.Unlock()
+	if pc == nil || pc.client != c {
+		return false
+	}
+	a, err := p.db.Account(ctx, accountID)
+	if err != nil {
+		return false
+	}
+	return a.RefreshToken == pc.refreshToken
 }
 
 // persister stores each refreshed access token (sealed by the store), so a

@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/store"
 )
 
 func TestToolResultsAgainstSandbox(t *testing.T) {
@@ -273,4 +275,30 @@ func TestTwoAccountsNeverCross(t *testing.T) {
 	assert.Equal(t, eu.OrgID(), out["result"].([]any)[0].(map[string]any)["id"])
 	assert.Equal(t, usBefore, us.APIRequestCount(), "nothing through the EU URL reaches the US org")
 	assert.NotEqual(t, us.OrgID(), eu.OrgID())
+}
+
+// TestStaleRefusalDoesNotUndoAFix: a call that fails with the old,
+// refused credentials after an admin already stored new ones must not
+// mark the account needs_reauth again.
+func TestStaleRefusalDoesNotUndoAFix(t *testing.T) {
+	e := newEnv(t)
+	sb := e.sbs["us"]
+	acct := e.connectAccount("us")
+	_, url := e.mint(acct, map[string]any{})
+	cs := e.mustConnect(url, "streamable")
+	res, _ := callTool(t, cs, "list_all_zohobigin_me", nil)
+	require.False(t, res.IsError)
+
+	e.handler.clients.mu.Lock()
+	client := e.handler.clients.m[acct].client
+	e.handler.clients.mu.Unlock()
+	ctx := context.Background()
+	assert.True(t, e.handler.clients.stillCurrent(ctx, acct, client))
+
+	_, err := e.db.UpdateAccount(ctx, acct, func(a *store.Account) error {
+		a.RefreshToken = sb.IssueRefreshToken()
+		return nil
+	})
+	require.NoError(t, err)
+	assert.False(t, e.handler.clients.stillCurrent(ctx, acct, client), "credentials changed since the client was built")
 }

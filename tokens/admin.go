@@ -42,6 +42,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	route("GET /admin/api-tokens", s.handleListAPITokens)
 	route("DELETE /admin/api-tokens/{id}", s.handleDeleteAPIToken)
 
+	route("POST /admin/connect-links", s.handleCreateConnectLink)
+
 	route("POST /admin/integrated-accounts", s.handleCreateAccount)
 	route("GET /admin/integrated-accounts", s.handleListAccounts)
 	route("GET /admin/integrated-accounts/{id}", s.handleGetAccount)
@@ -65,6 +67,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	}))
 	mux.Handle("/admin/", h)
 	mux.Handle("/integrated-account/", h)
+	s.registerConnect(mux)
 }
 
 // notRouted answers a request no admin route matches with the JSON error

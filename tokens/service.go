@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -58,6 +59,10 @@ type ServiceOptions struct {
 	HTTPClient       *http.Client // for Zoho calls; nil = default
 	Now              func() time.Time
 	Logger           *slog.Logger
+	// StateKey signs the OAuth state of connect links (at least 32 bytes;
+	// derive it from the secret key so states survive a restart). Empty
+	// means a random key for this process.
+	StateKey []byte
 }
 
 // Service owns MCP URL tokens, API tokens and their policy. It keeps an
@@ -73,7 +78,8 @@ type Service struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	writeMu sync.Mutex
+	writeMu  sync.Mutex
+	stateKey []byte
 
 	mu       sync.RWMutex
 	byHash   map[[32]byte]*entry
@@ -114,6 +120,11 @@ func NewService(ctx context.Context, db *store.DB, opts ServiceOptions) (*Servic
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.stateKey = opts.StateKey
+	if len(s.stateKey) < 32 {
+		s.stateKey = make([]byte, 32)
+		_, _ = rand.Read(s.stateKey)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -55,6 +55,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 		ZohoClientID:     cfg.ZohoClientID,
 		ZohoClientSecret: cfg.ZohoClientSecret,
 		Logger:           logger,
+		StateKey:         deriveKey(key, "bigin-mcp oauth state v1"),
 	})
 	if err != nil {
 		return fmt.Errorf("load tokens: %w", err)

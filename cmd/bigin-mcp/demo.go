@@ -129,7 +129,20 @@ func demoSetup(ctx context.Context, listen string, cfg *config, sb *sandbox.Sand
 	if err := api("POST", "/admin/integrated-accounts/"+account.ID+"/mcp", map[string]any{"name": "demo", "config": map[string]any{}}, &server); err != nil {
 		return fmt.Errorf("demo: mint an MCP URL: %w", err)
 	}
+	var link struct {
+		URL string `json:"url"`
+	}
+	if err := api("POST", "/admin/connect-links", map[string]any{"name": "Demo customer", "expires_in_seconds": 86400}, &link); err != nil {
+		return fmt.Errorf("demo: mint a connect link: %w", err)
+	}
 	printQuickStart(out, listen, adminToken, account.ID, account.Org.Name, server.URL)
+	fmt.Fprintf(out, `
+Connect flow: open this one-time link in a browser to connect a customer's
+Bigin the way end customers do (the sandbox plays Zoho's consent screen and
+approves at once):
+
+  %s
+`, link.URL)
 	return nil
 }
 

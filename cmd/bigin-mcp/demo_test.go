@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"regexp"
 	"testing"
 	"time"
@@ -56,6 +58,17 @@ func TestDemoPrintsAWorkingURL(t *testing.T) {
 	require.False(t, res.IsError)
 	assert.Len(t, res.StructuredContent.(map[string]any)["result"], 5)
 	cs.Close()
+
+	// The connect link it prints completes the whole OAuth flow against
+	// the sandbox, as a customer's browser would.
+	linkRE := regexp.MustCompile(`(http://\S+/connect/bmcp_link_\S+)`)
+	require.Eventually(t, func() bool { return linkRE.MatchString(out.String()) }, 5*time.Second, 20*time.Millisecond)
+	resp, err := http.Get(linkRE.FindStringSubmatch(out.String())[1] + "?dc=us")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, string(page))
+	assert.Contains(t, string(page), "now connected")
 
 	cancel()
 	select {

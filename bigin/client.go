@@ -288,12 +288,18 @@ func decode(status int, h http.Header, body []byte, now time.Time) (*answer, err
 	}
 	for _, v := range top {
 		if bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
-			var items []map[string]json.RawMessage
+			// Only the four error keys are kept: decoding every record
+			// into a map here cost thousands of allocations per page of
+			// users (seen in the tool-call memory profile).
+			var items []errorProbe
 			if json.Unmarshal(v, &items) != nil {
 				continue
 			}
 			for _, it := range items {
-				if ze, ok := zohoError(it); ok {
+				if it.Code == nil {
+					continue
+				}
+				if ze, ok := zohoError(it.fields()); ok {
 					return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
 				}
 			}
@@ -303,6 +309,23 @@ func decode(status int, h http.Header, body []byte, now time.Time) (*answer, err
 		return nil, fail(CodeInvalidResponse, fmt.Sprintf("Zoho answered HTTP %d without an error code", status), nil)
 	}
 	return &answer{status: status, top: top}, nil
+}
+
+// errorProbe reads just the keys of a Zoho error from an array item, so
+// that records are scanned without being decoded.
+type errorProbe struct {
+	Code    json.RawMessage `json:"code"`
+	Status  json.RawMessage `json:"status"`
+	Message json.RawMessage `json:"message"`
+	Details json.RawMessage `json:"details"`
+}
+
+func (p errorProbe) fields() map[string]json.RawMessage {
+	m := map[string]json.RawMessage{"code": p.Code, "message": p.Message, "details": p.Details}
+	if p.Status != nil {
+		m["status"] = p.Status
+	}
+	return m
 }
 
 // zohoErr is Zoho's error object {"code","details","message","status"}.

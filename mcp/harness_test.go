@@ -25,7 +25,7 @@ import (
 // datacenter), a bbolt file, the tokens service with its admin API, and
 // the MCP endpoints, all on one mux as cmd/bigin-mcp mounts them.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	sbs     map[string]*sandbox.Sandbox // by datacenter key
 	db      *store.DB
 	svc     *tokens.Service
@@ -54,7 +54,7 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newEnv(t *testing.T, dcKeys ...string) *env {
+func newEnv(t testing.TB, dcKeys ...string) *env {
 	t.Helper()
 	if len(dcKeys) == 0 {
 		dcKeys = []string{"us"}

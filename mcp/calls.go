@@ -68,10 +68,23 @@ func (h *Handler) audit(ctx context.Context, info serverInfo, tool, outcome stri
 		Tool:        tool,
 		Outcome:     outcome,
 	}
-	if err := h.opts.Store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
-		h.logger.Error("audit tool call", "tool", tool, "mcp_server_id", info.serverID, "err", err)
-	}
+	// The entry is written in the background: the store batches
+	// concurrent appends into one transaction (and one fsync), which
+	// takes up to its batch delay, and the caller should not wait for
+	// that. FlushAudit waits for every pending entry before shutdown.
+	h.auditWG.Add(1)
+	go func() {
+		defer h.auditWG.Done()
+		if err := h.opts.Store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+			h.logger.Error("audit tool call", "tool", tool, "mcp_server_id", info.serverID, "err", err)
+		}
+	}()
 }
+
+// FlushAudit waits until every audit entry of finished tool calls is
+// stored; call it after the HTTP server has shut down and before the
+// store closes.
+func (h *Handler) FlushAudit() { h.auditWG.Wait() }
 
 // decode validates raw arguments against the tool's input schema and
 // decodes them.

@@ -84,6 +84,7 @@ type Handler struct {
 
 	closing   chan struct{} // closed by CloseStreams
 	closeOnce sync.Once
+	auditWG   sync.WaitGroup // audit entries being written
 }
 
 // cachedServer is the go-sdk server built for one version of one MCP URL,

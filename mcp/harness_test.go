@@ -109,7 +109,7 @@ func newEnv(t testing.TB, dcKeys ...string) *env {
 	e.svc.Register(mux)
 	h.Register(mux)
 	e.srv.Start()
-	t.Cleanup(func() { h.CloseStreams(); e.srv.Close() })
+	t.Cleanup(func() { h.CloseStreams(); e.srv.Close(); h.FlushAudit() })
 	return e
 }
 

@@ -302,3 +302,26 @@ func TestStaleRefusalDoesNotUndoAFix(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, e.handler.clients.stillCurrent(ctx, acct, client), "credentials changed since the client was built")
 }
+
+func TestEveryToolCallIsAudited(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	id, url := e.mint(acct, map[string]any{})
+	cs := e.mustConnect(url, "streamable")
+	callTool(t, cs, "list_all_zohobigin_me", nil)
+	callTool(t, cs, "get_single_zohobigin_user_by_id", map[string]any{"id": "111111111111111111"})
+	e.handler.FlushAudit()
+
+	entries, _, err := e.db.Audit(context.Background(), "", 100)
+	require.NoError(t, err)
+	var calls []string
+	for _, en := range entries {
+		if en.Action == "tool_call" {
+			assert.Equal(t, id, en.MCPServerID)
+			assert.Equal(t, acct, en.AccountID)
+			assert.Equal(t, "mcp:"+id, en.Actor)
+			calls = append(calls, en.Tool+":"+en.Outcome)
+		}
+	}
+	assert.ElementsMatch(t, []string{"list_all_zohobigin_me:ok", "get_single_zohobigin_user_by_id:INVALID_DATA"}, calls)
+}

@@ -127,6 +127,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if err := srv.Shutdown(shutCtx); err != nil {
 		logger.Warn("shutdown did not finish in time", "err", err)
 	}
+	mcpHandler.FlushAudit()
 	stopSweep()
 	return nil
 }

@@ -287,7 +287,10 @@ func decode(status int, h http.Header, body []byte, now time.Time) (*answer, err
 		return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
 	}
 	for _, v := range top {
-		if bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
+		// An array can only hold a wrapped error if a "code" key occurs
+		// in it; records do not have one, so a page of them is not
+		// decoded a second time (a byte search is far cheaper).
+		if bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) && bytes.Contains(v, []byte(`"code"`)) {
 			// Only the four error keys are kept: decoding every record
 			// into a map here cost thousands of allocations per page of
 			// users (seen in the tool-call memory profile).

@@ -1,0 +1,58 @@
+// Command bigin-mcp-load measures what bigin-mcp costs on top of the MCP
+// SDK it stands on, on loopback only, with bounded counts and durations.
+//
+// Every server under test runs in its own child process (this binary,
+// re-executed in a hidden "target" mode), so its RSS and allocations are
+// its own; the sandbox Bigin runs in the driver process.
+//
+// Modes:
+//
+//	bigin-mcp-load calls    [-c 32] [-n 2000] [-duration 60s]   ours vs bare go-sdk vs fair floor
+//	bigin-mcp-load urls     [-n 100000]                          RSS of a server holding N minted URLs
+//	bigin-mcp-load sse      [-k 1000]                            memory per open SSE session
+//	bigin-mcp-load accounts [-m 20] [-c 200]                     token refreshes under concurrent calls
+//
+// It is a measuring tool, not a test: it asserts nothing about timings.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "bigin-mcp-load:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("want a mode: calls, urls, sse, accounts (see the package doc)")
+	}
+	mode, args := args[0], args[1:]
+	switch mode {
+	case "calls":
+		return runCalls(ctx, args, out)
+	case "urls":
+		return runURLs(ctx, args, out)
+	case "sse":
+		return runSSE(ctx, args, out)
+	case "accounts":
+		return runAccounts(ctx, args, out)
+	case targetMode:
+		return runTarget(ctx, args)
+	default:
+		return fmt.Errorf("unknown mode %q (want calls, urls, sse or accounts)", mode)
+	}
+}

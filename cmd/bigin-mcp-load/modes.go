@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+const usersTool = "list_all_zohobigin_users"
+
+var usersArgs = map[string]any{"limit": 100}
+
+// measured is one server's row in the calls table.
+type measured struct {
+	kind         string
+	res          result
+	rssMB        float64
+	allocsPerOp  float64
+	kbPerOp      float64
+	p50, p95, p9 time.Duration
+}
+
+func runCalls(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("calls", flag.ContinueOnError)
+	c := fs.Int("c", 32, "concurrent MCP clients")
+	n := fs.Int("n", 2000, "tools/call requests per server (after warm-up)")
+	d := fs.Duration("duration", 60*time.Second, "time limit per server")
+	warm := fs.Int("warmup", 200, "warm-up calls per server, not measured")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkBounds(*c, 1, 1024, "-c"); err != nil {
+		return err
+	}
+	if err := checkBounds(*n, 1, 1_000_000, "-n"); err != nil {
+		return err
+	}
+	z := startSandbox()
+	defer z.srv.Close()
+	access, err := z.accessToken(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []measured
+	for _, kind := range []string{kindBare, kindFloor, kindOurs} {
+		dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+		if err != nil {
+			return err
+		}
+		env := []string{accessTokenEnv + "=" + access}
+		if kind == kindOurs {
+			env = []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()}
+		}
+		t, err := startTarget(ctx, env, "-kind", kind, "-zoho", z.srv.URL, "-data", dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		m, err := measure(ctx, t, kind, *c, *n, *warm, *d)
+		t.stop()
+		os.RemoveAll(dir)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		rows = append(rows, m)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(out, "tools/call %s (limit 100), C=%d, %d calls per server, loopback, GOMAXPROCS=%d\n\n", usersTool, *c, *n, gomaxprocs())
+	fmt.Fprintln(tw, "server\tcalls\terrors\treq/s\tp50\tp95\tp99\tRSS MB\tallocs/call\tKB/call\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%.0f\t%.1f\t\n", r.kind, r.res.calls, r.res.errors, r.res.rps(),
+			ms(r.p50), ms(r.p95), ms(r.p9), r.rssMB, r.allocsPerOp, r.kbPerOp)
+	}
+	tw.Flush()
+	bare, floor, ours := rows[0], rows[1], rows[2]
+	fmt.Fprintf(out, "\nthroughput ours/bare = %.2f (target >= 0.70), ours/floor = %.2f\n", ours.res.rps()/bare.res.rps(), ours.res.rps()/floor.res.rps())
+	fmt.Fprintf(out, "p99 added: ours - bare = %s, ours - floor = %s (target < 2 ms)\n", ms(ours.p9-bare.p9), ms(ours.p9-floor.p9))
+	return nil
+}
+
+func measure(ctx context.Context, t *target, kind string, c, n, warm int, d time.Duration) (measured, error) {
+	if warm > 0 {
+		if _, err := drive(ctx, t.info.URLs, usersTool, usersArgs, c, warm, d); err != nil {
+			return measured{}, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	m0, err := t.memstats(false)
+	if err != nil {
+		return measured{}, err
+	}
+	res, err := drive(ctx, t.info.URLs, usersTool, usersArgs, c, n, d)
+	if err != nil {
+		return measured{}, err
+	}
+	m1, err := t.memstats(false)
+	if err != nil {
+		return measured{}, err
+	}
+	rss, err := rssKB(t.info.PID)
+	if err != nil {
+		return measured{}, err
+	}
+	calls := float64(max(res.calls, 1))
+	return measured{
+		kind: kind, res: res, rssMB: float64(rss) / 1024,
+		allocsPerOp: float64(m1.Mallocs-m0.Mallocs) / calls,
+		kbPerOp:     float64(m1.TotalAlloc-m0.TotalAlloc) / calls / 1024,
+		p50:         percentile(res.latencies, 50), p95: percentile(res.latencies, 95), p9: percentile(res.latencies, 99),
+	}, nil
+}
+
+func runURLs(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("urls", flag.ContinueOnError)
+	n := fs.Int("n", 100_000, "MCP URLs to mint (one bbolt transaction each: about 1 s per 1,000)")
+	sample := fs.Int("sample", 1000, "distinct URLs to call after the restart")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkBounds(*n, 1, 1_000_000, "-n"); err != nil {
+		return err
+	}
+	z := startSandbox()
+	defer z.srv.Close()
+	dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	start := time.Now()
+	minter, err := startTarget(ctx, []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()},
+		"-kind", kindOurs, "-zoho", z.srv.URL, "-data", dir, "-urls", fmt.Sprint(*n), "-mint-only")
+	if err != nil {
+		return err
+	}
+	minter.stop()
+	fmt.Fprintf(out, "minted %d URLs in %s\n", len(minter.info.URLs), time.Since(start).Round(time.Second))
+
+	// A fresh server process on the same data: what a restart costs.
+	t0 := time.Now()
+	t, err := startTarget(ctx, nil, "-kind", kindOurs, "-zoho", z.srv.URL, "-data", dir)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
+	load := time.Since(t0)
+	if _, err := t.memstats(true); err != nil {
+		return err
+	}
+	idle, _ := rssKB(t.info.PID)
+	var urls []string
+	step := max(1, len(minter.info.URLs)/max(1, *sample))
+	for i := 0; i < len(minter.info.URLs) && len(urls) < *sample; i += step {
+		urls = append(urls, rebase(minter.info.URLs[i], t))
+	}
+	res, err := drive(ctx, urls, "list_all_zohobigin_current_organization", nil, min(32, len(urls)), len(urls)*2, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	busy, _ := rssKB(t.info.PID)
+	fmt.Fprintf(out, "restart with %d URLs: ready in %s, RSS %.1f MB idle (target < 150 MB); %.1f MB after %d calls over %d distinct URLs (%.0f req/s)\n",
+		len(minter.info.URLs), load.Round(time.Millisecond), float64(idle)/1024, float64(busy)/1024, res.calls, len(urls), res.rps())
+	fmt.Fprintln(out, "token resolution: go test ./tokens -run '^$' -bench BenchmarkResolve -benchmem (100,000 stored URLs)")
+	return nil
+}
+
+// rebase points a minted URL at the running target (same path, its port).
+func rebase(u string, t *target) string {
+	i := strings.Index(u, "/mcp/")
+	return t.base() + u[i:]
+}
+
+func (t *target) base() string { return t.info.Base }
+
+func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
+
+func runSSE(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("sse", flag.ContinueOnError)
+	k := fs.Int("k", 1000, "SSE sessions to hold open")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkBounds(*k, 1, 20_000, "-k"); err != nil {
+		return err
+	}
+	z := startSandbox()
+	defer z.srv.Close()
+	dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	t, err := startTarget(ctx, []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()}, "-kind", kindOurs, "-zoho", z.srv.URL, "-data", dir)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
+	sseURL := t.info.URLs[0] + "/sse"
+	if err := checkLoopbackURL(sseURL); err != nil {
+		return err
+	}
+	// One session first, so lazily built state is not counted per session.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1}}
+	open := func() (io.Closer, error) {
+		resp, err := client.Get(sseURL)
+		if err != nil {
+			return nil, err
+		}
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "event: endpoint") {
+			resp.Body.Close()
+			return nil, fmt.Errorf("no endpoint event (%q, %v)", line, err)
+		}
+		return resp.Body, nil
+	}
+	first, err := open()
+	if err != nil {
+		return err
+	}
+	defer first.Close()
+	if _, err := t.memstats(true); err != nil {
+		return err
+	}
+	time.Sleep(200 * time.Millisecond)
+	before, _ := rssKB(t.info.PID)
+	var streams []io.Closer
+	defer func() {
+		for _, s := range streams {
+			s.Close()
+		}
+	}()
+	for i := 0; i < *k; i++ {
+		s, err := open()
+		if err != nil {
+			return fmt.Errorf("session %d: %w", i, err)
+		}
+		streams = append(streams, s)
+	}
+	m, err := t.memstats(true)
+	if err != nil {
+		return err
+	}
+	time.Sleep(200 * time.Millisecond)
+	after, _ := rssKB(t.info.PID)
+	extra := float64(after-before) / 1024
+	fmt.Fprintf(out, "%d open SSE sessions: +%.1f MB RSS (target < 100 MB), %.1f KB per session; Go heap in use %.1f MB\n",
+		*k, extra, float64(after-before)/float64(*k), float64(m.HeapInuse)/(1<<20))
+	return nil
+}
+
+func runAccounts(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("accounts", flag.ContinueOnError)
+	m := fs.Int("m", 10, "integrated accounts")
+	c := fs.Int("c", 200, "concurrent calls per account")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkBounds(*m, 1, 200, "-m"); err != nil {
+		return err
+	}
+	if err := checkBounds(*c, 1, 1000, "-c"); err != nil {
+		return err
+	}
+	z := startSandbox()
+	defer z.srv.Close()
+	dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var rts []string
+	for i := 0; i < *m; i++ {
+		rts = append(rts, z.sb.IssueRefreshToken())
+	}
+	t, err := startTarget(ctx, []string{refreshTokensEnv + "=" + strings.Join(rts, ",")}, "-kind", kindOurs, "-zoho", z.srv.URL, "-data", dir)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
+	setup := z.sb.RefreshCount()
+	fmt.Fprintf(out, "%d accounts created: %d token refreshes (one each, to verify the credentials)\n", *m, setup)
+	for phase, expire := range []bool{false, true} {
+		if expire {
+			z.sb.ExpireAccessTokens()
+		}
+		r0 := z.sb.RefreshCount()
+		res, err := drive(ctx, t.info.URLs, "list_all_zohobigin_me", nil, *m**c, *m**c, 2*time.Minute)
+		if err != nil {
+			return err
+		}
+		got := z.sb.RefreshCount() - r0
+		want := 0
+		what := "cached access tokens"
+		if expire {
+			want, what = *m, "access tokens expired at Zoho"
+		}
+		fmt.Fprintf(out, "phase %d (%s): %d concurrent calls per account, %d calls ok, %d errors: %d refreshes (want %d, i.e. %d extra)\n",
+			phase+1, what, *c, res.calls, res.errors, got, want, got-want)
+	}
+	return nil
+}
+
+func checkBounds(v, lo, hi int, name string) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s must be between %d and %d", name, lo, hi)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }

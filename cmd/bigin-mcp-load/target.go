@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/mcp"
+	"github.com/bigin-mcp/bigin-mcp/store"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// targetMode is the hidden mode in which this binary runs one server
+// under test in its own process.
+const targetMode = "__target"
+
+// Kinds of server under test.
+const (
+	kindOurs  = "ours"  // the real bigin-mcp stack against the sandbox
+	kindBare  = "bare"  // a bare go-sdk stateless server returning a fixed payload
+	kindFloor = "floor" // bare, plus one loopback call to the sandbox per tools/call
+)
+
+// targetInfo is the one JSON line a target prints when it is ready.
+type targetInfo struct {
+	PID   int      `json:"pid"`
+	Base  string   `json:"base"`  // the server's base URL
+	URLs  []string `json:"urls"`  // MCP endpoints to call
+	Debug string   `json:"debug"` // loopback base of /memstats
+}
+
+// refreshTokensEnv carries the sandbox refresh tokens to a target (one per
+// account), so they never appear on a command line.
+const refreshTokensEnv = "BIGIN_MCP_LOAD_REFRESH_TOKENS"
+
+// accessTokenEnv carries a sandbox access token to the bare and floor
+// servers.
+const accessTokenEnv = "BIGIN_MCP_LOAD_ACCESS_TOKEN"
+
+func runTarget(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet(targetMode, flag.ContinueOnError)
+	kind := fs.String("kind", kindOurs, "ours, bare or floor")
+	zoho := fs.String("zoho", "", "sandbox Bigin base URL")
+	urls := fs.Int("urls", 1, "MCP URLs to mint per account (ours)")
+	dataDir := fs.String("data", "", "data directory (ours); reused if it holds a database")
+	mintOnly := fs.Bool("mint-only", false, "mint, print, and exit (ours)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkLoopbackURL(*zoho); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	mux := http.NewServeMux()
+	info := targetInfo{PID: os.Getpid(), Base: base}
+
+	switch *kind {
+	case kindOurs:
+		closeFn, list, err := setupOurs(ctx, mux, base, *zoho, *dataDir, *urls)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		info.URLs = list
+		if *mintOnly {
+			return json.NewEncoder(os.Stdout).Encode(info)
+		}
+	case kindBare, kindFloor:
+		h, err := setupBare(ctx, *kind, *zoho)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/mcp", h)
+		info.URLs = []string{base + "/mcp"}
+	default:
+		return fmt.Errorf("unknown kind %q", *kind)
+	}
+
+	dln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	dmux := http.NewServeMux()
+	dmux.HandleFunc("/memstats", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("gc") == "1" {
+			runtime.GC()
+		}
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		json.NewEncoder(w).Encode(map[string]uint64{"mallocs": m.Mallocs, "total_alloc": m.TotalAlloc, "heap_inuse": m.HeapInuse})
+	})
+	dmux.HandleFunc("/debug/pprof/", pprof.Index)
+	dmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	info.Debug = "http://" + dln.Addr().String()
+	go http.Serve(dln, dmux)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	if err := json.NewEncoder(os.Stdout).Encode(info); err != nil {
+		return err
+	}
+	// Serve until the driver closes our stdin (or dies).
+	io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+// setupOurs assembles the real server as cmd/bigin-mcp serve does, with
+// one integrated account per refresh token, each with n MCP URLs.
+func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, n int) (func(), []string, error) {
+	dcs, err := bigin.ParseDatacenters(fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q}}`, zoho, zoho))
+	if err != nil {
+		return nil, nil, err
+	}
+	if dir == "" {
+		return nil, nil, errors.New("-data is required")
+	}
+	key := bytes.Repeat([]byte{7}, 32) // a measuring tool's throwaway database
+	db, err := store.Open(filepath.Join(dir, "bigin-mcp.db"), store.Options{Key: key})
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := slog.New(slog.DiscardHandler)
+	svc, err := tokens.NewService(ctx, db, tokens.ServiceOptions{
+		PublicURL: base, Datacenters: dcs, Logger: logger,
+		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,
+	})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	h, err := mcp.NewHandler(mcp.Options{
+		Resolver: svc, Store: db, Datacenters: dcs,
+		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,
+		PublicURL: base, CursorKey: bytes.Repeat([]byte{9}, 32), Version: "load", Logger: logger,
+	})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	svc.Register(mux)
+	h.Register(mux)
+
+	var list []string
+	for i, rt := range strings.Split(os.Getenv(refreshTokensEnv), ",") {
+		if rt == "" {
+			continue
+		}
+		a, err := svc.CreateAccount(ctx, tokens.NewAccount{Name: fmt.Sprintf("load %d", i), Datacenter: "us", RefreshToken: rt})
+		if err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("account %d: %w", i, err)
+		}
+		for j := 0; j < n; j++ {
+			_, u, err := svc.CreateMCPServer(ctx, a.ID, tokens.NewMCPServer{Name: fmt.Sprintf("load %d/%d", i, j)})
+			if err != nil {
+				db.Close()
+				return nil, nil, err
+			}
+			// A URL's path is relative to the public base, which for a
+			// re-run on the same data may be another port.
+			list = append(list, strings.Replace(u, base, "{base}", 1))
+		}
+	}
+	for i := range list {
+		list[i] = strings.Replace(list[i], "{base}", base, 1)
+	}
+	return func() { db.Close() }, list, nil
+}
+
+// setupBare builds the comparison server: the go-sdk's stateless
+// streamable handler with one tool, list_all_zohobigin_users, returning
+// the same payload ours returns for limit 100 (bare), or fetching it from
+// the sandbox on every call and returning it as is (floor).
+func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
+	var fetch func(context.Context) ([]byte, error)
+	client := &http.Client{Timeout: 30 * time.Second}
+	token := os.Getenv(accessTokenEnv)
+	if token == "" {
+		return nil, errors.New("no access token for the floor server")
+	}
+	fetch = func(ctx context.Context) ([]byte, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", zoho+"/bigin/v2/users?type=AllUsers&page=1&per_page=100", nil)
+		req.Header.Set("Authorization", "Zoho-oauthtoken "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		return io.ReadAll(resp.Body)
+	}
+	payload, err := fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var env struct {
+		Users []json.RawMessage `json:"users"`
+	}
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return nil, fmt.Errorf("sandbox users: %w", err)
+	}
+	fixed, _ := json.Marshal(map[string]any{"result": env.Users, "next_cursor": "c1.x"})
+	srv := sdk.NewServer(&sdk.Implementation{Name: "bare", Version: "1"}, &sdk.ServerOptions{Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}}})
+	srv.AddTool(&sdk.Tool{Name: "list_all_zohobigin_users", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			body := fixed
+			if kind == kindFloor {
+				b, err := fetch(ctx)
+				if err != nil {
+					return nil, err
+				}
+				body = b
+			}
+			return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(body)}}, StructuredContent: json.RawMessage(body)}, nil
+		})
+	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}), nil
+}

@@ -141,6 +141,31 @@ func (db *DB) CreateMCPServer(ctx context.Context, s *MCPServer) error {
 	return nil
 }
 
+// CreateMCPServers stores many new MCP servers in one transaction (an
+// import, or a load test minting 100,000 URLs): all or none, with the same
+// rules as CreateMCPServer.
+func (db *DB) CreateMCPServers(ctx context.Context, servers []*MCPServer) error {
+	cs := make([]*MCPServer, len(servers))
+	for i, s := range servers {
+		cs[i] = cloneServer(s)
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		for _, c := range cs {
+			if err := db.putNewServer(tx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, s := range servers {
+		s.CreatedAt, s.UpdatedAt = cs[i].CreatedAt, cs[i].UpdatedAt
+	}
+	return nil
+}
+
 // MCPServer returns one MCP server by ID (ErrNotFound if it does not exist).
 // It does not check ExpiresAt: an expired server is returned until the
 // sweeper deletes it.

@@ -277,3 +277,22 @@ func TestDeleteExpiredMCPServers(t *testing.T) {
 	require.Len(t, deleted, 1)
 	assert.Equal(t, future.ID, deleted[0].ID)
 }
+
+func TestCreateMCPServersIsAllOrNothing(t *testing.T) {
+	db := openTest(t, Options{})
+	ctx := context.Background()
+	acct := &Account{ID: newID(t), Name: "a", Datacenter: "us", RefreshToken: "r"}
+	require.NoError(t, db.CreateAccount(ctx, acct))
+	mk := func(id string, h byte) *MCPServer {
+		return &MCPServer{ID: id, AccountID: acct.ID, Name: id, TokenHash: [32]byte{h}}
+	}
+	require.NoError(t, db.CreateMCPServers(ctx, []*MCPServer{mk("s1", 1), mk("s2", 2)}))
+	got, err := db.MCPServerByTokenHash(ctx, [32]byte{2})
+	require.NoError(t, err)
+	assert.Equal(t, "s2", got.ID)
+
+	err = db.CreateMCPServers(ctx, []*MCPServer{mk("s3", 3), mk("s4", 1)})
+	assert.ErrorIs(t, err, ErrConflict, "a reused token hash refuses the whole batch")
+	_, err = db.MCPServer(ctx, "s3")
+	assert.ErrorIs(t, err, ErrNotFound, "nothing of a refused batch is stored")
+}

@@ -19,15 +19,34 @@ const MinExpiry = 60 * time.Second
 // AllowedTools returns the names of the catalog tools the config allows, in
 // catalog order. methods AND tags apply; empty means all. Words that are not
 // methods or tags (a config that skipped NormalizeConfig) match nothing.
+//
+// The returned slice is shared by every config that allows the same tools
+// (an index of 100,000 URLs holds a handful of distinct lists, not 100,000):
+// callers must not modify it.
 func AllowedTools(c Config) []string {
-	var out []string
-	for _, t := range catalog {
+	var mask int
+	for i, t := range catalog {
 		if methodAllowed(c.Methods, t.Method) && tagAllowed(c.Tags, t.Tags) {
-			out = append(out, t.Name)
+			mask |= 1 << i
 		}
 	}
-	return out
+	return toolLists[mask]
 }
+
+// toolLists holds, for every subset of the catalog (as a bit mask), its
+// tool names in catalog order; nil for the empty subset. Built once.
+var toolLists = func() [][]string {
+	lists := make([][]string, 1<<len(catalog))
+	for mask := 1; mask < len(lists); mask++ {
+		for i, t := range catalog {
+			if mask&(1<<i) != 0 {
+				lists[mask] = append(lists[mask], t.Name)
+			}
+		}
+		lists[mask] = slices.Clip(lists[mask])
+	}
+	return lists
+}()
 
 func methodAllowed(words []string, method string) bool {
 	if len(words) == 0 {

@@ -121,6 +121,7 @@ func runURLs(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("urls", flag.ContinueOnError)
 	n := fs.Int("n", 100_000, "MCP URLs to mint (one bbolt transaction each: about 1 s per 1,000)")
 	sample := fs.Int("sample", 1000, "distinct URLs to call after the restart")
+	heap := fs.String("heapprofile", "", "write the server's heap profile after the calls to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -155,6 +156,8 @@ func runURLs(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	idle, _ := rssKB(t.info.PID)
+	idleFile, _ := statusKB(t.info.PID, "RssFile:")
+	idleAnon, _ := statusKB(t.info.PID, "RssAnon:")
 	var urls []string
 	step := max(1, len(minter.info.URLs)/max(1, *sample))
 	for i := 0; i < len(minter.info.URLs) && len(urls) < *sample; i += step {
@@ -165,8 +168,13 @@ func runURLs(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	busy, _ := rssKB(t.info.PID)
-	fmt.Fprintf(out, "restart with %d URLs: ready in %s, RSS %.1f MB idle (target < 150 MB); %.1f MB after %d calls over %d distinct URLs (%.0f req/s)\n",
-		len(minter.info.URLs), load.Round(time.Millisecond), float64(idle)/1024, float64(busy)/1024, res.calls, len(urls), res.rps())
+	if *heap != "" {
+		if err := t.saveProfile("heap", *heap); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "restart with %d URLs: ready in %s; idle RSS %.1f MB (target < 150 MB) = %.1f MB own (anon) + %.1f MB file-backed (binary, mmapped database); %.1f MB after %d calls over %d distinct URLs (%.0f req/s)\n",
+		len(minter.info.URLs), load.Round(time.Millisecond), float64(idle)/1024, float64(idleAnon)/1024, float64(idleFile)/1024, float64(busy)/1024, res.calls, len(urls), res.rps())
 	fmt.Fprintln(out, "token resolution: go test ./tokens -run '^$' -bench BenchmarkResolve -benchmem (100,000 stored URLs)")
 	return nil
 }
@@ -178,6 +186,24 @@ func rebase(u string, t *target) string {
 }
 
 func (t *target) base() string { return t.info.Base }
+
+// saveProfile writes one of the target's pprof profiles to a file.
+func (t *target) saveProfile(name, path string) error {
+	resp, err := http.Get(t.info.Debug + "/debug/pprof/" + name)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
 

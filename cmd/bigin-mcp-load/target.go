@@ -15,9 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
@@ -148,6 +150,7 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 		db.Close()
 		return nil, nil, err
 	}
+	debug.FreeOSMemory() // as cmd/bigin-mcp serve does after loading the index
 	h, err := mcp.NewHandler(mcp.Options{
 		Resolver: svc, Store: db, Datacenters: dcs,
 		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,
@@ -170,21 +173,48 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 			db.Close()
 			return nil, nil, fmt.Errorf("account %d: %w", i, err)
 		}
-		for j := 0; j < n; j++ {
-			_, u, err := svc.CreateMCPServer(ctx, a.ID, tokens.NewMCPServer{Name: fmt.Sprintf("load %d/%d", i, j)})
-			if err != nil {
-				db.Close()
-				return nil, nil, err
+		if n <= 100 {
+			for j := 0; j < n; j++ {
+				_, u, err := svc.CreateMCPServer(ctx, a.ID, tokens.NewMCPServer{Name: fmt.Sprintf("load %d/%d", i, j)})
+				if err != nil {
+					db.Close()
+					return nil, nil, err
+				}
+				list = append(list, u)
 			}
-			// A URL's path is relative to the public base, which for a
-			// re-run on the same data may be another port.
-			list = append(list, strings.Replace(u, base, "{base}", 1))
+			continue
 		}
-	}
-	for i := range list {
-		list[i] = strings.Replace(list[i], "{base}", base, 1)
+		// Many URLs: mint them straight into the store in batches of
+		// 10,000 per transaction (one transaction each through the admin
+		// path would take minutes); a server started on this data loads
+		// them like any others.
+		urls, err := mintBatch(ctx, db, a.ID, base, n)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		list = append(list, urls...)
 	}
 	return func() { db.Close() }, list, nil
+}
+
+func mintBatch(ctx context.Context, db *store.DB, accountID, base string, n int) ([]string, error) {
+	var list []string
+	for done := 0; done < n; {
+		size := min(10_000, n-done)
+		batch := make([]*store.MCPServer, size)
+		for k := range batch {
+			tok := tokens.NewMCPToken()
+			batch[k] = &store.MCPServer{ID: uuid.Must(uuid.NewV7()).String(), AccountID: accountID,
+				Name: fmt.Sprintf("load %d", done+k), TokenHash: tokens.HashToken(tok)}
+			list = append(list, base+"/mcp/"+tok)
+		}
+		if err := db.CreateMCPServers(ctx, batch); err != nil {
+			return nil, err
+		}
+		done += size
+	}
+	return list, nil
 }
 
 // setupBare builds the comparison server: the go-sdk's stateless

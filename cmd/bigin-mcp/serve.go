@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/mcp"
@@ -60,6 +61,9 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if err != nil {
 		return fmt.Errorf("load tokens: %w", err)
 	}
+	// Loading a large index decodes every stored URL once; hand that
+	// garbage back to the OS now rather than carry it as RSS.
+	debug.FreeOSMemory()
 	adminToken, err := svc.Bootstrap(ctx, cfg.AdminToken)
 	if err != nil {
 		return fmt.Errorf("BIGIN_MCP_ADMIN_TOKEN: %w", err)

@@ -17,13 +17,17 @@ func BenchmarkResolve(b *testing.B) {
 	ctx := context.Background()
 	acct := e.seedAccount("bench")
 	toks := make([]string, n)
+	batch := make([]*store.MCPServer, 0, 10_000)
 	for i := range toks {
 		toks[i] = NewMCPToken()
-		m := &store.MCPServer{
+		batch = append(batch, &store.MCPServer{
 			ID: newID(), AccountID: acct.ID, Name: "server", TokenHash: HashToken(toks[i]),
 			Config: Config{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
+		})
+		if len(batch) == cap(batch) {
+			require.NoError(b, e.db.CreateMCPServers(ctx, batch)) // one transaction per 10,000
+			batch = batch[:0]
 		}
-		require.NoError(b, e.db.CreateMCPServer(ctx, m))
 	}
 	e.reopen() // NewService loads all of them
 	require.Len(b, e.svc.byHash, n)

@@ -3,7 +3,6 @@ package mcp
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -169,7 +168,7 @@ func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+		writeError(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument,
 			"this endpoint is stateless streamable HTTP: send JSON-RPC messages with POST (GET and DELETE are not used)")
 		return
 	}
@@ -183,7 +182,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET to open the event stream and POST to send messages")
+		writeError(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument, "use GET to open the event stream and POST to send messages")
 		return
 	}
 	cs := h.server(res)
@@ -260,7 +259,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 	tokens.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
 	tokens.Annotate(r.Context(), "mcp_token", "bmcp_…")
 	if res.Server.Config.RequireAPITokenAuth {
-		bearer, ok := bearerToken(r)
+		bearer, ok := tokens.BearerToken(r)
 		if ok {
 			_, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
 		}
@@ -317,15 +316,6 @@ func isLoopback(hostport string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.ToLower(scheme)), []byte("bearer")) != 1 {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {

@@ -119,7 +119,7 @@ func measure(ctx context.Context, t *target, kind string, c, n, warm int, d time
 
 func runURLs(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("urls", flag.ContinueOnError)
-	n := fs.Int("n", 100_000, "MCP URLs to mint (one bbolt transaction each: about 1 s per 1,000)")
+	n := fs.Int("n", 100_000, "MCP URLs to mint (straight into the store, 10,000 per transaction)")
 	sample := fs.Int("sample", 1000, "distinct URLs to call after the restart")
 	heap := fs.String("heapprofile", "", "write the server's heap profile after the calls to this file")
 	if err := fs.Parse(args); err != nil {
@@ -128,13 +128,11 @@ func runURLs(ctx context.Context, args []string, out io.Writer) error {
 	if err := checkBounds(*n, 1, 1_000_000, "-n"); err != nil {
 		return err
 	}
-	z := startSandbox()
-	defer z.srv.Close()
-	dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+	z, dir, cleanup, err := sandboxAndDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	start := time.Now()
 	minter, err := startTarget(ctx, []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()},
 		"-kind", kindOurs, "-zoho", z.srv.URL, "-data", dir, "-urls", fmt.Sprint(*n), "-mint-only")
@@ -216,13 +214,11 @@ func runSSE(ctx context.Context, args []string, out io.Writer) error {
 	if err := checkBounds(*k, 1, 20_000, "-k"); err != nil {
 		return err
 	}
-	z := startSandbox()
-	defer z.srv.Close()
-	dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+	z, dir, cleanup, err := sandboxAndDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	t, err := startTarget(ctx, []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()}, "-kind", kindOurs, "-zoho", z.srv.URL, "-data", dir)
 	if err != nil {
 		return err
@@ -294,13 +290,11 @@ func runAccounts(ctx context.Context, args []string, out io.Writer) error {
 	if err := checkBounds(*c, 1, 1000, "-c"); err != nil {
 		return err
 	}
-	z := startSandbox()
-	defer z.srv.Close()
-	dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+	z, dir, cleanup, err := sandboxAndDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	var rts []string
 	for i := 0; i < *m; i++ {
 		rts = append(rts, z.sb.IssueRefreshToken())
@@ -331,6 +325,17 @@ func runAccounts(ctx context.Context, args []string, out io.Writer) error {
 			phase+1, what, *c, res.calls, res.errors, got, want, got-want)
 	}
 	return nil
+}
+
+// sandboxAndDir starts the sandbox Bigin and makes a data directory for a
+// target; cleanup removes both.
+func sandboxAndDir() (*zohoSandbox, string, func(), error) {
+	dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	z := startSandbox()
+	return z, dir, func() { z.srv.Close(); os.RemoveAll(dir) }, nil
 }
 
 func checkBounds(v, lo, hi int, name string) error {

@@ -85,9 +85,6 @@ func TestKillAndRestartChild(t *testing.T) {
 }
 
 func TestKillAndRestart(t *testing.T) {
-	if os.Getenv(restartEnvPath) != "" {
-		t.Skip("child")
-	}
 	dir := t.TempDir()
 	path, out := filepath.Join(dir, "bigin-mcp.db"), filepath.Join(dir, "record.json")
 	key := make([]byte, 32)

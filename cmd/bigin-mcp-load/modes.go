@@ -34,6 +34,7 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	n := fs.Int("n", 2000, "tools/call requests per server (after warm-up)")
 	d := fs.Duration("duration", 60*time.Second, "time limit per server")
 	warm := fs.Int("warmup", 200, "warm-up calls per server, not measured")
+	cpu := fs.String("cpuprofile", "", "write a CPU profile of our server during its run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,7 +65,15 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 			os.RemoveAll(dir)
 			return fmt.Errorf("%s: %w", kind, err)
 		}
+		var profiled chan error
+		if kind == kindOurs && *cpu != "" {
+			profiled = make(chan error, 1)
+			go func() { profiled <- t.saveProfile("profile?seconds=5", *cpu) }()
+		}
 		m, err := measure(ctx, t, kind, *c, *n, *warm, *d)
+		if profiled != nil && err == nil {
+			err = <-profiled
+		}
 		t.stop()
 		os.RemoveAll(dir)
 		if err != nil {

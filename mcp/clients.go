@@ -37,7 +37,7 @@ type pooledClient struct {
 	refreshToken string // the credentials it was built with
 }
 
-func (p *clientPool) get(ctx context.Context, acc tokens.AccountInfo) (*bigin.Client, error) {
+func (p *clientPool) get(ctx context.Context, acc *tokens.AccountInfo) (*bigin.Client, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if pc, ok := p.m[acc.ID]; ok && pc.version == acc.CredentialsVersion {

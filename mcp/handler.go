@@ -92,7 +92,7 @@ type cachedServer struct {
 	version int64
 	server  *sdk.Server
 	sse     *sdk.SSEHandler
-	done    <-chan struct{} // closed once this version is stale
+	res     *tokens.Resolved // stale once this version of the URL is
 }
 
 // pruneEvery is how many server builds pass between sweeps of stale
@@ -201,7 +201,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 				expiry = t.C
 			}
 			select {
-			case <-res.Done:
+			case <-res.Done():
 			case <-expiry:
 			case <-h.closing:
 			case <-ctx.Done():
@@ -349,7 +349,7 @@ func (h *Handler) server(res *tokens.Resolved) *cachedServer {
 		h.pruneLocked()
 	}
 	srv := h.build(res)
-	next := &cachedServer{version: res.Version, server: srv, done: res.Done}
+	next := &cachedServer{version: res.Version, server: srv, res: res}
 	if cs != nil {
 		next.sse = cs.sse // open streams of the old version end through res.Done
 	} else {
@@ -365,10 +365,8 @@ func (h *Handler) server(res *tokens.Resolved) *cachedServer {
 // request). Their SSE streams have already been closed through Done.
 func (h *Handler) pruneLocked() {
 	for id, cs := range h.servers {
-		select {
-		case <-cs.done:
+		if cs.res.Stale() {
 			delete(h.servers, id)
-		default:
 		}
 	}
 }
@@ -390,7 +388,7 @@ func (h *Handler) build(res *tokens.Resolved) *sdk.Server {
 // serverInfo is what a tool handler knows of the URL it serves.
 type serverInfo struct {
 	serverID string
-	account  tokens.AccountInfo
+	account  *tokens.AccountInfo
 }
 
 func instructions(res *tokens.Resolved) string {

@@ -35,7 +35,7 @@ func TestAccountRenameReissuesResolutions(t *testing.T) {
 	assert.Equal(t, "Acme Ltd", after.Account.Name)
 	assert.NotEqual(t, before.Version, after.Version)
 	assert.Equal(t, before.Account.CredentialsVersion, after.Account.CredentialsVersion, "a rename keeps the credentials")
-	assertClosed(t, before.Done, "the old resolution is done")
+	assertClosed(t, before.Done(), "the old resolution is done")
 
 	for _, body := range []string{`{"name":""}`, `{"datacenter":"eu"}`, `{"refresh_token":""}`} {
 		r := e.request("PATCH", "/admin/integrated-accounts/"+acct.ID, body)
@@ -59,7 +59,7 @@ func TestMarkNeedsReauth(t *testing.T) {
 	require.NoError(t, err, "the URL still resolves; its tools report reauthorization_required")
 	assert.Equal(t, store.StatusNeedsReauth, after.Account.Status)
 	assert.NotEqual(t, before.Version, after.Version)
-	assertClosed(t, before.Done, "status change")
+	assertClosed(t, before.Done(), "status change")
 
 	r := e.request("GET", "/admin/integrated-accounts/"+acct.ID, nil)
 	require.Equal(t, http.StatusOK, r.status)
@@ -95,7 +95,7 @@ func TestAccountDeleteCascades(t *testing.T) {
 	r := e.request("DELETE", "/admin/integrated-accounts/"+acct.ID, nil)
 	require.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
 	for _, res := range resolved {
-		assertClosed(t, res.Done, "account deleted")
+		assertClosed(t, res.Done(), "account deleted")
 		_, err := e.db.MCPServer(ctx, res.Server.ID)
 		assert.ErrorIs(t, err, store.ErrNotFound)
 	}
@@ -164,7 +164,7 @@ func TestSyncAccount(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "outside", after.Account.Name)
 	assert.NotEqual(t, before.Account.CredentialsVersion, after.Account.CredentialsVersion)
-	assertClosed(t, before.Done, "synced")
+	assertClosed(t, before.Done(), "synced")
 
 	_, err = e.db.DeleteAccount(ctx, acct.ID)
 	require.NoError(t, err)

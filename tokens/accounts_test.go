@@ -223,7 +223,7 @@ func TestAccountPatchCredentials(t *testing.T) {
 	assert.Equal(t, "active", after.Account.Status)
 	assert.NotEqual(t, before.Account.CredentialsVersion, after.Account.CredentialsVersion)
 	assert.NotEqual(t, before.Version, after.Version)
-	assertClosed(t, before.Done, "credentials changed")
+	assertClosed(t, before.Done(), "credentials changed")
 
 	// Credentials of another org are refused.
 	other := z.seedAccount("other org") // org 111, not the sandbox's

@@ -159,31 +159,34 @@ func assertIndexMatchesStore(t *testing.T, s *Service, db *store.DB) {
 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	assert.Len(t, s.byID, len(stored))
+	assert.Equal(t, len(stored), s.servers)
 	assert.Len(t, s.byHash, len(stored))
 	for h, e := range s.byHash {
-		m, ok := stored[e.res.Server.ID]
-		if !assert.True(t, ok, "indexed server %s is not stored", e.res.Server.ID) {
+		m, ok := stored[e.Server.ID]
+		if !assert.True(t, ok, "indexed server %s is not stored", e.Server.ID) {
 			continue
 		}
 		assert.Equal(t, m.TokenHash, h)
-		assert.Equal(t, m.Name, e.res.Server.Name)
-		assert.Equal(t, m.Config, e.res.Server.Config)
-		assert.Equal(t, AllowedTools(m.Config), e.res.Tools)
-		assert.Equal(t, m.ExpiresAt == nil, e.expires == 0)
-		assert.Equal(t, m.AccountID, e.res.Account.ID)
-		assert.Same(t, e, s.byID[m.ID])
+		assert.Equal(t, m.Name, e.Server.Name)
+		assert.Equal(t, m.Config, e.Server.Config)
+		assert.Equal(t, AllowedTools(m.Config), e.Tools)
+		assert.Equal(t, m.ExpiresAt, e.Server.ExpiresAt)
+		assert.Equal(t, m.AccountID, e.Account.ID)
 		ae := s.accounts[m.AccountID]
 		if assert.NotNil(t, ae) {
 			assert.Same(t, e, ae.servers[m.ID])
-			assert.Equal(t, ae.info, e.res.Account)
+			assert.Same(t, ae.info, e.Account, "URLs share their account's info")
 		}
-		assertOpen(t, e.res.Done)
+		assert.False(t, e.Stale())
+		assertOpen(t, e.Done())
 	}
 	for id, m := range stored {
-		e := s.byID[id]
+		var e *Resolved
+		if ae := s.accounts[m.AccountID]; ae != nil {
+			e = ae.servers[id]
+		}
 		if assert.NotNil(t, e, "stored server %s is not indexed", id) {
-			assert.Equal(t, m.TokenHash, e.hash)
+			assert.Equal(t, m.TokenHash, e.Server.TokenHash)
 		}
 	}
 	n := 0

@@ -176,13 +176,14 @@ func (s *Service) DeleteMCPServer(ctx context.Context, accountID, id string) err
 	if _, err := s.mcpServer(ctx, accountID, id); err != nil {
 		return err
 	}
-	if _, err := s.db.DeleteMCPServer(ctx, id); err != nil {
+	deleted, err := s.db.DeleteMCPServer(ctx, id)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return errNoServer
 		}
 		return fmt.Errorf("delete MCP server: %w", err)
 	}
-	s.dropServers(id)
+	s.dropServers(deleted)
 	s.audit(ctx, "mcp_server.delete", accountID, id, "")
 	return nil
 }

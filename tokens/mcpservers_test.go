@@ -209,8 +209,8 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 	later, err := e.svc.Resolve(ctx, token)
 	require.NoError(t, err)
 	assert.NotEqual(t, first.Version, later.Version)
-	assertClosed(t, first.Done, "a PATCH closes the old resolution's Done")
-	assertOpen(t, later.Done)
+	assertClosed(t, first.Done(), "a PATCH closes the old resolution's Done")
+	assertOpen(t, later.Done())
 
 	// GET / DELETE on another account's path: 404, and nothing deleted.
 	for _, method := range []string{"GET", "DELETE"} {
@@ -221,7 +221,7 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
 	_, err = e.svc.Resolve(ctx, token)
 	assert.ErrorIs(t, err, ErrNotFound)
-	assertClosed(t, later.Done, "DELETE closes Done")
+	assertClosed(t, later.Done(), "DELETE closes Done")
 	for _, method := range []string{"GET", "DELETE", "PATCH"} {
 		r := e.request(method, base, map[string]any{"name": "x"})
 		assert.Equal(t, http.StatusNotFound, r.status, method)
@@ -280,12 +280,14 @@ func TestExpiry(t *testing.T) {
 	n, err := e.svc.Sweep(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	assertClosed(t, res.Done, "the sweep closes Done")
+	assertClosed(t, res.Done(), "the sweep closes Done")
 	_, err = e.db.MCPServer(ctx, id)
 	assert.Error(t, err, "swept from the store")
 	e.svc.mu.RLock()
-	_, indexed := e.svc.byID[id]
+	_, indexed := e.svc.accounts[res.Server.AccountID].servers[id]
+	_, byHash := e.svc.byHash[res.Server.TokenHash]
 	e.svc.mu.RUnlock()
+	assert.False(t, byHash, "swept from the token map")
 	assert.False(t, indexed, "swept from the index")
 	_, err = e.svc.Resolve(ctx, keep)
 	assert.NoError(t, err, "the unexpired one stays")

@@ -33,19 +33,53 @@ type AccountInfo struct {
 
 // Resolved is an MCP URL token resolved to its server, account and tools.
 // It is shared by every caller that resolves the same version of a URL:
-// treat it as read-only.
+// treat it as read-only. It is also the index entry itself, so it is kept
+// small: one is held in memory for every minted URL.
 type Resolved struct {
-	Server  store.MCPServer
-	Account AccountInfo
+	Server store.MCPServer
+	// Account is shared by every URL of the account (read-only).
+	Account *AccountInfo
 	Tools   []string // allowed tool names, in catalog order
 	// Version changes whenever the server's config, name or expiry or its
 	// account changes; a cached MCP server built for one version is stale
 	// for another.
 	Version int64
-	// Done is closed when this resolution stops being valid: the server was
-	// changed, deleted or expired, or its account changed or was deleted.
-	// Open SSE streams close on it.
-	Done <-chan struct{}
+
+	done atomic.Pointer[chan struct{}] // nil until Done is first called
+}
+
+// closedDone is what Resolved.done holds once the resolution is stale.
+// The channel is closed before anyone can see it and never changes.
+var closedDone = func() *chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return &c
+}()
+
+// Done returns a channel closed when this resolution stops being valid:
+// the server was changed, deleted or expired, or its account changed or
+// was deleted. Open SSE streams close on it. The channel is made on first
+// use: most resolutions never need one, and the index holds one
+// resolution per minted URL.
+func (r *Resolved) Done() <-chan struct{} {
+	if p := r.done.Load(); p != nil {
+		return *p
+	}
+	c := make(chan struct{})
+	if r.done.CompareAndSwap(nil, &c) {
+		return c
+	}
+	return *r.done.Load() // another caller made it, or it was just invalidated
+}
+
+// Stale reports whether Done is closed, without making a channel.
+func (r *Resolved) Stale() bool { return r.done.Load() == closedDone }
+
+// invalidate closes Done (at most once).
+func (r *Resolved) invalidate() {
+	if p := r.done.Swap(closedDone); p != nil && p != closedDone {
+		close(*p)
+	}
 }
 
 // ServiceOptions configures NewService.
@@ -82,25 +116,16 @@ type Service struct {
 	stateKey []byte
 
 	mu       sync.RWMutex
-	byHash   map[[32]byte]*entry
-	byID     map[string]*entry
-	accounts map[string]*accountEntry
+	byHash   map[[32]byte]*Resolved
+	accounts map[string]*accountEntry // each with its servers by ID
+	servers  int                      // how many are indexed
 
 	version atomic.Int64
 }
 
-// entry is one indexed MCP server. Its Resolved is immutable; a change
-// replaces the entry and closes the old one's done.
-type entry struct {
-	hash    [32]byte
-	expires int64 // ExpiresAt as Unix nanoseconds; 0 = never
-	res     *Resolved
-	done    chan struct{}
-}
-
 type accountEntry struct {
-	info    AccountInfo
-	servers map[string]*entry // by server ID
+	info    *AccountInfo         // replaced, never changed, on an account change
+	servers map[string]*Resolved // by server ID
 }
 
 // NewService loads the index from db.
@@ -114,8 +139,7 @@ func NewService(ctx context.Context, db *store.DB, opts ServiceOptions) (*Servic
 		opts:     opts,
 		now:      opts.Now,
 		logger:   opts.Logger,
-		byHash:   make(map[[32]byte]*entry),
-		byID:     make(map[string]*entry),
+		byHash:   make(map[[32]byte]*Resolved),
 		accounts: make(map[string]*accountEntry),
 	}
 	if s.now == nil {
@@ -136,7 +160,7 @@ func NewService(ctx context.Context, db *store.DB, opts ServiceOptions) (*Servic
 			return nil, fmt.Errorf("load accounts: %w", err)
 		}
 		for _, a := range page {
-			s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*entry)}
+			s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*Resolved)}
 			after = a.ID
 		}
 		if !more || len(page) == 0 {
@@ -159,7 +183,7 @@ func NewService(ctx context.Context, db *store.DB, opts ServiceOptions) (*Servic
 	if orphans > 0 {
 		s.logger.Warn("MCP servers without an account are not served", "count", orphans)
 	}
-	s.logger.Info("tokens index loaded", "accounts", len(s.accounts), "mcp_servers", len(s.byID))
+	s.logger.Info("tokens index loaded", "accounts", len(s.accounts), "mcp_servers", s.servers)
 	return s, nil
 }
 
@@ -171,15 +195,15 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Resolved, error) 
 	}
 	h := HashToken(token)
 	s.mu.RLock()
-	e := s.byHash[h]
+	res := s.byHash[h]
 	s.mu.RUnlock()
-	if e == nil || subtle.ConstantTimeCompare(e.hash[:], h[:]) != 1 {
+	if res == nil || subtle.ConstantTimeCompare(res.Server.TokenHash[:], h[:]) != 1 {
 		return nil, ErrNotFound
 	}
-	if e.expires != 0 && s.now().UnixNano() >= e.expires {
+	if res.Server.ExpiresAt != nil && expired(&res.Server, s.now()) { // no clock read for URLs that never expire
 		return nil, ErrNotFound
 	}
-	return e.res, nil
+	return res, nil
 }
 
 // AuthenticateAPIToken checks a bearer API token (constant-time compare of
@@ -253,11 +277,11 @@ func (s *Service) SyncAccount(ctx context.Context, accountID string) error {
 
 func (s *Service) nextVersion() int64 { return s.version.Add(1) }
 
-func (s *Service) accountInfo(a *store.Account, credVersion int64) AccountInfo {
+func (s *Service) accountInfo(a *store.Account, credVersion int64) *AccountInfo {
 	if credVersion == 0 {
 		credVersion = s.nextVersion()
 	}
-	return AccountInfo{
+	return &AccountInfo{
 		ID:                 a.ID,
 		Name:               a.Name,
 		Datacenter:         a.Datacenter,
@@ -286,40 +310,35 @@ func (s *Service) ensureAccount(ctx context.Context, id string) error {
 }
 
 // insertLocked indexes m under its account; mu must be held for writing
-// (or the Service not yet shared). It closes the entry m replaces.
+// (or the Service not yet shared). It invalidates the resolution m
+// replaces.
 func (s *Service) insertLocked(ae *accountEntry, m *store.MCPServer) {
-	e := &entry{hash: m.TokenHash, done: make(chan struct{})}
-	if m.ExpiresAt != nil {
-		e.expires = m.ExpiresAt.UnixNano()
-	}
-	e.res = &Resolved{
+	res := &Resolved{
 		Server:  *m,
 		Account: ae.info,
 		Tools:   AllowedTools(m.Config),
 		Version: s.nextVersion(),
-		Done:    e.done,
 	}
-	if old := s.byID[m.ID]; old != nil {
+	res.Server.AccountID = ae.info.ID // one copy of the ID per account, not per URL
+	if old := ae.servers[m.ID]; old != nil {
 		s.removeLocked(old)
 	}
-	s.byHash[e.hash] = e
-	s.byID[m.ID] = e
-	ae.servers[m.ID] = e
+	s.byHash[m.TokenHash] = res
+	ae.servers[m.ID] = res
+	s.servers++
 }
 
-// removeLocked drops e from the index and closes its done.
-func (s *Service) removeLocked(e *entry) {
-	id := e.res.Server.ID
-	if s.byHash[e.hash] == e {
-		delete(s.byHash, e.hash)
+// removeLocked drops res from the index and invalidates it.
+func (s *Service) removeLocked(res *Resolved) {
+	id := res.Server.ID
+	if s.byHash[res.Server.TokenHash] == res {
+		delete(s.byHash, res.Server.TokenHash)
 	}
-	if s.byID[id] == e {
-		delete(s.byID, id)
-	}
-	if ae := s.accounts[e.res.Server.AccountID]; ae != nil && ae.servers[id] == e {
+	if ae := s.accounts[res.Server.AccountID]; ae != nil && ae.servers[id] == res {
 		delete(ae.servers, id)
+		s.servers--
 	}
-	close(e.done)
+	res.invalidate()
 }
 
 // putServer indexes a server just written to the store. Its account must
@@ -330,22 +349,26 @@ func (s *Service) putServer(m *store.MCPServer) {
 	ae := s.accounts[m.AccountID]
 	if ae == nil {
 		// Cannot happen while writeMu is held after ensureAccount; keep the
-		// index coherent anyway by not serving the orphan.
-		if old := s.byID[m.ID]; old != nil {
-			s.removeLocked(old)
-		}
+		// index coherent anyway by not serving the orphan (no server of an
+		// unindexed account is indexed).
 		return
 	}
 	s.insertLocked(ae, m)
 }
 
 // dropServers removes servers just deleted from the store.
-func (s *Service) dropServers(ids ...string) {
+func (s *Service) dropServers(deleted ...*store.MCPServer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, id := range ids {
-		if e := s.byID[id]; e != nil {
-			s.removeLocked(e)
+	s.dropServersLocked(deleted)
+}
+
+func (s *Service) dropServersLocked(deleted []*store.MCPServer) {
+	for _, m := range deleted {
+		if ae := s.accounts[m.AccountID]; ae != nil {
+			if res := ae.servers[m.ID]; res != nil {
+				s.removeLocked(res)
+			}
 		}
 	}
 }
@@ -357,7 +380,7 @@ func (s *Service) putAccount(a *store.Account, credsChanged bool) {
 	defer s.mu.Unlock()
 	ae := s.accounts[a.ID]
 	if ae == nil {
-		s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*entry)}
+		s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*Resolved)}
 		return
 	}
 	cv := ae.info.CredentialsVersion
@@ -366,8 +389,8 @@ func (s *Service) putAccount(a *store.Account, credsChanged bool) {
 	}
 	ae.info = s.accountInfo(a, cv)
 	servers := make([]store.MCPServer, 0, len(ae.servers))
-	for _, e := range ae.servers {
-		servers = append(servers, e.res.Server)
+	for _, res := range ae.servers {
+		servers = append(servers, res.Server)
 	}
 	for i := range servers {
 		s.insertLocked(ae, &servers[i])
@@ -380,16 +403,12 @@ func (s *Service) dropAccount(id string, deleted []*store.MCPServer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ae := s.accounts[id]; ae != nil {
-		for _, e := range ae.servers {
-			s.removeLocked(e)
+		for _, res := range ae.servers {
+			s.removeLocked(res)
 		}
 		delete(s.accounts, id)
 	}
-	for _, m := range deleted {
-		if e := s.byID[m.ID]; e != nil {
-			s.removeLocked(e)
-		}
-	}
+	s.dropServersLocked(deleted)
 }
 
 // expired reports whether m has expired at now (SPEC §4: from that instant

@@ -39,11 +39,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delete expired MCP servers: %w", err)
 	}
-	ids := make([]string, len(deleted))
-	for i, m := range deleted {
-		ids[i] = m.ID
-	}
-	s.dropServers(ids...)
+	s.dropServers(deleted...)
 	if len(deleted) > 0 {
 		s.logger.InfoContext(ctx, "swept expired MCP servers", "count", len(deleted))
 	}

@@ -175,13 +175,22 @@ func runURLs(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	busy, _ := rssKB(t.info.PID)
+	busyFile, _ := statusKB(t.info.PID, "RssFile:")
+	busyAnon, _ := statusKB(t.info.PID, "RssAnon:")
+	ms, err := t.memstats(false)
+	if err != nil {
+		return err
+	}
 	if *heap != "" {
-		if err := t.saveProfile("heap", *heap); err != nil {
+		if err := t.saveProfile("heap?gc=1", *heap); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(out, "restart with %d URLs: ready in %s; idle RSS %.1f MB (target < 150 MB) = %.1f MB own (anon) + %.1f MB file-backed (binary, mmapped database); %.1f MB after %d calls over %d distinct URLs (%.0f req/s)\n",
-		len(minter.info.URLs), load.Round(time.Millisecond), float64(idle)/1024, float64(idleAnon)/1024, float64(idleFile)/1024, float64(busy)/1024, res.calls, len(urls), res.rps())
+	fmt.Fprintf(out, "restart with %d URLs: ready in %s\n", len(minter.info.URLs), load.Round(time.Millisecond))
+	fmt.Fprintf(out, "idle RSS %.1f MB (target < 150 MB) = %.1f MB own (anon) + %.1f MB file-backed (binary, mmapped database)\n",
+		float64(idle)/1024, float64(idleAnon)/1024, float64(idleFile)/1024)
+	fmt.Fprintf(out, "after %d calls over %d distinct URLs (%.0f req/s): RSS %.1f MB = %.1f MB anon + %.1f MB file-backed; Go heap in use %.1f MB\n",
+		res.calls, len(urls), res.rps(), float64(busy)/1024, float64(busyAnon)/1024, float64(busyFile)/1024, float64(ms.HeapInuse)/(1<<20))
 	fmt.Fprintln(out, "token resolution: go test ./tokens -run '^$' -bench BenchmarkResolve -benchmem (100,000 stored URLs)")
 	return nil
 }

@@ -150,7 +150,12 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 		db.Close()
 		return nil, nil, err
 	}
-	debug.FreeOSMemory() // as cmd/bigin-mcp serve does after loading the index
+	// As cmd/bigin-mcp serve does after loading the index.
+	if err := db.ReleaseMemory(); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	debug.FreeOSMemory()
 	h, err := mcp.NewHandler(mcp.Options{
 		Resolver: svc, Store: db, Datacenters: dcs,
 		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,

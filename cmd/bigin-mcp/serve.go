@@ -61,8 +61,12 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if err != nil {
 		return fmt.Errorf("load tokens: %w", err)
 	}
-	// Loading a large index decodes every stored URL once; hand that
-	// garbage back to the OS now rather than carry it as RSS.
+	// Loading a large index decodes every stored URL once and maps every
+	// page of the database into this process; hand both back to the OS
+	// now rather than carry them as RSS (Resolve reads only memory).
+	if err := db.ReleaseMemory(); err != nil {
+		logger.Warn("could not release the database pages read at start-up", "err", err)
+	}
 	debug.FreeOSMemory()
 	adminToken, err := svc.Bootstrap(ctx, cfg.AdminToken)
 	if err != nil {

@@ -65,14 +65,14 @@ type answer struct {
 	body   []byte
 }
 
-func (a answer) json(t *testing.T) map[string]any {
+func (a answer) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(a.body, &m), string(a.body))
 	return m
 }
 
-func (e *env) do(t *testing.T, req *http.Request) answer {
+func (e *env) do(t testing.TB, req *http.Request) answer {
 	t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Do(req)
@@ -84,7 +84,7 @@ func (e *env) do(t *testing.T, req *http.Request) answer {
 }
 
 // tokenForm posts the parameters in the form body.
-func (e *env) tokenForm(t *testing.T, v url.Values) answer {
+func (e *env) tokenForm(t testing.TB, v url.Values) answer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.ts.URL+"/oauth/v2/token", strings.NewReader(v.Encode()))
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func (e *env) tokenForm(t *testing.T, v url.Values) answer {
 }
 
 // tokenQuery posts the parameters in the query string, as Zoho's docs do.
-func (e *env) tokenQuery(t *testing.T, v url.Values) answer {
+func (e *env) tokenQuery(t testing.TB, v url.Values) answer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.ts.URL+"/oauth/v2/token?"+v.Encode(), nil)
 	require.NoError(t, err)
@@ -105,7 +105,7 @@ func (e *env) refreshParams(rt string) url.Values {
 }
 
 // accessToken refreshes rt and returns the access token.
-func (e *env) accessToken(t *testing.T, rt string) string {
+func (e *env) accessToken(t testing.TB, rt string) string {
 	t.Helper()
 	a := e.tokenForm(t, e.refreshParams(rt))
 	require.Equal(t, http.StatusOK, a.status)
@@ -141,7 +141,7 @@ func zohoError(t *testing.T, a answer, status int, code, message string) map[str
 func TestRefreshGrant(t *testing.T) {
 	e := start(t, sandbox.Options{Users: 20})
 	rt := e.sb.IssueRefreshToken()
-	for name, send := range map[string]func(*testing.T, url.Values) answer{"form body": e.tokenForm, "query string": e.tokenQuery} {
+	for name, send := range map[string]func(testing.TB, url.Values) answer{"form body": e.tokenForm, "query string": e.tokenQuery} {
 		t.Run(name, func(t *testing.T) {
 			a := send(t, e.refreshParams(rt))
 			require.Equal(t, http.StatusOK, a.status)

@@ -215,6 +215,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	writeBody(w, status, b)
+}
+
+// writeBody answers an encoded JSON body with Zoho's content type.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(b)

@@ -162,7 +162,13 @@ func (s *Sandbox) listUsers(w http.ResponseWriter, r *http.Request, caller *User
 	// Zoho's maximum is 200 (CRM); what it does above is UNVERIFIED, the
 	// sandbox serves 200.
 	perPage = min(perPage, 200)
+	key := usersPageKey{typ, page, perPage}
 	s.mu.Lock()
+	if b, ok := s.pages[key]; ok && typ != "CurrentUser" {
+		s.mu.Unlock()
+		writeBody(w, http.StatusOK, b)
+		return
+	}
 	var matched []User
 	if typ == "CurrentUser" {
 		matched = []User{*s.byID[caller.ID]}
@@ -187,10 +193,29 @@ func (s *Sandbox) listUsers(w http.ResponseWriter, r *http.Request, caller *User
 		return
 	}
 	end := min(start+perPage, len(matched))
-	writeJSON(w, http.StatusOK, struct {
+	b, err := json.Marshal(struct {
 		Users []User   `json:"users"`
 		Info  pageInfo `json:"info"`
 	}{matched[start:end], pageInfo{PerPage: perPage, Count: end - start, Page: page, MoreRecords: end < len(matched)}})
+	if err != nil {
+		http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if typ != "CurrentUser" {
+		s.mu.Lock()
+		if s.pages == nil {
+			s.pages = map[usersPageKey][]byte{}
+		}
+		s.pages[key] = b
+		s.mu.Unlock()
+	}
+	writeBody(w, http.StatusOK, b)
+}
+
+// usersPageKey names one cached answer of GET /users.
+type usersPageKey struct {
+	typ           string
+	page, perPage int
 }
 
 // digits reports whether id is all ASCII digits.
@@ -277,6 +302,7 @@ func (s *Sandbox) user(w http.ResponseWriter, r *http.Request, caller *User, id 
 		loc := time.FixedZone(regionOf(s.opts.Location).tz, regionOf(s.opts.Location).offset)
 		u.ModifiedTime = s.now().In(loc).Format("2006-01-02T15:04:05-07:00")
 		u.ModifiedBy = Ref{Name: caller.FullName, ID: caller.ID}
+		s.pages = nil // every cached page may hold this user
 		status, it = http.StatusOK, item{"SUCCESS", map[string]any{"id": id}, "User deleted", "success"}
 	}
 	s.mu.Unlock()

@@ -94,12 +94,17 @@ type Sandbox struct {
 	opts Options
 	now  func() time.Time
 
-	mu          sync.Mutex
-	baseURL     string
-	apiDomain   string
-	org         org
-	users       []*User
-	byID        map[string]*User
+	mu        sync.Mutex
+	baseURL   string
+	apiDomain string
+	org       org
+	users     []*User
+	byID      map[string]*User
+	// pages caches encoded answers to GET /users by type, page and
+	// per_page, until a user changes: load runs share the CPUs between
+	// this fake and the server they measure, and Zoho's own encoding is
+	// not the server's cost.
+	pages       map[usersPageKey][]byte
 	roles       []Role
 	profiles    []Profile
 	primary     string

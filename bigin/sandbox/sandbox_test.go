@@ -847,3 +847,42 @@ func TestUnknownTopLevelPath(t *testing.T) {
 	e := start(t, sandbox.Options{Users: 5})
 	zohoError(t, e.api(t, "GET", "/crm/v2/users", ""), 404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one")
 }
+
+// Pages of users are cached between calls; a delete must show in every
+// list type at once, as it does on Zoho.
+func TestUsersListsSeeADelete(t *testing.T) {
+	e := start(t, sandbox.Options{Users: 40})
+	admin := e.accessToken(t, e.sb.IssueRefreshToken())
+	ids := func(typ string) []string {
+		a := e.api(t, "GET", "/bigin/v2/users?type="+typ+"&per_page=200", admin)
+		if a.status == http.StatusNoContent {
+			return nil
+		}
+		require.Equal(t, http.StatusOK, a.status, string(a.body))
+		var page struct {
+			Users []struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+			} `json:"users"`
+		}
+		require.NoError(t, json.Unmarshal(a.body, &page))
+		var out []string
+		for _, u := range page.Users {
+			out = append(out, u.ID+":"+u.Status)
+		}
+		return out
+	}
+	victim := e.sb.UserIDs("ActiveConfirmedUsers")[3]
+	beforeActive, beforeAll := ids("ActiveUsers"), ids("AllUsers")
+	require.Equal(t, beforeActive, ids("ActiveUsers"), "the same page twice")
+	assert.Contains(t, beforeActive, victim+":active")
+	assert.NotContains(t, ids("DeletedUsers"), victim+":deleted")
+
+	require.Equal(t, http.StatusOK, e.api(t, "DELETE", "/bigin/v2/users/"+victim, admin).status)
+	assert.NotContains(t, ids("ActiveUsers"), victim+":active")
+	assert.Len(t, ids("ActiveUsers"), len(beforeActive)-1)
+	assert.Contains(t, ids("DeletedUsers"), victim+":deleted")
+	all := ids("AllUsers")
+	assert.Len(t, all, len(beforeAll))
+	assert.Contains(t, all, victim+":deleted")
+}

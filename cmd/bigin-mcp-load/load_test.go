@@ -1,13 +1,57 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
+
+// TestMain lets the test binary serve as a target child process, as the
+// real binary re-executes itself in that hidden mode.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == targetMode {
+		if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// Every mode runs end to end against real child servers with tiny counts,
+// reports what it promises, and sees no failed call. Nothing about
+// timings is asserted.
+func TestModesRunEndToEnd(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want []string // regular expressions the report must match
+	}{
+		{[]string{"calls", "-c", "2", "-n", "9", "-rounds", "3", "-warmup", "2"}, []string{
+			`(?m)^\s+bare\s+9\s+0\s`, `(?m)^\s+floor\s+9\s+0\s`, `(?m)^\s+ours\s+9\s+0\s`,
+			`throughput ours/bare = \d`, `p99 added: ours - bare = `}},
+		{[]string{"urls", "-n", "300", "-sample", "20"}, []string{
+			`minted 300 URLs`, `restart with 300 URLs`, `idle RSS \d+\.\d MB`, `after 40 calls over 20 distinct URLs`}},
+		{[]string{"sse", "-k", "5"}, []string{`5 open SSE sessions: \+`}},
+		{[]string{"accounts", "-m", "2", "-c", "5"}, []string{`2 accounts created: 2 token refreshes`, `phase 1 .* 0 errors: \d+ refreshes \(want \d+, i\.e\. 0 extra\)`}},
+	} {
+		t.Run(tt.args[0], func(t *testing.T) {
+			var out bytes.Buffer
+			require.NoError(t, run(context.Background(), tt.args, &out))
+			for _, re := range tt.want {
+				assert.Regexp(t, regexp.MustCompile(re), out.String())
+			}
+		})
+	}
+}
 
 func TestPercentileNearestRank(t *testing.T) {
 	var d []time.Duration
@@ -36,7 +80,7 @@ func TestOnlyLoopbackTargets(t *testing.T) {
 func TestModeFlagsAreBounded(t *testing.T) {
 	ctx := context.Background()
 	for _, args := range [][]string{
-		{"calls", "-c", "0"}, {"calls", "-n", "0"}, {"calls", "-c", "100000"},
+		{"calls", "-c", "0"}, {"calls", "-n", "0"}, {"calls", "-c", "100000"}, {"calls", "-rounds", "0"}, {"calls", "-n", "3", "-rounds", "4"},
 		{"sse", "-k", "0"}, {"sse", "-k", "1000000"},
 		{"accounts", "-m", "0"}, {"accounts", "-c", "5000"},
 		{"urls", "-n", "0"}, {"frobnicate"}, {},

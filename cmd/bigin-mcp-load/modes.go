@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,15 +27,18 @@ type measured struct {
 	allocsPerOp  float64
 	kbPerOp      float64
 	p50, p95, p9 time.Duration
+
+	mallocs, bytes uint64 // summed over rounds
 }
 
 func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("calls", flag.ContinueOnError)
 	c := fs.Int("c", 32, "concurrent MCP clients")
 	n := fs.Int("n", 2000, "tools/call requests per server (after warm-up)")
-	d := fs.Duration("duration", 60*time.Second, "time limit per server")
+	rounds := fs.Int("rounds", 5, "rounds the calls are split into; each round drives every server in turn")
+	d := fs.Duration("duration", 60*time.Second, "time limit per server and round")
 	warm := fs.Int("warmup", 200, "warm-up calls per server, not measured")
-	cpu := fs.String("cpuprofile", "", "write a CPU profile of our server during its run to this file")
+	cpu := fs.String("cpuprofile", "", "write a CPU profile of our server during its first round to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,45 +48,75 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	if err := checkBounds(*n, 1, 1_000_000, "-n"); err != nil {
 		return err
 	}
+	if err := checkBounds(*rounds, 1, min(100, *n), "-rounds"); err != nil {
+		return err
+	}
 	z := startSandbox()
 	defer z.srv.Close()
 	access, err := z.accessToken(ctx)
 	if err != nil {
 		return err
 	}
-	var rows []measured
-	for _, kind := range []string{kindBare, kindFloor, kindOurs} {
+	// All three servers run for the whole measurement, and the calls are
+	// interleaved in rounds, so that a change in the machine's load
+	// during the run (other tenants, CPU frequency) falls on all of them
+	// alike instead of on whichever ran last.
+	kinds := []string{kindBare, kindFloor, kindOurs}
+	targets := make([]*target, len(kinds))
+	for i, kind := range kinds {
 		dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
 		if err != nil {
 			return err
 		}
+		defer os.RemoveAll(dir)
 		env := []string{accessTokenEnv + "=" + access}
 		if kind == kindOurs {
 			env = []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()}
 		}
 		t, err := startTarget(ctx, env, "-kind", kind, "-zoho", z.srv.URL, "-data", dir)
 		if err != nil {
-			os.RemoveAll(dir)
 			return fmt.Errorf("%s: %w", kind, err)
 		}
-		var profiled chan error
-		if kind == kindOurs && *cpu != "" {
-			profiled = make(chan error, 1)
-			go func() { profiled <- t.saveProfile("profile?seconds=5", *cpu) }()
+		defer t.stop()
+		targets[i] = t
+		if *warm > 0 {
+			if _, err := drive(ctx, t.info.URLs, usersTool, usersArgs, *c, *warm, *d); err != nil {
+				return fmt.Errorf("%s warm-up: %w", kind, err)
+			}
 		}
-		m, err := measure(ctx, t, kind, *c, *n, *warm, *d)
-		if profiled != nil && err == nil {
-			err = <-profiled
+	}
+	rows := make([]measured, len(kinds))
+	for i := range rows {
+		rows[i].kind = kinds[i]
+	}
+	for r := 0; r < *rounds; r++ {
+		per := *n / *rounds
+		if r < *n%*rounds {
+			per++
 		}
-		t.stop()
-		os.RemoveAll(dir)
-		if err != nil {
-			return fmt.Errorf("%s: %w", kind, err)
+		for k := range kinds {
+			i := (k + r) % len(kinds) // rotate who goes first
+			var profiled chan error
+			if kinds[i] == kindOurs && *cpu != "" && r == 0 {
+				profiled = make(chan error, 1)
+				go func() { profiled <- targets[i].saveProfile("profile?seconds=5", *cpu) }()
+			}
+			err := rows[i].add(ctx, targets[i], *c, per, *d)
+			if profiled != nil && err == nil {
+				err = <-profiled
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", kinds[i], err)
+			}
 		}
-		rows = append(rows, m)
+	}
+	for i := range rows {
+		if err := rows[i].finish(targets[i]); err != nil {
+			return err
+		}
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(out, "tools/call %s (limit 100), C=%d, %d calls per server, loopback, GOMAXPROCS=%d\n\n", usersTool, *c, *n, gomaxprocs())
+	fmt.Fprintf(out, "tools/call %s (limit 100), C=%d, %d calls per server in %d interleaved rounds, loopback, GOMAXPROCS=%d\n\n", usersTool, *c, *n, *rounds, gomaxprocs())
 	fmt.Fprintln(tw, "server\tcalls\terrors\treq/s\tp50\tp95\tp99\tRSS MB\tallocs/call\tKB/call\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%.0f\t%.1f\t\n", r.kind, r.res.calls, r.res.errors, r.res.rps(),
@@ -91,39 +125,47 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	tw.Flush()
 	bare, floor, ours := rows[0], rows[1], rows[2]
 	fmt.Fprintf(out, "\nthroughput ours/bare = %.2f (target >= 0.70), ours/floor = %.2f\n", ours.res.rps()/bare.res.rps(), ours.res.rps()/floor.res.rps())
+	fmt.Fprintf(out, "p50 added: ours - bare = %s, ours - floor = %s\n", ms(ours.p50-bare.p50), ms(ours.p50-floor.p50))
 	fmt.Fprintf(out, "p99 added: ours - bare = %s, ours - floor = %s (target < 2 ms)\n", ms(ours.p9-bare.p9), ms(ours.p9-floor.p9))
 	return nil
 }
 
-func measure(ctx context.Context, t *target, kind string, c, n, warm int, d time.Duration) (measured, error) {
-	if warm > 0 {
-		if _, err := drive(ctx, t.info.URLs, usersTool, usersArgs, c, warm, d); err != nil {
-			return measured{}, fmt.Errorf("warm-up: %w", err)
-		}
-	}
+// add drives one round of n calls at t and adds it to m.
+func (m *measured) add(ctx context.Context, t *target, c, n int, d time.Duration) error {
 	m0, err := t.memstats(false)
 	if err != nil {
-		return measured{}, err
+		return err
 	}
 	res, err := drive(ctx, t.info.URLs, usersTool, usersArgs, c, n, d)
 	if err != nil {
-		return measured{}, err
+		return err
 	}
 	m1, err := t.memstats(false)
 	if err != nil {
-		return measured{}, err
+		return err
 	}
+	m.res.calls += res.calls
+	m.res.errors += res.errors
+	m.res.elapsed += res.elapsed
+	m.res.latencies = append(m.res.latencies, res.latencies...)
+	m.mallocs += m1.Mallocs - m0.Mallocs
+	m.bytes += m1.TotalAlloc - m0.TotalAlloc
+	return nil
+}
+
+// finish computes m's percentiles and per-call figures, and reads t's RSS.
+func (m *measured) finish(t *target) error {
 	rss, err := rssKB(t.info.PID)
 	if err != nil {
-		return measured{}, err
+		return err
 	}
-	calls := float64(max(res.calls, 1))
-	return measured{
-		kind: kind, res: res, rssMB: float64(rss) / 1024,
-		allocsPerOp: float64(m1.Mallocs-m0.Mallocs) / calls,
-		kbPerOp:     float64(m1.TotalAlloc-m0.TotalAlloc) / calls / 1024,
-		p50:         percentile(res.latencies, 50), p95: percentile(res.latencies, 95), p9: percentile(res.latencies, 99),
-	}, nil
+	slices.Sort(m.res.latencies)
+	calls := float64(max(m.res.calls, 1))
+	m.rssMB = float64(rss) / 1024
+	m.allocsPerOp = float64(m.mallocs) / calls
+	m.kbPerOp = float64(m.bytes) / calls / 1024
+	m.p50, m.p95, m.p9 = percentile(m.res.latencies, 50), percentile(m.res.latencies, 95), percentile(m.res.latencies, 99)
+	return nil
 }
 
 func runURLs(ctx context.Context, args []string, out io.Writer) error {

@@ -10,6 +10,11 @@ import (
 // (SPEC §4: within a minute of expiry; the caller passes e.g. 30 s). It
 // sweeps once at the start, for servers that expired while the process was
 // down. Resolve already refuses expired servers before they are swept.
+//
+// After each pass it also hands back the database pages read through
+// bbolt's memory map since the last one (store.ReleaseMemory): every
+// committed write leaves freshly copied pages resident, so without this a
+// busy server's RSS grows toward the size of its audit log.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = 30 * time.Second
@@ -19,6 +24,9 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep expired MCP servers", "err", err)
+		}
+		if err := s.db.ReleaseMemory(); err != nil && ctx.Err() == nil {
+			s.logger.WarnContext(ctx, "release database pages", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -167,6 +167,7 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 	}
 	svc.Register(mux)
 	h.Register(mux)
+	go svc.RunSweeper(ctx, 30*time.Second) // as serve does: expiry sweeps and page release
 
 	var list []string
 	for i, rt := range strings.Split(os.Getenv(refreshTokensEnv), ",") {

@@ -67,3 +67,15 @@ func TestReleaseMemoryDropsReadPages(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, more.ID, got.ID)
 }
+
+func TestMappingLenFindsTheDatabaseMap(t *testing.T) {
+	db := openTest(t, Options{})
+	n, err := mappingLen(db.bolt.Info().Data)
+	require.NoError(t, err)
+	fi, err := os.Stat(db.Path())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, int64(n), fi.Size(), "bbolt maps at least the whole file")
+
+	_, err = mappingLen(1) // no mapping starts at address 1
+	assert.Error(t, err)
+}

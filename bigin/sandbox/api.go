@@ -169,6 +169,7 @@ func (s *Sandbox) listUsers(w http.ResponseWriter, r *http.Request, caller *User
 		writeBody(w, http.StatusOK, b)
 		return
 	}
+	gen := s.usersGen // a page built from this state is cached only if no user changed meanwhile
 	var matched []User
 	if typ == "CurrentUser" {
 		matched = []User{*s.byID[caller.ID]}
@@ -203,10 +204,12 @@ func (s *Sandbox) listUsers(w http.ResponseWriter, r *http.Request, caller *User
 	}
 	if typ != "CurrentUser" {
 		s.mu.Lock()
-		if s.pages == nil {
-			s.pages = map[usersPageKey][]byte{}
+		if s.usersGen == gen {
+			if s.pages == nil {
+				s.pages = map[usersPageKey][]byte{}
+			}
+			s.pages[key] = b
 		}
-		s.pages[key] = b
 		s.mu.Unlock()
 	}
 	writeBody(w, http.StatusOK, b)
@@ -303,6 +306,7 @@ func (s *Sandbox) user(w http.ResponseWriter, r *http.Request, caller *User, id 
 		u.ModifiedTime = s.now().In(loc).Format("2006-01-02T15:04:05-07:00")
 		u.ModifiedBy = Ref{Name: caller.FullName, ID: caller.ID}
 		s.pages = nil // every cached page may hold this user
+		s.usersGen++
 		status, it = http.StatusOK, item{"SUCCESS", map[string]any{"id": id}, "User deleted", "success"}
 	}
 	s.mu.Unlock()

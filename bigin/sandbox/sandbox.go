@@ -105,6 +105,7 @@ type Sandbox struct {
 	// this fake and the server they measure, and Zoho's own encoding is
 	// not the server's cost.
 	pages       map[usersPageKey][]byte
+	usersGen    int // bumped by every change to a user
 	roles       []Role
 	profiles    []Profile
 	primary     string

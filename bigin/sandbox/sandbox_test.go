@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -889,30 +890,38 @@ func TestUsersListsSeeADelete(t *testing.T) {
 
 // A page being built while a user is deleted must not be cached over the
 // delete (found by review: the cache once kept the stale page until the
-// next delete).
+// next delete). Each round deletes another user while lists are built.
 func TestUsersCacheRacesADelete(t *testing.T) {
-	for round := 0; round < 300; round++ {
-		sb := sandbox.New(sandbox.Options{Location: "us", Users: 150})
-		ts := httptest.NewServer(sb)
-		sb.SetBaseURL(ts.URL)
-		e := &env{sb: sb, ts: ts}
-		at := e.accessToken(t, sb.IssueRefreshToken())
-		ts.Close() // from here on the handler is called directly
-		do := func(method, path string) *httptest.ResponseRecorder {
-			req := httptest.NewRequest(method, path, nil)
-			req.Header.Set("Authorization", "Zoho-oauthtoken "+at)
-			w := httptest.NewRecorder()
-			sb.ServeHTTP(w, req)
-			return w
+	sb := sandbox.New(sandbox.Options{Location: "us", Users: 150})
+	ts := httptest.NewServer(sb)
+	sb.SetBaseURL(ts.URL)
+	at := (&env{sb: sb, ts: ts}).accessToken(t, sb.IssueRefreshToken())
+	ts.Close() // from here on the handler is called directly
+	do := func(method, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Authorization", "Zoho-oauthtoken "+at)
+		w := httptest.NewRecorder()
+		sb.ServeHTTP(w, req)
+		return w
+	}
+	var victims []string
+	for _, id := range sb.UserIDs("ActiveConfirmedUsers") {
+		if id != sb.PrimaryUserID() {
+			victims = append(victims, id)
 		}
-		victim := sb.UserIDs("ActiveConfirmedUsers")[1]
+	}
+	require.Greater(t, len(victims), 45)
+	for round, victim := range victims[:45] { // per_page stays above 150
+		// A page size of its own per round, so the lists below miss the
+		// cache and are being built when the delete lands.
+		list := fmt.Sprintf("/bigin/v2/users?type=AllUsers&per_page=%d", 200-round)
 		var wg sync.WaitGroup
-		for g := 0; g < 8; g++ {
+		for g := 0; g < 4; g++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := 0; i < 3; i++ {
-					do("GET", "/bigin/v2/users?type=AllUsers&per_page=200")
+				for i := 0; i < 2; i++ {
+					do("GET", list)
 				}
 			}()
 		}
@@ -922,7 +931,8 @@ func TestUsersCacheRacesADelete(t *testing.T) {
 		var page struct {
 			Users []sandbox.User `json:"users"`
 		}
-		require.NoError(t, json.Unmarshal(do("GET", "/bigin/v2/users?type=AllUsers&per_page=200").Body.Bytes(), &page))
+		require.NoError(t, json.Unmarshal(do("GET", list).Body.Bytes(), &page))
+		require.Equal(t, 150, len(page.Users), "every user fits on the page")
 		for _, u := range page.Users {
 			if u.ID == victim {
 				require.Equal(t, "deleted", u.Status, "round %d: the list after a delete", round)

@@ -319,35 +319,21 @@ func (db *DB) DeleteMCPServer(ctx context.Context, id string) (*MCPServer, error
 	return s, nil
 }
 
-// DeleteExpiredMCPServers deletes every MCP server whose ExpiresAt is at or
-// before now, in one write transaction, records an audit entry
-// ("mcp_server.expire", actor "system") for each in the same transaction,
-// and returns the deleted servers. Candidates are found by a scan in a read
-// transaction (which does not block writers) and re-checked before deletion.
-func (db *DB) DeleteExpiredMCPServers(ctx context.Context, now time.Time) ([]*MCPServer, error) {
-	var candidates []string
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketServers).ForEach(func(k, v []byte) error {
-			var e struct {
-				ExpiresAt *time.Time `json:"expires_at"`
-			}
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("decode mcp server %q: %w", k, err)
-			}
-			if e.ExpiresAt != nil && !e.ExpiresAt.After(now) {
-				candidates = append(candidates, string(k))
-			}
-			return nil
-		})
-	})
-	if err != nil || len(candidates) == 0 {
-		return nil, err
+// DeleteMCPServersIfExpired deletes those of the servers ids names whose
+// ExpiresAt is at or before now, in one write transaction, records an audit
+// entry ("mcp_server.expire", actor "system") for each in the same
+// transaction, and returns the deleted servers. Expiry is checked inside the
+// transaction: a server deleted or given a later expiry meanwhile is
+// skipped.
+func (db *DB) DeleteMCPServersIfExpired(ctx context.Context, ids []string, now time.Time) ([]*MCPServer, error) {
+	if len(ids) == 0 {
+		return nil, ctx.Err()
 	}
 	var deleted []*MCPServer
-	err = db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
 		deleted = nil
 		at := db.nowUTC()
-		for _, id := range candidates {
+		for _, id := range ids {
 			s, err := getServer(tx, id)
 			if err != nil {
 				continue // deleted meanwhile

@@ -284,7 +284,7 @@ func crashHelperProcess(t *testing.T) {
 	must(err)
 	_, err = db.DeleteMCPServer(ctx, crashIDs.deletedSrv)
 	must(err)
-	_, err = db.DeleteExpiredMCPServers(ctx, time.Now())
+	_, err = db.DeleteMCPServersIfExpired(ctx, []string{crashIDs.gone, crashIDs.expiredSrv}, time.Now())
 	must(err)
 	_, err = db.DeleteAccount(ctx, crashIDs.cascadeAcct)
 	must(err)

@@ -43,7 +43,21 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	deleted, err := s.db.DeleteExpiredMCPServers(ctx, s.now())
+	// The index knows every served URL's expiry: reading it costs
+	// microseconds, where scanning the store decoded every stored server
+	// and mapped in every page of it, each pass.
+	now := s.now()
+	var due []string
+	s.mu.RLock()
+	for _, ae := range s.accounts {
+		for id, res := range ae.servers {
+			if expired(&res.Server, now) {
+				due = append(due, id)
+			}
+		}
+	}
+	s.mu.RUnlock()
+	deleted, err := s.db.DeleteMCPServersIfExpired(ctx, due, now)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired MCP servers: %w", err)
 	}

@@ -31,12 +31,29 @@ type AccountInfo struct {
 	CredentialsVersion int64
 }
 
+// ServerInfo is what a resolved MCP URL knows of its stored server: the
+// record without its timestamps, which nothing on the request path reads
+// (the index holds one per minted URL).
+type ServerInfo struct {
+	ID        string
+	AccountID string
+	Name      string
+	TokenHash [32]byte
+	Config    store.MCPConfig
+	ExpiresAt *time.Time
+}
+
+// expiredAt reports whether the server has expired at now.
+func (si *ServerInfo) expiredAt(now time.Time) bool {
+	return si.ExpiresAt != nil && !now.Before(*si.ExpiresAt)
+}
+
 // Resolved is an MCP URL token resolved to its server, account and tools.
 // It is shared by every caller that resolves the same version of a URL:
 // treat it as read-only. It is also the index entry itself, so it is kept
 // small: one is held in memory for every minted URL.
 type Resolved struct {
-	Server store.MCPServer
+	Server ServerInfo
 	// Account is shared by every URL of the account (read-only).
 	Account *AccountInfo
 	Tools   []string // allowed tool names, in catalog order
@@ -200,7 +217,7 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Resolved, error) 
 	if res == nil || subtle.ConstantTimeCompare(res.Server.TokenHash[:], h[:]) != 1 {
 		return nil, ErrNotFound
 	}
-	if res.Server.ExpiresAt != nil && expired(&res.Server, s.now()) { // no clock read for URLs that never expire
+	if res.Server.ExpiresAt != nil && res.Server.expiredAt(s.now()) { // no clock read for URLs that never expire
 		return nil, ErrNotFound
 	}
 	return res, nil
@@ -313,18 +330,29 @@ func (s *Service) ensureAccount(ctx context.Context, id string) error {
 // (or the Service not yet shared). It invalidates the resolution m
 // replaces.
 func (s *Service) insertLocked(ae *accountEntry, m *store.MCPServer) {
+	s.insertInfoLocked(ae, ServerInfo{
+		ID:        m.ID,
+		AccountID: ae.info.ID, // one copy of the ID per account, not per URL
+		Name:      m.Name,
+		TokenHash: m.TokenHash,
+		Config:    m.Config,
+		ExpiresAt: m.ExpiresAt,
+	})
+}
+
+// insertInfoLocked is insertLocked for a server already in the index's form.
+func (s *Service) insertInfoLocked(ae *accountEntry, si ServerInfo) {
 	res := &Resolved{
-		Server:  *m,
+		Server:  si,
 		Account: ae.info,
-		Tools:   AllowedTools(m.Config),
+		Tools:   AllowedTools(si.Config),
 		Version: s.nextVersion(),
 	}
-	res.Server.AccountID = ae.info.ID // one copy of the ID per account, not per URL
-	if old := ae.servers[m.ID]; old != nil {
+	if old := ae.servers[si.ID]; old != nil {
 		s.removeLocked(old)
 	}
-	s.byHash[m.TokenHash] = res
-	ae.servers[m.ID] = res
+	s.byHash[si.TokenHash] = res
+	ae.servers[si.ID] = res
 	s.servers++
 }
 
@@ -388,12 +416,13 @@ func (s *Service) putAccount(a *store.Account, credsChanged bool) {
 		cv = 0 // a new one
 	}
 	ae.info = s.accountInfo(a, cv)
-	servers := make([]store.MCPServer, 0, len(ae.servers))
+	servers := make([]ServerInfo, 0, len(ae.servers))
 	for _, res := range ae.servers {
 		servers = append(servers, res.Server)
 	}
-	for i := range servers {
-		s.insertLocked(ae, &servers[i])
+	for _, si := range servers {
+		si.AccountID = ae.info.ID
+		s.insertInfoLocked(ae, si)
 	}
 }
 

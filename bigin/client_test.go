@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -629,4 +631,65 @@ func TestUserTypesAndScopes(t *testing.T) {
 	assert.True(t, slices.Contains(types, "CurrentUser"))
 	assert.Equal(t, []string{"ZohoBigin.users.ALL", "ZohoBigin.org.READ", "ZohoBigin.settings.roles.READ", "ZohoBigin.settings.profiles.READ"}, bigin.Scopes())
 	assert.Equal(t, "v2", bigin.APIVersion)
+}
+
+// Zoho may frame an answer with Content-Length or chunked; the client reads
+// both alike, and refuses an answer cut short of its declared length.
+func TestAnswerFraming(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{Location: "us", Users: 60})
+	framing := "length"
+	var mu sync.Mutex
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		sb.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		body := rec.Body.Bytes()
+		mu.Lock()
+		mode := framing
+		mu.Unlock()
+		if !strings.HasPrefix(r.URL.Path, "/bigin/") {
+			mode = "length"
+		}
+		switch mode {
+		case "length":
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+		case "chunked":
+			w.WriteHeader(rec.Code)
+			half := len(body) / 2
+			w.Write(body[:half])
+			w.(http.Flusher).Flush() // no length known: chunked
+			w.Write(body[half:])
+		case "short":
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)+100))
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	sb.SetBaseURL(ts.URL)
+	c, err := bigin.NewClient(bigin.Options{Datacenters: tableFor(t, map[string]string{"us": ts.URL}), Datacenter: "us",
+		Credentials: bigin.Credentials{ClientID: sb.ClientID(), ClientSecret: sb.ClientSecret(), RefreshToken: sb.IssueRefreshToken()},
+		Timeout:     10 * time.Second})
+	require.NoError(t, err)
+	list := func(mode string) (bigin.Page, error) {
+		mu.Lock()
+		framing = mode
+		mu.Unlock()
+		return c.ListUsers(t.Context(), bigin.ListUsersParams{PerPage: 50})
+	}
+	byLength, err := list("length")
+	require.NoError(t, err)
+	require.Len(t, byLength.Records, 50)
+	chunked, err := list("chunked")
+	require.NoError(t, err)
+	require.Equal(t, len(byLength.Records), len(chunked.Records))
+	for i := range byLength.Records {
+		assert.Equal(t, string(byLength.Records[i]), string(chunked.Records[i]))
+	}
+	_, err = list("short")
+	assert.Error(t, err, "an answer shorter than its Content-Length")
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -52,10 +53,17 @@ func recordResult(record json.RawMessage) []byte {
 }
 
 // success is a tool result whose text content and structured content are the
-// same bytes, encoded once (see github-mcp-server's structured mirror).
+// same bytes, encoded once (see github-mcp-server's structured mirror). The
+// text shares body's memory instead of copying a page of records again:
+// body is built for this result alone and nothing writes to it afterwards,
+// which is what unsafe.String requires.
 func success(body []byte) *sdk.CallToolResult {
+	var text string
+	if len(body) > 0 {
+		text = unsafe.String(unsafe.SliceData(body), len(body))
+	}
 	return &sdk.CallToolResult{
-		Content:           []sdk.Content{&sdk.TextContent{Text: string(body)}},
+		Content:           []sdk.Content{&sdk.TextContent{Text: text}},
 		StructuredContent: json.RawMessage(body),
 	}
 }

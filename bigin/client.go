@@ -155,6 +155,7 @@ func (c *Client) APIDomain() string {
 type answer struct {
 	status int
 	top    map[string]json.RawMessage
+	arrays map[string][]json.RawMessage // elements of top's array values
 }
 
 // call makes one API call under the client's timeout: it gets a token,
@@ -298,45 +299,38 @@ func decode(status int, h http.Header, body []byte, now time.Time) (*answer, err
 	if len(body) > maxBody {
 		return nil, fail(CodeInvalidResponse, "the answer is larger than 16 MiB", nil)
 	}
-	// One validating pass, then the top level is split without decoding
-	// its values (see jsonscan.go): records stay as Zoho's bytes.
-	var top map[string]json.RawMessage
-	ok := validJSON(body)
-	if ok {
-		top, ok = splitObject(body)
-	}
-	if !ok {
+	// One validating pass that also splits the top level and its arrays
+	// (see jsonscan.go): records stay as Zoho's bytes.
+	top, arrays, object, valid := scanAnswer(body)
+	if !object || !valid {
 		return nil, fail(CodeInvalidResponse, fmt.Sprintf("Zoho answered HTTP %d with a body that is not a JSON object", status), nil)
 	}
 	if ze, ok := zohoError(top); ok {
 		return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
 	}
-	for _, v := range top {
-		// An array can only hold a wrapped error if a "code" key occurs
-		// in it; records do not have one, so a page of them is not
-		// decoded a second time (a byte search is far cheaper).
-		if bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) && bytes.Contains(v, []byte(`"code"`)) {
-			// Only the four error keys are kept: decoding every record
-			// into a map here cost thousands of allocations per page of
-			// users (seen in the tool-call memory profile).
-			var items []errorProbe
-			if json.Unmarshal(v, &items) != nil {
+	for _, elems := range arrays {
+		for _, el := range elems {
+			// Only an object with a "code" key can be a wrapped error;
+			// records do not have one, so a byte search skips them
+			// without decoding, and only the four error keys are
+			// decoded (decoding every record into a map here cost
+			// thousands of allocations per page of users).
+			if el[0] != '{' || !bytes.Contains(el, []byte(`"code"`)) {
 				continue
 			}
-			for _, it := range items {
-				if it.Code == nil {
-					continue
-				}
-				if ze, ok := zohoError(it.fields()); ok {
-					return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
-				}
+			var it errorProbe
+			if json.Unmarshal(el, &it) != nil || it.Code == nil {
+				continue
+			}
+			if ze, ok := zohoError(it.fields()); ok {
+				return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
 			}
 		}
 	}
 	if status < 200 || status > 299 {
 		return nil, fail(CodeInvalidResponse, fmt.Sprintf("Zoho answered HTTP %d without an error code", status), nil)
 	}
-	return &answer{status: status, top: top}, nil
+	return &answer{status: status, top: top, arrays: arrays}, nil
 }
 
 // errorProbe reads just the keys of a Zoho error from an array item, so
@@ -397,113 +391,16 @@ func (a *answer) field(key string, v any) error {
 
 // records decodes the array under key, keeping each record's bytes.
 func (a *answer) records(key string) ([]json.RawMessage, error) {
-	raw, ok := a.top[key]
-	if !ok {
-		return nil, &APIError{Status: a.status, Code: CodeInvalidResponse, Message: fmt.Sprintf("the answer has no valid %q", key)}
-	}
-	recs, ok := splitArray(raw)
+	recs, ok := a.arrays[key]
 	if !ok {
 		return nil, &APIError{Status: a.status, Code: CodeInvalidResponse, Message: fmt.Sprintf("the answer has no valid %q", key)}
 	}
 	for _, r := range recs {
-		if !bytes.HasPrefix(bytes.TrimSpace(r), []byte("{")) {
+		if r[0] != '{' { // elements start at their first byte, never at a space
 			return nil, &APIError{Status: a.status, Code: CodeInvalidResponse, Message: fmt.Sprintf("the answer's %q holds a value that is not an object", key)}
 		}
 	}
-	if recs == nil {
-		recs = []json.RawMessage{}
-	}
 	return recs, nil
-}
-
-// splitArray splits a JSON array into its elements without decoding them:
-// each element is a sub-slice of raw. raw must already be valid JSON (it
-// is a value of an answer decode validated whole); this saves decoding a
-// page of records, which the tool-call profile showed as one of the
-// largest costs per call.
-func splitArray(raw []byte) ([]json.RawMessage, bool) {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '[' {
-		return nil, false
-	}
-	out := []json.RawMessage{}
-	i = skipSpace(raw, i+1)
-	if i < len(raw) && raw[i] == ']' {
-		return out, true
-	}
-	for {
-		end := valueEnd(raw, i)
-		if end < 0 {
-			return nil, false
-		}
-		out = append(out, raw[i:end])
-		i = skipSpace(raw, end)
-		if i >= len(raw) {
-			return nil, false
-		}
-		switch raw[i] {
-		case ']':
-			return out, true
-		case ',':
-			i = skipSpace(raw, i+1)
-		default:
-			return nil, false
-		}
-	}
-}
-
-// valueEnd returns the index just past the JSON value starting at i, or
-// -1: it follows strings and bracket depth only, so raw must be valid.
-func valueEnd(raw []byte, i int) int {
-	depth := 0
-	for j := i; j < len(raw); j++ {
-		switch raw[j] {
-		case '"':
-			end := stringEnd(raw, j)
-			if end < 0 {
-				return -1
-			}
-			if depth == 0 {
-				return end
-			}
-			j = end - 1
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return j // a scalar ended by the enclosing bracket
-			}
-			depth--
-			if depth == 0 {
-				return j + 1
-			}
-		case ',', ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return j // a scalar ends here
-			}
-		}
-	}
-	return -1
-}
-
-// stringEnd returns the index just past the string whose opening quote is
-// raw[i], or -1. Most of a page of records is string bytes: IndexByte
-// skips them far faster than a loop over each byte.
-func stringEnd(raw []byte, i int) int {
-	for j := i + 1; ; j++ {
-		k := bytes.IndexByte(raw[j:], '"')
-		if k < 0 {
-			return -1
-		}
-		j += k
-		backslashes := 0
-		for m := j - 1; m > i && raw[m] == '\\'; m-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
-			return j + 1
-		}
-	}
 }
 
 func skipSpace(b []byte, i int) int {

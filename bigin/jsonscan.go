@@ -10,9 +10,9 @@ import (
 // into Go values. A page of 100 users is about 100 KB, and the tool-call
 // CPU profile showed encoding/json's byte-at-a-time scanner reading it
 // three times (validate, decode the top level, skip each value) before the
-// records were passed on as raw bytes anyway. Here the body is validated
-// once by a tight loop and then split by bracket counting, which is only
-// correct on input already known to be valid.
+// records were passed on as raw bytes anyway. Here one tight validating
+// pass also records where the top-level members and the elements of array
+// members begin and end.
 
 // maxNestingDepth is encoding/json's limit, so that validJSON accepts
 // exactly what json.Valid accepts.
@@ -186,35 +186,92 @@ func literal(b []byte, i int, word string) int {
 	return i + len(word)
 }
 
-// splitObject splits a JSON object into its members without decoding
-// their values: each value is a sub-slice of b. b must already be valid
-// JSON (validJSON). Like encoding/json, a repeated key keeps its last
-// value. ok is false when b is not an object.
-func splitObject(b []byte) (m map[string]json.RawMessage, ok bool) {
+// scanAnswer validates b exactly as json.Valid does and, when b is an
+// object, returns its members and, for each member whose value is an
+// array, that array's elements, all found in the same single pass (each a
+// sub-slice of b; a repeated key keeps its last value, as in
+// encoding/json). object is false when b is valid JSON but not an object.
+func scanAnswer(b []byte) (top map[string]json.RawMessage, arrays map[string][]json.RawMessage, object, valid bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return nil, false
+		return nil, nil, false, validJSON(b)
 	}
-	m = map[string]json.RawMessage{}
-	if i = skipSpace(b, i+1); b[i] == '}' {
-		return m, true
+	top, arrays = map[string]json.RawMessage{}, map[string][]json.RawMessage{}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return top, arrays, true, skipSpace(b, i+1) == len(b)
 	}
 	for {
-		end := valueEnd(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return nil, nil, false, false
+		}
+		end := validString(b, i)
+		if end < 0 {
+			return nil, nil, false, false
+		}
 		key, ok := objectKey(b[i:end])
 		if !ok {
-			return nil, false
+			return nil, nil, false, false
 		}
-		i = skipSpace(b, skipSpace(b, end)+1) // past the colon
-		end = valueEnd(b, i)
+		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
+			return nil, nil, false, false
+		}
+		start := skipSpace(b, i+1)
+		var elems []json.RawMessage
+		if start < len(b) && b[start] == '[' {
+			end, elems = validArray(b, start, 1)
+		} else {
+			end = validValue(b, start, 1)
+		}
 		if end < 0 {
-			return nil, false
+			return nil, nil, false, false
 		}
-		m[key] = b[i:end]
-		if i = skipSpace(b, end); b[i] == '}' {
-			return m, true
+		top[key] = b[start:end]
+		if elems != nil {
+			arrays[key] = elems
+		} else {
+			delete(arrays, key) // a repeated key whose last value is not an array
 		}
-		i = skipSpace(b, i+1) // past the comma
+		if i = skipSpace(b, end); i >= len(b) {
+			return nil, nil, false, false
+		}
+		switch b[i] {
+		case '}':
+			return top, arrays, true, skipSpace(b, i+1) == len(b)
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return nil, nil, false, false
+		}
+	}
+}
+
+// validArray is validValue for the array starting at b[i] (depth arrays and
+// objects enclose it), also returning its elements; never nil when valid.
+func validArray(b []byte, i, depth int) (int, []json.RawMessage) {
+	if depth >= maxNestingDepth {
+		return -1, nil
+	}
+	elems := []json.RawMessage{}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == ']' {
+		return i + 1, elems
+	}
+	for {
+		end := validValue(b, i, depth+1)
+		if end < 0 {
+			return -1, nil
+		}
+		elems = append(elems, b[i:end])
+		if i = skipSpace(b, end); i >= len(b) {
+			return -1, nil
+		}
+		switch b[i] {
+		case ']':
+			return i + 1, elems
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return -1, nil
+		}
 	}
 }
 

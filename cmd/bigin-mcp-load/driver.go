@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,8 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/internal/procstat"
 )
 
 // zohoSandbox is the fake Zoho, in the driver process, zero latency.
@@ -104,24 +102,7 @@ func startTarget(ctx context.Context, env []string, args ...string) (*target, er
 }
 
 // rssKB reads a process's resident set size.
-func rssKB(pid int) (int, error) { return statusKB(pid, "VmRSS:") }
-
-// statusKB reads one kB field of /proc/<pid>/status: VmRSS is all resident
-// memory; RssFile is the part backed by files (the binary, and bbolt's
-// memory-mapped database, which the kernel can drop and re-read); RssAnon
-// is the process's own memory.
-func statusKB(pid int, field string) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			return strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-		}
-	}
-	return 0, errors.New("no " + field)
-}
+func rssKB(pid int) (int, error) { return procstat.StatusKB(pid, "VmRSS") }
 
 type memstats struct {
 	Mallocs    uint64 `json:"mallocs"`

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/procstat"
 )
 
 const usersTool = "list_all_zohobigin_users"
@@ -205,8 +207,8 @@ func runURLs(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	idle, _ := rssKB(t.info.PID)
-	idleFile, _ := statusKB(t.info.PID, "RssFile:")
-	idleAnon, _ := statusKB(t.info.PID, "RssAnon:")
+	idleFile, _ := procstat.StatusKB(t.info.PID, "RssFile")
+	idleAnon, _ := procstat.StatusKB(t.info.PID, "RssAnon")
 	var urls []string
 	step := max(1, len(minter.info.URLs)/max(1, *sample))
 	for i := 0; i < len(minter.info.URLs) && len(urls) < *sample; i += step {
@@ -217,8 +219,8 @@ func runURLs(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	busy, _ := rssKB(t.info.PID)
-	busyFile, _ := statusKB(t.info.PID, "RssFile:")
-	busyAnon, _ := statusKB(t.info.PID, "RssAnon:")
+	busyFile, _ := procstat.StatusKB(t.info.PID, "RssFile")
+	busyAnon, _ := procstat.StatusKB(t.info.PID, "RssAnon")
 	ms, err := t.memstats(false)
 	if err != nil {
 		return err

@@ -292,6 +292,22 @@ func TestExpiry(t *testing.T) {
 	assertErrorShape(t, body, "not_found")
 }
 
+// An open SSE stream ends at its URL's expiry even when nothing else
+// happens (SPEC §5). The expiry timer runs on real time, so the service's
+// clock is set back 59 s: a URL may then be minted (at least 60 s ahead of
+// that clock) that expires about 2 s from now in real time.
+func TestSSEStreamEndsAtExpiry(t *testing.T) {
+	e := newEnv(t)
+	acct := e.connectAccount("us")
+	e.clock.Advance(-59 * time.Second)
+	exp := e.clock.Now().Add(61 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+	out := e.adminCall("POST", "/admin/integrated-accounts/"+acct+"/mcp", map[string]any{"name": "short", "config": map[string]any{}, "expires_at": exp.Format(time.RFC3339)}, http.StatusCreated)
+
+	ended := openSSE(t, out["url"].(string))
+	require.False(t, ended(500*time.Millisecond), "the stream stays open before the expiry")
+	assert.True(t, ended(time.Until(exp)+5*time.Second), "the stream ends at the expiry (%s)", exp)
+}
+
 func TestSSESessionsAreBoundToTheirURL(t *testing.T) {
 	e := newEnv(t)
 	acct := e.connectAccount("us")

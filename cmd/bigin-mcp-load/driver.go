@@ -220,7 +220,7 @@ func drive(ctx context.Context, urls []string, tool string, args map[string]any,
 		return res, firstErr
 	}
 	if firstErr != nil {
-		fmt.Fprintf(os.Stderr, "note: %d failed calls, first: %v\n", res.errors, firstErr)
+		fmt.Fprintf(os.Stderr, "note: %d failed calls, first: %s\n", res.errors, redact(firstErr.Error()))
 	}
 	return res, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // TestMain lets the test binary serve as a target child process, as the
@@ -66,6 +68,13 @@ func TestPercentileNearestRank(t *testing.T) {
 	}
 	assert.Equal(t, time.Duration(0), percentile(nil, 99))
 	assert.Equal(t, 7*time.Millisecond, percentile([]time.Duration{7 * time.Millisecond}, 99))
+}
+
+func TestPrintedErrorsHideTokens(t *testing.T) {
+	tok := tokens.NewMCPToken()
+	msg := redact(`Post "http://127.0.0.1:4000/mcp/` + tok + `": connection refused`)
+	assert.NotContains(t, msg, tok)
+	assert.Equal(t, `Post "http://127.0.0.1:4000/mcp/bmcp_…": connection refused`, msg)
 }
 
 func TestOnlyLoopbackTargets(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 )
 
 func main() {
@@ -30,7 +31,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "bigin-mcp-load:", err)
+			fmt.Fprintln(os.Stderr, "bigin-mcp-load:", redact(err.Error()))
 		}
 		os.Exit(1)
 	}
@@ -56,3 +57,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("unknown mode %q (want calls, urls, sse or accounts)", mode)
 	}
 }
+
+// mcpToken matches an MCP URL token. Errors from the MCP client quote the
+// URL they failed on, and a printed URL would hand out the token.
+var mcpToken = regexp.MustCompile(`bmcp_[A-Za-z0-9_-]{43}`)
+
+// redact hides every MCP URL token in s.
+func redact(s string) string { return mcpToken.ReplaceAllString(s, "bmcp_…") }

@@ -34,62 +34,9 @@ func validValue(b []byte, i, depth int) int {
 	}
 	switch c := b[i]; {
 	case c == '{':
-		if depth >= maxNestingDepth {
-			return -1
-		}
-		i = skipSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return -1
-			}
-			if i = validString(b, i); i < 0 {
-				return -1
-			}
-			if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
-				return -1
-			}
-			if i = validValue(b, skipSpace(b, i+1), depth+1); i < 0 {
-				return -1
-			}
-			if i = skipSpace(b, i); i >= len(b) {
-				return -1
-			}
-			switch b[i] {
-			case '}':
-				return i + 1
-			case ',':
-				i = skipSpace(b, i+1)
-			default:
-				return -1
-			}
-		}
+		return validObject(b, i, depth, nil, nil)
 	case c == '[':
-		if depth >= maxNestingDepth {
-			return -1
-		}
-		i = skipSpace(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1
-		}
-		for {
-			if i = validValue(b, i, depth+1); i < 0 {
-				return -1
-			}
-			if i = skipSpace(b, i); i >= len(b) {
-				return -1
-			}
-			switch b[i] {
-			case ']':
-				return i + 1
-			case ',':
-				i = skipSpace(b, i+1)
-			default:
-				return -1
-			}
-		}
+		return validArray(b, i, depth, nil)
 	case c == '"':
 		return validString(b, i)
 	case c == '-' || ('0' <= c && c <= '9'):
@@ -102,6 +49,97 @@ func validValue(b []byte, i, depth int) int {
 		return literal(b, i, "null")
 	}
 	return -1
+}
+
+// validObject is validValue for the object starting at b[i]. When members
+// is not nil it also records each member's value there and, in arrays, the
+// elements of each member whose value is an array (a repeated key keeps
+// its last value, as in encoding/json).
+func validObject(b []byte, i, depth int, members map[string]json.RawMessage, arrays map[string][]json.RawMessage) int {
+	if depth >= maxNestingDepth {
+		return -1
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return -1
+		}
+		keyEnd := validString(b, i)
+		if keyEnd < 0 {
+			return -1
+		}
+		keyStart := i
+		if i = skipSpace(b, keyEnd); i >= len(b) || b[i] != ':' {
+			return -1
+		}
+		start := skipSpace(b, i+1)
+		if members == nil {
+			i = validValue(b, start, depth+1)
+		} else {
+			key, ok := objectKey(b[keyStart:keyEnd])
+			if !ok {
+				return -1
+			}
+			if start < len(b) && b[start] == '[' {
+				elems := []json.RawMessage{}
+				i = validArray(b, start, depth+1, &elems)
+				arrays[key] = elems
+			} else {
+				i = validValue(b, start, depth+1)
+				delete(arrays, key)
+			}
+			if i >= 0 {
+				members[key] = b[start:i]
+			}
+		}
+		if i < 0 {
+			return -1
+		}
+		if i = skipSpace(b, i); i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case '}':
+			return i + 1
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return -1
+		}
+	}
+}
+
+// validArray is validValue for the array starting at b[i]; when elems is
+// not nil it also appends each element to it.
+func validArray(b []byte, i, depth int, elems *[]json.RawMessage) int {
+	if depth >= maxNestingDepth {
+		return -1
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == ']' {
+		return i + 1
+	}
+	for {
+		start := i
+		if i = validValue(b, i, depth+1); i < 0 {
+			return -1
+		}
+		if elems != nil {
+			*elems = append(*elems, b[start:i])
+		}
+		if i = skipSpace(b, i); i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case ']':
+			return i + 1
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return -1
+		}
+	}
 }
 
 // validString returns the index just past the string starting at b[i]
@@ -197,82 +235,10 @@ func scanAnswer(b []byte) (top map[string]json.RawMessage, arrays map[string][]j
 		return nil, nil, false, validJSON(b)
 	}
 	top, arrays = map[string]json.RawMessage{}, map[string][]json.RawMessage{}
-	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
-		return top, arrays, true, skipSpace(b, i+1) == len(b)
+	if end := validObject(b, i, 0, top, arrays); end < 0 || skipSpace(b, end) != len(b) {
+		return nil, nil, false, false
 	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return nil, nil, false, false
-		}
-		end := validString(b, i)
-		if end < 0 {
-			return nil, nil, false, false
-		}
-		key, ok := objectKey(b[i:end])
-		if !ok {
-			return nil, nil, false, false
-		}
-		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
-			return nil, nil, false, false
-		}
-		start := skipSpace(b, i+1)
-		var elems []json.RawMessage
-		if start < len(b) && b[start] == '[' {
-			end, elems = validArray(b, start, 1)
-		} else {
-			end = validValue(b, start, 1)
-		}
-		if end < 0 {
-			return nil, nil, false, false
-		}
-		top[key] = b[start:end]
-		if elems != nil {
-			arrays[key] = elems
-		} else {
-			delete(arrays, key) // a repeated key whose last value is not an array
-		}
-		if i = skipSpace(b, end); i >= len(b) {
-			return nil, nil, false, false
-		}
-		switch b[i] {
-		case '}':
-			return top, arrays, true, skipSpace(b, i+1) == len(b)
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return nil, nil, false, false
-		}
-	}
-}
-
-// validArray is validValue for the array starting at b[i] (depth arrays and
-// objects enclose it), also returning its elements; never nil when valid.
-func validArray(b []byte, i, depth int) (int, []json.RawMessage) {
-	if depth >= maxNestingDepth {
-		return -1, nil
-	}
-	elems := []json.RawMessage{}
-	if i = skipSpace(b, i+1); i < len(b) && b[i] == ']' {
-		return i + 1, elems
-	}
-	for {
-		end := validValue(b, i, depth+1)
-		if end < 0 {
-			return -1, nil
-		}
-		elems = append(elems, b[i:end])
-		if i = skipSpace(b, end); i >= len(b) {
-			return -1, nil
-		}
-		switch b[i] {
-		case ']':
-			return i + 1, elems
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return -1, nil
-		}
-	}
+	return top, arrays, true, true
 }
 
 // objectKey turns a quoted key into a string as encoding/json would: plain

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"testing"
 	"time"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -37,13 +41,16 @@ func TestModesRunEndToEnd(t *testing.T) {
 		args []string
 		want []string // regular expressions the report must match
 	}{
-		{[]string{"calls", "-c", "2", "-n", "9", "-rounds", "3", "-warmup", "2"}, []string{
+		{[]string{"calls", "-c", "2", "-n", "9", "-rounds", "3", "-warmup", "2", "-urls", "3"}, []string{
+			`ours serves 3 minted URLs; bare and ours return the same 100 records`,
 			`(?m)^\s+bare\s+9\s+0\s`, `(?m)^\s+floor\s+9\s+0\s`, `(?m)^\s+ours\s+9\s+0\s`,
 			`throughput ours/bare = \d`, `p99 added: ours - bare = `}},
 		{[]string{"urls", "-n", "300", "-sample", "20"}, []string{
 			`minted 300 URLs`, `restart with 300 URLs`, `idle RSS \d+\.\d MB`, `after 40 calls over 20 distinct URLs`}},
 		{[]string{"sse", "-k", "5"}, []string{`5 open SSE sessions: \+`}},
-		{[]string{"accounts", "-m", "2", "-c", "5"}, []string{`2 accounts created: 2 token refreshes`, `phase 1 .* 0 errors: \d+ refreshes \(want \d+, i\.e\. 0 extra\)`}},
+		{[]string{"accounts", "-m", "2", "-c", "5"}, []string{`2 accounts created: 2 token refreshes`,
+			`phase 1 .*, 10 calls ok, 0 errors: 0 refreshes \(want 0, i\.e\. 0 extra\)`,
+			`phase 2 .*, 10 calls ok, 0 errors: 2 refreshes \(want 2, i\.e\. 0 extra\)`}},
 	} {
 		t.Run(tt.args[0], func(t *testing.T) {
 			var out bytes.Buffer
@@ -89,11 +96,36 @@ func TestOnlyLoopbackTargets(t *testing.T) {
 func TestModeFlagsAreBounded(t *testing.T) {
 	ctx := context.Background()
 	for _, args := range [][]string{
-		{"calls", "-c", "0"}, {"calls", "-n", "0"}, {"calls", "-c", "100000"}, {"calls", "-rounds", "0"}, {"calls", "-n", "3", "-rounds", "4"},
+		{"calls", "-c", "0"}, {"calls", "-n", "0"}, {"calls", "-c", "100000"}, {"calls", "-rounds", "0"}, {"calls", "-urls", "0"}, {"calls", "-n", "3", "-rounds", "4"},
 		{"sse", "-k", "0"}, {"sse", "-k", "1000000"},
 		{"accounts", "-m", "0"}, {"accounts", "-c", "5000"},
 		{"urls", "-n", "0"}, {"frobnicate"}, {},
 	} {
 		assert.Error(t, run(ctx, args, io.Discard), "%v", args)
 	}
+}
+
+// samePayload refuses to compare servers that do not return the same
+// records: the ratios would mean nothing.
+func TestSamePayloadRefusesUnlikeServers(t *testing.T) {
+	serve := func(body string) *target {
+		srv := sdk.NewServer(&sdk.Implementation{Name: "t", Version: "1"}, nil)
+		srv.AddTool(&sdk.Tool{Name: usersTool, InputSchema: json.RawMessage(`{"type":"object"}`)},
+			func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+				return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: body}}, StructuredContent: json.RawMessage(body)}, nil
+			})
+		ts := httptest.NewServer(sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}))
+		t.Cleanup(ts.Close)
+		return &target{info: targetInfo{URLs: []string{ts.URL}}}
+	}
+	ctx := context.Background()
+	a := serve(`{"result":[{"id":"1"},{"id":"2"}],"next_cursor":"x"}`)
+	b := serve(`{"result":[{"id":"1"},{"id":"2"}],"next_cursor":"other"}`)
+	c := serve(`{"result":[{"id":"1"}],"next_cursor":null}`)
+
+	p, err := samePayload(ctx, a, b)
+	require.NoError(t, err, "cursors may differ")
+	assert.Equal(t, 2, p.records)
+	_, err = samePayload(ctx, a, c)
+	assert.ErrorContains(t, err, "other records")
 }

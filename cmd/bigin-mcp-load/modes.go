@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/procstat"
 )
@@ -38,6 +42,7 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	c := fs.Int("c", 32, "concurrent MCP clients")
 	n := fs.Int("n", 2000, "tools/call requests per server (after warm-up)")
 	rounds := fs.Int("rounds", 5, "rounds the calls are split into; each round drives every server in turn")
+	nURLs := fs.Int("urls", 100, "MCP URLs minted on our server; the clients spread over them")
 	d := fs.Duration("duration", 60*time.Second, "time limit per server and round")
 	warm := fs.Int("warmup", 200, "warm-up calls per server, not measured")
 	cpu := fs.String("cpuprofile", "", "write a CPU profile of our server during its first round to this file")
@@ -51,6 +56,9 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if err := checkBounds(*rounds, 1, min(100, *n), "-rounds"); err != nil {
+		return err
+	}
+	if err := checkBounds(*nURLs, 1, 100_000, "-urls"); err != nil {
 		return err
 	}
 	z := startSandbox()
@@ -75,7 +83,7 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 		if kind == kindOurs {
 			env = []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()}
 		}
-		t, err := startTarget(ctx, env, "-kind", kind, "-zoho", z.srv.URL, "-data", dir)
+		t, err := startTarget(ctx, env, "-kind", kind, "-zoho", z.srv.URL, "-data", dir, "-urls", fmt.Sprint(*nURLs))
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
@@ -86,6 +94,10 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 				return fmt.Errorf("%s warm-up: %w", kind, err)
 			}
 		}
+	}
+	payload, err := samePayload(ctx, targets[0], targets[2])
+	if err != nil {
+		return err
 	}
 	rows := make([]measured, len(kinds))
 	for i := range rows {
@@ -118,7 +130,8 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(out, "tools/call %s (limit 100), C=%d, %d calls per server in %d interleaved rounds, loopback, GOMAXPROCS=%d\n\n", usersTool, *c, *n, *rounds, gomaxprocs())
+	fmt.Fprintf(out, "tools/call %s (limit 100), C=%d, %d calls per server in %d interleaved rounds, loopback, GOMAXPROCS=%d\n", usersTool, *c, *n, *rounds, gomaxprocs())
+	fmt.Fprintf(out, "ours serves %d minted URLs; bare and ours return the same %d records (%d bytes of JSON)\n\n", len(targets[2].info.URLs), payload.records, payload.bytes)
 	fmt.Fprintln(tw, "server\tcalls\terrors\treq/s\tp50\tp95\tp99\tRSS MB\tallocs/call\tKB/call\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%.0f\t%.1f\t\n", r.kind, r.res.calls, r.res.errors, r.res.rps(),
@@ -130,6 +143,57 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "p50 added: ours - bare = %s, ours - floor = %s\n", ms(ours.p50-bare.p50), ms(ours.p50-floor.p50))
 	fmt.Fprintf(out, "p99 added: ours - bare = %s, ours - floor = %s (target < 2 ms)\n", ms(ours.p9-bare.p9), ms(ours.p9-floor.p9))
 	return nil
+}
+
+// payload describes the result both servers returned.
+type payload struct{ records, bytes int }
+
+// samePayload calls the users tool once on bare and on ours and checks that
+// both return the same records, so the comparison is of like with like
+// (the cursors differ: ours is a real one).
+func samePayload(ctx context.Context, bare, ours *target) (payload, error) {
+	get := func(kind string, t *target) (json.RawMessage, error) {
+		client := sdk.NewClient(&sdk.Implementation{Name: "bigin-mcp-load", Version: "1"}, nil)
+		cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: t.info.URLs[0], MaxRetries: -1}, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer cs.Close()
+		r, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: usersTool, Arguments: usersArgs})
+		if err != nil {
+			return nil, err
+		}
+		if r.IsError || len(r.Content) != 1 {
+			return nil, fmt.Errorf("%s: want one text block and no error, got %d blocks, isError %v", kind, len(r.Content), r.IsError)
+		}
+		text, ok := r.Content[0].(*sdk.TextContent)
+		if !ok {
+			return nil, fmt.Errorf("%s: the content is not text", kind)
+		}
+		var body struct {
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(text.Text), &body); err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		return body.Result, nil
+	}
+	b, err := get(kindBare, bare)
+	if err != nil {
+		return payload{}, err
+	}
+	o, err := get(kindOurs, ours)
+	if err != nil {
+		return payload{}, err
+	}
+	if !bytes.Equal(b, o) {
+		return payload{}, fmt.Errorf("bare returns other records than ours (%d vs %d bytes): the comparison would be unfair", len(b), len(o))
+	}
+	var recs []json.RawMessage
+	if err := json.Unmarshal(o, &recs); err != nil {
+		return payload{}, err
+	}
+	return payload{records: len(recs), bytes: len(o)}, nil
 }
 
 // add drives one round of n calls at t and adds it to m.

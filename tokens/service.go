@@ -43,11 +43,6 @@ type ServerInfo struct {
 	ExpiresAt *time.Time
 }
 
-// expiredAt reports whether the server has expired at now.
-func (si *ServerInfo) expiredAt(now time.Time) bool {
-	return si.ExpiresAt != nil && !now.Before(*si.ExpiresAt)
-}
-
 // Resolved is an MCP URL token resolved to its server, account and tools.
 // It is shared by every caller that resolves the same version of a URL:
 // treat it as read-only. It is also the index entry itself, so it is kept
@@ -217,7 +212,7 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Resolved, error) 
 	if res == nil || subtle.ConstantTimeCompare(res.Server.TokenHash[:], h[:]) != 1 {
 		return nil, ErrNotFound
 	}
-	if res.Server.ExpiresAt != nil && res.Server.expiredAt(s.now()) { // no clock read for URLs that never expire
+	if exp := res.Server.ExpiresAt; exp != nil && pastExpiry(exp, s.now()) { // no clock read for URLs that never expire
 		return nil, ErrNotFound
 	}
 	return res, nil
@@ -442,6 +437,7 @@ func (s *Service) dropAccount(id string, deleted []*store.MCPServer) {
 
 // expired reports whether m has expired at now (SPEC §4: from that instant
 // the URL answers 404).
-func expired(m *store.MCPServer, now time.Time) bool {
-	return m.ExpiresAt != nil && !now.Before(*m.ExpiresAt)
-}
+func expired(m *store.MCPServer, now time.Time) bool { return pastExpiry(m.ExpiresAt, now) }
+
+// pastExpiry reports whether an expiry (nil: never) has passed at now.
+func pastExpiry(exp *time.Time, now time.Time) bool { return exp != nil && !now.Before(*exp) }

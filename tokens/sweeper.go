@@ -51,7 +51,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	s.mu.RLock()
 	for _, ae := range s.accounts {
 		for id, res := range ae.servers {
-			if res.Server.expiredAt(now) {
+			if pastExpiry(res.Server.ExpiresAt, now) {
 				due = append(due, id)
 			}
 		}

@@ -1,4 +1,4 @@
-package mcp
+package mcp_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 // load tool (cmd/bigin-mcp-load) compares it with a bare go-sdk server.
 func BenchmarkToolCallUsers(b *testing.B) {
 	e := newEnv(b)
-	acct := e.connectAccount("us")
-	_, url := e.mint(acct, map[string]any{})
+	acct := e.ConnectAccount("us")
+	_, url := e.MintURL(acct, map[string]any{})
 	client := sdk.NewClient(&sdk.Implementation{Name: "bench", Version: "1"}, nil)
 	cs, err := client.Connect(context.Background(), &sdk.StreamableClientTransport{Endpoint: url, MaxRetries: -1}, nil)
 	if err != nil {

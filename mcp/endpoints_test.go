@@ -1,17 +1,17 @@
-package mcp
+package mcp_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/mcp"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,7 +30,7 @@ var (
 
 func TestToolsListFollowsConfig(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
+	acct := e.ConnectAccount("us")
 	tests := []struct {
 		name   string
 		config map[string]any
@@ -47,10 +47,10 @@ func TestToolsListFollowsConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, url := e.mint(acct, tt.config)
+			_, url := e.MintURL(acct, tt.config)
 			for _, transport := range []string{"streamable", "sse"} {
-				cs := e.mustConnect(url, transport)
-				assert.ElementsMatch(t, tt.want, toolNames(t, cs), transport)
+				cs := e.MustConnect(url, transport)
+				assert.ElementsMatch(t, tt.want, apptest.ToolNames(t, cs), transport)
 			}
 		})
 	}
@@ -58,28 +58,28 @@ func TestToolsListFollowsConfig(t *testing.T) {
 
 func TestFilteredToolIsUncallable(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	_, url := e.mint(acct, map[string]any{"methods": []string{"read"}})
-	cs := e.mustConnect(url, "streamable")
-	before := e.sbs["us"].RequestCount()
+	acct := e.ConnectAccount("us")
+	_, url := e.MintURL(acct, map[string]any{"methods": []string{"read"}})
+	cs := e.MustConnect(url, "streamable")
+	before := e.Sandboxes["us"].RequestCount()
 	_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "delete_a_zohobigin_user_by_id", Arguments: map[string]any{"id": "1"}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown tool")
-	assert.Equal(t, before, e.sbs["us"].RequestCount(), "nothing reached Bigin")
+	assert.Equal(t, before, e.Sandboxes["us"].RequestCount(), "nothing reached Bigin")
 }
 
 func TestInitializeNamesOrgAndPolicy(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	_, url := e.mint(acct, map[string]any{"methods": []string{"read"}})
-	cs := e.mustConnect(url, "streamable")
+	acct := e.ConnectAccount("us")
+	_, url := e.MintURL(acct, map[string]any{"methods": []string{"read"}})
+	cs := e.MustConnect(url, "streamable")
 	init := cs.InitializeResult()
 	require.NotNil(t, init)
 	assert.Equal(t, "bigin-mcp", init.ServerInfo.Name)
 	assert.Equal(t, "test", init.ServerInfo.Version)
 	require.NotNil(t, init.Capabilities.Tools)
 	assert.False(t, init.Capabilities.Tools.ListChanged)
-	assert.Contains(t, init.Instructions, e.sbs["us"].OrgName())
+	assert.Contains(t, init.Instructions, e.Sandboxes["us"].OrgName())
 	assert.Contains(t, init.Instructions, "read-only")
 }
 
@@ -119,11 +119,11 @@ func assertErrorShape(t *testing.T, body, code string) {
 
 func TestHTTPErrors(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	mcpID, url := e.mint(acct, map[string]any{})
-	_, authURL := e.mint(acct, map[string]any{"require_api_token_auth": true})
-	deletedID, deletedURL := e.mint(acct, map[string]any{})
-	e.adminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+deletedID, nil, http.StatusNoContent)
+	acct := e.ConnectAccount("us")
+	mcpID, url := e.MintURL(acct, map[string]any{})
+	_, authURL := e.MintURL(acct, map[string]any{"require_api_token_auth": true})
+	deletedID, deletedURL := e.MintURL(acct, map[string]any{})
+	e.AdminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+deletedID, nil, http.StatusNoContent)
 	_ = mcpID
 
 	t.Run("works", func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestHTTPErrors(t *testing.T) {
 	})
 	t.Run("unknown, deleted and malformed tokens get one 404", func(t *testing.T) {
 		var bodies []string
-		for _, u := range []string{e.public + "/mcp/bmcp_" + strings.Repeat("A", 43), deletedURL, e.public + "/mcp/nonsense"} {
+		for _, u := range []string{e.URL + "/mcp/bmcp_" + strings.Repeat("A", 43), deletedURL, e.URL + "/mcp/nonsense"} {
 			resp, body := rawPost(t, u, pingBody, nil)
 			assert.Equal(t, 404, resp.StatusCode)
 			assertErrorShape(t, body, "not_found")
@@ -149,14 +149,14 @@ func TestHTTPErrors(t *testing.T) {
 		assertErrorShape(t, body, "unauthenticated")
 		resp, _ = rawPost(t, authURL, pingBody, map[string]string{"Authorization": "Bearer bmcp_api_wrong"})
 		assert.Equal(t, 401, resp.StatusCode)
-		resp, body = rawPost(t, authURL, pingBody, map[string]string{"Authorization": "Bearer " + e.admin})
+		resp, body = rawPost(t, authURL, pingBody, map[string]string{"Authorization": "Bearer " + e.Admin})
 		assert.Equal(t, 200, resp.StatusCode, body)
 	})
 	t.Run("foreign Origin is 403, allowed ones pass", func(t *testing.T) {
 		resp, body := rawPost(t, url, pingBody, map[string]string{"Origin": "https://evil.example"})
 		assert.Equal(t, 403, resp.StatusCode)
 		assertErrorShape(t, body, "permission_denied")
-		for _, o := range []string{"https://claude.ai", e.public} {
+		for _, o := range []string{"https://claude.ai", e.URL} {
 			resp, body = rawPost(t, url, pingBody, map[string]string{"Origin": o})
 			assert.Equal(t, 200, resp.StatusCode, body)
 			assert.Equal(t, o, resp.Header.Get("Access-Control-Allow-Origin"))
@@ -207,17 +207,17 @@ func TestHTTPErrors(t *testing.T) {
 
 func TestChangesTakeEffectOnNextRequest(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	id, url := e.mint(acct, map[string]any{})
+	acct := e.ConnectAccount("us")
+	id, url := e.MintURL(acct, map[string]any{})
 	path := "/admin/integrated-accounts/" + acct + "/mcp/" + id
 
-	cs := e.mustConnect(url, "streamable")
-	assert.ElementsMatch(t, allTools, toolNames(t, cs))
+	cs := e.MustConnect(url, "streamable")
+	assert.ElementsMatch(t, allTools, apptest.ToolNames(t, cs))
 
-	e.adminCall("PATCH", path, map[string]any{"config": map[string]any{"methods": []string{"read"}}}, http.StatusOK)
-	assert.ElementsMatch(t, readTools, toolNames(t, cs), "the same client sees the new policy on its next request")
+	e.AdminCall("PATCH", path, map[string]any{"config": map[string]any{"methods": []string{"read"}}}, http.StatusOK)
+	assert.ElementsMatch(t, readTools, apptest.ToolNames(t, cs), "the same client sees the new policy on its next request")
 
-	e.adminCall("DELETE", path, nil, http.StatusNoContent)
+	e.AdminCall("DELETE", path, nil, http.StatusNoContent)
 	_, err := cs.ListTools(context.Background(), nil)
 	require.Error(t, err)
 	resp, _ := rawPost(t, url, pingBody, nil)
@@ -256,18 +256,18 @@ func openSSE(t *testing.T, url string) func(d time.Duration) bool {
 
 func TestSSEStreamClosesOnChangeAndDelete(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	id, url := e.mint(acct, map[string]any{})
+	acct := e.ConnectAccount("us")
+	id, url := e.MintURL(acct, map[string]any{})
 	path := "/admin/integrated-accounts/" + acct + "/mcp/" + id
 
 	ended := openSSE(t, url)
 	require.False(t, ended(200*time.Millisecond), "stream stays open while nothing changes")
-	e.adminCall("PATCH", path, map[string]any{"name": "renamed"}, http.StatusOK)
+	e.AdminCall("PATCH", path, map[string]any{"name": "renamed"}, http.StatusOK)
 	assert.True(t, ended(5*time.Second), "a change closes the open stream")
 
 	ended = openSSE(t, url)
 	require.False(t, ended(200*time.Millisecond))
-	e.adminCall("DELETE", path, nil, http.StatusNoContent)
+	e.AdminCall("DELETE", path, nil, http.StatusNoContent)
 	assert.True(t, ended(5*time.Second), "a deletion closes the open stream")
 
 	req, _ := http.NewRequest("GET", url+"/sse", nil)
@@ -279,40 +279,41 @@ func TestSSEStreamClosesOnChangeAndDelete(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	exp := e.clock.Now().Add(61 * time.Second).UTC().Format(time.RFC3339)
-	out := e.adminCall("POST", "/admin/integrated-accounts/"+acct+"/mcp", map[string]any{"name": "short", "config": map[string]any{}, "expires_at": exp}, http.StatusCreated)
+	acct := e.ConnectAccount("us")
+	exp := e.Clock.Now().Add(61 * time.Second).UTC().Format(time.RFC3339)
+	out := e.AdminCall("POST", "/admin/integrated-accounts/"+acct+"/mcp", map[string]any{"name": "short", "config": map[string]any{}, "expires_at": exp}, http.StatusCreated)
 	url := out["url"].(string)
 
 	resp, body := rawPost(t, url, pingBody, nil)
 	require.Equal(t, 200, resp.StatusCode, body)
-	e.clock.Advance(62 * time.Second)
+	e.Clock.Advance(62 * time.Second)
 	resp, body = rawPost(t, url, pingBody, nil)
 	assert.Equal(t, 404, resp.StatusCode)
 	assertErrorShape(t, body, "not_found")
 }
 
 // An open SSE stream ends at its URL's expiry even when nothing else
-// happens (SPEC §5). The expiry timer runs on real time, so the service's
-// clock is set back 59 s: a URL may then be minted (at least 60 s ahead of
-// that clock) that expires about 2 s from now in real time.
+// happens: the expiry timer runs on the injected clock.
 func TestSSEStreamEndsAtExpiry(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	e.clock.Advance(-59 * time.Second)
-	exp := e.clock.Now().Add(61 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
-	out := e.adminCall("POST", "/admin/integrated-accounts/"+acct+"/mcp", map[string]any{"name": "short", "config": map[string]any{}, "expires_at": exp.Format(time.RFC3339)}, http.StatusCreated)
+	acct := e.ConnectAccount("us")
+	exp := e.Clock.Now().Add(61 * time.Second)
+	out := e.AdminCall("POST", "/admin/integrated-accounts/"+acct+"/mcp", map[string]any{"name": "short", "config": map[string]any{}, "expires_at": exp.Format(time.RFC3339)}, http.StatusCreated)
 
 	ended := openSSE(t, out["url"].(string))
-	require.False(t, ended(500*time.Millisecond), "the stream stays open before the expiry")
-	assert.True(t, ended(time.Until(exp)+5*time.Second), "the stream ends at the expiry (%s)", exp)
+	require.Eventually(t, func() bool { return e.Clock.Pending() > 0 }, 5*time.Second, 5*time.Millisecond, "the stream schedules its expiry")
+	require.False(t, ended(200*time.Millisecond), "the stream stays open before the expiry")
+	e.Clock.Advance(60 * time.Second)
+	require.False(t, ended(200*time.Millisecond), "the stream stays open a second before the expiry")
+	e.Clock.Advance(time.Second)
+	assert.True(t, ended(5*time.Second), "the stream ends at the expiry (%s)", exp)
 }
 
 func TestSSESessionsAreBoundToTheirURL(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	_, urlA := e.mint(acct, map[string]any{"methods": []string{"read"}})
-	_, urlB := e.mint(acct, map[string]any{})
+	acct := e.ConnectAccount("us")
+	_, urlA := e.MintURL(acct, map[string]any{"methods": []string{"read"}})
+	_, urlB := e.MintURL(acct, map[string]any{})
 
 	// Open a session on A and learn its endpoint from the first event.
 	req, _ := http.NewRequest("GET", urlA+"/sse", nil)
@@ -336,31 +337,16 @@ func TestSSESessionsAreBoundToTheirURL(t *testing.T) {
 	assert.Equal(t, 404, resp2.StatusCode)
 }
 
-func TestLoopbackHostCheck(t *testing.T) {
-	for _, tt := range []struct {
-		host string
-		want bool
-	}{{"127.0.0.1:8080", true}, {"localhost", true}, {"[::1]:80", true}, {"mcp.example.com", true}, {"evil.example", false}} {
-		h := &Handler{publicHost: "mcp.example.com"}
-		req, _ := http.NewRequest("POST", "/", bytes.NewReader(nil))
-		req.Host = tt.host
-		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}))
-		assert.Equal(t, tt.want, h.hostAllowed(req), tt.host)
-	}
-}
-
 func TestServerCacheDropsDeletedURLs(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	h := e.handler
-	for i := 0; i < pruneEvery+10; i++ {
-		id, url := e.mint(acct, map[string]any{})
+	acct := e.ConnectAccount("us")
+	h := e.App.MCP
+	for i := 0; i < mcp.PruneEvery+10; i++ {
+		id, url := e.MintURL(acct, map[string]any{})
 		resp, body := rawPost(t, url, pingBody, nil)
 		require.Equal(t, 200, resp.StatusCode, body)
-		e.adminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id, nil, http.StatusNoContent)
+		e.AdminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id, nil, http.StatusNoContent)
 	}
-	h.mu.Lock()
-	n := len(h.servers)
-	h.mu.Unlock()
-	assert.Less(t, n, pruneEvery, "deleted URLs do not pile up in the server cache")
+	n := h.CachedServers()
+	assert.Less(t, n, mcp.PruneEvery, "deleted URLs do not pile up in the server cache")
 }

@@ -3,7 +3,6 @@ package mcp
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,64 +13,43 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/bigin-mcp/bigin-mcp/bigin"
-	"github.com/bigin-mcp/bigin-mcp/store"
+	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
+	"github.com/bigin-mcp/bigin-mcp/internal/clock"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// MaxBodyBytes bounds every MCP request body (SPEC §5).
-const MaxBodyBytes = 1 << 20
-
-// Resolver is what the MCP endpoints need of the tokens package.
+// Resolver is what the MCP endpoints need of the policy.
 type Resolver interface {
 	Resolve(ctx context.Context, token string) (*tokens.Resolved, error)
-	AuthenticateAPIToken(ctx context.Context, token string) (*store.APIToken, error)
-	MarkNeedsReauth(ctx context.Context, accountID string) error
-}
-
-// AccountStore is what the MCP endpoints need of the store: an account's
-// credentials, persisting refreshed access tokens, and the audit log.
-type AccountStore interface {
-	Account(ctx context.Context, id string) (*store.Account, error)
-	UpdateAccount(ctx context.Context, id string, fn func(*store.Account) error) (*store.Account, error)
-	AppendAudit(ctx context.Context, e *store.AuditEntry) error
+	AuthenticateAPIToken(ctx context.Context, token string) (*tokens.APIToken, error)
 }
 
 // Options configures NewHandler.
 type Options struct {
-	Resolver    Resolver
-	Store       AccountStore
-	Datacenters bigin.Datacenters
-	// ZohoClientID and ZohoClientSecret are used for accounts stored
-	// without their own OAuth client.
-	ZohoClientID     string
-	ZohoClientSecret string
-	// HTTPClient calls Zoho; nil means a default client.
-	HTTPClient *http.Client
-	// BiginTimeout bounds each Bigin call; 0 means the client's default.
-	BiginTimeout time.Duration
+	Resolver Resolver
+	Catalog  *catalog.Catalog
+	Executor *catalog.Executor
 	// PublicURL is the server's public base URL; its origin is always
 	// allowed and its host accepted on loopback (SPEC §5).
 	PublicURL string
 	// AllowedOrigins are the other browser Origins accepted.
 	AllowedOrigins []string
-	// CursorKey signs next_cursor values; at least 32 bytes.
-	CursorKey []byte
 	// Version is the build version reported in initialize.
 	Version string
+	Clock   clock.Clock // nil: the system clock
 	Logger  *slog.Logger
 }
 
 // Handler serves the MCP endpoints of SPEC §5.
 type Handler struct {
 	opts       Options
-	reg        *Registry
-	clients    *clientPool
-	cursors    *cursorCodec
+	exec       *catalog.Executor
+	tools      map[string]*sdk.Tool // by name, shared by every server; never mutated
+	clock      clock.Clock
 	logger     *slog.Logger
 	publicHost string
 	origins    map[string]bool
@@ -83,7 +61,6 @@ type Handler struct {
 
 	closing   chan struct{} // closed by CloseStreams
 	closeOnce sync.Once
-	auditWG   sync.WaitGroup // audit entries being written
 }
 
 // cachedServer is the go-sdk server built for one version of one MCP URL,
@@ -103,15 +80,8 @@ type ctxKey struct{}
 
 // NewHandler builds the MCP endpoints.
 func NewHandler(opts Options) (*Handler, error) {
-	if opts.Resolver == nil || opts.Store == nil {
-		return nil, errors.New("mcp: Resolver and Store are required")
-	}
-	if len(opts.CursorKey) < 32 {
-		return nil, errNoCursorKey
-	}
-	reg, err := NewRegistry()
-	if err != nil {
-		return nil, err
+	if opts.Resolver == nil || opts.Catalog == nil || opts.Executor == nil {
+		return nil, errors.New("mcp: Resolver, Catalog and Executor are required")
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -119,18 +89,16 @@ func NewHandler(opts Options) (*Handler, error) {
 	}
 	h := &Handler{
 		opts:    opts,
-		reg:     reg,
-		cursors: &cursorCodec{key: opts.CursorKey},
+		exec:    opts.Executor,
+		tools:   map[string]*sdk.Tool{},
+		clock:   clock.OrSystem(opts.Clock),
 		logger:  logger,
 		origins: map[string]bool{},
 		servers: map[string]*cachedServer{},
 		closing: make(chan struct{}),
-		clients: &clientPool{
-			db: opts.Store, dcs: opts.Datacenters,
-			clientID: opts.ZohoClientID, secret: opts.ZohoClientSecret,
-			httpClient: opts.HTTPClient, timeout: opts.BiginTimeout, logger: logger,
-			m: map[string]*pooledClient{},
-		},
+	}
+	for _, e := range opts.Catalog.Entries() {
+		h.tools[e.Name] = sdkTool(e)
 	}
 	if opts.PublicURL != "" {
 		u, err := url.Parse(opts.PublicURL)
@@ -149,7 +117,7 @@ func NewHandler(opts Options) (*Handler, error) {
 		Stateless:                  true,
 		JSONResponse:               true,
 		DisableLocalhostProtection: true, // checkHost does it, allowing the public host
-		MaxRequestBodyBytes:        MaxBodyBytes,
+		MaxRequestBodyBytes:        httpx.MaxBodyBytes,
 		Logger:                     logger,
 	})
 	return h, nil
@@ -168,7 +136,7 @@ func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument,
+		httpx.WriteErrorStatus(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument,
 			"this endpoint is stateless streamable HTTP: send JSON-RPC messages with POST (GET and DELETE are not used)")
 		return
 	}
@@ -182,7 +150,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument, "use GET to open the event stream and POST to send messages")
+		httpx.WriteErrorStatus(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument, "use GET to open the event stream and POST to send messages")
 		return
 	}
 	cs := h.server(res)
@@ -193,16 +161,13 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
+		if exp := res.Server.ExpiresAt; exp != nil {
+			t := h.clock.AfterFunc(exp.Sub(h.clock.Now()), cancel)
+			defer t.Stop()
+		}
 		go func() {
-			var expiry <-chan time.Time
-			if exp := res.Server.ExpiresAt; exp != nil {
-				t := time.NewTimer(time.Until(*exp))
-				defer t.Stop()
-				expiry = t.C
-			}
 			select {
 			case <-res.Done():
-			case <-expiry:
 			case <-h.closing:
 			case <-ctx.Done():
 			}
@@ -225,13 +190,13 @@ func (h *Handler) CloseStreams() {
 // response itself and reports whether to go on.
 func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolved, bool) {
 	if !h.hostAllowed(r) {
-		writeError(w, http.StatusForbidden, tokens.CodePermissionDenied, "the Host header is not this server's")
+		httpx.WriteErrorStatus(w, http.StatusForbidden, tokens.CodePermissionDenied, "the Host header is not this server's")
 		return nil, false
 	}
 	origin := r.Header.Get("Origin")
 	if origin != "" {
 		if !h.origins[strings.ToLower(strings.TrimRight(origin, "/"))] {
-			writeError(w, http.StatusForbidden, tokens.CodePermissionDenied,
+			httpx.WriteErrorStatus(w, http.StatusForbidden, tokens.CodePermissionDenied,
 				"this Origin is not allowed; add it to BIGIN_MCP_ALLOWED_ORIGINS")
 			return nil, false
 		}
@@ -253,19 +218,19 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 		if !errors.Is(err, tokens.ErrNotFound) {
 			h.logger.Error("resolve MCP token", "err", err)
 		}
-		writeError(w, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
+		httpx.WriteErrorStatus(w, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
 		return nil, false
 	}
-	tokens.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
-	tokens.Annotate(r.Context(), "mcp_token", "bmcp_…")
+	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
+	httpx.Annotate(r.Context(), "mcp_token", "bmcp_…")
 	if res.Server.Config.RequireAPITokenAuth {
-		bearer, ok := tokens.BearerToken(r)
+		bearer, ok := httpx.BearerToken(r)
 		if ok {
 			_, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
 		}
 		if !ok || err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
-			writeError(w, http.StatusUnauthorized, tokens.CodeUnauthenticated,
+			httpx.WriteErrorStatus(w, http.StatusUnauthorized, tokens.CodeUnauthenticated,
 				"this MCP URL requires Authorization: Bearer <api token>")
 			return nil, false
 		}
@@ -273,17 +238,17 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 	if r.Method == http.MethodPost {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				writeError(w, http.StatusUnsupportedMediaType, tokens.CodeUnsupportedMediaType, "Content-Type must be application/json")
+				httpx.WriteErrorStatus(w, http.StatusUnsupportedMediaType, tokens.CodeUnsupportedMediaType, "Content-Type must be application/json")
 				return nil, false
 			}
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				writeError(w, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
+				httpx.WriteErrorStatus(w, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
 			} else {
-				writeError(w, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
+				httpx.WriteErrorStatus(w, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
 			}
 			return nil, false
 		}
@@ -318,13 +283,6 @@ func isLoopback(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-}
-
 func (h *Handler) serverFromContext(r *http.Request) *sdk.Server {
 	res, _ := r.Context().Value(ctxKey{}).(*tokens.Resolved)
 	if res == nil {
@@ -334,27 +292,35 @@ func (h *Handler) serverFromContext(r *http.Request) *sdk.Server {
 }
 
 // server returns the go-sdk server for this version of the URL, building
-// it on first use. Servers are shared by concurrent requests; the tool
-// definitions and their encoded schemas are shared by every server.
+// it on first use (outside the lock: concurrent first requests may both
+// build, and one result is kept). Servers are shared by concurrent
+// requests; the tool definitions and their encoded schemas are shared by
+// every server.
 func (h *Handler) server(res *tokens.Resolved) *cachedServer {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	cs := h.servers[res.Server.ID]
+	h.mu.Unlock()
 	if cs != nil && cs.version == res.Version {
 		return cs
+	}
+	srv := h.build(res)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cs = h.servers[res.Server.ID]
+	if cs != nil && cs.version == res.Version {
+		return cs // built meanwhile by another request
 	}
 	h.builds++
 	if h.builds >= pruneEvery {
 		h.builds = 0
 		h.pruneLocked()
 	}
-	srv := h.build(res)
 	next := &cachedServer{version: res.Version, server: srv, res: res}
 	if cs != nil {
 		next.sse = cs.sse // open streams of the old version end through res.Done
 	} else {
 		next.sse = sdk.NewSSEHandler(func(r *http.Request) *sdk.Server { return h.serverFromContext(r) },
-			&sdk.SSEOptions{DisableLocalhostProtection: true, MaxRequestBodyBytes: MaxBodyBytes})
+			&sdk.SSEOptions{DisableLocalhostProtection: true, MaxRequestBodyBytes: httpx.MaxBodyBytes})
 	}
 	h.servers[res.Server.ID] = next
 	return next
@@ -373,25 +339,18 @@ func (h *Handler) pruneLocked() {
 
 func (h *Handler) build(res *tokens.Resolved) *sdk.Server {
 	srv := sdk.NewServer(&sdk.Implementation{Name: "bigin-mcp", Title: "Zoho Bigin", Version: h.opts.Version}, &sdk.ServerOptions{
-		Instructions: instructions(res),
+		Instructions: h.instructions(res),
 		Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}},
 	})
-	info := serverInfo{serverID: res.Server.ID, account: res.Account}
 	for _, name := range res.Tools {
-		if def, ok := h.reg.byName[name]; ok {
-			srv.AddTool(def.tool, h.toolHandler(def, info))
+		if e, ok := h.opts.Catalog.Lookup(name); ok {
+			srv.AddTool(h.tools[name], h.toolHandler(e, res))
 		}
 	}
 	return srv
 }
 
-// serverInfo is what a tool handler knows of the URL it serves.
-type serverInfo struct {
-	serverID string
-	account  *tokens.AccountInfo
-}
-
-func instructions(res *tokens.Resolved) string {
+func (h *Handler) instructions(res *tokens.Resolved) string {
 	org := res.Account.OrgName
 	if org == "" {
 		org = res.Account.Name
@@ -400,7 +359,7 @@ func instructions(res *tokens.Resolved) string {
 	fmt.Fprintf(&b, "This server administers one Zoho Bigin organization: %q (org id %s, datacenter %s). ", org, res.Account.OrgID, res.Account.Datacenter)
 	readOnly := true
 	for _, t := range res.Tools {
-		if t == "delete_a_zohobigin_user_by_id" {
+		if e, ok := h.opts.Catalog.Lookup(t); ok && !e.Annotations().ReadOnly {
 			readOnly = false
 		}
 	}

@@ -1,4 +1,4 @@
-package mcp
+package mcp_test
 
 import (
 	"context"
@@ -12,21 +12,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
-	"github.com/bigin-mcp/bigin-mcp/store"
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 )
 
 func TestToolResultsAgainstSandbox(t *testing.T) {
 	e := newEnv(t)
-	sb := e.sbs["us"]
-	acct := e.connectAccount("us")
-	_, url := e.mint(acct, map[string]any{})
+	sb := e.Sandboxes["us"]
+	acct := e.ConnectAccount("us")
+	_, url := e.MintURL(acct, map[string]any{})
 
 	for _, transport := range []string{"streamable", "sse"} {
 		t.Run(transport, func(t *testing.T) {
-			cs := e.mustConnect(url, transport)
+			cs := e.MustConnect(url, transport)
 
 			t.Run("organization", func(t *testing.T) {
-				res, out := callTool(t, cs, "list_all_zohobigin_current_organization", nil)
+				res, out := apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)
 				require.False(t, res.IsError)
 				recs := out["result"].([]any)
 				require.Len(t, recs, 1)
@@ -35,7 +35,7 @@ func TestToolResultsAgainstSandbox(t *testing.T) {
 				assert.Nil(t, out["next_cursor"])
 			})
 			t.Run("me", func(t *testing.T) {
-				_, out := callTool(t, cs, "list_all_zohobigin_me", nil)
+				_, out := apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
 				recs := out["result"].([]any)
 				require.Len(t, recs, 1)
 				assert.Equal(t, sb.PrimaryUserID(), recs[0].(map[string]any)["id"])
@@ -44,13 +44,13 @@ func TestToolResultsAgainstSandbox(t *testing.T) {
 				id := sb.UserIDs("ActiveUsers")[5]
 				want, ok := sb.User(id)
 				require.True(t, ok)
-				_, out := callTool(t, cs, "get_single_zohobigin_user_by_id", map[string]any{"id": id})
+				_, out := apptest.CallTool(t, cs, "get_single_zohobigin_user_by_id", map[string]any{"id": id})
 				got, _ := json.Marshal(out["result"])
 				wantJSON, _ := json.Marshal(want)
 				assert.JSONEq(t, string(wantJSON), string(got), "every field of Zoho's user, with its key casing")
 			})
 			t.Run("unknown user id is a tool error", func(t *testing.T) {
-				res, out := callTool(t, cs, "get_single_zohobigin_user_by_id", map[string]any{"id": "111111111111111111"})
+				res, out := apptest.CallTool(t, cs, "get_single_zohobigin_user_by_id", map[string]any{"id": "111111111111111111"})
 				require.True(t, res.IsError)
 				terr := out["error"].(map[string]any)
 				assert.Equal(t, "INVALID_DATA", terr["code"])
@@ -83,7 +83,7 @@ func TestToolResultsAgainstSandbox(t *testing.T) {
 				assert.Equal(t, roleIDs, pageAll(t, cs, "list_all_zohobigin_roles", nil), "default limit: one page")
 			})
 			t.Run("tampered and foreign cursors", func(t *testing.T) {
-				_, out := callTool(t, cs, "list_all_zohobigin_users", map[string]any{"limit": 10})
+				_, out := apptest.CallTool(t, cs, "list_all_zohobigin_users", map[string]any{"limit": 10})
 				cur := out["next_cursor"].(string)
 				for name, args := range map[string]map[string]any{
 					"tampered":        {"limit": 10, "next_cursor": cur[:len(cur)-2] + "AA"},
@@ -91,11 +91,11 @@ func TestToolResultsAgainstSandbox(t *testing.T) {
 					"other tool":      {"limit": 10, "next_cursor": cur, "type": "ActiveUsers"},
 					"garbage":         {"limit": 10, "next_cursor": "page=2"},
 				} {
-					res, out := callTool(t, cs, "list_all_zohobigin_users", args)
+					res, out := apptest.CallTool(t, cs, "list_all_zohobigin_users", args)
 					require.True(t, res.IsError, name)
 					assert.Equal(t, "invalid_cursor", out["error"].(map[string]any)["code"], name)
 				}
-				res, out := callTool(t, cs, "list_all_zohobigin_roles", map[string]any{"limit": 10, "next_cursor": cur})
+				res, out := apptest.CallTool(t, cs, "list_all_zohobigin_roles", map[string]any{"limit": 10, "next_cursor": cur})
 				require.True(t, res.IsError)
 				assert.Equal(t, "invalid_cursor", out["error"].(map[string]any)["code"])
 			})
@@ -120,7 +120,7 @@ func pageAll(t *testing.T, cs *sdk.ClientSession, tool string, args map[string]a
 	var ids []string
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 100, "paging must end")
-		res, out := callTool(t, cs, tool, args)
+		res, out := apptest.CallTool(t, cs, tool, args)
 		require.False(t, res.IsError, "%v", out)
 		for _, r := range out["result"].([]any) {
 			ids = append(ids, r.(map[string]any)["id"].(string))
@@ -144,23 +144,23 @@ func copyArgs(m map[string]any) map[string]any {
 
 func TestDeleteUser(t *testing.T) {
 	e := newEnv(t)
-	sb := e.sbs["us"]
-	acct := e.connectAccount("us")
-	_, url := e.mint(acct, map[string]any{})
-	cs := e.mustConnect(url, "streamable")
+	sb := e.Sandboxes["us"]
+	acct := e.ConnectAccount("us")
+	_, url := e.MintURL(acct, map[string]any{})
+	cs := e.MustConnect(url, "streamable")
 
 	id := sb.UserIDs("ActiveUsers")[3]
-	res, out := callTool(t, cs, "delete_a_zohobigin_user_by_id", map[string]any{"id": id})
+	res, out := apptest.CallTool(t, cs, "delete_a_zohobigin_user_by_id", map[string]any{"id": id})
 	require.False(t, res.IsError, "%v", out)
 	assert.Equal(t, map[string]any{"id": id, "deleted": true}, out["result"])
 	u, _ := sb.User(id)
 	assert.Equal(t, "deleted", u.Status)
 
-	res, out = callTool(t, cs, "delete_a_zohobigin_user_by_id", map[string]any{"id": id})
+	res, out = apptest.CallTool(t, cs, "delete_a_zohobigin_user_by_id", map[string]any{"id": id})
 	require.True(t, res.IsError)
 	assert.Equal(t, "ID_ALREADY_DELETED", out["error"].(map[string]any)["code"])
 
-	res, out = callTool(t, cs, "delete_a_zohobigin_user_by_id", map[string]any{"id": sb.PrimaryUserID()})
+	res, out = apptest.CallTool(t, cs, "delete_a_zohobigin_user_by_id", map[string]any{"id": sb.PrimaryUserID()})
 	require.True(t, res.IsError)
 	assert.Equal(t, "INVALID_REQUEST", out["error"].(map[string]any)["code"])
 	assert.Contains(t, textOf(res), "primary contact")
@@ -168,16 +168,16 @@ func TestDeleteUser(t *testing.T) {
 
 func TestZohoFailuresBecomeToolErrors(t *testing.T) {
 	e := newEnv(t)
-	sb := e.sbs["us"]
-	acct := e.connectAccount("us")
-	_, url := e.mint(acct, map[string]any{})
-	cs := e.mustConnect(url, "streamable")
+	sb := e.Sandboxes["us"]
+	acct := e.ConnectAccount("us")
+	_, url := e.MintURL(acct, map[string]any{})
+	cs := e.MustConnect(url, "streamable")
 	tool := "list_all_zohobigin_roles"
 
 	t.Run("429 with rate limits, not retried", func(t *testing.T) {
 		before := sb.APIRequestCount()
 		sb.FailNext(1, sandbox.RateLimited)
-		res, out := callTool(t, cs, tool, nil)
+		res, out := apptest.CallTool(t, cs, tool, nil)
 		require.True(t, res.IsError)
 		terr := out["error"].(map[string]any)
 		assert.EqualValues(t, 429, terr["status"])
@@ -192,7 +192,7 @@ func TestZohoFailuresBecomeToolErrors(t *testing.T) {
 	})
 	t.Run("error inside a 200 body", func(t *testing.T) {
 		sb.FailNext(1, sandbox.ErrorIn200)
-		res, out := callTool(t, cs, tool, nil)
+		res, out := apptest.CallTool(t, cs, tool, nil)
 		require.True(t, res.IsError)
 		terr := out["error"].(map[string]any)
 		assert.EqualValues(t, 200, terr["status"])
@@ -200,19 +200,19 @@ func TestZohoFailuresBecomeToolErrors(t *testing.T) {
 	})
 	t.Run("one 5xx is retried away", func(t *testing.T) {
 		sb.FailNext(1, sandbox.InternalError)
-		res, _ := callTool(t, cs, tool, nil)
+		res, _ := apptest.CallTool(t, cs, tool, nil)
 		assert.False(t, res.IsError)
 	})
 	t.Run("persistent 5xx is a tool error", func(t *testing.T) {
 		sb.FailNext(3, sandbox.InternalError)
-		res, out := callTool(t, cs, tool, nil)
+		res, out := apptest.CallTool(t, cs, tool, nil)
 		require.True(t, res.IsError)
 		assert.EqualValues(t, 500, out["error"].(map[string]any)["status"])
 		sb.ClearFaults()
 	})
 	t.Run("garbage body", func(t *testing.T) {
 		sb.FailNext(3, sandbox.Garbage)
-		res, _ := callTool(t, cs, tool, nil)
+		res, _ := apptest.CallTool(t, cs, tool, nil)
 		require.True(t, res.IsError)
 		sb.ClearFaults()
 	})
@@ -220,99 +220,73 @@ func TestZohoFailuresBecomeToolErrors(t *testing.T) {
 
 func TestRevokedRefreshTokenNeedsReauth(t *testing.T) {
 	e := newEnv(t)
-	sb := e.sbs["us"]
+	sb := e.Sandboxes["us"]
 	rt := sb.IssueRefreshToken()
-	out := e.adminCall("POST", "/admin/integrated-accounts", map[string]any{
+	out := e.AdminCall("POST", "/admin/integrated-accounts", map[string]any{
 		"name": "revoked", "datacenter": "us", "refresh_token": rt, "client_id": sb.ClientID(), "client_secret": sb.ClientSecret(),
 	}, http.StatusCreated)
 	acct := out["id"].(string)
-	_, url := e.mint(acct, map[string]any{})
-	cs := e.mustConnect(url, "streamable")
+	_, url := e.MintURL(acct, map[string]any{})
+	cs := e.MustConnect(url, "streamable")
 
 	require.True(t, sb.RevokeRefreshToken(rt))
 	sb.ExpireAccessTokens()
-	res, got := callTool(t, cs, "list_all_zohobigin_me", nil)
+	res, got := apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
 	require.True(t, res.IsError)
 	terr := got["error"].(map[string]any)
 	assert.Equal(t, "reauthorization_required", terr["code"])
 	assert.EqualValues(t, 401, terr["status"])
 	assert.True(t, strings.Contains(textOf(res), "reconnect"))
 
-	acc := e.adminCall("GET", "/admin/integrated-accounts/"+acct, nil, http.StatusOK)
+	acc := e.AdminCall("GET", "/admin/integrated-accounts/"+acct, nil, http.StatusOK)
 	assert.Equal(t, "needs_reauth", acc["status"])
 
 	// Later calls fail fast without spending Zoho's refresh quota.
 	refreshes := sb.RefreshCount()
-	res, got = callTool(t, cs, "list_all_zohobigin_me", nil)
+	res, got = apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
 	require.True(t, res.IsError)
 	assert.Equal(t, "reauthorization_required", got["error"].(map[string]any)["code"])
 	assert.Equal(t, refreshes, sb.RefreshCount())
 
 	// New credentials fix it.
-	e.adminCall("PATCH", "/admin/integrated-accounts/"+acct, map[string]any{"refresh_token": sb.IssueRefreshToken()}, http.StatusOK)
-	res, _ = callTool(t, cs, "list_all_zohobigin_me", nil)
+	e.AdminCall("PATCH", "/admin/integrated-accounts/"+acct, map[string]any{"refresh_token": sb.IssueRefreshToken()}, http.StatusOK)
+	res, _ = apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
 	assert.False(t, res.IsError)
 }
 
 func TestTwoAccountsNeverCross(t *testing.T) {
 	e := newEnv(t, "us", "eu")
-	us, eu := e.sbs["us"], e.sbs["eu"]
-	_, urlUS := e.mint(e.connectAccount("us"), map[string]any{})
-	_, urlEU := e.mint(e.connectAccount("eu"), map[string]any{})
-	csUS := e.mustConnect(urlUS, "streamable")
-	csEU := e.mustConnect(urlEU, "sse")
+	us, eu := e.Sandboxes["us"], e.Sandboxes["eu"]
+	_, urlUS := e.MintURL(e.ConnectAccount("us"), map[string]any{})
+	_, urlEU := e.MintURL(e.ConnectAccount("eu"), map[string]any{})
+	csUS := e.MustConnect(urlUS, "streamable")
+	csEU := e.MustConnect(urlEU, "sse")
 
 	usBefore, euBefore := us.APIRequestCount(), eu.APIRequestCount()
 	for i := 0; i < 3; i++ {
-		_, out := callTool(t, csUS, "list_all_zohobigin_current_organization", nil)
+		_, out := apptest.CallTool(t, csUS, "list_all_zohobigin_current_organization", nil)
 		assert.Equal(t, us.OrgID(), out["result"].([]any)[0].(map[string]any)["id"])
 	}
 	assert.Equal(t, usBefore+3, us.APIRequestCount())
 	assert.Equal(t, euBefore, eu.APIRequestCount(), "nothing through the US URL reaches the EU org")
 
 	usBefore = us.APIRequestCount()
-	_, out := callTool(t, csEU, "list_all_zohobigin_current_organization", nil)
+	_, out := apptest.CallTool(t, csEU, "list_all_zohobigin_current_organization", nil)
 	assert.Equal(t, eu.OrgID(), out["result"].([]any)[0].(map[string]any)["id"])
 	assert.Equal(t, usBefore, us.APIRequestCount(), "nothing through the EU URL reaches the US org")
 	assert.NotEqual(t, us.OrgID(), eu.OrgID())
 }
 
-// TestStaleRefusalDoesNotUndoAFix: a call that fails with the old,
-// refused credentials after an admin already stored new ones must not
-// mark the account needs_reauth again.
-func TestStaleRefusalDoesNotUndoAFix(t *testing.T) {
-	e := newEnv(t)
-	sb := e.sbs["us"]
-	acct := e.connectAccount("us")
-	_, url := e.mint(acct, map[string]any{})
-	cs := e.mustConnect(url, "streamable")
-	res, _ := callTool(t, cs, "list_all_zohobigin_me", nil)
-	require.False(t, res.IsError)
-
-	e.handler.clients.mu.Lock()
-	client := e.handler.clients.m[acct].client
-	e.handler.clients.mu.Unlock()
-	ctx := context.Background()
-	assert.True(t, e.handler.clients.stillCurrent(ctx, acct, client))
-
-	_, err := e.db.UpdateAccount(ctx, acct, func(a *store.Account) error {
-		a.RefreshToken = sb.IssueRefreshToken()
-		return nil
-	})
-	require.NoError(t, err)
-	assert.False(t, e.handler.clients.stillCurrent(ctx, acct, client), "credentials changed since the client was built")
-}
-
 func TestEveryToolCallIsAudited(t *testing.T) {
 	e := newEnv(t)
-	acct := e.connectAccount("us")
-	id, url := e.mint(acct, map[string]any{})
-	cs := e.mustConnect(url, "streamable")
-	callTool(t, cs, "list_all_zohobigin_me", nil)
-	callTool(t, cs, "get_single_zohobigin_user_by_id", map[string]any{"id": "111111111111111111"})
-	e.handler.FlushAudit()
+	acct := e.ConnectAccount("us")
+	id, url := e.MintURL(acct, map[string]any{})
+	cs := e.MustConnect(url, "streamable")
+	apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
+	apptest.CallTool(t, cs, "get_single_zohobigin_user_by_id", map[string]any{"id": "111111111111111111"})
+	e.App.Flush()
 
-	entries, _, err := e.db.Audit(context.Background(), "", 100)
+	entries, _, err := e.DB.Audit(context.Background(), "", 100)
 	require.NoError(t, err)
 	var calls []string
 	for _, en := range entries {

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 )
 
-// diskAccount is an account as written to disk: the plain fields of Account
+// diskAccount is an account as written to disk: the plain fields of tokens.Account
 // (its secret fields are tagged json:"-") plus the secrets, each sealed with
 // the account's ID and the field's name as additional data.
 type diskAccount struct {
-	Account
+	tokens.Account
 	PlainClientID      string    `json:"client_id,omitempty"`
 	SealedClientSecret []byte    `json:"client_secret_sealed"`
 	SealedRefreshToken []byte    `json:"refresh_token_sealed"`
@@ -29,7 +30,7 @@ const (
 )
 
 // encodeAccount seals a's secrets and marshals it.
-func (db *DB) encodeAccount(a *Account) ([]byte, error) {
+func (db *DB) encodeAccount(a *tokens.Account) ([]byte, error) {
 	d := diskAccount{Account: *a, PlainClientID: a.ClientID, PlainAccessExpiry: a.AccessExpiry}
 	for _, f := range []struct {
 		name  string
@@ -50,7 +51,7 @@ func (db *DB) encodeAccount(a *Account) ([]byte, error) {
 }
 
 // decodeAccount unmarshals and unseals an account stored under id.
-func (db *DB) decodeAccount(id string, buf []byte) (*Account, error) {
+func (db *DB) decodeAccount(id string, buf []byte) (*tokens.Account, error) {
 	var d diskAccount
 	if err := json.Unmarshal(buf, &d); err != nil {
 		return nil, fmt.Errorf("decode account %q: %w", id, err)
@@ -77,7 +78,7 @@ func (db *DB) decodeAccount(id string, buf []byte) (*Account, error) {
 }
 
 // getAccount reads one account inside tx.
-func (db *DB) getAccount(tx *bolt.Tx, id string) (*Account, error) {
+func (db *DB) getAccount(tx *bolt.Tx, id string) (*tokens.Account, error) {
 	buf := tx.Bucket(bucketAccounts).Get([]byte(id))
 	if buf == nil {
 		return nil, notFound("account", id)
@@ -87,13 +88,13 @@ func (db *DB) getAccount(tx *bolt.Tx, id string) (*Account, error) {
 
 // putNewAccount stores a new account inside tx, filling its timestamps and
 // default status on a (the caller's copy).
-func (db *DB) putNewAccount(tx *bolt.Tx, a *Account) error {
+func (db *DB) putNewAccount(tx *bolt.Tx, a *tokens.Account) error {
 	if err := checkID("account", a.ID); err != nil {
 		return err
 	}
 	b := tx.Bucket(bucketAccounts)
 	if b.Get([]byte(a.ID)) != nil {
-		return fmt.Errorf("account %q already exists: %w", a.ID, ErrConflict)
+		return fmt.Errorf("account %q already exists: %w", a.ID, tokens.ErrConflict)
 	}
 	now := db.nowUTC()
 	if a.CreatedAt.IsZero() {
@@ -101,7 +102,7 @@ func (db *DB) putNewAccount(tx *bolt.Tx, a *Account) error {
 	}
 	a.UpdatedAt = now
 	if a.Status == "" {
-		a.Status = StatusActive
+		a.Status = tokens.StatusActive
 	}
 	buf, err := db.encodeAccount(a)
 	if err != nil {
@@ -111,10 +112,10 @@ func (db *DB) putNewAccount(tx *bolt.Tx, a *Account) error {
 }
 
 // CreateAccount stores a new account; a.ID must be set and unique
-// (ErrConflict otherwise). It sets a.CreatedAt (when zero) and a.UpdatedAt
-// from the clock, and a.Status to StatusActive when empty. ClientSecret,
+// (tokens.ErrConflict otherwise). It sets a.CreatedAt (when zero) and a.UpdatedAt
+// from the clock, and a.Status to tokens.StatusActive when empty. ClientSecret,
 // RefreshToken and AccessToken are sealed before they are written.
-func (db *DB) CreateAccount(ctx context.Context, a *Account) error {
+func (db *DB) CreateAccount(ctx context.Context, a *tokens.Account) error {
 	c := *a
 	err := db.update(ctx, func(tx *bolt.Tx) error { return db.putNewAccount(tx, &c) })
 	if err != nil {
@@ -124,10 +125,10 @@ func (db *DB) CreateAccount(ctx context.Context, a *Account) error {
 	return nil
 }
 
-// Account returns one account with its secrets unsealed (ErrNotFound if it
+// Account returns one account with its secrets unsealed (tokens.ErrNotFound if it
 // does not exist).
-func (db *DB) Account(ctx context.Context, id string) (*Account, error) {
-	var a *Account
+func (db *DB) Account(ctx context.Context, id string) (*tokens.Account, error) {
+	var a *tokens.Account
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		a, err = db.getAccount(tx, id)
@@ -139,11 +140,11 @@ func (db *DB) Account(ctx context.Context, id string) (*Account, error) {
 // Accounts lists accounts in ID order (creation order when IDs are uuid v7)
 // after the ID `after` (exclusive; "" = from the start), at most limit of
 // them, and reports whether more follow. Secrets are unsealed.
-func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*Account, bool, error) {
+func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*tokens.Account, bool, error) {
 	if err := checkLimit(limit); err != nil {
 		return nil, false, err
 	}
-	var out []*Account
+	var out []*tokens.Account
 	var more bool
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		var err error
@@ -166,8 +167,8 @@ func (db *DB) Accounts(ctx context.Context, after string, limit int) ([]*Account
 // transaction and stores the result. ID and CreatedAt cannot change;
 // UpdatedAt is set from the clock. fn's error aborts the change and is
 // returned as is. fn must not call the DB.
-func (db *DB) UpdateAccount(ctx context.Context, id string, fn func(*Account) error) (*Account, error) {
-	var out *Account
+func (db *DB) UpdateAccount(ctx context.Context, id string, fn func(*tokens.Account) error) (*tokens.Account, error) {
+	var out *tokens.Account
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		old, err := db.getAccount(tx, id)
 		if err != nil {
@@ -199,8 +200,8 @@ func (db *DB) UpdateAccount(ctx context.Context, id string, fn func(*Account) er
 // DeleteAccount deletes the account and all its MCP servers (with their
 // token-hash index entries) in one transaction and returns the servers it
 // deleted. Audit entries are kept.
-func (db *DB) DeleteAccount(ctx context.Context, id string) ([]*MCPServer, error) {
-	var deleted []*MCPServer
+func (db *DB) DeleteAccount(ctx context.Context, id string) ([]*tokens.MCPServer, error) {
+	var deleted []*tokens.MCPServer
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		deleted = nil
 		accounts := tx.Bucket(bucketAccounts)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ func TestAccountCRUD(t *testing.T) {
 	require.NoError(t, db.CreateAccount(ctx, a))
 	assert.Equal(t, clock.Now(), a.CreatedAt, "CreateAccount fills CreatedAt")
 	assert.Equal(t, clock.Now(), a.UpdatedAt)
-	assert.Equal(t, StatusActive, a.Status, "empty status defaults to active")
+	assert.Equal(t, tokens.StatusActive, a.Status, "empty status defaults to active")
 
 	got, err := db.Account(ctx, a.ID)
 	require.NoError(t, err)
@@ -34,21 +35,21 @@ func TestAccountCRUD(t *testing.T) {
 	tests := []struct {
 		name    string
 		id      string
-		fn      func(*Account) error
+		fn      func(*tokens.Account) error
 		wantErr error
-		check   func(t *testing.T, a *Account)
+		check   func(t *testing.T, a *tokens.Account)
 	}{
 		{
 			name: "rename and rotate tokens",
 			id:   a.ID,
-			fn: func(x *Account) error {
-				x.Name, x.AccessToken, x.Status = "acme 2", "at-rotated", StatusNeedsReauth
+			fn: func(x *tokens.Account) error {
+				x.Name, x.AccessToken, x.Status = "acme 2", "at-rotated", tokens.StatusNeedsReauth
 				return nil
 			},
-			check: func(t *testing.T, x *Account) {
+			check: func(t *testing.T, x *tokens.Account) {
 				assert.Equal(t, "acme 2", x.Name)
 				assert.Equal(t, "at-rotated", x.AccessToken)
-				assert.Equal(t, StatusNeedsReauth, x.Status)
+				assert.Equal(t, tokens.StatusNeedsReauth, x.Status)
 				assert.Equal(t, a.RefreshToken, x.RefreshToken)
 				assert.Equal(t, clock.Now(), x.UpdatedAt)
 			},
@@ -56,8 +57,8 @@ func TestAccountCRUD(t *testing.T) {
 		{
 			name: "ID and CreatedAt cannot change",
 			id:   a.ID,
-			fn:   func(x *Account) error { x.ID, x.CreatedAt = "other", time.Time{}; return nil },
-			check: func(t *testing.T, x *Account) {
+			fn:   func(x *tokens.Account) error { x.ID, x.CreatedAt = "other", time.Time{}; return nil },
+			check: func(t *testing.T, x *tokens.Account) {
 				assert.Equal(t, a.ID, x.ID)
 				assert.Equal(t, a.CreatedAt, x.CreatedAt)
 			},
@@ -65,14 +66,14 @@ func TestAccountCRUD(t *testing.T) {
 		{
 			name:    "fn error is returned unchanged and nothing is stored",
 			id:      a.ID,
-			fn:      func(x *Account) error { x.Name = ""; return errInvalid },
+			fn:      func(x *tokens.Account) error { x.Name = ""; return errInvalid },
 			wantErr: errInvalid,
 		},
 		{
 			name:    "unknown account",
 			id:      "nope",
-			fn:      func(*Account) error { t.Fatal("fn called"); return nil },
-			wantErr: ErrNotFound,
+			fn:      func(*tokens.Account) error { t.Fatal("fn called"); return nil },
+			wantErr: tokens.ErrNotFound,
 		},
 	}
 	for _, tt := range tests {
@@ -97,16 +98,16 @@ func TestAccountCRUD(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "acme 2", stored.Name, "failed update left no trace")
 
-	assert.ErrorIs(t, db.CreateAccount(ctx, &Account{ID: a.ID}), ErrConflict)
-	assert.ErrorContains(t, db.CreateAccount(ctx, &Account{}), "ID is empty")
+	assert.ErrorIs(t, db.CreateAccount(ctx, &tokens.Account{ID: a.ID}), tokens.ErrConflict)
+	assert.ErrorContains(t, db.CreateAccount(ctx, &tokens.Account{}), "ID is empty")
 
 	deleted, err := db.DeleteAccount(ctx, a.ID)
 	require.NoError(t, err)
 	assert.Empty(t, deleted)
 	_, err = db.Account(ctx, a.ID)
-	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorIs(t, err, tokens.ErrNotFound)
 	_, err = db.DeleteAccount(ctx, a.ID)
-	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorIs(t, err, tokens.ErrNotFound)
 }
 
 func TestAccountsPaging(t *testing.T) {

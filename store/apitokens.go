@@ -5,17 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 )
 
 // diskAPIToken is an API token as written to disk (hash as base64).
 type diskAPIToken struct {
-	APIToken
+	tokens.APIToken
 	TokenHash []byte `json:"token_hash"`
 }
 
 // decodeAPIToken unmarshals an API token stored under id.
-func decodeAPIToken(id string, buf []byte) (*APIToken, error) {
+func decodeAPIToken(id string, buf []byte) (*tokens.APIToken, error) {
 	var d diskAPIToken
 	if err := json.Unmarshal(buf, &d); err != nil {
 		return nil, fmt.Errorf("decode api token %q: %w", id, err)
@@ -28,9 +29,9 @@ func decodeAPIToken(id string, buf []byte) (*APIToken, error) {
 	return &t, nil
 }
 
-// CreateAPIToken stores a new API token: ErrConflict on a reused ID or hash.
+// CreateAPIToken stores a new API token: tokens.ErrConflict on a reused ID or hash.
 // It sets t.CreatedAt from the clock when zero.
-func (db *DB) CreateAPIToken(ctx context.Context, t *APIToken) error {
+func (db *DB) CreateAPIToken(ctx context.Context, t *tokens.APIToken) error {
 	if err := checkID("api token", t.ID); err != nil {
 		return err
 	}
@@ -39,17 +40,17 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *APIToken) error {
 	}
 	c := *t
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		tokens, index := tx.Bucket(bucketAPITokens), tx.Bucket(bucketAPITokenIndex)
-		if tokens.Get([]byte(c.ID)) != nil {
-			return fmt.Errorf("api token %q already exists: %w", c.ID, ErrConflict)
+		toks, index := tx.Bucket(bucketAPITokens), tx.Bucket(bucketAPITokenIndex)
+		if toks.Get([]byte(c.ID)) != nil {
+			return fmt.Errorf("api token %q already exists: %w", c.ID, tokens.ErrConflict)
 		}
 		if index.Get(c.TokenHash[:]) != nil {
-			return fmt.Errorf("api token hash already in use: %w", ErrConflict)
+			return fmt.Errorf("api token hash already in use: %w", tokens.ErrConflict)
 		}
 		if c.CreatedAt.IsZero() {
 			c.CreatedAt = db.nowUTC()
 		}
-		if err := putJSON(tokens, []byte(c.ID), &diskAPIToken{APIToken: c, TokenHash: c.TokenHash[:]}); err != nil {
+		if err := putJSON(toks, []byte(c.ID), &diskAPIToken{APIToken: c, TokenHash: c.TokenHash[:]}); err != nil {
 			return err
 		}
 		return index.Put(c.TokenHash[:], []byte(c.ID))
@@ -63,11 +64,11 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *APIToken) error {
 
 // APITokens lists API tokens in ID order (creation order when IDs are uuid
 // v7), paged like Accounts.
-func (db *DB) APITokens(ctx context.Context, after string, limit int) ([]*APIToken, bool, error) {
+func (db *DB) APITokens(ctx context.Context, after string, limit int) ([]*tokens.APIToken, bool, error) {
 	if err := checkLimit(limit); err != nil {
 		return nil, false, err
 	}
-	var out []*APIToken
+	var out []*tokens.APIToken
 	var more bool
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		var err error
@@ -86,11 +87,11 @@ func (db *DB) APITokens(ctx context.Context, after string, limit int) ([]*APITok
 	return out, more, nil
 }
 
-// APITokenByHash returns the API token whose value hashes to h (ErrNotFound
+// APITokenByHash returns the API token whose value hashes to h (tokens.ErrNotFound
 // if none). The lookup is by exact key in the hash index; the hash is of a
 // 256-bit random value, so it leaks nothing usable through timing.
-func (db *DB) APITokenByHash(ctx context.Context, h [32]byte) (*APIToken, error) {
-	var t *APIToken
+func (db *DB) APITokenByHash(ctx context.Context, h [32]byte) (*tokens.APIToken, error) {
+	var t *tokens.APIToken
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketAPITokenIndex).Get(h[:])
 		if id == nil {
@@ -118,12 +119,12 @@ func (db *DB) CountAPITokens(ctx context.Context) (int, error) {
 }
 
 // DeleteAPIToken deletes one API token and its hash index entry
-// (ErrNotFound if it does not exist); deleting the last one is ErrConflict,
+// (tokens.ErrNotFound if it does not exist); deleting the last one is tokens.ErrConflict,
 // so the admin API can never lock itself out.
 func (db *DB) DeleteAPIToken(ctx context.Context, id string) error {
 	return db.update(ctx, func(tx *bolt.Tx) error {
-		tokens := tx.Bucket(bucketAPITokens)
-		buf := tokens.Get([]byte(id))
+		toks := tx.Bucket(bucketAPITokens)
+		buf := toks.Get([]byte(id))
 		if buf == nil {
 			return notFound("api token", id)
 		}
@@ -131,15 +132,15 @@ func (db *DB) DeleteAPIToken(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		c := tokens.Cursor()
+		c := toks.Cursor()
 		if k, _ := c.First(); k != nil {
 			if k, _ = c.Next(); k == nil {
-				return fmt.Errorf("api token %q is the last one; create another before deleting it: %w", id, ErrConflict)
+				return fmt.Errorf("api token %q is the last one; create another before deleting it: %w", id, tokens.ErrConflict)
 			}
 		}
 		if err := tx.Bucket(bucketAPITokenIndex).Delete(t.TokenHash[:]); err != nil {
 			return err
 		}
-		return tokens.Delete([]byte(id))
+		return toks.Delete([]byte(id))
 	})
 }

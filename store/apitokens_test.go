@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,9 +18,9 @@ func TestAPITokens(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n)
 
-	var toks []*APIToken
+	var toks []*tokens.APIToken
 	for i := range 3 {
-		tok := &APIToken{ID: newID(t), Name: string(rune('a' + i)), TokenHash: hashOf(randomSecret(t, "bmcp_api_"))}
+		tok := &tokens.APIToken{ID: newID(t), Name: string(rune('a' + i)), TokenHash: hashOf(randomSecret(t, "bmcp_api_"))}
 		require.NoError(t, db.CreateAPIToken(ctx, tok))
 		assert.Equal(t, clock.Now(), tok.CreatedAt)
 		toks = append(toks, tok)
@@ -28,14 +29,14 @@ func TestAPITokens(t *testing.T) {
 	t.Run("create errors", func(t *testing.T) {
 		tests := []struct {
 			name string
-			tok  *APIToken
+			tok  *tokens.APIToken
 			is   error
 			msg  string
 		}{
-			{"hash taken", &APIToken{ID: newID(t), TokenHash: toks[0].TokenHash}, ErrConflict, "hash already in use"},
-			{"ID taken", &APIToken{ID: toks[0].ID, TokenHash: hashOf("x")}, ErrConflict, "already exists"},
-			{"no ID", &APIToken{TokenHash: hashOf("x")}, nil, "ID is empty"},
-			{"no hash", &APIToken{ID: newID(t)}, nil, "no token hash"},
+			{"hash taken", &tokens.APIToken{ID: newID(t), TokenHash: toks[0].TokenHash}, tokens.ErrConflict, "hash already in use"},
+			{"ID taken", &tokens.APIToken{ID: toks[0].ID, TokenHash: hashOf("x")}, tokens.ErrConflict, "already exists"},
+			{"no ID", &tokens.APIToken{TokenHash: hashOf("x")}, nil, "ID is empty"},
+			{"no hash", &tokens.APIToken{ID: newID(t)}, nil, "no token hash"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -53,7 +54,7 @@ func TestAPITokens(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, toks[1], got)
 		_, err = db.APITokenByHash(ctx, hashOf("unknown"))
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 
 		page, more, err := db.APITokens(ctx, "", 2)
 		require.NoError(t, err)
@@ -70,14 +71,14 @@ func TestAPITokens(t *testing.T) {
 	})
 
 	t.Run("delete down to the last", func(t *testing.T) {
-		assert.ErrorIs(t, db.DeleteAPIToken(ctx, "missing"), ErrNotFound)
+		assert.ErrorIs(t, db.DeleteAPIToken(ctx, "missing"), tokens.ErrNotFound)
 		require.NoError(t, db.DeleteAPIToken(ctx, toks[0].ID))
 		_, err := db.APITokenByHash(ctx, toks[0].TokenHash)
-		assert.ErrorIs(t, err, ErrNotFound, "a deleted token stops working at once")
+		assert.ErrorIs(t, err, tokens.ErrNotFound, "a deleted token stops working at once")
 		require.NoError(t, db.DeleteAPIToken(ctx, toks[2].ID))
 
 		err = db.DeleteAPIToken(ctx, toks[1].ID)
-		assert.ErrorIs(t, err, ErrConflict)
+		assert.ErrorIs(t, err, tokens.ErrConflict)
 		assert.ErrorContains(t, err, "last one")
 		_, err = db.APITokenByHash(ctx, toks[1].TokenHash)
 		assert.NoError(t, err, "the last token still works")
@@ -86,6 +87,6 @@ func TestAPITokens(t *testing.T) {
 		assert.Equal(t, 1, n)
 
 		// The hash of a deleted token can be used again.
-		require.NoError(t, db.CreateAPIToken(ctx, &APIToken{ID: newID(t), TokenHash: toks[0].TokenHash}))
+		require.NoError(t, db.CreateAPIToken(ctx, &tokens.APIToken{ID: newID(t), TokenHash: toks[0].TokenHash}))
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
@@ -16,7 +17,7 @@ import (
 
 // putAudit stores e inside tx and trims the oldest entries beyond the
 // retention bound.
-func (db *DB) putAudit(tx *bolt.Tx, e *AuditEntry) error {
+func (db *DB) putAudit(tx *bolt.Tx, e *tokens.AuditEntry) error {
 	b := tx.Bucket(bucketAudit)
 	key := []byte(e.ID)
 	n := b.Sequence()
@@ -49,7 +50,7 @@ func (db *DB) putAudit(tx *bolt.Tx, e *AuditEntry) error {
 // by the caller should be uuid v7 too, since entries are ordered by ID.
 // Only the newest Options.AuditRetention entries are kept (100,000 by
 // default); older ones are trimmed as new ones arrive.
-func (db *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
+func (db *DB) AppendAudit(ctx context.Context, e *tokens.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -74,11 +75,11 @@ func (db *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
 // Audit lists audit entries newest first: those with an ID before `before`
 // (exclusive; "" = from the newest), at most limit, and reports whether
 // older ones follow.
-func (db *DB) Audit(ctx context.Context, before string, limit int) ([]*AuditEntry, bool, error) {
+func (db *DB) Audit(ctx context.Context, before string, limit int) ([]*tokens.AuditEntry, bool, error) {
 	if err := checkLimit(limit); err != nil {
 		return nil, false, err
 	}
-	var out []*AuditEntry
+	var out []*tokens.AuditEntry
 	more := false
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
@@ -95,7 +96,7 @@ func (db *DB) Audit(ctx context.Context, before string, limit int) ([]*AuditEntr
 				more = true
 				return nil
 			}
-			var e AuditEntry
+			var e tokens.AuditEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode audit entry %q: %w", k, err)
 			}

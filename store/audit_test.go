@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ func TestAuditPagingNewestFirst(t *testing.T) {
 
 	var ids []string // oldest first
 	for i := range 5 {
-		e := &AuditEntry{Actor: "system", Action: "tool_call", Tool: string(rune('a' + i)), Outcome: "ok"}
+		e := &tokens.AuditEntry{Actor: "system", Action: "tool_call", Tool: string(rune('a' + i)), Outcome: "ok"}
 		require.NoError(t, db.AppendAudit(ctx, e))
 		id, err := uuid.Parse(e.ID)
 		require.NoError(t, err, "AppendAudit fills the ID")
@@ -67,12 +68,12 @@ func TestAuditRetention(t *testing.T) {
 	db := openTest(t, Options{AuditRetention: 3})
 	var ids []string
 	for range 10 {
-		e := &AuditEntry{Action: "tool_call"}
+		e := &tokens.AuditEntry{Action: "tool_call"}
 		require.NoError(t, db.AppendAudit(ctx, e))
 		ids = append(ids, e.ID)
 	}
 	// Appending an existing ID again replaces it and does not grow the count.
-	require.NoError(t, db.AppendAudit(ctx, &AuditEntry{ID: ids[9], Action: "replaced"}))
+	require.NoError(t, db.AppendAudit(ctx, &tokens.AuditEntry{ID: ids[9], Action: "replaced"}))
 
 	got, more, err := db.Audit(ctx, "", 10)
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 )
@@ -26,9 +27,9 @@ func BenchmarkMCPServerByTokenHash(b *testing.B) {
 				var tok [8]byte
 				binary.BigEndian.PutUint64(tok[:], uint64(i))
 				hashes[i] = hashOf(string(tok[:]))
-				s := &MCPServer{
+				s := &tokens.MCPServer{
 					ID: newID(b), AccountID: acct.ID, Name: "server", TokenHash: hashes[i],
-					Config: MCPConfig{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
+					Config: tokens.Config{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
 				}
 				if err := db.putNewServer(tx, s); err != nil {
 					return err

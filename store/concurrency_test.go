@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,7 +33,7 @@ func TestConcurrentWrites(t *testing.T) {
 			if !assert.NoError(t, db.CreateMCPServer(ctx, s)) {
 				return
 			}
-			_, err := db.UpdateAccount(ctx, shared.ID, func(x *Account) error {
+			_, err := db.UpdateAccount(ctx, shared.ID, func(x *tokens.Account) error {
 				n, err := strconv.Atoi(x.OrgName)
 				x.OrgName = strconv.Itoa(n + 1)
 				return err
@@ -42,9 +43,9 @@ func TestConcurrentWrites(t *testing.T) {
 			if assert.NoError(t, err) {
 				assert.Equal(t, s.ID, got.ID)
 			}
-			_, err = db.UpdateMCPServer(ctx, s.ID, func(x *MCPServer) error { x.Name = "renamed"; return nil })
+			_, err = db.UpdateMCPServer(ctx, s.ID, func(x *tokens.MCPServer) error { x.Name = "renamed"; return nil })
 			assert.NoError(t, err)
-			assert.NoError(t, db.AppendAudit(ctx, &AuditEntry{Action: "tool_call", MCPServerID: s.ID}))
+			assert.NoError(t, db.AppendAudit(ctx, &tokens.AuditEntry{Action: "tool_call", MCPServerID: s.ID}))
 			_, _, err = db.Accounts(ctx, "", 10)
 			assert.NoError(t, err)
 		})
@@ -59,7 +60,7 @@ func TestConcurrentWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, accounts, workers+1)
 	servers := 0
-	require.NoError(t, db.ForEachMCPServer(ctx, func(s *MCPServer) error {
+	require.NoError(t, db.ForEachMCPServer(ctx, func(s *tokens.MCPServer) error {
 		servers++
 		assert.Equal(t, "renamed", s.Name)
 		return nil

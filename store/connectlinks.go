@@ -5,22 +5,23 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 )
 
 // diskConnectLink is a connect link as written to disk (hash as base64).
 type diskConnectLink struct {
-	ConnectLink
+	tokens.ConnectLink
 	TokenHash []byte `json:"token_hash"`
 }
 
 // encodeConnectLink marshals l for disk.
-func encodeConnectLink(l *ConnectLink) ([]byte, error) {
+func encodeConnectLink(l *tokens.ConnectLink) ([]byte, error) {
 	return json.Marshal(&diskConnectLink{ConnectLink: *l, TokenHash: l.TokenHash[:]})
 }
 
 // decodeConnectLink unmarshals a connect link stored under id.
-func decodeConnectLink(id string, buf []byte) (*ConnectLink, error) {
+func decodeConnectLink(id string, buf []byte) (*tokens.ConnectLink, error) {
 	var d diskConnectLink
 	if err := json.Unmarshal(buf, &d); err != nil {
 		return nil, fmt.Errorf("decode connect link %q: %w", id, err)
@@ -34,7 +35,7 @@ func decodeConnectLink(id string, buf []byte) (*ConnectLink, error) {
 }
 
 // getConnectLink reads one connect link inside tx.
-func getConnectLink(tx *bolt.Tx, id string) (*ConnectLink, error) {
+func getConnectLink(tx *bolt.Tx, id string) (*tokens.ConnectLink, error) {
 	buf := tx.Bucket(bucketLinks).Get([]byte(id))
 	if buf == nil {
 		return nil, notFound("connect link", id)
@@ -42,9 +43,9 @@ func getConnectLink(tx *bolt.Tx, id string) (*ConnectLink, error) {
 	return decodeConnectLink(id, buf)
 }
 
-// CreateConnectLink stores a new connect link: ErrConflict on a reused ID or
+// CreateConnectLink stores a new connect link: tokens.ErrConflict on a reused ID or
 // hash. It sets l.CreatedAt from the clock when zero.
-func (db *DB) CreateConnectLink(ctx context.Context, l *ConnectLink) error {
+func (db *DB) CreateConnectLink(ctx context.Context, l *tokens.ConnectLink) error {
 	if err := checkID("connect link", l.ID); err != nil {
 		return err
 	}
@@ -55,10 +56,10 @@ func (db *DB) CreateConnectLink(ctx context.Context, l *ConnectLink) error {
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		links, index := tx.Bucket(bucketLinks), tx.Bucket(bucketLinkIndex)
 		if links.Get([]byte(c.ID)) != nil {
-			return fmt.Errorf("connect link %q already exists: %w", c.ID, ErrConflict)
+			return fmt.Errorf("connect link %q already exists: %w", c.ID, tokens.ErrConflict)
 		}
 		if index.Get(c.TokenHash[:]) != nil {
-			return fmt.Errorf("connect link hash already in use: %w", ErrConflict)
+			return fmt.Errorf("connect link hash already in use: %w", tokens.ErrConflict)
 		}
 		if c.CreatedAt.IsZero() {
 			c.CreatedAt = db.nowUTC()
@@ -79,9 +80,9 @@ func (db *DB) CreateConnectLink(ctx context.Context, l *ConnectLink) error {
 	return nil
 }
 
-// ConnectLink returns one connect link by ID (ErrNotFound if none).
-func (db *DB) ConnectLink(ctx context.Context, id string) (*ConnectLink, error) {
-	var l *ConnectLink
+// ConnectLink returns one connect link by ID (tokens.ErrNotFound if none).
+func (db *DB) ConnectLink(ctx context.Context, id string) (*tokens.ConnectLink, error) {
+	var l *tokens.ConnectLink
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		l, err = getConnectLink(tx, id)
@@ -91,9 +92,9 @@ func (db *DB) ConnectLink(ctx context.Context, id string) (*ConnectLink, error) 
 }
 
 // ConnectLinkByHash returns the connect link whose token hashes to h
-// (ErrNotFound if none). Used links are returned too (UsedAt set).
-func (db *DB) ConnectLinkByHash(ctx context.Context, h [32]byte) (*ConnectLink, error) {
-	var l *ConnectLink
+// (tokens.ErrNotFound if none). Used links are returned too (UsedAt set).
+func (db *DB) ConnectLinkByHash(ctx context.Context, h [32]byte) (*tokens.ConnectLink, error) {
+	var l *tokens.ConnectLink
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketLinkIndex).Get(h[:])
 		if id == nil {
@@ -107,11 +108,11 @@ func (db *DB) ConnectLinkByHash(ctx context.Context, h [32]byte) (*ConnectLink, 
 }
 
 // UseConnectLink marks the link used (single use: UsedAt and AccountID set)
-// and creates the account a with it, in one transaction: ErrConflict if it
-// was already used (or a.ID exists), ErrNotFound if the link does not exist.
+// and creates the account a with it, in one transaction: tokens.ErrConflict if it
+// was already used (or a.ID exists), tokens.ErrNotFound if the link does not exist.
 // a is filled in as by CreateAccount. The link's expiry is the caller's to
 // check.
-func (db *DB) UseConnectLink(ctx context.Context, id string, a *Account) error {
+func (db *DB) UseConnectLink(ctx context.Context, id string, a *tokens.Account) error {
 	c := *a
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		l, err := getConnectLink(tx, id)
@@ -119,7 +120,7 @@ func (db *DB) UseConnectLink(ctx context.Context, id string, a *Account) error {
 			return err
 		}
 		if l.UsedAt != nil {
-			return fmt.Errorf("connect link %q was already used: %w", id, ErrConflict)
+			return fmt.Errorf("connect link %q was already used: %w", id, tokens.ErrConflict)
 		}
 		if err := db.putNewAccount(tx, &c); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
@@ -78,9 +79,9 @@ func randomSecret(t testing.TB, prefix string) string {
 }
 
 // testAccount returns an account with random secrets.
-func testAccount(t testing.TB, name string) *Account {
+func testAccount(t testing.TB, name string) *tokens.Account {
 	t.Helper()
-	return &Account{
+	return &tokens.Account{
 		ID:           newID(t),
 		Name:         name,
 		Datacenter:   "us",
@@ -96,14 +97,14 @@ func testAccount(t testing.TB, name string) *Account {
 }
 
 // testServer returns a server of account accountID with a random token hash.
-func testServer(t testing.TB, accountID, name string) *MCPServer {
+func testServer(t testing.TB, accountID, name string) *tokens.MCPServer {
 	t.Helper()
-	return &MCPServer{
+	return &tokens.MCPServer{
 		ID:        newID(t),
 		AccountID: accountID,
 		Name:      name,
 		TokenHash: hashOf(randomSecret(t, "bmcp_")),
-		Config:    MCPConfig{Methods: []string{"read"}, Tags: []string{"users"}},
+		Config:    tokens.Config{Methods: []string{"read"}, Tags: []string{"users"}},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,7 +16,7 @@ import (
 // diskServer is an MCP server as written to disk: the hash as base64 rather
 // than an array of 32 numbers.
 type diskServer struct {
-	MCPServer
+	tokens.MCPServer
 	TokenHash []byte `json:"token_hash"`
 }
 
@@ -23,7 +24,7 @@ type diskServer struct {
 const forEachChunk = 512
 
 // cloneServer returns a deep copy of s.
-func cloneServer(s *MCPServer) *MCPServer {
+func cloneServer(s *tokens.MCPServer) *tokens.MCPServer {
 	c := *s
 	c.Config.Methods = slices.Clone(s.Config.Methods)
 	c.Config.Tags = slices.Clone(s.Config.Tags)
@@ -35,12 +36,12 @@ func cloneServer(s *MCPServer) *MCPServer {
 }
 
 // encodeServer marshals s for disk.
-func encodeServer(s *MCPServer) ([]byte, error) {
+func encodeServer(s *tokens.MCPServer) ([]byte, error) {
 	return json.Marshal(&diskServer{MCPServer: *s, TokenHash: s.TokenHash[:]})
 }
 
 // decodeServer unmarshals a server stored under id.
-func decodeServer(id string, buf []byte) (*MCPServer, error) {
+func decodeServer(id string, buf []byte) (*tokens.MCPServer, error) {
 	var d diskServer
 	if err := json.Unmarshal(buf, &d); err != nil {
 		return nil, fmt.Errorf("decode mcp server %q: %w", id, err)
@@ -67,7 +68,7 @@ func byAccountKey(accountID, serverID string) []byte {
 func hasPrefix(k, p []byte) bool { return bytes.HasPrefix(k, p) }
 
 // getServer reads one MCP server inside tx.
-func getServer(tx *bolt.Tx, id string) (*MCPServer, error) {
+func getServer(tx *bolt.Tx, id string) (*tokens.MCPServer, error) {
 	buf := tx.Bucket(bucketServers).Get([]byte(id))
 	if buf == nil {
 		return nil, notFound("mcp server", id)
@@ -76,7 +77,7 @@ func getServer(tx *bolt.Tx, id string) (*MCPServer, error) {
 }
 
 // putNewServer stores a new server and its index entries inside tx.
-func (db *DB) putNewServer(tx *bolt.Tx, s *MCPServer) error {
+func (db *DB) putNewServer(tx *bolt.Tx, s *tokens.MCPServer) error {
 	if err := checkID("mcp server", s.ID); err != nil {
 		return err
 	}
@@ -88,10 +89,10 @@ func (db *DB) putNewServer(tx *bolt.Tx, s *MCPServer) error {
 	}
 	servers, index := tx.Bucket(bucketServers), tx.Bucket(bucketServerIndex)
 	if servers.Get([]byte(s.ID)) != nil {
-		return fmt.Errorf("mcp server %q already exists: %w", s.ID, ErrConflict)
+		return fmt.Errorf("mcp server %q already exists: %w", s.ID, tokens.ErrConflict)
 	}
 	if index.Get(s.TokenHash[:]) != nil {
-		return fmt.Errorf("mcp server token hash already in use: %w", ErrConflict)
+		return fmt.Errorf("mcp server token hash already in use: %w", tokens.ErrConflict)
 	}
 	now := db.nowUTC()
 	if s.CreatedAt.IsZero() {
@@ -112,7 +113,7 @@ func (db *DB) putNewServer(tx *bolt.Tx, s *MCPServer) error {
 }
 
 // deleteServer removes one server and its index entries inside tx.
-func (db *DB) deleteServer(tx *bolt.Tx, id string) (*MCPServer, error) {
+func (db *DB) deleteServer(tx *bolt.Tx, id string) (*tokens.MCPServer, error) {
 	s, err := getServer(tx, id)
 	if err != nil {
 		return nil, err
@@ -130,9 +131,9 @@ func (db *DB) deleteServer(tx *bolt.Tx, id string) (*MCPServer, error) {
 }
 
 // CreateMCPServer stores a new MCP server; its account must exist
-// (ErrNotFound), and its ID and TokenHash must be unused (ErrConflict). It
+// (tokens.ErrNotFound), and its ID and TokenHash must be unused (tokens.ErrConflict). It
 // sets s.CreatedAt (when zero) and s.UpdatedAt from the clock.
-func (db *DB) CreateMCPServer(ctx context.Context, s *MCPServer) error {
+func (db *DB) CreateMCPServer(ctx context.Context, s *tokens.MCPServer) error {
 	c := cloneServer(s)
 	if err := db.update(ctx, func(tx *bolt.Tx) error { return db.putNewServer(tx, c) }); err != nil {
 		return err
@@ -144,8 +145,8 @@ func (db *DB) CreateMCPServer(ctx context.Context, s *MCPServer) error {
 // CreateMCPServers stores many new MCP servers in one transaction (an
 // import, or a load test minting 100,000 URLs): all or none, with the same
 // rules as CreateMCPServer.
-func (db *DB) CreateMCPServers(ctx context.Context, servers []*MCPServer) error {
-	cs := make([]*MCPServer, len(servers))
+func (db *DB) CreateMCPServers(ctx context.Context, servers []*tokens.MCPServer) error {
+	cs := make([]*tokens.MCPServer, len(servers))
 	for i, s := range servers {
 		cs[i] = cloneServer(s)
 	}
@@ -166,11 +167,11 @@ func (db *DB) CreateMCPServers(ctx context.Context, servers []*MCPServer) error 
 	return nil
 }
 
-// MCPServer returns one MCP server by ID (ErrNotFound if it does not exist).
+// MCPServer returns one MCP server by ID (tokens.ErrNotFound if it does not exist).
 // It does not check ExpiresAt: an expired server is returned until the
 // sweeper deletes it.
-func (db *DB) MCPServer(ctx context.Context, id string) (*MCPServer, error) {
-	var s *MCPServer
+func (db *DB) MCPServer(ctx context.Context, id string) (*tokens.MCPServer, error) {
+	var s *tokens.MCPServer
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		s, err = getServer(tx, id)
@@ -180,9 +181,9 @@ func (db *DB) MCPServer(ctx context.Context, id string) (*MCPServer, error) {
 }
 
 // MCPServerByTokenHash returns the MCP server whose token hashes to h
-// (ErrNotFound if none). Like MCPServer, it does not check ExpiresAt.
-func (db *DB) MCPServerByTokenHash(ctx context.Context, h [32]byte) (*MCPServer, error) {
-	var s *MCPServer
+// (tokens.ErrNotFound if none). Like MCPServer, it does not check ExpiresAt.
+func (db *DB) MCPServerByTokenHash(ctx context.Context, h [32]byte) (*tokens.MCPServer, error) {
+	var s *tokens.MCPServer
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketServerIndex).Get(h[:])
 		if id == nil {
@@ -198,12 +199,12 @@ func (db *DB) MCPServerByTokenHash(ctx context.Context, h [32]byte) (*MCPServer,
 // MCPServers lists one account's MCP servers in ID order (creation order
 // when IDs are uuid v7), paged like Accounts. An account without servers, or
 // one that does not exist, gives an empty list.
-func (db *DB) MCPServers(ctx context.Context, accountID, after string, limit int) ([]*MCPServer, bool, error) {
+func (db *DB) MCPServers(ctx context.Context, accountID, after string, limit int) ([]*tokens.MCPServer, bool, error) {
 	if err := checkLimit(limit); err != nil {
 		return nil, false, err
 	}
 	prefix := accountPrefix(accountID)
-	var out []*MCPServer
+	var out []*tokens.MCPServer
 	more := false
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketServersByAcct).Cursor()
@@ -240,10 +241,10 @@ func (db *DB) MCPServers(ctx context.Context, accountID, after string, limit int
 // in chunks, each in its own read transaction, and fn runs outside any
 // transaction (so it may call the DB); the walk is therefore not one
 // snapshot: servers created or deleted meanwhile may or may not be seen.
-func (db *DB) ForEachMCPServer(ctx context.Context, fn func(*MCPServer) error) error {
+func (db *DB) ForEachMCPServer(ctx context.Context, fn func(*tokens.MCPServer) error) error {
 	after := ""
 	for {
-		var chunk []*MCPServer
+		var chunk []*tokens.MCPServer
 		var more bool
 		err := db.view(ctx, func(tx *bolt.Tx) error {
 			var err error
@@ -275,8 +276,8 @@ func (db *DB) ForEachMCPServer(ctx context.Context, fn func(*MCPServer) error) e
 // transaction and stores the result. ID, AccountID, TokenHash and CreatedAt
 // cannot change; UpdatedAt is set from the clock. fn's error aborts the
 // change and is returned as is. fn must not call the DB.
-func (db *DB) UpdateMCPServer(ctx context.Context, id string, fn func(*MCPServer) error) (*MCPServer, error) {
-	var out *MCPServer
+func (db *DB) UpdateMCPServer(ctx context.Context, id string, fn func(*tokens.MCPServer) error) (*tokens.MCPServer, error) {
+	var out *tokens.MCPServer
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		old, err := getServer(tx, id)
 		if err != nil {
@@ -305,9 +306,9 @@ func (db *DB) UpdateMCPServer(ctx context.Context, id string, fn func(*MCPServer
 }
 
 // DeleteMCPServer deletes one MCP server and its index entries, and returns
-// it (ErrNotFound if it does not exist).
-func (db *DB) DeleteMCPServer(ctx context.Context, id string) (*MCPServer, error) {
-	var s *MCPServer
+// it (tokens.ErrNotFound if it does not exist).
+func (db *DB) DeleteMCPServer(ctx context.Context, id string) (*tokens.MCPServer, error) {
+	var s *tokens.MCPServer
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		var err error
 		s, err = db.deleteServer(tx, id)
@@ -325,11 +326,11 @@ func (db *DB) DeleteMCPServer(ctx context.Context, id string) (*MCPServer, error
 // transaction, and returns the deleted servers. Expiry is checked inside the
 // transaction: a server deleted or given a later expiry meanwhile is
 // skipped.
-func (db *DB) DeleteMCPServersIfExpired(ctx context.Context, ids []string, now time.Time) ([]*MCPServer, error) {
+func (db *DB) DeleteMCPServersIfExpired(ctx context.Context, ids []string, now time.Time) ([]*tokens.MCPServer, error) {
 	if len(ids) == 0 {
 		return nil, ctx.Err()
 	}
-	var deleted []*MCPServer
+	var deleted []*tokens.MCPServer
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		deleted = nil
 		at := db.nowUTC()
@@ -348,7 +349,7 @@ func (db *DB) DeleteMCPServersIfExpired(ctx context.Context, ids []string, now t
 			if err != nil {
 				return err
 			}
-			e := &AuditEntry{
+			e := &tokens.AuditEntry{
 				ID:          eid.String(),
 				Time:        at,
 				Actor:       "system",

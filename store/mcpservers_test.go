@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -26,15 +27,15 @@ func TestMCPServerCRUD(t *testing.T) {
 	t.Run("create errors", func(t *testing.T) {
 		tests := []struct {
 			name string
-			srv  *MCPServer
+			srv  *tokens.MCPServer
 			is   error
 			msg  string
 		}{
-			{"unknown account", testServer(t, "missing", "x"), ErrNotFound, "account \"missing\""},
-			{"token hash taken", &MCPServer{ID: newID(t), AccountID: acct.ID, TokenHash: s.TokenHash}, ErrConflict, "token hash already in use"},
-			{"ID taken", &MCPServer{ID: s.ID, AccountID: acct.ID, TokenHash: hashOf("other")}, ErrConflict, "already exists"},
-			{"no ID", &MCPServer{AccountID: acct.ID, TokenHash: hashOf("x")}, nil, "ID is empty"},
-			{"no hash", &MCPServer{ID: newID(t), AccountID: acct.ID}, nil, "no token hash"},
+			{"unknown account", testServer(t, "missing", "x"), tokens.ErrNotFound, "account \"missing\""},
+			{"token hash taken", &tokens.MCPServer{ID: newID(t), AccountID: acct.ID, TokenHash: s.TokenHash}, tokens.ErrConflict, "token hash already in use"},
+			{"ID taken", &tokens.MCPServer{ID: s.ID, AccountID: acct.ID, TokenHash: hashOf("other")}, tokens.ErrConflict, "already exists"},
+			{"no ID", &tokens.MCPServer{AccountID: acct.ID, TokenHash: hashOf("x")}, nil, "ID is empty"},
+			{"no hash", &tokens.MCPServer{ID: newID(t), AccountID: acct.ID}, nil, "no token hash"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -60,20 +61,20 @@ func TestMCPServerCRUD(t *testing.T) {
 		assert.Equal(t, "read", again.Config.Methods[0], "returned records are copies")
 
 		_, err = db.MCPServer(ctx, "missing")
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 		_, err = db.MCPServerByTokenHash(ctx, hashOf("unknown"))
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	})
 
 	t.Run("update", func(t *testing.T) {
 		clock.Advance(time.Minute)
 		errBad := errors.New("config leaves no tool")
-		_, err := db.UpdateMCPServer(ctx, s.ID, func(x *MCPServer) error { x.Name = "bad"; return errBad })
+		_, err := db.UpdateMCPServer(ctx, s.ID, func(x *tokens.MCPServer) error { x.Name = "bad"; return errBad })
 		assert.Same(t, errBad, err)
 
-		got, err := db.UpdateMCPServer(ctx, s.ID, func(x *MCPServer) error {
+		got, err := db.UpdateMCPServer(ctx, s.ID, func(x *tokens.MCPServer) error {
 			x.Name = "writer"
-			x.Config = MCPConfig{Methods: []string{"write"}, RequireAPITokenAuth: true}
+			x.Config = tokens.Config{Methods: []string{"write"}, RequireAPITokenAuth: true}
 			x.ExpiresAt = nil
 			x.ID, x.AccountID, x.TokenHash, x.CreatedAt = "hijack", "other", hashOf("hijack"), time.Time{}
 			return nil
@@ -91,10 +92,10 @@ func TestMCPServerCRUD(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, got, byHash)
 		_, err = db.MCPServerByTokenHash(ctx, hashOf("hijack"))
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 
-		_, err = db.UpdateMCPServer(ctx, "missing", func(*MCPServer) error { return nil })
-		assert.ErrorIs(t, err, ErrNotFound)
+		_, err = db.UpdateMCPServer(ctx, "missing", func(*tokens.MCPServer) error { return nil })
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	})
 
 	t.Run("delete", func(t *testing.T) {
@@ -102,21 +103,21 @@ func TestMCPServerCRUD(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, s.ID, got.ID)
 		_, err = db.MCPServerByTokenHash(ctx, s.TokenHash)
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 		list, _, err := db.MCPServers(ctx, acct.ID, "", 10)
 		require.NoError(t, err)
 		assert.Empty(t, list)
 		_, err = db.DeleteMCPServer(ctx, s.ID)
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	})
 }
 
 func TestMCPServersPagingPerAccount(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t, Options{})
-	// Account IDs where one is a prefix of the other must not bleed.
-	a := &Account{ID: "acct"}
-	b := &Account{ID: "acct2"}
+	// tokens.Account IDs where one is a prefix of the other must not bleed.
+	a := &tokens.Account{ID: "acct"}
+	b := &tokens.Account{ID: "acct2"}
 	require.NoError(t, db.CreateAccount(ctx, a))
 	require.NoError(t, db.CreateAccount(ctx, b))
 	var ids []string
@@ -171,7 +172,7 @@ func TestForEachMCPServer(t *testing.T) {
 	}))
 
 	var seen []string
-	require.NoError(t, db.ForEachMCPServer(ctx, func(s *MCPServer) error {
+	require.NoError(t, db.ForEachMCPServer(ctx, func(s *tokens.MCPServer) error {
 		seen = append(seen, s.ID)
 		_, err := db.MCPServer(ctx, s.ID) // fn may call the DB
 		return err
@@ -181,7 +182,7 @@ func TestForEachMCPServer(t *testing.T) {
 
 	stop := errors.New("stop")
 	calls := 0
-	err := db.ForEachMCPServer(ctx, func(*MCPServer) error { calls++; return stop })
+	err := db.ForEachMCPServer(ctx, func(*tokens.MCPServer) error { calls++; return stop })
 	assert.Same(t, stop, err)
 	assert.Equal(t, 1, calls)
 }
@@ -192,7 +193,7 @@ func TestDeleteAccountCascades(t *testing.T) {
 	doomed, kept := testAccount(t, "doomed"), testAccount(t, "kept")
 	require.NoError(t, db.CreateAccount(ctx, doomed))
 	require.NoError(t, db.CreateAccount(ctx, kept))
-	var doomedSrv []*MCPServer
+	var doomedSrv []*tokens.MCPServer
 	for range 3 {
 		s := testServer(t, doomed.ID, "d")
 		require.NoError(t, db.CreateMCPServer(ctx, s))
@@ -207,9 +208,9 @@ func TestDeleteAccountCascades(t *testing.T) {
 	for i, s := range doomedSrv {
 		assert.Equal(t, s.ID, deleted[i].ID)
 		_, err := db.MCPServerByTokenHash(ctx, s.TokenHash)
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 		_, err = db.MCPServer(ctx, s.ID)
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	}
 	got, err := db.MCPServerByTokenHash(ctx, keptSrv.TokenHash)
 	require.NoError(t, err)
@@ -231,7 +232,7 @@ func TestDeleteExpiredMCPServers(t *testing.T) {
 	require.NoError(t, db.CreateAccount(ctx, acct))
 	now := clock.Now()
 
-	mk := func(exp *time.Time) *MCPServer {
+	mk := func(exp *time.Time) *tokens.MCPServer {
 		s := testServer(t, acct.ID, "s")
 		s.ExpiresAt = exp
 		require.NoError(t, db.CreateMCPServer(ctx, s))
@@ -252,11 +253,11 @@ func TestDeleteExpiredMCPServers(t *testing.T) {
 		ids = append(ids, s.ID)
 	}
 	assert.ElementsMatch(t, []string{past.ID, exact.ID}, ids)
-	for _, s := range []*MCPServer{past, exact} {
+	for _, s := range []*tokens.MCPServer{past, exact} {
 		_, err := db.MCPServerByTokenHash(ctx, s.TokenHash)
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	}
-	for _, s := range []*MCPServer{future, never} {
+	for _, s := range []*tokens.MCPServer{future, never} {
 		_, err := db.MCPServerByTokenHash(ctx, s.TokenHash)
 		assert.NoError(t, err)
 	}
@@ -288,18 +289,18 @@ func TestDeleteExpiredMCPServers(t *testing.T) {
 func TestCreateMCPServersIsAllOrNothing(t *testing.T) {
 	db := openTest(t, Options{})
 	ctx := context.Background()
-	acct := &Account{ID: newID(t), Name: "a", Datacenter: "us", RefreshToken: "r"}
+	acct := &tokens.Account{ID: newID(t), Name: "a", Datacenter: "us", RefreshToken: "r"}
 	require.NoError(t, db.CreateAccount(ctx, acct))
-	mk := func(id string, h byte) *MCPServer {
-		return &MCPServer{ID: id, AccountID: acct.ID, Name: id, TokenHash: [32]byte{h}}
+	mk := func(id string, h byte) *tokens.MCPServer {
+		return &tokens.MCPServer{ID: id, AccountID: acct.ID, Name: id, TokenHash: [32]byte{h}}
 	}
-	require.NoError(t, db.CreateMCPServers(ctx, []*MCPServer{mk("s1", 1), mk("s2", 2)}))
+	require.NoError(t, db.CreateMCPServers(ctx, []*tokens.MCPServer{mk("s1", 1), mk("s2", 2)}))
 	got, err := db.MCPServerByTokenHash(ctx, [32]byte{2})
 	require.NoError(t, err)
 	assert.Equal(t, "s2", got.ID)
 
-	err = db.CreateMCPServers(ctx, []*MCPServer{mk("s3", 3), mk("s4", 1)})
-	assert.ErrorIs(t, err, ErrConflict, "a reused token hash refuses the whole batch")
+	err = db.CreateMCPServers(ctx, []*tokens.MCPServer{mk("s3", 3), mk("s4", 1)})
+	assert.ErrorIs(t, err, tokens.ErrConflict, "a reused token hash refuses the whole batch")
 	_, err = db.MCPServer(ctx, "s3")
-	assert.ErrorIs(t, err, ErrNotFound, "nothing of a refused batch is stored")
+	assert.ErrorIs(t, err, tokens.ErrNotFound, "nothing of a refused batch is stored")
 }

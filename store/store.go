@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -38,7 +39,7 @@ var (
 	bucketAPITokenIndex = []byte("api_token_index")    // sha256(token) → token id
 	bucketLinks         = []byte("connect_links")      // link id → diskConnectLink JSON
 	bucketLinkIndex     = []byte("connect_link_index") // sha256(token) → link id
-	bucketAudit         = []byte("audit")              // entry id (uuid v7) → AuditEntry JSON
+	bucketAudit         = []byte("audit")              // entry id (uuid v7) → tokens.AuditEntry JSON
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketAccounts, bucketServers, bucketServerIndex,
@@ -62,11 +63,17 @@ type Options struct {
 	// AuditRetention is how many audit entries to keep (the oldest are
 	// trimmed); zero means DefaultAuditRetention, negative means no limit.
 	AuditRetention int
+	// NoSync skips fsync on commit: a crash of the machine may then lose
+	// acknowledged changes. Only for tests that do not test durability.
+	NoSync bool
 }
 
 // DB is an open bigin-mcp database. It is safe for concurrent use. Every
 // method that changes data commits one bbolt transaction (fsynced) before it
 // returns, and every record it returns is a fresh copy owned by the caller.
+// DB implements the policy.s Store.
+var _ tokens.Store = (*DB)(nil)
+
 type DB struct {
 	bolt      *bolt.DB
 	path      string
@@ -91,7 +98,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open database %s: %w", path, ErrLocked)
@@ -211,12 +218,12 @@ func checkLimit(limit int) error {
 	return nil
 }
 
-// notFound wraps ErrNotFound with what was looked up (never a secret).
+// notFound wraps tokens.ErrNotFound with what was looked up (never a secret).
 func notFound(kind, id string) error {
 	if id == "" {
-		return fmt.Errorf("%s: %w", kind, ErrNotFound)
+		return fmt.Errorf("%s: %w", kind, tokens.ErrNotFound)
 	}
-	return fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)
+	return fmt.Errorf("%s %q: %w", kind, id, tokens.ErrNotFound)
 }
 
 // putJSON marshals v under key in bucket b.

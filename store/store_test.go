@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -134,7 +135,7 @@ func TestCanceledContext(t *testing.T) {
 	assert.ErrorIs(t, db.CreateAccount(ctx, a), context.Canceled)
 	_, err := db.Account(ctx, a.ID)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, db.AppendAudit(ctx, &AuditEntry{Action: "x"}), context.Canceled)
+	assert.ErrorIs(t, db.AppendAudit(ctx, &tokens.AuditEntry{Action: "x"}), context.Canceled)
 	_, _, err = db.Accounts(ctx, "", 10)
 	assert.ErrorIs(t, err, context.Canceled)
 }
@@ -166,11 +167,11 @@ func TestSecretsSealedOnDisk(t *testing.T) {
 	a := testAccount(t, randomSecret(t, "plain-name-"))
 	secrets = append(secrets, a.ClientSecret, a.RefreshToken, a.AccessToken)
 	require.NoError(t, db.CreateAccount(ctx, a))
-	var last *Account
+	var last *tokens.Account
 	for range 3 { // old values land in freed pages; they must be sealed too
 		at, rt := randomSecret(t, "at-"), randomSecret(t, "rt-")
 		secrets = append(secrets, at, rt)
-		last, err = db.UpdateAccount(ctx, a.ID, func(a *Account) error {
+		last, err = db.UpdateAccount(ctx, a.ID, func(a *tokens.Account) error {
 			a.AccessToken, a.RefreshToken = at, rt
 			return nil
 		})
@@ -264,12 +265,12 @@ func crashHelperProcess(t *testing.T) {
 			panic(err)
 		}
 	}
-	mk := func(id string) *Account {
-		return &Account{ID: id, Name: "acct " + id, RefreshToken: "rt-" + id, ClientSecret: "cs-" + id}
+	mk := func(id string) *tokens.Account {
+		return &tokens.Account{ID: id, Name: "acct " + id, RefreshToken: "rt-" + id, ClientSecret: "cs-" + id}
 	}
-	srv := func(id, acct string, exp *time.Time) *MCPServer {
-		return &MCPServer{ID: id, AccountID: acct, Name: "srv " + id, TokenHash: hashOf(id), ExpiresAt: exp,
-			Config: MCPConfig{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}}
+	srv := func(id, acct string, exp *time.Time) *tokens.MCPServer {
+		return &tokens.MCPServer{ID: id, AccountID: acct, Name: "srv " + id, TokenHash: hashOf(id), ExpiresAt: exp,
+			Config: tokens.Config{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}}
 	}
 	must(db.CreateAccount(ctx, mk(crashIDs.kept)))
 	must(db.CreateAccount(ctx, mk(crashIDs.cascadeAcct)))
@@ -277,10 +278,10 @@ func crashHelperProcess(t *testing.T) {
 	must(db.CreateMCPServer(ctx, srv(crashIDs.deletedSrv, crashIDs.kept, nil)))
 	must(db.CreateMCPServer(ctx, srv(crashIDs.expiredSrv, crashIDs.kept, ptr(time.Now().Add(-time.Second)))))
 	must(db.CreateMCPServer(ctx, srv(crashIDs.cascadeSrv, crashIDs.cascadeAcct, nil)))
-	must(db.CreateAPIToken(ctx, &APIToken{ID: crashIDs.token, Name: "admin", TokenHash: hashOf("api")}))
-	_, err = db.UpdateMCPServer(ctx, crashIDs.gone, func(s *MCPServer) error { s.Name = "renamed"; return nil })
+	must(db.CreateAPIToken(ctx, &tokens.APIToken{ID: crashIDs.token, Name: "admin", TokenHash: hashOf("api")}))
+	_, err = db.UpdateMCPServer(ctx, crashIDs.gone, func(s *tokens.MCPServer) error { s.Name = "renamed"; return nil })
 	must(err)
-	_, err = db.UpdateAccount(ctx, crashIDs.kept, func(a *Account) error { a.AccessToken = "at-new"; return nil })
+	_, err = db.UpdateAccount(ctx, crashIDs.kept, func(a *tokens.Account) error { a.AccessToken = "at-new"; return nil })
 	must(err)
 	_, err = db.DeleteMCPServer(ctx, crashIDs.deletedSrv)
 	must(err)
@@ -288,7 +289,7 @@ func crashHelperProcess(t *testing.T) {
 	must(err)
 	_, err = db.DeleteAccount(ctx, crashIDs.cascadeAcct)
 	must(err)
-	must(db.AppendAudit(ctx, &AuditEntry{Action: "tool_call", Outcome: "ok"}))
+	must(db.AppendAudit(ctx, &tokens.AuditEntry{Action: "tool_call", Outcome: "ok"}))
 	os.Exit(3) // no Close, no defers: as if the process were killed
 }
 
@@ -316,18 +317,18 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	s, err := db.MCPServerByTokenHash(ctx, hashOf(crashIDs.gone))
 	require.NoError(t, err)
 	assert.Equal(t, "renamed", s.Name)
-	assert.Equal(t, MCPConfig{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}, s.Config)
+	assert.Equal(t, tokens.Config{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}, s.Config)
 	require.NotNil(t, s.ExpiresAt)
 	assert.True(t, crashExpiry.Equal(*s.ExpiresAt))
 
 	for _, id := range []string{crashIDs.deletedSrv, crashIDs.expiredSrv, crashIDs.cascadeSrv} {
 		_, err := db.MCPServer(ctx, id)
-		assert.ErrorIs(t, err, ErrNotFound, id)
+		assert.ErrorIs(t, err, tokens.ErrNotFound, id)
 		_, err = db.MCPServerByTokenHash(ctx, hashOf(id))
-		assert.ErrorIs(t, err, ErrNotFound, id)
+		assert.ErrorIs(t, err, tokens.ErrNotFound, id)
 	}
 	_, err = db.Account(ctx, crashIDs.cascadeAcct)
-	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorIs(t, err, tokens.ErrNotFound)
 
 	n, err := db.CountAPITokens(ctx)
 	require.NoError(t, err)

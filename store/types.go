@@ -1,102 +1,12 @@
 package store
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
-// Errors returned by the store. Callers test them with errors.Is.
+// Errors of the bbolt store itself; the errors every Store shares
+// (tokens.ErrNotFound, tokens.ErrConflict) are the tokens package's.
 var (
-	// ErrNotFound means the record does not exist (or no longer does).
-	ErrNotFound = errors.New("not found")
-	// ErrConflict means the change would break an invariant, such as deleting
-	// the last API token or reusing a token hash.
-	ErrConflict = errors.New("conflict")
 	// ErrWrongKey means the secret key cannot open the secrets in this database.
 	ErrWrongKey = errors.New("secret key does not match the one this database was created with")
 	// ErrLocked means another process holds the database file open.
 	ErrLocked = errors.New("database is locked by another process")
 )
-
-// Account status values.
-const (
-	StatusActive      = "active"
-	StatusNeedsReauth = "needs_reauth"
-)
-
-// Account is one connected Bigin org. The secret fields hold plain text in
-// memory only; the store seals them before writing.
-type Account struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Datacenter string    `json:"datacenter"`
-	APIDomain  string    `json:"api_domain"`
-	OrgID      string    `json:"org_id"`
-	OrgName    string    `json:"org_name"`
-	Status     string    `json:"status"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-
-	// Secrets: sealed at rest, never serialised in the clear.
-	ClientID     string    `json:"-"` // not secret, but stored with the secrets for simplicity of rotation
-	ClientSecret string    `json:"-"`
-	RefreshToken string    `json:"-"`
-	AccessToken  string    `json:"-"`
-	AccessExpiry time.Time `json:"-"`
-}
-
-// MCPConfig is the persisted policy of one MCP URL. The tokens package owns
-// its meaning (validation, expansion, filtering); the store keeps it as data.
-type MCPConfig struct {
-	Methods             []string `json:"methods,omitempty"`
-	Tags                []string `json:"tags,omitempty"`
-	RequireAPITokenAuth bool     `json:"require_api_token_auth,omitempty"`
-}
-
-// MCPServer is one minted MCP URL. The URL's token is never stored: only its
-// SHA-256 hash, which is unique across servers.
-type MCPServer struct {
-	ID        string     `json:"id"`
-	AccountID string     `json:"account_id"`
-	Name      string     `json:"name"`
-	TokenHash [32]byte   `json:"token_hash"`
-	Config    MCPConfig  `json:"config"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
-}
-
-// APIToken is one admin API token, stored as the SHA-256 hash of its value.
-type APIToken struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	TokenHash [32]byte  `json:"token_hash"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// ConnectLink is a one-time link an end customer follows to connect their own
-// Bigin org. Like every token, only the hash of its secret part is stored.
-type ConnectLink struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Datacenter string     `json:"datacenter,omitempty"` // fixed datacenter, or "" to let the customer pick
-	TokenHash  [32]byte   `json:"token_hash"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	UsedAt     *time.Time `json:"used_at,omitempty"`
-	AccountID  string     `json:"account_id,omitempty"` // set once the link created an account
-	CreatedAt  time.Time  `json:"created_at"`
-}
-
-// AuditEntry records one MCP tool call or admin change. It never holds a
-// token or secret.
-type AuditEntry struct {
-	ID          string    `json:"id"`
-	Time        time.Time `json:"time"`
-	Actor       string    `json:"actor"`  // "api_token:<id>", "mcp:<server id>", "system"
-	Action      string    `json:"action"` // e.g. "tool_call", "mcp_server.create"
-	AccountID   string    `json:"account_id,omitempty"`
-	MCPServerID string    `json:"mcp_server_id,omitempty"`
-	Tool        string    `json:"tool,omitempty"`
-	Outcome     string    `json:"outcome"` // "ok" or an error code
-	Detail      string    `json:"detail,omitempty"`
-}

@@ -1,105 +1,105 @@
-package tokens
+package tokens_test
 
 import (
 	"context"
 	"net/http"
 	"testing"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/bigin-mcp/bigin-mcp/store"
 )
 
-// Account changes that need no Zoho call: rename, status, delete, sync.
+// tokens.Account changes that need no Zoho call: rename, status, delete, sync.
 
 func TestAccountRenameReissuesResolutions(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	acct := e.seedAccount("acme")
-	_, tok := e.mint(acct.ID, nil)
-	before, err := e.svc.Resolve(ctx, tok)
+	acct := e.SeedAccount("acme")
+	_, tok := e.Mint(acct.ID, nil)
+	before, err := e.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 
-	r := e.request("PATCH", "/admin/integrated-accounts/"+acct.ID, map[string]any{"name": "Acme Ltd"})
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	m := r.json(t)
+	r := e.Request("PATCH", "/admin/integrated-accounts/"+acct.ID, map[string]any{"name": "Acme Ltd"})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	m := r.JSON(t)
 	assert.Equal(t, "Acme Ltd", m["name"])
 	assert.Equal(t, map[string]any{"id": "111", "name": "Org acme"}, m["org"])
 	for _, secret := range []string{acct.RefreshToken, acct.AccessToken, acct.ClientSecret} {
-		assert.NotContains(t, string(r.body), secret)
+		assert.NotContains(t, string(r.Body), secret)
 	}
 
-	after, err := e.svc.Resolve(ctx, tok)
+	after, err := e.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 	assert.Equal(t, "Acme Ltd", after.Account.Name)
 	assert.NotEqual(t, before.Version, after.Version)
 	assert.Equal(t, before.Account.CredentialsVersion, after.Account.CredentialsVersion, "a rename keeps the credentials")
-	assertClosed(t, before.Done(), "the old resolution is done")
+	tokens.AssertClosed(t, before.Done(), "the old resolution is done")
 
 	for _, body := range []string{`{"name":""}`, `{"datacenter":"eu"}`, `{"refresh_token":""}`} {
-		r := e.request("PATCH", "/admin/integrated-accounts/"+acct.ID, body)
-		assert.Equal(t, http.StatusBadRequest, r.status, body)
+		r := e.Request("PATCH", "/admin/integrated-accounts/"+acct.ID, body)
+		assert.Equal(t, http.StatusBadRequest, r.Status, body)
 	}
-	r = e.request("PATCH", "/admin/integrated-accounts/"+newID(), map[string]any{"name": "x"})
-	assert.Equal(t, http.StatusNotFound, r.status)
+	r = e.Request("PATCH", "/admin/integrated-accounts/"+apptest.NewID(), map[string]any{"name": "x"})
+	assert.Equal(t, http.StatusNotFound, r.Status)
 }
 
 func TestMarkNeedsReauth(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	acct := e.seedAccount("acme")
-	_, tok := e.mint(acct.ID, nil)
-	before, err := e.svc.Resolve(ctx, tok)
+	acct := e.SeedAccount("acme")
+	_, tok := e.Mint(acct.ID, nil)
+	before, err := e.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusActive, before.Account.Status)
+	require.Equal(t, tokens.StatusActive, before.Account.Status)
 
-	require.NoError(t, e.svc.MarkNeedsReauth(ctx, acct.ID))
-	after, err := e.svc.Resolve(ctx, tok)
+	require.NoError(t, e.Svc.MarkNeedsReauth(ctx, acct.ID))
+	after, err := e.Svc.Resolve(ctx, tok)
 	require.NoError(t, err, "the URL still resolves; its tools report reauthorization_required")
-	assert.Equal(t, store.StatusNeedsReauth, after.Account.Status)
+	assert.Equal(t, tokens.StatusNeedsReauth, after.Account.Status)
 	assert.NotEqual(t, before.Version, after.Version)
-	assertClosed(t, before.Done(), "status change")
+	tokens.AssertClosed(t, before.Done(), "status change")
 
-	r := e.request("GET", "/admin/integrated-accounts/"+acct.ID, nil)
-	require.Equal(t, http.StatusOK, r.status)
-	assert.Equal(t, "needs_reauth", r.json(t)["status"])
+	r := e.Request("GET", "/admin/integrated-accounts/"+acct.ID, nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	assert.Equal(t, "needs_reauth", r.JSON(t)["status"])
 
 	// Idempotent: no new version.
-	require.NoError(t, e.svc.MarkNeedsReauth(ctx, acct.ID))
-	again, err := e.svc.Resolve(ctx, tok)
+	require.NoError(t, e.Svc.MarkNeedsReauth(ctx, acct.ID))
+	again, err := e.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 	assert.Equal(t, after.Version, again.Version)
 
-	assert.ErrorIs(t, e.svc.MarkNeedsReauth(ctx, newID()), store.ErrNotFound)
+	assert.ErrorIs(t, e.Svc.MarkNeedsReauth(ctx, apptest.NewID()), tokens.ErrNotFound)
 }
 
 func TestAccountDeleteCascades(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	acct := e.seedAccount("acme")
-	other := e.seedAccount("other")
-	var resolved []*Resolved
+	acct := e.SeedAccount("acme")
+	other := e.SeedAccount("other")
+	var resolved []*tokens.Resolved
 	for range 3 {
-		_, tok := e.mint(acct.ID, nil)
-		res, err := e.svc.Resolve(ctx, tok)
+		_, tok := e.Mint(acct.ID, nil)
+		res, err := e.Svc.Resolve(ctx, tok)
 		require.NoError(t, err)
 		resolved = append(resolved, res)
 		defer func() {
-			_, err := e.svc.Resolve(ctx, tok)
-			assert.ErrorIs(t, err, ErrNotFound, "deleted with its account")
+			_, err := e.Svc.Resolve(ctx, tok)
+			assert.ErrorIs(t, err, tokens.ErrNotFound, "deleted with its account")
 		}()
 	}
-	_, otherTok := e.mint(other.ID, nil)
+	_, otherTok := e.Mint(other.ID, nil)
 
-	r := e.request("DELETE", "/admin/integrated-accounts/"+acct.ID, nil)
-	require.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
+	r := e.Request("DELETE", "/admin/integrated-accounts/"+acct.ID, nil)
+	require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
 	for _, res := range resolved {
-		assertClosed(t, res.Done(), "account deleted")
-		_, err := e.db.MCPServer(ctx, res.Server.ID)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		tokens.AssertClosed(t, res.Done(), "account deleted")
+		_, err := e.DB.MCPServer(ctx, res.Server.ID)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	}
-	_, err := e.svc.Resolve(ctx, otherTok)
+	_, err := e.Svc.Resolve(ctx, otherTok)
 	assert.NoError(t, err, "other accounts are untouched")
 
 	for _, c := range []struct{ method, path string }{
@@ -108,19 +108,19 @@ func TestAccountDeleteCascades(t *testing.T) {
 		{"GET", "/admin/integrated-accounts/" + acct.ID + "/mcp"},
 		{"POST", "/admin/integrated-accounts/" + acct.ID + "/mcp"},
 	} {
-		r := e.request(c.method, c.path, map[string]any{"name": "x"})
-		assert.Equal(t, http.StatusNotFound, r.status, c.method+" "+c.path)
+		r := e.Request(c.method, c.path, map[string]any{"name": "x"})
+		assert.Equal(t, http.StatusNotFound, r.Status, c.method+" "+c.path)
 	}
-	assertIndexMatchesStore(t, e.svc, e.db)
+	tokens.AssertIndexMatchesStore(t, e.Svc, e.DB)
 }
 
 func TestAccountListAndGet(t *testing.T) {
 	e := newTestEnv(t)
-	a := e.seedAccount("one")
-	e.seedAccount("two")
-	r := e.request("GET", "/admin/integrated-accounts?limit=1", nil)
-	require.Equal(t, http.StatusOK, r.status)
-	m := r.json(t)
+	a := e.SeedAccount("one")
+	e.SeedAccount("two")
+	r := e.Request("GET", "/admin/integrated-accounts?limit=1", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	m := r.JSON(t)
 	require.Len(t, m["result"], 1)
 	require.NotNil(t, m["next_cursor"])
 	first := m["result"].([]any)[0].(map[string]any)
@@ -131,45 +131,45 @@ func TestAccountListAndGet(t *testing.T) {
 	for _, k := range []string{"refresh_token", "access_token", "client_secret", "client_id"} {
 		assert.NotContains(t, first, k)
 	}
-	r = e.request("GET", "/admin/integrated-accounts?limit=1&next_cursor="+m["next_cursor"].(string), nil)
-	require.Equal(t, http.StatusOK, r.status)
-	m = r.json(t)
+	r = e.Request("GET", "/admin/integrated-accounts?limit=1&next_cursor="+m["next_cursor"].(string), nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	m = r.JSON(t)
 	assert.Equal(t, "two", m["result"].([]any)[0].(map[string]any)["name"])
 	assert.Nil(t, m["next_cursor"])
 
-	g := e.request("GET", "/admin/integrated-accounts/"+a.ID, nil)
-	require.Equal(t, http.StatusOK, g.status)
-	assert.Equal(t, first, g.json(t))
-	assert.Equal(t, http.StatusNotFound, e.request("GET", "/admin/integrated-accounts/"+newID(), nil).status)
+	g := e.Request("GET", "/admin/integrated-accounts/"+a.ID, nil)
+	require.Equal(t, http.StatusOK, g.Status)
+	assert.Equal(t, first, g.JSON(t))
+	assert.Equal(t, http.StatusNotFound, e.Request("GET", "/admin/integrated-accounts/"+apptest.NewID(), nil).Status)
 }
 
 func TestSyncAccount(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	acct := e.seedAccount("acme")
-	_, tok := e.mint(acct.ID, nil)
-	before, err := e.svc.Resolve(ctx, tok)
+	acct := e.SeedAccount("acme")
+	_, tok := e.Mint(acct.ID, nil)
+	before, err := e.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 
-	// A change made outside the Service (the connect flow) is picked up.
-	_, err = e.db.UpdateAccount(ctx, acct.ID, func(a *store.Account) error {
+	// A change made outside the tokens.Service (the connect flow) is picked up.
+	_, err = e.DB.UpdateAccount(ctx, acct.ID, func(a *tokens.Account) error {
 		a.RefreshToken = "rt-new"
-		a.Status = store.StatusActive
+		a.Status = tokens.StatusActive
 		a.Name = "outside"
 		return nil
 	})
 	require.NoError(t, err)
-	require.NoError(t, e.svc.SyncAccount(ctx, acct.ID))
-	after, err := e.svc.Resolve(ctx, tok)
+	require.NoError(t, e.Svc.SyncAccount(ctx, acct.ID))
+	after, err := e.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 	assert.Equal(t, "outside", after.Account.Name)
 	assert.NotEqual(t, before.Account.CredentialsVersion, after.Account.CredentialsVersion)
-	assertClosed(t, before.Done(), "synced")
+	tokens.AssertClosed(t, before.Done(), "synced")
 
-	_, err = e.db.DeleteAccount(ctx, acct.ID)
+	_, err = e.DB.DeleteAccount(ctx, acct.ID)
 	require.NoError(t, err)
-	require.NoError(t, e.svc.SyncAccount(ctx, acct.ID))
-	_, err = e.svc.Resolve(ctx, tok)
-	assert.ErrorIs(t, err, ErrNotFound)
-	assertIndexMatchesStore(t, e.svc, e.db)
+	require.NoError(t, e.Svc.SyncAccount(ctx, acct.ID))
+	_, err = e.Svc.Resolve(ctx, tok)
+	assert.ErrorIs(t, err, tokens.ErrNotFound)
+	tokens.AssertIndexMatchesStore(t, e.Svc, e.DB)
 }

@@ -1,4 +1,4 @@
-package tokens
+package tokens_test
 
 import (
 	"context"
@@ -12,13 +12,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // zohoEnv is a testEnv whose "us" datacenter is the sandbox fake Zoho, with
 // two more datacenters: "down" (nothing listens) and "broken" (every
 // answer is a 503).
 type zohoEnv struct {
-	*testEnv
+	*apptest.Env
 	zoho *sandbox.Sandbox
 }
 
@@ -41,22 +44,22 @@ func newZohoEnv(t *testing.T, opts ...envOption) *zohoEnv {
 
 	dcs := mustDatacenters(t, fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q},"down":{"accounts_url":%q,"api_url":%q},"broken":{"accounts_url":%q,"api_url":%q}}`,
 		zs.URL, zs.URL, down, down, broken.URL, broken.URL))
-	opts = append([]envOption{func(o *ServiceOptions) {
+	opts = append([]envOption{func(o *app.Config) {
 		o.Datacenters = dcs
 		o.HTTPClient = zs.Client()
 	}}, opts...)
 	e := newTestEnvWithClock(t, clock, opts...)
-	return &zohoEnv{testEnv: e, zoho: zoho}
+	return &zohoEnv{Env: e, zoho: zoho}
 }
 
 func (z *zohoEnv) createAccount(name string) map[string]any {
-	z.t.Helper()
-	r := z.request("POST", "/admin/integrated-accounts", map[string]any{
+	z.T.Helper()
+	r := z.Request("POST", "/admin/integrated-accounts", map[string]any{
 		"name": name, "datacenter": "us", "refresh_token": z.zoho.IssueRefreshToken(),
 		"client_id": z.zoho.ClientID(), "client_secret": z.zoho.ClientSecret(),
 	})
-	require.Equal(z.t, http.StatusCreated, r.status, "body: %s", r.body)
-	return r.json(z.t)
+	require.Equal(z.T, http.StatusCreated, r.Status, "body: %s", r.Body)
+	return r.JSON(z.T)
 }
 
 func TestAccountCreate(t *testing.T) {
@@ -65,12 +68,12 @@ func TestAccountCreate(t *testing.T) {
 	rt := z.zoho.IssueRefreshToken()
 	before := z.zoho.RefreshCount()
 
-	r := z.request("POST", "/admin/integrated-accounts", map[string]any{
+	r := z.Request("POST", "/admin/integrated-accounts", map[string]any{
 		"name": "Zylker", "datacenter": "US", "refresh_token": rt,
 		"client_id": z.zoho.ClientID(), "client_secret": z.zoho.ClientSecret(),
 	})
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	m := r.json(t)
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	m := r.JSON(t)
 	assert.Equal(t, "Zylker", m["name"])
 	assert.Equal(t, "us", m["datacenter"])
 	assert.Equal(t, "active", m["status"])
@@ -79,48 +82,48 @@ func TestAccountCreate(t *testing.T) {
 	assert.NotEmpty(t, org["id"])
 	assert.Equal(t, sandbox.DefaultOrgName, org["name"])
 	assert.NotEmpty(t, m["created_at"])
-	assert.NotContains(t, string(r.body), rt)
-	assert.NotContains(t, string(r.body), z.zoho.ClientSecret())
+	assert.NotContains(t, string(r.Body), rt)
+	assert.NotContains(t, string(r.Body), z.zoho.ClientSecret())
 	assert.Equal(t, 1, z.zoho.RefreshCount()-before, "one refresh proves the credentials")
 
-	a, err := z.db.Account(ctx, m["id"].(string))
+	a, err := z.DB.Account(ctx, m["id"].(string))
 	require.NoError(t, err)
 	assert.Equal(t, rt, a.RefreshToken)
 	assert.Equal(t, z.zoho.ClientID(), a.ClientID)
 	assert.NotEmpty(t, a.AccessToken, "the fresh access token is kept for the first MCP call")
-	assert.True(t, a.AccessExpiry.After(z.clock.Now()))
+	assert.True(t, a.AccessExpiry.After(z.Clock.Now()))
 
 	// Its MCP URLs resolve to the org.
-	_, tok := z.mint(a.ID, nil)
-	res, err := z.svc.Resolve(ctx, tok)
+	_, tok := z.Mint(a.ID, nil)
+	res, err := z.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 	assert.Equal(t, org["id"], res.Account.OrgID)
 	assert.Equal(t, sandbox.DefaultOrgName, res.Account.OrgName)
 	assert.Equal(t, "active", res.Account.Status)
 
 	// GET shows the same, never a secret.
-	g := z.request("GET", "/admin/integrated-accounts/"+a.ID, nil)
-	require.Equal(t, http.StatusOK, g.status)
+	g := z.Request("GET", "/admin/integrated-accounts/"+a.ID, nil)
+	require.Equal(t, http.StatusOK, g.Status)
 	delete(m, "updated_at")
-	gm := g.json(t)
+	gm := g.JSON(t)
 	delete(gm, "updated_at")
 	assert.Equal(t, m, gm)
-	l := z.request("GET", "/admin/integrated-accounts", nil)
+	l := z.Request("GET", "/admin/integrated-accounts", nil)
 	for _, secret := range []string{rt, a.AccessToken, z.zoho.ClientSecret()} {
-		assert.NotContains(t, string(g.body), secret)
-		assert.NotContains(t, string(l.body), secret)
+		assert.NotContains(t, string(g.Body), secret)
+		assert.NotContains(t, string(l.Body), secret)
 	}
 }
 
 func TestAccountCreateDefaultClient(t *testing.T) {
 	var zoho *sandbox.Sandbox
-	z := newZohoEnv(t, func(o *ServiceOptions) {
+	z := newZohoEnv(t, func(o *app.Config) {
 		o.ZohoClientID, o.ZohoClientSecret = sandbox.DefaultClientID, sandbox.DefaultClientSecret
 	})
 	zoho = z.zoho
-	r := z.request("POST", "/admin/integrated-accounts", map[string]any{"name": "x", "datacenter": "us", "refresh_token": zoho.IssueRefreshToken()})
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	a, err := z.db.Account(context.Background(), r.json(t)["id"].(string))
+	r := z.Request("POST", "/admin/integrated-accounts", map[string]any{"name": "x", "datacenter": "us", "refresh_token": zoho.IssueRefreshToken()})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	a, err := z.DB.Account(context.Background(), r.JSON(t)["id"].(string))
 	require.NoError(t, err)
 	assert.Empty(t, a.ClientID, "the server's client is not copied into the account")
 	assert.Empty(t, a.ClientSecret)
@@ -149,33 +152,33 @@ func TestAccountCreateErrors(t *testing.T) {
 		code   string
 		msg    string
 	}{
-		{"name missing", good(map[string]any{"name": nil}), 400, CodeInvalidArgument, "name is required"},
-		{"datacenter missing", good(map[string]any{"datacenter": nil}), 400, CodeInvalidArgument, "datacenter is required; valid datacenters: "},
-		{"unknown datacenter", good(map[string]any{"datacenter": "mars"}), 400, CodeInvalidArgument, `unknown datacenter "mars"; valid datacenters: au, broken, ca, cn, down, eu, in, jp, sa, uk, us`},
-		{"refresh token missing", good(map[string]any{"refresh_token": nil}), 400, CodeInvalidArgument, "refresh_token is required"},
-		{"client id without secret", good(map[string]any{"client_secret": nil}), 400, CodeInvalidArgument, "client_id and client_secret go together"},
-		{"no client anywhere", good(map[string]any{"client_id": nil, "client_secret": nil}), 400, CodeInvalidArgument, "BIGIN_MCP_ZOHO_CLIENT_ID"},
-		{"revoked refresh token", good(map[string]any{"refresh_token": revoked}), 400, CodeInvalidArgument, "Zoho refused the refresh token (invalid_code"},
-		{"unknown refresh token", good(map[string]any{"refresh_token": "1000.nope.nope"}), 400, CodeInvalidArgument, "Zoho refused the refresh token ("},
-		{"wrong client secret", good(map[string]any{"client_secret": "wrong"}), 400, CodeInvalidArgument, "Zoho refused the refresh token ("},
-		{"Zoho unreachable", good(map[string]any{"datacenter": "down"}), 502, CodeUpstreamError, "try again later"},
-		{"Zoho 5xx", good(map[string]any{"datacenter": "broken"}), 502, CodeUpstreamError, "try again later"},
+		{"name missing", good(map[string]any{"name": nil}), 400, tokens.CodeInvalidArgument, "name is required"},
+		{"datacenter missing", good(map[string]any{"datacenter": nil}), 400, tokens.CodeInvalidArgument, "datacenter is required; valid datacenters: "},
+		{"unknown datacenter", good(map[string]any{"datacenter": "mars"}), 400, tokens.CodeInvalidArgument, `unknown datacenter "mars"; valid datacenters: au, broken, ca, cn, down, eu, in, jp, sa, uk, us`},
+		{"refresh token missing", good(map[string]any{"refresh_token": nil}), 400, tokens.CodeInvalidArgument, "refresh_token is required"},
+		{"client id without secret", good(map[string]any{"client_secret": nil}), 400, tokens.CodeInvalidArgument, "client_id and client_secret go together"},
+		{"no client anywhere", good(map[string]any{"client_id": nil, "client_secret": nil}), 400, tokens.CodeInvalidArgument, "BIGIN_MCP_ZOHO_CLIENT_ID"},
+		{"revoked refresh token", good(map[string]any{"refresh_token": revoked}), 400, tokens.CodeInvalidArgument, "Zoho refused the refresh token (invalid_code"},
+		{"unknown refresh token", good(map[string]any{"refresh_token": "1000.nope.nope"}), 400, tokens.CodeInvalidArgument, "Zoho refused the refresh token ("},
+		{"wrong client secret", good(map[string]any{"client_secret": "wrong"}), 400, tokens.CodeInvalidArgument, "Zoho refused the refresh token ("},
+		{"Zoho unreachable", good(map[string]any{"datacenter": "down"}), 502, tokens.CodeUpstreamError, "try again later"},
+		{"Zoho 5xx", good(map[string]any{"datacenter": "broken"}), 502, tokens.CodeUpstreamError, "try again later"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := z.request("POST", "/admin/integrated-accounts", tt.body)
-			assert.Equal(t, tt.status, r.status, "body: %s", r.body)
-			code, msg := r.errCode(t)
+			r := z.Request("POST", "/admin/integrated-accounts", tt.body)
+			assert.Equal(t, tt.status, r.Status, "body: %s", r.Body)
+			code, msg := r.ErrCode(t)
 			assert.Equal(t, tt.code, code)
 			assert.Contains(t, msg, tt.msg)
 			for _, k := range []string{"refresh_token", "client_secret"} {
 				if s, ok := tt.body[k].(string); ok && len(s) > 6 {
-					assert.NotContains(t, string(r.body), s, "the answer echoes %s", k)
+					assert.NotContains(t, string(r.Body), s, "the answer echoes %s", k)
 				}
 			}
 		})
 	}
-	list, _, err := z.db.Accounts(context.Background(), "", 100)
+	list, _, err := z.DB.Accounts(context.Background(), "", 100)
 	require.NoError(t, err)
 	assert.Empty(t, list, "no failed create stored anything")
 }
@@ -185,55 +188,55 @@ func TestAccountPatchCredentials(t *testing.T) {
 	ctx := context.Background()
 	m := z.createAccount("acme")
 	id := m["id"].(string)
-	_, tok := z.mint(id, nil)
-	require.NoError(t, z.svc.MarkNeedsReauth(ctx, id))
-	before, err := z.svc.Resolve(ctx, tok)
+	_, tok := z.Mint(id, nil)
+	require.NoError(t, z.Svc.MarkNeedsReauth(ctx, id))
+	before, err := z.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 	require.Equal(t, "needs_reauth", before.Account.Status)
-	old, err := z.db.Account(ctx, id)
+	old, err := z.DB.Account(ctx, id)
 	require.NoError(t, err)
 
 	// Bad new credentials: 400, nothing changes.
 	revoked := z.zoho.IssueRefreshToken()
 	z.zoho.RevokeRefreshToken(revoked)
-	r := z.request("PATCH", "/admin/integrated-accounts/"+id, map[string]any{"refresh_token": revoked})
-	require.Equal(t, http.StatusBadRequest, r.status, "body: %s", r.body)
-	_, msg := r.errCode(t)
+	r := z.Request("PATCH", "/admin/integrated-accounts/"+id, map[string]any{"refresh_token": revoked})
+	require.Equal(t, http.StatusBadRequest, r.Status, "body: %s", r.Body)
+	_, msg := r.ErrCode(t)
 	assert.Contains(t, msg, "Zoho refused the refresh token")
-	same, err := z.db.Account(ctx, id)
+	same, err := z.DB.Account(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, old.RefreshToken, same.RefreshToken)
-	r = z.request("PATCH", "/admin/integrated-accounts/"+id, map[string]any{"client_id": "1000.OTHER"})
-	assert.Equal(t, http.StatusBadRequest, r.status, "a new client_id needs its secret: %s", r.body)
+	r = z.Request("PATCH", "/admin/integrated-accounts/"+id, map[string]any{"client_id": "1000.OTHER"})
+	assert.Equal(t, http.StatusBadRequest, r.Status, "a new client_id needs its secret: %s", r.Body)
 
 	// Good ones: verified, stored, status reset, new credentials version.
 	rt := z.zoho.IssueRefreshToken()
-	r = z.request("PATCH", "/admin/integrated-accounts/"+id, map[string]any{"refresh_token": rt, "name": "acme 2"})
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	pm := r.json(t)
+	r = z.Request("PATCH", "/admin/integrated-accounts/"+id, map[string]any{"refresh_token": rt, "name": "acme 2"})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	pm := r.JSON(t)
 	assert.Equal(t, "active", pm["status"])
 	assert.Equal(t, "acme 2", pm["name"])
-	assert.NotContains(t, string(r.body), rt)
-	a, err := z.db.Account(ctx, id)
+	assert.NotContains(t, string(r.Body), rt)
+	a, err := z.DB.Account(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, rt, a.RefreshToken)
 	assert.NotEqual(t, old.AccessToken, a.AccessToken)
-	after, err := z.svc.Resolve(ctx, tok)
+	after, err := z.Svc.Resolve(ctx, tok)
 	require.NoError(t, err)
 	assert.Equal(t, "active", after.Account.Status)
 	assert.NotEqual(t, before.Account.CredentialsVersion, after.Account.CredentialsVersion)
 	assert.NotEqual(t, before.Version, after.Version)
-	assertClosed(t, before.Done(), "credentials changed")
+	tokens.AssertClosed(t, before.Done(), "credentials changed")
 
 	// Credentials of another org are refused.
-	other := z.seedAccount("other org") // org 111, not the sandbox's
-	r = z.request("PATCH", "/admin/integrated-accounts/"+other.ID, map[string]any{"refresh_token": z.zoho.IssueRefreshToken(), "client_id": z.zoho.ClientID(), "client_secret": z.zoho.ClientSecret()})
-	assert.Equal(t, http.StatusBadRequest, r.status, "body: %s", r.body)
-	_, msg = r.errCode(t)
+	other := z.SeedAccount("other org") // org 111, not the sandbox's
+	r = z.Request("PATCH", "/admin/integrated-accounts/"+other.ID, map[string]any{"refresh_token": z.zoho.IssueRefreshToken(), "client_id": z.zoho.ClientID(), "client_secret": z.zoho.ClientSecret()})
+	assert.Equal(t, http.StatusBadRequest, r.Status, "body: %s", r.Body)
+	_, msg = r.ErrCode(t)
 	assert.Contains(t, msg, "not this account's org 111")
 
 	// Audit: no secret anywhere.
-	entries, _, err := z.db.Audit(ctx, "", 100)
+	entries, _, err := z.DB.Audit(ctx, "", 100)
 	require.NoError(t, err)
 	for _, e := range entries {
 		for _, s := range []string{rt, revoked, old.RefreshToken, z.zoho.ClientSecret()} {
@@ -247,20 +250,20 @@ func TestNoSecretsInDatabaseFile(t *testing.T) {
 	ctx := context.Background()
 	m := z.createAccount("acme")
 	id := m["id"].(string)
-	a, err := z.db.Account(ctx, id)
+	a, err := z.DB.Account(ctx, id)
 	require.NoError(t, err)
-	secrets := []string{a.RefreshToken, a.AccessToken, a.ClientSecret, z.admin}
+	secrets := []string{a.RefreshToken, a.AccessToken, a.ClientSecret, z.Admin}
 	for range 3 {
-		_, tok := z.mint(id, nil)
+		_, tok := z.Mint(id, nil)
 		secrets = append(secrets, tok)
 	}
-	r := z.request("POST", "/admin/api-tokens", map[string]any{"name": "ci"})
-	require.Equal(t, http.StatusCreated, r.status)
-	secrets = append(secrets, r.json(t)["token"].(string))
-	seeded := z.seedAccount("seeded")
+	r := z.Request("POST", "/admin/api-tokens", map[string]any{"name": "ci"})
+	require.Equal(t, http.StatusCreated, r.Status)
+	secrets = append(secrets, r.JSON(t)["token"].(string))
+	seeded := z.SeedAccount("seeded")
 	secrets = append(secrets, seeded.RefreshToken, seeded.AccessToken, seeded.ClientSecret)
-	path := z.path
-	z.close()
+	path := z.Path
+	z.Close()
 	assertNotInFile(t, path, id, secrets...)
 }
 
@@ -273,30 +276,30 @@ func TestAccountCreateZohoFaults(t *testing.T) {
 		msg    string
 	}{
 		{"org read 5xx", func(z *zohoEnv) string { z.zoho.FailNext(3, sandbox.InternalError); return z.zoho.IssueRefreshToken() },
-			502, CodeUpstreamError, "HTTP 500"},
+			502, tokens.CodeUpstreamError, "HTTP 500"},
 		{"org read behind a bad gateway", func(z *zohoEnv) string { z.zoho.FailNext(3, sandbox.BadGateway); return z.zoho.IssueRefreshToken() },
-			502, CodeUpstreamError, "try again later"},
+			502, tokens.CodeUpstreamError, "try again later"},
 		{"org read garbage", func(z *zohoEnv) string { z.zoho.FailNext(3, sandbox.Garbage); return z.zoho.IssueRefreshToken() },
-			502, CodeUpstreamError, "try again later"},
+			502, tokens.CodeUpstreamError, "try again later"},
 		{"org read rate limited", func(z *zohoEnv) string { z.zoho.FailNext(1, sandbox.RateLimited); return z.zoho.IssueRefreshToken() },
-			429, CodeRateLimited, "try again in 30s"},
+			429, tokens.CodeRateLimited, "try again in 30s"},
 		{"org read error in a 200", func(z *zohoEnv) string { z.zoho.FailNext(1, sandbox.ErrorIn200); return z.zoho.IssueRefreshToken() },
-			400, CodeInvalidArgument, "Zoho refused to read the organization with these credentials (HTTP 200 INVALID_DATA"},
+			400, tokens.CodeInvalidArgument, "Zoho refused to read the organization with these credentials (HTTP 200 INVALID_DATA"},
 		{"refresh token without the org scope", func(z *zohoEnv) string { return z.zoho.IssueRefreshToken("ZohoBigin.users.ALL") },
-			400, CodeInvalidArgument, "check the refresh token's scopes"},
+			400, tokens.CodeInvalidArgument, "check the refresh token's scopes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			z := newZohoEnv(t)
 			rt := tt.setup(z)
-			r := z.request("POST", "/admin/integrated-accounts", map[string]any{"name": "x", "datacenter": "us", "refresh_token": rt,
+			r := z.Request("POST", "/admin/integrated-accounts", map[string]any{"name": "x", "datacenter": "us", "refresh_token": rt,
 				"client_id": z.zoho.ClientID(), "client_secret": z.zoho.ClientSecret()})
-			assert.Equal(t, tt.status, r.status, "body: %s", r.body)
-			code, msg := r.errCode(t)
+			assert.Equal(t, tt.status, r.Status, "body: %s", r.Body)
+			code, msg := r.ErrCode(t)
 			assert.Equal(t, tt.code, code)
 			assert.Contains(t, msg, tt.msg)
-			assert.NotContains(t, string(r.body), rt)
-			list, _, err := z.db.Accounts(context.Background(), "", 100)
+			assert.NotContains(t, string(r.Body), rt)
+			list, _, err := z.DB.Accounts(context.Background(), "", 100)
 			require.NoError(t, err)
 			assert.Empty(t, list)
 		})
@@ -308,13 +311,13 @@ func TestAccountCreateZohoFaults(t *testing.T) {
 		defer zs.Close()
 		zoho.SetBaseURL(zs.URL)
 		dcs := mustDatacenters(t, fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q}}`, zs.URL, zs.URL))
-		e := newTestEnvWithClock(t, clock, func(o *ServiceOptions) { o.Datacenters = dcs })
+		e := newTestEnvWithClock(t, clock, func(o *app.Config) { o.Datacenters = dcs })
 		rt := zoho.IssueRefreshToken()
 		body := map[string]any{"name": "x", "datacenter": "us", "refresh_token": rt, "client_id": zoho.ClientID(), "client_secret": zoho.ClientSecret()}
-		require.Equal(t, http.StatusCreated, e.request("POST", "/admin/integrated-accounts", body).status)
-		r := e.request("POST", "/admin/integrated-accounts", body)
-		assert.Equal(t, http.StatusTooManyRequests, r.status, "body: %s", r.body)
-		code, _ := r.errCode(t)
-		assert.Equal(t, CodeRateLimited, code)
+		require.Equal(t, http.StatusCreated, e.Request("POST", "/admin/integrated-accounts", body).Status)
+		r := e.Request("POST", "/admin/integrated-accounts", body)
+		assert.Equal(t, http.StatusTooManyRequests, r.Status, "body: %s", r.Body)
+		code, _ := r.ErrCode(t)
+		assert.Equal(t, tokens.CodeRateLimited, code)
 	})
 }

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"time"
-
-	"github.com/bigin-mcp/bigin-mcp/store"
 )
 
 // Names of the API tokens Bootstrap manages.
@@ -27,7 +23,7 @@ const minEnvTokenLen = 16
 
 // CreateAPIToken stores a new API token and returns it with its value,
 // which is shown only this once.
-func (s *Service) CreateAPIToken(ctx context.Context, name string) (*store.APIToken, string, error) {
+func (s *Service) CreateAPIToken(ctx context.Context, name string) (*APIToken, string, error) {
 	name, err := checkName(name, "name")
 	if err != nil {
 		return nil, "", err
@@ -40,8 +36,8 @@ func (s *Service) CreateAPIToken(ctx context.Context, name string) (*store.APITo
 	return t, tok, nil
 }
 
-func (s *Service) createAPIToken(ctx context.Context, name, tok string) (*store.APIToken, error) {
-	t := &store.APIToken{ID: newID(), Name: name, TokenHash: HashToken(tok), CreatedAt: s.now().UTC()}
+func (s *Service) createAPIToken(ctx context.Context, name, tok string) (*APIToken, error) {
+	t := &APIToken{ID: newID(), Name: name, TokenHash: HashToken(tok), CreatedAt: s.now().UTC()}
 	if err := s.db.CreateAPIToken(ctx, t); err != nil {
 		return nil, fmt.Errorf("store API token: %w", err)
 	}
@@ -54,9 +50,9 @@ func (s *Service) createAPIToken(ctx context.Context, name, tok string) (*store.
 func (s *Service) DeleteAPIToken(ctx context.Context, id string) error {
 	err := s.db.DeleteAPIToken(ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		return notFoundf("no API token with this id")
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, ErrConflict):
 		return &Error{Code: CodeConflict, Message: "this is the last API token; create another before deleting it", Err: err}
 	case err != nil:
 		return fmt.Errorf("delete API token: %w", err)
@@ -99,7 +95,7 @@ func (s *Service) bootstrapEnv(ctx context.Context, envToken string) error {
 	case err == nil:
 		_ = cur // already registered
 		return nil
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, ErrNotFound):
 		return fmt.Errorf("look up API token: %w", err)
 	}
 	t, err := s.createAPIToken(ctx, BootstrapTokenName, envToken)
@@ -127,62 +123,5 @@ func (s *Service) bootstrapEnv(ctx context.Context, envToken string) error {
 		}
 	}
 	s.logger.InfoContext(ctx, "registered BIGIN_MCP_ADMIN_TOKEN", "api_token_id", t.ID)
-	return nil
-}
-
-// --- HTTP ---
-
-type apiTokenView struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	Token     string    `json:"token,omitempty"` // only in the create response
-}
-
-func viewAPIToken(t *store.APIToken) apiTokenView {
-	return apiTokenView{ID: t.ID, Name: t.Name, CreatedAt: utc(t.CreatedAt)}
-}
-
-func (s *Service) handleCreateAPIToken(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name string `json:"name"`
-	}
-	if err := decodeBody(w, r, &in); err != nil {
-		return err
-	}
-	t, tok, err := s.CreateAPIToken(r.Context(), in.Name)
-	if err != nil {
-		return err
-	}
-	v := viewAPIToken(t)
-	v.Token = tok
-	writeJSON(w, http.StatusCreated, v)
-	return nil
-}
-
-func (s *Service) handleListAPITokens(w http.ResponseWriter, r *http.Request) error {
-	after, limit, err := listParams(r)
-	if err != nil {
-		return err
-	}
-	list, more, err := s.db.APITokens(r.Context(), after, limit)
-	if err != nil {
-		return fmt.Errorf("list API tokens: %w", err)
-	}
-	views := make([]apiTokenView, 0, len(list))
-	last := ""
-	for _, t := range list {
-		views = append(views, viewAPIToken(t))
-		last = t.ID
-	}
-	writeJSON(w, http.StatusOK, newPage(views, more, last))
-	return nil
-}
-
-func (s *Service) handleDeleteAPIToken(w http.ResponseWriter, r *http.Request) error {
-	if err := s.DeleteAPIToken(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

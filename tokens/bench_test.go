@@ -1,12 +1,12 @@
-package tokens
+package tokens_test
 
 import (
 	"context"
 	"testing"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/require"
-
-	"github.com/bigin-mcp/bigin-mcp/store"
 )
 
 // BenchmarkResolve resolves MCP URL tokens against an index loaded from a
@@ -15,27 +15,27 @@ func BenchmarkResolve(b *testing.B) {
 	const n = 100_000
 	e := newTestEnv(b)
 	ctx := context.Background()
-	acct := e.seedAccount("bench")
+	acct := e.SeedAccount("bench")
 	toks := make([]string, n)
-	batch := make([]*store.MCPServer, 0, 10_000)
+	batch := make([]*tokens.MCPServer, 0, 10_000)
 	for i := range toks {
-		toks[i] = NewMCPToken()
-		batch = append(batch, &store.MCPServer{
-			ID: newID(), AccountID: acct.ID, Name: "server", TokenHash: HashToken(toks[i]),
-			Config: Config{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
+		toks[i] = tokens.NewMCPToken()
+		batch = append(batch, &tokens.MCPServer{
+			ID: apptest.NewID(), AccountID: acct.ID, Name: "server", TokenHash: tokens.HashToken(toks[i]),
+			Config: tokens.Config{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
 		})
 		if len(batch) == cap(batch) {
-			require.NoError(b, e.db.CreateMCPServers(ctx, batch)) // one transaction per 10,000
+			require.NoError(b, e.DB.CreateMCPServers(ctx, batch)) // one transaction per 10,000
 			batch = batch[:0]
 		}
 	}
-	e.reopen() // NewService loads all of them
-	require.Len(b, e.svc.byHash, n)
+	e.Reopen() // NewService loads all of them
+	require.Equal(b, n, e.Svc.IndexSize())
 
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		res, err := e.svc.Resolve(ctx, toks[i%n])
+		res, err := e.Svc.Resolve(ctx, toks[i%n])
 		if err != nil || res == nil {
 			b.Fatalf("resolve %d: %v", i, err)
 		}
@@ -48,17 +48,17 @@ func BenchmarkResolve(b *testing.B) {
 func BenchmarkResolveParallel(b *testing.B) {
 	e := newTestEnv(b)
 	ctx := context.Background()
-	acct := e.seedAccount("bench")
+	acct := e.SeedAccount("bench")
 	toks := make([]string, 1000)
 	for i := range toks {
-		_, toks[i] = e.mint(acct.ID, nil)
+		_, toks[i] = e.Mint(acct.ID, nil)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := e.svc.Resolve(ctx, toks[i%len(toks)]); err != nil {
+			if _, err := e.Svc.Resolve(ctx, toks[i%len(toks)]); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -7,21 +7,33 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestCatalogMatchesSpec(t *testing.T) {
-	want := []Tool{
-		{"list_all_zohobigin_users", "list", []string{"users", "directory"}},
-		{"get_single_zohobigin_user_by_id", "get", []string{"users", "directory"}},
-		{"delete_a_zohobigin_user_by_id", "delete", []string{"users", "directory"}},
-		{"list_all_zohobigin_current_organization", "list", []string{"organization"}},
-		{"list_all_zohobigin_me", "list", []string{"users", "directory"}},
-		{"list_all_zohobigin_roles", "list", []string{"roles", "directory", "permissions"}},
-		{"list_all_zohobigin_profiles", "list", []string{"profiles", "directory", "permissions"}},
+func TestNewInventoryRefusesBadTools(t *testing.T) {
+	ok := Tool{Name: "a", Method: MethodList, Tags: []string{"x"}}
+	for name, tools := range map[string][]Tool{
+		"none":       nil,
+		"duplicate":  {ok, ok},
+		"group word": {{Name: "b", Method: MethodRead}},
+		"unknown":    {{Name: "b", Method: "destroy"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewInventory(tools)
+			assert.Error(t, err)
+		})
 	}
-	assert.Equal(t, want, Catalog())
-	assert.Equal(t, []string{"directory", "organization", "permissions", "profiles", "roles", "users"}, Tags())
+	inv, err := NewInventory([]Tool{ok, {Name: "b", Method: MethodDelete, Tags: []string{"y"}}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x", "y"}, inv.Tags())
+	read := inv.Allowed(Config{Methods: []string{"read"}})
+	assert.Equal(t, []string{"a"}, read)
+	assert.Same(t, &read[0], &inv.Allowed(Config{Tags: []string{"x"}})[0], "configs allowing the same tools share one list")
+}
 
-	c := Catalog()
-	c[0].Tags[0] = "changed"
-	c[0].Name = "changed"
-	require.Equal(t, want, Catalog(), "Catalog returns a copy")
+// A config field this package does not interpret is kept by Normalize,
+// not dropped.
+func TestNormalizeKeepsEveryField(t *testing.T) {
+	inv, err := NewInventory([]Tool{{Name: "a", Method: MethodList}})
+	require.NoError(t, err)
+	got, err := inv.Normalize(Config{RequireAPITokenAuth: true})
+	require.NoError(t, err)
+	assert.True(t, got.RequireAPITokenAuth)
 }

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
-
-	"github.com/bigin-mcp/bigin-mcp/store"
 )
 
 // NewMCPServer is what minting an MCP URL takes.
@@ -24,12 +21,12 @@ var errNoServer = notFoundf("no MCP server with this id under this integrated ac
 // CreateMCPServer mints an MCP URL for the account. The URL
 // (<PUBLIC_URL>/mcp/<token>) is returned only here; only the token's hash
 // is stored.
-func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewMCPServer) (*store.MCPServer, string, error) {
+func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewMCPServer) (*MCPServer, string, error) {
 	name, err := checkName(in.Name, "name")
 	if err != nil {
 		return nil, "", err
 	}
-	cfg, err := NormalizeConfig(in.Config)
+	cfg, err := s.inv.Normalize(in.Config)
 	if err != nil {
 		return nil, "", err
 	}
@@ -42,12 +39,12 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.ensureAccount(ctx, accountID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			return nil, "", errNoAccount
 		}
 		return nil, "", fmt.Errorf("load account: %w", err)
 	}
-	m := &store.MCPServer{
+	m := &MCPServer{
 		ID:        newID(),
 		AccountID: accountID,
 		Name:      name,
@@ -61,11 +58,11 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 		token = NewMCPToken()
 		m.TokenHash = HashToken(token)
 		err = s.db.CreateMCPServer(ctx, m)
-		if !errors.Is(err, store.ErrConflict) {
+		if !errors.Is(err, ErrConflict) {
 			break
 		}
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, "", errNoAccount
 	}
 	if err != nil {
@@ -77,7 +74,7 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 }
 
 // describe summarises a server's policy for the audit log.
-func describe(m *store.MCPServer) string {
+func describe(m *MCPServer) string {
 	d := fmt.Sprintf("methods=[%s] tags=[%s] require_api_token_auth=%t",
 		strings.Join(m.Config.Methods, ","), strings.Join(m.Config.Tags, ","), m.Config.RequireAPITokenAuth)
 	if m.ExpiresAt != nil {
@@ -86,10 +83,11 @@ func describe(m *store.MCPServer) string {
 	return d
 }
 
-// mcpServer returns the account's live MCP server, or errNoServer.
-func (s *Service) mcpServer(ctx context.Context, accountID, id string) (*store.MCPServer, error) {
+// MCPServer returns the account's live MCP server: not found when it does
+// not exist, belongs to another account or has expired.
+func (s *Service) MCPServer(ctx context.Context, accountID, id string) (*MCPServer, error) {
 	m, err := s.db.MCPServer(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, errNoServer
 	}
 	if err != nil {
@@ -101,22 +99,20 @@ func (s *Service) mcpServer(ctx context.Context, accountID, id string) (*store.M
 	return m, nil
 }
 
-// mcpPatch is the body of PATCH …/mcp/{mcp_id}.
-type mcpPatch struct {
-	Name      *string      `json:"name"`
-	Config    *configInput `json:"config"`
-	ExpiresAt rawField     `json:"expires_at"`
+// MCPServerChange is a PATCH of an MCP server: nil fields are kept.
+type MCPServerChange struct {
+	Name   *string
+	Config *ConfigChange
+	Expiry ExpiryChange
 }
 
-// patchMCPServer applies a PATCH: the resulting config is validated as a
-// whole; `"expires_at": null` removes the expiry. It takes effect on the
-// next MCP request.
-func (s *Service) patchMCPServer(ctx context.Context, accountID, id string, p *mcpPatch) (*store.MCPServer, error) {
+// UpdateMCPServer applies a change: the resulting config is validated as
+// a whole; an Expiry that is Set with a nil Value removes the expiry. It
+// takes effect on the next MCP request.
+func (s *Service) UpdateMCPServer(ctx context.Context, accountID, id string, p MCPServerChange) (*MCPServer, error) {
 	now := s.now().UTC()
-	exp, err := expiry(p.ExpiresAt, p.Config, now)
-	if err != nil {
-		return nil, err
-	}
+	exp := p.Expiry
+	var err error
 	var name string
 	if p.Name != nil {
 		if name, err = checkName(*p.Name, "name"); err != nil {
@@ -126,12 +122,12 @@ func (s *Service) patchMCPServer(ctx context.Context, accountID, id string, p *m
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.ensureAccount(ctx, accountID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			return nil, errNoServer
 		}
 		return nil, fmt.Errorf("load account: %w", err)
 	}
-	m, err := s.db.UpdateMCPServer(ctx, id, func(m *store.MCPServer) error {
+	m, err := s.db.UpdateMCPServer(ctx, id, func(m *MCPServer) error {
 		if m.AccountID != accountID || expired(m, now) {
 			return errNoServer
 		}
@@ -139,25 +135,25 @@ func (s *Service) patchMCPServer(ctx context.Context, accountID, id string, p *m
 			m.Name = name
 		}
 		if p.Config != nil {
-			cfg, err := NormalizeConfig(p.Config.apply(m.Config))
+			cfg, err := s.inv.Normalize(p.Config.Apply(m.Config))
 			if err != nil {
 				return err
 			}
 			m.Config = cfg
 		}
-		if exp.set {
-			unchanged := exp.value != nil && m.ExpiresAt != nil && exp.value.Equal(*m.ExpiresAt)
+		if exp.Set {
+			unchanged := exp.Value != nil && m.ExpiresAt != nil && exp.Value.Equal(*m.ExpiresAt)
 			if !unchanged {
-				if err := exp.check(now); err != nil {
+				if err := exp.Check(now); err != nil {
 					return err
 				}
 			}
-			m.ExpiresAt = exp.value
+			m.ExpiresAt = exp.Value
 		}
 		m.UpdatedAt = now
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, errNoServer
 	}
 	if err != nil {
@@ -173,134 +169,17 @@ func (s *Service) patchMCPServer(ctx context.Context, accountID, id string, p *m
 func (s *Service) DeleteMCPServer(ctx context.Context, accountID, id string) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if _, err := s.mcpServer(ctx, accountID, id); err != nil {
+	if _, err := s.MCPServer(ctx, accountID, id); err != nil {
 		return err
 	}
 	deleted, err := s.db.DeleteMCPServer(ctx, id)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			return errNoServer
 		}
 		return fmt.Errorf("delete MCP server: %w", err)
 	}
 	s.dropServers(deleted)
 	s.audit(ctx, "mcp_server.delete", accountID, id, "")
-	return nil
-}
-
-// --- HTTP ---
-
-type mcpServerView struct {
-	ID        string     `json:"id"`
-	AccountID string     `json:"account_id"`
-	Name      string     `json:"name"`
-	Config    configView `json:"config"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	Tools     []string   `json:"tools"`
-	URL       string     `json:"url,omitempty"` // only in the create response
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
-}
-
-func viewMCPServer(m *store.MCPServer) mcpServerView {
-	tools := AllowedTools(m.Config)
-	if tools == nil {
-		tools = []string{}
-	}
-	return mcpServerView{
-		ID: m.ID, AccountID: m.AccountID, Name: m.Name,
-		Config:    viewConfig(m.Config),
-		ExpiresAt: utcPtr(m.ExpiresAt),
-		Tools:     tools,
-		CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt),
-	}
-}
-
-func (s *Service) handleCreateMCPServer(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name      string       `json:"name"`
-		Config    *configInput `json:"config"`
-		ExpiresAt rawField     `json:"expires_at"`
-	}
-	if err := decodeBody(w, r, &in); err != nil {
-		return err
-	}
-	exp, err := expiry(in.ExpiresAt, in.Config, s.now())
-	if err != nil {
-		return err
-	}
-	if err := exp.check(s.now()); err != nil {
-		return err
-	}
-	m, url, err := s.CreateMCPServer(r.Context(), r.PathValue("id"), NewMCPServer{
-		Name:      in.Name,
-		Config:    in.Config.apply(Config{}),
-		ExpiresAt: exp.value,
-	})
-	if err != nil {
-		return err
-	}
-	v := viewMCPServer(m)
-	v.URL = url
-	writeJSON(w, http.StatusCreated, v)
-	return nil
-}
-
-func (s *Service) handleListMCPServers(w http.ResponseWriter, r *http.Request) error {
-	accountID := r.PathValue("id")
-	after, limit, err := listParams(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.db.Account(r.Context(), accountID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errNoAccount
-		}
-		return fmt.Errorf("load account: %w", err)
-	}
-	list, more, err := s.db.MCPServers(r.Context(), accountID, after, limit)
-	if err != nil {
-		return fmt.Errorf("list MCP servers: %w", err)
-	}
-	now := s.now()
-	views := make([]mcpServerView, 0, len(list))
-	last := ""
-	for _, m := range list {
-		last = m.ID
-		if !expired(m, now) {
-			views = append(views, viewMCPServer(m))
-		}
-	}
-	writeJSON(w, http.StatusOK, newPage(views, more, last))
-	return nil
-}
-
-func (s *Service) handleGetMCPServer(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.mcpServer(r.Context(), r.PathValue("id"), r.PathValue("mcp_id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewMCPServer(m))
-	return nil
-}
-
-func (s *Service) handlePatchMCPServer(w http.ResponseWriter, r *http.Request) error {
-	var p mcpPatch
-	if err := decodeBody(w, r, &p); err != nil {
-		return err
-	}
-	m, err := s.patchMCPServer(r.Context(), r.PathValue("id"), r.PathValue("mcp_id"), &p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewMCPServer(m))
-	return nil
-}
-
-func (s *Service) handleDeleteMCPServer(w http.ResponseWriter, r *http.Request) error {
-	if err := s.DeleteMCPServer(r.Context(), r.PathValue("id"), r.PathValue("mcp_id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

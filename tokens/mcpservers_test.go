@@ -1,4 +1,4 @@
-package tokens
+package tokens_test
 
 import (
 	"context"
@@ -7,16 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/bigin-mcp/bigin-mcp/store"
 )
 
 func TestMCPServerCreate(t *testing.T) {
 	e := newTestEnv(t)
-	acct := e.seedAccount("acme")
-	now := e.clock.Now()
+	acct := e.SeedAccount("acme")
+	now := e.Clock.Now()
 	in := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
 
 	tests := []struct {
@@ -45,9 +45,9 @@ func TestMCPServerCreate(t *testing.T) {
 	for _, tt := range tests {
 		for _, prefix := range []string{"/admin/integrated-accounts/", "/integrated-account/"} {
 			t.Run(prefix+" "+tt.name, func(t *testing.T) {
-				r := e.request("POST", prefix+acct.ID+"/mcp", tt.body)
-				require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-				m := r.json(t)
+				r := e.Request("POST", prefix+acct.ID+"/mcp", tt.body)
+				require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+				m := r.JSON(t)
 				assert.Equal(t, tt.body["name"], m["name"])
 				assert.Equal(t, acct.ID, m["account_id"])
 				assert.Equal(t, toAny(tt.tools), m["tools"])
@@ -58,7 +58,7 @@ func TestMCPServerCreate(t *testing.T) {
 				require.Regexp(t, `^https://mcp\.example\.com/mcp/bmcp_[A-Za-z0-9_-]{43}$`, url)
 				token := strings.TrimPrefix(url, "https://mcp.example.com/mcp/")
 
-				res, err := e.svc.Resolve(context.Background(), token)
+				res, err := e.Svc.Resolve(context.Background(), token)
 				require.NoError(t, err)
 				assert.Equal(t, m["id"], res.Server.ID)
 				assert.Equal(t, tt.tools, res.Tools)
@@ -66,14 +66,14 @@ func TestMCPServerCreate(t *testing.T) {
 				assert.Equal(t, "Org acme", res.Account.OrgName)
 
 				// GET (one and list) never shows the URL.
-				g := e.request("GET", prefix+acct.ID+"/mcp/"+m["id"].(string), nil)
-				require.Equal(t, http.StatusOK, g.status)
-				assert.NotContains(t, string(g.body), "bmcp_")
-				assert.NotContains(t, string(g.body), `"url"`)
+				g := e.Request("GET", prefix+acct.ID+"/mcp/"+m["id"].(string), nil)
+				require.Equal(t, http.StatusOK, g.Status)
+				assert.NotContains(t, string(g.Body), "bmcp_")
+				assert.NotContains(t, string(g.Body), `"url"`)
 				delete(m, "url")
-				assert.Equal(t, m, g.json(t))
-				l := e.request("GET", prefix+acct.ID+"/mcp", nil)
-				assert.NotContains(t, string(l.body), "bmcp_")
+				assert.Equal(t, m, g.JSON(t))
+				l := e.Request("GET", prefix+acct.ID+"/mcp", nil)
+				assert.NotContains(t, string(l.Body), "bmcp_")
 			})
 		}
 	}
@@ -81,8 +81,8 @@ func TestMCPServerCreate(t *testing.T) {
 
 func TestMCPServerCreateErrors(t *testing.T) {
 	e := newTestEnv(t)
-	acct := e.seedAccount("acme")
-	now := e.clock.Now()
+	acct := e.SeedAccount("acme")
+	now := e.Clock.Now()
 	tests := []struct {
 		name   string
 		path   string
@@ -90,7 +90,7 @@ func TestMCPServerCreateErrors(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{"unknown account", "/admin/integrated-accounts/" + newID() + "/mcp", map[string]any{"name": "x"}, 404, "no integrated account"},
+		{"unknown account", "/admin/integrated-accounts/" + apptest.NewID() + "/mcp", map[string]any{"name": "x"}, 404, "no integrated account"},
 		{"name missing", "", map[string]any{"config": map[string]any{}}, 400, "name is required"},
 		{"unknown method", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read", "erase"}}}, 400, `unknown method "erase" in config.methods; valid methods: read, write, list, get, create, update, delete`},
 		{"unknown tag", "", map[string]any{"name": "x", "config": map[string]any{"tags": []string{"deals"}}}, 400, `unknown tag "deals" in config.tags; valid tags: directory, organization, permissions, profiles, roles, users`},
@@ -110,28 +110,28 @@ func TestMCPServerCreateErrors(t *testing.T) {
 			if path == "" {
 				path = "/admin/integrated-accounts/" + acct.ID + "/mcp"
 			}
-			r := e.request("POST", path, tt.body)
-			assert.Equal(t, tt.status, r.status, "body: %s", r.body)
-			_, msg := r.errCode(t)
+			r := e.Request("POST", path, tt.body)
+			assert.Equal(t, tt.status, r.Status, "body: %s", r.Body)
+			_, msg := r.ErrCode(t)
 			assert.Contains(t, msg, tt.msg)
 		})
 	}
 	n := 0
-	require.NoError(t, e.db.ForEachMCPServer(context.Background(), func(*store.MCPServer) error { n++; return nil }))
+	require.NoError(t, e.DB.ForEachMCPServer(context.Background(), func(*tokens.MCPServer) error { n++; return nil }))
 	assert.Zero(t, n, "no failed create stored anything")
 }
 
 func TestMCPServerPatchAndDelete(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	acct := e.seedAccount("acme")
-	other := e.seedAccount("other")
-	now := e.clock.Now()
-	m, token := e.mint(acct.ID, map[string]any{"name": "srv", "config": map[string]any{"methods": []string{"read"}}, "expires_at": now.Add(time.Hour).Format(time.RFC3339)})
+	acct := e.SeedAccount("acme")
+	other := e.SeedAccount("other")
+	now := e.Clock.Now()
+	m, token := e.Mint(acct.ID, map[string]any{"name": "srv", "config": map[string]any{"methods": []string{"read"}}, "expires_at": now.Add(time.Hour).Format(time.RFC3339)})
 	id := m["id"].(string)
 	base := "/admin/integrated-accounts/" + acct.ID + "/mcp/" + id
 
-	first, err := e.svc.Resolve(ctx, token)
+	first, err := e.Svc.Resolve(ctx, token)
 	require.NoError(t, err)
 
 	steps := []struct {
@@ -151,13 +151,13 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 			assert.Equal(t, []any{"list_all_zohobigin_current_organization"}, m["tools"])
 			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false}`, mustJSON(t, m["config"]))
 		}},
-		{name: "resulting config is revalidated", body: map[string]any{"config": map[string]any{"methods": []string{"write"}}}, status: 400, errCode: CodeInvalidArgument},
-		{name: "unknown tag", body: map[string]any{"config": map[string]any{"tags": []string{"x"}}}, status: 400, errCode: CodeInvalidArgument},
+		{name: "resulting config is revalidated", body: map[string]any{"config": map[string]any{"methods": []string{"write"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
+		{name: "unknown tag", body: map[string]any{"config": map[string]any{"tags": []string{"x"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "PATCH back what GET showed", path: "roundtrip", status: 200},
 		{name: "widen", body: map[string]any{"config": map[string]any{"methods": []string{}, "tags": []string{}}}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, toAny(allTools), m["tools"])
 		}},
-		{name: "expiry too soon", body: map[string]any{"expires_at": now.Add(30 * time.Second).Format(time.RFC3339)}, status: 400, errCode: CodeInvalidArgument},
+		{name: "expiry too soon", body: map[string]any{"expires_at": now.Add(30 * time.Second).Format(time.RFC3339)}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "expiry null removes it", body: `{"expires_at": null}`, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Nil(t, m["expires_at"])
 		}},
@@ -167,8 +167,8 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 		{name: "config null expiry removes it", body: `{"config": {"expires_at": null}}`, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Nil(t, m["expires_at"])
 		}},
-		{name: "other account's path", path: "/admin/integrated-accounts/" + other.ID + "/mcp/" + id, body: map[string]any{"name": "x"}, status: 404, errCode: CodeNotFound},
-		{name: "unknown server", path: "/admin/integrated-accounts/" + acct.ID + "/mcp/" + newID(), body: map[string]any{"name": "x"}, status: 404, errCode: CodeNotFound},
+		{name: "other account's path", path: "/admin/integrated-accounts/" + other.ID + "/mcp/" + id, body: map[string]any{"name": "x"}, status: 404, errCode: tokens.CodeNotFound},
+		{name: "unknown server", path: "/admin/integrated-accounts/" + acct.ID + "/mcp/" + apptest.NewID(), body: map[string]any{"name": "x"}, status: 404, errCode: tokens.CodeNotFound},
 		{name: "alias path", path: "/integrated-account/" + acct.ID + "/mcp/" + id, body: map[string]any{"name": "via alias"}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, "via alias", m["name"])
 		}},
@@ -177,60 +177,60 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			path, body := st.path, st.body
 			if path == "roundtrip" {
-				g := e.request("GET", base, nil)
-				require.Equal(t, http.StatusOK, g.status)
-				gm := g.json(t)
+				g := e.Request("GET", base, nil)
+				require.Equal(t, http.StatusOK, g.Status)
+				gm := g.JSON(t)
 				body = map[string]any{"name": gm["name"], "config": gm["config"], "expires_at": gm["expires_at"]}
 				path = ""
 			}
 			if path == "" {
 				path = base
 			}
-			r := e.request("PATCH", path, body)
-			require.Equal(t, st.status, r.status, "body: %s", r.body)
+			r := e.Request("PATCH", path, body)
+			require.Equal(t, st.status, r.Status, "body: %s", r.Body)
 			if st.errCode != "" {
-				code, _ := r.errCode(t)
+				code, _ := r.ErrCode(t)
 				assert.Equal(t, st.errCode, code)
 				return
 			}
-			m := r.json(t)
+			m := r.JSON(t)
 			assert.NotContains(t, m, "url")
 			if st.check != nil {
 				st.check(t, m)
 			}
 			// The index follows at once.
-			res, err := e.svc.Resolve(ctx, token)
+			res, err := e.Svc.Resolve(ctx, token)
 			require.NoError(t, err)
 			assert.Equal(t, m["name"], res.Server.Name)
 			assert.Equal(t, m["tools"], toAny(res.Tools))
 		})
 	}
 
-	later, err := e.svc.Resolve(ctx, token)
+	later, err := e.Svc.Resolve(ctx, token)
 	require.NoError(t, err)
 	assert.NotEqual(t, first.Version, later.Version)
-	assertClosed(t, first.Done(), "a PATCH closes the old resolution's Done")
-	assertOpen(t, later.Done())
+	tokens.AssertClosed(t, first.Done(), "a PATCH closes the old resolution's Done")
+	tokens.AssertOpen(t, later.Done())
 
 	// GET / DELETE on another account's path: 404, and nothing deleted.
 	for _, method := range []string{"GET", "DELETE"} {
-		r := e.request(method, "/admin/integrated-accounts/"+other.ID+"/mcp/"+id, nil)
-		assert.Equal(t, http.StatusNotFound, r.status, method)
+		r := e.Request(method, "/admin/integrated-accounts/"+other.ID+"/mcp/"+id, nil)
+		assert.Equal(t, http.StatusNotFound, r.Status, method)
 	}
-	r := e.request("DELETE", base, nil)
-	require.Equal(t, http.StatusNoContent, r.status, "body: %s", r.body)
-	_, err = e.svc.Resolve(ctx, token)
-	assert.ErrorIs(t, err, ErrNotFound)
-	assertClosed(t, later.Done(), "DELETE closes Done")
+	r := e.Request("DELETE", base, nil)
+	require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
+	_, err = e.Svc.Resolve(ctx, token)
+	assert.ErrorIs(t, err, tokens.ErrNotFound)
+	tokens.AssertClosed(t, later.Done(), "DELETE closes Done")
 	for _, method := range []string{"GET", "DELETE", "PATCH"} {
-		r := e.request(method, base, map[string]any{"name": "x"})
-		assert.Equal(t, http.StatusNotFound, r.status, method)
+		r := e.Request(method, base, map[string]any{"name": "x"})
+		assert.Equal(t, http.StatusNotFound, r.Status, method)
 	}
-	_, err = e.db.MCPServer(ctx, id)
+	_, err = e.DB.MCPServer(ctx, id)
 	assert.Error(t, err, "deleted from the store")
 
 	// Audited, never with a token.
-	entries, _, err := e.db.Audit(ctx, "", 100)
+	entries, _, err := e.DB.Audit(ctx, "", 100)
 	require.NoError(t, err)
 	actions := map[string]int{}
 	for _, a := range entries {
@@ -249,50 +249,47 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	acct := e.seedAccount("acme")
-	m, token := e.mint(acct.ID, map[string]any{"name": "short", "expires_at": e.clock.Now().Add(61 * time.Second).Format(time.RFC3339)})
-	_, keep := e.mint(acct.ID, map[string]any{"name": "long", "expires_at": e.clock.Now().Add(time.Hour).Format(time.RFC3339)})
+	acct := e.SeedAccount("acme")
+	m, token := e.Mint(acct.ID, map[string]any{"name": "short", "expires_at": e.Clock.Now().Add(61 * time.Second).Format(time.RFC3339)})
+	_, keep := e.Mint(acct.ID, map[string]any{"name": "long", "expires_at": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)})
 	id := m["id"].(string)
 
-	res, err := e.svc.Resolve(ctx, token)
+	res, err := e.Svc.Resolve(ctx, token)
 	require.NoError(t, err, "resolves now")
 
-	e.clock.Advance(31 * time.Second)
-	r := e.request("PATCH", "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"name": "renamed", "expires_at": m["expires_at"]})
-	require.Equal(t, http.StatusOK, r.status, "sending back the expiry it has is fine, though under 60 s away: %s", r.body)
-	r = e.request("PATCH", "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"expires_at": e.clock.Now().Add(59 * time.Second).Format(time.RFC3339)})
-	require.Equal(t, http.StatusBadRequest, r.status, "a new expiry must be 60 s away: %s", r.body)
+	e.Clock.Advance(31 * time.Second)
+	r := e.Request("PATCH", "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"name": "renamed", "expires_at": m["expires_at"]})
+	require.Equal(t, http.StatusOK, r.Status, "sending back the expiry it has is fine, though under 60 s away: %s", r.Body)
+	r = e.Request("PATCH", "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"expires_at": e.Clock.Now().Add(59 * time.Second).Format(time.RFC3339)})
+	require.Equal(t, http.StatusBadRequest, r.Status, "a new expiry must be 60 s away: %s", r.Body)
 
-	e.clock.Advance(29 * time.Second)
-	_, err = e.svc.Resolve(ctx, token)
+	e.Clock.Advance(29 * time.Second)
+	_, err = e.Svc.Resolve(ctx, token)
 	require.NoError(t, err, "resolves one second before expiry")
 
-	e.clock.Advance(time.Second)
-	_, err = e.svc.Resolve(ctx, token)
-	assert.ErrorIs(t, err, ErrNotFound, "refused from the instant of expiry, before any sweep")
+	e.Clock.Advance(time.Second)
+	_, err = e.Svc.Resolve(ctx, token)
+	assert.ErrorIs(t, err, tokens.ErrNotFound, "refused from the instant of expiry, before any sweep")
 	for _, method := range []string{"GET", "PATCH"} {
-		r := e.request(method, "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"expires_at": nil})
-		assert.Equal(t, http.StatusNotFound, r.status, "%s of an expired server", method)
+		r := e.Request(method, "/admin/integrated-accounts/"+acct.ID+"/mcp/"+id, map[string]any{"expires_at": nil})
+		assert.Equal(t, http.StatusNotFound, r.Status, "%s of an expired server", method)
 	}
-	l := e.request("GET", "/admin/integrated-accounts/"+acct.ID+"/mcp", nil)
-	assert.NotContains(t, string(l.body), id, "lists skip expired servers")
+	l := e.Request("GET", "/admin/integrated-accounts/"+acct.ID+"/mcp", nil)
+	assert.NotContains(t, string(l.Body), id, "lists skip expired servers")
 
-	n, err := e.svc.Sweep(ctx)
+	n, err := e.Svc.Sweep(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	assertClosed(t, res.Done(), "the sweep closes Done")
-	_, err = e.db.MCPServer(ctx, id)
+	tokens.AssertClosed(t, res.Done(), "the sweep closes Done")
+	_, err = e.DB.MCPServer(ctx, id)
 	assert.Error(t, err, "swept from the store")
-	e.svc.mu.RLock()
-	_, indexed := e.svc.accounts[res.Server.AccountID].servers[id]
-	_, byHash := e.svc.byHash[res.Server.TokenHash]
-	e.svc.mu.RUnlock()
+	indexed, byHash := e.Svc.Indexed(res.Server.AccountID, id, res.Server.TokenHash)
 	assert.False(t, byHash, "swept from the token map")
 	assert.False(t, indexed, "swept from the index")
-	_, err = e.svc.Resolve(ctx, keep)
+	_, err = e.Svc.Resolve(ctx, keep)
 	assert.NoError(t, err, "the unexpired one stays")
 
-	entries, _, err := e.db.Audit(ctx, "", 100)
+	entries, _, err := e.DB.Audit(ctx, "", 100)
 	require.NoError(t, err)
 	var expiredEntries int
 	for _, a := range entries {
@@ -302,7 +299,7 @@ func TestExpiry(t *testing.T) {
 	}
 	assert.Equal(t, 1, expiredEntries)
 
-	n, err = e.svc.Sweep(ctx)
+	n, err = e.Svc.Sweep(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }
@@ -310,17 +307,17 @@ func TestExpiry(t *testing.T) {
 func TestRunSweeper(t *testing.T) {
 	e := newTestEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	acct := e.seedAccount("acme")
-	m, token := e.mint(acct.ID, map[string]any{"name": "short", "expires_at": e.clock.Now().Add(61 * time.Second).Format(time.RFC3339)})
-	e.clock.Advance(2 * time.Minute)
+	acct := e.SeedAccount("acme")
+	m, token := e.Mint(acct.ID, map[string]any{"name": "short", "expires_at": e.Clock.Now().Add(61 * time.Second).Format(time.RFC3339)})
+	e.Clock.Advance(2 * time.Minute)
 	done := make(chan struct{})
-	go func() { e.svc.RunSweeper(ctx, 5*time.Millisecond); close(done) }()
+	go func() { e.Svc.RunSweeper(ctx, 5*time.Millisecond); close(done) }()
 	require.Eventually(t, func() bool {
-		_, err := e.db.MCPServer(ctx, m["id"].(string))
+		_, err := e.DB.MCPServer(ctx, m["id"].(string))
 		return err != nil
 	}, 5*time.Second, 5*time.Millisecond)
-	_, err := e.svc.Resolve(ctx, token)
-	assert.ErrorIs(t, err, ErrNotFound)
+	_, err := e.Svc.Resolve(ctx, token)
+	assert.ErrorIs(t, err, tokens.ErrNotFound)
 	cancel()
 	<-done
 }
@@ -328,26 +325,8 @@ func TestRunSweeper(t *testing.T) {
 func TestResolveRejects(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
-	for _, tok := range []string{"", "bmcp_", NewMCPToken(), NewAPIToken(), e.admin, "../../etc/passwd"} {
-		_, err := e.svc.Resolve(ctx, tok)
-		assert.ErrorIs(t, err, ErrNotFound, tok)
-	}
-}
-
-func assertClosed(t *testing.T, c <-chan struct{}, msg string) {
-	t.Helper()
-	select {
-	case <-c:
-	default:
-		t.Errorf("channel not closed: %s", msg)
-	}
-}
-
-func assertOpen(t *testing.T, c <-chan struct{}) {
-	t.Helper()
-	select {
-	case <-c:
-		t.Errorf("channel closed")
-	default:
+	for _, tok := range []string{"", "bmcp_", tokens.NewMCPToken(), tokens.NewAPIToken(), e.Admin, "../../etc/passwd"} {
+		_, err := e.Svc.Resolve(ctx, tok)
+		assert.ErrorIs(t, err, tokens.ErrNotFound, tok)
 	}
 }

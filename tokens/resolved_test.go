@@ -24,9 +24,9 @@ func TestResolvedDoneRacesInvalidate(t *testing.T) {
 		wg.Wait()
 		assert.True(t, r.Stale())
 		for _, c := range got {
-			assertClosed(t, c, "a Done obtained around invalidate")
+			AssertClosed(t, c, "a Done obtained around invalidate")
 		}
-		assertClosed(t, r.Done(), "Done after invalidate")
+		AssertClosed(t, r.Done(), "Done after invalidate")
 		r.invalidate() // a second invalidate must not close twice
 	}
 }
@@ -36,8 +36,8 @@ func TestResolvedDoneIsOneChannel(t *testing.T) {
 	assert.False(t, r.Stale())
 	a, b := r.Done(), r.Done()
 	assert.Equal(t, a, b, "callers of one resolution share its Done")
-	assertOpen(t, a)
+	AssertOpen(t, a)
 	r.invalidate()
-	assertClosed(t, a, "invalidate closes the channel handed out")
+	AssertClosed(t, a, "invalidate closes the channel handed out")
 	assert.True(t, r.Stale())
 }

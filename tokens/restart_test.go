@@ -1,4 +1,4 @@
-package tokens
+package tokens_test
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,35 +56,31 @@ func killAndRestartChild(t *testing.T) {
 	path := os.Getenv(restartEnvPath)
 	key, err := base64.StdEncoding.DecodeString(os.Getenv(restartEnvKey))
 	require.NoError(t, err)
-	e := &testEnv{t: t, clock: newTestClock(), key: key, path: path}
-	e.opts = ServiceOptions{PublicURL: "https://mcp.example.com", Now: e.clock.Now}
-	e.open()
-	e.admin, err = e.svc.Bootstrap(context.Background(), "")
-	require.NoError(t, err)
+	e := apptest.New(t, apptest.Options{PublicURL: "https://mcp.example.com", Clock: newTestClock(), Path: path, Key: key, Durable: true})
 
-	rec := restartRecord{Alive: map[string]map[string]any{}, Admin: e.admin}
-	keep := e.seedAccount("kept")
-	gone := e.seedAccount("deleted")
+	rec := restartRecord{Alive: map[string]map[string]any{}, Admin: e.Admin}
+	keep := e.SeedAccount("kept")
+	gone := e.SeedAccount("deleted")
 	rec.Accounts = append(rec.Accounts, keep.ID)
-	rec.Secrets = append(rec.Secrets, keep.RefreshToken, keep.AccessToken, keep.ClientSecret, gone.RefreshToken, e.admin)
+	rec.Secrets = append(rec.Secrets, keep.RefreshToken, keep.AccessToken, keep.ClientSecret, gone.RefreshToken, e.Admin)
 
-	now := e.clock.Now()
-	m, tok := e.mint(keep.ID, map[string]any{"name": "forever", "config": map[string]any{"methods": []string{"read"}, "tags": []string{"users"}}})
+	now := e.Clock.Now()
+	m, tok := e.Mint(keep.ID, map[string]any{"name": "forever", "config": map[string]any{"methods": []string{"read"}, "tags": []string{"users"}}})
 	rec.Alive[tok] = m
-	m, tok = e.mint(keep.ID, map[string]any{"name": "in a day", "expires_at": now.Add(24 * time.Hour).Format(time.RFC3339), "config": map[string]any{"require_api_token_auth": true}})
+	m, tok = e.Mint(keep.ID, map[string]any{"name": "in a day", "expires_at": now.Add(24 * time.Hour).Format(time.RFC3339), "config": map[string]any{"require_api_token_auth": true}})
 	rec.Alive[tok] = m
-	m, tok = e.mint(keep.ID, map[string]any{"name": "patched", "config": map[string]any{"methods": []string{"write"}}})
-	r := e.request("PATCH", "/admin/integrated-accounts/"+keep.ID+"/mcp/"+m["id"].(string), map[string]any{"name": "patched twice", "config": map[string]any{"methods": []string{"delete", "list"}, "tags": []string{"directory"}}})
-	require.Equal(t, http.StatusOK, r.status)
-	rec.Alive[tok] = r.json(t)
-	m, tok = e.mint(keep.ID, map[string]any{"name": "deleted"})
-	require.Equal(t, http.StatusNoContent, e.request("DELETE", "/admin/integrated-accounts/"+keep.ID+"/mcp/"+m["id"].(string), nil).status)
+	m, tok = e.Mint(keep.ID, map[string]any{"name": "patched", "config": map[string]any{"methods": []string{"write"}}})
+	r := e.Request("PATCH", "/admin/integrated-accounts/"+keep.ID+"/mcp/"+m["id"].(string), map[string]any{"name": "patched twice", "config": map[string]any{"methods": []string{"delete", "list"}, "tags": []string{"directory"}}})
+	require.Equal(t, http.StatusOK, r.Status)
+	rec.Alive[tok] = r.JSON(t)
+	m, tok = e.Mint(keep.ID, map[string]any{"name": "deleted"})
+	require.Equal(t, http.StatusNoContent, e.Request("DELETE", "/admin/integrated-accounts/"+keep.ID+"/mcp/"+m["id"].(string), nil).Status)
 	rec.Dead = append(rec.Dead, tok)
-	_, tok = e.mint(keep.ID, map[string]any{"name": "expires", "expires_at": now.Add(61 * time.Second).Format(time.RFC3339)})
+	_, tok = e.Mint(keep.ID, map[string]any{"name": "expires", "expires_at": now.Add(61 * time.Second).Format(time.RFC3339)})
 	rec.Dead = append(rec.Dead, tok)
-	_, tok = e.mint(gone.ID, map[string]any{"name": "of a deleted account"})
+	_, tok = e.Mint(gone.ID, map[string]any{"name": "of a deleted account"})
 	rec.Dead = append(rec.Dead, tok)
-	require.Equal(t, http.StatusNoContent, e.request("DELETE", "/admin/integrated-accounts/"+gone.ID, nil).status)
+	require.Equal(t, http.StatusNoContent, e.Request("DELETE", "/admin/integrated-accounts/"+gone.ID, nil).Status)
 	for tok := range rec.Alive {
 		rec.Secrets = append(rec.Secrets, tok)
 	}
@@ -114,50 +113,47 @@ func TestKillAndRestart(t *testing.T) {
 	var rec restartRecord
 	require.NoError(t, json.Unmarshal(buf, &rec))
 
-	clock := &testClock{t: rec.Now}
-	e := &testEnv{t: t, clock: clock, key: key, path: path, admin: rec.Admin}
-	e.opts = ServiceOptions{PublicURL: "https://mcp.example.com", Now: clock.Now}
-	e.open()
-	t.Cleanup(e.close)
+	clock := clocktest.New(rec.Now)
+	e := apptest.New(t, apptest.Options{PublicURL: "https://mcp.example.com", Clock: clock, Path: path, Key: key, Durable: true, AdminToken: rec.Admin})
 	ctx := context.Background()
 
 	// Every account, URL, config and expiry is kept.
-	r := e.request("GET", "/admin/integrated-accounts", nil)
-	require.Equal(t, http.StatusOK, r.status, "the API token survives: %s", r.body)
+	r := e.Request("GET", "/admin/integrated-accounts", nil)
+	require.Equal(t, http.StatusOK, r.Status, "the API token survives: %s", r.Body)
 	var accounts []string
-	for _, a := range r.json(t)["result"].([]any) {
+	for _, a := range r.JSON(t)["result"].([]any) {
 		accounts = append(accounts, a.(map[string]any)["id"].(string))
 	}
 	assert.Equal(t, rec.Accounts, accounts)
-	a, err := e.db.Account(ctx, rec.Accounts[0])
+	a, err := e.DB.Account(ctx, rec.Accounts[0])
 	require.NoError(t, err)
 	assert.NotEmpty(t, a.RefreshToken, "secrets unseal after the restart")
 
 	for tok, want := range rec.Alive {
-		res, err := e.svc.Resolve(ctx, tok)
+		res, err := e.Svc.Resolve(ctx, tok)
 		require.NoError(t, err, "server %v", want["name"])
 		assert.Equal(t, want["name"], res.Server.Name)
 		assert.Equal(t, want["tools"], toAny(res.Tools))
 		assert.Equal(t, rec.Accounts[0], res.Account.ID)
-		g := e.request("GET", "/admin/integrated-accounts/"+rec.Accounts[0]+"/mcp/"+want["id"].(string), nil)
-		require.Equal(t, http.StatusOK, g.status)
-		got := g.json(t)
+		g := e.Request("GET", "/admin/integrated-accounts/"+rec.Accounts[0]+"/mcp/"+want["id"].(string), nil)
+		require.Equal(t, http.StatusOK, g.Status)
+		got := g.JSON(t)
 		delete(want, "url")
 		assert.Equal(t, want, got, "config and expiry kept")
 	}
 	// Deleted and expired ones stay dead, before and after the sweep.
 	for _, tok := range rec.Dead {
-		_, err := e.svc.Resolve(ctx, tok)
-		assert.ErrorIs(t, err, ErrNotFound)
+		_, err := e.Svc.Resolve(ctx, tok)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	}
-	n, err := e.svc.Sweep(ctx)
+	n, err := e.Svc.Sweep(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "the expired server is swept after the restart")
 	for _, tok := range rec.Dead {
-		_, err := e.svc.Resolve(ctx, tok)
-		assert.ErrorIs(t, err, ErrNotFound)
+		_, err := e.Svc.Resolve(ctx, tok)
+		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	}
-	e.close()
+	e.Close()
 	assertNotInFile(t, path, rec.Accounts[0], rec.Secrets...)
 }
 

@@ -2,19 +2,16 @@ package tokens
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/bigin-mcp/bigin-mcp/bigin"
-	"github.com/bigin-mcp/bigin-mcp/store"
+	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 )
 
 // AccountInfo is what a resolved MCP URL needs to know of its account,
@@ -39,7 +36,7 @@ type ServerInfo struct {
 	AccountID string
 	Name      string
 	TokenHash [32]byte
-	Config    store.MCPConfig
+	Config    Config
 	ExpiresAt *time.Time
 }
 
@@ -96,19 +93,17 @@ func (r *Resolved) invalidate() {
 
 // ServiceOptions configures NewService.
 type ServiceOptions struct {
-	PublicURL   string // base of minted URLs, no trailing slash
-	Datacenters bigin.Datacenters
-	// ZohoClientID and ZohoClientSecret are the default OAuth client for
-	// accounts created without their own.
+	PublicURL string // base of minted URLs, no trailing slash
+	// Tools is the inventory URL configs choose from; required.
+	Tools *Inventory
+	// Zoho proves account credentials; required.
+	Zoho Zoho
+	// ZohoClientID and ZohoClientSecret are the server's own OAuth client,
+	// for accounts created without their own and for connect links.
 	ZohoClientID     string
 	ZohoClientSecret string
-	HTTPClient       *http.Client // for Zoho calls; nil = default
-	Now              func() time.Time
+	Clock            clock.Clock // nil: the system clock
 	Logger           *slog.Logger
-	// StateKey signs the OAuth state of connect links (at least 32 bytes;
-	// derive it from the secret key so states survive a restart). Empty
-	// means a random key for this process.
-	StateKey []byte
 }
 
 // Service owns MCP URL tokens, API tokens and their policy. It keeps an
@@ -119,13 +114,14 @@ type ServiceOptions struct {
 // the index, both under writeMu, so the index applies changes in the
 // store's order; readers only take mu for a map lookup.
 type Service struct {
-	db     *store.DB
+	db     Store
+	inv    *Inventory
+	zoho   Zoho
 	opts   ServiceOptions
 	now    func() time.Time
 	logger *slog.Logger
 
-	writeMu  sync.Mutex
-	stateKey []byte
+	writeMu sync.Mutex
 
 	mu       sync.RWMutex
 	byHash   map[[32]byte]*Resolved
@@ -141,26 +137,20 @@ type accountEntry struct {
 }
 
 // NewService loads the index from db.
-func NewService(ctx context.Context, db *store.DB, opts ServiceOptions) (*Service, error) {
-	if db == nil {
-		return nil, errors.New("tokens: NewService needs a store")
+func NewService(ctx context.Context, db Store, opts ServiceOptions) (*Service, error) {
+	if db == nil || opts.Zoho == nil || opts.Tools == nil {
+		return nil, errors.New("tokens: NewService needs a Store, Tools and Zoho")
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	s := &Service{
 		db:       db,
+		inv:      opts.Tools,
+		zoho:     opts.Zoho,
 		opts:     opts,
-		now:      opts.Now,
+		now:      clock.OrSystem(opts.Clock).Now,
 		logger:   opts.Logger,
 		byHash:   make(map[[32]byte]*Resolved),
 		accounts: make(map[string]*accountEntry),
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	s.stateKey = opts.StateKey
-	if len(s.stateKey) < 32 {
-		s.stateKey = make([]byte, 32)
-		_, _ = rand.Read(s.stateKey)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -180,7 +170,7 @@ func NewService(ctx context.Context, db *store.DB, opts ServiceOptions) (*Servic
 		}
 	}
 	orphans := 0
-	err := db.ForEachMCPServer(ctx, func(m *store.MCPServer) error {
+	err := db.ForEachMCPServer(ctx, func(m *MCPServer) error {
 		ae := s.accounts[m.AccountID]
 		if ae == nil {
 			orphans++
@@ -220,13 +210,13 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Resolved, error) 
 
 // AuthenticateAPIToken checks a bearer API token (constant-time compare of
 // hashes); ErrUnauthenticated when missing or unknown.
-func (s *Service) AuthenticateAPIToken(ctx context.Context, token string) (*store.APIToken, error) {
+func (s *Service) AuthenticateAPIToken(ctx context.Context, token string) (*APIToken, error) {
 	if token == "" {
 		return nil, ErrUnauthenticated
 	}
 	h := HashToken(token)
 	t, err := s.db.APITokenByHash(ctx, h)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, ErrUnauthenticated
 	}
 	if err != nil {
@@ -246,11 +236,11 @@ var errUnchanged = errors.New("unchanged")
 func (s *Service) MarkNeedsReauth(ctx context.Context, accountID string) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	a, err := s.db.UpdateAccount(ctx, accountID, func(a *store.Account) error {
-		if a.Status == store.StatusNeedsReauth {
+	a, err := s.db.UpdateAccount(ctx, accountID, func(a *Account) error {
+		if a.Status == StatusNeedsReauth {
 			return errUnchanged
 		}
-		a.Status = store.StatusNeedsReauth
+		a.Status = StatusNeedsReauth
 		a.UpdatedAt = s.now()
 		return nil
 	})
@@ -274,7 +264,7 @@ func (s *Service) SyncAccount(ctx context.Context, accountID string) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	a, err := s.db.Account(ctx, accountID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		s.dropAccount(accountID, nil)
 		return nil
 	}
@@ -289,7 +279,7 @@ func (s *Service) SyncAccount(ctx context.Context, accountID string) error {
 
 func (s *Service) nextVersion() int64 { return s.version.Add(1) }
 
-func (s *Service) accountInfo(a *store.Account, credVersion int64) *AccountInfo {
+func (s *Service) accountInfo(a *Account, credVersion int64) *AccountInfo {
 	if credVersion == 0 {
 		credVersion = s.nextVersion()
 	}
@@ -324,7 +314,7 @@ func (s *Service) ensureAccount(ctx context.Context, id string) error {
 // insertLocked indexes m under its account; mu must be held for writing
 // (or the Service not yet shared). It invalidates the resolution m
 // replaces.
-func (s *Service) insertLocked(ae *accountEntry, m *store.MCPServer) {
+func (s *Service) insertLocked(ae *accountEntry, m *MCPServer) {
 	s.insertInfoLocked(ae, ServerInfo{
 		ID:        m.ID,
 		AccountID: ae.info.ID, // one copy of the ID per account, not per URL
@@ -340,7 +330,7 @@ func (s *Service) insertInfoLocked(ae *accountEntry, si ServerInfo) {
 	res := &Resolved{
 		Server:  si,
 		Account: ae.info,
-		Tools:   AllowedTools(si.Config),
+		Tools:   s.inv.Allowed(si.Config),
 		Version: s.nextVersion(),
 	}
 	if old := ae.servers[si.ID]; old != nil {
@@ -366,7 +356,7 @@ func (s *Service) removeLocked(res *Resolved) {
 
 // putServer indexes a server just written to the store. Its account must
 // be indexed (ensureAccount).
-func (s *Service) putServer(m *store.MCPServer) {
+func (s *Service) putServer(m *MCPServer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ae := s.accounts[m.AccountID]
@@ -380,13 +370,13 @@ func (s *Service) putServer(m *store.MCPServer) {
 }
 
 // dropServers removes servers just deleted from the store.
-func (s *Service) dropServers(deleted ...*store.MCPServer) {
+func (s *Service) dropServers(deleted ...*MCPServer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropServersLocked(deleted)
 }
 
-func (s *Service) dropServersLocked(deleted []*store.MCPServer) {
+func (s *Service) dropServersLocked(deleted []*MCPServer) {
 	for _, m := range deleted {
 		if ae := s.accounts[m.AccountID]; ae != nil {
 			if res := ae.servers[m.ID]; res != nil {
@@ -398,7 +388,7 @@ func (s *Service) dropServersLocked(deleted []*store.MCPServer) {
 
 // putAccount indexes an account just written to the store and re-issues
 // its servers' resolutions (new Version, old Done closed).
-func (s *Service) putAccount(a *store.Account, credsChanged bool) {
+func (s *Service) putAccount(a *Account, credsChanged bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ae := s.accounts[a.ID]
@@ -423,7 +413,7 @@ func (s *Service) putAccount(a *store.Account, credsChanged bool) {
 
 // dropAccount removes an account just deleted from the store, with its
 // servers (those indexed and those the store reports deleted).
-func (s *Service) dropAccount(id string, deleted []*store.MCPServer) {
+func (s *Service) dropAccount(id string, deleted []*MCPServer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ae := s.accounts[id]; ae != nil {
@@ -437,7 +427,14 @@ func (s *Service) dropAccount(id string, deleted []*store.MCPServer) {
 
 // expired reports whether m has expired at now (SPEC §4: from that instant
 // the URL answers 404).
-func expired(m *store.MCPServer, now time.Time) bool { return pastExpiry(m.ExpiresAt, now) }
+func expired(m *MCPServer, now time.Time) bool { return pastExpiry(m.ExpiresAt, now) }
 
 // pastExpiry reports whether an expiry (nil: never) has passed at now.
 func pastExpiry(exp *time.Time, now time.Time) bool { return exp != nil && !now.Before(*exp) }
+
+// AllowedTools returns the names of the tools config c allows, in
+// inventory order (shared: do not modify).
+func (s *Service) AllowedTools(c Config) []string { return s.inv.Allowed(c) }
+
+// Inventory returns the tools URL configs choose from.
+func (s *Service) Inventory() *Inventory { return s.inv }

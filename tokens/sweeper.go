@@ -7,14 +7,9 @@ import (
 )
 
 // RunSweeper deletes expired MCP servers every interval until ctx ends
-// (SPEC §4: within a minute of expiry; the caller passes e.g. 30 s). It
-// sweeps once at the start, for servers that expired while the process was
-// down. Resolve already refuses expired servers before they are swept.
-//
-// After each pass it also hands back the database pages read through
-// bbolt's memory map since the last one (store.ReleaseMemory): every
-// committed write leaves freshly copied pages resident, so without this a
-// busy server's RSS grows toward the size of its audit log.
+// (within a minute of expiry when the caller passes e.g. 30 s). It sweeps
+// once at the start, for servers that expired while the process was down.
+// Resolve already refuses expired servers before they are swept.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = 30 * time.Second
@@ -24,9 +19,6 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep expired MCP servers", "err", err)
-		}
-		if err := s.db.ReleaseMemory(); err != nil && ctx.Err() == nil {
-			s.logger.WarnContext(ctx, "release database pages", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -45,7 +37,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	defer s.writeMu.Unlock()
 	// The index knows every served URL's expiry: reading it costs
 	// microseconds, where scanning the store decoded every stored server
-	// and mapped in every page of it, each pass.
+	// each pass.
 	now := s.now()
 	var due []string
 	s.mu.RLock()

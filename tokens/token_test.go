@@ -31,10 +31,3 @@ func TestHashToken(t *testing.T) {
 		assert.Equal(t, sha256.Sum256([]byte(s)), HashToken(s))
 	}
 }
-
-func TestRedactPath(t *testing.T) {
-	tok := NewMCPToken()
-	assert.Equal(t, "/mcp/bmcp_…", RedactPath("/mcp/"+tok))
-	assert.Equal(t, "/mcp/bmcp_…/sse", RedactPath("/mcp/"+tok+"/sse"))
-	assert.Equal(t, "/admin/integrated-accounts", RedactPath("/admin/integrated-accounts"))
-}

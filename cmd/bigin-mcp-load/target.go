@@ -24,7 +24,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
-	"github.com/bigin-mcp/bigin-mcp/mcp"
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/store"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -141,33 +141,22 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	logger := slog.New(slog.DiscardHandler)
-	svc, err := tokens.NewService(ctx, db, tokens.ServiceOptions{
-		PublicURL: base, Datacenters: dcs, Logger: logger,
+	// The production stack, request log included: JSON lines at info
+	// level as serve writes them, into io.Discard, so their cost is
+	// measured without the terminal.
+	stack, err := app.New(ctx, db, app.Config{
+		PublicURL: base, Datacenters: dcs,
 		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,
+		SecretKey: key, Version: "load", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
-	// As cmd/bigin-mcp serve does after loading the index.
-	if err := db.ReleaseMemory(); err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	debug.FreeOSMemory()
-	h, err := mcp.NewHandler(mcp.Options{
-		Resolver: svc, Store: db, Datacenters: dcs,
-		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,
-		PublicURL: base, CursorKey: bytes.Repeat([]byte{9}, 32), Version: "load", Logger: logger,
-	})
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	svc.Register(mux)
-	h.Register(mux)
-	go svc.RunSweeper(ctx, 30*time.Second) // as serve does: expiry sweeps and page release
+	debug.FreeOSMemory() // as cmd/bigin-mcp serve does after loading the index
+	mux.Handle("/", stack.Handler())
+	go stack.RunSweeper(ctx, 30*time.Second) // as serve does
+	svc := stack.Service
 
 	var list []string
 	for i, rt := range strings.Split(os.Getenv(refreshTokensEnv), ",") {
@@ -208,10 +197,10 @@ func mintBatch(ctx context.Context, db *store.DB, accountID, base string, n int)
 	var list []string
 	for done := 0; done < n; {
 		size := min(10_000, n-done)
-		batch := make([]*store.MCPServer, size)
+		batch := make([]*tokens.MCPServer, size)
 		for k := range batch {
 			tok := tokens.NewMCPToken()
-			batch[k] = &store.MCPServer{ID: uuid.Must(uuid.NewV7()).String(), AccountID: accountID,
+			batch[k] = &tokens.MCPServer{ID: uuid.Must(uuid.NewV7()).String(), AccountID: accountID,
 				Name: fmt.Sprintf("load %d", done+k), TokenHash: tokens.HashToken(tok)}
 			list = append(list, base+"/mcp/"+tok)
 		}

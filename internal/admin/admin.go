@@ -1,0 +1,108 @@
+// Package admin serves the admin REST API under /admin/ (and the
+// integration guides' alias /integrated-account/{id}/mcp…): API tokens,
+// integrated accounts, MCP URLs and connect links. Every request needs an
+// API token; every rule lives in tokens.Service, which this package only
+// translates to and from HTTP.
+package admin
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// API is the admin REST API.
+type API struct {
+	svc    *tokens.Service
+	logger *slog.Logger
+}
+
+// New returns the admin API over svc.
+func New(svc *tokens.Service, logger *slog.Logger) *API {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &API{svc: svc, logger: logger}
+}
+
+// Register mounts the admin API on mux: everything under /admin/ and the
+// integration guides' alias /integrated-account/{id}/mcp…. Every request
+// must carry an API token, even one for a path that does not exist.
+func (a *API) Register(mux *http.ServeMux) {
+	api := http.NewServeMux()
+	route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+		api.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			httpx.Annotate(r.Context(), "route", r.Pattern)
+			if err := h(w, r); err != nil {
+				a.writeErr(w, r, err)
+			}
+		})
+	}
+	route("POST /admin/api-tokens", a.handleCreateAPIToken)
+	route("GET /admin/api-tokens", a.handleListAPITokens)
+	route("DELETE /admin/api-tokens/{id}", a.handleDeleteAPIToken)
+
+	route("POST /admin/connect-links", a.handleCreateConnectLink)
+
+	route("POST /admin/integrated-accounts", a.handleCreateAccount)
+	route("GET /admin/integrated-accounts", a.handleListAccounts)
+	route("GET /admin/integrated-accounts/{id}", a.handleGetAccount)
+	route("PATCH /admin/integrated-accounts/{id}", a.handlePatchAccount)
+	route("DELETE /admin/integrated-accounts/{id}", a.handleDeleteAccount)
+
+	for _, prefix := range []string{"/admin/integrated-accounts/{id}/mcp", "/integrated-account/{id}/mcp"} {
+		route("POST "+prefix, a.handleCreateMCPServer)
+		route("GET "+prefix, a.handleListMCPServers)
+		route("GET "+prefix+"/{mcp_id}", a.handleGetMCPServer)
+		route("PATCH "+prefix+"/{mcp_id}", a.handlePatchMCPServer)
+		route("DELETE "+prefix+"/{mcp_id}", a.handleDeleteMCPServer)
+	}
+
+	h := a.RequireAPIToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := api.Handler(r); pattern == "" {
+			httpx.NotRouted(api, w, r, "admin endpoint")
+			return
+		}
+		api.ServeHTTP(w, r)
+	}))
+	mux.Handle("/admin/", h)
+	mux.Handle("/integrated-account/", h)
+}
+
+// RequireAPIToken wraps h so that it runs only for requests carrying a
+// valid `Authorization: Bearer <api token>`; others get 401 with
+// WWW-Authenticate. Changes made by h are audited as that token's.
+func (a *API) RequireAPIToken(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bearer, ok := httpx.BearerToken(r)
+		if !ok {
+			httpx.WriteError(w, tokens.CodeUnauthenticated, "send Authorization: Bearer <api token>")
+			return
+		}
+		t, err := a.svc.AuthenticateAPIToken(r.Context(), bearer)
+		if errors.Is(err, tokens.ErrUnauthenticated) {
+			httpx.WriteError(w, tokens.CodeUnauthenticated, "this API token is unknown or was deleted")
+			return
+		}
+		if err != nil {
+			a.writeErr(w, r, err)
+			return
+		}
+		httpx.Annotate(r.Context(), "api_token_id", t.ID)
+		h.ServeHTTP(w, r.WithContext(tokens.WithActor(r.Context(), "api_token:"+t.ID)))
+	})
+}
+
+// writeErr answers a failed admin request with err's code and message,
+// logging the errors it does not know (without secrets: no error built
+// here holds one).
+func (a *API) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg, known := httpx.Classify(err)
+	if !known {
+		a.logger.ErrorContext(r.Context(), "admin request failed", "method", r.Method, "route", r.Pattern, "request_id", httpx.RequestID(r.Context()), "err", err)
+	}
+	httpx.WriteError(w, code, msg)
+}

@@ -1,0 +1,99 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// rawField remembers whether a JSON field was present and its raw value, so
+// that an absent field (keep) and null (remove) can be told apart.
+type rawField struct {
+	set bool
+	raw json.RawMessage
+}
+
+func (f *rawField) UnmarshalJSON(b []byte) error {
+	f.set = true
+	f.raw = append(f.raw[:0], b...)
+	return nil
+}
+
+func (f rawField) isNull() bool { return f.set && bytes.Equal(bytes.TrimSpace(f.raw), []byte("null")) }
+
+func invalidf(format string, args ...any) error {
+	return &tokens.Error{Code: tokens.CodeInvalidArgument, Message: fmt.Sprintf(format, args...)}
+}
+
+// parseExpiry reads an expires_at field: an RFC 3339 string, or null. The
+// 60-second rule is the Service's, since a PATCH may send back the expiry
+// it already has.
+func parseExpiry(f rawField, field string, now time.Time) (tokens.ExpiryChange, error) {
+	if !f.set {
+		return tokens.ExpiryChange{}, nil
+	}
+	if f.isNull() {
+		return tokens.ExpiryChange{Set: true, Field: field}, nil
+	}
+	example := now.Add(time.Hour).UTC().Format(time.RFC3339)
+	var s string
+	if err := json.Unmarshal(f.raw, &s); err != nil {
+		return tokens.ExpiryChange{}, invalidf("%s must be an RFC 3339 time string such as %q, or null", field, example)
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return tokens.ExpiryChange{}, invalidf("%s %q is not an RFC 3339 time such as %q", field, s, example)
+	}
+	t = t.UTC()
+	return tokens.ExpiryChange{Set: true, Value: &t, Field: field}, nil
+}
+
+// configInput is the "config" object of the MCP server requests.
+type configInput struct {
+	Methods             *[]string `json:"methods"`
+	Tags                *[]string `json:"tags"`
+	RequireAPITokenAuth *bool     `json:"require_api_token_auth"`
+	ExpiresAt           rawField  `json:"expires_at"`
+}
+
+// change is the config change the input asks for (nil for none).
+func (in *configInput) change() *tokens.ConfigChange {
+	if in == nil {
+		return nil
+	}
+	return &tokens.ConfigChange{Methods: in.Methods, Tags: in.Tags, RequireAPITokenAuth: in.RequireAPITokenAuth}
+}
+
+// expiry resolves expires_at given at top level or inside config (top level
+// wins).
+func expiry(top rawField, in *configInput, now time.Time) (tokens.ExpiryChange, error) {
+	if top.set {
+		return parseExpiry(top, "expires_at", now)
+	}
+	if in != nil {
+		return parseExpiry(in.ExpiresAt, "config.expires_at", now)
+	}
+	return tokens.ExpiryChange{}, nil
+}
+
+// configView is a config as the admin API shows it: every field present, so
+// a client can PATCH back what it got.
+type configView struct {
+	Methods             []string `json:"methods"`
+	Tags                []string `json:"tags"`
+	RequireAPITokenAuth bool     `json:"require_api_token_auth"`
+}
+
+func viewConfig(c tokens.Config) configView {
+	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.RequireAPITokenAuth}
+	if v.Methods == nil {
+		v.Methods = []string{}
+	}
+	if v.Tags == nil {
+		v.Tags = []string{}
+	}
+	return v
+}

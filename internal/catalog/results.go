@@ -1,0 +1,159 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin"
+)
+
+// listResult encodes {"result":[records],"next_cursor":…} around Zoho's
+// record bytes without decoding or re-encoding them.
+func listResult(records []json.RawMessage, next string) []byte {
+	n := 40 + len(next)
+	for _, r := range records {
+		n += len(r) + 1
+	}
+	var b bytes.Buffer
+	b.Grow(n)
+	b.WriteString(`{"result":[`)
+	for i, r := range records {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(r)
+	}
+	b.WriteString(`],"next_cursor":`)
+	if next == "" {
+		b.WriteString("null")
+	} else {
+		b.WriteString(strconv.Quote(next)) // cursors are base64url: Quote is valid JSON for them
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// recordResult encodes {"result":{record}}.
+func recordResult(record json.RawMessage) []byte {
+	b := make([]byte, 0, len(record)+12)
+	b = append(b, `{"result":`...)
+	b = append(b, record...)
+	return append(b, '}')
+}
+
+// ToolError is the structured form of a failure a model can act on.
+type ToolError struct {
+	Status            int        `json:"status"`
+	Code              string     `json:"code"`
+	Message           string     `json:"message"`
+	RetryAfterSeconds *float64   `json:"retry_after_seconds,omitempty"`
+	RateLimit         *RateLimit `json:"ratelimit,omitempty"`
+}
+
+// RateLimit is Zoho's rate-limit facts about a refused call.
+type RateLimit struct {
+	Limit     int    `json:"limit"`
+	Remaining int    `json:"remaining"`
+	Reset     string `json:"reset,omitempty"`
+}
+
+// Codes of failures that are not Zoho's own.
+const (
+	codeReauth      = "reauthorization_required"
+	codeBadCursor   = "invalid_cursor"
+	codeUnavailable = "upstream_unavailable"
+	codeInternal    = "internal"
+)
+
+// Failure is a failed call as the model reads it: Error is the structured
+// form ({"error": Error} is the structured result), Text says what
+// happened and what to do.
+type Failure struct {
+	Error *ToolError
+	Text  string
+}
+
+// fail classifies err for the tool's failure.
+func fail(e *Entry, args Args, err error) *Failure {
+	te, hint := classify(e, args, err)
+	text := te.Message
+	if hint != "" {
+		text += " " + hint
+	}
+	return &Failure{Error: te, Text: text}
+}
+
+// Body returns the failure's structured result: {"error": {...}}.
+func (f *Failure) Body() []byte {
+	b, _ := json.Marshal(map[string]any{"error": f.Error})
+	return b
+}
+
+func classify(e *Entry, args Args, err error) (*ToolError, string) {
+	var apiErr *bigin.APIError
+	var cerr *cursorError
+	switch {
+	case errors.Is(err, bigin.ErrRefreshRefused):
+		return &ToolError{Status: http.StatusUnauthorized, Code: codeReauth,
+				Message: "Zoho refused this account's authorization (its refresh token was revoked or expired)."},
+			"An administrator must reconnect the Bigin account (send the customer a new connect link, or PATCH the integrated account with a new refresh token); retrying will not help until then."
+	case errors.As(err, &cerr):
+		return &ToolError{Status: http.StatusBadRequest, Code: codeBadCursor, Message: cerr.Error()},
+			"Call the tool again without next_cursor to start from the first page, and pass back next_cursor only with the same arguments."
+	case errors.As(err, &apiErr):
+		te := &ToolError{Status: apiErr.Status, Code: apiErr.Code, Message: fmt.Sprintf("Zoho Bigin answered %d %s: %s", apiErr.Status, apiErr.Code, apiErr.Message)}
+		if apiErr.RateLimit != nil {
+			te.RateLimit = &RateLimit{Limit: apiErr.RateLimit.Limit, Remaining: apiErr.RateLimit.Remaining}
+			if !apiErr.RateLimit.Reset.IsZero() {
+				te.RateLimit.Reset = apiErr.RateLimit.Reset.UTC().Format(time.RFC3339)
+			}
+		}
+		if apiErr.RetryAfter > 0 {
+			s := math.Ceil(apiErr.RetryAfter.Seconds())
+			te.RetryAfterSeconds = &s
+		}
+		return te, hintFor(e, args, apiErr, te)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &ToolError{Status: http.StatusGatewayTimeout, Code: codeUnavailable, Message: "Zoho Bigin did not answer in time."},
+			"Try again in a moment."
+	default:
+		return &ToolError{Status: http.StatusBadGateway, Code: codeUnavailable, Message: "Zoho Bigin could not be reached: " + err.Error()},
+			"Try again in a moment."
+	}
+}
+
+func hintFor(t *Entry, args Args, e *bigin.APIError, te *ToolError) string {
+	switch {
+	case e.RateLimited() || e.Code == "LIMIT_EXCEEDED":
+		var parts []string
+		if te.RateLimit != nil {
+			parts = append(parts, fmt.Sprintf("Zoho's API limit: %d of %d calls remaining", te.RateLimit.Remaining, te.RateLimit.Limit))
+			if te.RateLimit.Reset != "" {
+				parts[0] += ", window resets at " + te.RateLimit.Reset
+			}
+		}
+		if te.RetryAfterSeconds != nil {
+			parts = append(parts, fmt.Sprintf("wait %.0f seconds before retrying", *te.RetryAfterSeconds))
+		} else {
+			parts = append(parts, "wait before retrying and make fewer calls (Zoho counts API credits over a rolling 24 hours)")
+		}
+		return "Rate limited: " + strings.Join(parts, "; ") + ". The server did not retry."
+	case t.Hints[e.Code] != "" && (args.ID != "" || !strings.Contains(t.Hints[e.Code], "{id}")):
+		return strings.ReplaceAll(t.Hints[e.Code], "{id}", args.ID)
+	case e.Code == "ID_ALREADY_DELETED":
+		return "The user is already deleted; nothing more to do."
+	case e.Code == "NO_PERMISSION" || e.Code == "OAUTH_SCOPE_MISMATCH" || e.Code == "AUTHORIZATION_FAILED":
+		return "The connected Zoho user lacks the permission or OAuth scope for this; an administrator must reconnect with a user and scopes that allow it."
+	case e.Status >= 500:
+		return "Zoho had an internal problem; try again in a moment."
+	}
+	return ""
+}

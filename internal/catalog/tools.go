@@ -1,0 +1,311 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// Defaults and bounds of the paging arguments (SPEC §6).
+const (
+	defaultLimit = 100
+	maxLimit     = 200
+)
+
+// declarations declares every tool, in the order clients list them. Tool
+// names are part of the published inventory and never change.
+// Descriptions are API too: a model reads them to decide what to call, so
+// change them with care (the schema snapshots under mcp/testdata/toolsnaps
+// make every change visible).
+func declarations() []Tool {
+	users := []string{"users", "directory"}
+	noSuchUser := map[string]string{"INVALID_DATA": "No user with id {id} exists in this organization; use list_all_zohobigin_users to find valid ids."}
+	deleteHints := map[string]string{
+		"INVALID_DATA":    noSuchUser["INVALID_DATA"],
+		"INVALID_REQUEST": "Zoho will not delete this user (the primary contact cannot be deleted; make another user the primary contact first).",
+	}
+	return []Tool{
+		{
+			Name:  "list_all_zohobigin_users",
+			Title: "List Bigin users",
+			Description: "Lists the users of the connected Zoho Bigin organization, one page at a time. " +
+				"Each record is Zoho's user object unchanged (id, full_name, email, role, profile, status, confirm, ...). " +
+				"Filter with `type` (default AllUsers; e.g. ActiveUsers, DeactiveUsers, DeletedUsers, AdminUsers, NotConfirmedUsers). " +
+				"When `next_cursor` in the result is not null, call again with the same arguments plus that `next_cursor` to get the next page; stop when it is null. " +
+				"Use it to find a user's id before getting or deleting that user.",
+			Method: tokens.MethodList,
+			Tags:   users,
+			Input: object(map[string]any{
+				"type": map[string]any{
+					"type":        "string",
+					"enum":        bigin.UserTypes(),
+					"default":     "AllUsers",
+					"description": "Which users to list (Zoho's user type filter). Default AllUsers, which includes deactivated and deleted users.",
+				},
+				"limit":       limitSchema(),
+				"next_cursor": cursorSchema(),
+			}),
+			Output: listOutput("Zoho user objects, unchanged."),
+			Run:    listUsers,
+		},
+		{
+			Name:  "get_single_zohobigin_user_by_id",
+			Title: "Get a Bigin user",
+			Description: "Returns one user of the connected Zoho Bigin organization by id, as Zoho's user object unchanged " +
+				"(name, email, role, profile, status, time zone, locale, ...). Use list_all_zohobigin_users first if you do not know the id.",
+			Method: tokens.MethodGet,
+			Tags:   users,
+			Hints:  noSuchUser,
+			Input:  object(map[string]any{"id": idSchema("The user's id: Zoho's numeric id as a string, e.g. \"4876876000000223001\".")}, "id"),
+			Output: getOutput("The Zoho user object, unchanged."),
+			Run:    getUser,
+		},
+		{
+			Name:  "delete_a_zohobigin_user_by_id",
+			Title: "Delete a Bigin user",
+			Description: "Deletes one user from the connected Zoho Bigin organization. This cannot be undone: a deleted user cannot be reactivated, " +
+				"and the organization's primary contact cannot be deleted. Confirm the id with get_single_zohobigin_user_by_id and with the person you act for before calling. " +
+				"Returns {\"result\":{\"id\",\"deleted\":true}} on success.",
+			Method: tokens.MethodDelete,
+			Tags:   users,
+			Hints:  deleteHints,
+			Input:  object(map[string]any{"id": idSchema("The id of the user to delete: Zoho's numeric id as a string.")}, "id"),
+			Output: outputSchema(map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"id":      map[string]any{"type": "string"},
+					"deleted": map[string]any{"type": "boolean"},
+				},
+				"required": []string{"id", "deleted"},
+			}),
+			Run: deleteUser,
+		},
+		{
+			Name:  "list_all_zohobigin_current_organization",
+			Title: "Get the Bigin organization",
+			Description: "Returns the connected Zoho Bigin organization as a one-element list: Zoho's org object unchanged " +
+				"(id, company_name, primary_email, country, time_zone, currency, license_details, ...). Takes no arguments.",
+			Method: tokens.MethodList,
+			Tags:   []string{"organization"},
+			Input:  object(map[string]any{}),
+			Output: listOutput("The Zoho org object (exactly one), unchanged."),
+			Run:    getOrg,
+		},
+		{
+			Name:  "list_all_zohobigin_me",
+			Title: "Get the connected Bigin user",
+			Description: "Returns the Zoho Bigin user whose authorization this connection uses (Zoho's CurrentUser), as a one-element list of Zoho's user object. " +
+				"Use it to learn who the actions are performed as and with which role and profile. Takes no arguments.",
+			Method: tokens.MethodList,
+			Tags:   users,
+			Input:  object(map[string]any{}),
+			Output: listOutput("The current Zoho user object (exactly one), unchanged."),
+			Run:    getMe,
+		},
+		{
+			Name:  "list_all_zohobigin_roles",
+			Title: "List Bigin roles",
+			Description: "Lists the roles of the connected Zoho Bigin organization (e.g. CEO, Manager) with their hierarchy: " +
+				"each role's `reporting_to` names its parent role. Records are Zoho's role objects unchanged. " +
+				"Paged like list_all_zohobigin_users: pass `next_cursor` from the previous result until it is null.",
+			Method: tokens.MethodList,
+			Tags:   []string{"roles", "directory", "permissions"},
+			Input:  object(map[string]any{"limit": limitSchema(), "next_cursor": cursorSchema()}),
+			Output: listOutput("Zoho role objects, unchanged."),
+			Run:    listRoles,
+		},
+		{
+			Name:  "list_all_zohobigin_profiles",
+			Title: "List Bigin profiles",
+			Description: "Lists the permission profiles of the connected Zoho Bigin organization (e.g. Administrator, Standard). " +
+				"Records are Zoho's profile objects unchanged. Paged like list_all_zohobigin_users: pass `next_cursor` from the previous result until it is null.",
+			Method: tokens.MethodList,
+			Tags:   []string{"profiles", "directory", "permissions"},
+			Input:  object(map[string]any{"limit": limitSchema(), "next_cursor": cursorSchema()}),
+			Output: listOutput("Zoho profile objects, unchanged."),
+			Run:    listProfiles,
+		},
+	}
+}
+
+func object(props map[string]any, required ...string) map[string]any {
+	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+func limitSchema() map[string]any {
+	return map[string]any{
+		"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit,
+		"description": "Records per page, 1 to 200 (default 100).",
+	}
+}
+
+func cursorSchema() map[string]any {
+	return map[string]any{
+		"type":        []string{"string", "null"},
+		"description": "The next_cursor of the previous result, to get the next page. Omit it for the first page; it only works with the same arguments.",
+	}
+}
+
+func idSchema(desc string) map[string]any {
+	return map[string]any{"type": "string", "pattern": "^[0-9]{1,30}$", "description": desc}
+}
+
+// errorSchema describes structuredContent.error of a failed call (isError).
+func errorSchema() map[string]any {
+	return map[string]any{
+		"type":        "object",
+		"description": "Present instead of result when the call failed (isError is true).",
+		"properties": map[string]any{
+			"status":              map[string]any{"type": "integer", "description": "HTTP status of the failure."},
+			"code":                map[string]any{"type": "string", "description": "Zoho's error code, or reauthorization_required, invalid_cursor, upstream_unavailable."},
+			"message":             map[string]any{"type": "string"},
+			"retry_after_seconds": map[string]any{"type": "number", "description": "Wait at least this long before retrying."},
+			"ratelimit": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"limit":     map[string]any{"type": "integer"},
+					"remaining": map[string]any{"type": "integer"},
+					"reset":     map[string]any{"type": "string", "format": "date-time"},
+				},
+			},
+		},
+		"required": []string{"status", "code", "message"},
+	}
+}
+
+func outputSchema(result map[string]any) map[string]any {
+	return map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"result": result,
+			"error":  errorSchema(),
+		},
+	}
+}
+
+func listOutput(desc string) map[string]any {
+	s := outputSchema(map[string]any{"type": "array", "description": desc, "items": map[string]any{"type": "object"}})
+	s["properties"].(map[string]any)["next_cursor"] = map[string]any{
+		"type":        []string{"string", "null"},
+		"description": "Pass it back as next_cursor to get the next page; null on the last page.",
+	}
+	return s
+}
+
+func getOutput(desc string) map[string]any {
+	return outputSchema(map[string]any{"type": "object", "description": desc})
+}
+
+func listUsers(ctx context.Context, c *Call) ([]byte, error) {
+	typ := c.Args.Type
+	if typ == "" {
+		typ = "AllUsers"
+	}
+	limit := c.limit()
+	key := typ + "|" + strconv.Itoa(limit)
+	page := 1
+	if c.cursor() != "" {
+		p, err := c.cursors.decode(c.cursor(), c.Tool, c.account, key)
+		if err != nil {
+			return nil, err
+		}
+		page = p
+	}
+	pg, err := c.Client.ListUsers(ctx, bigin.ListUsersParams{Type: typ, Page: page, PerPage: limit})
+	if err != nil {
+		return nil, err
+	}
+	next := ""
+	if pg.Info.MoreRecords && len(pg.Records) > 0 {
+		next = c.cursors.encode(c.Tool, c.account, key, page+1)
+	}
+	return listResult(pg.Records, next), nil
+}
+
+func getUser(ctx context.Context, c *Call) ([]byte, error) {
+	rec, err := c.Client.GetUser(ctx, c.Args.ID)
+	if err != nil {
+		return nil, err
+	}
+	return recordResult(rec), nil
+}
+
+func deleteUser(ctx context.Context, c *Call) ([]byte, error) {
+	if err := c.Client.DeleteUser(ctx, c.Args.ID); err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"result": map[string]any{"id": c.Args.ID, "deleted": true}})
+}
+
+func getOrg(ctx context.Context, c *Call) ([]byte, error) {
+	rec, err := c.Client.Org(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return listResult([]json.RawMessage{rec}, ""), nil
+}
+
+func getMe(ctx context.Context, c *Call) ([]byte, error) {
+	rec, err := c.Client.CurrentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return listResult([]json.RawMessage{rec}, ""), nil
+}
+
+func listRoles(ctx context.Context, c *Call) ([]byte, error) {
+	return pageLocally(ctx, c, c.Client.Roles)
+}
+
+func listProfiles(ctx context.Context, c *Call) ([]byte, error) {
+	return pageLocally(ctx, c, c.Client.Profiles)
+}
+
+// pageLocally pages a list that Zoho returns whole (roles, profiles), so
+// that limit and next_cursor work the same as for users.
+func pageLocally(ctx context.Context, c *Call, fetch func(context.Context) ([]json.RawMessage, error)) ([]byte, error) {
+	limit := c.limit()
+	key := strconv.Itoa(limit)
+	offset := 0
+	if c.cursor() != "" {
+		o, err := c.cursors.decode(c.cursor(), c.Tool, c.account, key)
+		if err != nil {
+			return nil, err
+		}
+		offset = o
+	}
+	all, err := fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if offset > len(all) {
+		offset = len(all)
+	}
+	end := min(offset+limit, len(all))
+	next := ""
+	if end < len(all) {
+		next = c.cursors.encode(c.Tool, c.account, key, end)
+	}
+	return listResult(all[offset:end], next), nil
+}
+
+func (c *Call) limit() int {
+	if c.Args.Limit == 0 {
+		return defaultLimit
+	}
+	return c.Args.Limit
+}
+
+func (c *Call) cursor() string {
+	if c.Args.NextCursor == nil {
+		return ""
+	}
+	return *c.Args.NextCursor
+}

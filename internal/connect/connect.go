@@ -1,0 +1,276 @@
+package connect
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// --- state: signed, expiring, bound to one link ---
+
+const stateVersion = 1
+
+// signState returns base64url(version | expiry | nonce | link id) + "." +
+// base64url(HMAC-SHA256). Single use comes from the link itself, which the
+// callback marks used in the same transaction that creates the account.
+func (h *Handler) signState(linkID string, expires time.Time) string {
+	buf := make([]byte, 0, 1+8+16+len(linkID))
+	buf = append(buf, stateVersion)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(expires.Unix()))
+	var nonce [16]byte
+	_, _ = rand.Read(nonce[:])
+	buf = append(buf, nonce[:]...)
+	buf = append(buf, linkID...)
+	return base64.RawURLEncoding.EncodeToString(buf) + "." + base64.RawURLEncoding.EncodeToString(h.stateMAC(buf))
+}
+
+func (h *Handler) stateMAC(payload []byte) []byte {
+	m := hmac.New(sha256.New, h.stateKey)
+	m.Write([]byte("bigin-mcp oauth state\x00"))
+	m.Write(payload)
+	return m.Sum(nil)
+}
+
+var errBadState = errors.New("invalid state")
+
+// checkState returns the link id of a state this server signed and that has
+// not expired.
+func (h *Handler) checkState(state string) (string, error) {
+	p, m, ok := strings.Cut(state, ".")
+	if !ok {
+		return "", errBadState
+	}
+	payload, err1 := base64.RawURLEncoding.DecodeString(p)
+	mac, err2 := base64.RawURLEncoding.DecodeString(m)
+	if err1 != nil || err2 != nil || len(payload) < 1+8+16+1 || payload[0] != stateVersion {
+		return "", errBadState
+	}
+	if !hmac.Equal(mac, h.stateMAC(payload)) {
+		return "", errBadState
+	}
+	if h.now().Unix() >= int64(binary.BigEndian.Uint64(payload[1:9])) {
+		return "", errBadState
+	}
+	return string(payload[25:]), nil
+}
+
+// --- the customer-facing pages ---
+
+func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request) {
+	l, st, err := h.svc.ConnectLinkByToken(r.Context(), r.PathValue("link"))
+	if err != nil {
+		h.logger.ErrorContext(r.Context(), "load connect link", "err", err)
+		h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Something went wrong", Message: "Please try the link again in a moment."})
+		return
+	}
+	if l != nil {
+		httpx.Annotate(r.Context(), "connect_link_id", l.ID)
+	}
+	if st != tokens.LinkUsable {
+		h.linkProblem(w, st)
+		return
+	}
+	dcKey := l.Datacenter
+	if dcKey == "" {
+		dcKey = strings.ToLower(r.URL.Query().Get("dc"))
+	}
+	if dcKey == "" {
+		h.page(w, http.StatusOK, pagePick, pageData{Title: "Connect your Zoho Bigin", Name: l.Name, Datacenters: h.datacenterChoices()})
+		return
+	}
+	dc, err := h.dcs.Get(dcKey)
+	if err != nil {
+		h.page(w, http.StatusBadRequest, pagePick, pageData{Title: "Connect your Zoho Bigin", Name: l.Name, Message: "Please pick one of the regions below.", Datacenters: h.datacenterChoices()})
+		return
+	}
+	expires := h.now().Add(stateLifetime)
+	if l.ExpiresAt.Before(expires) {
+		expires = l.ExpiresAt
+	}
+	state := h.signState(l.ID, expires)
+	http.Redirect(w, r, bigin.AuthCodeURL(dc.AccountsURL, h.clientID, h.redirectURI(), state), http.StatusFound)
+}
+
+func (h *Handler) linkProblem(w http.ResponseWriter, st tokens.LinkState) {
+	switch st {
+	case tokens.LinkUsed:
+		h.page(w, http.StatusGone, pageError, pageData{Title: "This link was already used",
+			Message: "A Zoho Bigin account was already connected with this link. If you need to connect again, ask for a new link."})
+	case tokens.LinkExpired:
+		h.page(w, http.StatusGone, pageError, pageData{Title: "This link has expired",
+			Message: "Connect links work for a limited time. Please ask for a new link."})
+	default:
+		h.page(w, http.StatusNotFound, pageError, pageData{Title: "This link is not valid",
+			Message: "Check that you opened the whole link, or ask for a new one."})
+	}
+}
+
+type dcChoice struct{ Key, Label string }
+
+var dcLabels = map[string]string{
+	"us": "United States (zoho.com)", "eu": "Europe (zoho.eu)", "in": "India (zoho.in)",
+	"au": "Australia (zoho.com.au)", "jp": "Japan (zoho.jp)", "ca": "Canada (zohocloud.ca)",
+	"sa": "Saudi Arabia (zoho.sa)", "cn": "China (zoho.com.cn)", "uk": "United Kingdom (zoho.uk)",
+}
+
+func (h *Handler) datacenterChoices() []dcChoice {
+	var out []dcChoice
+	for _, k := range h.dcs.Keys() {
+		label := dcLabels[k]
+		if label == "" {
+			label = k
+		}
+		out = append(out, dcChoice{Key: k, Label: label})
+	}
+	return out
+}
+
+func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	invalid := pageData{Title: "This sign-in is not valid",
+		Message: "The sign-in could not be matched to a connect link, or it took too long. Please open your connect link again."}
+	linkID, err := h.checkState(q.Get("state"))
+	if err != nil {
+		h.page(w, http.StatusBadRequest, pageError, invalid)
+		return
+	}
+	httpx.Annotate(r.Context(), "connect_link_id", linkID)
+	l, st, err := h.svc.ConnectLinkByID(r.Context(), linkID)
+	if err != nil {
+		h.logger.ErrorContext(r.Context(), "load connect link", "err", err)
+		h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Something went wrong", Message: "Please open your connect link again in a moment."})
+		return
+	}
+	if l == nil {
+		h.page(w, http.StatusBadRequest, pageError, invalid)
+		return
+	}
+	if st != tokens.LinkUsable {
+		h.linkProblem(w, st)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		// The link stays usable: declining by mistake should not cost the
+		// customer a new link.
+		msg := "Zoho reported: " + clipText(e, 80) + ". Nothing was connected. You can open your connect link again to retry."
+		if e == "access_denied" {
+			msg = "You declined access at Zoho, so nothing was connected. If that was a mistake, open your connect link again."
+		}
+		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Not connected", Message: msg})
+		return
+	}
+	code := q.Get("code")
+	accountsServer := q.Get("accounts-server")
+	dc, ok := h.dcs.ByAccountsServer(accountsServer)
+	if code == "" || !ok {
+		// An unknown accounts server never receives the code or our secret.
+		h.logger.WarnContext(r.Context(), "connect callback refused", "reason", "unknown accounts-server or no code", "accounts_server", clipText(accountsServer, 100))
+		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Not connected",
+			Message: "The answer from Zoho named a Zoho region this server does not know, so nothing was connected. Please contact the service that sent you the link."})
+		return
+	}
+	if loc := strings.ToLower(q.Get("location")); loc != "" {
+		if other, err := h.dcs.Get(loc); err == nil && other.AccountsURL != dc.AccountsURL {
+			h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Not connected",
+				Message: "The answer from Zoho was inconsistent (its region and accounts server disagree), so nothing was connected. Please open your connect link again."})
+			return
+		}
+	}
+	a, err := h.complete(r.Context(), l, dc, code)
+	if err != nil {
+		var te *tokens.Error
+		msg := "Zoho did not complete the connection. Please open your connect link again."
+		status := http.StatusBadGateway
+		if errors.Is(err, tokens.ErrConflict) {
+			h.linkProblem(w, tokens.LinkUsed)
+			return
+		}
+		if errors.Is(err, bigin.ErrCodeRefused) {
+			status = http.StatusBadRequest
+			msg = "Zoho refused the sign-in (it may have been used already or taken too long). Please open your connect link again."
+		} else if errors.As(err, &te) && te.Code == tokens.CodeInvalidArgument {
+			status = http.StatusBadRequest
+		}
+		h.logger.WarnContext(r.Context(), "connect callback failed", "connect_link_id", l.ID, "err", err)
+		h.page(w, status, pageError, pageData{Title: "Not connected", Message: msg})
+		return
+	}
+	h.page(w, http.StatusOK, pageDone, pageData{Title: "Zoho Bigin connected", Name: a.OrgName, AccountID: a.ID})
+}
+
+// complete exchanges the code at the datacenter, reads the org and creates
+// the account, marking the link used in the same transaction.
+func (h *Handler) complete(ctx context.Context, l *tokens.ConnectLink, dc bigin.Datacenter, code string) (*tokens.Account, error) {
+	creds := tokens.Credentials{ClientID: h.clientID, ClientSecret: h.clientSecret}
+	g, refresh, err := h.zoho.Exchange(ctx, dc, creds, code, h.redirectURI())
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.CompleteConnect(ctx, l, dc.Key, refresh, g)
+}
+
+// clipText removes control characters from s and cuts it to n bytes.
+func clipText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// --- HTML ---
+
+type pageData struct {
+	Title       string
+	Message     string
+	Name        string
+	AccountID   string
+	Datacenters []dcChoice
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var (
+	pageError = mustPage("error.html")
+	pagePick  = mustPage("pick.html")
+	pageDone  = mustPage("done.html")
+)
+
+func mustPage(name string) *template.Template {
+	return template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+}
+
+// page renders a connect-flow page with headers that keep it from being
+// framed, cached or leaking its URL (which holds the link) as a referrer.
+func (h *Handler) page(w http.ResponseWriter, status int, t *template.Template, d pageData) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	hdr.Set("X-Frame-Options", "DENY")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if err := t.Execute(w, d); err != nil {
+		h.logger.Error("render connect page", "err", err)
+	}
+}

@@ -1,0 +1,82 @@
+package httpx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+var codeStatus = map[string]int{
+	tokens.CodeInvalidArgument:      http.StatusBadRequest,
+	tokens.CodeUnauthenticated:      http.StatusUnauthorized,
+	tokens.CodePermissionDenied:     http.StatusForbidden,
+	tokens.CodeNotFound:             http.StatusNotFound,
+	tokens.CodeConflict:             http.StatusConflict,
+	tokens.CodeTooLarge:             http.StatusRequestEntityTooLarge,
+	tokens.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	tokens.CodeRateLimited:          http.StatusTooManyRequests,
+	tokens.CodeUpstreamError:        http.StatusBadGateway,
+	tokens.CodeInternal:             http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status of an error code (500 for an unknown
+// one).
+func StatusOf(code string) int {
+	if s, ok := codeStatus[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError writes {"error":{"code","message"}} with the status of code.
+// The message must never hold a token or secret.
+func WriteError(w http.ResponseWriter, code, message string) {
+	WriteErrorStatus(w, StatusOf(code), code, message)
+}
+
+// WriteErrorStatus is WriteError with an explicit status. A 401 carries
+// WWW-Authenticate unless the caller set one.
+func WriteErrorStatus(w http.ResponseWriter, status int, code, message string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+		h.Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
+}
+
+// WriteJSON answers with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Classify is the one place that maps an error to a code and a message for
+// the client. Errors it does not know are internal (known is false): their
+// text belongs in the log, and the client sees a generic message.
+func Classify(err error) (code, message string, known bool) {
+	var e *tokens.Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+		return e.Code, e.Message, true
+	case errors.As(err, &mbe):
+		return tokens.CodeTooLarge, "request body is over 1 MiB", true
+	case errors.Is(err, tokens.ErrUnauthenticated):
+		return tokens.CodeUnauthenticated, "send Authorization: Bearer <api token>", true
+	case errors.Is(err, tokens.ErrNotFound):
+		return tokens.CodeNotFound, "not found", true
+	case errors.Is(err, tokens.ErrConflict):
+		return tokens.CodeConflict, "the change conflicts with the current state", true
+	case errors.Is(err, context.Canceled):
+		return tokens.CodeInternal, "the request was cancelled", true
+	}
+	return tokens.CodeInternal, "internal error; the server log has the details", false
+}

@@ -1,0 +1,171 @@
+package httpx
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// LogRequests wraps h so that every request is logged once it is answered,
+// as one slog line with a request id, the method, route, redacted path,
+// status and latency, plus whatever handlers attached with Annotate (such
+// as the MCP server id or the tool name). The request id is taken from a
+// well-formed X-Request-Id header or generated, and echoed in the response.
+// A token in the path is logged as "bmcp_…", never in full.
+func LogRequests(logger *slog.Logger, h http.Handler) http.Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !wellFormedRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ann := &annotations{requestID: id}
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), annotationsKey{}, ann))
+		h.ServeHTTP(sw, r)
+
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", id),
+			slog.String("method", r.Method),
+			slog.String("route", route),
+			slog.String("path", RedactPath(r.URL.Path)),
+			slog.Int("status", status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+		}
+		ann.mu.Lock()
+		for _, a := range ann.attrs {
+			if a.Key == "route" {
+				attrs[2] = a
+				continue
+			}
+			attrs = append(attrs, a)
+		}
+		ann.mu.Unlock()
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		logger.LogAttrs(r.Context(), level, "http request", attrs...)
+	})
+}
+
+// Annotate attaches key=value to the request's log line (LogRequests). A
+// later value for the same key replaces the earlier one. It does nothing
+// outside LogRequests. Never pass a token or secret.
+func Annotate(ctx context.Context, key, value string) {
+	ann, ok := ctx.Value(annotationsKey{}).(*annotations)
+	if !ok {
+		return
+	}
+	ann.mu.Lock()
+	defer ann.mu.Unlock()
+	a := slog.String(key, value)
+	for i := range ann.attrs {
+		if ann.attrs[i].Key == key {
+			ann.attrs[i] = a
+			return
+		}
+	}
+	ann.attrs = append(ann.attrs, a)
+}
+
+// RequestID returns the id LogRequests gave the request, or "".
+func RequestID(ctx context.Context) string {
+	if ann, ok := ctx.Value(annotationsKey{}).(*annotations); ok {
+		return ann.requestID
+	}
+	return ""
+}
+
+// RedactPath replaces every path segment that holds a token (bmcp_…) with
+// "bmcp_…", so a path can be logged.
+func RedactPath(p string) string {
+	if !strings.Contains(p, tokens.MCPTokenPrefix) {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, tokens.MCPTokenPrefix) {
+			segs[i] = tokens.MCPTokenPrefix + "…"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+type annotationsKey struct{}
+
+type annotations struct {
+	requestID string
+	mu        sync.Mutex
+	attrs     []slog.Attr
+}
+
+func wellFormedRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		ok := c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !ok {
+			return false
+		}
+	}
+	return !strings.Contains(id, tokens.MCPTokenPrefix)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter records the status; it keeps streaming (Flush) working and
+// lets http.ResponseController reach the underlying writer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,87 @@
+package tokens
+
+import "time"
+
+// Account status values.
+const (
+	StatusActive      = "active"
+	StatusNeedsReauth = "needs_reauth"
+)
+
+// Account is one connected Bigin org. The secret fields hold plain text in
+// memory only; a Store seals them before writing.
+type Account struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Datacenter string    `json:"datacenter"`
+	APIDomain  string    `json:"api_domain"`
+	OrgID      string    `json:"org_id"`
+	OrgName    string    `json:"org_name"`
+	Status     string    `json:"status"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+
+	// Secrets: sealed at rest, never serialised in the clear.
+	ClientID     string    `json:"-"` // not secret, but stored with the secrets for simplicity of rotation
+	ClientSecret string    `json:"-"`
+	RefreshToken string    `json:"-"`
+	AccessToken  string    `json:"-"`
+	AccessExpiry time.Time `json:"-"`
+}
+
+// Config is the policy of one MCP URL: which tools it offers and how it
+// is authenticated. This package owns its meaning (validation, expansion,
+// filtering); a Store keeps it as data.
+type Config struct {
+	Methods             []string `json:"methods,omitempty"`
+	Tags                []string `json:"tags,omitempty"`
+	RequireAPITokenAuth bool     `json:"require_api_token_auth,omitempty"`
+}
+
+// MCPServer is one minted MCP URL. The URL's token is never stored: only its
+// SHA-256 hash, which is unique across servers.
+type MCPServer struct {
+	ID        string     `json:"id"`
+	AccountID string     `json:"account_id"`
+	Name      string     `json:"name"`
+	TokenHash [32]byte   `json:"token_hash"`
+	Config    Config     `json:"config"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// APIToken is one admin API token, stored as the SHA-256 hash of its value.
+type APIToken struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	TokenHash [32]byte  `json:"token_hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ConnectLink is a one-time link an end customer follows to connect their own
+// Bigin org. Like every token, only the hash of its secret part is stored.
+type ConnectLink struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Datacenter string     `json:"datacenter,omitempty"` // fixed datacenter, or "" to let the customer pick
+	TokenHash  [32]byte   `json:"token_hash"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	UsedAt     *time.Time `json:"used_at,omitempty"`
+	AccountID  string     `json:"account_id,omitempty"` // set once the link created an account
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// AuditEntry records one MCP tool call or admin change. It never holds a
+// token or secret.
+type AuditEntry struct {
+	ID          string    `json:"id"`
+	Time        time.Time `json:"time"`
+	Actor       string    `json:"actor"`  // "api_token:<id>", "mcp:<server id>", "system"
+	Action      string    `json:"action"` // e.g. "tool_call", "mcp_server.create"
+	AccountID   string    `json:"account_id,omitempty"`
+	MCPServerID string    `json:"mcp_server_id,omitempty"`
+	Tool        string    `json:"tool,omitempty"`
+	Outcome     string    `json:"outcome"` // "ok" or an error code
+	Detail      string    `json:"detail,omitempty"`
+}

@@ -1,0 +1,148 @@
+package tokens
+
+import (
+	"context"
+	"time"
+)
+
+// Store is where the policy keeps its records. The bbolt file of package
+// store implements it for one process; tokens/storetest holds the
+// conformance suite every implementation must pass.
+//
+// What every implementation promises:
+//   - Durability: a method that changes data returns only after the change
+//     is committed; a crash afterwards loses nothing it acknowledged.
+//   - Atomicity: each method is all or nothing. Methods documented as one
+//     transaction (DeleteAccount, UseConnectLink, DeleteMCPServersIfExpired,
+//     CreateMCPServers, the Update methods) never show a half-done change
+//     to any reader.
+//   - Read-your-writes: once a change returns, every later call on the
+//     same Store sees it. Other processes sharing a backend see it when
+//     the backend says so; the in-memory index of Service assumes it is
+//     told of every change (Service is the only writer of its Store, or a
+//     backend that can tell it of others' writes must do so).
+//   - Copies: records passed in are not kept, records returned are fresh
+//     copies the caller owns.
+//   - Secrets (ClientSecret, RefreshToken, AccessToken) are sealed at rest
+//     and returned in the clear; tokens are kept only as hashes.
+//   - Errors: ErrNotFound for a missing record, ErrConflict for a change
+//     that breaks an invariant (a reused ID or token hash, deleting the
+//     last API token, using a used connect link); callers test them with
+//     errors.Is.
+//   - Lists are in ID order (creation order, since IDs are uuid v7), paged
+//     by an exclusive `after` ID ("" for the start) and a limit of at least
+//     1, and report whether more follow.
+type Store interface {
+	AccountStore
+	MCPServerStore
+	APITokenStore
+	ConnectLinkStore
+	AuditStore
+
+	// Ping reports whether the store is usable (for /readyz).
+	Ping() error
+	// Close releases the store; no method may be called afterwards.
+	Close() error
+}
+
+// AccountStore keeps integrated accounts.
+type AccountStore interface {
+	// CreateAccount stores a new account; a.ID must be set and unique
+	// (ErrConflict otherwise). It sets a.CreatedAt (when zero) and
+	// a.UpdatedAt, and a.Status to StatusActive when empty.
+	CreateAccount(ctx context.Context, a *Account) error
+	// Account returns one account with its secrets (ErrNotFound if none).
+	Account(ctx context.Context, id string) (*Account, error)
+	// Accounts lists accounts in ID order after `after`.
+	Accounts(ctx context.Context, after string, limit int) ([]*Account, bool, error)
+	// UpdateAccount applies fn to a copy of the account in one
+	// transaction and stores the result. ID and CreatedAt cannot change;
+	// UpdatedAt is set. fn's error aborts the change and is returned as
+	// is; fn must not call the Store.
+	UpdateAccount(ctx context.Context, id string, fn func(*Account) error) (*Account, error)
+	// DeleteAccount deletes the account and all its MCP servers in one
+	// transaction and returns the servers it deleted. Audit entries stay.
+	DeleteAccount(ctx context.Context, id string) ([]*MCPServer, error)
+}
+
+// MCPServerStore keeps minted MCP URLs (by the hash of their token).
+type MCPServerStore interface {
+	// CreateMCPServer stores a new server: its account must exist
+	// (ErrNotFound) and its ID and TokenHash must be unused (ErrConflict).
+	// It sets s.CreatedAt (when zero) and s.UpdatedAt.
+	CreateMCPServer(ctx context.Context, s *MCPServer) error
+	// CreateMCPServers stores many new servers in one transaction, all or
+	// none, with CreateMCPServer's rules.
+	CreateMCPServers(ctx context.Context, servers []*MCPServer) error
+	// MCPServer returns one server by ID (ErrNotFound if none), expired
+	// or not.
+	MCPServer(ctx context.Context, id string) (*MCPServer, error)
+	// MCPServerByTokenHash returns the server whose token hashes to h
+	// (ErrNotFound if none), expired or not.
+	MCPServerByTokenHash(ctx context.Context, h [32]byte) (*MCPServer, error)
+	// MCPServers lists one account's servers in ID order after `after`;
+	// an unknown account has none.
+	MCPServers(ctx context.Context, accountID, after string, limit int) ([]*MCPServer, bool, error)
+	// ForEachMCPServer calls fn for every server in ID order, stopping at
+	// fn's first error, which it returns. fn runs outside any transaction
+	// (it may call the Store), so the walk is not one snapshot.
+	ForEachMCPServer(ctx context.Context, fn func(*MCPServer) error) error
+	// UpdateMCPServer applies fn to a copy of the server in one
+	// transaction. ID, AccountID, TokenHash and CreatedAt cannot change;
+	// UpdatedAt is set. fn's error aborts and is returned as is.
+	UpdateMCPServer(ctx context.Context, id string, fn func(*MCPServer) error) (*MCPServer, error)
+	// DeleteMCPServer deletes one server and returns it (ErrNotFound if
+	// none).
+	DeleteMCPServer(ctx context.Context, id string) (*MCPServer, error)
+	// DeleteMCPServersIfExpired deletes those of ids whose ExpiresAt is at
+	// or before now, recording an "mcp_server.expire" audit entry for
+	// each, in one transaction, and returns them. Expiry is checked inside
+	// the transaction, so two sweepers running at once delete each server
+	// once.
+	DeleteMCPServersIfExpired(ctx context.Context, ids []string, now time.Time) ([]*MCPServer, error)
+}
+
+// APITokenStore keeps admin API tokens (by hash).
+type APITokenStore interface {
+	// CreateAPIToken stores a new token: ErrConflict on a reused ID or
+	// hash. It sets t.CreatedAt when zero.
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// APITokens lists tokens in ID order after `after`.
+	APITokens(ctx context.Context, after string, limit int) ([]*APIToken, bool, error)
+	// APITokenByHash returns the token whose value hashes to h
+	// (ErrNotFound if none).
+	APITokenByHash(ctx context.Context, h [32]byte) (*APIToken, error)
+	// CountAPITokens returns how many tokens exist.
+	CountAPITokens(ctx context.Context) (int, error)
+	// DeleteAPIToken deletes one token (ErrNotFound if none); deleting
+	// the last one is ErrConflict, so the admin API cannot lock itself out.
+	DeleteAPIToken(ctx context.Context, id string) error
+}
+
+// ConnectLinkStore keeps connect links (by hash).
+type ConnectLinkStore interface {
+	// CreateConnectLink stores a new link: ErrConflict on a reused ID or
+	// hash. It sets l.CreatedAt when zero.
+	CreateConnectLink(ctx context.Context, l *ConnectLink) error
+	// ConnectLink returns one link by ID (ErrNotFound if none).
+	ConnectLink(ctx context.Context, id string) (*ConnectLink, error)
+	// ConnectLinkByHash returns the link whose token hashes to h
+	// (ErrNotFound if none), used or not.
+	ConnectLinkByHash(ctx context.Context, h [32]byte) (*ConnectLink, error)
+	// UseConnectLink marks the link used and creates the account a, in one
+	// transaction: ErrConflict if the link was used already (or a.ID
+	// exists), ErrNotFound if there is no such link. a is filled in as by
+	// CreateAccount. The link's expiry is the caller's to check.
+	UseConnectLink(ctx context.Context, id string, a *Account) error
+}
+
+// AuditStore keeps the audit log.
+type AuditStore interface {
+	// AppendAudit records one entry, filling e.ID (a uuid v7) and e.Time
+	// when empty. It returns once the entry is committed. Retention may
+	// trim the oldest entries.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// Audit lists entries newest first, those with an ID before `before`
+	// ("" for the newest), and reports whether older ones follow.
+	Audit(ctx context.Context, before string, limit int) ([]*AuditEntry, bool, error)
+}

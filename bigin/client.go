@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// APIVersion is the Bigin REST API version every operation calls (SPEC §6).
+// APIVersion is the Bigin REST API version every operation calls.
 const APIVersion = "v2"
 
 const (

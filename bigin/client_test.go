@@ -243,7 +243,7 @@ func TestSingleFlightRefresh(t *testing.T) {
 	})
 }
 
-// TestInvalidTokenRefreshesAndRetriesOnce covers SPEC §7's 401 rule.
+// TestInvalidTokenRefreshesAndRetriesOnce covers the 401 rule.
 func TestInvalidTokenRefreshesAndRetriesOnce(t *testing.T) {
 	for _, fault := range []sandbox.Fault{sandbox.InvalidToken, sandbox.AuthenticationFailure} {
 		t.Run(fmt.Sprint(fault), func(t *testing.T) {

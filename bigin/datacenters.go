@@ -23,7 +23,7 @@ type Datacenter struct {
 // is the built-in table.
 type Datacenters struct{ m map[string]Datacenter }
 
-// builtin is the table of SPEC §3 (bigin-api.md §1.1). The location codes
+// builtin is the table of Zoho's datacenters. The location codes
 // other than us and in, and the whole uk row's API host, are UNVERIFIED:
 // they follow Zoho Accounts' naming (uk's API host is a guess, Bigin lists
 // no UK datacenter). Canada does not follow the pattern: its accounts
@@ -42,7 +42,7 @@ func builtin() []Datacenter {
 	}
 }
 
-// DefaultDatacenters returns the built-in table of SPEC §3.
+// DefaultDatacenters returns the built-in table.
 func DefaultDatacenters() Datacenters {
 	m := map[string]Datacenter{}
 	for _, dc := range builtin() {

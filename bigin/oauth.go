@@ -11,8 +11,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Scopes returns the OAuth scopes the seven operations need
-// (bigin-api.md §2.4): users.ALL covers reading and deleting users.
+// Scopes returns the OAuth scopes the operations need: users.ALL covers reading and deleting users.
 func Scopes() []string {
 	return []string{
 		"ZohoBigin.users.ALL",
@@ -204,7 +203,7 @@ func tokenError(ctx context.Context, err error, rec *recorder, refusal error, no
 			return fmt.Errorf("%w (%s)", refusal, code)
 		case strings.EqualFold(code, "Access Denied"):
 			// Zoho Accounts' throttle: more than 10 refreshes per refresh
-			// token in 10 minutes (bigin-api.md §2.2, §2.3). Try later.
+			// token in 10 minutes. Try later.
 			rl, wait := rateLimitOf(header, now)
 			if desc == "" {
 				desc = "Zoho Accounts is throttling token requests; try again after some time"

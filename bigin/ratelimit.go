@@ -9,7 +9,7 @@ import (
 
 // rateLimitOf reads the rate-limit headers of h, and how long to wait.
 //
-// No source shows rate-limit headers on Bigin answers (bigin-api.md §6);
+// No source shows rate-limit headers on Bigin answers;
 // Zoho Books sends X-Rate-Limit-Limit/-Remaining/-Reset, and many APIs send
 // X-RateLimit-*. Both spellings are read, none is required. Reset is read
 // as a Unix time when it is that large (seconds, or milliseconds), else as

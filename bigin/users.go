@@ -120,7 +120,7 @@ func (c *Client) GetUser(ctx context.Context, id string) (json.RawMessage, error
 		return nil, err
 	}
 	if a.top == nil {
-		// bigin-api.md §4.2: a well-formed but unknown id may get 204
+		// a well-formed but unknown id may get 204
 		// (UNVERIFIED); report it as Zoho's unknown-id error.
 		return nil, &APIError{Status: a.status, Code: "INVALID_DATA", Message: "no user has this id (Zoho answered 204 No Content)"}
 	}

@@ -34,7 +34,7 @@ type Options struct {
 	Catalog  *catalog.Catalog
 	Executor *catalog.Executor
 	// PublicURL is the server's public base URL; its origin is always
-	// allowed and its host accepted on loopback (SPEC §5).
+	// allowed and its host accepted on loopback.
 	PublicURL string
 	// AllowedOrigins are the other browser Origins accepted.
 	AllowedOrigins []string
@@ -44,7 +44,7 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Handler serves the MCP endpoints of SPEC §5.
+// Handler serves the MCP endpoints.
 type Handler struct {
 	opts       Options
 	exec       *catalog.Executor
@@ -156,8 +156,8 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	cs := h.server(res)
 	ctx := context.WithValue(r.Context(), ctxKey{}, res)
 	if r.Method == http.MethodGet {
-		// The stream ends when the URL is changed, deleted or expires
-		// (SPEC §5): the client reconnects and sees the new state.
+		// The stream ends when the URL is changed, deleted or expires:
+		// the client reconnects and sees the new state.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
@@ -257,7 +257,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 	return res, true
 }
 
-// hostAllowed is the DNS-rebinding check of SPEC §5: on a loopback
+// hostAllowed is the DNS-rebinding check: on a loopback
 // listener, the Host must be loopback or the public URL's host.
 func (h *Handler) hostAllowed(r *http.Request) bool {
 	la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)

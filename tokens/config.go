@@ -7,7 +7,7 @@ import (
 // MinExpiry is how far in the future a new expires_at must at least be.
 const MinExpiry = 60 * time.Second
 
-// checkExpiry applies SPEC §4's rule to a new expires_at.
+// checkExpiry applies the 60-second rule to a new expires_at.
 func checkExpiry(t time.Time, now time.Time, field string) error {
 	if t.Sub(now) < MinExpiry {
 		return invalidf("%s must be at least 60 seconds in the future (it is %s; now is %s)",

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Connect links (SPEC §4): an admin mints a one-time link, the end
+// Connect links: an admin mints a one-time link, the end
 // customer follows it, picks their Zoho datacenter, consents at Zoho, and
 // lands on /oauth/zoho/callback, which creates the integrated account.
 

@@ -425,7 +425,7 @@ func (s *Service) dropAccount(id string, deleted []*MCPServer) {
 	s.dropServersLocked(deleted)
 }
 
-// expired reports whether m has expired at now (SPEC §4: from that instant
+// expired reports whether m has expired at now (from that instant
 // the URL answers 404).
 func expired(m *MCPServer, now time.Time) bool { return pastExpiry(m.ExpiresAt, now) }
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Token prefixes (SPEC §8). The random part is 43 characters of unpadded
+// Token prefixes. The random part is 43 characters of unpadded
 // base64url: 32 bytes, 256 bits.
 const (
 	MCPTokenPrefix = "bmcp_"

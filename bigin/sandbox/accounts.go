@@ -10,7 +10,7 @@ import (
 )
 
 // authorize is GET /oauth/v2/auth, Zoho's consent screen, approved at
-// once by the consent user (bigin-api.md §2.1, §7 item 1). A bad client or
+// once by the consent user. A bad client or
 // redirect URI gets a 400 page (Zoho shows an error page; its exact shape
 // is UNVERIFIED); other problems redirect back with error= as OAuth 2.0
 // does (the error values are UNVERIFIED).
@@ -103,7 +103,7 @@ type tokenResponse struct {
 	ExpiresIn    int    `json:"expires_in"`
 }
 
-// token is POST /oauth/v2/token (bigin-api.md §2.2, §7 items 2–5). It
+// token is POST /oauth/v2/token. It
 // reads its parameters from the query string and the form body alike, and
 // answers refusals as HTTP 200 with {"error":…}, as Zoho does.
 func (s *Sandbox) token(w http.ResponseWriter, r *http.Request) {

@@ -10,7 +10,7 @@ import (
 )
 
 // route is one Bigin endpoint: its methods and, per method, the scopes of
-// which any one is enough (bigin-api.md §2.4; an .ALL scope covers every
+// which any one is enough (Zoho's scope rules: an .ALL scope covers every
 // operation, and ZohoBigin.settings.ALL/READ cover the settings as in CRM).
 type route struct {
 	methods map[string][]string
@@ -58,8 +58,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// api serves /bigin/v1/... and /bigin/v2/... alike (bigin-api.md §7 items
-// 7–14): latency, routing, method, token, scope, faults, then the endpoint.
+// api serves /bigin/v1/... and /bigin/v2/... alike, in the order Zoho checks a
+// request: latency, routing, method, token, scope, faults, then the endpoint.
 func (s *Sandbox) api(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	latency := s.latency
@@ -111,7 +111,7 @@ func (s *Sandbox) api(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Header.Get("Authorization") != "" && !strings.EqualFold(scheme, "Zoho-oauthtoken"):
 		s.mu.Unlock()
-		// Zoho wants its own scheme, not Bearer (bigin-api.md §3);
+		// Zoho wants its own scheme, not Bearer;
 		// what it answers to another scheme is UNVERIFIED.
 		writeError(w, http.StatusUnauthorized, "AUTHENTICATION_FAILURE", "Authentication failed", nil)
 		return
@@ -142,7 +142,7 @@ type pageInfo struct {
 	MoreRecords bool `json:"more_records"`
 }
 
-// listUsers is GET /users?type=&page=&per_page= (bigin-api.md §4.1).
+// listUsers is GET /users?type=&page=&per_page=.
 func (s *Sandbox) listUsers(w http.ResponseWriter, r *http.Request, caller *User, _ string) {
 	q := r.URL.Query()
 	typ := q.Get("type")
@@ -235,7 +235,7 @@ func intParam(v string, def int) (int, bool) {
 	return n, err == nil && n >= 1 && n <= 1_000_000
 }
 
-// filterOf returns the predicate of a user type (bigin-api.md §4.1).
+// filterOf returns the predicate of a user type.
 // Zoho documents the names only; their exact meaning is UNVERIFIED and
 // follows CRM: deleted users appear only in AllUsers and DeletedUsers,
 // admins are users with the Administrator profile.
@@ -264,7 +264,7 @@ func filterOf(typ string) (func(*User) bool, bool) {
 	return nil, false
 }
 
-// user is GET and DELETE /users/{id} (bigin-api.md §4.2, §4.3).
+// user is GET and DELETE /users/{id}.
 func (s *Sandbox) user(w http.ResponseWriter, r *http.Request, caller *User, id string) {
 	invalidID := func() {
 		writeError(w, http.StatusBadRequest, "INVALID_DATA", "the id given seems to be invalid", map[string]any{"resource_path_index": 1})

@@ -1,7 +1,7 @@
 // Package sandbox is a fake Zoho for tests and the demo command: one
 // Sandbox is one datacenter, serving both its accounts server (OAuth
 // consent and token endpoints) and its Bigin API (/bigin/v1 and /bigin/v2)
-// from one http.Handler, as ../../shared/bigin-api.md §7 describes.
+// from one http.Handler.
 //
 // It seeds a realistic organization (hundreds of users of every type and
 // status, a role hierarchy, default and custom profiles), answers with

@@ -16,11 +16,11 @@ const (
 	// RateLimited answers 429 TOO_MANY_REQUESTS with X-RateLimit-Limit
 	// (FaultRateLimit), X-RateLimit-Remaining (0), X-RateLimit-Reset (Unix
 	// seconds, now + FaultRetryAfter) and Retry-After (FaultRetryAfter in
-	// seconds). Real Zoho's headers are UNVERIFIED (bigin-api.md §6).
+	// seconds). Real Zoho's headers are UNVERIFIED.
 	RateLimited Fault = iota + 1
 	// ErrorIn200 answers HTTP 200 with Zoho's error body
 	// {"code":"INVALID_DATA",…,"status":"error"} (CRM sends INVALID_DATA
-	// with 200 at times, bigin-api.md §4.2).
+	// with 200 at times).
 	ErrorIn200
 	// InternalError answers 500 INTERNAL_ERROR.
 	InternalError

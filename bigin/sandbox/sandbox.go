@@ -26,7 +26,7 @@ const (
 	DefaultUsers    = 260
 )
 
-// Zoho Accounts' documented limits the sandbox applies (bigin-api.md §2).
+// Zoho Accounts' documented limits the sandbox applies.
 const (
 	// AccessTokenLifetime is how long an access token is valid.
 	AccessTokenLifetime = time.Hour
@@ -62,14 +62,14 @@ type Options struct {
 	// ThrottleWindow get "Access Denied" (Zoho's limit is 10).
 	RefreshLimit int
 	// ThrottleStatus is the HTTP status of the throttle's answer; 0 means
-	// 400 (the real status is UNVERIFIED, bigin-api.md §2.2).
+	// 400 (the real status is UNVERIFIED).
 	ThrottleStatus int
 	// MaxRefreshTokens, when positive, caps the refresh tokens of one user;
 	// issuing one more deletes the oldest (Zoho's documented cap is 20).
 	MaxRefreshTokens int
 	// DenyOverCap makes the code grant answer "Access Denied" at the cap
 	// instead of deleting the oldest refresh token (which of the two Zoho
-	// does is UNVERIFIED, bigin-api.md §2.3). IssueRefreshToken always
+	// does is UNVERIFIED). IssueRefreshToken always
 	// deletes the oldest.
 	DenyOverCap bool
 	// RedirectURIs are the client's registered redirect URIs; empty accepts

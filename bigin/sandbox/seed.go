@@ -13,8 +13,8 @@ type Ref struct {
 	ID   string `json:"id"`
 }
 
-// User is a seeded user, shaped as Zoho CRM's user object (bigin-api.md
-// §4.1), key casing included: Isonline, Modified_Time, Modified_By,
+// User is a seeded user, shaped as Zoho CRM's user object (the Users API
+// of Zoho's documentation), key casing included: Isonline, Modified_Time, Modified_By,
 // Reporting_To and Currency are capitalised, the rest are snake_case.
 // Status is "active", "disabled" (CRM's value for deactivated users;
 // UNVERIFIED for Bigin) or "deleted".
@@ -59,7 +59,7 @@ type User struct {
 // Admin reports whether the user has the Administrator profile.
 func (u User) Admin() bool { return u.Profile.Name == "Administrator" }
 
-// Role is a seeded role (bigin-api.md §4.5).
+// Role is a seeded role.
 type Role struct {
 	DisplayLabel    string `json:"display_label"`
 	ForecastManager *Ref   `json:"forecast_manager"`
@@ -71,7 +71,7 @@ type Role struct {
 	AdminUser       bool   `json:"admin_user"`
 }
 
-// Profile is a seeded profile (bigin-api.md §4.6).
+// Profile is a seeded profile.
 type Profile struct {
 	DisplayLabel string  `json:"display_label"`
 	CreatedTime  *string `json:"created_time"`
@@ -84,7 +84,7 @@ type Profile struct {
 	CreatedBy    *Ref    `json:"created_by"`
 }
 
-// org is the organization record (bigin-api.md §4.4).
+// org is the organization record.
 type org struct {
 	ID                   string         `json:"id"`
 	CompanyName          string         `json:"company_name"`

@@ -14,7 +14,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 )
 
-// config is the server's configuration (SPEC §2): environment variables,
+// config is the server's configuration: environment variables,
 // each overridable by a flag of the same meaning.
 type config struct {
 	Addr             string
@@ -37,7 +37,7 @@ type config struct {
 	publicFromAddr bool
 }
 
-// setting is one row of SPEC §2.
+// setting is one configuration setting: its variable, flag and default.
 type setting struct {
 	env, flag, def, usage string
 	dst                   *string

@@ -17,7 +17,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
 )
 
-// demo runs the real server against an embedded sandbox Bigin (SPEC §1):
+// demo runs the real server against an embedded sandbox Bigin:
 // it connects an account through the admin API, exactly as an admin would,
 // mints an MCP URL, and prints how to use it.
 func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

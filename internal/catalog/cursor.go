@@ -9,7 +9,7 @@ import (
 )
 
 // cursorCodec makes next_cursor values opaque and bound to one tool, one
-// account and one set of arguments (SPEC §6): the position is signed with an
+// account and one set of arguments: the position is signed with an
 // HMAC over all of them, so a tampered or foreign cursor is refused.
 type cursorCodec struct{ key []byte }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// Defaults and bounds of the paging arguments (SPEC §6).
+// Defaults and bounds of the paging arguments.
 const (
 	defaultLimit = 100
 	maxLimit     = 200

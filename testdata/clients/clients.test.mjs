@@ -1,4 +1,4 @@
-// The third-party client suite (SPEC §10): the official TypeScript SDK
+// The third-party client suite: the official TypeScript SDK
 // client over streamable HTTP and SSE, mcp-remote driven over stdio as
 // Claude Desktop runs it, and the MCP conformance suite, all against the
 // real bigin-mcp binary and a sandbox Bigin on loopback.

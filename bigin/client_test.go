@@ -20,6 +20,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
 )
 
 // TestOperationsEveryDatacenter runs each operation against a sandbox per
@@ -579,21 +580,15 @@ func TestSeededTokenSavesARefresh(t *testing.T) {
 // TestClock: the client's clock decides expiry.
 func TestClock(t *testing.T) {
 	f := newFixture(t, sandbox.Options{Users: 20})
-	now := time.Now()
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	c := f.client(t, nil, func(o *bigin.Options) { o.Now = clock })
+	clock := clocktest.New(time.Now())
+	c := f.client(t, nil, func(o *bigin.Options) { o.Now = clock.Now })
 	_, err := c.Org(t.Context())
 	require.NoError(t, err)
-	mu.Lock()
-	now = now.Add(58 * time.Minute)
-	mu.Unlock()
+	clock.Advance(58 * time.Minute)
 	_, err = c.Org(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 1, f.sb.RefreshCount(), "still valid 2 minutes before expiry")
-	mu.Lock()
-	now = now.Add(90 * time.Second)
-	mu.Unlock()
+	clock.Advance(90 * time.Second)
 	_, err = c.Org(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.sb.RefreshCount(), "refreshed within the last minute")

@@ -5,35 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
-// testClock is a settable clock for Options.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newTestClock() *clocktest.Fake {
+	return clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // testKey returns a fresh random 32-byte key.

@@ -127,32 +127,6 @@ func TestOpenFileModeAndMeta(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 }
 
-func TestCanceledContext(t *testing.T) {
-	db := openTest(t, Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	a := testAccount(t, "x")
-	assert.ErrorIs(t, db.CreateAccount(ctx, a), context.Canceled)
-	_, err := db.Account(ctx, a.ID)
-	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, db.AppendAudit(ctx, &tokens.AuditEntry{Action: "x"}), context.Canceled)
-	_, _, err = db.Accounts(ctx, "", 10)
-	assert.ErrorIs(t, err, context.Canceled)
-}
-
-func TestLimitMustBePositive(t *testing.T) {
-	db := openTest(t, Options{})
-	ctx := context.Background()
-	_, _, err := db.Accounts(ctx, "", 0)
-	assert.ErrorContains(t, err, "limit 0 must be at least 1")
-	_, _, err = db.MCPServers(ctx, "a", "", -1)
-	assert.Error(t, err)
-	_, _, err = db.APITokens(ctx, "", 0)
-	assert.Error(t, err)
-	_, _, err = db.Audit(ctx, "", 0)
-	assert.Error(t, err)
-}
-
 // TestSecretsSealedOnDisk stores distinctive secrets, rewrites them, and
 // scans the raw file: no secret may appear, while a plain field does (so the
 // scan is meaningful). Reopening with the same key gives the secrets back.

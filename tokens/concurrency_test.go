@@ -29,6 +29,9 @@ func TestConcurrentChanges(t *testing.T) {
 	const workers, opsEach = 50, 12
 	var mu sync.Mutex
 	everMinted := map[string]string{} // token → server ID, every one ever minted
+	// progress gets a value per mint, so the deleting and sweeping
+	// goroutines act while the workers are busy, not before or after.
+	progress := make(chan struct{}, workers*opsEach)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -60,6 +63,7 @@ func TestConcurrentChanges(t *testing.T) {
 					mu.Lock()
 					everMinted[tok] = m["id"].(string)
 					mu.Unlock()
+					progress <- struct{}{}
 					mine = append(mine, minted{acct, m["id"].(string), tok})
 				case op == 2:
 					s := mine[rng.IntN(len(mine))]
@@ -91,7 +95,9 @@ func TestConcurrentChanges(t *testing.T) {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		time.Sleep(20 * time.Millisecond)
+		for range 20 {
+			<-progress
+		}
 		r := e.Request("DELETE", "/admin/integrated-accounts/"+doomed.ID, nil)
 		assert.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
 	}()
@@ -106,7 +112,7 @@ func TestConcurrentChanges(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for range 20 {
-			time.Sleep(5 * time.Millisecond)
+			<-progress
 			e.Clock.Advance(30 * time.Second)
 			n, err := e.Svc.Sweep(ctx)
 			assert.NoError(t, err)

@@ -62,8 +62,19 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // request: latency, routing, method, token, scope, faults, then the endpoint.
 func (s *Sandbox) api(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	latency := s.latency
+	latency, held := s.latency, s.hold
 	s.mu.Unlock()
+	if held != nil {
+		select {
+		case held.held <- struct{}{}:
+		default:
+		}
+		select {
+		case <-held.gate:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if latency > 0 {
 		t := time.NewTimer(latency)
 		select {

@@ -118,6 +118,7 @@ type Sandbox struct {
 	log         []Request
 	faults      []Fault
 	latency     time.Duration
+	hold        *hold // nil: API requests are not held
 	denyConsent bool
 	consentUser string
 }
@@ -381,6 +382,34 @@ func (s *Sandbox) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests, s.refreshes, s.log = 0, 0, nil
+}
+
+// hold keeps API requests waiting until it is released.
+type hold struct {
+	held chan struct{} // one value per request that starts waiting
+	gate chan struct{} // closed by release
+}
+
+// HoldAPI makes every API request wait, before it is answered, until
+// release is called. Each request sends on held as it starts waiting, so a
+// test knows a call is in flight at Zoho without guessing how long that
+// takes. A request whose context ends first gets no answer.
+func (s *Sandbox) HoldAPI() (held <-chan struct{}, release func()) {
+	h := &hold{held: make(chan struct{}, 1024), gate: make(chan struct{})}
+	s.mu.Lock()
+	s.hold = h
+	s.mu.Unlock()
+	var once sync.Once
+	return h.held, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.hold == h {
+				s.hold = nil
+			}
+			s.mu.Unlock()
+			close(h.gate)
+		})
+	}
 }
 
 // SetLatency delays every API answer by d (0 turns it off); a request whose

@@ -20,35 +20,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type env struct {
 	sb  *sandbox.Sandbox
 	ts  *httptest.Server
-	clk *clock
+	clk *clocktest.Fake
 }
 
 func start(t *testing.T, opts sandbox.Options) *env {
 	t.Helper()
-	clk := &clock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 	if opts.Now == nil {
 		opts.Now = clk.Now
 	}

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
@@ -54,7 +54,8 @@ func TestGracefulShutdownFinishesInFlightCalls(t *testing.T) {
 	require.NoError(t, err)
 	defer cs.Close()
 
-	sb.SetLatency(700 * time.Millisecond)
+	held, release := sb.HoldAPI()
+	defer release()
 	type answer struct {
 		res *sdk.CallToolResult
 		err error
@@ -64,9 +65,20 @@ func TestGracefulShutdownFinishesInFlightCalls(t *testing.T) {
 		res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "list_all_zohobigin_roles"})
 		got <- answer{res, err}
 	}()
-	time.Sleep(200 * time.Millisecond) // the call is now waiting on Zoho
+	<-held // the call is now waiting on Zoho
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
+	// Shutdown closes the listener first: once a new connection is
+	// refused, the server is shutting down with the call still in flight.
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		runtime.Gosched()
+	}
+	release()
 
 	a := <-got
 	require.NoError(t, a.err, "the in-flight call is answered, not cut off")

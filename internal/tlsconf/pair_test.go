@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -36,7 +38,10 @@ func serveTLS(t *testing.T, cfg *tls.Config, h http.Handler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := &http.Server{Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler: h, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: log.New(io.Discard, "", 0), // failed handshakes are part of the tests
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

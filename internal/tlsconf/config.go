@@ -33,7 +33,10 @@ const (
 )
 
 // Config selects one of two modes: a certificate pair on disk (CertFile and
-// KeyFile) or ACME (ACMEDomains). Setting both or neither is an error.
+// KeyFile) or ACME (ACMEDomains). Setting both or neither is an error. In
+// pair mode, handshakes look at both files' modification time and size at
+// most once a second and reload the pair when they change, so a rotated
+// pair (cert-manager, certbot) is served without a restart.
 type Config struct {
 	// CertFile is the PEM certificate chain, leaf first (BIGIN_MCP_TLS_CERT).
 	CertFile string

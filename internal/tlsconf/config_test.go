@@ -2,7 +2,9 @@ package tlsconf
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/acme/autocert"
 )
-
-var allEnvVars = []string{EnvCert, EnvKey, EnvACMEDomains, EnvACMEEmail, EnvACMEDirectory}
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	cache := autocert.DirCache(t.TempDir())
@@ -56,7 +56,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			msg := err.Error()
 			assert.True(t, strings.HasPrefix(msg, tc.wantVar+": "), msg)
 			assert.Contains(t, msg, tc.wantMsg)
-			for _, v := range allEnvVars {
+			for _, v := range []string{EnvCert, EnvKey, EnvACMEDomains, EnvACMEEmail, EnvACMEDirectory} {
 				assert.LessOrEqual(t, strings.Count(msg, v), 1, "%s named more than once: %s", v, msg)
 			}
 		})
@@ -86,6 +86,42 @@ func TestNewACMENormalisesDomains(t *testing.T) {
 	assert.Contains(t, cfg.NextProtos, "acme-tls/1", "TLS-ALPN-01 needs the protocol offered")
 	cfg.NextProtos = nil
 	assert.NotNil(t, m.TLSConfig().NextProtos, "TLSConfig hands out copies")
+}
+
+func TestNewACMEClientChoice(t *testing.T) {
+	own := &http.Client{}
+	roots := x509.NewCertPool()
+	tests := []struct {
+		name      string
+		client    *http.Client
+		roots     *x509.CertPool
+		wantOwn   bool
+		wantRoots bool
+	}{
+		{name: "system roots", wantOwn: false},
+		{name: "own roots", roots: roots, wantRoots: true},
+		{name: "own client wins", client: own, roots: roots, wantOwn: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(Config{
+				ACMEDomains: []string{"mcp.example.com"}, ACMEDirectory: "https://acme.example/dir",
+				Cache: autocert.DirCache(t.TempDir()), ACMEHTTPClient: tc.client, ACMERootCAs: tc.roots,
+			}, nil)
+			require.NoError(t, err)
+			got := m.acme.Client.HTTPClient
+			assert.Equal(t, "https://acme.example/dir", m.acme.Client.DirectoryURL)
+			switch {
+			case tc.wantOwn:
+				assert.Same(t, own, got)
+			case tc.wantRoots:
+				require.NotNil(t, got)
+				assert.Same(t, roots, got.Transport.(*http.Transport).TLSClientConfig.RootCAs)
+			default:
+				assert.Nil(t, got)
+			}
+		})
+	}
 }
 
 func TestConfigFromEnv(t *testing.T) {

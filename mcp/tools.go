@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"unsafe"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -56,16 +55,12 @@ func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHa
 
 // success is a tool result whose text content and structured content are
 // the same bytes, encoded once (see github-mcp-server's structured
-// mirror). The text shares body's memory instead of copying a page of
-// records again: body is built for this result alone and nothing writes
-// to it afterwards, which is what unsafe.String requires.
+// mirror). The text is a copy: sharing body's memory through unsafe saved
+// about 100 KB of a call's 5.9 MB allocated and no measurable time
+// (BenchmarkToolCallUsers), not worth the unsafe.
 func success(body []byte) *sdk.CallToolResult {
-	var text string
-	if len(body) > 0 {
-		text = unsafe.String(unsafe.SliceData(body), len(body))
-	}
 	return &sdk.CallToolResult{
-		Content:           []sdk.Content{&sdk.TextContent{Text: text}},
+		Content:           []sdk.Content{&sdk.TextContent{Text: string(body)}},
 		StructuredContent: json.RawMessage(body),
 	}
 }

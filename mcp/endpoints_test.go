@@ -17,17 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var (
-	allTools = []string{
-		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id",
-		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
-	}
-	readTools = []string{
-		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id",
-		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
-	}
-)
-
 func TestToolsListFollowsConfig(t *testing.T) {
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
@@ -36,8 +25,8 @@ func TestToolsListFollowsConfig(t *testing.T) {
 		config map[string]any
 		want   []string
 	}{
-		{"all", map[string]any{}, allTools},
-		{"read only", map[string]any{"methods": []string{"read"}}, readTools},
+		{"all", map[string]any{}, apptest.AllTools()},
+		{"read only", map[string]any{"methods": []string{"read"}}, apptest.ReadTools()},
 		{"delete only", map[string]any{"methods": []string{"delete"}}, []string{"delete_a_zohobigin_user_by_id"}},
 		{"write", map[string]any{"methods": []string{"write"}}, []string{"delete_a_zohobigin_user_by_id"}},
 		{"tag roles", map[string]any{"tags": []string{"roles"}}, []string{"list_all_zohobigin_roles"}},
@@ -212,10 +201,10 @@ func TestChangesTakeEffectOnNextRequest(t *testing.T) {
 	path := "/admin/integrated-accounts/" + acct + "/mcp/" + id
 
 	cs := e.MustConnect(url, "streamable")
-	assert.ElementsMatch(t, allTools, apptest.ToolNames(t, cs))
+	assert.ElementsMatch(t, apptest.AllTools(), apptest.ToolNames(t, cs))
 
 	e.AdminCall("PATCH", path, map[string]any{"config": map[string]any{"methods": []string{"read"}}}, http.StatusOK)
-	assert.ElementsMatch(t, readTools, apptest.ToolNames(t, cs), "the same client sees the new policy on its next request")
+	assert.ElementsMatch(t, apptest.ReadTools(), apptest.ToolNames(t, cs), "the same client sees the new policy on its next request")
 
 	e.AdminCall("DELETE", path, nil, http.StatusNoContent)
 	_, err := cs.ListTools(context.Background(), nil)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
+	"github.com/bigin-mcp/bigin-mcp/tokens/storetest"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 )
@@ -16,7 +17,7 @@ func BenchmarkMCPServerByTokenHash(b *testing.B) {
 	const n = 100_000
 	ctx := context.Background()
 	db := openTest(b, Options{})
-	acct := testAccount(b, "bench")
+	acct := storetest.Account(b, "bench")
 	require.NoError(b, db.CreateAccount(ctx, acct))
 
 	hashes := make([][32]byte, n)
@@ -26,9 +27,9 @@ func BenchmarkMCPServerByTokenHash(b *testing.B) {
 			for i := start; i < start+perTx; i++ {
 				var tok [8]byte
 				binary.BigEndian.PutUint64(tok[:], uint64(i))
-				hashes[i] = hashOf(string(tok[:]))
+				hashes[i] = storetest.HashOf(string(tok[:]))
 				s := &tokens.MCPServer{
-					ID: newID(b), AccountID: acct.ID, Name: "server", TokenHash: hashes[i],
+					ID: storetest.NewID(b), AccountID: acct.ID, Name: "server", TokenHash: hashes[i],
 					Config: tokens.Config{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
 				}
 				if err := db.putNewServer(tx, s); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
+	"github.com/bigin-mcp/bigin-mcp/tokens/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -138,12 +139,12 @@ func TestSecretsSealedOnDisk(t *testing.T) {
 	require.NoError(t, err)
 
 	var secrets []string
-	a := testAccount(t, randomSecret(t, "plain-name-"))
+	a := storetest.Account(t, storetest.RandomSecret(t, "plain-name-"))
 	secrets = append(secrets, a.ClientSecret, a.RefreshToken, a.AccessToken)
 	require.NoError(t, db.CreateAccount(ctx, a))
 	var last *tokens.Account
 	for range 3 { // old values land in freed pages; they must be sealed too
-		at, rt := randomSecret(t, "at-"), randomSecret(t, "rt-")
+		at, rt := storetest.RandomSecret(t, "at-"), storetest.RandomSecret(t, "rt-")
 		secrets = append(secrets, at, rt)
 		last, err = db.UpdateAccount(ctx, a.ID, func(a *tokens.Account) error {
 			a.AccessToken, a.RefreshToken = at, rt
@@ -178,7 +179,7 @@ func TestSecretsSealedOnDisk(t *testing.T) {
 func TestSealedValueBoundToRecord(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t, Options{})
-	a, b := testAccount(t, "a"), testAccount(t, "b")
+	a, b := storetest.Account(t, "a"), storetest.Account(t, "b")
 	require.NoError(t, db.CreateAccount(ctx, a))
 	require.NoError(t, db.CreateAccount(ctx, b))
 
@@ -243,7 +244,7 @@ func crashHelperProcess(t *testing.T) {
 		return &tokens.Account{ID: id, Name: "acct " + id, RefreshToken: "rt-" + id, ClientSecret: "cs-" + id}
 	}
 	srv := func(id, acct string, exp *time.Time) *tokens.MCPServer {
-		return &tokens.MCPServer{ID: id, AccountID: acct, Name: "srv " + id, TokenHash: hashOf(id), ExpiresAt: exp,
+		return &tokens.MCPServer{ID: id, AccountID: acct, Name: "srv " + id, TokenHash: storetest.HashOf(id), ExpiresAt: exp,
 			Config: tokens.Config{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}}
 	}
 	must(db.CreateAccount(ctx, mk(crashIDs.kept)))
@@ -252,7 +253,7 @@ func crashHelperProcess(t *testing.T) {
 	must(db.CreateMCPServer(ctx, srv(crashIDs.deletedSrv, crashIDs.kept, nil)))
 	must(db.CreateMCPServer(ctx, srv(crashIDs.expiredSrv, crashIDs.kept, ptr(time.Now().Add(-time.Second)))))
 	must(db.CreateMCPServer(ctx, srv(crashIDs.cascadeSrv, crashIDs.cascadeAcct, nil)))
-	must(db.CreateAPIToken(ctx, &tokens.APIToken{ID: crashIDs.token, Name: "admin", TokenHash: hashOf("api")}))
+	must(db.CreateAPIToken(ctx, &tokens.APIToken{ID: crashIDs.token, Name: "admin", TokenHash: storetest.HashOf("api")}))
 	_, err = db.UpdateMCPServer(ctx, crashIDs.gone, func(s *tokens.MCPServer) error { s.Name = "renamed"; return nil })
 	must(err)
 	_, err = db.UpdateAccount(ctx, crashIDs.kept, func(a *tokens.Account) error { a.AccessToken = "at-new"; return nil })
@@ -288,7 +289,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	assert.Equal(t, "cs-"+crashIDs.kept, a.ClientSecret)
 	assert.Equal(t, "at-new", a.AccessToken)
 
-	s, err := db.MCPServerByTokenHash(ctx, hashOf(crashIDs.gone))
+	s, err := db.MCPServerByTokenHash(ctx, storetest.HashOf(crashIDs.gone))
 	require.NoError(t, err)
 	assert.Equal(t, "renamed", s.Name)
 	assert.Equal(t, tokens.Config{Methods: []string{"read"}, Tags: []string{"users"}, RequireAPITokenAuth: true}, s.Config)
@@ -298,7 +299,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	for _, id := range []string{crashIDs.deletedSrv, crashIDs.expiredSrv, crashIDs.cascadeSrv} {
 		_, err := db.MCPServer(ctx, id)
 		assert.ErrorIs(t, err, tokens.ErrNotFound, id)
-		_, err = db.MCPServerByTokenHash(ctx, hashOf(id))
+		_, err = db.MCPServerByTokenHash(ctx, storetest.HashOf(id))
 		assert.ErrorIs(t, err, tokens.ErrNotFound, id)
 	}
 	_, err = db.Account(ctx, crashIDs.cascadeAcct)

@@ -64,15 +64,3 @@ func mustJSON(t testing.TB, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
-
-// The published tools, all of them and the read-only ones.
-var (
-	allTools = []string{
-		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id",
-		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
-	}
-	readTools = []string{
-		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id",
-		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
-	}
-)

@@ -26,20 +26,20 @@ func TestMCPServerCreate(t *testing.T) {
 		config  string // JSON of the config shown
 		expires any    // expected expires_at: nil or RFC 3339 string
 	}{
-		{name: "defaults: all tools", body: map[string]any{"name": "all"}, tools: allTools,
+		{name: "defaults: all tools", body: map[string]any{"name": "all"}, tools: apptest.AllTools(),
 			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`},
-		{name: "read only", body: map[string]any{"name": "ro", "config": map[string]any{"methods": []string{"read"}}}, tools: readTools,
+		{name: "read only", body: map[string]any{"name": "ro", "config": map[string]any{"methods": []string{"read"}}}, tools: apptest.ReadTools(),
 			config: `{"methods":["read"],"tags":[],"require_api_token_auth":false}`},
 		{name: "tags and auth", body: map[string]any{"name": "perm", "config": map[string]any{"tags": []string{"Permissions"}, "require_api_token_auth": true}},
 			tools:  []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"},
 			config: `{"methods":[],"tags":["permissions"],"require_api_token_auth":true}`},
-		{name: "expiry at top level", body: map[string]any{"name": "exp", "expires_at": in(time.Hour)}, tools: allTools,
+		{name: "expiry at top level", body: map[string]any{"name": "exp", "expires_at": in(time.Hour)}, tools: apptest.AllTools(),
 			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(time.Hour)},
-		{name: "expiry in config", body: map[string]any{"name": "exp", "config": map[string]any{"expires_at": in(2 * time.Hour)}}, tools: allTools,
+		{name: "expiry in config", body: map[string]any{"name": "exp", "config": map[string]any{"expires_at": in(2 * time.Hour)}}, tools: apptest.AllTools(),
 			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(2 * time.Hour)},
-		{name: "top level wins", body: map[string]any{"name": "exp", "expires_at": in(time.Hour), "config": map[string]any{"expires_at": "garbage"}}, tools: allTools,
+		{name: "top level wins", body: map[string]any{"name": "exp", "expires_at": in(time.Hour), "config": map[string]any{"expires_at": "garbage"}}, tools: apptest.AllTools(),
 			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(time.Hour)},
-		{name: "null expiry", body: map[string]any{"name": "exp", "expires_at": nil}, tools: allTools,
+		{name: "null expiry", body: map[string]any{"name": "exp", "expires_at": nil}, tools: apptest.AllTools(),
 			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`},
 	}
 	for _, tt := range tests {
@@ -144,7 +144,7 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 	}{
 		{name: "rename", body: map[string]any{"name": "renamed"}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, "renamed", m["name"])
-			assert.Equal(t, toAny(readTools), m["tools"], "config kept")
+			assert.Equal(t, toAny(apptest.ReadTools()), m["tools"], "config kept")
 			assert.NotNil(t, m["expires_at"], "expiry kept")
 		}},
 		{name: "tags merge over methods", body: map[string]any{"config": map[string]any{"tags": []string{"organization"}}}, status: 200, check: func(t *testing.T, m map[string]any) {
@@ -155,7 +155,7 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 		{name: "unknown tag", body: map[string]any{"config": map[string]any{"tags": []string{"x"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "PATCH back what GET showed", path: "roundtrip", status: 200},
 		{name: "widen", body: map[string]any{"config": map[string]any{"methods": []string{}, "tags": []string{}}}, status: 200, check: func(t *testing.T, m map[string]any) {
-			assert.Equal(t, toAny(allTools), m["tools"])
+			assert.Equal(t, toAny(apptest.AllTools()), m["tools"])
 		}},
 		{name: "expiry too soon", body: map[string]any{"expires_at": now.Add(30 * time.Second).Format(time.RFC3339)}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "expiry null removes it", body: `{"expires_at": null}`, status: 200, check: func(t *testing.T, m map[string]any) {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -40,17 +41,6 @@ func TestPublishedInventory(t *testing.T) {
 	require.Equal(t, want, inv.Tools(), "Tools returns a copy")
 }
 
-var (
-	allTools = []string{
-		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id",
-		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
-	}
-	readTools = []string{
-		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id",
-		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
-	}
-)
-
 func TestNormalizeConfig(t *testing.T) {
 	inv := inventory(t)
 	tests := []struct {
@@ -60,9 +50,9 @@ func TestNormalizeConfig(t *testing.T) {
 		tools     []string
 		errSubstr string // non-empty: a 400 whose message holds this
 	}{
-		{name: "empty is all", in: tokens.Config{}, want: tokens.Config{}, tools: allTools},
-		{name: "empty lists are all", in: tokens.Config{Methods: []string{}, Tags: []string{}}, want: tokens.Config{}, tools: allTools},
-		{name: "read", in: tokens.Config{Methods: []string{"read"}}, want: tokens.Config{Methods: []string{"read"}}, tools: readTools},
+		{name: "empty is all", in: tokens.Config{}, want: tokens.Config{}, tools: apptest.AllTools()},
+		{name: "empty lists are all", in: tokens.Config{Methods: []string{}, Tags: []string{}}, want: tokens.Config{}, tools: apptest.AllTools()},
+		{name: "read", in: tokens.Config{Methods: []string{"read"}}, want: tokens.Config{Methods: []string{"read"}}, tools: apptest.ReadTools()},
 		{name: "write", in: tokens.Config{Methods: []string{"write"}}, want: tokens.Config{Methods: []string{"write"}}, tools: []string{"delete_a_zohobigin_user_by_id"}},
 		{name: "exact get", in: tokens.Config{Methods: []string{"get"}}, want: tokens.Config{Methods: []string{"get"}}, tools: []string{"get_single_zohobigin_user_by_id"}},
 		{name: "normalised", in: tokens.Config{Methods: []string{" LIST", "get", "list"}, Tags: []string{"Users", "users"}},
@@ -101,5 +91,5 @@ func TestNormalizeConfig(t *testing.T) {
 func TestAllowedToolsIgnoresUnknownWords(t *testing.T) {
 	inv := inventory(t)
 	assert.Empty(t, inv.Allowed(tokens.Config{Methods: []string{"bogus"}}))
-	assert.Equal(t, allTools, inv.Allowed(tokens.Config{}))
+	assert.Equal(t, apptest.AllTools(), inv.Allowed(tokens.Config{}))
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"golang.org/x/crypto/acme/autocert"
 	"golang.org/x/net/idna"
 )
@@ -65,6 +66,9 @@ type Config struct {
 	// HTTPSPort is the port put in redirects from plain HTTP to HTTPS;
 	// 0 or 443 leave it out of the URL.
 	HTTPSPort int
+	// Clock decides when the certificate files are checked again; nil
+	// means the system clock.
+	Clock clock.Clock
 }
 
 // ConfigError is a configuration mistake the user fixes by changing the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
 )
@@ -38,7 +39,7 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 	m := &Manager{logger: logger, httpsPort: cfg.HTTPSPort}
 	switch md {
 	case modePair:
-		m.pair, err = newPairReloader(cfg.CertFile, cfg.KeyFile, logger)
+		m.pair, err = newPairReloader(cfg.CertFile, cfg.KeyFile, clock.OrSystem(cfg.Clock).Now, logger)
 		if err != nil {
 			return nil, err
 		}

@@ -42,12 +42,12 @@ type pairReloader struct {
 
 // newPairReloader loads the pair once; a bad pair here is a startup error
 // naming the file (and its environment variable) at fault.
-func newPairReloader(certFile, keyFile string, logger *slog.Logger) (*pairReloader, error) {
+func newPairReloader(certFile, keyFile string, now func() time.Time, logger *slog.Logger) (*pairReloader, error) {
 	r := &pairReloader{
 		certFile: certFile,
 		keyFile:  keyFile,
 		logger:   logger,
-		now:      time.Now,
+		now:      now,
 		every:    reloadCheckEvery,
 	}
 	stamp, err := r.stat()

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -62,11 +63,9 @@ func TestPairServesAndReloadsRotatedFiles(t *testing.T) {
 	certFile, keyFile := writePairFiles(t, dir, a.certPEM, a.keyPEM, start)
 
 	logger, logs := bufferLogger()
-	m, err := New(Config{CertFile: certFile, KeyFile: keyFile}, logger)
+	clock := clocktest.New(start)
+	m, err := New(Config{CertFile: certFile, KeyFile: keyFile, Clock: clock}, logger)
 	require.NoError(t, err)
-	clock := &fakeClock{t: start}
-	m.pair.now = clock.Now
-	m.pair.lastCheck = clock.Now()
 
 	cfg := m.TLSConfig()
 	assert.Equal(t, uint16(tls.VersionTLS12), cfg.MinVersion)

@@ -19,7 +19,7 @@ func testAccountsPaging(t *testing.T, open Factory) {
 	db := open(t, nil)
 	var ids []string
 	for i := range 5 {
-		a := testAccount(t, string(rune('a'+i)))
+		a := Account(t, string(rune('a'+i)))
 		require.NoError(t, db.CreateAccount(ctx, a))
 		ids = append(ids, a.ID)
 	}
@@ -57,7 +57,7 @@ func testAccountCRUD(t *testing.T, open Factory) {
 	clock := newTestClock()
 	db := open(t, clock.Now)
 
-	a := testAccount(t, "acme")
+	a := Account(t, "acme")
 	require.NoError(t, db.CreateAccount(ctx, a))
 	assert.Equal(t, clock.Now(), a.CreatedAt, "CreateAccount fills CreatedAt")
 	assert.Equal(t, clock.Now(), a.UpdatedAt)
@@ -162,7 +162,7 @@ func testAPITokens(t *testing.T, open Factory) {
 
 	var toks []*tokens.APIToken
 	for i := range 3 {
-		tok := &tokens.APIToken{ID: newID(t), Name: string(rune('a' + i)), TokenHash: hashOf(randomSecret(t, "bmcp_api_"))}
+		tok := &tokens.APIToken{ID: NewID(t), Name: string(rune('a' + i)), TokenHash: HashOf(RandomSecret(t, "bmcp_api_"))}
 		require.NoError(t, db.CreateAPIToken(ctx, tok))
 		assert.Equal(t, clock.Now(), tok.CreatedAt)
 		toks = append(toks, tok)
@@ -175,10 +175,10 @@ func testAPITokens(t *testing.T, open Factory) {
 			is   error
 			msg  string
 		}{
-			{"hash taken", &tokens.APIToken{ID: newID(t), TokenHash: toks[0].TokenHash}, tokens.ErrConflict, "hash already in use"},
-			{"ID taken", &tokens.APIToken{ID: toks[0].ID, TokenHash: hashOf("x")}, tokens.ErrConflict, "already exists"},
-			{"no ID", &tokens.APIToken{TokenHash: hashOf("x")}, nil, "ID is empty"},
-			{"no hash", &tokens.APIToken{ID: newID(t)}, nil, "no token hash"},
+			{"hash taken", &tokens.APIToken{ID: NewID(t), TokenHash: toks[0].TokenHash}, tokens.ErrConflict, "hash already in use"},
+			{"ID taken", &tokens.APIToken{ID: toks[0].ID, TokenHash: HashOf("x")}, tokens.ErrConflict, "already exists"},
+			{"no ID", &tokens.APIToken{TokenHash: HashOf("x")}, nil, "ID is empty"},
+			{"no hash", &tokens.APIToken{ID: NewID(t)}, nil, "no token hash"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -195,7 +195,7 @@ func testAPITokens(t *testing.T, open Factory) {
 		got, err := db.APITokenByHash(ctx, toks[1].TokenHash)
 		require.NoError(t, err)
 		assert.Equal(t, toks[1], got)
-		_, err = db.APITokenByHash(ctx, hashOf("unknown"))
+		_, err = db.APITokenByHash(ctx, HashOf("unknown"))
 		assert.ErrorIs(t, err, tokens.ErrNotFound)
 
 		page, more, err := db.APITokens(ctx, "", 2)
@@ -229,7 +229,7 @@ func testAPITokens(t *testing.T, open Factory) {
 		assert.Equal(t, 1, n)
 
 		// The hash of a deleted token can be used again.
-		require.NoError(t, db.CreateAPIToken(ctx, &tokens.APIToken{ID: newID(t), TokenHash: toks[0].TokenHash}))
+		require.NoError(t, db.CreateAPIToken(ctx, &tokens.APIToken{ID: NewID(t), TokenHash: toks[0].TokenHash}))
 	})
 }
 
@@ -290,7 +290,7 @@ func testAuditPagingNewestFirst(t *testing.T, open Factory) {
 func testConcurrentWrites(t *testing.T, open Factory) {
 	ctx := context.Background()
 	db := open(t, nil)
-	shared := testAccount(t, "shared")
+	shared := Account(t, "shared")
 	shared.OrgName = "0"
 	require.NoError(t, db.CreateAccount(ctx, shared))
 
@@ -298,11 +298,11 @@ func testConcurrentWrites(t *testing.T, open Factory) {
 	var wg sync.WaitGroup
 	for i := range workers {
 		wg.Go(func() {
-			a := testAccount(t, "w"+strconv.Itoa(i))
+			a := Account(t, "w"+strconv.Itoa(i))
 			if !assert.NoError(t, db.CreateAccount(ctx, a)) {
 				return
 			}
-			s := testServer(t, a.ID, "s")
+			s := Server(t, a.ID, "s")
 			if !assert.NoError(t, db.CreateMCPServer(ctx, s)) {
 				return
 			}
@@ -349,21 +349,21 @@ func testConnectLinks(t *testing.T, open Factory) {
 	clock := newTestClock()
 	db := open(t, clock.Now)
 
-	l := &tokens.ConnectLink{ID: newID(t), Name: "customer", Datacenter: "eu", TokenHash: hashOf("link"), ExpiresAt: clock.Now().Add(time.Hour)}
+	l := &tokens.ConnectLink{ID: NewID(t), Name: "customer", Datacenter: "eu", TokenHash: HashOf("link"), ExpiresAt: clock.Now().Add(time.Hour)}
 	require.NoError(t, db.CreateConnectLink(ctx, l))
 	assert.Equal(t, clock.Now(), l.CreatedAt)
-	assert.ErrorIs(t, db.CreateConnectLink(ctx, &tokens.ConnectLink{ID: newID(t), TokenHash: l.TokenHash}), tokens.ErrConflict)
-	assert.ErrorIs(t, db.CreateConnectLink(ctx, &tokens.ConnectLink{ID: l.ID, TokenHash: hashOf("x")}), tokens.ErrConflict)
+	assert.ErrorIs(t, db.CreateConnectLink(ctx, &tokens.ConnectLink{ID: NewID(t), TokenHash: l.TokenHash}), tokens.ErrConflict)
+	assert.ErrorIs(t, db.CreateConnectLink(ctx, &tokens.ConnectLink{ID: l.ID, TokenHash: HashOf("x")}), tokens.ErrConflict)
 
 	got, err := db.ConnectLinkByHash(ctx, l.TokenHash)
 	require.NoError(t, err)
 	assert.Equal(t, l, got)
-	_, err = db.ConnectLinkByHash(ctx, hashOf("nope"))
+	_, err = db.ConnectLinkByHash(ctx, HashOf("nope"))
 	assert.ErrorIs(t, err, tokens.ErrNotFound)
 
 	// Using the link with an account ID that exists fails and leaves the
 	// link unused (one transaction).
-	existing := testAccount(t, "existing")
+	existing := Account(t, "existing")
 	require.NoError(t, db.CreateAccount(ctx, existing))
 	assert.ErrorIs(t, db.UseConnectLink(ctx, l.ID, &tokens.Account{ID: existing.ID}), tokens.ErrConflict)
 	got, err = db.ConnectLink(ctx, l.ID)
@@ -371,7 +371,7 @@ func testConnectLinks(t *testing.T, open Factory) {
 	assert.Nil(t, got.UsedAt)
 
 	clock.Advance(time.Minute)
-	a := testAccount(t, "connected")
+	a := Account(t, "connected")
 	require.NoError(t, db.UseConnectLink(ctx, l.ID, a))
 	assert.Equal(t, clock.Now(), a.CreatedAt)
 	stored, err := db.Account(ctx, a.ID)
@@ -383,13 +383,13 @@ func testConnectLinks(t *testing.T, open Factory) {
 	assert.Equal(t, clock.Now(), *got.UsedAt)
 	assert.Equal(t, a.ID, got.AccountID)
 
-	second := testAccount(t, "second")
+	second := Account(t, "second")
 	err = db.UseConnectLink(ctx, l.ID, second)
 	assert.ErrorIs(t, err, tokens.ErrConflict, "single use")
 	_, err = db.Account(ctx, second.ID)
 	assert.ErrorIs(t, err, tokens.ErrNotFound, "no account created by a used link")
 
-	assert.ErrorIs(t, db.UseConnectLink(ctx, "missing", testAccount(t, "x")), tokens.ErrNotFound)
+	assert.ErrorIs(t, db.UseConnectLink(ctx, "missing", Account(t, "x")), tokens.ErrNotFound)
 	_, err = db.ConnectLink(ctx, "missing")
 	assert.ErrorIs(t, err, tokens.ErrNotFound)
 }
@@ -397,7 +397,7 @@ func testConnectLinks(t *testing.T, open Factory) {
 func testCreateMCPServersIsAllOrNothing(t *testing.T, open Factory) {
 	db := open(t, nil)
 	ctx := context.Background()
-	acct := &tokens.Account{ID: newID(t), Name: "a", Datacenter: "us", RefreshToken: "r"}
+	acct := &tokens.Account{ID: NewID(t), Name: "a", Datacenter: "us", RefreshToken: "r"}
 	require.NoError(t, db.CreateAccount(ctx, acct))
 	mk := func(id string, h byte) *tokens.MCPServer {
 		return &tokens.MCPServer{ID: id, AccountID: acct.ID, Name: id, TokenHash: [32]byte{h}}
@@ -416,16 +416,16 @@ func testCreateMCPServersIsAllOrNothing(t *testing.T, open Factory) {
 func testDeleteAccountCascades(t *testing.T, open Factory) {
 	ctx := context.Background()
 	db := open(t, nil)
-	doomed, kept := testAccount(t, "doomed"), testAccount(t, "kept")
+	doomed, kept := Account(t, "doomed"), Account(t, "kept")
 	require.NoError(t, db.CreateAccount(ctx, doomed))
 	require.NoError(t, db.CreateAccount(ctx, kept))
 	var doomedSrv []*tokens.MCPServer
 	for range 3 {
-		s := testServer(t, doomed.ID, "d")
+		s := Server(t, doomed.ID, "d")
 		require.NoError(t, db.CreateMCPServer(ctx, s))
 		doomedSrv = append(doomedSrv, s)
 	}
-	keptSrv := testServer(t, kept.ID, "k")
+	keptSrv := Server(t, kept.ID, "k")
 	require.NoError(t, db.CreateMCPServer(ctx, keptSrv))
 
 	deleted, err := db.DeleteAccount(ctx, doomed.ID)
@@ -454,12 +454,12 @@ func testDeleteExpiredMCPServers(t *testing.T, open Factory) {
 	ctx := context.Background()
 	clock := newTestClock()
 	db := open(t, clock.Now)
-	acct := testAccount(t, "a")
+	acct := Account(t, "a")
 	require.NoError(t, db.CreateAccount(ctx, acct))
 	now := clock.Now()
 
 	mk := func(exp *time.Time) *tokens.MCPServer {
-		s := testServer(t, acct.ID, "s")
+		s := Server(t, acct.ID, "s")
 		s.ExpiresAt = exp
 		require.NoError(t, db.CreateMCPServer(ctx, s))
 		return s
@@ -522,10 +522,10 @@ func testMCPServersPagingPerAccount(t *testing.T, open Factory) {
 	require.NoError(t, db.CreateAccount(ctx, b))
 	var ids []string
 	for range 5 {
-		s := testServer(t, a.ID, "a")
+		s := Server(t, a.ID, "a")
 		require.NoError(t, db.CreateMCPServer(ctx, s))
 		ids = append(ids, s.ID)
-		require.NoError(t, db.CreateMCPServer(ctx, testServer(t, b.ID, "b")))
+		require.NoError(t, db.CreateMCPServer(ctx, Server(t, b.ID, "b")))
 	}
 	tests := []struct {
 		name    string
@@ -559,12 +559,12 @@ func testMCPServersPagingPerAccount(t *testing.T, open Factory) {
 func testForEachMCPServer(t *testing.T, open Factory) {
 	ctx := context.Background()
 	db := open(t, nil)
-	acct := testAccount(t, "a")
+	acct := Account(t, "a")
 	require.NoError(t, db.CreateAccount(ctx, acct))
 	const n = 2507 // more than one read chunk of any sensible size
 	batch := make([]*tokens.MCPServer, n)
 	for i := range batch {
-		batch[i] = testServer(t, acct.ID, "s")
+		batch[i] = Server(t, acct.ID, "s")
 	}
 	require.NoError(t, db.CreateMCPServers(ctx, batch))
 
@@ -588,10 +588,10 @@ func testMCPServerCRUD(t *testing.T, open Factory) {
 	ctx := context.Background()
 	clock := newTestClock()
 	db := open(t, clock.Now)
-	acct := testAccount(t, "acme")
+	acct := Account(t, "acme")
 	require.NoError(t, db.CreateAccount(ctx, acct))
 
-	s := testServer(t, acct.ID, "read only")
+	s := Server(t, acct.ID, "read only")
 	s.ExpiresAt = ptr(clock.Now().Add(time.Hour))
 	require.NoError(t, db.CreateMCPServer(ctx, s))
 	assert.Equal(t, clock.Now(), s.CreatedAt)
@@ -603,11 +603,11 @@ func testMCPServerCRUD(t *testing.T, open Factory) {
 			is   error
 			msg  string
 		}{
-			{"unknown account", testServer(t, "missing", "x"), tokens.ErrNotFound, "account \"missing\""},
-			{"token hash taken", &tokens.MCPServer{ID: newID(t), AccountID: acct.ID, TokenHash: s.TokenHash}, tokens.ErrConflict, "token hash already in use"},
-			{"ID taken", &tokens.MCPServer{ID: s.ID, AccountID: acct.ID, TokenHash: hashOf("other")}, tokens.ErrConflict, "already exists"},
-			{"no ID", &tokens.MCPServer{AccountID: acct.ID, TokenHash: hashOf("x")}, nil, "ID is empty"},
-			{"no hash", &tokens.MCPServer{ID: newID(t), AccountID: acct.ID}, nil, "no token hash"},
+			{"unknown account", Server(t, "missing", "x"), tokens.ErrNotFound, "account \"missing\""},
+			{"token hash taken", &tokens.MCPServer{ID: NewID(t), AccountID: acct.ID, TokenHash: s.TokenHash}, tokens.ErrConflict, "token hash already in use"},
+			{"ID taken", &tokens.MCPServer{ID: s.ID, AccountID: acct.ID, TokenHash: HashOf("other")}, tokens.ErrConflict, "already exists"},
+			{"no ID", &tokens.MCPServer{AccountID: acct.ID, TokenHash: HashOf("x")}, nil, "ID is empty"},
+			{"no hash", &tokens.MCPServer{ID: NewID(t), AccountID: acct.ID}, nil, "no token hash"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -634,7 +634,7 @@ func testMCPServerCRUD(t *testing.T, open Factory) {
 
 		_, err = db.MCPServer(ctx, "missing")
 		assert.ErrorIs(t, err, tokens.ErrNotFound)
-		_, err = db.MCPServerByTokenHash(ctx, hashOf("unknown"))
+		_, err = db.MCPServerByTokenHash(ctx, HashOf("unknown"))
 		assert.ErrorIs(t, err, tokens.ErrNotFound)
 	})
 
@@ -648,7 +648,7 @@ func testMCPServerCRUD(t *testing.T, open Factory) {
 			x.Name = "writer"
 			x.Config = tokens.Config{Methods: []string{"write"}, RequireAPITokenAuth: true}
 			x.ExpiresAt = nil
-			x.ID, x.AccountID, x.TokenHash, x.CreatedAt = "hijack", "other", hashOf("hijack"), time.Time{}
+			x.ID, x.AccountID, x.TokenHash, x.CreatedAt = "hijack", "other", HashOf("hijack"), time.Time{}
 			return nil
 		})
 		require.NoError(t, err)
@@ -663,7 +663,7 @@ func testMCPServerCRUD(t *testing.T, open Factory) {
 		byHash, err := db.MCPServerByTokenHash(ctx, s.TokenHash)
 		require.NoError(t, err)
 		assert.Equal(t, got, byHash)
-		_, err = db.MCPServerByTokenHash(ctx, hashOf("hijack"))
+		_, err = db.MCPServerByTokenHash(ctx, HashOf("hijack"))
 		assert.ErrorIs(t, err, tokens.ErrNotFound)
 
 		_, err = db.UpdateMCPServer(ctx, "missing", func(*tokens.MCPServer) error { return nil })
@@ -688,7 +688,7 @@ func testCanceledContext(t *testing.T, open Factory) {
 	db := open(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	a := testAccount(t, "x")
+	a := Account(t, "x")
 	assert.ErrorIs(t, db.CreateAccount(ctx, a), context.Canceled)
 	_, err := db.Account(ctx, a.ID)
 	assert.ErrorIs(t, err, context.Canceled)

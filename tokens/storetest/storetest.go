@@ -51,20 +51,20 @@ func newTestClock() *clocktest.Fake {
 	return clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
-// newID returns a uuid v7 string.
-func newID(t testing.TB) string {
+// NewID returns a uuid v7 string, as record IDs are.
+func NewID(t testing.TB) string {
 	t.Helper()
 	id, err := uuid.NewV7()
 	require.NoError(t, err)
 	return id.String()
 }
 
-// hashOf returns the SHA-256 of s, as the tokens package stores it.
-func hashOf(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+// HashOf returns the SHA-256 of s, as the tokens package stores it.
+func HashOf(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
-// randomSecret returns a distinctive random string that cannot appear in
+// RandomSecret returns a distinctive random string that cannot appear in
 // the data by chance.
-func randomSecret(t testing.TB, prefix string) string {
+func RandomSecret(t testing.TB, prefix string) string {
 	t.Helper()
 	b := make([]byte, 24)
 	_, err := rand.Read(b)
@@ -72,32 +72,32 @@ func randomSecret(t testing.TB, prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-// testAccount returns an account with random secrets.
-func testAccount(t testing.TB, name string) *tokens.Account {
+// Account returns an account with random secrets.
+func Account(t testing.TB, name string) *tokens.Account {
 	t.Helper()
 	return &tokens.Account{
-		ID:           newID(t),
+		ID:           NewID(t),
 		Name:         name,
 		Datacenter:   "us",
 		APIDomain:    "https://www.zohoapis.com",
 		OrgID:        "1234567",
 		OrgName:      "Org " + name,
 		ClientID:     "1000.CLIENTID",
-		ClientSecret: randomSecret(t, "cs-"),
-		RefreshToken: randomSecret(t, "rt-"),
-		AccessToken:  randomSecret(t, "at-"),
+		ClientSecret: RandomSecret(t, "cs-"),
+		RefreshToken: RandomSecret(t, "rt-"),
+		AccessToken:  RandomSecret(t, "at-"),
 		AccessExpiry: time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC),
 	}
 }
 
-// testServer returns a server of account accountID with a random token hash.
-func testServer(t testing.TB, accountID, name string) *tokens.MCPServer {
+// Server returns a server of account accountID with a random token hash.
+func Server(t testing.TB, accountID, name string) *tokens.MCPServer {
 	t.Helper()
 	return &tokens.MCPServer{
-		ID:        newID(t),
+		ID:        NewID(t),
 		AccountID: accountID,
 		Name:      name,
-		TokenHash: hashOf(randomSecret(t, "bmcp_")),
+		TokenHash: HashOf(RandomSecret(t, "bmcp_")),
 		Config:    tokens.Config{Methods: []string{"read"}, Tags: []string{"users"}},
 	}
 }

@@ -82,8 +82,11 @@ func AuthCodeURL(accountsURL, clientID, redirectURI, state string, scopes ...str
 // (ErrUnknownDatacenter) and a token whose api_domain is not configured
 // (ErrUnknownAPIDomain); a refused code wraps ErrCodeRefused. Only the
 // ClientID and ClientSecret of creds are used. httpClient nil means a
-// default client.
-func Exchange(ctx context.Context, dcs Datacenters, accountsServer string, creds Credentials, code, redirectURI string, httpClient *http.Client) (Token, string, error) {
+// default client; now (nil: time.Now) dates the token's expiry.
+func Exchange(ctx context.Context, dcs Datacenters, accountsServer string, creds Credentials, code, redirectURI string, httpClient *http.Client, now func() time.Time) (Token, string, error) {
+	if now == nil {
+		now = time.Now
+	}
 	dc, ok := dcs.ByAccountsServer(accountsServer)
 	if !ok {
 		return Token{}, "", fmt.Errorf("%w: accounts-server %q is not a configured datacenter's accounts server", ErrUnknownDatacenter, clip(accountsServer))
@@ -97,11 +100,11 @@ func Exchange(ctx context.Context, dcs Datacenters, accountsServer string, creds
 	rec := newRecorder(httpClient)
 	cfg := oauthConfig(dc.AccountsURL, creds.ClientID, creds.ClientSecret, redirectURI, nil)
 	ot, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, rec.client), code)
-	now := time.Now()
+	at := now()
 	if err != nil {
-		return Token{}, "", tokenError(ctx, err, rec, ErrCodeRefused, now)
+		return Token{}, "", tokenError(ctx, err, rec, ErrCodeRefused, at)
 	}
-	tok, err := tokenOf(ot, dcs, dc, now)
+	tok, err := tokenOf(ot, dcs, dc, at)
 	if err != nil {
 		return Token{}, "", err
 	}

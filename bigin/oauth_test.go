@@ -260,7 +260,7 @@ func TestConnectFlow(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "eu", dc.Key)
 
-	tok, rt, err := bigin.Exchange(t.Context(), dcs, cb.Get("accounts-server"), creds, cb.Get("code"), redirect, nil)
+	tok, rt, err := bigin.Exchange(t.Context(), dcs, cb.Get("accounts-server"), creds, cb.Get("code"), redirect, nil, nil)
 	require.NoError(t, err)
 	assert.NotEmpty(t, rt)
 	assert.Equal(t, eu.ts.URL, tok.APIDomain)
@@ -275,7 +275,7 @@ func TestConnectFlow(t *testing.T) {
 	assert.Zero(t, us.sb.RequestCount(), "the US datacenter was never called")
 
 	t.Run("a code works once", func(t *testing.T) {
-		_, _, err := bigin.Exchange(t.Context(), dcs, cb.Get("accounts-server"), creds, cb.Get("code"), redirect, nil)
+		_, _, err := bigin.Exchange(t.Context(), dcs, cb.Get("accounts-server"), creds, cb.Get("code"), redirect, nil, nil)
 		require.ErrorIs(t, err, bigin.ErrCodeRefused)
 		assert.Contains(t, err.Error(), "invalid_code")
 	})
@@ -283,12 +283,12 @@ func TestConnectFlow(t *testing.T) {
 		var elsewhere counter
 		other := httptest.NewServer(&elsewhere)
 		t.Cleanup(other.Close)
-		_, _, err := bigin.Exchange(t.Context(), dcs, other.URL, creds, consent(t).Get("code"), redirect, nil)
+		_, _, err := bigin.Exchange(t.Context(), dcs, other.URL, creds, consent(t).Get("code"), redirect, nil, nil)
 		require.ErrorIs(t, err, bigin.ErrUnknownDatacenter)
 		assert.Zero(t, elsewhere.n.Load())
 	})
 	t.Run("a redirect URI mismatch is refused", func(t *testing.T) {
-		_, _, err := bigin.Exchange(t.Context(), dcs, eu.ts.URL, creds, consent(t).Get("code"), "https://elsewhere.example/cb", nil)
+		_, _, err := bigin.Exchange(t.Context(), dcs, eu.ts.URL, creds, consent(t).Get("code"), "https://elsewhere.example/cb", nil, nil)
 		var ae *bigin.APIError
 		require.ErrorAs(t, err, &ae)
 		assert.Equal(t, "invalid_redirect_uri", ae.Code)

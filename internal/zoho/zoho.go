@@ -82,7 +82,7 @@ func readOrg(ctx context.Context, c *bigin.Client, tok bigin.Token) (*tokens.Gra
 // tokens at the datacenter's accounts server with the server's OAuth
 // client, reads the org, and returns the grant and the refresh token.
 func (z *Zoho) Exchange(ctx context.Context, dc bigin.Datacenter, creds tokens.Credentials, code, redirectURI string) (*tokens.Grant, string, error) {
-	tok, refresh, err := bigin.Exchange(ctx, z.dcs, dc.AccountsURL, bigin.Credentials(creds), code, redirectURI, z.httpClient)
+	tok, refresh, err := bigin.Exchange(ctx, z.dcs, dc.AccountsURL, bigin.Credentials(creds), code, redirectURI, z.httpClient, z.now)
 	if err != nil {
 		return nil, "", fmt.Errorf("exchange code: %w", err)
 	}

@@ -9,9 +9,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"

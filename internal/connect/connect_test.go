@@ -325,3 +325,14 @@ func TestCreateConnectLinkValidation(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, r.Status)
 	assert.Contains(t, string(r.Body), "BIGIN_MCP_ZOHO_CLIENT_ID")
 }
+
+// A link's name is the admin's text, shown on the customer's page: it is
+// escaped, never markup.
+func TestPagesEscapeTheLinkName(t *testing.T) {
+	z := newConnectEnv(t)
+	path := z.mintLink(map[string]any{"name": `<script>alert(1)</script>`})
+	status, _, body := z.get(path)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.NotContains(t, body, "<script>")
+	assert.Contains(t, body, "&lt;script&gt;")
+}

@@ -90,8 +90,8 @@ func (c Config) AuthMode() string {
 }
 
 // normalizeAuth checks auth, its alias and oauth_profiles, and returns
-// them in stored form: Auth explicit, RequireAPITokenAuth equal to Auth
-// == api_token, profiles trimmed and deduplicated (case-insensitively).
+// them in stored form: Auth set only for oauth, RequireAPITokenAuth equal
+// to the mode being api_token, profiles trimmed and deduplicated (case-insensitively).
 func normalizeAuth(c Config) (Config, error) {
 	auth := strings.ToLower(strings.TrimSpace(c.Auth))
 	if auth == "" {
@@ -106,7 +106,14 @@ func normalizeAuth(c Config) (Config, error) {
 	if c.RequireAPITokenAuth && auth != AuthAPIToken {
 		return Config{}, invalidf("config.require_api_token_auth: true contradicts config.auth %q; send only auth (require_api_token_auth: true is the same as auth \"api_token\")", auth)
 	}
-	c.Auth, c.RequireAPITokenAuth = auth, auth == AuthAPIToken
+	// Stored form: url and api_token keep the shape records had before
+	// auth existed (Auth empty, the alias for api_token); AuthMode reads
+	// both.
+	c.RequireAPITokenAuth = auth == AuthAPIToken
+	c.Auth = ""
+	if auth == AuthOAuth {
+		c.Auth = AuthOAuth
+	}
 	var profiles []string
 	for _, p := range c.OAuthProfiles {
 		n := strings.TrimSpace(p)

@@ -38,9 +38,9 @@ type Config struct {
 	// RequireAPITokenAuth is the older spelling of Auth "api_token"; a
 	// normalized config keeps it equal to Auth == AuthAPIToken.
 	RequireAPITokenAuth bool `json:"require_api_token_auth,omitempty"`
-	// Auth is how MCP requests to the URL are authenticated: AuthURL (the
-	// URL alone; "" in records written before auth existed), AuthAPIToken
-	// or AuthOAuth.
+	// Auth is how MCP requests to the URL are authenticated; read it with
+	// AuthMode. Stored, it is AuthOAuth or empty (url, or api_token when
+	// RequireAPITokenAuth is set), the shape records had before it.
 	Auth string `json:"auth,omitempty"`
 	// OAuthProfiles, for AuthOAuth, are the Bigin profile names whose
 	// users may approve a connection; empty means any active user.

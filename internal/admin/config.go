@@ -87,14 +87,20 @@ type configView struct {
 	Methods             []string `json:"methods"`
 	Tags                []string `json:"tags"`
 	RequireAPITokenAuth bool     `json:"require_api_token_auth"`
-	Auth                string   `json:"auth"`
-	OAuthProfiles       []string `json:"oauth_profiles"`
+	// Auth and OAuthProfiles are shown for oauth URLs; url and api_token
+	// URLs keep the view they had before auth existed
+	// (require_api_token_auth tells them apart).
+	Auth          string   `json:"auth,omitempty"`
+	OAuthProfiles []string `json:"oauth_profiles,omitempty"`
 }
 
 func viewConfig(c tokens.Config) configView {
-	v := configView{Methods: c.Methods, Tags: c.Tags, Auth: c.AuthMode(), RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken, OAuthProfiles: c.OAuthProfiles}
-	if v.OAuthProfiles == nil {
-		v.OAuthProfiles = []string{}
+	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken}
+	if c.AuthMode() == tokens.AuthOAuth {
+		v.Auth, v.OAuthProfiles = tokens.AuthOAuth, c.OAuthProfiles
+		if v.OAuthProfiles == nil {
+			v.OAuthProfiles = []string{}
+		}
 	}
 	if v.Methods == nil {
 		v.Methods = []string{}

@@ -232,7 +232,9 @@ func register(t *testing.T, e *apptest.Env, redirect string) string {
 	return r.JSON(t)["client_id"].(string)
 }
 
-func authorizeURL(e *apptest.Env, q url.Values) string { return e.URL + oauth.AuthorizePath + "?" + q.Encode() }
+func authorizeURL(e *apptest.Env, q url.Values) string {
+	return e.URL + oauth.AuthorizePath + "?" + q.Encode()
+}
 
 func TestSignInRefusals(t *testing.T) {
 	e := newEnv(t, nil)

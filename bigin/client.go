@@ -135,6 +135,27 @@ func NewClient(opts Options) (*Client, error) {
 	return c, nil
 }
 
+// errNoRefresh is what a client holding one access token answers when
+// that token stops working.
+var errNoRefresh = errors.New("bigin: this client holds one short-lived access token and cannot refresh it")
+
+// NewTokenClient returns a client that calls the API with one access
+// token and never refreshes it (a person's sign-in token, used once and
+// dropped). tok.APIDomain must be a configured API base (SignInExchange
+// returns one).
+func NewTokenClient(dcs Datacenters, datacenter string, tok Token, httpClient *http.Client, now func() time.Time) (*Client, error) {
+	c, err := NewClient(Options{
+		Datacenters: dcs, Datacenter: datacenter, APIDomain: tok.APIDomain, Token: &tok,
+		Credentials: Credentials{ClientID: "-", ClientSecret: "-", RefreshToken: "-"},
+		HTTPClient:  httpClient, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.cache.fetch = func(context.Context) (Token, error) { return Token{}, errNoRefresh }
+	return c, nil
+}
+
 // Refresh forces a token refresh now (used to verify new credentials). If
 // a refresh is already running, it waits for that one instead.
 func (c *Client) Refresh(ctx context.Context) (Token, error) {

@@ -76,6 +76,45 @@ func AuthCodeURL(accountsURL, clientID, redirectURI, state string, scopes ...str
 	return cfg.AuthCodeURL(state, oauth2.AccessTypeOffline, oauth2.ApprovalForce)
 }
 
+// SignInScopes returns the least scope that reads the current user
+// (users?type=CurrentUser): the sign-in of the OAuth front door asks for
+// nothing more.
+func SignInScopes() []string { return []string{"ZohoBigin.users.READ"} }
+
+// SignInURL returns the Zoho sign-in URL on the accounts server for a
+// short-lived, online-only token (access_type=online: no refresh token)
+// with SignInScopes, echoing state.
+func SignInURL(accountsURL, clientID, redirectURI, state string) string {
+	cfg := oauthConfig(strings.TrimRight(accountsURL, "/"), clientID, "", redirectURI, SignInScopes())
+	return cfg.AuthCodeURL(state, oauth2.SetAuthURLParam("access_type", "online"))
+}
+
+// SignInExchange trades a sign-in code for a short-lived access token at
+// accountsServer (which must be a configured datacenter's), as Exchange
+// does, without asking for a refresh token. The datacenter it answers is
+// the one the token works in.
+func SignInExchange(ctx context.Context, dcs Datacenters, accountsServer string, creds Credentials, code, redirectURI string, httpClient *http.Client) (Token, Datacenter, error) {
+	dc, ok := dcs.ByAccountsServer(accountsServer)
+	if !ok {
+		return Token{}, Datacenter{}, fmt.Errorf("%w: accounts-server %q is not a configured datacenter's accounts server", ErrUnknownDatacenter, clip(accountsServer))
+	}
+	if strings.TrimSpace(creds.ClientID) == "" || strings.TrimSpace(creds.ClientSecret) == "" {
+		return Token{}, dc, errors.New("bigin: the OAuth client id and secret must not be empty")
+	}
+	if strings.TrimSpace(code) == "" {
+		return Token{}, dc, errors.New("bigin: the authorization code is empty")
+	}
+	rec := newRecorder(httpClient)
+	cfg := oauthConfig(dc.AccountsURL, creds.ClientID, creds.ClientSecret, redirectURI, nil)
+	ot, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, rec.client), code)
+	now := time.Now()
+	if err != nil {
+		return Token{}, dc, tokenError(ctx, err, rec, ErrCodeRefused, now)
+	}
+	tok, err := tokenOf(ot, dcs, dc, now)
+	return tok, dc, err
+}
+
 // Exchange trades an authorization code for a token and a refresh token at
 // accountsServer, the accounts-server Zoho named in the callback. It
 // refuses an accounts server that is not a configured datacenter's

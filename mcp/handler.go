@@ -28,9 +28,17 @@ type Resolver interface {
 	AuthenticateAPIToken(ctx context.Context, token string) (*tokens.APIToken, error)
 }
 
+// OAuthVerifier checks the access tokens of oauth URLs (tokens.OAuth).
+type OAuthVerifier interface {
+	Authenticate(ctx context.Context, res *tokens.Resolved, accessToken string) (*tokens.OAuthGrant, error)
+}
+
 // Options configures NewHandler.
 type Options struct {
 	Resolver Resolver
+	// OAuth checks access tokens of oauth URLs; without it every request
+	// to an oauth URL is refused with 401.
+	OAuth    OAuthVerifier
 	Catalog  *catalog.Catalog
 	Executor *catalog.Executor
 	// PublicURL is the server's public base URL; its origin is always
@@ -130,7 +138,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
-	res, ok := h.admit(w, r)
+	res, grant, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
@@ -140,11 +148,24 @@ func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
 			"this endpoint is stateless streamable HTTP: send JSON-RPC messages with POST (GET and DELETE are not used)")
 		return
 	}
-	h.streamable.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, res)))
+	ctx := context.WithValue(r.Context(), ctxKey{}, res)
+	if grant != nil {
+		ctx = context.WithValue(ctx, grantKey{}, grant)
+	}
+	h.streamable.ServeHTTP(w, r.WithContext(ctx))
+}
+
+type grantKey struct{}
+
+// grantFrom returns the OAuth grant a request to an oauth URL was
+// admitted with (nil for other URLs).
+func grantFrom(ctx context.Context) *tokens.OAuthGrant {
+	g, _ := ctx.Value(grantKey{}).(*tokens.OAuthGrant)
+	return g
 }
 
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
-	res, ok := h.admit(w, r)
+	res, grant, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
@@ -155,6 +176,9 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	cs := h.server(res)
 	ctx := context.WithValue(r.Context(), ctxKey{}, res)
+	if grant != nil {
+		ctx = context.WithValue(ctx, grantKey{}, grant)
+	}
 	if r.Method == http.MethodGet {
 		// The stream ends when the URL is changed, deleted or expires:
 		// the client reconnects and sees the new state.
@@ -163,6 +187,10 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if exp := res.Server.ExpiresAt; exp != nil {
 			t := h.clock.AfterFunc(exp.Sub(h.clock.Now()), cancel)
+			defer t.Stop()
+		}
+		if grant != nil { // the stream lives no longer than its access token
+			t := h.clock.AfterFunc(grant.AccessExpiresAt.Sub(h.clock.Now()), cancel)
 			defer t.Stop()
 		}
 		go func() {
@@ -186,19 +214,20 @@ func (h *Handler) CloseStreams() {
 
 // admit runs the checks every MCP request passes before the SDK sees it:
 // Host and Origin (DNS rebinding), CORS preflight, the token, the API token
-// when the URL requires one, and the body limit. It writes the error
-// response itself and reports whether to go on.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolved, bool) {
+// when the URL requires one, the OAuth access token of an oauth URL, and
+// the body limit. It writes the error response itself and reports whether
+// to go on.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolved, *tokens.OAuthGrant, bool) {
 	if !h.hostAllowed(r) {
 		httpx.WriteErrorStatus(w, http.StatusForbidden, tokens.CodePermissionDenied, "the Host header is not this server's")
-		return nil, false
+		return nil, nil, false
 	}
 	origin := r.Header.Get("Origin")
 	if origin != "" {
 		if !h.origins[strings.ToLower(strings.TrimRight(origin, "/"))] {
 			httpx.WriteErrorStatus(w, http.StatusForbidden, tokens.CodePermissionDenied,
 				"this Origin is not allowed; add it to BIGIN_MCP_ALLOWED_ORIGINS")
-			return nil, false
+			return nil, nil, false
 		}
 		hdr := w.Header()
 		hdr.Set("Access-Control-Allow-Origin", origin)
@@ -211,7 +240,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 		hdr.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID")
 		hdr.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
-		return nil, false
+		return nil, nil, false
 	}
 	res, err := h.opts.Resolver.Resolve(r.Context(), r.PathValue("token"))
 	if err != nil {
@@ -219,11 +248,13 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 			h.logger.Error("resolve MCP token", "err", err)
 		}
 		httpx.WriteErrorStatus(w, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
-		return nil, false
+		return nil, nil, false
 	}
 	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
 	httpx.Annotate(r.Context(), "mcp_token", "bmcp_…")
-	if res.Server.Config.RequireAPITokenAuth {
+	var grant *tokens.OAuthGrant
+	switch res.Server.Config.AuthMode() {
+	case tokens.AuthAPIToken:
 		bearer, ok := httpx.BearerToken(r)
 		if ok {
 			_, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
@@ -232,14 +263,33 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
 			httpx.WriteErrorStatus(w, http.StatusUnauthorized, tokens.CodeUnauthenticated,
 				"this MCP URL requires Authorization: Bearer <api token>")
-			return nil, false
+			return nil, nil, false
 		}
+	case tokens.AuthOAuth:
+		bearer, ok := httpx.BearerToken(r)
+		if ok && h.opts.OAuth != nil {
+			grant, err = h.opts.OAuth.Authenticate(r.Context(), res, bearer)
+			if err != nil && !errors.Is(err, tokens.ErrUnauthenticated) {
+				h.logger.Error("check OAuth access token", "err", err)
+			}
+		}
+		if grant == nil {
+			challenge := `Bearer resource_metadata="` + h.resourceMetadataURL(r.PathValue("token")) + `"`
+			if ok {
+				challenge += `, error="invalid_token", error_description="the access token is invalid, expired or revoked"`
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
+			httpx.WriteErrorStatus(w, http.StatusUnauthorized, tokens.CodeUnauthenticated,
+				"this MCP URL requires OAuth: connect it as a remote MCP server that signs in (its authorization server is named in WWW-Authenticate)")
+			return nil, nil, false
+		}
+		httpx.Annotate(r.Context(), "oauth_grant_id", grant.ID)
 	}
 	if r.Method == http.MethodPost {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 				httpx.WriteErrorStatus(w, http.StatusUnsupportedMediaType, tokens.CodeUnsupportedMediaType, "Content-Type must be application/json")
-				return nil, false
+				return nil, nil, false
 			}
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
@@ -250,11 +300,11 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 			} else {
 				httpx.WriteErrorStatus(w, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
 			}
-			return nil, false
+			return nil, nil, false
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	return res, true
+	return res, grant, true
 }
 
 // hostAllowed is the DNS-rebinding check: on a loopback
@@ -268,6 +318,12 @@ func (h *Handler) hostAllowed(r *http.Request) bool {
 		return true
 	}
 	return h.publicHost != "" && strings.EqualFold(r.Host, h.publicHost)
+}
+
+// resourceMetadataURL is the protected resource metadata document of the
+// URL with this token (RFC 9728), named in 401 answers of oauth URLs.
+func (h *Handler) resourceMetadataURL(urlToken string) string {
+	return strings.TrimRight(h.opts.PublicURL, "/") + "/.well-known/oauth-protected-resource/mcp/" + urlToken
 }
 
 func isLoopback(hostport string) bool {

@@ -36,8 +36,13 @@ func sdkTool(e *catalog.Entry) *sdk.Tool {
 // that fail the schema are a JSON-RPC invalid-params error; every other
 // outcome is a tool result.
 func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHandler {
-	who := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID}
+	base := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID}
 	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+		who := base
+		if g := grantFrom(ctx); g != nil {
+			who.Actor = "oauth:" + g.ZUID
+			who.UserZUID, who.UserEmail, who.OAuthClient = g.ZUID, g.Email, g.ClientID
+		}
 		out, err := h.exec.Call(ctx, e, res.Account, req.Params.Arguments, who)
 		var ae *catalog.ArgsError
 		if errors.As(err, &ae) {

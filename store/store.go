@@ -41,10 +41,16 @@ var (
 	bucketLinkIndex     = []byte("connect_link_index") // sha256(token) → link id
 	bucketAudit         = []byte("audit")              // entry id (uuid v7) → tokens.AuditEntry JSON
 
+	bucketOAuthClients        = []byte("oauth_clients")          // client id → tokens.OAuthClient JSON
+	bucketOAuthGrants         = []byte("oauth_grants")           // grant id → tokens.OAuthGrant JSON
+	bucketOAuthGrantIndex     = []byte("oauth_grant_index")      // sha256(code or token) → grant id
+	bucketOAuthGrantsByServer = []byte("oauth_grants_by_server") // server id \x00 grant id → nil
+
 	allBuckets = [][]byte{
 		bucketMeta, bucketAccounts, bucketServers, bucketServerIndex,
 		bucketServersByAcct, bucketAPITokens, bucketAPITokenIndex,
 		bucketLinks, bucketLinkIndex, bucketAudit,
+		bucketOAuthClients, bucketOAuthGrants, bucketOAuthGrantIndex, bucketOAuthGrantsByServer,
 	}
 
 	metaSchemaVersion = []byte("schema_version")

@@ -226,6 +226,9 @@ func (s *Service) DeleteAccount(ctx context.Context, id string) error {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	s.dropAccount(id, deleted)
+	for _, m := range deleted {
+		s.dropGrants(ctx, m.ID, "account deleted")
+	}
 	s.audit(ctx, "account.delete", id, "", fmt.Sprintf("%d MCP servers deleted with it", len(deleted)))
 	return nil
 }

@@ -171,7 +171,10 @@ func (inv *Inventory) Normalize(c Config) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	out := c // every other field is kept as given
+	out, err := normalizeAuth(c) // every other field is kept as given
+	if err != nil {
+		return Config{}, err
+	}
 	out.Methods, out.Tags = methods, tags
 	if len(inv.Allowed(out)) == 0 {
 		return Config{}, invalidf("config allows no tool: no tool has one of the methods [%s] and one of the tags [%s]; widen methods or tags (empty means all)",

@@ -1,7 +1,10 @@
 package tokens
 
 import (
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // MinExpiry is how far in the future a new expires_at must at least be.
@@ -21,6 +24,8 @@ type ConfigChange struct {
 	Methods             *[]string
 	Tags                *[]string
 	RequireAPITokenAuth *bool
+	Auth                *string
+	OAuthProfiles       *[]string
 }
 
 // Apply merges the fields the change names over c (a create applies it
@@ -35,10 +40,101 @@ func (ch *ConfigChange) Apply(c Config) Config {
 	if ch.Tags != nil {
 		c.Tags = *ch.Tags
 	}
+	if ch.Auth != nil {
+		c.Auth = *ch.Auth
+		if ch.RequireAPITokenAuth == nil {
+			c.RequireAPITokenAuth = false // auth replaces the alias
+		}
+	}
 	if ch.RequireAPITokenAuth != nil {
 		c.RequireAPITokenAuth = *ch.RequireAPITokenAuth
+		if ch.Auth == nil {
+			switch {
+			case *ch.RequireAPITokenAuth:
+				c.Auth = AuthAPIToken
+			case c.AuthMode() == AuthAPIToken:
+				c.Auth = AuthURL
+			}
+		}
+	}
+	if ch.OAuthProfiles != nil {
+		c.OAuthProfiles = *ch.OAuthProfiles
 	}
 	return c
+}
+
+// Auth modes of an MCP URL (Config.Auth).
+const (
+	// AuthURL: the URL is the only credential.
+	AuthURL = "url"
+	// AuthAPIToken: requests also carry Authorization: Bearer <api token>
+	// (the older require_api_token_auth: true).
+	AuthAPIToken = "api_token"
+	// AuthOAuth: requests carry an OAuth access token issued to a member
+	// of the URL's Bigin org who approved the connection.
+	AuthOAuth = "oauth"
+)
+
+var authModes = []string{AuthURL, AuthAPIToken, AuthOAuth}
+
+// AuthMode returns the config's auth mode, reading records written before
+// auth existed ("" with or without require_api_token_auth).
+func (c Config) AuthMode() string {
+	switch {
+	case c.Auth != "":
+		return c.Auth
+	case c.RequireAPITokenAuth:
+		return AuthAPIToken
+	}
+	return AuthURL
+}
+
+// normalizeAuth checks auth, its alias and oauth_profiles, and returns
+// them in stored form: Auth set only for oauth, RequireAPITokenAuth equal
+// to the mode being api_token, profiles trimmed and deduplicated (case-insensitively).
+func normalizeAuth(c Config) (Config, error) {
+	auth := strings.ToLower(strings.TrimSpace(c.Auth))
+	if auth == "" {
+		auth = AuthURL
+		if c.RequireAPITokenAuth {
+			auth = AuthAPIToken
+		}
+	}
+	if !slices.Contains(authModes, auth) {
+		return Config{}, invalidf("unknown config.auth %q; valid values: %s", c.Auth, strings.Join(authModes, ", "))
+	}
+	if c.RequireAPITokenAuth && auth != AuthAPIToken {
+		return Config{}, invalidf("config.require_api_token_auth: true contradicts config.auth %q; send only auth (require_api_token_auth: true is the same as auth \"api_token\")", auth)
+	}
+	// Stored form: url and api_token keep the shape records had before
+	// auth existed (Auth empty, the alias for api_token); AuthMode reads
+	// both.
+	c.RequireAPITokenAuth = auth == AuthAPIToken
+	c.Auth = ""
+	if auth == AuthOAuth {
+		c.Auth = AuthOAuth
+	}
+	var profiles []string
+	for _, p := range c.OAuthProfiles {
+		n := strings.TrimSpace(p)
+		switch {
+		case n == "":
+			return Config{}, invalidf("config.oauth_profiles must not hold an empty name")
+		case len(n) > 200 || strings.IndexFunc(n, unicode.IsControl) >= 0:
+			return Config{}, invalidf("config.oauth_profiles holds a name that is too long or has control characters")
+		}
+		if !slices.ContainsFunc(profiles, func(q string) bool { return strings.EqualFold(q, n) }) {
+			profiles = append(profiles, n)
+		}
+	}
+	if len(profiles) > 0 && auth != AuthOAuth {
+		return Config{}, invalidf("config.oauth_profiles applies only to config.auth \"oauth\" (this URL's auth is %q)", auth)
+	}
+	if len(profiles) > 50 {
+		return Config{}, invalidf("config.oauth_profiles holds at most 50 names")
+	}
+	c.OAuthProfiles = profiles
+	return c, nil
 }
 
 // ExpiryChange is what a request asks of a server's expiry.

@@ -33,9 +33,22 @@ type Account struct {
 // is authenticated. This package owns its meaning (validation, expansion,
 // filtering); a Store keeps it as data.
 type Config struct {
-	Methods             []string `json:"methods,omitempty"`
-	Tags                []string `json:"tags,omitempty"`
-	RequireAPITokenAuth bool     `json:"require_api_token_auth,omitempty"`
+	Methods []string `json:"methods,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	// RequireAPITokenAuth is the older spelling of Auth "api_token"; a
+	// normalized config keeps it equal to Auth == AuthAPIToken.
+	RequireAPITokenAuth bool `json:"require_api_token_auth,omitempty"`
+	// Auth is how MCP requests to the URL are authenticated; read it with
+	// AuthMode. Stored, it is AuthOAuth or empty (url, or api_token when
+	// RequireAPITokenAuth is set), the shape records had before it.
+	Auth string `json:"auth,omitempty"`
+	// OAuthProfiles, for AuthOAuth, are the Bigin profile names whose
+	// users may approve a connection; empty means any active user.
+	OAuthProfiles []string `json:"oauth_profiles,omitempty"`
+	// AuthEpoch counts changes of Auth. An OAuth grant is valid only for
+	// the epoch it was issued in, so changing auth ends every grant even
+	// if it is changed back.
+	AuthEpoch int64 `json:"auth_epoch,omitempty"`
 }
 
 // MCPServer is one minted MCP URL. The URL's token is never stored: only its
@@ -84,4 +97,9 @@ type AuditEntry struct {
 	Tool        string    `json:"tool,omitempty"`
 	Outcome     string    `json:"outcome"` // "ok" or an error code
 	Detail      string    `json:"detail,omitempty"`
+	// For calls through an oauth URL: the Zoho user the grant was issued
+	// to and the OAuth client that made the call.
+	UserZUID    string `json:"user_zuid,omitempty"`
+	UserEmail   string `json:"user_email,omitempty"`
+	OAuthClient string `json:"oauth_client,omitempty"`
 }

@@ -75,8 +75,11 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 
 // describe summarises a server's policy for the audit log.
 func describe(m *MCPServer) string {
-	d := fmt.Sprintf("methods=[%s] tags=[%s] require_api_token_auth=%t",
-		strings.Join(m.Config.Methods, ","), strings.Join(m.Config.Tags, ","), m.Config.RequireAPITokenAuth)
+	d := fmt.Sprintf("methods=[%s] tags=[%s] auth=%s",
+		strings.Join(m.Config.Methods, ","), strings.Join(m.Config.Tags, ","), m.Config.AuthMode())
+	if len(m.Config.OAuthProfiles) > 0 {
+		d += " oauth_profiles=[" + strings.Join(m.Config.OAuthProfiles, ",") + "]"
+	}
 	if m.ExpiresAt != nil {
 		d += " expires_at=" + m.ExpiresAt.UTC().Format(time.RFC3339)
 	}
@@ -119,6 +122,7 @@ func (s *Service) UpdateMCPServer(ctx context.Context, accountID, id string, p M
 			return nil, err
 		}
 	}
+	authChanged := false
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.ensureAccount(ctx, accountID); err != nil {
@@ -138,6 +142,11 @@ func (s *Service) UpdateMCPServer(ctx context.Context, accountID, id string, p M
 			cfg, err := s.inv.Normalize(p.Config.Apply(m.Config))
 			if err != nil {
 				return err
+			}
+			cfg.AuthEpoch = m.Config.AuthEpoch
+			if cfg.AuthMode() != m.Config.AuthMode() {
+				cfg.AuthEpoch++ // ends every OAuth grant of the URL
+				authChanged = true
 			}
 			m.Config = cfg
 		}
@@ -161,6 +170,9 @@ func (s *Service) UpdateMCPServer(ctx context.Context, accountID, id string, p M
 	}
 	s.putServer(m)
 	s.audit(ctx, "mcp_server.update", accountID, id, describe(m))
+	if authChanged {
+		s.dropGrants(ctx, id, "auth changed")
+	}
 	return m, nil
 }
 
@@ -181,5 +193,6 @@ func (s *Service) DeleteMCPServer(ctx context.Context, accountID, id string) err
 	}
 	s.dropServers(deleted)
 	s.audit(ctx, "mcp_server.delete", accountID, id, "")
+	s.dropGrants(ctx, id, "URL deleted")
 	return nil
 }

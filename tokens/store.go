@@ -38,6 +38,8 @@ type Store interface {
 	APITokenStore
 	ConnectLinkStore
 	AuditStore
+	OAuthClientStore
+	OAuthGrantStore
 
 	// Ping reports whether the store is usable (for /readyz).
 	Ping() error

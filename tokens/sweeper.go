@@ -54,6 +54,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("delete expired MCP servers: %w", err)
 	}
 	s.dropServers(deleted...)
+	for _, m := range deleted {
+		s.dropGrants(ctx, m.ID, "URL expired")
+	}
 	if len(deleted) > 0 {
 		s.logger.InfoContext(ctx, "swept expired MCP servers", "count", len(deleted))
 	}

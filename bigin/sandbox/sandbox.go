@@ -441,3 +441,19 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+// SetUserStatus changes a user's status ("active", "disabled",
+// "deleted"), as an administrator deactivating, reactivating or deleting
+// them in Zoho's UI does.
+func (s *Sandbox) SetUserStatus(userID, status string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.byID[userID]
+	if !ok {
+		return errors.New("sandbox: no user with id " + userID)
+	}
+	u.Status = status
+	s.pages = nil
+	s.usersGen++
+	return nil
+}

@@ -17,6 +17,7 @@ import (
 // API is the admin REST API.
 type API struct {
 	svc    *tokens.Service
+	oauth  *tokens.OAuth // nil: the grant endpoints answer 404
 	logger *slog.Logger
 }
 
@@ -26,6 +27,12 @@ func New(svc *tokens.Service, logger *slog.Logger) *API {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &API{svc: svc, logger: logger}
+}
+
+// WithOAuth adds the OAuth grant endpoints of oauth URLs and returns a.
+func (a *API) WithOAuth(o *tokens.OAuth) *API {
+	a.oauth = o
+	return a
 }
 
 // Register mounts the admin API on mux: everything under /admin/ and the
@@ -59,6 +66,8 @@ func (a *API) Register(mux *http.ServeMux) {
 		route("GET "+prefix+"/{mcp_id}", a.handleGetMCPServer)
 		route("PATCH "+prefix+"/{mcp_id}", a.handlePatchMCPServer)
 		route("DELETE "+prefix+"/{mcp_id}", a.handleDeleteMCPServer)
+		route("GET "+prefix+"/{mcp_id}/grants", a.handleListGrants)
+		route("DELETE "+prefix+"/{mcp_id}/grants/{grant_id}", a.handleRevokeGrant)
 	}
 
 	h := a.RequireAPIToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -56,6 +56,8 @@ type configInput struct {
 	Methods             *[]string `json:"methods"`
 	Tags                *[]string `json:"tags"`
 	RequireAPITokenAuth *bool     `json:"require_api_token_auth"`
+	Auth                *string   `json:"auth"`
+	OAuthProfiles       *[]string `json:"oauth_profiles"`
 	ExpiresAt           rawField  `json:"expires_at"`
 }
 
@@ -64,7 +66,7 @@ func (in *configInput) change() *tokens.ConfigChange {
 	if in == nil {
 		return nil
 	}
-	return &tokens.ConfigChange{Methods: in.Methods, Tags: in.Tags, RequireAPITokenAuth: in.RequireAPITokenAuth}
+	return &tokens.ConfigChange{Methods: in.Methods, Tags: in.Tags, RequireAPITokenAuth: in.RequireAPITokenAuth, Auth: in.Auth, OAuthProfiles: in.OAuthProfiles}
 }
 
 // expiry resolves expires_at given at top level or inside config (top level
@@ -85,10 +87,21 @@ type configView struct {
 	Methods             []string `json:"methods"`
 	Tags                []string `json:"tags"`
 	RequireAPITokenAuth bool     `json:"require_api_token_auth"`
+	// Auth and OAuthProfiles are shown for oauth URLs; url and api_token
+	// URLs keep the view they had before auth existed
+	// (require_api_token_auth tells them apart).
+	Auth          string   `json:"auth,omitempty"`
+	OAuthProfiles []string `json:"oauth_profiles,omitempty"`
 }
 
 func viewConfig(c tokens.Config) configView {
-	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.RequireAPITokenAuth}
+	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken}
+	if c.AuthMode() == tokens.AuthOAuth {
+		v.Auth, v.OAuthProfiles = tokens.AuthOAuth, c.OAuthProfiles
+		if v.OAuthProfiles == nil {
+			v.OAuthProfiles = []string{}
+		}
+	}
 	if v.Methods == nil {
 		v.Methods = []string{}
 	}

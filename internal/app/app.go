@@ -21,6 +21,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"github.com/bigin-mcp/bigin-mcp/internal/connect"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/mcp"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -47,13 +48,18 @@ type Config struct {
 	HTTPClient *http.Client
 	// BiginTimeout bounds each Bigin call; 0 means the client's default.
 	BiginTimeout time.Duration
-	Clock        clock.Clock // nil: the system clock
-	Logger       *slog.Logger
+	// CIMD configures fetching OAuth Client ID Metadata Documents (tests
+	// allow loopback and trust their own CA; production keeps the zero
+	// value).
+	CIMD   oauth.CIMDOptions
+	Clock  clock.Clock // nil: the system clock
+	Logger *slog.Logger
 }
 
 // App is the assembled stack.
 type App struct {
 	Service  *tokens.Service
+	OAuth    *tokens.OAuth
 	Catalog  *catalog.Catalog
 	Executor *catalog.Executor
 	Clients  *zoho.Clients
@@ -104,8 +110,24 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	front, err := tokens.NewOAuth(tokens.OAuthOptions{Service: svc, Members: zoho.Members{Clients: clients}, Clock: clk, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	oauthHandler, err := oauth.New(oauth.Options{
+		OAuth: front, Zoho: z, Datacenters: cfg.Datacenters, PublicURL: cfg.PublicURL,
+		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
+		CallbackPath: connect.CallbackPath,
+		Key:          DeriveKey(cfg.SecretKey, "bigin-mcp oauth front door v1"),
+		CIMD:         cfg.CIMD,
+		Clock:        clk, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
 	mcpHandler, err := mcp.NewHandler(mcp.Options{
 		Resolver:       svc,
+		OAuth:          front,
 		Catalog:        cat,
 		Executor:       exec,
 		PublicURL:      cfg.PublicURL,
@@ -117,7 +139,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Service: svc, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, store: store, logger: logger}
+	a := &App{Service: svc, OAuth: front, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, store: store, logger: logger}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -130,11 +152,13 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		}
 		writeBody(w, http.StatusOK, `{"status":"ready"}`)
 	})
-	admin.New(svc, logger).Register(mux)
+	admin.New(svc, logger).WithOAuth(front).Register(mux)
+	oauthHandler.Register(mux)
 	connect.New(connect.Options{
 		Service: svc, Zoho: z, Datacenters: cfg.Datacenters, PublicURL: cfg.PublicURL,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
 		StateKey: DeriveKey(cfg.SecretKey, "bigin-mcp oauth state v1"),
+		SignIn:   oauthHandler.HandleZohoCallback,
 		Clock:    clk, Logger: logger,
 	}).Register(mux)
 	mcpHandler.Register(mux)

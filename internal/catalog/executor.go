@@ -83,6 +83,11 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 type Caller struct {
 	ServerID string // the MCP URL's server id
 	Actor    string // e.g. "mcp:<server id>"
+	// For calls through an oauth URL: the Zoho user of the grant and the
+	// OAuth client that made the call.
+	UserZUID    string
+	UserEmail   string
+	OAuthClient string
 }
 
 // Result is a finished call: Body is the structured result's JSON on
@@ -141,6 +146,9 @@ func (x *Executor) record(ctx context.Context, who Caller, accountID, tool, outc
 		MCPServerID: who.ServerID,
 		Tool:        tool,
 		Outcome:     outcome,
+		UserZUID:    who.UserZUID,
+		UserEmail:   who.UserEmail,
+		OAuthClient: who.OAuthClient,
 	}
 	// The entry is written in the background: the store batches
 	// concurrent appends into one transaction (and one fsync), which

@@ -139,6 +139,9 @@ func (h *Handler) datacenterChoices() []dcChoice {
 }
 
 func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
+	if h.signIn != nil && h.signIn(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	invalid := pageData{Title: "This sign-in is not valid",
 		Message: "The sign-in could not be matched to a connect link, or it took too long. Please open your connect link again."}

@@ -39,8 +39,12 @@ type Options struct {
 	// secret key so states survive a restart). Empty means a random key
 	// for this process.
 	StateKey []byte
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	// SignIn, when set, is offered every callback first; it handles those
+	// that belong to the OAuth front door's sign-in (which shares the
+	// Zoho client and its redirect URI) and reports whether it did.
+	SignIn func(http.ResponseWriter, *http.Request) bool
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // Handler serves the connect pages.
@@ -52,6 +56,7 @@ type Handler struct {
 	clientID     string
 	clientSecret string
 	stateKey     []byte
+	signIn       func(http.ResponseWriter, *http.Request) bool
 	now          func() time.Time
 	logger       *slog.Logger
 }
@@ -62,7 +67,7 @@ func New(o Options) *Handler {
 		svc: o.Service, zoho: o.Zoho, dcs: o.Datacenters,
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		clientID:  o.ZohoClientID, clientSecret: o.ZohoClientSecret,
-		stateKey: o.StateKey, now: clock.OrSystem(o.Clock).Now, logger: o.Logger,
+		stateKey: o.StateKey, signIn: o.SignIn, now: clock.OrSystem(o.Clock).Now, logger: o.Logger,
 	}
 	if len(h.stateKey) < 32 {
 		h.stateKey = make([]byte, 32)

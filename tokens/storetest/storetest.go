@@ -42,6 +42,9 @@ func Run(t *testing.T, open Factory) {
 		{"CreateMCPServersIsAllOrNothing", testCreateMCPServersIsAllOrNothing},
 		{"CanceledContext", testCanceledContext},
 		{"LimitMustBePositive", testLimitMustBePositive},
+		{"OAuthClients", testOAuthClients},
+		{"OAuthGrantHashes", testOAuthGrantHashes},
+		{"OAuthGrantsPerServer", testOAuthGrantsPerServer},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}

@@ -1,0 +1,348 @@
+package oauth
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// Lifetimes of the sealed states of one authorization.
+const (
+	requestLifetime = 15 * time.Minute // from /authorize to the Zoho callback
+	consentLifetime = 10 * time.Minute // from the consent page to the decision
+)
+
+// Purposes of sealed values.
+const (
+	purposeRequest = "bigin-mcp oauth request"
+	purposeSignIn  = "bigin-mcp oauth sign-in"
+	purposeConsent = "bigin-mcp oauth consent"
+)
+
+// SignInStatePrefix starts the state of a front-door sign-in at Zoho, so
+// the shared Zoho callback can tell it from a connect link's.
+const SignInStatePrefix = "bmcp_si."
+
+// authRequest is a checked authorization request.
+type authRequest struct {
+	ClientID    string `json:"c"`
+	ClientName  string `json:"n"`
+	RedirectURI string `json:"r"`
+	State       string `json:"s,omitempty"`
+	Challenge   string `json:"x"`
+	Resource    string `json:"t"` // the MCP URL token
+}
+
+// consentState is an authorization request with the person admitted.
+type consentState struct {
+	Req    authRequest   `json:"q"`
+	Member tokens.Member `json:"m"`
+}
+
+// handleAuthorize checks an authorization request and sends the person to
+// sign in with Zoho. Until the client and its redirect URI are known good,
+// problems are pages; after that they go back to the client as OAuth
+// errors.
+func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	c, err := h.clients.resolve(r.Context(), q.Get("client_id"))
+	if err != nil {
+		msg := "The application did not identify itself in a way this server accepts, so nothing was authorized."
+		if errors.Is(err, errUnknownClient) && q.Get("client_id") != "" {
+			msg = "The application's client_id is not registered here (" + strings.TrimPrefix(err.Error(), errUnknownClient.Error()) + "). Remove the connector and add it again so it registers anew."
+		}
+		if !errors.Is(err, errUnknownClient) {
+			h.logger.ErrorContext(r.Context(), "resolve OAuth client", "err", err)
+		}
+		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Unknown application", Message: msg})
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	if redirect == "" || !c.redirectAllowed(redirect) {
+		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Unknown redirect address",
+			Message: "The application asked to be sent back to an address it did not register, so nothing was authorized."})
+		return
+	}
+	back := func(code, desc string) { h.redirectError(w, r, redirect, q.Get("state"), code, desc) }
+	if q.Get("response_type") != "code" {
+		back("unsupported_response_type", "only response_type=code is supported")
+		return
+	}
+	if q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256" {
+		back(tokens.OAuthInvalidRequest, "PKCE is required: send code_challenge with code_challenge_method=S256")
+		return
+	}
+	tok := h.resourceToken(q.Get("resource"))
+	if tok == "" {
+		back(tokens.OAuthInvalidTarget, "resource is required and must be the MCP URL")
+		return
+	}
+	res, err := h.o.Resolve(r.Context(), tok)
+	if err != nil {
+		back(tokens.OAuthInvalidTarget, "resource is not an MCP URL of this server that uses OAuth (unknown, deleted, expired or with another auth)")
+		return
+	}
+	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
+	ar := authRequest{ClientID: c.ID, ClientName: c.Name, RedirectURI: redirect, State: q.Get("state"), Challenge: q.Get("code_challenge"), Resource: tok}
+	sealed, err := h.sealer.seal(purposeRequest, h.now().Add(requestLifetime), ar)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	keys := h.dcs.Keys()
+	if len(keys) == 1 {
+		h.toZoho(w, r, sealed, keys[0])
+		return
+	}
+	var choices []dcChoice
+	add := func(k string) {
+		label := dcLabels[k]
+		if label == "" {
+			label = k
+		}
+		choices = append(choices, dcChoice{Label: label, Href: SignInPath + "?" + url.Values{"request": {sealed}, "dc": {k}}.Encode()})
+	}
+	add(res.Account.Datacenter) // the org's own region first
+	for _, k := range keys {
+		if k != res.Account.Datacenter {
+			add(k)
+		}
+	}
+	h.page(w, http.StatusOK, pagePick, pageData{Title: "Sign in with Zoho", ClientName: c.Name, URLName: res.Server.Name, Org: orgName(res), Datacenters: choices})
+}
+
+// handleSignIn sends the person to Zoho's sign-in in the region they
+// picked.
+func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	var ar authRequest
+	if err := h.sealer.open(purposeRequest, r.URL.Query().Get("request"), h.now(), &ar); err != nil {
+		h.expired(w)
+		return
+	}
+	h.toZoho(w, r, r.URL.Query().Get("request"), r.URL.Query().Get("dc"))
+}
+
+func (h *Handler) toZoho(w http.ResponseWriter, r *http.Request, sealedReq, dcKey string) {
+	dc, err := h.dcs.Get(strings.ToLower(dcKey))
+	if err != nil {
+		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Unknown region", Message: "Please go back and pick one of the regions offered."})
+		return
+	}
+	var ar authRequest
+	if err := h.sealer.open(purposeRequest, sealedReq, h.now(), &ar); err != nil {
+		h.expired(w)
+		return
+	}
+	state, err := h.sealer.seal(purposeSignIn, h.now().Add(requestLifetime), ar)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, bigin.SignInURL(dc.AccountsURL, h.creds.ClientID, h.publicURL+h.callback, SignInStatePrefix+state), http.StatusFound)
+}
+
+// HandleZohoCallback completes a front-door sign-in that Zoho sent to the
+// shared callback; it reports false, writing nothing, when the state is
+// not a sign-in's (a connect link's callback).
+func (h *Handler) HandleZohoCallback(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	sealed, ok := strings.CutPrefix(q.Get("state"), SignInStatePrefix)
+	if !ok {
+		return false
+	}
+	var ar authRequest
+	if err := h.sealer.open(purposeSignIn, sealed, h.now(), &ar); err != nil {
+		h.expired(w)
+		return true
+	}
+	if e := q.Get("error"); e != "" {
+		h.redirectError(w, r, ar.RedirectURI, ar.State, tokens.OAuthAccessDenied, "the sign-in at Zoho was declined or failed")
+		return true
+	}
+	signedIn, err := h.zoho.SignIn(r.Context(), h.creds, q.Get("accounts-server"), q.Get("code"), h.publicURL+h.callback)
+	if err != nil {
+		h.logger.WarnContext(r.Context(), "OAuth sign-in with Zoho failed", "err", err)
+		msg := "Zoho did not confirm who you are, so nothing was authorized. Please start again from your application."
+		if errors.Is(err, bigin.ErrUnknownDatacenter) {
+			msg = "The answer from Zoho named a region this server does not know, so nothing was authorized."
+		}
+		h.page(w, http.StatusBadGateway, pageError, pageData{Title: "Sign-in failed", Message: msg})
+		return true
+	}
+	res, err := h.o.Resolve(r.Context(), ar.Resource)
+	if err != nil {
+		h.page(w, http.StatusNotFound, pageError, pageData{Title: "This MCP URL is gone", Message: "The MCP URL was deleted, expired or no longer uses OAuth while you were signing in, so nothing was authorized."})
+		return true
+	}
+	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
+	m, err := h.o.Admit(r.Context(), res, signedIn)
+	if err != nil {
+		var te *tokens.Error
+		if errors.As(err, &te) && te.Code == tokens.CodePermissionDenied {
+			h.logger.InfoContext(r.Context(), "OAuth sign-in refused", "mcp_server_id", res.Server.ID, "reason", te.Message)
+			h.page(w, http.StatusForbidden, pageError, pageData{Title: "Not allowed", Message: upperFirst(te.Message) + ".",
+				Hint: "Nothing was authorized. Ask an administrator of the Bigin organization if you think you should have access."})
+			return true
+		}
+		h.logger.WarnContext(r.Context(), "OAuth membership check failed", "mcp_server_id", res.Server.ID, "err", err)
+		h.page(w, http.StatusBadGateway, pageError, pageData{Title: "Could not check your access", Message: "Zoho could not be asked whether you are a user of the organization. Please try again in a moment."})
+		return true
+	}
+	consent, err := h.sealer.seal(purposeConsent, h.now().Add(consentLifetime), consentState{Req: ar, Member: *m})
+	if err != nil {
+		h.internalError(w, r, err)
+		return true
+	}
+	rh := ar.RedirectURI
+	if u, err := url.Parse(ar.RedirectURI); err == nil {
+		rh = u.Scheme + "://" + u.Host
+	}
+	h.page(w, http.StatusOK, pageConsent, pageData{
+		Title: "Allow access to Zoho Bigin?", ClientName: ar.ClientName, ClientID: ar.ClientID, URLName: res.Server.Name, Org: orgName(res),
+		Tools: res.Tools, Email: m.Email, Profile: m.Profile, RedirectHost: rh, Action: ConsentPath, Consent: consent,
+	})
+	return true
+}
+
+// handleConsent acts on the person's decision.
+func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Bad request", Message: "The form could not be read. Please start again from your application."})
+		return
+	}
+	var cs consentState
+	if err := h.sealer.open(purposeConsent, r.PostForm.Get("consent"), h.now(), &cs); err != nil {
+		h.expired(w)
+		return
+	}
+	ar := cs.Req
+	if r.PostForm.Get("decision") != "approve" {
+		h.redirectError(w, r, ar.RedirectURI, ar.State, tokens.OAuthAccessDenied, "the person denied access")
+		return
+	}
+	res, err := h.o.Resolve(r.Context(), ar.Resource)
+	if err != nil {
+		h.page(w, http.StatusNotFound, pageError, pageData{Title: "This MCP URL is gone", Message: "The MCP URL was deleted, expired or no longer uses OAuth, so nothing was authorized."})
+		return
+	}
+	code, err := h.o.IssueCode(r.Context(), res, tokens.CodeRequest{
+		ClientID: ar.ClientID, ClientName: ar.ClientName, RedirectURI: ar.RedirectURI, CodeChallenge: ar.Challenge, Member: &cs.Member,
+	})
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	h.redirect(w, r, ar.RedirectURI, url.Values{"code": {code}, "state": optional(ar.State), "iss": {h.publicURL}})
+}
+
+// redirectError sends an OAuth error back to the client (RFC 6749
+// §4.1.2.1, with RFC 9207's iss).
+func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, redirectURI, state, code, desc string) {
+	h.redirect(w, r, redirectURI, url.Values{"error": {code}, "error_description": {desc}, "state": optional(state), "iss": {h.publicURL}})
+}
+
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	q := u.Query()
+	for k, v := range params {
+		if len(v) > 0 && v[0] != "" {
+			q[k] = v
+		}
+	}
+	u.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+func optional(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func (h *Handler) expired(w http.ResponseWriter) {
+	h.page(w, http.StatusBadRequest, pageError, pageData{Title: "This sign-in has expired",
+		Message: "The authorization took too long or was already finished. Please start again from your application."})
+}
+
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	h.logger.ErrorContext(r.Context(), "OAuth authorization failed", "err", err)
+	h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Something went wrong", Message: "Please start again from your application in a moment."})
+}
+
+func orgName(res *tokens.Resolved) string {
+	if res.Account.OrgName != "" {
+		return res.Account.OrgName
+	}
+	return res.Account.Name
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// --- pages ---
+
+type dcChoice struct{ Label, Href string }
+
+var dcLabels = map[string]string{
+	"us": "United States (zoho.com)", "eu": "Europe (zoho.eu)", "in": "India (zoho.in)",
+	"au": "Australia (zoho.com.au)", "jp": "Japan (zoho.jp)", "ca": "Canada (zohocloud.ca)",
+	"sa": "Saudi Arabia (zoho.sa)", "cn": "China (zoho.com.cn)", "uk": "United Kingdom (zoho.uk)",
+}
+
+type pageData struct {
+	Title, Message, Hint               string
+	ClientName, ClientID, URLName, Org string
+	Email, Profile, RedirectHost       string
+	Action, Consent                    string
+	Tools                              []string
+	Datacenters                        []dcChoice
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var (
+	pageError   = mustPage("error.html")
+	pagePick    = mustPage("pick.html")
+	pageConsent = mustPage("consent.html")
+)
+
+func mustPage(name string) *template.Template {
+	return template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+}
+
+// page renders a page with the connect pages' headers: never framed,
+// cached, or leaking its URL as a referrer; no script.
+func (h *Handler) page(w http.ResponseWriter, status int, t *template.Template, d pageData) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	hdr.Set("X-Frame-Options", "DENY")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if err := t.Execute(w, d); err != nil {
+		h.logger.Error("render OAuth page", "err", err)
+	}
+}

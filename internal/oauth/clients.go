@@ -1,0 +1,273 @@
+package oauth
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// Limits of Client ID Metadata Document fetches.
+const (
+	cimdTimeout  = 5 * time.Second
+	cimdMaxBytes = 64 << 10
+	cimdCacheTTL = 10 * time.Minute
+	cimdCacheMax = 1000
+)
+
+// CIMDOptions configures how Client ID Metadata Documents are fetched.
+type CIMDOptions struct {
+	// AllowPrivateAddresses lets documents come from loopback, private and
+	// link-local addresses. Only tests set it: in production a client_id
+	// URL must not make the server reach its own network.
+	AllowPrivateAddresses bool
+	// TLSConfig, when set, is used for the fetches (tests trust their own
+	// CA with it); nil means the system roots.
+	TLSConfig *tls.Config
+}
+
+// client is an OAuth client as the authorization server knows it.
+type client struct {
+	ID           string
+	Name         string
+	RedirectURIs []string
+}
+
+// clientResolver finds clients: a client_id that is an https URL is a
+// Client ID Metadata Document, fetched with SSRF guards and cached; any
+// other client_id must have been registered (DCR).
+type clientResolver struct {
+	o      *tokens.OAuth
+	http   *http.Client
+	now    func() time.Time
+	logger *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]cachedClient
+}
+
+type cachedClient struct {
+	c       *client
+	expires time.Time
+}
+
+// errUnknownClient is a client_id that names no client.
+var errUnknownClient = errors.New("unknown client")
+
+func newClientResolver(o *tokens.OAuth, opts CIMDOptions, now func() time.Time, logger *slog.Logger) *clientResolver {
+	dialer := &net.Dialer{Timeout: cimdTimeout}
+	if !opts.AllowPrivateAddresses {
+		dialer.Control = refusePrivate
+	}
+	tr := &http.Transport{
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   cimdTimeout,
+		ResponseHeaderTimeout: cimdTimeout,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       30 * time.Second,
+		Proxy:                 nil, // a proxy would dial on our behalf, past the guard
+	}
+	if opts.TLSConfig != nil {
+		tr.TLSClientConfig = opts.TLSConfig.Clone()
+	}
+	return &clientResolver{
+		o: o, now: now, logger: logger, cache: map[string]cachedClient{},
+		http: &http.Client{
+			Transport: tr,
+			Timeout:   cimdTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return errors.New("client metadata documents are not fetched through redirects")
+			},
+		},
+	}
+}
+
+// refusePrivate is the dialer's guard: it runs on the resolved address,
+// so a name that resolves to an internal address is refused too.
+func refusePrivate(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("refusing to dial %q: %w", address, err)
+	}
+	ip := ap.Addr().Unmap()
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || cgnat.Contains(ip) {
+		return fmt.Errorf("refusing to fetch a client metadata document from the non-public address %s", ip)
+	}
+	return nil
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// isCIMD reports whether a client_id is a metadata document URL.
+func isCIMD(id string) bool { return strings.HasPrefix(id, "https://") }
+
+// resolve returns the client a client_id names: errUnknownClient when
+// there is none, another error (with a reason for the person) when a
+// metadata document cannot be used.
+func (cr *clientResolver) resolve(ctx context.Context, id string) (*client, error) {
+	if id == "" || len(id) > 2048 {
+		return nil, errUnknownClient
+	}
+	if !isCIMD(id) {
+		c, err := cr.o.Client(ctx, id)
+		if errors.Is(err, tokens.ErrNotFound) {
+			return nil, errUnknownClient
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &client{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs}, nil
+	}
+	cr.mu.Lock()
+	if e, ok := cr.cache[id]; ok && cr.now().Before(e.expires) {
+		cr.mu.Unlock()
+		return e.c, nil
+	}
+	cr.mu.Unlock()
+	c, err := cr.fetch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cr.mu.Lock()
+	if len(cr.cache) >= cimdCacheMax {
+		for k, e := range cr.cache {
+			if !cr.now().Before(e.expires) || len(cr.cache) >= cimdCacheMax {
+				delete(cr.cache, k)
+			}
+		}
+	}
+	cr.cache[id] = cachedClient{c: c, expires: cr.now().Add(cimdCacheTTL)}
+	cr.mu.Unlock()
+	return c, nil
+}
+
+// fetch reads and checks a Client ID Metadata Document.
+func (cr *clientResolver) fetch(ctx context.Context, id string) (*client, error) {
+	u, err := url.Parse(id)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Path == "" || u.Path == "/" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("%w: a client_id URL must be an https URL with a path", errUnknownClient)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cimdTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, id, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnknownClient, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := cr.http.Do(req)
+	if err != nil {
+		cr.logger.WarnContext(ctx, "client metadata document fetch failed", "client_id", clip(id), "err", err)
+		return nil, fmt.Errorf("%w: its metadata document could not be fetched", errUnknownClient)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: its metadata document answered HTTP %d", errUnknownClient, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, cimdMaxBytes+1))
+	if err != nil || len(body) > cimdMaxBytes {
+		return nil, fmt.Errorf("%w: its metadata document is unreadable or over 64 KiB", errUnknownClient)
+	}
+	var doc struct {
+		ClientID     string   `json:"client_id"`
+		ClientName   string   `json:"client_name"`
+		RedirectURIs []string `json:"redirect_uris"`
+		AuthMethod   string   `json:"token_endpoint_auth_method"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("%w: its metadata document is not JSON", errUnknownClient)
+	}
+	switch {
+	case doc.ClientID != id:
+		return nil, fmt.Errorf("%w: its metadata document names another client_id", errUnknownClient)
+	case len(doc.RedirectURIs) == 0:
+		return nil, fmt.Errorf("%w: its metadata document lists no redirect_uris", errUnknownClient)
+	case doc.AuthMethod != "" && doc.AuthMethod != "none":
+		return nil, fmt.Errorf("%w: token_endpoint_auth_method %q is not supported (only public clients: none)", errUnknownClient, clip(doc.AuthMethod))
+	}
+	for _, ru := range doc.RedirectURIs {
+		if err := checkRedirectURI(ru); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUnknownClient, err)
+		}
+	}
+	name := strings.TrimSpace(doc.ClientName)
+	if name == "" {
+		name = u.Host
+	}
+	return &client{ID: id, Name: clip(name), RedirectURIs: doc.RedirectURIs}, nil
+}
+
+// checkRedirectURI accepts an absolute https URI, or http on a loopback
+// host (a native app's listener), without a fragment.
+func checkRedirectURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("redirect URI %q is not an absolute URI without a fragment", clip(raw))
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("redirect URI %q must use https, or http on a loopback address", clip(raw))
+}
+
+// redirectAllowed reports whether the redirect URI of a request is one the
+// client registered; on a loopback host any port matches (RFC 8252 §7.3).
+func (c *client) redirectAllowed(raw string) bool {
+	if slices.Contains(c.RedirectURIs, raw) {
+		return true
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
+		return false
+	}
+	for _, reg := range c.RedirectURIs {
+		r, err := url.Parse(reg)
+		if err != nil || r.Scheme != "http" || !isLoopbackHost(r.Hostname()) {
+			continue
+		}
+		if r.Hostname() == u.Hostname() && r.Path == u.Path && r.RawQuery == u.RawQuery {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
+}
+
+// clip shortens text from a client for messages and logs.
+func clip(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}

@@ -1,0 +1,533 @@
+package oauth_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// browser follows an authorization headlessly, as a person would: it
+// picks the region dc, approves (or denies) on the consent page, and stops
+// at the client's redirect URI.
+type browser struct {
+	t        testing.TB
+	base     string // the server's URL, for relative links
+	redirect string // the client's redirect URI prefix
+	dc       string
+	deny     bool
+	// The last page when the flow ended on one (a refusal).
+	status int
+	page   string
+}
+
+var (
+	linkRe    = regexp.MustCompile(`href="(/oauth/signin\?[^"]+)"`)
+	consentRe = regexp.MustCompile(`name="consent" value="([^"]+)"`)
+)
+
+// run follows u and returns the query the client's redirect URI got, or
+// an error when the flow ended on a page.
+func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	for range 20 {
+		if strings.HasPrefix(req.URL.String(), b.redirect) {
+			return req.URL.Query(), nil
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode == http.StatusFound && loc != "" {
+			next, err := req.URL.Parse(loc)
+			if err != nil {
+				return nil, err
+			}
+			req, _ = http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
+			continue
+		}
+		b.status, b.page = resp.StatusCode, string(body)
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("the flow ended on a page with status %d", resp.StatusCode)
+		}
+		if m := consentRe.FindStringSubmatch(b.page); m != nil {
+			decision := "approve"
+			if b.deny {
+				decision = "deny"
+			}
+			form := url.Values{"consent": {htmlUnescape(m[1])}, "decision": {decision}}
+			req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+oauth.ConsentPath, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			continue
+		}
+		var next string
+		for _, m := range linkRe.FindAllStringSubmatch(b.page, -1) {
+			if l := htmlUnescape(m[1]); strings.Contains(l, "dc="+b.dc) {
+				next = l
+			}
+		}
+		if next == "" {
+			return nil, errors.New("a page with neither a region to pick nor a consent form")
+		}
+		req, _ = http.NewRequestWithContext(ctx, http.MethodGet, b.base+next, nil)
+	}
+	return nil, errors.New("too many steps")
+}
+
+func htmlUnescape(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
+
+// fetcher is the go-sdk's AuthorizationCodeFetcher over the browser.
+func (b *browser) fetcher(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+	q, err := b.run(ctx, args.URL)
+	if err != nil {
+		return nil, err
+	}
+	if e := q.Get("error"); e != "" {
+		return nil, fmt.Errorf("authorization refused: %s", e)
+	}
+	return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+}
+
+// cimdServer serves a Client ID Metadata Document over TLS on loopback
+// and returns its URL and the TLS config that trusts it.
+func cimdServer(t *testing.T, redirect string) (string, *tls.Config) {
+	var docURL string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"client_id": docURL, "client_name": "Test CIMD client", "redirect_uris": []string{redirect},
+			"token_endpoint_auth_method": "none",
+		})
+	}))
+	t.Cleanup(srv.Close)
+	docURL = srv.URL + "/client.json"
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	return docURL, &tls.Config{RootCAs: pool}
+}
+
+// newEnv starts a stack on sandboxes us and eu, with CIMD fetches allowed
+// on loopback against cfg.
+func newEnv(t *testing.T, cimd *tls.Config) *apptest.Env {
+	return apptest.New(t, apptest.Options{Datacenters: []string{"us", "eu"}, SandboxUsers: 40, Config: func(c *app.Config) {
+		c.CIMD = oauth.CIMDOptions{AllowPrivateAddresses: true, TLSConfig: cimd}
+	}})
+}
+
+// connectOAuth connects the go-sdk client with its OAuth handler.
+func connectOAuth(t *testing.T, mcpURL string, cfg *auth.AuthorizationCodeHandlerConfig) (*sdk.ClientSession, error) {
+	h, err := auth.NewAuthorizationCodeHandler(cfg)
+	require.NoError(t, err)
+	client := sdk.NewClient(&sdk.Implementation{Name: "oauth-test", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: mcpURL, OAuthHandler: h, MaxRetries: -1}, nil)
+	if err == nil {
+		t.Cleanup(func() { cs.Close() })
+	}
+	return cs, err
+}
+
+func TestGoSDKConnects(t *testing.T) {
+	const redirect = "http://127.0.0.1/callback" // any port on loopback matches
+	docURL, tlsCfg := cimdServer(t, redirect)
+	e := newEnv(t, tlsCfg)
+	acct := e.ConnectAccount("us")
+	sb := e.Sandboxes["us"]
+	tests := []struct {
+		name       string
+		cfg        func(b *browser) *auth.AuthorizationCodeHandlerConfig
+		wantClient string
+		redirect   string
+	}{
+		{"client ID metadata document", func(b *browser) *auth.AuthorizationCodeHandlerConfig {
+			return &auth.AuthorizationCodeHandlerConfig{
+				ClientIDMetadataDocumentConfig: &auth.ClientIDMetadataDocumentConfig{URL: docURL},
+				RedirectURL:                    "http://127.0.0.1:43123/callback",
+				AuthorizationCodeFetcher:       b.fetcher,
+			}
+		}, docURL, "http://127.0.0.1:43123/callback"},
+		{"dynamic client registration", func(b *browser) *auth.AuthorizationCodeHandlerConfig {
+			return &auth.AuthorizationCodeHandlerConfig{
+				DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
+					ClientName: "Test DCR client", RedirectURIs: []string{"http://127.0.0.1:43124/callback"},
+				}},
+				AuthorizationCodeFetcher: b.fetcher,
+			}
+		}, tokens.OAuthClientPrefix, "http://127.0.0.1:43124/callback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth", "oauth_profiles": []string{"Administrator"}})
+			b := &browser{t: t, base: e.URL, redirect: tt.redirect, dc: "us"}
+			cs, err := connectOAuth(t, mcpURL, tt.cfg(b))
+			require.NoError(t, err, "page: %s", b.page)
+			_, out := apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
+			me := out["result"].([]any)[0].(map[string]any)
+			assert.Equal(t, sb.PrimaryUserID(), me["id"])
+
+			grants := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+			require.Len(t, grants, 1)
+			g := grants[0].(map[string]any)
+			primary, _ := sb.User(sb.PrimaryUserID())
+			assert.Equal(t, primary.Email, g["user_email"])
+			assert.Equal(t, "active", g["status"])
+			assert.True(t, strings.HasPrefix(g["client_id"].(string), tt.wantClient))
+
+			e.App.Flush()
+			entries, _, err := e.DB.Audit(context.Background(), "", 10)
+			require.NoError(t, err)
+			var call *tokens.AuditEntry
+			for _, a := range entries {
+				if a.Action == "tool_call" && a.MCPServerID == id {
+					call = a
+					break
+				}
+			}
+			require.NotNil(t, call, "the call is audited")
+			assert.Equal(t, primary.ZUID, call.UserZUID)
+			assert.Equal(t, primary.Email, call.UserEmail)
+			assert.Equal(t, g["client_id"], call.OAuthClient)
+		})
+	}
+}
+
+// pkce returns a verifier and its S256 challenge.
+func pkce() (string, string) {
+	v := strings.Repeat("v", 20) + base64.RawURLEncoding.EncodeToString([]byte(time.Now().String()))
+	sum := sha256.Sum256([]byte(v))
+	return v, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// register registers a DCR client and returns its id.
+func register(t *testing.T, e *apptest.Env, redirect string) string {
+	r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{"client_name": "t", "redirect_uris": []string{redirect}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	return r.JSON(t)["client_id"].(string)
+}
+
+func authorizeURL(e *apptest.Env, q url.Values) string {
+	return e.URL + oauth.AuthorizePath + "?" + q.Encode()
+}
+
+func TestSignInRefusals(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	us := e.Sandboxes["us"]
+	const redirect = "http://127.0.0.1:5000/cb"
+	client := register(t, e, redirect)
+	_, verifierChallenge := pkce()
+	disabled := us.UserIDs("DeactiveUsers")
+	require.NotEmpty(t, disabled)
+	var standard string
+	for _, id := range us.UserIDs("ActiveUsers") {
+		if u, _ := us.User(id); u.Profile.Name != "Administrator" {
+			standard = id
+			break
+		}
+	}
+	require.NotEmpty(t, standard)
+	tests := []struct {
+		name   string
+		dc     string
+		user   func() // chooses who signs in
+		want   string
+		status int
+	}{
+		{"a user of another org", "eu", func() {}, "not a user of the Bigin organization", http.StatusForbidden},
+		{"a deactivated user", "us", func() { require.NoError(t, us.SetConsentUser(disabled[0])) }, "not active", http.StatusForbidden},
+		{"a profile not in oauth_profiles", "us", func() { require.NoError(t, us.SetConsentUser(standard)) }, "Administrator", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth", "oauth_profiles": []string{"Administrator"}})
+			tt.user()
+			t.Cleanup(func() { require.NoError(t, us.SetConsentUser(us.PrimaryUserID())) })
+			b := &browser{t: t, base: e.URL, redirect: "http://127.0.0.1:5000/", dc: tt.dc}
+			_, err := b.run(context.Background(), authorizeURL(e, url.Values{
+				"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "state": {"s"},
+				"code_challenge": {verifierChallenge}, "code_challenge_method": {"S256"}, "resource": {strings.Replace(mcpURL, e.URL, e.Public, 1)},
+			}))
+			require.Error(t, err)
+			assert.Equal(t, tt.status, b.status)
+			assert.Contains(t, b.page, tt.want)
+			grants := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+			assert.Empty(t, grants, "nothing was granted")
+		})
+	}
+}
+
+// flow is one public client's manual run through authorize and token.
+type flow struct {
+	t        *testing.T
+	e        *apptest.Env
+	client   string
+	redirect string
+	resource string
+	verifier string
+}
+
+func newFlow(t *testing.T, e *apptest.Env, mcpURL string) *flow {
+	const redirect = "http://127.0.0.1:5001/cb"
+	v, _ := pkce()
+	return &flow{t: t, e: e, client: register(t, e, redirect), redirect: redirect, resource: mcpURL, verifier: v}
+}
+
+func (f *flow) params() url.Values {
+	sum := sha256.Sum256([]byte(f.verifier))
+	return url.Values{"client_id": {f.client}, "redirect_uri": {f.redirect}, "response_type": {"code"}, "state": {"st"},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}, "resource": {f.resource}}
+}
+
+// authorize runs the browser on the request and returns what the
+// redirect URI got.
+func (f *flow) authorize(q url.Values) (url.Values, *browser, error) {
+	b := &browser{t: f.t, base: f.e.URL, redirect: f.redirect, dc: "us"}
+	got, err := b.run(context.Background(), authorizeURL(f.e, q))
+	return got, b, err
+}
+
+func (f *flow) token(form url.Values) (int, map[string]any) {
+	form.Set("client_id", f.client)
+	r := f.e.RequestAs("", "application/x-www-form-urlencoded", "POST", oauth.TokenPath, form.Encode())
+	var m map[string]any
+	require.NoError(f.t, json.Unmarshal(r.Body, &m), "%s", r.Body)
+	return r.Status, m
+}
+
+func (f *flow) code() string {
+	got, _, err := f.authorize(f.params())
+	require.NoError(f.t, err)
+	require.NotEmpty(f.t, got.Get("code"), "%v", got)
+	assert.Equal(f.t, f.e.Public, got.Get("iss"), "RFC 9207 iss")
+	assert.Equal(f.t, "st", got.Get("state"))
+	return got.Get("code")
+}
+
+func (f *flow) exchange(code string) (int, map[string]any) {
+	return f.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {f.redirect}, "code_verifier": {f.verifier}, "resource": {f.resource}})
+}
+
+func (f *flow) refresh(rt string) (int, map[string]any) {
+	return f.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+}
+
+// call sends tools/list to the URL with the access token and returns the
+// status.
+func (f *flow) call(mcpURL, access string) apptest.Response {
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+	req, _ := http.NewRequest("POST", mcpURL, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	if access != "" {
+		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(f.t, err)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return apptest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+func TestAuthorizeRefusals(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	f := newFlow(t, e, mcpURL)
+	tests := []struct {
+		name   string
+		change func(url.Values)
+		error  string // the OAuth error sent back; "" when the flow ends on a page
+		status int
+	}{
+		{"no PKCE", func(q url.Values) { q.Del("code_challenge") }, "invalid_request", 0},
+		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, "invalid_request", 0},
+		{"wrong resource", func(q url.Values) { q.Set("resource", e.Public+"/mcp/bmcp_unknown") }, "invalid_target", 0},
+		{"no resource", func(q url.Values) { q.Del("resource") }, "invalid_target", 0},
+		{"redirect URI not registered", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:5001/other") }, "", http.StatusBadRequest},
+		{"unknown client", func(q url.Values) { q.Set("client_id", "bmcp_client_nope") }, "", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := f.params()
+			tt.change(q)
+			got, b, err := f.authorize(q)
+			if tt.error == "" {
+				require.Error(t, err)
+				assert.Equal(t, tt.status, b.status)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.error, got.Get("error"))
+			assert.Empty(t, got.Get("code"))
+		})
+	}
+}
+
+func TestTokensAndGrantLifecycle(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	sb := e.Sandboxes["us"]
+	mint := func() (string, string, *flow) {
+		id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+		return id, mcpURL, newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+	}
+	grants := func(id string) []any {
+		return e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+	}
+
+	t.Run("no token gets 401 with resource_metadata", func(t *testing.T) {
+		_, mcpURL, f := mint()
+		r := f.call(mcpURL, "")
+		assert.Equal(t, http.StatusUnauthorized, r.Status)
+		tok := strings.TrimPrefix(mcpURL, e.URL+"/mcp/")
+		assert.Equal(t, `Bearer resource_metadata="`+oauth.ResourceMetadataURL(e.Public, tok)+`"`, r.Header.Get("WWW-Authenticate"))
+		prm := e.RequestAs("", "", "GET", "/.well-known/oauth-protected-resource/mcp/"+tok, nil)
+		require.Equal(t, http.StatusOK, prm.Status)
+		assert.Equal(t, e.Public+"/mcp/"+tok, prm.JSON(t)["resource"])
+		asm := e.RequestAs("", "", "GET", "/.well-known/oauth-authorization-server", nil).JSON(t)
+		assert.Equal(t, e.Public, asm["issuer"])
+		assert.Equal(t, []any{"S256"}, asm["code_challenge_methods_supported"])
+		assert.Equal(t, true, asm["client_id_metadata_document_supported"])
+		assert.Equal(t, true, asm["authorization_response_iss_parameter_supported"])
+		unknown := e.RequestAs("", "", "GET", "/.well-known/openid-configuration", nil)
+		assert.Equal(t, http.StatusNotFound, unknown.Status)
+		code, _ := unknown.ErrCode(t)
+		assert.Equal(t, tokens.CodeNotFound, code)
+	})
+
+	t.Run("code reuse revokes what the code issued", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		code := f.code()
+		st, tok := f.exchange(code)
+		require.Equal(t, http.StatusOK, st, "%v", tok)
+		access := tok["access_token"].(string)
+		assert.Equal(t, http.StatusOK, f.call(mcpURL, access).Status)
+		st, again := f.exchange(code)
+		assert.Equal(t, http.StatusBadRequest, st)
+		assert.Equal(t, "invalid_grant", again["error"])
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, access).Status, "the first exchange's token is revoked")
+		assert.Empty(t, grants(id))
+	})
+
+	t.Run("wrong verifier and wrong resource", func(t *testing.T) {
+		_, _, f := mint()
+		code := f.code()
+		st, m := f.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {f.redirect}, "code_verifier": {strings.Repeat("x", 50)}, "resource": {f.resource}})
+		assert.Equal(t, http.StatusBadRequest, st)
+		assert.Equal(t, "invalid_grant", m["error"])
+		st, m = f.token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {f.redirect}, "code_verifier": {f.verifier}, "resource": {e.Public + "/mcp/bmcp_other"}})
+		assert.Equal(t, http.StatusBadRequest, st)
+		assert.Equal(t, "invalid_target", m["error"])
+	})
+
+	t.Run("refresh rotates and a reused refresh token revokes the grant", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		rt1 := tok["refresh_token"].(string)
+		st, tok2 := f.refresh(rt1)
+		require.Equal(t, http.StatusOK, st, "%v", tok2)
+		assert.NotEqual(t, rt1, tok2["refresh_token"])
+		assert.Equal(t, http.StatusOK, f.call(mcpURL, tok2["access_token"].(string)).Status)
+		st, _ = f.refresh(rt1)
+		assert.Equal(t, http.StatusBadRequest, st)
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok2["access_token"].(string)).Status)
+		st, _ = f.refresh(tok2["refresh_token"].(string))
+		assert.Equal(t, http.StatusBadRequest, st, "the whole grant ended")
+		assert.Empty(t, grants(id))
+	})
+
+	t.Run("an expired access token", func(t *testing.T) {
+		_, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		e.Clock.Advance(tokens.OAuthAccessLifetime)
+		r := f.call(mcpURL, tok["access_token"].(string))
+		assert.Equal(t, http.StatusUnauthorized, r.Status)
+		assert.Contains(t, r.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
+	})
+
+	t.Run("a revoked grant", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		g := grants(id)
+		require.Len(t, g, 1)
+		e.AdminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants/"+g[0].(map[string]any)["id"].(string), nil, http.StatusNoContent)
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok["access_token"].(string)).Status)
+		st, _ := f.refresh(tok["refresh_token"].(string))
+		assert.Equal(t, http.StatusBadRequest, st)
+	})
+
+	t.Run("a deleted URL", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		e.AdminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id, nil, http.StatusNoContent)
+		assert.Equal(t, http.StatusNotFound, f.call(mcpURL, tok["access_token"].(string)).Status)
+		st, _ := f.refresh(tok["refresh_token"].(string))
+		assert.Equal(t, http.StatusBadRequest, st)
+	})
+
+	t.Run("changing auth ends the grant, even when changed back", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		path := "/admin/integrated-accounts/" + acct + "/mcp/" + id
+		e.AdminCall("PATCH", path, map[string]any{"config": map[string]any{"auth": "url"}}, http.StatusOK)
+		assert.Equal(t, http.StatusOK, f.call(mcpURL, "").Status, "a url URL needs no token")
+		e.AdminCall("PATCH", path, map[string]any{"config": map[string]any{"auth": "oauth"}}, http.StatusOK)
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok["access_token"].(string)).Status)
+	})
+
+	t.Run("a user who left the org is refused at refresh", func(t *testing.T) {
+		_, mcpURL, f := mint()
+		var who string
+		for _, id := range sb.UserIDs("ActiveUsers") {
+			if id != sb.PrimaryUserID() {
+				who = id
+				break
+			}
+		}
+		require.NoError(t, sb.SetConsentUser(who))
+		t.Cleanup(func() { require.NoError(t, sb.SetConsentUser(sb.PrimaryUserID())) })
+		_, tok := f.exchange(f.code())
+		require.NoError(t, sb.SetUserStatus(who, "deleted"))
+		st, m := f.refresh(tok["refresh_token"].(string))
+		assert.Equal(t, http.StatusBadRequest, st)
+		assert.Equal(t, "invalid_grant", m["error"])
+		assert.Contains(t, m["error_description"], "not active")
+		_ = mcpURL
+	})
+
+	t.Run("an unknown client gets invalid_client", func(t *testing.T) {
+		_, _, f := mint()
+		f.client = "bmcp_client_deleted"
+		r := e.RequestAs("", "application/x-www-form-urlencoded", "POST", oauth.TokenPath, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {f.client}}.Encode())
+		assert.Equal(t, http.StatusUnauthorized, r.Status)
+		assert.Equal(t, "invalid_client", r.JSON(t)["error"])
+	})
+}

@@ -1,0 +1,171 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// maxFormBytes bounds token and registration request bodies.
+const maxFormBytes = 64 << 10
+
+// writeOAuthError answers an OAuth error body (RFC 6749 §5.2).
+func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Cache-Control", "no-store")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`"`)
+	}
+	httpx.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// handleToken is the token endpoint: the authorization code grant with
+// PKCE, and refresh with rotation.
+func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, tokens.OAuthInvalidRequest, "use POST")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeOAuthError(w, http.StatusRequestEntityTooLarge, tokens.OAuthInvalidRequest, "the request body is over 64 KiB")
+			return
+		}
+		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRequest, "the body must be application/x-www-form-urlencoded")
+		return
+	}
+	f := r.PostForm
+	clientID := f.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok && id != "" {
+		clientID = id
+	}
+	if _, err := h.clients.resolve(r.Context(), clientID); err != nil {
+		if !errors.Is(err, errUnknownClient) {
+			h.logger.ErrorContext(r.Context(), "resolve OAuth client", "err", err)
+		}
+		writeOAuthError(w, http.StatusUnauthorized, tokens.OAuthInvalidClient, "unknown client_id: register again")
+		return
+	}
+	var iss *tokens.Issued
+	var err error
+	switch f.Get("grant_type") {
+	case "authorization_code":
+		iss, err = h.o.ExchangeCode(r.Context(), f.Get("code"), clientID, f.Get("redirect_uri"), f.Get("code_verifier"), h.resourceOrEmpty(f.Get("resource")))
+	case "refresh_token":
+		res := f.Get("resource")
+		tok := h.resourceOrEmpty(res)
+		if res != "" && tok == "" {
+			writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidTarget, "resource must be the MCP URL")
+			return
+		}
+		iss, err = h.o.Refresh(r.Context(), f.Get("refresh_token"), clientID, tok)
+	default:
+		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthUnsupportedGrant, "grant_type must be authorization_code or refresh_token")
+		return
+	}
+	if err != nil {
+		var oe *tokens.OAuthError
+		if errors.As(err, &oe) {
+			status := http.StatusBadRequest
+			if oe.Code == tokens.OAuthUnavailable {
+				status = http.StatusServiceUnavailable
+			}
+			writeOAuthError(w, status, oe.Code, oe.Description)
+			return
+		}
+		h.logger.ErrorContext(r.Context(), "OAuth token request failed", "err", err)
+		writeOAuthError(w, http.StatusInternalServerError, "server_error", "the token could not be issued; try again")
+		return
+	}
+	httpx.Annotate(r.Context(), "mcp_server_id", iss.Grant.MCPServerID)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{
+		"access_token":  iss.AccessToken,
+		"token_type":    "Bearer",
+		"expires_in":    int(iss.ExpiresIn / time.Second),
+		"refresh_token": iss.RefreshToken,
+	})
+}
+
+// resourceOrEmpty is resourceToken that keeps a non-empty resource that
+// is not ours distinguishable from none: it returns a token that resolves
+// to nothing.
+func (h *Handler) resourceOrEmpty(resource string) string {
+	if resource == "" {
+		return ""
+	}
+	if tok := h.resourceToken(resource); tok != "" {
+		return tok
+	}
+	return "-"
+}
+
+// handleRegister is Dynamic Client Registration (RFC 7591) for public
+// clients.
+func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, tokens.OAuthInvalidRequest, "use POST")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err != nil {
+		writeOAuthError(w, http.StatusRequestEntityTooLarge, "invalid_client_metadata", "the registration is over 64 KiB")
+		return
+	}
+	var in struct {
+		RedirectURIs []string `json:"redirect_uris"`
+		ClientName   string   `json:"client_name"`
+		AuthMethod   string   `json:"token_endpoint_auth_method"`
+		GrantTypes   []string `json:"grant_types"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_client_metadata", "the registration must be a JSON object")
+		return
+	}
+	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > 20 {
+		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, "redirect_uris must list 1 to 20 URIs")
+		return
+	}
+	for _, u := range in.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, err.Error())
+			return
+		}
+	}
+	for _, g := range in.GrantTypes {
+		if g != "authorization_code" && g != "refresh_token" {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_client_metadata", "grant_types may hold only authorization_code and refresh_token")
+			return
+		}
+	}
+	name := strings.TrimSpace(clip(in.ClientName))
+	if name == "" {
+		name = "Unnamed application"
+	}
+	c, err := h.o.RegisterClient(r.Context(), name, in.RedirectURIs)
+	if err != nil {
+		h.logger.ErrorContext(r.Context(), "register OAuth client", "err", err)
+		writeOAuthError(w, http.StatusInternalServerError, "server_error", "the client could not be registered; try again")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, http.StatusCreated, map[string]any{
+		"client_id":                  c.ID,
+		"client_id_issued_at":        c.CreatedAt.Unix(),
+		"client_name":                c.Name,
+		"redirect_uris":              c.RedirectURIs,
+		"grant_types":                []string{"authorization_code", "refresh_token"},
+		"response_types":             []string{"code"},
+		"token_endpoint_auth_method": "none",
+	})
+}

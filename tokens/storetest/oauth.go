@@ -17,14 +17,14 @@ import (
 func testGrant(t testing.TB, serverID string) *tokens.OAuthGrant {
 	t.Helper()
 	return &tokens.OAuthGrant{
-		ID:            newID(t),
+		ID:            NewID(t),
 		MCPServerID:   serverID,
-		AccountID:     newID(t),
+		AccountID:     NewID(t),
 		ClientID:      "https://client.example/meta.json",
 		UserID:        "1001",
 		ZUID:          "5001",
 		Email:         "p@example.com",
-		CodeHash:      hashOf(randomSecret(t, "bmcp_code_")),
+		CodeHash:      HashOf(RandomSecret(t, "bmcp_code_")),
 		CodeChallenge: "challenge",
 		RedirectURI:   "http://127.0.0.1:33418/callback",
 		CodeExpiresAt: time.Date(2026, 3, 1, 12, 5, 0, 0, time.UTC),
@@ -35,7 +35,7 @@ func testOAuthClients(t *testing.T, open Factory) {
 	ctx := context.Background()
 	clock := newTestClock()
 	db := open(t, clock.Now)
-	c := &tokens.OAuthClient{ID: "bmcp_client_" + newID(t), Name: "Claude", RedirectURIs: []string{"https://claude.ai/api/mcp/auth_callback"}}
+	c := &tokens.OAuthClient{ID: "bmcp_client_" + NewID(t), Name: "Claude", RedirectURIs: []string{"https://claude.ai/api/mcp/auth_callback"}}
 	require.NoError(t, db.CreateOAuthClient(ctx, c))
 	assert.Equal(t, clock.Now(), c.CreatedAt, "CreateOAuthClient fills CreatedAt")
 	got, err := db.OAuthClient(ctx, c.ID)
@@ -60,7 +60,7 @@ func testOAuthGrantHashes(t *testing.T, open Factory) {
 	ctx := context.Background()
 	clock := newTestClock()
 	db := open(t, clock.Now)
-	g := testGrant(t, newID(t))
+	g := testGrant(t, NewID(t))
 	require.NoError(t, db.CreateOAuthGrant(ctx, g))
 	assert.Equal(t, clock.Now(), g.CreatedAt)
 	assert.Equal(t, clock.Now(), g.UpdatedAt)
@@ -81,7 +81,7 @@ func testOAuthGrantHashes(t *testing.T, open Factory) {
 
 	// Rotating: the new hashes find the grant, the replaced access hash
 	// does not, the used refresh hash still does.
-	access1, refresh1 := hashOf(randomSecret(t, "at")), hashOf(randomSecret(t, "rt"))
+	access1, refresh1 := HashOf(RandomSecret(t, "at")), HashOf(RandomSecret(t, "rt"))
 	clock.Advance(time.Minute)
 	used := clock.Now()
 	g2, err := db.UpdateOAuthGrant(ctx, g.ID, func(g *tokens.OAuthGrant) error {
@@ -94,7 +94,7 @@ func testOAuthGrantHashes(t *testing.T, open Factory) {
 	assert.Equal(t, g.ID, g2.ID, "ID cannot change")
 	assert.Equal(t, g.MCPServerID, g2.MCPServerID, "MCPServerID cannot change")
 	assert.Equal(t, clock.Now(), g2.UpdatedAt)
-	access2, refresh2 := hashOf(randomSecret(t, "at")), hashOf(randomSecret(t, "rt"))
+	access2, refresh2 := HashOf(RandomSecret(t, "at")), HashOf(RandomSecret(t, "rt"))
 	_, err = db.UpdateOAuthGrant(ctx, g.ID, func(g *tokens.OAuthGrant) error {
 		g.UsedRefreshHashes = append(g.UsedRefreshHashes, g.RefreshHash)
 		g.AccessHash, g.RefreshHash = access2, refresh2
@@ -111,7 +111,7 @@ func testOAuthGrantHashes(t *testing.T, open Factory) {
 		{"current refresh", refresh2, true},
 		{"used refresh", refresh1, true},
 		{"replaced access", access1, false},
-		{"never issued", hashOf("nothing"), false},
+		{"never issued", HashOf("nothing"), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,11 +128,11 @@ func testOAuthGrantHashes(t *testing.T, open Factory) {
 	// fn's error aborts the change and comes back as is.
 	errStop := errors.New("stop")
 	_, err = db.UpdateOAuthGrant(ctx, g.ID, func(g *tokens.OAuthGrant) error {
-		g.AccessHash = hashOf("aborted")
+		g.AccessHash = HashOf("aborted")
 		return errStop
 	})
 	assert.ErrorIs(t, err, errStop)
-	_, err = db.OAuthGrantByHash(ctx, hashOf("aborted"))
+	_, err = db.OAuthGrantByHash(ctx, HashOf("aborted"))
 	assert.ErrorIs(t, err, tokens.ErrNotFound, "an aborted update indexes nothing")
 	_, err = db.UpdateOAuthGrant(ctx, "missing", func(*tokens.OAuthGrant) error { return nil })
 	assert.ErrorIs(t, err, tokens.ErrNotFound)
@@ -161,7 +161,7 @@ func testOAuthGrantHashes(t *testing.T, open Factory) {
 func testOAuthGrantsPerServer(t *testing.T, open Factory) {
 	ctx := context.Background()
 	db := open(t, nil)
-	s1, s2 := newID(t), newID(t)
+	s1, s2 := NewID(t), NewID(t)
 	var ids []string
 	for range 3 {
 		g := testGrant(t, s1)
@@ -183,7 +183,7 @@ func testOAuthGrantsPerServer(t *testing.T, open Factory) {
 		{"next page", s1, ids[1], 2, ids[2:], false},
 		{"all", s1, "", 10, ids, false},
 		{"other server", s2, "", 10, []string{other.ID}, false},
-		{"unknown server", newID(t), "", 10, nil, false},
+		{"unknown server", NewID(t), "", 10, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -187,7 +187,7 @@ func TestHTTPErrors(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			assert.Equal(t, 405, resp.StatusCode, m)
-			assertErrorShape(t, string(body), "invalid_argument")
+			assertErrorShape(t, string(body), "method_not_allowed")
 		}
 	})
 	t.Run("bodies over 1 MiB are 413", func(t *testing.T) {

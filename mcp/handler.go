@@ -136,7 +136,7 @@ func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		httpx.WriteErrorStatus(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument,
+		httpx.WriteError(w, tokens.CodeMethodNotAllowed,
 			"this endpoint is stateless streamable HTTP: send JSON-RPC messages with POST (GET and DELETE are not used)")
 		return
 	}
@@ -150,7 +150,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		httpx.WriteErrorStatus(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument, "use GET to open the event stream and POST to send messages")
+		httpx.WriteError(w, tokens.CodeMethodNotAllowed, "use GET to open the event stream and POST to send messages")
 		return
 	}
 	cs := h.server(res)

@@ -163,8 +163,11 @@ func TestHTTPErrors(t *testing.T) {
 		}
 	})
 	t.Run("rebinding Host on loopback is 403", func(t *testing.T) {
-		resp, _ := rawPost(t, url, pingBody, map[string]string{"Host": "evil.example"})
+		resp, body := rawPost(t, url, pingBody, map[string]string{"Host": "abc.trycloudflare.com"})
 		assert.Equal(t, 403, resp.StatusCode)
+		assertErrorShape(t, body, "permission_denied")
+		assert.Contains(t, body, "the Host abc.trycloudflare.com is not", "the message names the refused Host")
+		assert.Contains(t, body, "set BIGIN_MCP_PUBLIC_URL to the URL they use", "and what to set")
 	})
 	t.Run("CORS preflight", func(t *testing.T) {
 		req, _ := http.NewRequest("OPTIONS", url, nil)

@@ -190,7 +190,7 @@ func (h *Handler) CloseStreams() {
 // response itself and reports whether to go on.
 func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolved, bool) {
 	if !h.hostAllowed(r) {
-		httpx.WriteErrorStatus(w, http.StatusForbidden, tokens.CodePermissionDenied, "the Host header is not this server's")
+		httpx.WriteError(w, tokens.CodePermissionDenied, hostRefused(r.Host))
 		return nil, false
 	}
 	origin := r.Header.Get("Origin")
@@ -268,6 +268,16 @@ func (h *Handler) hostAllowed(r *http.Request) bool {
 		return true
 	}
 	return h.publicHost != "" && strings.EqualFold(r.Host, h.publicHost)
+}
+
+// hostRefused says why a Host was refused and what fixes it: a server
+// reached through a tunnel or proxy must know the address clients use.
+func hostRefused(host string) string {
+	if len(host) > 100 {
+		host = host[:100] + "…"
+	}
+	return fmt.Sprintf("the Host %s is not this server's public address: if clients reach this server at that address "+
+		"(through a tunnel or reverse proxy), set BIGIN_MCP_PUBLIC_URL to the URL they use, e.g. https://%s, and mint the URLs again", host, host)
 }
 
 func isLoopback(hostport string) bool {

@@ -109,6 +109,9 @@ func (h *Handler) linkProblem(w http.ResponseWriter, st tokens.LinkState) {
 	case tokens.LinkUsed:
 		h.page(w, http.StatusGone, pageError, pageData{Title: "This link was already used",
 			Message: "A Zoho Bigin account was already connected with this link. If you need to connect again, ask for a new link."})
+	case tokens.LinkRevoked:
+		h.page(w, http.StatusGone, pageError, pageData{Title: "This link was withdrawn",
+			Message: "The service that sent you this link withdrew it, so nothing can be connected with it. Please ask for a new link."})
 	case tokens.LinkExpired:
 		h.page(w, http.StatusGone, pageError, pageData{Title: "This link has expired",
 			Message: "Connect links work for a limited time. Please ask for a new link."})
@@ -195,7 +198,12 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		msg := "Zoho did not complete the connection. Please open your connect link again."
 		status := http.StatusBadGateway
 		if errors.Is(err, tokens.ErrConflict) {
-			h.linkProblem(w, tokens.LinkUsed)
+			// Used or revoked meanwhile: say which.
+			st := tokens.LinkUsed
+			if now, _, lerr := h.svc.ConnectLinkByID(r.Context(), l.ID); lerr == nil && now != nil && now.UsedAt == nil && now.RevokedAt != nil {
+				st = tokens.LinkRevoked
+			}
+			h.linkProblem(w, st)
 			return
 		}
 		if errors.Is(err, bigin.ErrCodeRefused) {

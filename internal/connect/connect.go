@@ -9,9 +9,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
@@ -85,11 +86,18 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	dcKey := l.Datacenter
 	if dcKey == "" {
-		dcKey = strings.ToLower(r.URL.Query().Get("dc"))
-	}
-	if dcKey == "" {
-		h.page(w, http.StatusOK, pagePick, pageData{Title: "Connect your Zoho Bigin", Name: l.Name, Datacenters: h.datacenterChoices()})
-		return
+		// No region is ever chosen for the customer: a wrong one sends
+		// them to sign in at a Zoho that does not know them.
+		q := r.URL.Query()
+		dcKey = strings.ToLower(strings.TrimSpace(q.Get("dc")))
+		if dcKey == "" {
+			status, msg := http.StatusOK, ""
+			if q.Has("dc") {
+				status, msg = http.StatusBadRequest, "Please choose your region: there is no default."
+			}
+			h.page(w, status, pagePick, pageData{Title: "Connect your Zoho Bigin", Name: l.Name, Message: msg, Datacenters: h.datacenterChoices()})
+			return
+		}
 	}
 	dc, err := h.dcs.Get(dcKey)
 	if err != nil {
@@ -129,12 +137,26 @@ var dcLabels = map[string]string{
 	"sa": "Saudi Arabia (zoho.sa)", "cn": "China (zoho.com.cn)", "uk": "United Kingdom (zoho.uk)",
 }
 
+// datacenterChoices lists the configured datacenters for the picker. A
+// datacenter whose accounts server is not Zoho's own (one overridden by
+// configuration, such as the demo's sandbox) shows that server's host, so
+// the label never names a Zoho the customer will not be sent to.
 func (h *Handler) datacenterChoices() []dcChoice {
+	zoho := bigin.DefaultDatacenters()
 	var out []dcChoice
 	for _, k := range h.dcs.Keys() {
 		label := dcLabels[k]
-		if label == "" {
-			label = k
+		dc, _ := h.dcs.Get(k)
+		if builtin, err := zoho.Get(k); label == "" || err != nil || builtin.AccountsURL != dc.AccountsURL {
+			name, _, _ := strings.Cut(label, " (")
+			if name == "" {
+				name = k
+			}
+			host := dc.AccountsURL
+			if u, err := url.Parse(dc.AccountsURL); err == nil && u.Host != "" {
+				host = u.Host
+			}
+			label = name + " (" + host + ")"
 		}
 		out = append(out, dcChoice{Key: k, Label: label})
 	}

@@ -142,7 +142,7 @@ func TestConnectFlowInTwoDatacenters(t *testing.T) {
 			} else {
 				status, _, page := z.get(z.mintLink(map[string]any{}))
 				require.Equal(t, http.StatusOK, status)
-				assert.Contains(t, page, `<select id="dc" name="dc">`, "no datacenter fixed: the customer picks")
+				assert.Contains(t, page, `<select id="dc" name="dc" required>`, "no datacenter fixed: the customer picks")
 			}
 			link := z.mintLink(body)
 			q := z.consent(link, pick)

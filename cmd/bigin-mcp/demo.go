@@ -26,11 +26,8 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the MCP server")
 	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary directory, removed on exit)")
 	publicURL := fs.String("public-url", "", "public base URL, e.g. an HTTPS tunnel to --addr (default http://<addr>)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	dir := *dataDir
 	if dir == "" {

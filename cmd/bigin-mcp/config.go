@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // config is the server's configuration: environment variables,
@@ -99,6 +100,11 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 				return nil, fmt.Errorf("BIGIN_MCP_ALLOWED_ORIGINS: %q is not an origin like https://claude.ai", o)
 			}
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if c.AdminToken != "" {
+		if err := tokens.CheckBootstrapToken(c.AdminToken); err != nil {
+			return nil, fmt.Errorf("BIGIN_MCP_ADMIN_TOKEN: %w", err)
 		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*raw["log-level"])); err != nil {

@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case a == "-h" || a == "-help" || a == "--help":
 			return &helpRequest{print: printCommands}
 		case a == "help":
-			return helpFor(args[1:], stderr)
+			return helpFor(ctx, args[1:], stderr)
 		case a != "" && a[0] != '-':
 			name, args = a, args[1:]
 		}
@@ -93,14 +93,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // helpFor answers `bigin-mcp help [command]`.
-func helpFor(args []string, stderr io.Writer) error {
+func helpFor(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" {
 		return &helpRequest{print: printCommands}
 	}
 	for _, c := range commands() {
 		if c.name == args[0] && c.run != nil {
 			// The command's own --help prints its flags.
-			return c.run(context.Background(), []string{"--help"}, func(string) string { return "" }, io.Discard, stderr)
+			return c.run(ctx, []string{"--help"}, func(string) string { return "" }, io.Discard, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "bigin-mcp: unknown command %q\n\n", args[0])

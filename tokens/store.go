@@ -13,9 +13,9 @@ import (
 //   - Durability: a method that changes data returns only after the change
 //     is committed; a crash afterwards loses nothing it acknowledged.
 //   - Atomicity: each method is all or nothing. Methods documented as one
-//     transaction (DeleteAccount, UseConnectLink, DeleteMCPServersIfExpired,
-//     CreateMCPServers, the Update methods) never show a half-done change
-//     to any reader.
+//     transaction (DeleteAccount, UseConnectLink, RevokeConnectLink,
+//     DeleteMCPServersIfExpired, CreateMCPServers, the Update methods)
+//     never show a half-done change to any reader.
 //   - Read-your-writes: once a change returns, every later call on the
 //     same Store sees it. Other processes sharing a backend see it when
 //     the backend says so; the in-memory index of Service assumes it is

@@ -152,8 +152,11 @@ func TestHTTPErrors(t *testing.T) {
 		}
 	})
 	t.Run("rebinding Host on loopback is 403", func(t *testing.T) {
-		resp, _ := rawPost(t, url, pingBody, map[string]string{"Host": "evil.example"})
+		resp, body := rawPost(t, url, pingBody, map[string]string{"Host": "abc.trycloudflare.com"})
 		assert.Equal(t, 403, resp.StatusCode)
+		assertErrorShape(t, body, "permission_denied")
+		assert.Contains(t, body, "the Host abc.trycloudflare.com is not", "the message names the refused Host")
+		assert.Contains(t, body, "set BIGIN_MCP_PUBLIC_URL to the URL they use", "and what to set")
 	})
 	t.Run("CORS preflight", func(t *testing.T) {
 		req, _ := http.NewRequest("OPTIONS", url, nil)
@@ -176,7 +179,7 @@ func TestHTTPErrors(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			assert.Equal(t, 405, resp.StatusCode, m)
-			assertErrorShape(t, string(body), "invalid_argument")
+			assertErrorShape(t, string(body), "method_not_allowed")
 		}
 	})
 	t.Run("bodies over 1 MiB are 413", func(t *testing.T) {

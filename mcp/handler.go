@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -144,7 +145,7 @@ func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		httpx.WriteErrorStatus(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument,
+		httpx.WriteError(w, tokens.CodeMethodNotAllowed,
 			"this endpoint is stateless streamable HTTP: send JSON-RPC messages with POST (GET and DELETE are not used)")
 		return
 	}
@@ -171,7 +172,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		httpx.WriteErrorStatus(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument, "use GET to open the event stream and POST to send messages")
+		httpx.WriteError(w, tokens.CodeMethodNotAllowed, "use GET to open the event stream and POST to send messages")
 		return
 	}
 	cs := h.server(res)
@@ -219,7 +220,7 @@ func (h *Handler) CloseStreams() {
 // to go on.
 func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolved, *tokens.OAuthGrant, bool) {
 	if !h.hostAllowed(r) {
-		httpx.WriteErrorStatus(w, http.StatusForbidden, tokens.CodePermissionDenied, "the Host header is not this server's")
+		httpx.WriteError(w, tokens.CodePermissionDenied, hostRefused(r.Host))
 		return nil, nil, false
 	}
 	origin := r.Header.Get("Origin")
@@ -324,6 +325,20 @@ func (h *Handler) hostAllowed(r *http.Request) bool {
 // URL with this token (RFC 9728), named in 401 answers of oauth URLs.
 func (h *Handler) resourceMetadataURL(urlToken string) string {
 	return strings.TrimRight(h.opts.PublicURL, "/") + "/.well-known/oauth-protected-resource/mcp/" + urlToken
+}
+
+// hostRefused says why a Host was refused and what fixes it: a server
+// reached through a tunnel or proxy must know the address clients use.
+func hostRefused(host string) string {
+	if len(host) > 100 {
+		cut := 100
+		for cut > 0 && !utf8.RuneStart(host[cut]) {
+			cut--
+		}
+		host = host[:cut] + "…"
+	}
+	return fmt.Sprintf("the Host %s is not this server's public address: if clients reach this server at that address "+
+		"(through a tunnel or reverse proxy), set BIGIN_MCP_PUBLIC_URL to the URL they use, e.g. https://%s, and mint the URLs again", host, host)
 }
 
 func isLoopback(hostport string) bool {

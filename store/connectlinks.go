@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
@@ -109,7 +110,7 @@ func (db *DB) ConnectLinkByHash(ctx context.Context, h [32]byte) (*tokens.Connec
 
 // UseConnectLink marks the link used (single use: UsedAt and AccountID set)
 // and creates the account a with it, in one transaction: tokens.ErrConflict if it
-// was already used (or a.ID exists), tokens.ErrNotFound if the link does not exist.
+// was already used or was revoked (or a.ID exists), tokens.ErrNotFound if the link does not exist.
 // a is filled in as by CreateAccount. The link's expiry is the caller's to
 // check.
 func (db *DB) UseConnectLink(ctx context.Context, id string, a *tokens.Account) error {
@@ -121,6 +122,9 @@ func (db *DB) UseConnectLink(ctx context.Context, id string, a *tokens.Account) 
 		}
 		if l.UsedAt != nil {
 			return fmt.Errorf("connect link %q was already used: %w", id, tokens.ErrConflict)
+		}
+		if l.RevokedAt != nil {
+			return fmt.Errorf("connect link %q was revoked: %w", id, tokens.ErrConflict)
 		}
 		if err := db.putNewAccount(tx, &c); err != nil {
 			return err
@@ -138,4 +142,60 @@ func (db *DB) UseConnectLink(ctx context.Context, id string, a *tokens.Account) 
 	}
 	a.CreatedAt, a.UpdatedAt, a.Status = c.CreatedAt, c.UpdatedAt, c.Status
 	return nil
+}
+
+// ConnectLinks lists connect links in ID order after `after`, in whatever
+// state, and reports whether more follow.
+func (db *DB) ConnectLinks(ctx context.Context, after string, limit int) ([]*tokens.ConnectLink, bool, error) {
+	if err := checkLimit(limit); err != nil {
+		return nil, false, err
+	}
+	var out []*tokens.ConnectLink
+	var more bool
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		more, err = pageForward(tx.Bucket(bucketLinks), after, limit, func(k, v []byte) error {
+			l, err := decodeConnectLink(string(k), v)
+			if err == nil {
+				out = append(out, l)
+			}
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
+// RevokeConnectLink sets the link's RevokedAt to at in one transaction and
+// returns the link: tokens.ErrNotFound if there is none, tokens.ErrConflict
+// if it was used. A revoked link is returned unchanged.
+func (db *DB) RevokeConnectLink(ctx context.Context, id string, at time.Time) (*tokens.ConnectLink, error) {
+	var out *tokens.ConnectLink
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		l, err := getConnectLink(tx, id)
+		if err != nil {
+			return err
+		}
+		if l.UsedAt != nil {
+			return fmt.Errorf("connect link %q was already used: %w", id, tokens.ErrConflict)
+		}
+		out = l
+		if l.RevokedAt != nil {
+			return nil
+		}
+		at = at.UTC()
+		l.RevokedAt = &at
+		buf, err := encodeConnectLink(l)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketLinks).Put([]byte(id), buf)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -14,12 +14,17 @@ import (
 // KeyFileName is the file in the data directory that holds a generated key.
 const KeyFileName = "secret.key"
 
+// DBFileName is the database file in the data directory.
+const DBFileName = "bigin-mcp.db"
+
 // LoadOrCreateKey returns the key from the base64 value b64 when it is not
 // empty (it must decode to exactly 32 bytes; standard, URL-safe and unpadded
 // base64 are accepted), otherwise reads <dir>/secret.key, creating it (mode
 // 0600, 32 random bytes, base64) when it does not exist. dir is created with
 // mode 0700 if missing. A new key file is written atomically and never
-// replaces one that appeared meanwhile.
+// replaces one that appeared meanwhile. When there is neither a key nor a
+// key file but dir already holds a database (DBFileName), it fails with
+// ErrNoKey and writes nothing: a new key could never open that database.
 func LoadOrCreateKey(dir, b64 string) ([]byte, error) {
 	if strings.TrimSpace(b64) != "" {
 		key, err := decodeKey(b64)
@@ -35,6 +40,9 @@ func LoadOrCreateKey(dir, b64 string) ([]byte, error) {
 	key, err := readKeyFile(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return key, err
+	}
+	if fi, err := os.Stat(filepath.Join(dir, DBFileName)); err == nil && fi.Size() > 0 {
+		return nil, ErrNoKey
 	}
 	return createKeyFile(dir, path)
 }

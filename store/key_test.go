@@ -104,3 +104,30 @@ func TestLoadOrCreateKeyUnwritableDir(t *testing.T) {
 	_, err := LoadOrCreateKey(filepath.Join(parent, "data"), "")
 	assert.ErrorContains(t, err, "create data directory")
 }
+
+// TestLoadOrCreateKeyBesideASealedDatabase: a data directory whose
+// database was sealed with a key given in the environment, restarted
+// without it, must not get a new secret.key that could never open it.
+func TestLoadOrCreateKeyBesideASealedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(filepath.Join(dir, DBFileName), Options{Key: testKey(t)})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	before, err := os.ReadDir(dir)
+	require.NoError(t, err)
+
+	_, err = LoadOrCreateKey(dir, "")
+	require.ErrorIs(t, err, ErrNoKey)
+
+	after, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "nothing is written: no secret.key, no temp file")
+
+	// An empty database file (a start that stopped before creating it) is
+	// not sealed data: a key is generated as on a first start.
+	empty := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(empty, DBFileName), nil, 0o600))
+	key, err := LoadOrCreateKey(empty, "")
+	require.NoError(t, err)
+	assert.Len(t, key, KeySize)
+}

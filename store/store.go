@@ -111,6 +111,13 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	db := &DB{bolt: bdb, path: path, sealer: s, now: opts.Now, auditKeep: opts.AuditRetention}
+	// The key is checked in a read transaction first: a database that
+	// another key sealed is refused before anything is written to it.
+	if err := bdb.View(db.checkKey); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	// bbolt only sets the mode when it creates the file; tighten an
 	// existing file that is readable by others.
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -119,7 +126,6 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: restrict mode to 0600: %w", path, err)
 		}
 	}
-	db := &DB{bolt: bdb, path: path, sealer: s, now: opts.Now, auditKeep: opts.AuditRetention}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -153,18 +159,32 @@ func (db *DB) initialize(tx *bolt.Tx) error {
 	} else if err := meta.Put(metaSchemaVersion, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 		return err
 	}
-	if v := meta.Get(metaKeyCheck); v != nil {
-		pt, err := db.sealer.open(v, keyCheckAD)
-		if err != nil || string(pt) != keyCheckPlaintext {
-			return ErrWrongKey
-		}
-		return nil
+	if meta.Get(metaKeyCheck) != nil {
+		return db.checkKey(tx)
 	}
 	sealed, err := db.sealer.seal([]byte(keyCheckPlaintext), keyCheckAD)
 	if err != nil {
 		return err
 	}
 	return meta.Put(metaKeyCheck, sealed)
+}
+
+// checkKey fails with ErrWrongKey when the database records a key check
+// that the key does not open; a new database (no check yet) passes.
+func (db *DB) checkKey(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return nil
+	}
+	v := meta.Get(metaKeyCheck)
+	if v == nil {
+		return nil
+	}
+	pt, err := db.sealer.open(v, keyCheckAD)
+	if err != nil || string(pt) != keyCheckPlaintext {
+		return ErrWrongKey
+	}
+	return nil
 }
 
 // Close closes the database. Every acknowledged change is already on disk;

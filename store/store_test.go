@@ -314,3 +314,28 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	assert.Equal(t, "tool_call", entries[0].Action)
 	assert.Equal(t, "mcp_server.expire", entries[1].Action)
 }
+
+// TestOpenWithTheWrongKeyWritesNothing: the refusal leaves the file as it
+// was, its bytes, its time and its mode.
+func TestOpenWithTheWrongKeyWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DBFileName)
+	db, err := Open(path, Options{Key: testKey(t)})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NoError(t, os.Chmod(path, 0o644))
+	past := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, os.Chtimes(path, past, past))
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	_, err = Open(path, Options{Key: testKey(t)})
+	require.ErrorIs(t, err, ErrWrongKey)
+
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(want, got), "the file's bytes are unchanged")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, past, fi.ModTime().UTC(), "and its modification time")
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "and its mode")
+}

@@ -85,9 +85,19 @@ func (s *Service) Bootstrap(ctx context.Context, envToken string) (string, error
 	return tok, nil
 }
 
-func (s *Service) bootstrapEnv(ctx context.Context, envToken string) error {
-	if len(envToken) < minEnvTokenLen {
+// CheckBootstrapToken reports whether tok can be the bootstrap API token
+// (BIGIN_MCP_ADMIN_TOKEN), so a server can refuse a bad one before it
+// creates anything. The error does not repeat the token.
+func CheckBootstrapToken(tok string) error {
+	if len(tok) < minEnvTokenLen {
 		return fmt.Errorf("must be at least %d characters long (a generated one looks like bmcp_api_ plus 43 characters)", minEnvTokenLen)
+	}
+	return nil
+}
+
+func (s *Service) bootstrapEnv(ctx context.Context, envToken string) error {
+	if err := CheckBootstrapToken(envToken); err != nil {
+		return err
 	}
 	h := HashToken(envToken)
 	cur, err := s.db.APITokenByHash(ctx, h)

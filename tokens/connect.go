@@ -70,7 +70,23 @@ const (
 	LinkUnknown
 	LinkUsed
 	LinkExpired
+	LinkRevoked
 )
+
+// String names the state as the admin API shows it.
+func (st LinkState) String() string {
+	switch st {
+	case LinkUsable:
+		return "usable"
+	case LinkUsed:
+		return "used"
+	case LinkExpired:
+		return "expired"
+	case LinkRevoked:
+		return "revoked"
+	}
+	return "unknown"
+}
 
 // ConnectLinkByToken returns the link a connect link token names and its
 // state; an unknown or malformed token is LinkUnknown with a nil link.
@@ -101,19 +117,52 @@ func (s *Service) ConnectLinkByID(ctx context.Context, id string) (*ConnectLink,
 	return l, s.linkState(l), nil
 }
 
+// ConnectLinkState returns whether l can still be used, and if not, why.
+func (s *Service) ConnectLinkState(l *ConnectLink) LinkState { return s.linkState(l) }
+
 func (s *Service) linkState(l *ConnectLink) LinkState {
 	switch {
 	case l.UsedAt != nil:
 		return LinkUsed
+	case l.RevokedAt != nil:
+		return LinkRevoked
 	case !s.now().Before(l.ExpiresAt):
 		return LinkExpired
 	}
 	return LinkUsable
 }
 
+// ConnectLinks lists connect links in ID order after `after`, whatever
+// their state.
+func (s *Service) ConnectLinks(ctx context.Context, after string, limit int) ([]*ConnectLink, bool, error) {
+	list, more, err := s.db.ConnectLinks(ctx, after, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("list connect links: %w", err)
+	}
+	return list, more, nil
+}
+
+// RevokeConnectLink withdraws a link that has not been used: from then on
+// it answers like a used one and its OAuth callback creates nothing.
+// Revoking it again is harmless; a used link cannot be revoked (the
+// account it created is deleted instead).
+func (s *Service) RevokeConnectLink(ctx context.Context, id string) (*ConnectLink, error) {
+	l, err := s.db.RevokeConnectLink(ctx, id, s.now().UTC())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, notFoundf("no connect link with this id")
+	case errors.Is(err, ErrConflict):
+		return nil, &Error{Code: CodeConflict, Message: "this connect link was already used; delete the integrated account it created instead", Err: err}
+	case err != nil:
+		return nil, fmt.Errorf("revoke connect link: %w", err)
+	}
+	s.audit(ctx, "connect_link.revoke", "", "", "link "+l.ID)
+	return l, nil
+}
+
 // CompleteConnect creates the account that a connect link's consent at
 // Zoho granted, marking the link used in the same transaction (ErrConflict
-// when it was used meanwhile). The account uses the server's OAuth client,
+// when it was used or revoked meanwhile). The account uses the server's OAuth client,
 // the one that minted its refresh token. name defaults to the org's.
 func (s *Service) CompleteConnect(ctx context.Context, l *ConnectLink, datacenter, refreshToken string, g *Grant) (*Account, error) {
 	name := l.Name

@@ -82,6 +82,7 @@ type ConnectLink struct {
 	ExpiresAt  time.Time  `json:"expires_at"`
 	UsedAt     *time.Time `json:"used_at,omitempty"`
 	AccountID  string     `json:"account_id,omitempty"` // set once the link created an account
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"` // set when an admin withdrew the link
 	CreatedAt  time.Time  `json:"created_at"`
 }
 

@@ -24,6 +24,7 @@ const (
 	CodeUnauthenticated      = "unauthenticated"
 	CodePermissionDenied     = "permission_denied"
 	CodeNotFound             = "not_found"
+	CodeMethodNotAllowed     = "method_not_allowed"
 	CodeConflict             = "conflict"
 	CodeTooLarge             = "too_large"
 	CodeUnsupportedMediaType = "unsupported_media_type"

@@ -13,9 +13,9 @@ import (
 //   - Durability: a method that changes data returns only after the change
 //     is committed; a crash afterwards loses nothing it acknowledged.
 //   - Atomicity: each method is all or nothing. Methods documented as one
-//     transaction (DeleteAccount, UseConnectLink, DeleteMCPServersIfExpired,
-//     CreateMCPServers, the Update methods) never show a half-done change
-//     to any reader.
+//     transaction (DeleteAccount, UseConnectLink, RevokeConnectLink,
+//     DeleteMCPServersIfExpired, CreateMCPServers, the Update methods)
+//     never show a half-done change to any reader.
 //   - Read-your-writes: once a change returns, every later call on the
 //     same Store sees it. Other processes sharing a backend see it when
 //     the backend says so; the in-memory index of Service assumes it is
@@ -37,6 +37,7 @@ type Store interface {
 	MCPServerStore
 	APITokenStore
 	ConnectLinkStore
+	ConnectLinkAdminStore
 	AuditStore
 	OAuthClientStore
 	OAuthGrantStore
@@ -132,10 +133,24 @@ type ConnectLinkStore interface {
 	// (ErrNotFound if none), used or not.
 	ConnectLinkByHash(ctx context.Context, h [32]byte) (*ConnectLink, error)
 	// UseConnectLink marks the link used and creates the account a, in one
-	// transaction: ErrConflict if the link was used already (or a.ID
-	// exists), ErrNotFound if there is no such link. a is filled in as by
-	// CreateAccount. The link's expiry is the caller's to check.
+	// transaction: ErrConflict if the link was used already, was revoked
+	// (RevokedAt set), or a.ID exists; ErrNotFound if there is no such
+	// link. a is filled in as by CreateAccount. The link's expiry is the
+	// caller's to check.
 	UseConnectLink(ctx context.Context, id string, a *Account) error
+}
+
+// ConnectLinkAdminStore is what the admin API needs beyond using links:
+// listing them and withdrawing one before it is used.
+type ConnectLinkAdminStore interface {
+	// ConnectLinks lists links in ID order after `after`: usable, used,
+	// expired and revoked ones alike.
+	ConnectLinks(ctx context.Context, after string, limit int) ([]*ConnectLink, bool, error)
+	// RevokeConnectLink sets the link's RevokedAt to at and returns the
+	// link, in one transaction, so it is never both revoked and used:
+	// ErrNotFound if there is no such link, ErrConflict if it was used.
+	// Revoking a revoked link changes nothing and returns it as it is.
+	RevokeConnectLink(ctx context.Context, id string, at time.Time) (*ConnectLink, error)
 }
 
 // AuditStore keeps the audit log.

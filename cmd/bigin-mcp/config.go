@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // config is the server's configuration: environment variables,
@@ -70,17 +71,19 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	sets := c.settings(raw)
 	for _, s := range sets {
-		v := getenv(s.env)
-		if v == "" {
-			v = s.def
-		}
-		fs.StringVar(s.dst, s.flag, v, s.usage+" ($"+s.env+")")
+		fs.StringVar(s.dst, s.flag, s.def, s.usage+" ($"+s.env+")")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	// A flag wins over its variable. The variables are applied after
+	// parsing so that --help never shows their values (secrets among them).
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range sets {
+		if v := getenv(s.env); v != "" && !given[s.flag] {
+			*s.dst = v
+		}
 	}
 	c.Addr = strings.TrimSpace(*raw["addr"])
 	c.DataDir = *raw["data-dir"]
@@ -97,6 +100,11 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 				return nil, fmt.Errorf("BIGIN_MCP_ALLOWED_ORIGINS: %q is not an origin like https://claude.ai", o)
 			}
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if c.AdminToken != "" {
+		if err := tokens.CheckBootstrapToken(c.AdminToken); err != nil {
+			return nil, fmt.Errorf("BIGIN_MCP_ADMIN_TOKEN: %w", err)
 		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*raw["log-level"])); err != nil {

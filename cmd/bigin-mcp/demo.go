@@ -26,11 +26,8 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the MCP server")
 	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary directory, removed on exit)")
 	publicURL := fs.String("public-url", "", "public base URL, e.g. an HTTPS tunnel to --addr (default http://<addr>)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	dir := *dataDir
 	if dir == "" {
@@ -132,10 +129,13 @@ func demoSetup(ctx context.Context, listen string, cfg *config, sb *sandbox.Sand
 	var link struct {
 		URL string `json:"url"`
 	}
-	if err := api("POST", "/admin/connect-links", map[string]any{"name": "Demo customer", "expires_in_seconds": 86400}, &link); err != nil {
+	// The link's region is fixed to the sandbox's datacenter: the picker
+	// would offer Zoho's real regions, which know nothing of the sandbox.
+	if err := api("POST", "/admin/connect-links", map[string]any{"name": "Demo customer", "datacenter": "us", "expires_in_seconds": 86400}, &link); err != nil {
 		return fmt.Errorf("demo: mint a connect link: %w", err)
 	}
 	printQuickStart(out, listen, adminToken, account.ID, account.Org.Name, server.URL)
+	printSandboxCredentials(out, listen, adminToken, sb)
 	fmt.Fprintf(out, `
 Connect flow: open this one-time link in a browser to connect a customer's
 Bigin the way end customers do (the sandbox plays Zoho's consent screen and
@@ -182,4 +182,27 @@ Try it from a shell:
 
 Press Ctrl-C to stop.
 `, org, url, adminToken, accountID, listen, claude, listen, url)
+}
+
+// printSandboxCredentials prints a fresh sandbox refresh token and the
+// sandbox's OAuth client, so the README's create-account example can be
+// tried as written. They are the sandbox's, worthless anywhere else.
+func printSandboxCredentials(out io.Writer, listen, adminToken string, sb *sandbox.Sandbox) {
+	refresh := sb.IssueRefreshToken(bigin.Scopes()...)
+	body, _ := json.Marshal(map[string]string{
+		"name": "Acme", "datacenter": "us", "refresh_token": refresh,
+		"client_id": sb.ClientID(), "client_secret": sb.ClientSecret(),
+	})
+	fmt.Fprintf(out, `
+Sandbox credentials for the README's "Integrated accounts" example (the
+sandbox is datacenter "us" in this demo):
+
+  refresh_token:  %s
+  client_id:      %s
+  client_secret:  %s
+
+  curl -s -X POST http://%s/admin/integrated-accounts -H "Authorization: Bearer %s" \
+    -H 'Content-Type: application/json' \
+    -d '%s'
+`, refresh, sb.ClientID(), sb.ClientSecret(), listen, adminToken, body)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,12 +60,22 @@ func TestDemoPrintsAWorkingURL(t *testing.T) {
 	assert.Len(t, res.StructuredContent.(map[string]any)["result"], 5)
 	cs.Close()
 
-	// The connect link it prints completes the whole OAuth flow against
-	// the sandbox, as a customer's browser would.
+	// The connect link it prints, opened as it is, completes the whole
+	// OAuth flow against the sandbox, as a customer's browser would: no
+	// region to pick, and no hop leaves loopback for a real Zoho.
 	linkRE := regexp.MustCompile(`(http://\S+/connect/bmcp_link_\S+)`)
 	require.Eventually(t, func() bool { return linkRE.MatchString(out.String()) }, 5*time.Second, 20*time.Millisecond)
-	resp, err := http.Get(linkRE.FindStringSubmatch(out.String())[1] + "?dc=us")
+	var hops []string
+	browser := &http.Client{CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		hops = append(hops, r.URL.Host)
+		return nil
+	}}
+	resp, err := browser.Get(linkRE.FindStringSubmatch(out.String())[1])
 	require.NoError(t, err)
+	require.NotEmpty(t, hops, "the link redirects to the sandbox's sign-in")
+	for _, h := range hops {
+		assert.True(t, strings.HasPrefix(h, "127.0.0.1:"), "hop to %s", h)
+	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, string(page))

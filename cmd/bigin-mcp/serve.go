@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -24,14 +26,17 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if err := checkDataDir(cfg.DataDir); err != nil {
 		return err
 	}
+	dbPath := filepath.Join(cfg.DataDir, store.DBFileName)
+	_, statErr := os.Stat(dbPath)
+	fresh := errors.Is(statErr, fs.ErrNotExist)
 	key, err := store.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
 	if err != nil {
-		return fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
+		return keyError(cfg, err)
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "bigin-mcp.db"), store.Options{Key: key})
+	db, err := store.Open(dbPath, store.Options{Key: key})
 	if err != nil {
 		if errors.Is(err, store.ErrWrongKey) {
-			return fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
+			return keyError(cfg, err)
 		}
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -67,7 +72,15 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if err != nil {
 		return fmt.Errorf("BIGIN_MCP_ADMIN_TOKEN: %w", err)
 	}
-	if adminToken != "" && !cfg.quietBootstrap {
+	noZohoClient := cfg.ZohoClientID == "" || cfg.ZohoClientSecret == ""
+	if noZohoClient {
+		logger.Warn("no Zoho OAuth client is configured: connect links will be refused and every account needs its own client_id and client_secret; set BIGIN_MCP_ZOHO_CLIENT_ID and BIGIN_MCP_ZOHO_CLIENT_SECRET")
+	}
+	switch {
+	case cfg.quietBootstrap: // the demo prints its own guidance
+	case fresh:
+		printFirstStart(stderr, cfg, adminToken, noZohoClient)
+	case adminToken != "":
 		fmt.Fprintf(stderr, "\nNo API token existed, so one was created. It is shown only this once; keep it:\n\n    %s\n\n", adminToken)
 	}
 	srv := stack.NewServer()
@@ -97,4 +110,65 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	stack.Flush()
 	stopSweep()
 	return nil
+}
+
+// keyError explains in one line why the secret key cannot open the data
+// directory and which variable to set; nothing was written.
+func keyError(cfg *config, err error) error {
+	dbPath := filepath.Join(cfg.DataDir, store.DBFileName)
+	keyFile := filepath.Join(cfg.DataDir, store.KeyFileName)
+	switch {
+	case errors.Is(err, store.ErrNoKey):
+		return fmt.Errorf("the data in %s was sealed with a secret key that is not here (there is no %s): "+
+			"set BIGIN_MCP_SECRET_KEY to the key it was created with; nothing was written", dbPath, keyFile)
+	case errors.Is(err, store.ErrWrongKey) && cfg.SecretKey != "":
+		also := ""
+		if _, serr := os.Stat(keyFile); serr == nil {
+			also = ", or unset it to use " + keyFile
+		}
+		return fmt.Errorf("the data in %s was sealed with another secret key than BIGIN_MCP_SECRET_KEY holds: "+
+			"set that variable to the key the data was created with%s; nothing was written", dbPath, also)
+	case errors.Is(err, store.ErrWrongKey):
+		return fmt.Errorf("the data in %s was sealed with another secret key than %s holds: "+
+			"set BIGIN_MCP_SECRET_KEY to the key the data was created with; nothing was written", dbPath, keyFile)
+	}
+	return err // a bad value names its variable, a bad key file its path
+}
+
+// printFirstStart tells the operator of a new data directory, in one
+// short block, what to do next.
+func printFirstStart(w io.Writer, cfg *config, adminToken string, noZohoClient bool) {
+	linkNote := ""
+	if noZohoClient {
+		linkNote = " (needs the Zoho OAuth client, see below)"
+	}
+	tok := "the value of BIGIN_MCP_ADMIN_TOKEN"
+	if adminToken != "" {
+		tok = adminToken + "\n    (created because no API token existed; it is shown only this once, keep it)"
+	}
+	fmt.Fprintf(w, `
+bigin-mcp started on a new data directory (%s).
+
+  Admin API token: %s
+
+  Next, connect a Zoho Bigin account, then mint MCP URLs for it:
+    BASE=%s TOKEN=<the admin API token>
+    # a one-time link your customer opens to connect their own Bigin%s
+    curl -s -X POST $BASE/admin/connect-links -H "Authorization: Bearer $TOKEN" \
+      -H 'Content-Type: application/json' -d '{"name":"Acme"}'
+    # or an account from a refresh token you already have
+    curl -s -X POST $BASE/admin/integrated-accounts -H "Authorization: Bearer $TOKEN" \
+      -H 'Content-Type: application/json' \
+      -d '{"name":"Acme","datacenter":"us","refresh_token":"…","client_id":"…","client_secret":"…"}'
+  The README's "Admin API" section has every call.
+`, cfg.DataDir, tok, cfg.PublicURL, linkNote)
+	if noZohoClient {
+		fmt.Fprint(w, `
+  Warning: no Zoho OAuth client is configured, so connect links will be
+  refused and every account needs its own client_id and client_secret.
+  Set BIGIN_MCP_ZOHO_CLIENT_ID and BIGIN_MCP_ZOHO_CLIENT_SECRET (the README's
+  "Setting up the Zoho OAuth client" says how to get them).
+`)
+	}
+	fmt.Fprintln(w)
 }

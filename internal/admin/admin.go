@@ -53,6 +53,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("DELETE /admin/api-tokens/{id}", a.handleDeleteAPIToken)
 
 	route("POST /admin/connect-links", a.handleCreateConnectLink)
+	route("GET /admin/connect-links", a.handleListConnectLinks)
+	route("DELETE /admin/connect-links/{id}", a.handleRevokeConnectLink)
 
 	route("POST /admin/integrated-accounts", a.handleCreateAccount)
 	route("GET /admin/integrated-accounts", a.handleListAccounts)

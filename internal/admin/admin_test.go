@@ -69,13 +69,15 @@ func TestAdminRouting(t *testing.T) {
 	e := newTestEnv(t)
 	r := e.Request("GET", "/admin/no-such-endpoint", nil)
 	assert.Equal(t, http.StatusNotFound, r.Status)
-	code, _ := r.ErrCode(t)
+	code, msg := r.ErrCode(t)
 	assert.Equal(t, tokens.CodeNotFound, code)
+	assert.NotEmpty(t, msg)
 
 	r = e.Request("PUT", "/admin/api-tokens", `{}`)
 	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
 	assert.Contains(t, r.Header.Get("Allow"), "GET")
-	_, msg := r.ErrCode(t)
+	code, msg = r.ErrCode(t)
+	assert.Equal(t, tokens.CodeMethodNotAllowed, code)
 	assert.Contains(t, msg, "not allowed")
 }
 
@@ -305,4 +307,14 @@ func TestBootstrapGeneratesOnEmptyStore(t *testing.T) {
 	assert.Regexp(t, `^bmcp_api_[A-Za-z0-9_-]{43}$`, e.Admin)
 	assert.Equal(t, http.StatusOK, e.Request("GET", "/admin/api-tokens", nil).Status)
 	_ = time.Second
+}
+
+// TestAdminErrorsReadAsWritten: error messages are JSON, not HTML, so
+// "<api token>" is not written as \u003capi token\u003e.
+func TestAdminErrorsReadAsWritten(t *testing.T) {
+	e := newTestEnv(t)
+	r := e.RequestAs("", "", "GET", "/admin/api-tokens", nil)
+	assert.Equal(t, http.StatusUnauthorized, r.Status)
+	assert.Contains(t, string(r.Body), "Bearer <api token>")
+	assert.NotContains(t, string(r.Body), `\u003c`)
 }

@@ -46,3 +46,66 @@ func (a *API) handleCreateConnectLink(w http.ResponseWriter, r *http.Request) er
 	httpx.WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
+
+// connectLinkListView is a link as the list shows it: its state and what
+// became of it, never its token or URL (shown only when it is created).
+type connectLinkListView struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Datacenter *string    `json:"datacenter"`
+	Status     string     `json:"status"` // usable, used, expired or revoked
+	ExpiresAt  time.Time  `json:"expires_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UsedAt     *time.Time `json:"used_at"`
+	AccountID  *string    `json:"account_id"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func (a *API) viewConnectLink(l *tokens.ConnectLink) connectLinkListView {
+	v := connectLinkListView{
+		ID: l.ID, Name: l.Name, Status: a.svc.ConnectLinkState(l).String(),
+		ExpiresAt: l.ExpiresAt.UTC(), CreatedAt: l.CreatedAt.UTC(),
+	}
+	if l.Datacenter != "" {
+		v.Datacenter = &l.Datacenter
+	}
+	if l.UsedAt != nil {
+		t := l.UsedAt.UTC()
+		v.UsedAt = &t
+	}
+	if l.AccountID != "" {
+		v.AccountID = &l.AccountID
+	}
+	if l.RevokedAt != nil {
+		t := l.RevokedAt.UTC()
+		v.RevokedAt = &t
+	}
+	return v
+}
+
+func (a *API) handleListConnectLinks(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := httpx.ListParams(r)
+	if err != nil {
+		return err
+	}
+	list, more, err := a.svc.ConnectLinks(r.Context(), after, limit)
+	if err != nil {
+		return err
+	}
+	views := make([]connectLinkListView, 0, len(list))
+	last := ""
+	for _, l := range list {
+		views = append(views, a.viewConnectLink(l))
+		last = l.ID
+	}
+	httpx.WriteJSON(w, http.StatusOK, httpx.NewPage(views, more, last))
+	return nil
+}
+
+func (a *API) handleRevokeConnectLink(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.svc.RevokeConnectLink(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

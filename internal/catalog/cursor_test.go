@@ -65,3 +65,9 @@ func TestListResultIsValidJSONWithRecordsUnchanged(t *testing.T) {
 	}
 	assert.JSONEq(t, `{"result":[],"next_cursor":null}`, string(listResult(nil, "")))
 }
+
+func TestFailureBodyIsNotHTMLEscaped(t *testing.T) {
+	f := &Failure{Error: &ToolError{Status: 400, Code: "INVALID_DATA", Message: "value must be <= 200 & > 0"}}
+	b := f.Body()
+	assert.Equal(t, `{"error":{"status":400,"code":"INVALID_DATA","message":"value must be <= 200 & > 0"}}`, string(b))
+}

@@ -91,10 +91,14 @@ func fail(e *Entry, args Args, err error) *Failure {
 	return &Failure{Error: te, Text: text}
 }
 
-// Body returns the failure's structured result: {"error": {...}}.
+// Body returns the failure's structured result: {"error": {...}}, without
+// HTML escaping (a Zoho message quoting "<" reads as it was written).
 func (f *Failure) Body() []byte {
-	b, _ := json.Marshal(map[string]any{"error": f.Error})
-	return b
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{"error": f.Error})
+	return bytes.TrimRight(buf.Bytes(), "\n")
 }
 
 func classify(e *Entry, args Args, err error) (*ToolError, string) {

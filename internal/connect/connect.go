@@ -11,6 +11,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -85,11 +86,18 @@ func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	dcKey := l.Datacenter
 	if dcKey == "" {
-		dcKey = strings.ToLower(r.URL.Query().Get("dc"))
-	}
-	if dcKey == "" {
-		h.page(w, http.StatusOK, pagePick, pageData{Title: "Connect your Zoho Bigin", Name: l.Name, Datacenters: h.datacenterChoices()})
-		return
+		// No region is ever chosen for the customer: a wrong one sends
+		// them to sign in at a Zoho that does not know them.
+		q := r.URL.Query()
+		dcKey = strings.ToLower(strings.TrimSpace(q.Get("dc")))
+		if dcKey == "" {
+			status, msg := http.StatusOK, ""
+			if q.Has("dc") {
+				status, msg = http.StatusBadRequest, "Please choose your region: there is no default."
+			}
+			h.page(w, status, pagePick, pageData{Title: "Connect your Zoho Bigin", Name: l.Name, Message: msg, Datacenters: h.datacenterChoices()})
+			return
+		}
 	}
 	dc, err := h.dcs.Get(dcKey)
 	if err != nil {
@@ -109,6 +117,9 @@ func (h *Handler) linkProblem(w http.ResponseWriter, st tokens.LinkState) {
 	case tokens.LinkUsed:
 		h.page(w, http.StatusGone, pageError, pageData{Title: "This link was already used",
 			Message: "A Zoho Bigin account was already connected with this link. If you need to connect again, ask for a new link."})
+	case tokens.LinkRevoked:
+		h.page(w, http.StatusGone, pageError, pageData{Title: "This link was withdrawn",
+			Message: "The service that sent you this link withdrew it, so nothing can be connected with it. Please ask for a new link."})
 	case tokens.LinkExpired:
 		h.page(w, http.StatusGone, pageError, pageData{Title: "This link has expired",
 			Message: "Connect links work for a limited time. Please ask for a new link."})
@@ -126,12 +137,26 @@ var dcLabels = map[string]string{
 	"sa": "Saudi Arabia (zoho.sa)", "cn": "China (zoho.com.cn)", "uk": "United Kingdom (zoho.uk)",
 }
 
+// datacenterChoices lists the configured datacenters for the picker. A
+// datacenter whose accounts server is not Zoho's own (one overridden by
+// configuration, such as the demo's sandbox) shows that server's host, so
+// the label never names a Zoho the customer will not be sent to.
 func (h *Handler) datacenterChoices() []dcChoice {
+	zoho := bigin.DefaultDatacenters()
 	var out []dcChoice
 	for _, k := range h.dcs.Keys() {
 		label := dcLabels[k]
-		if label == "" {
-			label = k
+		dc, _ := h.dcs.Get(k)
+		if builtin, err := zoho.Get(k); label == "" || err != nil || builtin.AccountsURL != dc.AccountsURL {
+			name, _, _ := strings.Cut(label, " (")
+			if name == "" {
+				name = k
+			}
+			host := dc.AccountsURL
+			if u, err := url.Parse(dc.AccountsURL); err == nil && u.Host != "" {
+				host = u.Host
+			}
+			label = name + " (" + host + ")"
 		}
 		out = append(out, dcChoice{Key: k, Label: label})
 	}
@@ -198,7 +223,12 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		msg := "Zoho did not complete the connection. Please open your connect link again."
 		status := http.StatusBadGateway
 		if errors.Is(err, tokens.ErrConflict) {
-			h.linkProblem(w, tokens.LinkUsed)
+			// Used or revoked meanwhile: say which.
+			st := tokens.LinkUsed
+			if now, _, lerr := h.svc.ConnectLinkByID(r.Context(), l.ID); lerr == nil && now != nil && now.UsedAt == nil && now.RevokedAt != nil {
+				st = tokens.LinkRevoked
+			}
+			h.linkProblem(w, st)
 			return
 		}
 		if errors.Is(err, bigin.ErrCodeRefused) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -14,6 +15,7 @@ var codeStatus = map[string]int{
 	tokens.CodeUnauthenticated:      http.StatusUnauthorized,
 	tokens.CodePermissionDenied:     http.StatusForbidden,
 	tokens.CodeNotFound:             http.StatusNotFound,
+	tokens.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	tokens.CodeConflict:             http.StatusConflict,
 	tokens.CodeTooLarge:             http.StatusRequestEntityTooLarge,
 	tokens.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
@@ -47,7 +49,7 @@ func WriteErrorStatus(w http.ResponseWriter, status int, code, message string) {
 		h.Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
+	_ = Encode(w, map[string]any{"error": map[string]string{"code": code, "message": message}})
 }
 
 // WriteJSON answers with v as JSON.
@@ -55,7 +57,16 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = Encode(w, v)
+}
+
+// Encode writes v to w as one line of JSON without HTML escaping: answers
+// are JSON, never HTML, so a message reads "<api token>" and not
+// "\u003capi token\u003e".
+func Encode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // Classify is the one place that maps an error to a code and a message for

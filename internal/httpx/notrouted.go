@@ -18,7 +18,7 @@ func NotRouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Request, what 
 	case http.StatusMethodNotAllowed:
 		allow := rec.header.Get("Allow")
 		w.Header().Set("Allow", allow)
-		WriteErrorStatus(w, http.StatusMethodNotAllowed, tokens.CodeInvalidArgument, "method "+r.Method+" is not allowed here; allowed: "+allow)
+		WriteError(w, tokens.CodeMethodNotAllowed, "method "+r.Method+" is not allowed here; allowed: "+allow)
 	case http.StatusNotFound, 0:
 		WriteError(w, tokens.CodeNotFound, "no "+what+" at "+r.Method+" "+r.URL.Path)
 	default: // a redirect to the cleaned path

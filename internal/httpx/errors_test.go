@@ -1,0 +1,92 @@
+package httpx_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// TestJSONIsNotHTMLEscaped: answers are JSON read by people and programs,
+// not HTML, so "<", ">" and "&" are written as they are.
+func TestJSONIsNotHTMLEscaped(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(w http.ResponseWriter)
+		want  string
+	}{
+		{"WriteError", func(w http.ResponseWriter) {
+			httpx.WriteError(w, tokens.CodeUnauthenticated, "send Authorization: Bearer <api token> & retry")
+		}, `{"error":{"code":"unauthenticated","message":"send Authorization: Bearer <api token> & retry"}}`},
+		{"WriteJSON", func(w http.ResponseWriter) {
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{"name": "Tom & Jerry <3"})
+		}, `{"name":"Tom & Jerry <3"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			tt.write(rec)
+			assert.Equal(t, tt.want, strings.TrimSpace(rec.Body.String()))
+			assert.NotContains(t, rec.Body.String(), `\u003c`)
+			assert.True(t, json.Valid(rec.Body.Bytes()))
+		})
+	}
+}
+
+// TestStatusOfEveryCode: every code maps to its documented status.
+func TestStatusOfEveryCode(t *testing.T) {
+	for code, status := range map[string]int{
+		tokens.CodeInvalidArgument:      400,
+		tokens.CodeUnauthenticated:      401,
+		tokens.CodePermissionDenied:     403,
+		tokens.CodeNotFound:             404,
+		tokens.CodeMethodNotAllowed:     405,
+		tokens.CodeConflict:             409,
+		tokens.CodeTooLarge:             413,
+		tokens.CodeUnsupportedMediaType: 415,
+		tokens.CodeRateLimited:          429,
+		tokens.CodeUpstreamError:        502,
+		tokens.CodeInternal:             500,
+		"no_such_code":                  500,
+	} {
+		assert.Equal(t, status, httpx.StatusOf(code), code)
+	}
+}
+
+// TestNotRouted: a path served for other methods is 405
+// method_not_allowed with Allow; an unknown path is 404 not_found.
+func TestNotRouted(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("POST /things", func(http.ResponseWriter, *http.Request) {})
+	tests := []struct {
+		method, path string
+		status       int
+		code         string
+		allow        string
+	}{
+		{"DELETE", "/things", 405, tokens.CodeMethodNotAllowed, "GET, HEAD, POST"},
+		{"GET", "/nothing", 404, tokens.CodeNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			httpx.NotRouted(mux, rec, httptest.NewRequest(tt.method, tt.path, nil), "test endpoint")
+			assert.Equal(t, tt.status, rec.Code)
+			assert.Equal(t, tt.allow, rec.Header().Get("Allow"))
+			var body struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+			assert.Equal(t, tt.code, body.Error.Code)
+			assert.NotEmpty(t, body.Error.Message)
+		})
+	}
+}

@@ -4,6 +4,25 @@ import (
 	"time"
 )
 
+// Bounds of a result budget, in characters of the text a model reads. The
+// floor is below one typical Zoho user record, so that the rule "a record
+// larger than the budget comes alone" stays reachable on purpose rather
+// than by a typo such as 40 for 40,000; the ceiling is several times the
+// largest result any named client accepts.
+const (
+	MinResultChars = 500
+	MaxResultChars = 1_000_000
+)
+
+// CheckResultBudget refuses a result budget outside MinResultChars to
+// MaxResultChars; field names the setting in the message.
+func CheckResultBudget(n int, field string) error {
+	if n < MinResultChars || n > MaxResultChars {
+		return invalidf("%s must be %d to %d characters, got %d", field, MinResultChars, MaxResultChars, n)
+	}
+	return nil
+}
+
 // MinExpiry is how far in the future a new expires_at must at least be.
 const MinExpiry = 60 * time.Second
 
@@ -21,6 +40,9 @@ type ConfigChange struct {
 	Methods             *[]string
 	Tags                *[]string
 	RequireAPITokenAuth *bool
+	// MaxResultChars sets the URL's result budget; a pointer to 0 removes
+	// it, so the server's budget applies.
+	MaxResultChars *int
 }
 
 // Apply merges the fields the change names over c (a create applies it
@@ -37,6 +59,9 @@ func (ch *ConfigChange) Apply(c Config) Config {
 	}
 	if ch.RequireAPITokenAuth != nil {
 		c.RequireAPITokenAuth = *ch.RequireAPITokenAuth
+	}
+	if ch.MaxResultChars != nil {
+		c.MaxResultChars = *ch.MaxResultChars
 	}
 	return c
 }

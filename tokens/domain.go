@@ -29,13 +29,18 @@ type Account struct {
 	AccessExpiry time.Time `json:"-"`
 }
 
-// Config is the policy of one MCP URL: which tools it offers and how it
-// is authenticated. This package owns its meaning (validation, expansion,
-// filtering); a Store keeps it as data.
+// Config is the policy of one MCP URL: which tools it offers, how it is
+// authenticated and how large a tool result may grow. This package owns
+// its meaning (validation, expansion, filtering); a Store keeps it as
+// data.
 type Config struct {
 	Methods             []string `json:"methods,omitempty"`
 	Tags                []string `json:"tags,omitempty"`
 	RequireAPITokenAuth bool     `json:"require_api_token_auth,omitempty"`
+	// MaxResultChars is the URL's result budget: how many characters of
+	// result text a list tool may return in one call (see
+	// CheckResultBudget). 0 means the server's budget.
+	MaxResultChars int `json:"max_result_chars,omitempty"`
 }
 
 // MCPServer is one minted MCP URL. The URL's token is never stored: only its

@@ -77,6 +77,9 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 func describe(m *MCPServer) string {
 	d := fmt.Sprintf("methods=[%s] tags=[%s] require_api_token_auth=%t",
 		strings.Join(m.Config.Methods, ","), strings.Join(m.Config.Tags, ","), m.Config.RequireAPITokenAuth)
+	if m.Config.MaxResultChars != 0 {
+		d += fmt.Sprintf(" max_result_chars=%d", m.Config.MaxResultChars)
+	}
 	if m.ExpiresAt != nil {
 		d += " expires_at=" + m.ExpiresAt.UTC().Format(time.RFC3339)
 	}

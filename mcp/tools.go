@@ -37,7 +37,7 @@ func sdkTool(e *catalog.Entry) *sdk.Tool {
 // that fail the schema are a JSON-RPC invalid-params error; every other
 // outcome is a tool result.
 func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHandler {
-	who := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID}
+	who := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID, MaxResultChars: res.Server.Config.MaxResultChars}
 	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		out, err := h.exec.Call(ctx, e, res.Account, req.Params.Arguments, who)
 		var ae *catalog.ArgsError

@@ -17,11 +17,12 @@ import (
 )
 
 // DefaultMaxResultChars is the result budget when neither the server nor
-// the URL sets one: 40,000 characters of result text, about 10,000 tokens
-// of JSON. Claude Code refuses a tool result over 25,000 tokens unless its
-// user raises MAX_MCP_OUTPUT_TOKENS, claude.ai cuts a result at about
-// 150,000 characters, and every model pays for what it reads; a page of
-// 100 full Zoho user objects is about 95,000 characters.
+// the URL sets one: 40,000 characters of result text, about 11,000 tokens
+// of JSON at roughly 3.5 characters a token. Claude Code refuses a tool
+// result over 25,000 tokens unless its user raises MAX_MCP_OUTPUT_TOKENS,
+// claude.ai cuts a result at about 150,000 characters, and every model
+// pays for what it reads; a page of 100 full Zoho user objects is about
+// 95,000 characters.
 const DefaultMaxResultChars = 40_000
 
 // listEnvelopeChars is what listResult adds around the records, counting

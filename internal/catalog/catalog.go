@@ -4,6 +4,12 @@
 // runs them through its Executor, and the policy (tokens.Inventory) reads
 // the same declarations to decide which tools a URL's config allows.
 //
+// Results are sized for a model here, so every surface gets the same
+// pages: a list page ends at `limit` records or at the result budget
+// (characters of the result text; the server's, or the calling URL's passed
+// in Caller.MaxResultChars), next_cursor is the position of the next
+// record, and `fields` projects records before they are counted.
+//
 // Adding a tool is: its declaration in tools.go, its call in package bigin,
 // its route in the sandbox, and its schema snapshot in mcp/testdata.
 package catalog

@@ -164,7 +164,7 @@ func tagAllowed(want, have []string) bool {
 // values. A config that leaves no tool is refused, and so is a result
 // budget outside its bounds (0 is none: the server's applies).
 func (inv *Inventory) Normalize(c Config) (Config, error) {
-	if c.MaxResultChars != 0 && CheckResultBudget(c.MaxResultChars, "") != nil {
+	if c.MaxResultChars != 0 && !ValidResultBudget(c.MaxResultChars) {
 		return Config{}, invalidf("config.max_result_chars must be %d to %d characters, got %d; null (or 0) uses the server's budget",
 			MinResultChars, MaxResultChars, c.MaxResultChars)
 	}

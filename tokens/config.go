@@ -14,14 +14,10 @@ const (
 	MaxResultChars = 1_000_000
 )
 
-// CheckResultBudget refuses a result budget outside MinResultChars to
-// MaxResultChars; field names the setting in the message.
-func CheckResultBudget(n int, field string) error {
-	if n < MinResultChars || n > MaxResultChars {
-		return invalidf("%s must be %d to %d characters, got %d", field, MinResultChars, MaxResultChars, n)
-	}
-	return nil
-}
+// ValidResultBudget reports whether n is within MinResultChars to
+// MaxResultChars. Each setting of a budget refuses an invalid one with a
+// message that names it.
+func ValidResultBudget(n int) bool { return n >= MinResultChars && n <= MaxResultChars }
 
 // MinExpiry is how far in the future a new expires_at must at least be.
 const MinExpiry = 60 * time.Second

@@ -39,7 +39,7 @@ type Config struct {
 	RequireAPITokenAuth bool     `json:"require_api_token_auth,omitempty"`
 	// MaxResultChars is the URL's result budget: how many characters of
 	// result text a list tool may return in one call (see
-	// CheckResultBudget). 0 means the server's budget.
+	// ValidResultBudget). 0 means the server's budget.
 	MaxResultChars int `json:"max_result_chars,omitempty"`
 }
 

@@ -108,7 +108,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return nil, fmt.Errorf("BIGIN_MCP_LOG_LEVEL: %q is not one of debug, info, warn, error", *raw["log-level"])
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(*raw["max-result-chars"]))
-	if err != nil || tokens.CheckResultBudget(n, "") != nil {
+	if err != nil || !tokens.ValidResultBudget(n) {
 		return nil, fmt.Errorf("BIGIN_MCP_MAX_RESULT_CHARS: %q is not a number of characters from %d to %d", *raw["max-result-chars"], tokens.MinResultChars, tokens.MaxResultChars)
 	}
 	c.MaxResultChars = n

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -81,8 +82,8 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if budget == 0 {
 		budget = DefaultMaxResultChars
 	}
-	if err := tokens.CheckResultBudget(budget, "catalog: MaxResultChars"); err != nil {
-		return nil, err
+	if !tokens.ValidResultBudget(budget) {
+		return nil, fmt.Errorf("catalog: MaxResultChars must be %d to %d characters, got %d", tokens.MinResultChars, tokens.MaxResultChars, budget)
 	}
 	logger := o.Logger
 	if logger == nil {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // BenchmarkToolCallUsers measures one tools/call of list_all_zohobigin_users
@@ -14,7 +16,9 @@ import (
 func BenchmarkToolCallUsers(b *testing.B) {
 	e := newEnv(b)
 	acct := e.ConnectAccount("us")
-	_, url := e.MintURL(acct, map[string]any{})
+	// The budget at its maximum keeps the page at 100 full users, the
+	// payload the load tool's bare server returns.
+	_, url := e.MintURL(acct, map[string]any{"max_result_chars": tokens.MaxResultChars})
 	client := sdk.NewClient(&sdk.Implementation{Name: "bench", Version: "1"}, nil)
 	cs, err := client.Connect(context.Background(), &sdk.StreamableClientTransport{Endpoint: url, MaxRetries: -1}, nil)
 	if err != nil {

@@ -36,7 +36,7 @@ func sdkTool(e *catalog.Entry) *sdk.Tool {
 // that fail the schema are a JSON-RPC invalid-params error; every other
 // outcome is a tool result.
 func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHandler {
-	base := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID}
+	base := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID, MaxResultChars: res.Server.Config.MaxResultChars}
 	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		who := base
 		if g := grantFrom(ctx); g != nil {

@@ -161,8 +161,13 @@ func tagAllowed(want, have []string) bool {
 // form: methods and tags lowercased, deduplicated and sorted (read and
 // write are kept as words, so a GET shows what was asked for), nil when
 // empty. Errors are invalid_argument errors whose messages name the valid
-// values. A config that leaves no tool is refused.
+// values. A config that leaves no tool is refused, and so is a result
+// budget outside its bounds (0 is none: the server's applies).
 func (inv *Inventory) Normalize(c Config) (Config, error) {
+	if c.MaxResultChars != 0 && !ValidResultBudget(c.MaxResultChars) {
+		return Config{}, invalidf("config.max_result_chars must be %d to %d characters, got %d; null (or 0) uses the server's budget",
+			MinResultChars, MaxResultChars, c.MaxResultChars)
+	}
 	methods, err := normalizeWords(c.Methods, "config.methods", "method", validMethodWords)
 	if err != nil {
 		return Config{}, err

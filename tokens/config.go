@@ -7,6 +7,21 @@ import (
 	"unicode"
 )
 
+// Bounds of a result budget, in characters of the text a model reads. The
+// floor is below one typical Zoho user record, so that the rule "a record
+// larger than the budget comes alone" stays reachable on purpose rather
+// than by a typo such as 40 for 40,000; the ceiling is several times the
+// largest result any named client accepts.
+const (
+	MinResultChars = 500
+	MaxResultChars = 1_000_000
+)
+
+// ValidResultBudget reports whether n is within MinResultChars to
+// MaxResultChars. Each setting of a budget refuses an invalid one with a
+// message that names it.
+func ValidResultBudget(n int) bool { return n >= MinResultChars && n <= MaxResultChars }
+
 // MinExpiry is how far in the future a new expires_at must at least be.
 const MinExpiry = 60 * time.Second
 
@@ -26,6 +41,9 @@ type ConfigChange struct {
 	RequireAPITokenAuth *bool
 	Auth                *string
 	OAuthProfiles       *[]string
+	// MaxResultChars sets the URL's result budget; a pointer to 0 removes
+	// it, so the server's budget applies.
+	MaxResultChars *int
 }
 
 // Apply merges the fields the change names over c (a create applies it
@@ -59,6 +77,9 @@ func (ch *ConfigChange) Apply(c Config) Config {
 	}
 	if ch.OAuthProfiles != nil {
 		c.OAuthProfiles = *ch.OAuthProfiles
+	}
+	if ch.MaxResultChars != nil {
+		c.MaxResultChars = *ch.MaxResultChars
 	}
 	return c
 }

@@ -29,9 +29,10 @@ type Account struct {
 	AccessExpiry time.Time `json:"-"`
 }
 
-// Config is the policy of one MCP URL: which tools it offers and how it
-// is authenticated. This package owns its meaning (validation, expansion,
-// filtering); a Store keeps it as data.
+// Config is the policy of one MCP URL: which tools it offers, how it is
+// authenticated and how large a tool result may grow. This package owns
+// its meaning (validation, expansion, filtering); a Store keeps it as
+// data.
 type Config struct {
 	Methods []string `json:"methods,omitempty"`
 	Tags    []string `json:"tags,omitempty"`
@@ -49,6 +50,10 @@ type Config struct {
 	// the epoch it was issued in, so changing auth ends every grant even
 	// if it is changed back.
 	AuthEpoch int64 `json:"auth_epoch,omitempty"`
+	// MaxResultChars is the URL's result budget: how many characters of
+	// result text a list tool may return in one call (see
+	// ValidResultBudget). 0 means the server's budget.
+	MaxResultChars int `json:"max_result_chars,omitempty"`
 }
 
 // MCPServer is one minted MCP URL. The URL's token is never stored: only its

@@ -80,6 +80,9 @@ func describe(m *MCPServer) string {
 	if len(m.Config.OAuthProfiles) > 0 {
 		d += " oauth_profiles=[" + strings.Join(m.Config.OAuthProfiles, ",") + "]"
 	}
+	if m.Config.MaxResultChars != 0 {
+		d += fmt.Sprintf(" max_result_chars=%d", m.Config.MaxResultChars)
+	}
 	if m.ExpiresAt != nil {
 		d += " expires_at=" + m.ExpiresAt.UTC().Format(time.RFC3339)
 	}

@@ -2,6 +2,7 @@ package tokens_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,20 +28,24 @@ func TestMCPServerCreate(t *testing.T) {
 		expires any    // expected expires_at: nil or RFC 3339 string
 	}{
 		{name: "defaults: all tools", body: map[string]any{"name": "all"}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
 		{name: "read only", body: map[string]any{"name": "ro", "config": map[string]any{"methods": []string{"read"}}}, tools: apptest.ReadTools(),
-			config: `{"methods":["read"],"tags":[],"require_api_token_auth":false}`},
+			config: `{"methods":["read"],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
 		{name: "tags and auth", body: map[string]any{"name": "perm", "config": map[string]any{"tags": []string{"Permissions"}, "require_api_token_auth": true}},
 			tools:  []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"},
-			config: `{"methods":[],"tags":["permissions"],"require_api_token_auth":true}`},
+			config: `{"methods":[],"tags":["permissions"],"require_api_token_auth":true,"max_result_chars":null}`},
+		{name: "result budget", body: map[string]any{"name": "small", "config": map[string]any{"max_result_chars": 8000}}, tools: apptest.AllTools(),
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":8000}`},
+		{name: "null result budget", body: map[string]any{"name": "dflt", "config": map[string]any{"max_result_chars": nil}}, tools: apptest.AllTools(),
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
 		{name: "expiry at top level", body: map[string]any{"name": "exp", "expires_at": in(time.Hour)}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(time.Hour)},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`, expires: in(time.Hour)},
 		{name: "expiry in config", body: map[string]any{"name": "exp", "config": map[string]any{"expires_at": in(2 * time.Hour)}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(2 * time.Hour)},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`, expires: in(2 * time.Hour)},
 		{name: "top level wins", body: map[string]any{"name": "exp", "expires_at": in(time.Hour), "config": map[string]any{"expires_at": "garbage"}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`, expires: in(time.Hour)},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`, expires: in(time.Hour)},
 		{name: "null expiry", body: map[string]any{"name": "exp", "expires_at": nil}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false}`},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
 	}
 	for _, tt := range tests {
 		for _, prefix := range []string{"/admin/integrated-accounts/", "/integrated-account/"} {
@@ -64,6 +69,11 @@ func TestMCPServerCreate(t *testing.T) {
 				assert.Equal(t, tt.tools, res.Tools)
 				assert.Equal(t, acct.ID, res.Account.ID)
 				assert.Equal(t, "Org acme", res.Account.OrgName)
+				var shown struct {
+					MaxResultChars int `json:"max_result_chars"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(tt.config), &shown))
+				assert.Equal(t, shown.MaxResultChars, res.Server.Config.MaxResultChars, "the index holds the URL's budget")
 
 				// GET (one and list) never shows the URL.
 				g := e.Request("GET", prefix+acct.ID+"/mcp/"+m["id"].(string), nil)
@@ -102,6 +112,10 @@ func TestMCPServerCreateErrors(t *testing.T) {
 		{"expiry wrong type", "", map[string]any{"name": "x", "expires_at": 12}, 400, "RFC 3339"},
 		{"methods wrong type", "", map[string]any{"name": "x", "config": map[string]any{"methods": "read"}}, 400, `field "config.methods" must be an array of strings`},
 		{"auth wrong type", "", map[string]any{"name": "x", "config": map[string]any{"require_api_token_auth": "yes"}}, 400, `must be true or false`},
+		{"result budget too small", "", map[string]any{"name": "x", "config": map[string]any{"max_result_chars": 40}}, 400, "config.max_result_chars must be 500 to 1000000 characters, got 40"},
+		{"result budget too large", "", map[string]any{"name": "x", "config": map[string]any{"max_result_chars": 2_000_000}}, 400, "config.max_result_chars must be 500 to 1000000 characters"},
+		{"result budget not a number", "", map[string]any{"name": "x", "config": map[string]any{"max_result_chars": "40k"}}, 400, "config.max_result_chars must be a whole number of characters"},
+		{"result budget fractional", "", map[string]any{"name": "x", "config": map[string]any{"max_result_chars": 4000.5}}, 400, "config.max_result_chars must be a whole number of characters"},
 		{"unknown config field", "", map[string]any{"name": "x", "config": map[string]any{"tools": []string{"x"}}}, 400, `unknown field "tools"`},
 	}
 	for _, tt := range tests {
@@ -149,11 +163,26 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 		}},
 		{name: "tags merge over methods", body: map[string]any{"config": map[string]any{"tags": []string{"organization"}}}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, []any{"list_all_zohobigin_current_organization"}, m["tools"])
-			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false}`, mustJSON(t, m["config"]))
+			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":null}`, mustJSON(t, m["config"]))
 		}},
 		{name: "resulting config is revalidated", body: map[string]any{"config": map[string]any{"methods": []string{"write"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "unknown tag", body: map[string]any{"config": map[string]any{"tags": []string{"x"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
-		{name: "PATCH back what GET showed", path: "roundtrip", status: 200},
+		{name: "result budget", body: map[string]any{"config": map[string]any{"max_result_chars": 8000}}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":8000}`, mustJSON(t, m["config"]))
+			res, err := e.Svc.Resolve(ctx, token)
+			require.NoError(t, err)
+			assert.Equal(t, 8000, res.Server.Config.MaxResultChars)
+		}},
+		{name: "result budget out of bounds", body: map[string]any{"config": map[string]any{"max_result_chars": 499}}, status: 400, errCode: tokens.CodeInvalidArgument},
+		{name: "PATCH back what GET showed", path: "roundtrip", status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, float64(8000), m["config"].(map[string]any)["max_result_chars"], "a round trip keeps the budget")
+		}},
+		{name: "result budget null removes it", body: `{"config": {"max_result_chars": null}}`, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Nil(t, m["config"].(map[string]any)["max_result_chars"])
+			res, err := e.Svc.Resolve(ctx, token)
+			require.NoError(t, err)
+			assert.Zero(t, res.Server.Config.MaxResultChars)
+		}},
 		{name: "widen", body: map[string]any{"config": map[string]any{"methods": []string{}, "tags": []string{}}}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, toAny(apptest.AllTools()), m["tools"])
 		}},
@@ -233,8 +262,10 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 	entries, _, err := e.DB.Audit(ctx, "", 100)
 	require.NoError(t, err)
 	actions := map[string]int{}
+	budgetAudited := false
 	for _, a := range entries {
 		actions[a.Action]++
+		budgetAudited = budgetAudited || strings.Contains(a.Detail, "max_result_chars=8000")
 		assert.NotContains(t, a.Detail, "bmcp_")
 		if strings.HasPrefix(a.Action, "mcp_server.") {
 			assert.Equal(t, id, a.MCPServerID)
@@ -244,6 +275,7 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 	assert.Equal(t, 1, actions["mcp_server.create"])
 	assert.Equal(t, 1, actions["mcp_server.delete"])
 	assert.GreaterOrEqual(t, actions["mcp_server.update"], 5)
+	assert.True(t, budgetAudited, "the audit detail shows a URL's result budget")
 }
 
 func TestExpiry(t *testing.T) {

@@ -144,10 +144,14 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 	// The production stack, request log included: JSON lines at info
 	// level as serve writes them, into io.Discard, so their cost is
 	// measured without the terminal.
+	// The result budget is set to its maximum so that a page is never
+	// cut: bare and ours must return the same 100 records for the
+	// latencies to compare the same work.
 	stack, err := app.New(ctx, db, app.Config{
 		PublicURL: base, Datacenters: dcs,
 		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,
 		SecretKey: key, Version: "load", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		MaxResultChars: tokens.MaxResultChars,
 	})
 	if err != nil {
 		db.Close()

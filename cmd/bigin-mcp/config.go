@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -28,6 +30,7 @@ type config struct {
 	DatacentersSpec  string
 	AllowedOrigins   []string
 	LogLevel         slog.Level
+	MaxResultChars   int
 
 	Datacenters bigin.Datacenters
 
@@ -56,6 +59,7 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{"BIGIN_MCP_DATACENTERS", "datacenters", "", "JSON (inline or @file) overriding or adding datacenters", raw["datacenters"]},
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw["allowed-origins"]},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw["log-level"]},
+		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw["max-result-chars"]},
 	}
 }
 
@@ -66,7 +70,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
-	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level"} {
+	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -110,6 +114,11 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if err := c.LogLevel.UnmarshalText([]byte(*raw["log-level"])); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_LOG_LEVEL: %q is not one of debug, info, warn, error", *raw["log-level"])
 	}
+	n, err := strconv.Atoi(strings.TrimSpace(*raw["max-result-chars"]))
+	if err != nil || !tokens.ValidResultBudget(n) {
+		return nil, fmt.Errorf("BIGIN_MCP_MAX_RESULT_CHARS: %q is not a number of characters from %d to %d", *raw["max-result-chars"], tokens.MinResultChars, tokens.MaxResultChars)
+	}
+	c.MaxResultChars = n
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_ADDR: %q is not host:port", c.Addr)
 	}

@@ -23,15 +23,21 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:8080", c.PublicURL)
 	assert.Equal(t, []string{"https://claude.ai", "https://chatgpt.com"}, c.AllowedOrigins)
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+	assert.Equal(t, 40000, c.MaxResultChars)
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
 	c, err = parseConfig("t", []string{"--addr", "0.0.0.0:9000", "--log-level", "debug"},
-		envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:1", "BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/"}), io.Discard)
+		envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:1", "BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/", "BIGIN_MCP_MAX_RESULT_CHARS": "20000"}), io.Discard)
 	require.NoError(t, err)
+	assert.Equal(t, 20000, c.MaxResultChars, "from the variable")
 	assert.Equal(t, "0.0.0.0:9000", c.Addr, "a flag wins over the variable")
 	assert.Equal(t, "https://mcp.example.com", c.PublicURL)
 	assert.Equal(t, slog.LevelDebug, c.LogLevel)
+
+	c, err = parseConfig("t", []string{"--max-result-chars", "120000"}, envOf(map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "20000"}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 120000, c.MaxResultChars, "the flag wins")
 }
 
 func TestParseConfigErrorsNameTheVariable(t *testing.T) {
@@ -50,6 +56,9 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad addr", map[string]string{"BIGIN_MCP_ADDR": "8080"}, "BIGIN_MCP_ADDR"},
 		{"bad public URL", map[string]string{"BIGIN_MCP_PUBLIC_URL": "mcp.example.com"}, "BIGIN_MCP_PUBLIC_URL"},
 		{"bad origin", map[string]string{"BIGIN_MCP_ALLOWED_ORIGINS": "claude.ai"}, "BIGIN_MCP_ALLOWED_ORIGINS"},
+		{"result budget not a number", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40k"}, `BIGIN_MCP_MAX_RESULT_CHARS: "40k" is not a number of characters from 500 to 1000000`},
+		{"result budget too small", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
+		{"result budget too large", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "2000000"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

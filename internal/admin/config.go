@@ -58,15 +58,29 @@ type configInput struct {
 	RequireAPITokenAuth *bool     `json:"require_api_token_auth"`
 	Auth                *string   `json:"auth"`
 	OAuthProfiles       *[]string `json:"oauth_profiles"`
+	MaxResultChars      rawField  `json:"max_result_chars"`
 	ExpiresAt           rawField  `json:"expires_at"`
 }
 
 // change is the config change the input asks for (nil for none).
-func (in *configInput) change() *tokens.ConfigChange {
+// max_result_chars is an integer, or null to fall back to the server's
+// budget; its bounds are the Service's.
+func (in *configInput) change() (*tokens.ConfigChange, error) {
 	if in == nil {
-		return nil
+		return nil, nil
 	}
-	return &tokens.ConfigChange{Methods: in.Methods, Tags: in.Tags, RequireAPITokenAuth: in.RequireAPITokenAuth, Auth: in.Auth, OAuthProfiles: in.OAuthProfiles}
+	ch := &tokens.ConfigChange{Methods: in.Methods, Tags: in.Tags, RequireAPITokenAuth: in.RequireAPITokenAuth, Auth: in.Auth, OAuthProfiles: in.OAuthProfiles}
+	if f := in.MaxResultChars; f.set {
+		n := 0
+		if !f.isNull() {
+			if err := json.Unmarshal(f.raw, &n); err != nil {
+				return nil, invalidf("config.max_result_chars must be a whole number of characters (%d to %d), or null for the server's budget",
+					tokens.MinResultChars, tokens.MaxResultChars)
+			}
+		}
+		ch.MaxResultChars = &n
+	}
+	return ch, nil
 }
 
 // expiry resolves expires_at given at top level or inside config (top level
@@ -82,7 +96,8 @@ func expiry(top rawField, in *configInput, now time.Time) (tokens.ExpiryChange, 
 }
 
 // configView is a config as the admin API shows it: every field present, so
-// a client can PATCH back what it got.
+// a client can PATCH back what it got. max_result_chars is null when the
+// URL uses the server's budget.
 type configView struct {
 	Methods             []string `json:"methods"`
 	Tags                []string `json:"tags"`
@@ -90,12 +105,17 @@ type configView struct {
 	// Auth and OAuthProfiles are shown for oauth URLs; url and api_token
 	// URLs keep the view they had before auth existed
 	// (require_api_token_auth tells them apart).
-	Auth          string   `json:"auth,omitempty"`
-	OAuthProfiles []string `json:"oauth_profiles,omitempty"`
+	Auth           string   `json:"auth,omitempty"`
+	OAuthProfiles  []string `json:"oauth_profiles,omitempty"`
+	MaxResultChars *int     `json:"max_result_chars"`
 }
 
 func viewConfig(c tokens.Config) configView {
 	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken}
+	if c.MaxResultChars != 0 {
+		n := c.MaxResultChars
+		v.MaxResultChars = &n
+	}
 	if c.AuthMode() == tokens.AuthOAuth {
 		v.Auth, v.OAuthProfiles = tokens.AuthOAuth, c.OAuthProfiles
 		if v.OAuthProfiles == nil {

@@ -55,9 +55,13 @@ func (a *API) handleCreateMCPServer(w http.ResponseWriter, r *http.Request) erro
 	if err := exp.Check(now); err != nil {
 		return err
 	}
+	change, err := in.Config.change()
+	if err != nil {
+		return err
+	}
 	m, url, err := a.svc.CreateMCPServer(r.Context(), r.PathValue("id"), tokens.NewMCPServer{
 		Name:      in.Name,
-		Config:    in.Config.change().Apply(tokens.Config{}),
+		Config:    change.Apply(tokens.Config{}),
 		ExpiresAt: exp.Value,
 	})
 	if err != nil {
@@ -111,8 +115,12 @@ func (a *API) handlePatchMCPServer(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	change, err := p.Config.change()
+	if err != nil {
+		return err
+	}
 	m, err := a.svc.UpdateMCPServer(r.Context(), r.PathValue("id"), r.PathValue("mcp_id"), tokens.MCPServerChange{
-		Name: p.Name, Config: p.Config.change(), Expiry: exp,
+		Name: p.Name, Config: change, Expiry: exp,
 	})
 	if err != nil {
 		return err

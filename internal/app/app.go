@@ -51,9 +51,13 @@ type Config struct {
 	// CIMD configures fetching OAuth Client ID Metadata Documents (tests
 	// allow loopback and trust their own CA; production keeps the zero
 	// value).
-	CIMD   oauth.CIMDOptions
-	Clock  clock.Clock // nil: the system clock
-	Logger *slog.Logger
+	CIMD oauth.CIMDOptions
+	// MaxResultChars is the server's result budget: the most characters
+	// of result text a list tool puts in one page (0 means
+	// catalog.DefaultMaxResultChars). A URL's config may set its own.
+	MaxResultChars int
+	Clock          clock.Clock // nil: the system clock
+	Logger         *slog.Logger
 }
 
 // App is the assembled stack.
@@ -104,8 +108,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	})
 	exec, err := catalog.NewExecutor(catalog.ExecutorOptions{
 		Catalog: cat, Clients: clients, Reauth: svc, Audit: store,
-		CursorKey: DeriveKey(cfg.SecretKey, "bigin-mcp cursor key v1"),
-		Clock:     clk, Logger: logger,
+		CursorKey:      DeriveKey(cfg.SecretKey, "bigin-mcp cursor key v1"),
+		MaxResultChars: cfg.MaxResultChars,
+		Clock:          clk, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

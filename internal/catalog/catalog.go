@@ -4,6 +4,12 @@
 // runs them through its Executor, and the policy (tokens.Inventory) reads
 // the same declarations to decide which tools a URL's config allows.
 //
+// Results are sized for a model here, so every surface gets the same
+// pages: a list page ends at `limit` records or at the result budget
+// (characters of the result text; the server's, or the calling URL's passed
+// in Caller.MaxResultChars), next_cursor is the position of the next
+// record, and `fields` projects records before they are counted.
+//
 // Adding a tool is: its declaration in tools.go, its call in package bigin,
 // its route in the sandbox, and its schema snapshot in mcp/testdata.
 package catalog
@@ -12,6 +18,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -30,6 +38,10 @@ type Tool struct {
 	// Hints add advice to a Zoho error with this code, after Zoho's own
 	// message; "{id}" is replaced by the call's id argument.
 	Hints map[string]string
+	// Fields are the record fields the `fields` argument may select, in
+	// the order results list them; nil when the tool takes no `fields`.
+	// The input schema's `fields` property must be fieldsSchema(Fields).
+	Fields []string
 	// Run calls Bigin and returns the structured result's JSON.
 	Run func(ctx context.Context, c *Call) ([]byte, error)
 }
@@ -116,6 +128,9 @@ func compile(t Tool) (*Entry, error) {
 	if t.Run == nil || t.Title == "" || t.Description == "" {
 		return nil, fmt.Errorf("a tool needs a title, a description and Run")
 	}
+	if len(t.Fields) > 0 && !slices.Contains(t.Fields, "id") {
+		return nil, fmt.Errorf("selectable fields must include id, which every projection keeps")
+	}
 	in, err := json.Marshal(t.Input)
 	if err != nil {
 		return nil, err
@@ -138,10 +153,11 @@ func compile(t Tool) (*Entry, error) {
 // Args is the union of every tool's arguments; the input schema decides
 // which of them a tool accepts.
 type Args struct {
-	ID         string  `json:"id"`
-	Type       string  `json:"type"`
-	Limit      int     `json:"limit"`
-	NextCursor *string `json:"next_cursor"`
+	ID         string   `json:"id"`
+	Type       string   `json:"type"`
+	Limit      int      `json:"limit"`
+	Fields     []string `json:"fields"`
+	NextCursor *string  `json:"next_cursor"`
 }
 
 // ArgsError is arguments that fail the tool's input schema.
@@ -165,6 +181,9 @@ func (e *Entry) Decode(raw json.RawMessage) (Args, error) {
 			return args, &ArgsError{Tool: e.Name, Err: fmt.Errorf("arguments are not valid JSON: %w", err)}
 		}
 	}
+	if err := e.checkFields(instance); err != nil {
+		return args, &ArgsError{Tool: e.Name, Err: err}
+	}
 	if err := e.input.Validate(instance); err != nil {
 		return args, &ArgsError{Tool: e.Name, Err: err}
 	}
@@ -174,4 +193,22 @@ func (e *Entry) Decode(raw json.RawMessage) (Args, error) {
 		}
 	}
 	return args, nil
+}
+
+// checkFields refuses a field name the tool does not know, with a message
+// that lists the ones it does (the schema's own enum error is less plain).
+// Anything else wrong with `fields` is left to the schema.
+func (e *Entry) checkFields(instance any) error {
+	obj, _ := instance.(map[string]any)
+	list, _ := obj["fields"].([]any)
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	for _, f := range list {
+		name, ok := f.(string)
+		if ok && !slices.Contains(e.Fields, name) {
+			return fmt.Errorf("unknown field %q in fields (names are Zoho's and case-sensitive); valid fields: %s", name, strings.Join(e.Fields, ", "))
+		}
+	}
+	return nil
 }

@@ -54,11 +54,12 @@ func TestBadDeclarationsAreRefused(t *testing.T) {
 	_, err := build([]Tool{good})
 	require.NoError(t, err)
 	for name, mutate := range map[string]func(*Tool){
-		"no handler": func(t *Tool) { t.Run = nil },
-		"no title":   func(t *Tool) { t.Title = "" },
-		"bad method": func(t *Tool) { t.Method = "read" },
-		"bad schema": func(t *Tool) { t.Input = map[string]any{"type": 12} },
-		"duplicate":  nil,
+		"no handler":        func(t *Tool) { t.Run = nil },
+		"no title":          func(t *Tool) { t.Title = "" },
+		"bad method":        func(t *Tool) { t.Method = "read" },
+		"bad schema":        func(t *Tool) { t.Input = map[string]any{"type": 12} },
+		"fields without id": func(t *Tool) { t.Fields = []string{"email"} },
+		"duplicate":         nil,
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := good
@@ -89,6 +90,17 @@ func TestDecodeArguments(t *testing.T) {
 		{"list_all_zohobigin_users", `{"limit":"10"}`, false},
 		{"list_all_zohobigin_users", `{"type":"Everyone"}`, false},
 		{"list_all_zohobigin_users", `{"bogus":1}`, false},
+		{"list_all_zohobigin_users", `{"fields":["full_name","email","role","profile","status"]}`, true},
+		{"list_all_zohobigin_users", `{"fields":["id"]}`, true},
+		{"list_all_zohobigin_users", `{"fields":["Isonline","Modified_Time"]}`, true},
+		{"list_all_zohobigin_users", `{"fields":["modified_time"]}`, false},
+		{"list_all_zohobigin_users", `{"fields":[]}`, false},
+		{"list_all_zohobigin_users", `{"fields":"email"}`, false},
+		{"list_all_zohobigin_users", `{"fields":[1]}`, false},
+		{"get_single_zohobigin_user_by_id", `{"id":"1","fields":["email"]}`, true},
+		{"get_single_zohobigin_user_by_id", `{"id":"1","fields":["bogus"]}`, false},
+		{"list_all_zohobigin_roles", `{"fields":["name"]}`, false},
+		{"list_all_zohobigin_me", `{"fields":["email"]}`, false},
 		{"get_single_zohobigin_user_by_id", `{"id":"4876876000000223001"}`, true},
 		{"get_single_zohobigin_user_by_id", `{}`, false},
 		{"get_single_zohobigin_user_by_id", `{"id":"../org"}`, false},

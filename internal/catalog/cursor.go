@@ -20,6 +20,12 @@ func (e *cursorError) Error() string { return "next_cursor is not valid for this
 
 const cursorMacLen = 16
 
+// cursorPrefix marks the cursors of this encoding; maxCursorLen is the
+// length of every cursor it makes.
+const cursorPrefix = "c1."
+
+var maxCursorLen = len(cursorPrefix) + base64.RawURLEncoding.EncodedLen(8+cursorMacLen)
+
 func (c *cursorCodec) mac(pos uint64, tool, account, args string) []byte {
 	m := hmac.New(sha256.New, c.key)
 	var b [8]byte
@@ -36,11 +42,11 @@ func (c *cursorCodec) encode(tool, account, args string, pos int) string {
 	buf := make([]byte, 8, 8+cursorMacLen)
 	binary.BigEndian.PutUint64(buf, uint64(pos))
 	buf = append(buf, c.mac(uint64(pos), tool, account, args)...)
-	return "c1." + base64.RawURLEncoding.EncodeToString(buf)
+	return cursorPrefix + base64.RawURLEncoding.EncodeToString(buf)
 }
 
 func (c *cursorCodec) decode(cursor, tool, account, args string) (int, error) {
-	raw, ok := strings.CutPrefix(cursor, "c1.")
+	raw, ok := strings.CutPrefix(cursor, cursorPrefix)
 	if !ok {
 		return 0, &cursorError{"it was not issued by this server"}
 	}

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,11 +19,13 @@ import (
 // Call is one tool invocation: the decoded arguments and what the handler
 // needs to reach Bigin.
 type Call struct {
-	Tool    string
-	Args    Args
-	Client  *bigin.Client
-	cursors *cursorCodec
-	account string // integrated account id, binds cursors
+	Tool     string
+	Args     Args
+	Client   *bigin.Client
+	cursors  *cursorCodec
+	account  string   // integrated account id, binds cursors
+	budget   int      // characters of result text a list page may fill
+	declared []string // the tool's selectable fields
 }
 
 // Reauther flips an account to needs_reauth (tokens.Service does).
@@ -38,8 +41,13 @@ type ExecutorOptions struct {
 	Audit   tokens.AuditStore
 	// CursorKey signs next_cursor values; at least 32 bytes.
 	CursorKey []byte
-	Clock     clock.Clock
-	Logger    *slog.Logger
+	// MaxResultChars is the server's result budget: how many characters
+	// of result text a list tool fills a page with at most (a single
+	// larger record still comes alone). 0 means DefaultMaxResultChars; a
+	// URL's config may set its own (Caller.MaxResultChars).
+	MaxResultChars int
+	Clock          clock.Clock
+	Logger         *slog.Logger
 }
 
 // Executor runs tools for integrated accounts, the same way for every
@@ -53,6 +61,7 @@ type Executor struct {
 	reauth  Reauther
 	audit   tokens.AuditStore
 	cursors *cursorCodec
+	budget  int
 	now     func() time.Time
 	logger  *slog.Logger
 	auditWG sync.WaitGroup
@@ -69,17 +78,25 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if len(o.CursorKey) < 32 {
 		return nil, errNoCursorKey
 	}
+	budget := o.MaxResultChars
+	if budget == 0 {
+		budget = DefaultMaxResultChars
+	}
+	if !tokens.ValidResultBudget(budget) {
+		return nil, fmt.Errorf("catalog: MaxResultChars must be %d to %d characters, got %d", tokens.MinResultChars, tokens.MaxResultChars, budget)
+	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Executor{
 		cat: o.Catalog, clients: o.Clients, reauth: o.Reauth, audit: o.Audit,
-		cursors: &cursorCodec{key: o.CursorKey}, now: clock.OrSystem(o.Clock).Now, logger: logger,
+		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, now: clock.OrSystem(o.Clock).Now, logger: logger,
 	}, nil
 }
 
-// Caller is who makes a call, for the log and the audit entry.
+// Caller is who makes a call, for the log and the audit entry, and the
+// limits that come with it.
 type Caller struct {
 	ServerID string // the MCP URL's server id
 	Actor    string // e.g. "mcp:<server id>"
@@ -88,6 +105,9 @@ type Caller struct {
 	UserZUID    string
 	UserEmail   string
 	OAuthClient string
+	// MaxResultChars is the URL's own result budget (its config's
+	// max_result_chars); 0 means the server's.
+	MaxResultChars int
 }
 
 // Result is a finished call: Body is the structured result's JSON on
@@ -114,7 +134,8 @@ func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountIn
 	} else {
 		client, err = x.clients.Get(ctx, account)
 		if err == nil {
-			body, err = e.Run(ctx, &Call{Tool: e.Name, Args: args, Client: client, cursors: x.cursors, account: account.ID})
+			body, err = e.Run(ctx, &Call{Tool: e.Name, Args: args, Client: client, cursors: x.cursors, account: account.ID,
+				budget: x.Budget(who), declared: e.Fields})
 		}
 	}
 	var res Result
@@ -134,6 +155,15 @@ func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountIn
 		"outcome", outcome, "latency_ms", float64(time.Since(start).Microseconds())/1000)
 	x.record(ctx, who, account.ID, e.Name, outcome)
 	return res, nil
+}
+
+// Budget is the result budget of a call by who: the URL's, else the
+// server's.
+func (x *Executor) Budget(who Caller) int {
+	if who.MaxResultChars > 0 {
+		return who.MaxResultChars
+	}
+	return x.budget
 }
 
 func (x *Executor) record(ctx context.Context, who Caller, accountID, tool, outcome string) {

@@ -11,9 +11,60 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 )
+
+// DefaultMaxResultChars is the result budget when neither the server nor
+// the URL sets one: 40,000 characters of result text, about 11,000 tokens
+// of JSON at roughly 3.5 characters a token. Claude Code refuses a tool
+// result over 25,000 tokens unless its user raises MAX_MCP_OUTPUT_TOKENS,
+// claude.ai cuts a result at about 150,000 characters, and every model
+// pays for what it reads; a page of 100 full Zoho user objects is about
+// 95,000 characters.
+const DefaultMaxResultChars = 40_000
+
+// listEnvelopeChars is what listResult adds around the records, counting
+// the longest next_cursor (quoted), so that a page that fits the budget
+// still fits once its cursor is known.
+var listEnvelopeChars = len(`{"result":[],"next_cursor":}`) + 2 + maxCursorLen
+
+// page gathers the records of one list result: at most limit of them, and
+// no more than fit the budget, counted in characters of the result's text
+// (the text a model reads). A record larger than the whole budget is taken
+// when the page is still empty, so that it comes alone rather than never.
+type page struct {
+	limit, budget int
+	used          int // characters of the result text so far
+	records       []json.RawMessage
+}
+
+func newPage(limit, budget int) *page {
+	return &page{limit: limit, budget: budget, used: listEnvelopeChars, records: make([]json.RawMessage, 0, min(limit, 16))}
+}
+
+// add takes rec if the page has room for it and reports whether it did;
+// once it refuses a record the page is closed and the caller's cursor
+// continues at that record.
+func (p *page) add(rec json.RawMessage) bool {
+	if len(p.records) >= p.limit {
+		return false
+	}
+	n := utf8.RuneCount(rec)
+	if len(p.records) > 0 {
+		n++ // the comma before it
+		if p.used+n > p.budget {
+			return false
+		}
+	}
+	p.used += n
+	p.records = append(p.records, rec)
+	return true
+}
+
+// full reports whether the page holds limit records.
+func (p *page) full() bool { return len(p.records) >= p.limit }
 
 // listResult encodes {"result":[records],"next_cursor":…} around Zoho's
 // record bytes without decoding or re-encoding them.

@@ -3,7 +3,9 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -14,6 +16,21 @@ const (
 	defaultLimit = 100
 	maxLimit     = 200
 )
+
+// pagingNote tells a model how list pages end: the result budget can cut
+// a page short of limit, and only a null next_cursor means the end.
+const pagingNote = "A page holds at most `limit` records and may hold fewer: the server ends a page early rather than exceed its result size budget " +
+	"(set by the administrator so that results fit in a model's context), so a short page does not mean the list is over. " +
+	"When `next_cursor` in the result is not null, call again with the same arguments plus that `next_cursor` to get the records right after the last one returned; stop when it is null."
+
+// userFields are the fields of Zoho's user object, in Zoho's order: what
+// `fields` may select. Keys are Zoho's, mixed case included.
+var userFields = []string{
+	"id", "zuid", "first_name", "last_name", "full_name", "email", "role", "profile", "status", "confirm", "Isonline",
+	"created_time", "Modified_Time", "created_by", "Modified_By", "Reporting_To",
+	"phone", "mobile", "fax", "website", "street", "city", "state", "zip", "country",
+	"language", "locale", "country_locale", "time_zone", "time_format", "date_format", "alias", "dob", "Currency", "offset",
+}
 
 // declarations declares every tool, in the order clients list them. Tool
 // names are part of the published inventory and never change.
@@ -32,12 +49,14 @@ func declarations() []Tool {
 			Name:  "list_all_zohobigin_users",
 			Title: "List Bigin users",
 			Description: "Lists the users of the connected Zoho Bigin organization, one page at a time. " +
-				"Each record is Zoho's user object unchanged (id, full_name, email, role, profile, status, confirm, ...). " +
+				"Each record is Zoho's user object (id, full_name, email, role, profile, status, confirm, ...), about 1,000 characters in full; " +
+				"pass `fields` to get only what you need, e.g. [\"full_name\",\"email\",\"role\",\"profile\",\"status\"] for an overview (id is always included), which fits far more users in a page. " +
 				"Filter with `type` (default AllUsers; e.g. ActiveUsers, DeactiveUsers, DeletedUsers, AdminUsers, NotConfirmedUsers). " +
-				"When `next_cursor` in the result is not null, call again with the same arguments plus that `next_cursor` to get the next page; stop when it is null. " +
+				pagingNote + " " +
 				"Use it to find a user's id before getting or deleting that user.",
 			Method: tokens.MethodList,
 			Tags:   users,
+			Fields: userFields,
 			Input: object(map[string]any{
 				"type": map[string]any{
 					"type":        "string",
@@ -45,22 +64,28 @@ func declarations() []Tool {
 					"default":     "AllUsers",
 					"description": "Which users to list (Zoho's user type filter). Default AllUsers, which includes deactivated and deleted users.",
 				},
+				"fields":      fieldsSchema(userFields, true),
 				"limit":       limitSchema(),
 				"next_cursor": cursorSchema(),
 			}),
-			Output: listOutput("Zoho user objects, unchanged."),
+			Output: listOutput("Zoho user objects, unchanged except that only the requested `fields` (and id) are kept."),
 			Run:    listUsers,
 		},
 		{
 			Name:  "get_single_zohobigin_user_by_id",
 			Title: "Get a Bigin user",
-			Description: "Returns one user of the connected Zoho Bigin organization by id, as Zoho's user object unchanged " +
-				"(name, email, role, profile, status, time zone, locale, ...). Use list_all_zohobigin_users first if you do not know the id.",
+			Description: "Returns one user of the connected Zoho Bigin organization by id, as Zoho's user object " +
+				"(name, email, role, profile, status, time zone, locale, ...); pass `fields` to get only the fields you need (id is always included). " +
+				"Use list_all_zohobigin_users first if you do not know the id.",
 			Method: tokens.MethodGet,
 			Tags:   users,
 			Hints:  noSuchUser,
-			Input:  object(map[string]any{"id": idSchema("The user's id: Zoho's numeric id as a string, e.g. \"4876876000000223001\".")}, "id"),
-			Output: getOutput("The Zoho user object, unchanged."),
+			Fields: userFields,
+			Input: object(map[string]any{
+				"id":     idSchema("The user's id: Zoho's numeric id as a string, e.g. \"4876876000000223001\"."),
+				"fields": fieldsSchema(userFields, false),
+			}, "id"),
+			Output: getOutput("The Zoho user object, unchanged except that only the requested `fields` (and id) are kept."),
 			Run:    getUser,
 		},
 		{
@@ -110,7 +135,7 @@ func declarations() []Tool {
 			Title: "List Bigin roles",
 			Description: "Lists the roles of the connected Zoho Bigin organization (e.g. CEO, Manager) with their hierarchy: " +
 				"each role's `reporting_to` names its parent role. Records are Zoho's role objects unchanged. " +
-				"Paged like list_all_zohobigin_users: pass `next_cursor` from the previous result until it is null.",
+				pagingNote,
 			Method: tokens.MethodList,
 			Tags:   []string{"roles", "directory", "permissions"},
 			Input:  object(map[string]any{"limit": limitSchema(), "next_cursor": cursorSchema()}),
@@ -121,7 +146,7 @@ func declarations() []Tool {
 			Name:  "list_all_zohobigin_profiles",
 			Title: "List Bigin profiles",
 			Description: "Lists the permission profiles of the connected Zoho Bigin organization (e.g. Administrator, Standard). " +
-				"Records are Zoho's profile objects unchanged. Paged like list_all_zohobigin_users: pass `next_cursor` from the previous result until it is null.",
+				"Records are Zoho's profile objects unchanged. " + pagingNote,
 			Method: tokens.MethodList,
 			Tags:   []string{"profiles", "directory", "permissions"},
 			Input:  object(map[string]any{"limit": limitSchema(), "next_cursor": cursorSchema()}),
@@ -142,7 +167,23 @@ func object(props map[string]any, required ...string) map[string]any {
 func limitSchema() map[string]any {
 	return map[string]any{
 		"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit,
-		"description": "Records per page, 1 to 200 (default 100).",
+		"description": "The most records per page, 1 to 200 (default 100). A page may hold fewer to stay within the server's result size budget.",
+	}
+}
+
+// fieldsSchema is the `fields` argument over the selectable names; paged
+// says whether the tool returns pages, which smaller records fill with more.
+func fieldsSchema(names []string, paged bool) map[string]any {
+	desc := "Only these fields of the record, by Zoho's field name (case-sensitive); id is always included. Omit for the whole record."
+	if paged {
+		desc = "Only these fields of each record, by Zoho's field name (case-sensitive); id is always included. " +
+			"Omit for whole records. Smaller records mean more of them per page."
+	}
+	return map[string]any{
+		"type":        "array",
+		"items":       map[string]any{"type": "string", "enum": names},
+		"minItems":    1,
+		"description": desc,
 	}
 }
 
@@ -203,30 +244,54 @@ func getOutput(desc string) map[string]any {
 	return outputSchema(map[string]any{"type": "object", "description": desc})
 }
 
+// listUsers reads Zoho's pages of `limit` users and returns up to limit
+// of them, or fewer when the budget ends the page. A cursor is the
+// position of the next record in the list, so it can point inside one of
+// Zoho's pages: the next call reads that page again, skips what was
+// returned, and reads the following page too if it needs more records to
+// fill its own (limit records span at most two of Zoho's pages of limit).
+// Without a cut, a call reads exactly one of Zoho's pages, as before.
 func listUsers(ctx context.Context, c *Call) ([]byte, error) {
 	typ := c.Args.Type
 	if typ == "" {
 		typ = "AllUsers"
 	}
 	limit := c.limit()
-	key := typ + "|" + strconv.Itoa(limit)
-	page := 1
+	fields := c.fields()
+	// The key names the cursor's meaning (a position in records, "u2")
+	// and every argument that shapes the pages, so a cursor is refused
+	// when any of them changes.
+	key := "u2|" + typ + "|" + strconv.Itoa(limit) + "|" + strings.Join(fields, ",")
+	pos := 0
 	if c.cursor() != "" {
 		p, err := c.cursors.decode(c.cursor(), c.Tool, c.account, key)
 		if err != nil {
 			return nil, err
 		}
-		page = p
+		pos = p
 	}
-	pg, err := c.Client.ListUsers(ctx, bigin.ListUsersParams{Type: typ, Page: page, PerPage: limit})
-	if err != nil {
-		return nil, err
+	out := c.newPage()
+	zpage, skip := pos/limit+1, pos%limit
+	for reads := 0; ; reads++ {
+		pg, err := c.Client.ListUsers(ctx, bigin.ListUsersParams{Type: typ, Page: zpage, PerPage: limit})
+		if err != nil {
+			return nil, err
+		}
+		for i := min(skip, len(pg.Records)); i < len(pg.Records); i++ {
+			if !out.add(project(pg.Records[i], fields)) {
+				return listResult(out.records, c.cursors.encode(c.Tool, c.account, key, (zpage-1)*limit+i)), nil
+			}
+		}
+		if !pg.Info.MoreRecords || len(pg.Records) == 0 {
+			return listResult(out.records, ""), nil
+		}
+		// This Zoho page is used up and Zoho has more: continue with the
+		// next one now if the page has room, else in the next call.
+		zpage, skip = zpage+1, 0
+		if out.full() || reads == 1 {
+			return listResult(out.records, c.cursors.encode(c.Tool, c.account, key, (zpage-1)*limit)), nil
+		}
 	}
-	next := ""
-	if pg.Info.MoreRecords && len(pg.Records) > 0 {
-		next = c.cursors.encode(c.Tool, c.account, key, page+1)
-	}
-	return listResult(pg.Records, next), nil
 }
 
 func getUser(ctx context.Context, c *Call) ([]byte, error) {
@@ -234,7 +299,7 @@ func getUser(ctx context.Context, c *Call) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return recordResult(rec), nil
+	return recordResult(project(rec, c.fields())), nil
 }
 
 func deleteUser(ctx context.Context, c *Call) ([]byte, error) {
@@ -269,7 +334,8 @@ func listProfiles(ctx context.Context, c *Call) ([]byte, error) {
 }
 
 // pageLocally pages a list that Zoho returns whole (roles, profiles), so
-// that limit and next_cursor work the same as for users.
+// that limit, the result budget and next_cursor work the same as for
+// users: a cursor is the offset of the next record.
 func pageLocally(ctx context.Context, c *Call, fetch func(context.Context) ([]json.RawMessage, error)) ([]byte, error) {
 	limit := c.limit()
 	key := strconv.Itoa(limit)
@@ -285,16 +351,40 @@ func pageLocally(ctx context.Context, c *Call, fetch func(context.Context) ([]js
 	if err != nil {
 		return nil, err
 	}
-	if offset > len(all) {
-		offset = len(all)
+	out := c.newPage()
+	for i := min(offset, len(all)); i < len(all); i++ {
+		if !out.add(all[i]) {
+			return listResult(out.records, c.cursors.encode(c.Tool, c.account, key, i)), nil
+		}
 	}
-	end := min(offset+limit, len(all))
-	next := ""
-	if end < len(all) {
-		next = c.cursors.encode(c.Tool, c.account, key, end)
-	}
-	return listResult(all[offset:end], next), nil
+	return listResult(out.records, ""), nil
 }
+
+// project keeps only the fields of rec (nil: all of them).
+func project(rec json.RawMessage, fields []string) json.RawMessage {
+	if fields == nil {
+		return rec
+	}
+	return bigin.Project(rec, func(k string) bool { return slices.Contains(fields, k) })
+}
+
+// fields returns the call's `fields` with id added, without repeats, in
+// the tool's order, so that the same set asked in any order is the same
+// projection (and the same cursor binding); nil when none were asked.
+func (c *Call) fields() []string {
+	if len(c.Args.Fields) == 0 {
+		return nil
+	}
+	var out []string
+	for _, f := range c.declared {
+		if f == "id" || slices.Contains(c.Args.Fields, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (c *Call) newPage() *page { return newPage(c.limit(), c.budget) }
 
 func (c *Call) limit() int {
 	if c.Args.Limit == 0 {

@@ -646,7 +646,7 @@ func testMCPServerCRUD(t *testing.T, open Factory) {
 
 		got, err := db.UpdateMCPServer(ctx, s.ID, func(x *tokens.MCPServer) error {
 			x.Name = "writer"
-			x.Config = tokens.Config{Methods: []string{"write"}, RequireAPITokenAuth: true}
+			x.Config = tokens.Config{Methods: []string{"write"}, RequireAPITokenAuth: true, MaxResultChars: 12345}
 			x.ExpiresAt = nil
 			x.ID, x.AccountID, x.TokenHash, x.CreatedAt = "hijack", "other", HashOf("hijack"), time.Time{}
 			return nil
@@ -658,6 +658,7 @@ func testMCPServerCRUD(t *testing.T, open Factory) {
 		assert.Equal(t, s.CreatedAt, got.CreatedAt)
 		assert.Equal(t, clock.Now(), got.UpdatedAt)
 		assert.Equal(t, "writer", got.Name)
+		assert.Equal(t, tokens.Config{Methods: []string{"write"}, RequireAPITokenAuth: true, MaxResultChars: 12345}, got.Config, "every config field is kept")
 		assert.Nil(t, got.ExpiresAt, "expiry removed")
 
 		byHash, err := db.MCPServerByTokenHash(ctx, s.TokenHash)

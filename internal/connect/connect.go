@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
@@ -222,7 +223,9 @@ func (h *Handler) complete(ctx context.Context, l *tokens.ConnectLink, dc bigin.
 	return h.svc.CompleteConnect(ctx, l, dc.Key, refresh, g)
 }
 
-// clipText removes control characters from s and cuts it to n bytes.
+// clipText removes control characters from s and cuts it to at most n
+// bytes, at a character boundary, marking a cut with "…". Invalid UTF-8
+// becomes U+FFFD, so the result is always valid UTF-8.
 func clipText(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -231,6 +234,9 @@ func clipText(s string, n int) string {
 		return r
 	}, s)
 	if len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
 		s = s[:n] + "…"
 	}
 	return s

@@ -137,8 +137,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		StateKey: DeriveKey(cfg.SecretKey, "bigin-mcp oauth state v1"),
 		Clock:    clk, Logger: logger,
 	}).Register(mux)
-	mcpHandler.Register(mux)
-	a.handler = httpx.LogRequests(logger, mux)
+	a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux))
 	return a, nil
 }
 

@@ -40,11 +40,12 @@ var (
 	bucketLinks         = []byte("connect_links")      // link id → diskConnectLink JSON
 	bucketLinkIndex     = []byte("connect_link_index") // sha256(token) → link id
 	bucketAudit         = []byte("audit")              // entry id (uuid v7) → tokens.AuditEntry JSON
+	bucketCache         = []byte("cache")              // key → sealed value (ACME keys and certificates)
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketAccounts, bucketServers, bucketServerIndex,
 		bucketServersByAcct, bucketAPITokens, bucketAPITokenIndex,
-		bucketLinks, bucketLinkIndex, bucketAudit,
+		bucketLinks, bucketLinkIndex, bucketAudit, bucketCache,
 	}
 
 	metaSchemaVersion = []byte("schema_version")

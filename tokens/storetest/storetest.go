@@ -42,6 +42,7 @@ func Run(t *testing.T, open Factory) {
 		{"CreateMCPServersIsAllOrNothing", testCreateMCPServersIsAllOrNothing},
 		{"CanceledContext", testCanceledContext},
 		{"LimitMustBePositive", testLimitMustBePositive},
+		{"Cache", testCache},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}

@@ -119,7 +119,7 @@ func TestAcceptOneSide(t *testing.T) {
 }
 
 // Every 4xx of the MCP endpoints is a JSON-RPC error a client can show,
-// with the request's id when it could be read: those of the go-sdk
+// with the request's id when it could be read (null otherwise): those of the go-sdk
 // (text/plain on its own) and those of unclean or unknown paths alike.
 func TestEvery4xxIsJSONRPC(t *testing.T) {
 	e := newEnv(t)
@@ -146,11 +146,13 @@ func TestEvery4xxIsJSONRPC(t *testing.T) {
 			400, `"a"`, -32000, "invalid_argument", "sessionid must be provided"},
 		{"SSE post to an unknown session", "POST", url + "/sse?sessionid=nope", `{"jsonrpc":"2.0","id":7,"method":"ping"}`, nil,
 			404, "7", -32001, "not_found", "session not found"},
-		{"double slash", "POST", e.URL + "/mcp//" + token, pingBody, nil, 404, "null", -32001, "not_found", "no MCP server at this URL"},
-		{"dot segment", "POST", e.URL + "/mcp/x/../" + token, pingBody, nil, 404, "null", -32001, "not_found", "no MCP server at this URL"},
-		{"trailing slash", "POST", url + "/", pingBody, nil, 404, "null", -32001, "not_found", "no MCP server at this URL"},
-		{"unknown sub-path", "POST", url + "/messages", pingBody, nil, 404, "null", -32001, "not_found", "no MCP server at this URL"},
-		{"bare prefix", "POST", e.URL + "/mcp/", pingBody, nil, 404, "null", -32001, "not_found", "no MCP server at this URL"},
+		{"double slash", "POST", e.URL + "/mcp//" + token, pingBody, nil, 404, "1", -32001, "not_found", "no MCP server at this URL"},
+		{"dot segment", "POST", e.URL + "/mcp/x/../" + token, pingBody, nil, 404, "1", -32001, "not_found", "no MCP server at this URL"},
+		{"trailing slash", "POST", url + "/", pingBody, nil, 404, "1", -32001, "not_found", "no MCP server at this URL"},
+		{"unknown sub-path", "POST", url + "/messages", pingBody, nil, 404, "1", -32001, "not_found", "no MCP server at this URL"},
+		{"bare prefix", "POST", e.URL + "/mcp/", pingBody, nil, 404, "1", -32001, "not_found", "no MCP server at this URL"},
+		{"unknown token without a readable id", "POST", e.URL + "/mcp/" + tokens.NewMCPToken(), `[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, nil,
+			404, "null", -32001, "not_found", "no MCP server at this URL"},
 		{"no prefix slash", "GET", e.URL + "/mcp", "", nil, 404, "null", -32001, "not_found", "no MCP server at this URL"},
 	}
 	for _, tt := range tests {
@@ -166,7 +168,7 @@ func TestEvery4xxIsJSONRPC(t *testing.T) {
 			assert.Equal(t, tt.wantCode, a.Error.Data.Code)
 			assert.Contains(t, a.Error.Message, tt.wantText)
 			assert.NotContains(t, body, token)
-			if tt.wantStatus == 404 && strings.Contains(tt.wantText, "no MCP server") {
+			if tt.wantID == "1" && strings.Contains(tt.wantText, "no MCP server") {
 				assert.Equal(t, unknown, body, "one 404 for every URL that is not a live MCP URL")
 			}
 		})

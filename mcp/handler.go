@@ -3,6 +3,7 @@ package mcp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -168,7 +169,12 @@ func (h *Handler) Mount(next http.Handler) http.Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	escaped := r.URL.EscapedPath()
 	if _, pattern := h.routes.Handler(r); pattern == "" || path.Clean(escaped) != escaped {
-		h.notFound(w)
+		var id json.RawMessage
+		if r.Method == http.MethodPost {
+			body, _ := io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
+			id = requestID(body)
+		}
+		h.notFound(w, id)
 		return
 	}
 	h.routes.ServeHTTP(w, r)
@@ -176,8 +182,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // notFound is the one answer for every URL that is not a live MCP URL, so
 // that it tells nothing about which tokens exist.
-func (h *Handler) notFound(w http.ResponseWriter) {
-	writeRPCError(w, nil, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
+func (h *Handler) notFound(w http.ResponseWriter, id json.RawMessage) {
+	writeRPCError(w, id, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
 }
 
 func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
@@ -323,28 +329,9 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) 
 		w.WriteHeader(http.StatusNoContent)
 		return nil, nil, false
 	}
-	res, err := h.opts.Resolver.Resolve(r.Context(), r.PathValue("token"))
-	if err != nil {
-		if !errors.Is(err, tokens.ErrNotFound) {
-			h.logger.Error("resolve MCP token", "err", err)
-		}
-		h.notFound(w)
-		return nil, nil, false
-	}
-	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
-	httpx.Annotate(r.Context(), "mcp_token", "bmcp_…")
-	if res.Server.Config.RequireAPITokenAuth {
-		bearer, ok := httpx.BearerToken(r)
-		if ok {
-			_, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
-		}
-		if !ok || err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
-			writeRPCError(w, nil, http.StatusUnauthorized, tokens.CodeUnauthenticated,
-				"this MCP URL requires Authorization: Bearer <api token>")
-			return nil, nil, false
-		}
-	}
+	// The body is read first, so that every later refusal can carry the
+	// request's JSON-RPC id: clients (the go-sdk's among them) show an
+	// error only when they can match it to their request.
 	var body []byte
 	if r.Method == http.MethodPost {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -353,6 +340,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) 
 				return nil, nil, false
 			}
 		}
+		var err error
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
@@ -364,6 +352,29 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) 
 			return nil, nil, false
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	id := requestID(body)
+	res, err := h.opts.Resolver.Resolve(r.Context(), r.PathValue("token"))
+	if err != nil {
+		if !errors.Is(err, tokens.ErrNotFound) {
+			h.logger.Error("resolve MCP token", "err", err)
+		}
+		h.notFound(w, id)
+		return nil, nil, false
+	}
+	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
+	httpx.Annotate(r.Context(), "mcp_token", "bmcp_…")
+	if res.Server.Config.RequireAPITokenAuth {
+		bearer, ok := httpx.BearerToken(r)
+		if ok {
+			_, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
+		}
+		if !ok || err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
+			writeRPCError(w, id, http.StatusUnauthorized, tokens.CodeUnauthenticated,
+				"this MCP URL requires Authorization: Bearer <api token>")
+			return nil, nil, false
+		}
 	}
 	return res, body, true
 }

@@ -5,6 +5,7 @@
 //
 //	bigin-mcp [serve] [flags]   run the production server (the default)
 //	bigin-mcp demo [flags]      run against an embedded sandbox Bigin
+//	bigin-mcp healthcheck       exit 0 if the local server answers /healthz
 //	bigin-mcp version           print the version
 package main
 
@@ -19,17 +20,18 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "bigin-mcp:", err)
-		}
+	switch {
+	case err == nil:
+	case errors.Is(err, errUnhealthy):
+		os.Exit(1) // what Docker's HEALTHCHECK reads as unhealthy
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "bigin-mcp:", err)
 		os.Exit(2)
 	}
 }
@@ -48,10 +50,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, stderr, nil)
 	case "demo":
 		return demo(ctx, args, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "bigin-mcp", version)
+		fmt.Fprintln(stdout, "bigin-mcp", buildVersion())
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, demo or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, demo, healthcheck or version)", cmd)
 	}
 }

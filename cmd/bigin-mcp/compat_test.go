@@ -25,6 +25,8 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
 )
 
 // writeCertPair writes a self-signed certificate for 127.0.0.1 and
@@ -157,15 +159,15 @@ func TestServeHTTPSFromCertPair(t *testing.T) {
 	assert.Contains(t, out.String(), "ok https://")
 }
 
-// The go-sdk client reaches tools over HTTPS end to end.
+// The go-sdk client talks to the HTTPS listener and shows the JSON-RPC
+// error of an unknown URL.
 func TestServeHTTPSWithMCPClient(t *testing.T) {
 	certFile, keyFile, roots := writeCertPair(t, t.TempDir())
-	base, tok, _, _ := startServe(t, map[string]string{
+	base, _, _, _ := startServe(t, map[string]string{
 		"BIGIN_MCP_DATA_DIR": t.TempDir(),
 		"BIGIN_MCP_TLS_CERT": certFile,
 		"BIGIN_MCP_TLS_KEY":  keyFile,
 	})
-	_ = tok
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
 	cs, err := sdk.NewClient(&sdk.Implementation{Name: "t", Version: "1"}, nil).Connect(context.Background(),
 		&sdk.StreamableClientTransport{Endpoint: base + "/mcp/" + strings.Repeat("x", 10), HTTPClient: hc, MaxRetries: -1}, nil)
@@ -268,4 +270,14 @@ func TestVersionFromTheBuild(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"version"}, envOf(nil), &out, io.Discard))
 	assert.Equal(t, "bigin-mcp "+buildVersion()+"\n", out.String())
+}
+
+func TestHealthcheckTLS(t *testing.T) {
+	assert.Nil(t, healthcheckTLS(tlsconf.Config{}), "plain HTTP")
+	pair := healthcheckTLS(tlsconf.Config{CertFile: "c", KeyFile: "k"})
+	require.NotNil(t, pair)
+	assert.Empty(t, pair.ServerName)
+	acme := healthcheckTLS(tlsconf.Config{ACMEDomains: []string{"MCP.example.com.", "b.example.com"}})
+	require.NotNil(t, acme)
+	assert.Equal(t, "mcp.example.com", acme.ServerName, "autocert needs a server name to pick the certificate")
 }

@@ -43,12 +43,9 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	scheme := "http"
 	client := &http.Client{Timeout: *timeout}
-	if tlsconf.ConfigFromEnv(getenv).Enabled() {
-		// The certificate names the public host, not the loopback address
-		// asked here, and this request carries nothing secret: whether the
-		// process answers is all it checks.
+	if tc := healthcheckTLS(tlsconf.ConfigFromEnv(getenv)); tc != nil {
 		scheme = "https"
-		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}
+		client.Transport = &http.Transport{TLSClientConfig: tc}
 	}
 	url := scheme + "://" + net.JoinHostPort(host, port) + "/healthz"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -76,4 +73,21 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// healthcheckTLS is the client side of a check over HTTPS, or nil for
+// plain HTTP. The certificate names the public host, not the loopback
+// address asked, and the request carries nothing secret: whether the
+// process answers is all it checks, so the certificate is not verified.
+// In ACME mode the handshake names the first domain, since autocert picks
+// the certificate by that name and refuses a handshake without one.
+func healthcheckTLS(cfg tlsconf.Config) *tls.Config {
+	if !cfg.Enabled() {
+		return nil
+	}
+	tc := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+	if len(cfg.ACMEDomains) > 0 {
+		tc.ServerName = strings.TrimSuffix(strings.ToLower(cfg.ACMEDomains[0]), ".")
+	}
+	return tc
 }

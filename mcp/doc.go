@@ -7,4 +7,11 @@
 // annotations and handler; schemas are encoded once per process, and a
 // tool's result is encoded once and shared between its text content and its
 // structured content.
+//
+// Clients differ, so the endpoints are tolerant where the go-sdk is strict
+// and explicit where it is terse: a POST accepting only JSON or only an
+// event stream is served in that format; every 4xx answer is a JSON-RPC
+// error (id null when the request's id is unknown) with the HTTP status
+// and the admin API's error code in its data; the legacy SSE stream sends
+// a keep-alive comment every 15 s so proxies keep it open.
 package mcp

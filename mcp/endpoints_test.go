@@ -95,13 +95,30 @@ func rawPost(t *testing.T, url, body string, hdr map[string]string) (*http.Respo
 
 const pingBody = `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
 
+// assertErrorShape checks that an answer of an MCP endpoint is a JSON-RPC
+// error a client can show: the id of pingBody when the body was read, null
+// otherwise, a numeric JSON-RPC code, a message, and the admin API's error
+// code in data.
 func assertErrorShape(t *testing.T, body, code string) {
 	t.Helper()
 	var got struct {
-		Error struct{ Code, Message string } `json:"error"`
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   struct {
+			Code    *int   `json:"code"`
+			Message string `json:"message"`
+			Data    struct {
+				Status int    `json:"status"`
+				Code   string `json:"code"`
+			} `json:"data"`
+		} `json:"error"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &got), body)
-	assert.Equal(t, code, got.Error.Code, body)
+	assert.Equal(t, "2.0", got.JSONRPC, body)
+	assert.Contains(t, []string{"null", "1"}, string(got.ID), body)
+	require.NotNil(t, got.Error.Code, body)
+	assert.Equal(t, code, got.Error.Data.Code, body)
+	assert.NotZero(t, got.Error.Data.Status, body)
 	assert.NotEmpty(t, got.Error.Message)
 	assert.NotContains(t, body, "bmcp_", "no token in error bodies")
 }

@@ -3,6 +3,7 @@ package mcp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -49,8 +52,11 @@ type Options struct {
 	AllowedOrigins []string
 	// Version is the build version reported in initialize.
 	Version string
-	Clock   clock.Clock // nil: the system clock
-	Logger  *slog.Logger
+	// KeepAlive is how often an open legacy SSE stream gets a keep-alive
+	// comment; 0 means DefaultKeepAlive.
+	KeepAlive time.Duration
+	Clock     clock.Clock // nil: the system clock
+	Logger    *slog.Logger
 }
 
 // Handler serves the MCP endpoints.
@@ -62,7 +68,12 @@ type Handler struct {
 	logger     *slog.Logger
 	publicHost string
 	origins    map[string]bool
-	streamable *sdk.StreamableHTTPHandler
+	keepAlive  time.Duration
+	routes     *http.ServeMux
+	// streamable answers POSTs with JSON; streamableSSE with an event
+	// stream, for clients that accept only text/event-stream.
+	streamable    *sdk.StreamableHTTPHandler
+	streamableSSE *sdk.StreamableHTTPHandler
 
 	mu      sync.Mutex
 	servers map[string]*cachedServer // by MCP server id
@@ -97,14 +108,18 @@ func NewHandler(opts Options) (*Handler, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{
-		opts:    opts,
-		exec:    opts.Executor,
-		tools:   map[string]*sdk.Tool{},
-		clock:   clock.OrSystem(opts.Clock),
-		logger:  logger,
-		origins: map[string]bool{},
-		servers: map[string]*cachedServer{},
-		closing: make(chan struct{}),
+		opts:      opts,
+		exec:      opts.Executor,
+		tools:     map[string]*sdk.Tool{},
+		clock:     clock.OrSystem(opts.Clock),
+		logger:    logger,
+		origins:   map[string]bool{},
+		keepAlive: opts.KeepAlive,
+		servers:   map[string]*cachedServer{},
+		closing:   make(chan struct{}),
+	}
+	if h.keepAlive <= 0 {
+		h.keepAlive = DefaultKeepAlive
 	}
 	for _, e := range opts.Catalog.Entries() {
 		h.tools[e.Name] = sdkTool(e)
@@ -122,38 +137,118 @@ func NewHandler(opts Options) (*Handler, error) {
 			h.origins[strings.ToLower(o)] = true
 		}
 	}
-	h.streamable = sdk.NewStreamableHTTPHandler(h.serverFromContext, &sdk.StreamableHTTPOptions{
-		Stateless:                  true,
-		JSONResponse:               true,
-		DisableLocalhostProtection: true, // checkHost does it, allowing the public host
-		MaxRequestBodyBytes:        httpx.MaxBodyBytes,
-		Logger:                     logger,
-	})
+	for _, jsonResponse := range []bool{true, false} {
+		sh := sdk.NewStreamableHTTPHandler(h.serverFromContext, &sdk.StreamableHTTPOptions{
+			Stateless:                  true,
+			JSONResponse:               jsonResponse,
+			DisableLocalhostProtection: true, // checkHost does it, allowing the public host
+			MaxRequestBodyBytes:        httpx.MaxBodyBytes,
+			Logger:                     logger,
+		})
+		if jsonResponse {
+			h.streamable = sh
+		} else {
+			h.streamableSSE = sh
+		}
+	}
+	h.routes = http.NewServeMux()
+	h.routes.HandleFunc("/mcp/{token}", h.serveStreamable)
+	h.routes.HandleFunc("/mcp/{token}/sse", h.serveSSE)
 	return h, nil
 }
 
-// Register mounts the MCP endpoints on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("/mcp/{token}", h.serveStreamable)
-	mux.HandleFunc("/mcp/{token}/sse", h.serveSSE)
+// Mount returns a handler that serves every path under /mcp/ (and /mcp
+// itself) and passes every other request to next. The MCP paths are taken
+// before next sees them so that a path no route matches, or an unclean one
+// such as /mcp//<token>, gets the same JSON-RPC 404 as an unknown token
+// rather than ServeMux's plain-text 404 or its redirect.
+func (h *Handler) Mount(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p != "/mcp" && !strings.HasPrefix(p, "/mcp/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP serves the MCP endpoints; any other path gets the JSON-RPC 404
+// of an unknown URL.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	escaped := r.URL.EscapedPath()
+	if _, pattern := h.routes.Handler(r); pattern == "" || path.Clean(escaped) != escaped {
+		// Like an unknown token, refused without reading the body: the
+		// same answer for every URL that is not a live MCP URL.
+		h.notFound(w, nil)
+		return
+	}
+	h.routes.ServeHTTP(w, r)
+}
+
+// notFound is the one answer for every URL that is not a live MCP URL, so
+// that it tells nothing about which tokens exist.
+func (h *Handler) notFound(w http.ResponseWriter, id json.RawMessage) {
+	writeRPCError(w, id, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
 }
 
 func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
-	res, grant, ok := h.admit(w, r)
+	res, grant, body, ok := h.admit(w, r, "POST, OPTIONS")
 	if !ok {
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		httpx.WriteError(w, tokens.CodeMethodNotAllowed,
+		writeRPCError(w, nil, http.StatusMethodNotAllowed, tokens.CodeMethodNotAllowed,
 			"this endpoint is stateless streamable HTTP: send JSON-RPC messages with POST (GET and DELETE are not used)")
+		return
+	}
+	// Some clients send only one side of the Accept the go-sdk requires
+	// (both application/json and text/event-stream): serve JSON to those
+	// that accept JSON (or say nothing), an event stream to those that
+	// accept only that.
+	id := requestID(body)
+	target := h.streamable
+	jsonOK, streamOK := accepts(r.Header.Values("Accept"))
+	switch {
+	case jsonOK || len(r.Header.Values("Accept")) == 0:
+	case streamOK:
+		target = h.streamableSSE
+		w.Header().Set("X-Accel-Buffering", "no")
+	default:
+		writeRPCError(w, id, http.StatusNotAcceptable, tokens.CodeInvalidArgument,
+			"Accept must include application/json or text/event-stream")
 		return
 	}
 	ctx := context.WithValue(r.Context(), ctxKey{}, res)
 	if grant != nil {
 		ctx = context.WithValue(ctx, grantKey{}, grant)
 	}
-	h.streamable.ServeHTTP(w, r.WithContext(ctx))
+	r = r.WithContext(ctx)
+	r.Header = r.Header.Clone()
+	r.Header.Set("Accept", "application/json, text/event-stream")
+	ew := &rpcErrorWriter{ResponseWriter: w, id: id}
+	target.ServeHTTP(ew, r)
+	ew.finish()
+}
+
+// accepts reports whether the Accept values admit JSON and an event
+// stream, with wildcards, ignoring parameters and quality values.
+func accepts(values []string) (jsonOK, streamOK bool) {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			mt, _, _ := strings.Cut(part, ";")
+			switch strings.ToLower(strings.TrimSpace(mt)) {
+			case "application/json", "application/*":
+				jsonOK = true
+			case "text/event-stream", "text/*":
+				streamOK = true
+			case "*/*":
+				jsonOK, streamOK = true, true
+			}
+		}
+	}
+	return jsonOK, streamOK
 }
 
 type grantKey struct{}
@@ -166,13 +261,13 @@ func grantFrom(ctx context.Context) *tokens.OAuthGrant {
 }
 
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
-	res, grant, ok := h.admit(w, r)
+	res, grant, body, ok := h.admit(w, r, "GET, POST, OPTIONS")
 	if !ok {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		httpx.WriteError(w, tokens.CodeMethodNotAllowed, "use GET to open the event stream and POST to send messages")
+		writeRPCError(w, nil, http.StatusMethodNotAllowed, tokens.CodeMethodNotAllowed, "use GET to open the event stream and POST to send messages")
 		return
 	}
 	cs := h.server(res)
@@ -180,6 +275,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if grant != nil {
 		ctx = context.WithValue(ctx, grantKey{}, grant)
 	}
+	var out http.ResponseWriter = w
 	if r.Method == http.MethodGet {
 		// The stream ends when the URL is changed, deleted or expires:
 		// the client reconnects and sees the new state.
@@ -202,8 +298,17 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 			}
 			cancel()
 		}()
+		// Proxies must pass events on at once, and see traffic often
+		// enough not to cut an idle stream. The keep-alive timer is
+		// scheduled after the expiry timer.
+		w.Header().Set("X-Accel-Buffering", "no")
+		ka := newKeepAliveWriter(w, h.clock, h.keepAlive)
+		defer ka.stop()
+		out = ka
 	}
-	cs.sse.ServeHTTP(w, r.WithContext(ctx))
+	ew := &rpcErrorWriter{ResponseWriter: out, id: requestID(body)}
+	cs.sse.ServeHTTP(ew, r.WithContext(ctx))
+	ew.finish()
 }
 
 // CloseStreams ends every open SSE stream, for a graceful shutdown
@@ -213,22 +318,30 @@ func (h *Handler) CloseStreams() {
 	h.closeOnce.Do(func() { close(h.closing) })
 }
 
+// corsAllowHeaders are the request headers a browser client may send: the
+// MCP headers of every protocol version, including the 2026-07-28
+// Mcp-Method and Mcp-Name (Mcp-Param-* headers are echoed one by one, as
+// CORS has no prefix wildcard).
+const corsAllowHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID"
+
 // admit runs the checks every MCP request passes before the SDK sees it:
-// Host and Origin (DNS rebinding), CORS preflight, the token, the API token
-// when the URL requires one, the OAuth access token of an oauth URL, and
-// the body limit. It writes the error response itself and reports whether
-// to go on.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolved, *tokens.OAuthGrant, bool) {
+// Host and Origin (DNS rebinding), CORS preflight (methods lists what the
+// endpoint serves), the token, the API token or OAuth access token the
+// URL requires, and the body limit. An unknown or unauthorised token is
+// refused before its body is read at all, so such refusals carry the id
+// null. It writes the error response itself (a JSON-RPC error) and reports
+// whether to go on, with the grant of an oauth URL and the body of a POST.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) (*tokens.Resolved, *tokens.OAuthGrant, []byte, bool) {
 	if !h.hostAllowed(r) {
-		httpx.WriteError(w, tokens.CodePermissionDenied, hostRefused(r.Host))
-		return nil, nil, false
+		writeRPCError(w, nil, http.StatusForbidden, tokens.CodePermissionDenied, hostRefused(r.Host))
+		return nil, nil, nil, false
 	}
 	origin := r.Header.Get("Origin")
 	if origin != "" {
 		if !h.origins[strings.ToLower(strings.TrimRight(origin, "/"))] {
-			httpx.WriteErrorStatus(w, http.StatusForbidden, tokens.CodePermissionDenied,
+			writeRPCError(w, nil, http.StatusForbidden, tokens.CodePermissionDenied,
 				"this Origin is not allowed; add it to BIGIN_MCP_ALLOWED_ORIGINS")
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 		hdr := w.Header()
 		hdr.Set("Access-Control-Allow-Origin", origin)
@@ -237,19 +350,20 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 	}
 	if r.Method == http.MethodOptions {
 		hdr := w.Header()
-		hdr.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-		hdr.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID")
+		hdr.Set("Access-Control-Allow-Methods", methods)
+		hdr.Set("Access-Control-Allow-Headers", corsAllowHeaders+paramHeaders(r.Header.Values("Access-Control-Request-Headers")))
 		hdr.Set("Access-Control-Max-Age", "600")
+		hdr.Set("Allow", methods)
 		w.WriteHeader(http.StatusNoContent)
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	res, err := h.opts.Resolver.Resolve(r.Context(), r.PathValue("token"))
 	if err != nil {
 		if !errors.Is(err, tokens.ErrNotFound) {
 			h.logger.Error("resolve MCP token", "err", err)
 		}
-		httpx.WriteErrorStatus(w, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
-		return nil, nil, false
+		h.notFound(w, nil)
+		return nil, nil, nil, false
 	}
 	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
 	httpx.Annotate(r.Context(), "mcp_token", "bmcp_…")
@@ -262,9 +376,9 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 		}
 		if !ok || err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
-			httpx.WriteErrorStatus(w, http.StatusUnauthorized, tokens.CodeUnauthenticated,
+			writeRPCError(w, nil, http.StatusUnauthorized, tokens.CodeUnauthenticated,
 				"this MCP URL requires Authorization: Bearer <api token>")
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 	case tokens.AuthOAuth:
 		bearer, ok := httpx.BearerToken(r)
@@ -280,32 +394,60 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 				challenge += `, error="invalid_token", error_description="the access token is invalid, expired or revoked"`
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
-			httpx.WriteErrorStatus(w, http.StatusUnauthorized, tokens.CodeUnauthenticated,
+			writeRPCError(w, nil, http.StatusUnauthorized, tokens.CodeUnauthenticated,
 				"this MCP URL requires OAuth: connect it as a remote MCP server that signs in (its authorization server is named in WWW-Authenticate)")
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 		httpx.Annotate(r.Context(), "oauth_grant_id", grant.ID)
 	}
+	var body []byte
 	if r.Method == http.MethodPost {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
 			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				httpx.WriteErrorStatus(w, http.StatusUnsupportedMediaType, tokens.CodeUnsupportedMediaType, "Content-Type must be application/json")
-				return nil, nil, false
+				writeRPCError(w, nil, http.StatusUnsupportedMediaType, tokens.CodeUnsupportedMediaType, "Content-Type must be application/json")
+				return nil, nil, nil, false
 			}
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				httpx.WriteErrorStatus(w, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
+				writeRPCError(w, nil, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
 			} else {
-				httpx.WriteErrorStatus(w, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
+				writeRPCError(w, nil, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
 			}
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	return res, grant, true
+	return res, grant, body, true
+}
+
+// paramHeaders returns ", "-prefixed the Mcp-Param-* headers a preflight
+// asks for, which the allow list cannot name in advance.
+func paramHeaders(requested []string) string {
+	var b strings.Builder
+	for _, v := range requested {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if len(name) > len("mcp-param-") && len(name) <= 128 && strings.EqualFold(name[:len("mcp-param-")], "mcp-param-") && validToken(name) {
+				b.WriteString(", ")
+				b.WriteString(name)
+			}
+		}
+	}
+	return b.String()
+}
+
+// validToken reports whether s is an HTTP token (a header name).
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // hostAllowed is the DNS-rebinding check: on a loopback
@@ -412,6 +554,10 @@ func (h *Handler) build(res *tokens.Resolved) *sdk.Server {
 	srv := sdk.NewServer(&sdk.Implementation{Name: "bigin-mcp", Title: "Zoho Bigin", Version: h.opts.Version}, &sdk.ServerOptions{
 		Instructions: h.instructions(res),
 		Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}},
+		// Every list this server gives depends on the URL's policy, so no
+		// shared intermediary may cache it ("public", the default, would
+		// let one).
+		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) { c.CacheScope = "private" },
 	})
 	for _, name := range res.Tools {
 		if e, ok := h.opts.Catalog.Lookup(name); ok {

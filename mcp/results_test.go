@@ -1,12 +1,10 @@
 package mcp_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -176,21 +174,25 @@ func TestFieldsShrinkRecordsAndStillPageThroughAll(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, map[string]any{"id": id, "email": u.Email, "Modified_Time": u.ModifiedTime}, out["result"])
 	})
+	// Bad arguments are tool results the model can correct itself from.
 	t.Run("unknown field names the valid ones", func(t *testing.T) {
-		for _, tool := range []string{"list_all_zohobigin_users", "get_single_zohobigin_user_by_id"} {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			_, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: tool, Arguments: map[string]any{"id": "1", "fields": []any{"email", "modified_time"}}})
-			cancel()
-			require.Error(t, err, tool)
-			assert.Contains(t, err.Error(), `unknown field "modified_time" in fields`)
-			assert.Contains(t, err.Error(), "valid fields: id, zuid, first_name, last_name, full_name, email, role, profile, status, confirm, Isonline, created_time, Modified_Time,")
+		for tool, args := range map[string]map[string]any{
+			"list_all_zohobigin_users":        {"fields": []any{"email", "modified_time"}},
+			"get_single_zohobigin_user_by_id": {"id": "1", "fields": []any{"email", "modified_time"}},
+		} {
+			res, out := apptest.CallTool(t, cs, tool, args)
+			require.True(t, res.IsError, tool)
+			e := out["error"].(map[string]any)
+			assert.Equal(t, "invalid_argument", e["code"], tool)
+			msg := e["message"].(string)
+			assert.Contains(t, msg, `unknown field "modified_time" in fields`, tool)
+			assert.Contains(t, msg, "valid fields: id, zuid, first_name, last_name, full_name, email, role, profile, status, confirm, Isonline, created_time, Modified_Time,", tool)
 		}
 	})
 	t.Run("empty fields is refused", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "list_all_zohobigin_users", Arguments: map[string]any{"fields": []any{}}})
-		require.Error(t, err)
+		res, out := apptest.CallTool(t, cs, "list_all_zohobigin_users", map[string]any{"fields": []any{}})
+		require.True(t, res.IsError)
+		assert.Equal(t, "invalid_argument", out["error"].(map[string]any)["code"])
 	})
 	t.Run("the cursor is bound to fields", func(t *testing.T) {
 		first := callPage(t, cs, "list_all_zohobigin_users", map[string]any{"limit": 10, "fields": []any{"email", "full_name"}})

@@ -3,9 +3,7 @@ package mcp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
@@ -32,9 +30,11 @@ func sdkTool(e *catalog.Entry) *sdk.Tool {
 	}
 }
 
-// toolHandler adapts a catalog tool to the go-sdk for one URL. Arguments
-// that fail the schema are a JSON-RPC invalid-params error; every other
-// outcome is a tool result.
+// toolHandler adapts a catalog tool to the go-sdk for one URL. Every
+// outcome is a tool result, including arguments that fail the schema
+// (isError, code invalid_argument), so the model can correct itself; only
+// an unknown tool is a JSON-RPC error, and the go-sdk answers that before
+// any handler runs.
 func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHandler {
 	base := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID, MaxResultChars: res.Server.Config.MaxResultChars}
 	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
@@ -43,14 +43,7 @@ func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHa
 			who.Actor = "oauth:" + g.ZUID
 			who.UserZUID, who.UserEmail, who.OAuthClient = g.ZUID, g.Email, g.ClientID
 		}
-		out, err := h.exec.Call(ctx, e, res.Account, req.Params.Arguments, who)
-		var ae *catalog.ArgsError
-		if errors.As(err, &ae) {
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: ae.Error()}
-		}
-		if err != nil {
-			return nil, err
-		}
+		out := h.exec.Call(ctx, e, res.Account, req.Params.Arguments, who)
 		if out.Failure != nil {
 			return failure(out.Failure), nil
 		}

@@ -299,3 +299,53 @@ func TestEveryToolCallIsAudited(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"list_all_zohobigin_me:ok", "get_single_zohobigin_user_by_id:INVALID_DATA"}, calls)
 }
+
+// Arguments that fail the schema come back as a tool result the model can
+// correct itself from, on both transports; nothing reaches Bigin, and the
+// attempt is audited. An unknown tool stays a JSON-RPC error.
+func TestInvalidArgumentsAreToolResults(t *testing.T) {
+	e := newEnv(t)
+	sb := e.Sandboxes["us"]
+	acct := e.ConnectAccount("us")
+	_, url := e.MintURL(acct, map[string]any{})
+	tests := []struct {
+		tool    string
+		args    map[string]any
+		message string
+	}{
+		{"list_all_zohobigin_users", map[string]any{"limit": 0}, "limit must be between 1 and 200; got 0"},
+		{"get_single_zohobigin_user_by_id", map[string]any{}, "id is required"},
+		{"list_all_zohobigin_roles", map[string]any{"page": 2}, `unknown argument "page"; this tool takes limit, next_cursor`},
+	}
+	for _, transport := range []string{"streamable", "sse"} {
+		cs := e.MustConnect(url, transport)
+		for _, tt := range tests {
+			t.Run(transport+" "+tt.tool, func(t *testing.T) {
+				before := sb.RequestCount()
+				res, out := apptest.CallTool(t, cs, tt.tool, tt.args)
+				require.True(t, res.IsError)
+				terr := out["error"].(map[string]any)
+				assert.Equal(t, "invalid_argument", terr["code"])
+				assert.EqualValues(t, 400, terr["status"])
+				assert.Equal(t, tt.message, terr["message"])
+				assert.True(t, strings.HasPrefix(textOf(res), tt.message+". Nothing was sent to Zoho Bigin."), textOf(res))
+				assert.Equal(t, before, sb.RequestCount(), "nothing reached Bigin")
+			})
+		}
+		t.Run(transport+" unknown tool", func(t *testing.T) {
+			_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "no_such_tool", Arguments: map[string]any{}})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `unknown tool "no_such_tool"`)
+		})
+	}
+	e.App.Flush()
+	entries, _, err := e.DB.Audit(context.Background(), "", 100)
+	require.NoError(t, err)
+	invalid := 0
+	for _, en := range entries {
+		if en.Action == "tool_call" && en.Outcome == "invalid_argument" {
+			invalid++
+		}
+	}
+	assert.Equal(t, 2*len(tests), invalid, "every refused call is audited")
+}

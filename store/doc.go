@@ -18,6 +18,9 @@
 //	connect_links       id → link JSON;   connect_link_index  hash → id
 //	audit               entry id (uuid v7, so time order) → entry JSON;
 //	                    the bucket's sequence counts the entries
+//	cache               key → sealed value (tokens.CacheStore: ACME account
+//	                    keys and certificates); added without a schema
+//	                    change, since older binaries ignore the bucket
 //
 // A sealed value is 0x01 || 12-byte random nonce || AES-256-GCM ciphertext
 // and tag, with "kind\x00record id\x00field" as additional data, so it

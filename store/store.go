@@ -40,6 +40,7 @@ var (
 	bucketLinks         = []byte("connect_links")      // link id → diskConnectLink JSON
 	bucketLinkIndex     = []byte("connect_link_index") // sha256(token) → link id
 	bucketAudit         = []byte("audit")              // entry id (uuid v7) → tokens.AuditEntry JSON
+	bucketCache         = []byte("cache")              // key → sealed value (ACME keys and certificates)
 
 	bucketOAuthClients        = []byte("oauth_clients")          // client id → tokens.OAuthClient JSON
 	bucketOAuthGrants         = []byte("oauth_grants")           // grant id → tokens.OAuthGrant JSON
@@ -49,7 +50,7 @@ var (
 	allBuckets = [][]byte{
 		bucketMeta, bucketAccounts, bucketServers, bucketServerIndex,
 		bucketServersByAcct, bucketAPITokens, bucketAPITokenIndex,
-		bucketLinks, bucketLinkIndex, bucketAudit,
+		bucketLinks, bucketLinkIndex, bucketAudit, bucketCache,
 		bucketOAuthClients, bucketOAuthGrants, bucketOAuthGrantIndex, bucketOAuthGrantsByServer,
 	}
 

@@ -41,6 +41,7 @@ type Store interface {
 	AuditStore
 	OAuthClientStore
 	OAuthGrantStore
+	CacheStore
 
 	// Ping reports whether the store is usable (for /readyz).
 	Ping() error
@@ -162,4 +163,26 @@ type AuditStore interface {
 	// Audit lists entries newest first, those with an ID before `before`
 	// ("" for the newest), and reports whether older ones follow.
 	Audit(ctx context.Context, before string, limit int) ([]*AuditEntry, bool, error)
+}
+
+// MaxCacheKey and MaxCacheValue bound what CacheStore holds: keys are
+// short names, values are small blobs such as a certificate chain.
+const (
+	MaxCacheKey   = 512
+	MaxCacheValue = 1 << 20
+)
+
+// CacheStore is a small key/value store for what the server caches across
+// restarts and shares between replicas of one backend, such as ACME
+// account keys and certificates. Values may hold private keys: they are
+// sealed at rest like the other secrets and returned in the clear.
+type CacheStore interface {
+	// CacheGet returns the value under key (ErrNotFound if there is none).
+	CacheGet(ctx context.Context, key string) ([]byte, error)
+	// CachePut stores value under key, replacing any previous value. A key
+	// must be 1 to MaxCacheKey bytes without NUL, a value at most
+	// MaxCacheValue bytes; others are refused with an error.
+	CachePut(ctx context.Context, key string, value []byte) error
+	// CacheDelete removes key; removing a missing key is not an error.
+	CacheDelete(ctx context.Context, key string) error
 }

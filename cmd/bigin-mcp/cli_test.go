@@ -118,7 +118,7 @@ func TestUnknownCommand(t *testing.T) {
 func TestVersionAndFailures(t *testing.T) {
 	code, stdout, _ := runCLI(t, nil, "version")
 	assert.Equal(t, 0, code)
-	assert.Equal(t, "bigin-mcp "+version+"\n", stdout)
+	assert.Equal(t, "bigin-mcp "+buildVersion()+"\n", stdout)
 
 	// A failing command's error is printed once, naming the variable once.
 	code, stdout, stderr := runCLI(t, map[string]string{"BIGIN_MCP_LOG_LEVEL": "loud"}, "serve")

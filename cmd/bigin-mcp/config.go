@@ -14,6 +14,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
+	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -31,6 +32,12 @@ type config struct {
 	AllowedOrigins   []string
 	LogLevel         slog.Level
 	MaxResultChars   int
+	// TLS selects HTTPS: a certificate pair or ACME (tlsconf validates it
+	// when serve builds the manager); zero means plain HTTP.
+	TLS tlsconf.Config
+	// HTTPAddr is the plain-HTTP listener beside HTTPS (ACME HTTP-01
+	// challenges and redirects to HTTPS); empty means none.
+	HTTPAddr string
 
 	Datacenters bigin.Datacenters
 
@@ -60,6 +67,12 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw["allowed-origins"]},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw["log-level"]},
 		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw["max-result-chars"]},
+		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", raw["tls-cert"]},
+		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", raw["tls-key"]},
+		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", raw["acme-domains"]},
+		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw["acme-email"]},
+		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw["acme-directory"]},
+		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw["http-addr"]},
 	}
 }
 
@@ -70,7 +83,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
-	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars"} {
+	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars",
+		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -125,6 +139,24 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if c.DataDir == "" {
 		return nil, errors.New("BIGIN_MCP_DATA_DIR: must not be empty")
 	}
+	byEnv := map[string]string{}
+	for _, s := range sets {
+		byEnv[s.env] = *s.dst
+	}
+	c.TLS = tlsconf.ConfigFromEnv(func(k string) string { return byEnv[k] })
+	c.HTTPAddr = strings.TrimSpace(*raw["http-addr"])
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("BIGIN_MCP_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+		}
+		if !c.TLS.Enabled() {
+			return nil, fmt.Errorf("BIGIN_MCP_HTTP_ADDR: only used with HTTPS (%s and %s, or %s)", tlsconf.EnvCert, tlsconf.EnvKey, tlsconf.EnvACMEDomains)
+		}
+	}
+	if c.PublicURL == "" && unspecifiedHost(c.Addr) && len(c.TLS.ACMEDomains) == 0 {
+		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: must be set when BIGIN_MCP_ADDR (%s) listens on every interface, "+
+			"or minted URLs would read %s/mcp/…, which no client can reach; set it to the URL clients use, e.g. https://mcp.example.com", c.Addr, "http://"+c.Addr)
+	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
 		c.publicFromAddr = true
@@ -137,6 +169,20 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	c.Datacenters = dcs
 	return c, nil
+}
+
+// unspecifiedHost reports whether addr listens on every interface
+// (0.0.0.0, ::, or no host at all).
+func unspecifiedHost(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
 }
 
 // checkDataDir creates the data directory (0700) and proves it writable.

@@ -23,7 +23,7 @@ import (
 func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bigin-mcp demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the MCP server")
+	addr := fs.String("addr", envOr(getenv, "BIGIN_MCP_ADDR", "127.0.0.1:8080"), "listen address of the MCP server ($BIGIN_MCP_ADDR)")
 	dataDir := fs.String("data-dir", "", "data directory (default: a fresh temporary directory, removed on exit)")
 	publicURL := fs.String("public-url", "", "public base URL, e.g. an HTTPS tunnel to --addr (default http://<addr>)")
 	if err := parseFlags(fs, args); err != nil {
@@ -59,7 +59,14 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		"BIGIN_MCP_ZOHO_CLIENT_ID":     sb.ClientID(),
 		"BIGIN_MCP_ZOHO_CLIENT_SECRET": sb.ClientSecret(),
 		"BIGIN_MCP_ADMIN_TOKEN":        "",
-		"BIGIN_MCP_LOG_LEVEL":          "warn",
+		// The demo serves plain HTTP on its own data; HTTPS settings of
+		// the environment are for serve.
+		"BIGIN_MCP_TLS_CERT":       "",
+		"BIGIN_MCP_TLS_KEY":        "",
+		"BIGIN_MCP_ACME_DOMAINS":   "",
+		"BIGIN_MCP_ACME_EMAIL":     "",
+		"BIGIN_MCP_ACME_DIRECTORY": "",
+		"BIGIN_MCP_HTTP_ADDR":      "",
 	}
 	cfg, err := parseConfig("bigin-mcp demo", nil, func(k string) string {
 		if v, ok := env[k]; ok {
@@ -134,19 +141,12 @@ func demoSetup(ctx context.Context, listen string, cfg *config, sb *sandbox.Sand
 	if err := api("POST", "/admin/connect-links", map[string]any{"name": "Demo customer", "datacenter": "us", "expires_in_seconds": 86400}, &link); err != nil {
 		return fmt.Errorf("demo: mint a connect link: %w", err)
 	}
-	printQuickStart(out, listen, adminToken, account.ID, account.Org.Name, server.URL)
 	printSandboxCredentials(out, listen, adminToken, sb)
-	fmt.Fprintf(out, `
-Connect flow: open this one-time link in a browser to connect a customer's
-Bigin the way end customers do (the sandbox plays Zoho's consent screen and
-approves at once):
-
-  %s
-`, link.URL)
+	printQuickStart(out, listen, adminToken, account.ID, account.Org.Name, server.URL, link.URL)
 	return nil
 }
 
-func printQuickStart(out io.Writer, listen string, adminToken, accountID, org, url string) {
+func printQuickStart(out io.Writer, listen string, adminToken, accountID, org, url, connectLink string) {
 	type stdioServer struct {
 		Command string   `json:"command"`
 		Args    []string `json:"args"`
@@ -180,8 +180,14 @@ Try it from a shell:
     -H 'Accept: application/json, text/event-stream' \
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 
-Press Ctrl-C to stop.
-`, org, url, adminToken, accountID, listen, claude, listen, url)
+Connect flow: open this one-time link in a browser to connect a customer's
+Bigin the way end customers do (the sandbox plays Zoho's consent screen and
+approves at once):
+
+  %s
+
+Requests are logged to stderr as serve logs them. Press Ctrl-C to stop.
+`, org, url, adminToken, accountID, listen, claude, listen, url, connectLink)
 }
 
 // printSandboxCredentials prints a fresh sandbox refresh token and the

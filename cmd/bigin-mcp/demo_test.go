@@ -21,9 +21,12 @@ import (
 func TestDemoPrintsAWorkingURL(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0"}, envOf(nil), out, &syncBuffer{}) }()
+	// The address comes from BIGIN_MCP_ADDR, as for serve.
+	go func() {
+		done <- run(ctx, []string{"demo"}, envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:0"}), out, logs)
+	}()
 
 	urlRE := regexp.MustCompile(`MCP URL \(all seven tools\):\s+(http://\S+/mcp/bmcp_\S+)`)
 	var url string
@@ -80,6 +83,14 @@ func TestDemoPrintsAWorkingURL(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, string(page))
 	assert.Contains(t, string(page), "now connected")
+
+	// The connect link comes before the last line, and requests are
+	// logged as serve logs them.
+	text = out.String()
+	assert.Less(t, strings.Index(text, "/connect/bmcp_link_"), strings.Index(text, "Press Ctrl-C to stop"))
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(text), "Press Ctrl-C to stop."), text)
+	assert.Contains(t, logs.String(), `"msg":"http request"`)
+	assert.Contains(t, logs.String(), `"route":"/mcp/{token}"`)
 
 	cancel()
 	select {

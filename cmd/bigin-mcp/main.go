@@ -5,6 +5,7 @@
 //
 //	bigin-mcp [serve] [flags]   run the production server (the default)
 //	bigin-mcp demo [flags]      run against an embedded sandbox Bigin
+//	bigin-mcp healthcheck       exit 0 if the local server answers /healthz
 //	bigin-mcp version           print the version
 //	bigin-mcp help [command]    list the commands, or a command's flags
 package main
@@ -21,9 +22,6 @@ import (
 	"syscall"
 	"text/tabwriter"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -45,6 +43,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the production server (the default command)", runServe},
 		{"demo", "run the server against an embedded sandbox Bigin; no Zoho account needed", demo},
+		{"healthcheck", "exit 0 when the server on this machine answers /healthz (Docker's HEALTHCHECK)", healthcheck},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands, or show one command's flags: bigin-mcp help <command>", nil},
 	}
@@ -65,6 +64,8 @@ func cli(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case errors.As(err, &usage):
 		return 2
+	case errors.Is(err, errUnhealthy):
+		return 1 // explained on stderr; what Docker's HEALTHCHECK reads as unhealthy
 	}
 	fmt.Fprintln(stderr, "bigin-mcp:", err)
 	return 1
@@ -120,7 +121,7 @@ func runVersion(_ context.Context, args []string, _ func(string) string, stdout,
 	if err := parseFlags(newFlagSet("version", stderr), args); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "bigin-mcp", version)
+	fmt.Fprintln(stdout, "bigin-mcp", buildVersion())
 	return nil
 }
 

@@ -50,7 +50,11 @@ func startServe(t *testing.T, env map[string]string) (base, adminToken string, l
 	go func() { done <- serve(ctx, cfg, logs, func(addr, tok string) { ready <- [2]string{addr, tok} }) }()
 	select {
 	case r := <-ready:
-		base, adminToken = "http://"+r[0], r[1]
+		scheme := "http"
+		if env["BIGIN_MCP_TLS_CERT"] != "" {
+			scheme = "https"
+		}
+		base, adminToken = scheme+"://"+r[0], r[1]
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve stopped: %v", err)

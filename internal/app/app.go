@@ -166,8 +166,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		SignIn:   oauthHandler.HandleZohoCallback,
 		Clock:    clk, Logger: logger,
 	}).Register(mux)
-	mcpHandler.Register(mux)
-	a.handler = httpx.LogRequests(logger, mux)
+	a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux))
 	return a, nil
 }
 

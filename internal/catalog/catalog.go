@@ -160,41 +160,6 @@ type Args struct {
 	NextCursor *string  `json:"next_cursor"`
 }
 
-// ArgsError is arguments that fail the tool's input schema.
-type ArgsError struct {
-	Tool string
-	Err  error
-}
-
-func (e *ArgsError) Error() string { return fmt.Sprintf("invalid arguments for %s: %v", e.Tool, e.Err) }
-
-// Unwrap returns the validation error.
-func (e *ArgsError) Unwrap() error { return e.Err }
-
-// Decode validates raw arguments against the tool's input schema and
-// decodes them; a failure is an *ArgsError.
-func (e *Entry) Decode(raw json.RawMessage) (Args, error) {
-	var args Args
-	var instance any = map[string]any{}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &instance); err != nil {
-			return args, &ArgsError{Tool: e.Name, Err: fmt.Errorf("arguments are not valid JSON: %w", err)}
-		}
-	}
-	if err := e.checkFields(instance); err != nil {
-		return args, &ArgsError{Tool: e.Name, Err: err}
-	}
-	if err := e.input.Validate(instance); err != nil {
-		return args, &ArgsError{Tool: e.Name, Err: err}
-	}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &args); err != nil {
-			return args, &ArgsError{Tool: e.Name, Err: err}
-		}
-	}
-	return args, nil
-}
-
 // checkFields refuses a field name the tool does not know, with a message
 // that lists the ones it does (the schema's own enum error is less plain).
 // Anything else wrong with `fields` is left to the schema.

@@ -3,11 +3,14 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -126,4 +129,52 @@ func TestDecodeArguments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Argument failures read as a person writes them and name the argument,
+// instead of the schema validator's "minimum: 0/1 is less than 1".
+func TestArgumentMessages(t *testing.T) {
+	cat, err := New()
+	require.NoError(t, err)
+	tests := []struct {
+		tool, args, want string
+	}{
+		{"list_all_zohobigin_users", `{"limit":0}`, "limit must be between 1 and 200; got 0"},
+		{"list_all_zohobigin_users", `{"limit":201}`, "limit must be between 1 and 200; got 201"},
+		{"list_all_zohobigin_users", `{"limit":2.5}`, "limit must be an integer between 1 and 200; got 2.5"},
+		{"list_all_zohobigin_users", `{"limit":"10"}`, `limit must be an integer between 1 and 200; got the string "10"`},
+		{"list_all_zohobigin_users", `{"type":"Everyone"}`, `type must be one of ` + strings.Join(bigin.UserTypes(), ", ") + `; got the string "Everyone"`},
+		{"list_all_zohobigin_users", `{"next_cursor":5}`, "next_cursor must be a string or null; got 5"},
+		{"list_all_zohobigin_users", `{"bogus":1}`, `unknown argument "bogus"; this tool takes fields, limit, next_cursor, type`},
+		{"list_all_zohobigin_users", `{"limit":0,"type":1}`, "limit must be between 1 and 200; got 0. type must be a string; got 1"},
+		{"get_single_zohobigin_user_by_id", `{}`, "id is required"},
+		{"get_single_zohobigin_user_by_id", `{"id":"../org"}`, `id must be a string of 1 to 30 digits (Zoho's numeric id, e.g. "4876876000000223001"); got the string "../org"`},
+		{"get_single_zohobigin_user_by_id", `{"id":12}`, `id must be a string; got 12`},
+		{"delete_a_zohobigin_user_by_id", `{"id":""}`, `id must be a string of 1 to 30 digits (Zoho's numeric id, e.g. "4876876000000223001"); got an empty string`},
+		{"list_all_zohobigin_current_organization", `{"x":1,"a":2}`, `unknown arguments "a", "x"; this tool takes no arguments`},
+		{"list_all_zohobigin_profiles", `[1]`, "the arguments must be a JSON object; got an array"},
+		{"list_all_zohobigin_profiles", `{not json`, "the arguments are not valid JSON; send a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool+" "+tt.args, func(t *testing.T) {
+			e, ok := cat.Lookup(tt.tool)
+			require.True(t, ok)
+			_, err := e.Decode(json.RawMessage(tt.args))
+			var ae *ArgsError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tt.want, ae.Error())
+			assert.Equal(t, tt.tool, ae.Tool)
+		})
+	}
+}
+
+// A long value is quoted back clipped, at a character boundary.
+func TestArgumentMessagesClipWhatWasSent(t *testing.T) {
+	cat, err := New()
+	require.NoError(t, err)
+	e, _ := cat.Lookup("get_single_zohobigin_user_by_id")
+	_, err = e.Decode(json.RawMessage(`{"id":"` + strings.Repeat("é", 100) + `"}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `got the string "`+strings.Repeat("é", 20)+`…"`)
+	assert.True(t, utf8.ValidString(err.Error()))
 }

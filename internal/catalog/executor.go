@@ -118,20 +118,21 @@ type Result struct {
 	Failure *Failure
 }
 
-// Call runs the tool for the account. Arguments that fail the tool's
-// schema return an *ArgsError (nothing is called or audited); every other
-// outcome is a Result.
-func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, who Caller) (Result, error) {
+// Call runs the tool for the account and returns its result; every
+// failure a model can act on, including arguments that fail the tool's
+// schema (code invalid_argument, nothing reaches Bigin), is a Failure.
+// Every call is logged and audited.
+func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, who Caller) Result {
 	start := time.Now()
 	args, err := e.Decode(raw)
-	if err != nil {
-		return Result{}, err
-	}
 	var body []byte
 	var client *bigin.Client
-	if account.Status == tokens.StatusNeedsReauth {
+	switch {
+	case err != nil:
+		// Not Bigin's failure: err is the *ArgsError that fail classifies.
+	case account.Status == tokens.StatusNeedsReauth:
 		err = bigin.ErrRefreshRefused
-	} else {
+	default:
 		client, err = x.clients.Get(ctx, account)
 		if err == nil {
 			body, err = e.Run(ctx, &Call{Tool: e.Name, Args: args, Client: client, cursors: x.cursors, account: account.ID,
@@ -154,7 +155,7 @@ func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountIn
 	x.logger.Info("tool call", "tool", e.Name, "mcp_server_id", who.ServerID, "account_id", account.ID,
 		"outcome", outcome, "latency_ms", float64(time.Since(start).Microseconds())/1000)
 	x.record(ctx, who, account.ID, e.Name, outcome)
-	return res, nil
+	return res
 }
 
 // Budget is the result budget of a call by who: the URL's, else the

@@ -116,6 +116,10 @@ type RateLimit struct {
 	Reset     string `json:"reset,omitempty"`
 }
 
+// CodeInvalidArgument is the code of arguments that fail the tool's
+// input schema.
+const CodeInvalidArgument = "invalid_argument"
+
 // Codes of failures that are not Zoho's own.
 const (
 	codeReauth      = "reauthorization_required"
@@ -132,14 +136,24 @@ type Failure struct {
 	Text  string
 }
 
-// fail classifies err for the tool's failure.
+// fail classifies err for the tool's failure. The text is the message
+// and the hint as separate sentences.
 func fail(e *Entry, args Args, err error) *Failure {
 	te, hint := classify(e, args, err)
-	text := te.Message
+	text := sentence(te.Message)
 	if hint != "" {
-		text += " " + hint
+		text += " " + sentence(hint)
 	}
 	return &Failure{Error: te, Text: text}
+}
+
+// sentence ends s with a full stop unless it already ends a sentence.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "…") {
+		return s
+	}
+	return s + "."
 }
 
 // Body returns the failure's structured result: {"error": {...}}, without
@@ -155,7 +169,11 @@ func (f *Failure) Body() []byte {
 func classify(e *Entry, args Args, err error) (*ToolError, string) {
 	var apiErr *bigin.APIError
 	var cerr *cursorError
+	var aerr *ArgsError
 	switch {
+	case errors.As(err, &aerr):
+		return &ToolError{Status: http.StatusBadRequest, Code: CodeInvalidArgument, Message: aerr.Error()},
+			"Nothing was sent to Zoho Bigin. Call " + e.Name + " again with the arguments corrected as described; its input schema lists what each argument accepts."
 	case errors.Is(err, bigin.ErrRefreshRefused):
 		return &ToolError{Status: http.StatusUnauthorized, Code: codeReauth,
 				Message: "Zoho refused this account's authorization (its refresh token was revoked or expired)."},
@@ -164,7 +182,7 @@ func classify(e *Entry, args Args, err error) (*ToolError, string) {
 		return &ToolError{Status: http.StatusBadRequest, Code: codeBadCursor, Message: cerr.Error()},
 			"Call the tool again without next_cursor to start from the first page, and pass back next_cursor only with the same arguments."
 	case errors.As(err, &apiErr):
-		te := &ToolError{Status: apiErr.Status, Code: apiErr.Code, Message: fmt.Sprintf("Zoho Bigin answered %d %s: %s", apiErr.Status, apiErr.Code, apiErr.Message)}
+		te := &ToolError{Status: apiErr.Status, Code: apiErr.Code, Message: sentence(fmt.Sprintf("Zoho Bigin answered %d %s: %s", apiErr.Status, apiErr.Code, apiErr.Message))}
 		if apiErr.RateLimit != nil {
 			te.RateLimit = &RateLimit{Limit: apiErr.RateLimit.Limit, Remaining: apiErr.RateLimit.Remaining}
 			if !apiErr.RateLimit.Reset.IsZero() {

@@ -194,8 +194,11 @@ func cursorSchema() map[string]any {
 	}
 }
 
+// idPattern is what a Zoho record id looks like.
+const idPattern = "^[0-9]{1,30}$"
+
 func idSchema(desc string) map[string]any {
-	return map[string]any{"type": "string", "pattern": "^[0-9]{1,30}$", "description": desc}
+	return map[string]any{"type": "string", "pattern": idPattern, "description": desc}
 }
 
 // errorSchema describes structuredContent.error of a failed call (isError).
@@ -205,7 +208,7 @@ func errorSchema() map[string]any {
 		"description": "Present instead of result when the call failed (isError is true).",
 		"properties": map[string]any{
 			"status":              map[string]any{"type": "integer", "description": "HTTP status of the failure."},
-			"code":                map[string]any{"type": "string", "description": "Zoho's error code, or reauthorization_required, invalid_cursor, upstream_unavailable."},
+			"code":                map[string]any{"type": "string", "description": "Zoho's error code, or invalid_argument, invalid_cursor, reauthorization_required, upstream_unavailable."},
 			"message":             map[string]any{"type": "string"},
 			"retry_after_seconds": map[string]any{"type": "number", "description": "Wait at least this long before retrying."},
 			"ratelimit": map[string]any{

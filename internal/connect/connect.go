@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
@@ -255,7 +256,9 @@ func (h *Handler) complete(ctx context.Context, l *tokens.ConnectLink, dc bigin.
 	return h.svc.CompleteConnect(ctx, l, dc.Key, refresh, g)
 }
 
-// clipText removes control characters from s and cuts it to n bytes.
+// clipText removes control characters from s and cuts it to at most n
+// bytes, at a character boundary, marking a cut with "…". Invalid UTF-8
+// becomes U+FFFD, so the result is always valid UTF-8.
 func clipText(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -264,6 +267,9 @@ func clipText(s string, n int) string {
 		return r
 	}, s)
 	if len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
 		s = s[:n] + "…"
 	}
 	return s

@@ -96,19 +96,32 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
-// RedactPath replaces every path segment that holds a token (bmcp_…) with
-// "bmcp_…", so a path can be logged.
+// RedactPath replaces every path segment that holds a token (bmcp_…,
+// in any case and anywhere in the segment, such as after a stray space in
+// "/mcp/%20bmcp_…") with "bmcp_…", so a path can be logged. Tokens never
+// hold a slash, so a token in a path always lies inside one segment.
 func RedactPath(p string) string {
-	if !strings.Contains(p, tokens.MCPTokenPrefix) {
+	if !containsFold(p, tokens.MCPTokenPrefix) {
 		return p
 	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
-		if strings.HasPrefix(s, tokens.MCPTokenPrefix) {
+		if containsFold(s, tokens.MCPTokenPrefix) {
 			segs[i] = tokens.MCPTokenPrefix + "…"
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+// containsFold reports whether substr (ASCII lower case) is in s, ignoring
+// ASCII case.
+func containsFold(s, substr string) bool {
+	for i := 0; i+len(substr) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(substr)], substr) {
+			return true
+		}
+	}
+	return false
 }
 
 type annotationsKey struct{}

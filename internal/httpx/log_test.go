@@ -78,3 +78,46 @@ func TestRedactPath(t *testing.T) {
 	assert.Equal(t, "/mcp/bmcp_…/sse", httpx.RedactPath("/mcp/"+tok+"/sse"))
 	assert.Equal(t, "/admin/integrated-accounts", httpx.RedactPath("/admin/integrated-accounts"))
 }
+
+func TestRedactPathAnywhereInASegment(t *testing.T) {
+	tok := tokens.NewMCPToken()
+	tests := []struct{ name, path, want string }{
+		{"whole segment", "/mcp/" + tok, "/mcp/bmcp_…"},
+		{"with a suffix segment", "/mcp/" + tok + "/sse", "/mcp/bmcp_…/sse"},
+		{"after a stray space", "/mcp/ " + tok, "/mcp/bmcp_…"},
+		{"inside a segment", "/mcp/x" + tok + "y/sse", "/mcp/bmcp_…/sse"},
+		{"upper case prefix", "/mcp/BMCP_" + tok[len(tokens.MCPTokenPrefix):], "/mcp/bmcp_…"},
+		{"after an empty segment", "/mcp//" + tok, "/mcp//bmcp_…"},
+		{"no token", "/admin/integrated-accounts", "/admin/integrated-accounts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, httpx.RedactPath(tt.path))
+		})
+	}
+}
+
+// FuzzRedactPath puts a real token anywhere in an arbitrary path: the
+// redacted path never holds the token's random part, and a path without
+// the prefix is left alone.
+func FuzzRedactPath(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"/mcp/", ""}, {"/mcp/ ", "/sse"}, {"/mcp/%", "?x"}, {"", ""}, {"/a/b", "c/d"},
+		{"/mcp/bmcp", "_"}, {"/\x00", "\xff/"}, {"/mcp/é", "ü/"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, before, after string) {
+		tok := tokens.NewMCPToken()
+		secret := tok[len(tokens.MCPTokenPrefix):]
+		got := httpx.RedactPath(before + tok + after)
+		if strings.Contains(got, secret) {
+			t.Fatalf("RedactPath(%q + token + %q) = %q holds the token", before, after, got)
+		}
+		if plain := before + after; !strings.Contains(strings.ToLower(plain), tokens.MCPTokenPrefix) {
+			if got := httpx.RedactPath(plain); got != plain {
+				t.Fatalf("RedactPath(%q) = %q; a path without a token must not change", plain, got)
+			}
+		}
+	})
+}

@@ -22,7 +22,6 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/acme/autocert"
 )
 
 // pebblePackage is the Pebble ACME test server, a tool dependency in go.mod
@@ -328,13 +327,14 @@ func testACMEIssuance(t *testing.T, bin, challenge string, wantHTTP bool) {
 	}
 	p := startPebble(t, bin, dnsAddr, pebbleHTTP, pebbleTLS)
 
-	cacheDir := t.TempDir()
+	// The cache is the store's: a real bbolt file, sealed.
+	db := openStore(t)
 	logger, logs := bufferLogger()
 	m, err := New(Config{
 		ACMEDomains:   []string{domain},
 		ACMEEmail:     "ops@bigin.test",
 		ACMEDirectory: p.directory,
-		Cache:         autocert.DirCache(cacheDir),
+		Cache:         StoreCache(db),
 		ACMERootCAs:   p.roots,
 		HTTPSPort:     httpsPort,
 	}, logger)
@@ -381,12 +381,12 @@ func testACMEIssuance(t *testing.T, bin, challenge string, wantHTTP bool) {
 	assert.Equal(t, "hello", string(body))
 	assert.Equal(t, "max-age=31536000", resp.Header.Get("Strict-Transport-Security"))
 
-	// A replica sharing the cache serves the same certificate without
+	// A replica sharing the store serves the same certificate without
 	// ordering one: its directory is unreachable.
 	replica, err := New(Config{
 		ACMEDomains:   []string{domain},
 		ACMEDirectory: "https://127.0.0.1:1/dir",
-		Cache:         autocert.DirCache(cacheDir),
+		Cache:         StoreCache(db),
 	}, nil)
 	require.NoError(t, err)
 	replicaAddr := serveTLS(t, replica.TLSConfig(), http.NotFoundHandler())

@@ -223,6 +223,99 @@ for (const kind of ["streamable", "sse"]) {
   });
 }
 
+// Claude's hosted proxy, Claude Code and the Claude Agent SDK have been
+// seen sending only one side of the Accept the spec asks for: the server
+// answers JSON or an event stream, whichever the client accepts.
+describe("Accept with only one side", () => {
+  for (const accept of ["application/json", "text/event-stream"]) {
+    test(`Accept: ${accept}`, async () => {
+      const oneSided = (url, init = {}) => {
+        const headers = new Headers(init.headers);
+        if ((init.method ?? "GET") === "POST") headers.set("accept", accept);
+        return fetch(url, { ...init, headers });
+      };
+      const raw = await oneSided(urls.full, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      });
+      assert.equal(raw.status, 200, await raw.clone().text());
+      assert.ok(raw.headers.get("content-type").startsWith(accept), raw.headers.get("content-type"));
+      assert.match(await raw.text(), /list_all_zohobigin_users/);
+
+      const client = new Client({ name: "one-sided-accept", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(urls.full), { fetch: oneSided }));
+      try {
+        assert.deepEqual(names((await client.listTools()).tools), ALL_TOOLS);
+        const res = await client.callTool({ name: "list_all_zohobigin_me", arguments: {} });
+        assert.equal(res.isError ?? false, false);
+        const bad = await client.callTool({ name: "list_all_zohobigin_users", arguments: { limit: 0 } });
+        assert.equal(bad.isError, true, "invalid arguments are a tool result");
+        assert.equal(bad.structuredContent.error.code, "invalid_argument");
+        assert.equal(bad.structuredContent.error.message, "limit must be between 1 and 200; got 0");
+      } finally {
+        await client.close();
+      }
+    });
+  }
+});
+
+// ChatGPT, claude.ai and the model APIs refuse plain HTTP: the binary
+// serves HTTPS itself from a certificate pair, and the clients (trusting
+// the suite's CA through NODE_EXTRA_CA_CERTS) work over it unchanged.
+describe("HTTPS from the server's own certificate pair", () => {
+  let tlsServer;
+  let tlsURL;
+  before(async () => {
+    tlsServer = await startServer(sandbox, { tls: true });
+    const { refresh_token } = await sandbox.control("POST", "refresh-token");
+    const account = await tlsServer.admin("POST", "/admin/integrated-accounts", { name: "HTTPS", datacenter: "us", refresh_token }, 201);
+    tlsURL = (await tlsServer.admin("POST", `/admin/integrated-accounts/${account.id}/mcp`, { name: "https", config: {} }, 201)).url;
+    assert.match(tlsURL, /^https:\/\/127\.0\.0\.1:\d+\/mcp\/bmcp_/);
+  });
+  after(async () => {
+    await tlsServer?.stop();
+  });
+
+  test("HSTS on every answer", async () => {
+    const res = await fetch(tlsServer.base + "/healthz");
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("strict-transport-security"), "max-age=31536000");
+  });
+  for (const kind of ["streamable", "sse"]) {
+    test(`TypeScript SDK over ${kind}`, async () => {
+      const client = await connect(kind, tlsURL);
+      try {
+        assert.deepEqual(names((await client.listTools()).tools), ALL_TOOLS);
+        const res = await client.callTool({ name: "list_all_zohobigin_current_organization", arguments: {} });
+        assert.equal(res.isError ?? false, false);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+  test("mcp-remote over stdio", async () => {
+    const mcpRemote = path.join(here, "node_modules", "mcp-remote", "dist", "proxy.js");
+    const configDir = mkdtempSync(path.join(tmpdir(), "mcp-remote-"));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [mcpRemote, tlsURL],
+      env: { ...process.env, MCP_REMOTE_CONFIG_DIR: configDir },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "claude-desktop-like", version: "1.0.0" });
+    await client.connect(transport);
+    try {
+      assert.deepEqual(names((await client.listTools()).tools), ALL_TOOLS);
+      const res = await client.callTool({ name: "list_all_zohobigin_me", arguments: {} });
+      assert.equal(res.isError ?? false, false);
+    } finally {
+      await client.close();
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("mcp-remote over stdio, as Claude Desktop runs it", () => {
   const mcpRemote = path.join(here, "node_modules", "mcp-remote", "dist", "proxy.js");
   let configDir;

@@ -62,10 +62,12 @@ export async function startSandbox() {
 }
 
 // startServer runs `bigin-mcp serve` against the sandbox and waits for
-// /healthz.
-export async function startServer(sandbox) {
+// /healthz. With { tls: true } it serves HTTPS from the suite's own
+// certificate pair (TLS_CERT, TLS_KEY; Node trusts its CA through
+// NODE_EXTRA_CA_CERTS, set by ./run).
+export async function startServer(sandbox, { tls = false } = {}) {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "bigin-mcp-clients-"));
   const adminToken = "bmcp_api_" + randomBytes(32).toString("base64url");
   const env = {
@@ -78,6 +80,7 @@ export async function startServer(sandbox) {
     BIGIN_MCP_ZOHO_CLIENT_SECRET: sandbox.client_secret,
     BIGIN_MCP_DATACENTERS: JSON.stringify({ us: { accounts_url: sandbox.url, api_url: sandbox.url } }),
     BIGIN_MCP_LOG_LEVEL: "warn",
+    ...(tls ? { BIGIN_MCP_TLS_CERT: need("TLS_CERT"), BIGIN_MCP_TLS_KEY: need("TLS_KEY") } : {}),
   };
   const child = track(spawn(need("BIGIN_MCP_BIN"), ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] }));
   const deadline = Date.now() + 20000;

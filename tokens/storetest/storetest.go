@@ -48,6 +48,7 @@ func Run(t *testing.T, open Factory) {
 		{"OAuthClients", testOAuthClients},
 		{"OAuthGrantHashes", testOAuthGrantHashes},
 		{"OAuthGrantsPerServer", testOAuthGrantsPerServer},
+		{"Cache", testCache},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// checkCacheKey rejects keys the cache does not hold (never quoting the
+// value, which may be a secret).
+func checkCacheKey(key string) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("store: cache key is empty")
+	case len(key) > tokens.MaxCacheKey:
+		return fmt.Errorf("store: cache key is longer than %d bytes", tokens.MaxCacheKey)
+	case strings.ContainsRune(key, 0):
+		return fmt.Errorf("store: cache key contains a NUL byte")
+	}
+	return nil
+}
+
+func cacheAD(key string) []byte { return sealAD("cache", key, "value") }
+
+// CacheGet returns the value under key, unsealed (tokens.ErrNotFound if
+// there is none).
+func (db *DB) CacheGet(ctx context.Context, key string) ([]byte, error) {
+	if err := checkCacheKey(key); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		sealed := tx.Bucket(bucketCache).Get([]byte(key))
+		if sealed == nil {
+			return notFound("cache entry", key)
+		}
+		v, err := db.sealer.open(sealed, cacheAD(key))
+		if err != nil {
+			return fmt.Errorf("cache entry %q: %w", key, err)
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+// CachePut seals value and stores it under key in one transaction.
+func (db *DB) CachePut(ctx context.Context, key string, value []byte) error {
+	if err := checkCacheKey(key); err != nil {
+		return err
+	}
+	if len(value) > tokens.MaxCacheValue {
+		return fmt.Errorf("store: cache value for %q is %d bytes; at most %d are kept", key, len(value), tokens.MaxCacheValue)
+	}
+	sealed, err := db.sealer.seal(value, cacheAD(key))
+	if err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCache).Put([]byte(key), sealed)
+	})
+}
+
+// CacheDelete removes key; a missing key is not an error.
+func (db *DB) CacheDelete(ctx context.Context, key string) error {
+	if err := checkCacheKey(key); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCache).Delete([]byte(key))
+	})
+}

@@ -72,6 +72,7 @@ type Handler struct {
 	creds     tokens.Credentials
 	callback  string
 	sealer    *sealer
+	consents  *consents
 	clients   *clientResolver
 	now       func() time.Time
 	logger    *slog.Logger
@@ -101,6 +102,7 @@ func New(o Options) (*Handler, error) {
 		creds:     tokens.Credentials{ClientID: o.ZohoClientID, ClientSecret: o.ZohoClientSecret},
 		callback:  o.CallbackPath,
 		sealer:    s,
+		consents:  &consents{used: map[string]time.Time{}},
 		clients:   newClientResolver(o.OAuth, o.CIMD, clk.Now, logger),
 		now:       clk.Now,
 		logger:    logger,

@@ -43,6 +43,8 @@ type browser struct {
 	// The last page when the flow ended on one (a refusal).
 	status int
 	page   string
+	// The consent form value submitted, if the flow got that far.
+	consent string
 }
 
 var (
@@ -82,7 +84,8 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 			if b.deny {
 				decision = "deny"
 			}
-			form := url.Values{"consent": {htmlUnescape(m[1])}, "decision": {decision}}
+			b.consent = htmlUnescape(m[1])
+			form := url.Values{"consent": {b.consent}, "decision": {decision}}
 			req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+oauth.ConsentPath, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			continue
@@ -689,4 +692,49 @@ func TestLegacySSECallIsAudited(t *testing.T) {
 	assert.Equal(t, primary.Email, call.UserEmail)
 	assert.Equal(t, f.client, call.OAuthClient)
 	assert.Equal(t, "oauth:"+primary.ZUID, call.Actor)
+}
+
+func TestConsentIsSingleUse(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(t *testing.T, consent, decision string) (int, http.Header, string) {
+		res, err := hc.PostForm(e.URL+oauth.ConsentPath, url.Values{"consent": {consent}, "decision": {decision}})
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header, string(body)
+	}
+	tests := []struct {
+		name            string
+		first, replayed string
+	}{
+		{"approve, then the same form approved again", "approve", "approve"},
+		{"deny, then the same form approved", "deny", "approve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+			f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+			b := &browser{t: t, base: e.URL, redirect: f.redirect, dc: "us", deny: tt.first == "deny"}
+			_, err := b.run(context.Background(), authorizeURL(e, f.params()))
+			require.NoError(t, err)
+			require.NotEmpty(t, b.consent)
+			before := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+
+			status, hdr, body := post(t, b.consent, tt.replayed)
+			assert.Equal(t, http.StatusBadRequest, status)
+			assert.Empty(t, hdr.Get("Location"), "no code and no redirect")
+			assert.Contains(t, body, "expired")
+			after := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+			assert.Len(t, after, len(before), "the replay granted nothing")
+		})
+	}
+
+	t.Run("a fresh consent form still works after a replay was refused", func(t *testing.T) {
+		_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+		f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+		st, tok := f.exchange(f.code())
+		assert.Equal(t, http.StatusOK, st, "%v", tok)
+	})
 }

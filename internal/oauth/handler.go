@@ -73,9 +73,11 @@ type Handler struct {
 	callback  string
 	sealer    *sealer
 	consents  *consents
-	clients   *clientResolver
-	now       func() time.Time
-	logger    *slog.Logger
+	// registrations bounds Dynamic Client Registration.
+	registrations registrations
+	clients       *clientResolver
+	now           func() time.Time
+	logger        *slog.Logger
 }
 
 // New returns the authorization server.

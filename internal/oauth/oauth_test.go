@@ -738,3 +738,23 @@ func TestConsentIsSingleUse(t *testing.T) {
 		assert.Equal(t, http.StatusOK, st, "%v", tok)
 	})
 }
+
+func TestRegisterIsBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	body := map[string]any{"client_name": "flood", "redirect_uris": []string{"http://127.0.0.1/cb"}}
+	reg := func() apptest.Response {
+		return e.RequestAs("", "application/json", "POST", oauth.RegisterPath, body)
+	}
+	for i := range 100 {
+		require.Equal(t, http.StatusCreated, reg().Status, "registration %d", i)
+	}
+	r := reg()
+	assert.Equal(t, http.StatusTooManyRequests, r.Status)
+	assert.Equal(t, "temporarily_unavailable", r.JSON(t)["error"])
+	assert.Equal(t, "600", r.Header.Get("Retry-After"))
+
+	e.Clock.Advance(9 * time.Minute)
+	assert.Equal(t, http.StatusTooManyRequests, reg().Status, "still the same window")
+	e.Clock.Advance(time.Minute)
+	assert.Equal(t, http.StatusCreated, reg().Status, "a new window")
+}

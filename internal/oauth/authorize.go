@@ -42,9 +42,11 @@ type authRequest struct {
 }
 
 // consentState is an authorization request with the person admitted.
+// Nonce makes the consent form single-use (see consents).
 type consentState struct {
 	Req    authRequest   `json:"q"`
 	Member tokens.Member `json:"m"`
+	Nonce  string        `json:"k"`
 }
 
 // handleAuthorize checks an authorization request and sends the person to
@@ -196,7 +198,7 @@ func (h *Handler) HandleZohoCallback(w http.ResponseWriter, r *http.Request) boo
 		h.page(w, http.StatusBadGateway, pageError, pageData{Title: "Could not check your access", Message: "Zoho could not be asked whether you are a user of the organization. Please try again in a moment."})
 		return true
 	}
-	consent, err := h.sealer.seal(purposeConsent, h.now().Add(consentLifetime), consentState{Req: ar, Member: *m})
+	consent, err := h.sealer.seal(purposeConsent, h.now().Add(consentLifetime), consentState{Req: ar, Member: *m, Nonce: newNonce()})
 	if err != nil {
 		h.internalError(w, r, err)
 		return true
@@ -221,6 +223,12 @@ func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	var cs consentState
 	if err := h.sealer.open(purposeConsent, r.PostForm.Get("consent"), h.now(), &cs); err != nil {
+		h.expired(w)
+		return
+	}
+	// Whatever the decision, a consent form counts once: a replay (the
+	// back button, a resubmission, a copied form) starts nothing.
+	if !h.consents.claim(cs.Nonce, h.now()) {
 		h.expired(w)
 		return
 	}

@@ -72,9 +72,12 @@ type Handler struct {
 	creds     tokens.Credentials
 	callback  string
 	sealer    *sealer
-	clients   *clientResolver
-	now       func() time.Time
-	logger    *slog.Logger
+	consents  *consents
+	// registrations bounds Dynamic Client Registration.
+	registrations registrations
+	clients       *clientResolver
+	now           func() time.Time
+	logger        *slog.Logger
 }
 
 // New returns the authorization server.
@@ -101,6 +104,7 @@ func New(o Options) (*Handler, error) {
 		creds:     tokens.Credentials{ClientID: o.ZohoClientID, ClientSecret: o.ZohoClientSecret},
 		callback:  o.CallbackPath,
 		sealer:    s,
+		consents:  &consents{used: map[string]time.Time{}},
 		clients:   newClientResolver(o.OAuth, o.CIMD, clk.Now, logger),
 		now:       clk.Now,
 		logger:    logger,

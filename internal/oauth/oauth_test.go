@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +43,8 @@ type browser struct {
 	// The last page when the flow ended on one (a refusal).
 	status int
 	page   string
+	// The consent form value submitted, if the flow got that far.
+	consent string
 }
 
 var (
@@ -81,7 +84,8 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 			if b.deny {
 				decision = "deny"
 			}
-			form := url.Values{"consent": {htmlUnescape(m[1])}, "decision": {decision}}
+			b.consent = htmlUnescape(m[1])
+			form := url.Values{"consent": {b.consent}, "decision": {decision}}
 			req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+oauth.ConsentPath, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			continue
@@ -530,4 +534,227 @@ func TestTokensAndGrantLifecycle(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, r.Status)
 		assert.Equal(t, "invalid_client", r.JSON(t)["error"])
 	})
+}
+
+func TestRegisterRefusals(t *testing.T) {
+	e := newEnv(t, nil)
+	uris := func(n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("http://127.0.0.1:%d/cb", 5000+i))
+		}
+		return out
+	}
+	j := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	tests := []struct {
+		name   string
+		method string
+		body   string
+		status int
+		code   string
+	}{
+		{"not JSON", "POST", "{", http.StatusBadRequest, "invalid_client_metadata"},
+		{"a JSON array", "POST", "[]", http.StatusBadRequest, "invalid_client_metadata"},
+		{"redirect_uris not a list", "POST", `{"redirect_uris":"http://127.0.0.1/cb"}`, http.StatusBadRequest, "invalid_client_metadata"},
+		{"no redirect_uris", "POST", `{"client_name":"x"}`, http.StatusBadRequest, "invalid_redirect_uri"},
+		{"21 redirect_uris", "POST", j(map[string]any{"redirect_uris": uris(21)}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"http off loopback", "POST", j(map[string]any{"redirect_uris": []string{"http://app.example/cb"}}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"a fragment", "POST", j(map[string]any{"redirect_uris": []string{"https://app.example/cb#f"}}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"a script URI", "POST", j(map[string]any{"redirect_uris": []string{"javascript:alert(1)"}}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"a relative URI", "POST", j(map[string]any{"redirect_uris": []string{"/cb"}}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"credentials in the URI", "POST", j(map[string]any{"redirect_uris": []string{"https://u:p@app.example/cb"}}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"a grant type other than code and refresh", "POST", j(map[string]any{"redirect_uris": uris(1), "grant_types": []string{"client_credentials"}}), http.StatusBadRequest, "invalid_client_metadata"},
+		{"over 64 KiB", "POST", j(map[string]any{"redirect_uris": uris(1), "client_name": strings.Repeat("n", 65<<10)}), http.StatusRequestEntityTooLarge, "invalid_client_metadata"},
+		{"GET", "GET", "", http.StatusMethodNotAllowed, "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body any
+			if tt.body != "" {
+				body = tt.body
+			}
+			r := e.RequestAs("", "application/json", tt.method, oauth.RegisterPath, body)
+			assert.Equal(t, tt.status, r.Status, "%s", r.Body)
+			m := r.JSON(t)
+			assert.Equal(t, tt.code, m["error"])
+			assert.NotEmpty(t, m["error_description"])
+		})
+	}
+
+	t.Run("a valid registration is a public client", func(t *testing.T) {
+		r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{
+			"client_name": "  App  ", "redirect_uris": []string{"http://localhost:9/cb", "https://app.example/cb"}, "grant_types": []string{"authorization_code"},
+		})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := r.JSON(t)
+		assert.True(t, strings.HasPrefix(m["client_id"].(string), tokens.OAuthClientPrefix))
+		assert.Equal(t, "App", m["client_name"])
+		assert.Equal(t, "none", m["token_endpoint_auth_method"])
+		assert.Nil(t, m["client_secret"])
+		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	})
+}
+
+func TestDenials(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	us := e.Sandboxes["us"]
+	tests := []struct {
+		name string
+		set  func(t *testing.T, b *browser)
+	}{
+		{"the person denies at the consent page", func(t *testing.T, b *browser) { b.deny = true }},
+		{"the person declines at Zoho", func(t *testing.T, b *browser) {
+			us.SetDenyConsent(true)
+			t.Cleanup(func() { us.SetDenyConsent(false) })
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+			f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+			b := &browser{t: t, base: e.URL, redirect: f.redirect, dc: "us"}
+			tt.set(t, b)
+			got, err := b.run(context.Background(), authorizeURL(e, f.params()))
+			require.NoError(t, err, "the client is told, not left on a page: %s", b.page)
+			assert.Equal(t, "access_denied", got.Get("error"))
+			assert.NotEmpty(t, got.Get("error_description"))
+			assert.Empty(t, got.Get("code"))
+			assert.Equal(t, "st", got.Get("state"))
+			assert.Equal(t, e.Public, got.Get("iss"))
+			grants := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+			assert.Empty(t, grants, "nothing was granted")
+		})
+	}
+
+	t.Run("an http client_id is not a metadata document and is refused without a fetch", func(t *testing.T) {
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+		t.Cleanup(srv.Close)
+		_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+		f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+		q := f.params()
+		q.Set("client_id", srv.URL+"/client.json")
+		_, b, err := f.authorize(q)
+		require.Error(t, err)
+		assert.Equal(t, http.StatusBadRequest, b.status)
+		assert.Contains(t, b.page, "Unknown application")
+		assert.Zero(t, hits.Load())
+	})
+}
+
+// bearer adds an access token to every request.
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestLegacySSECallIsAudited(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	sb := e.Sandboxes["us"]
+	id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+	st, tok := f.exchange(f.code())
+	require.Equal(t, http.StatusOK, st, "%v", tok)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	connect := func(hc *http.Client) (*sdk.ClientSession, error) {
+		client := sdk.NewClient(&sdk.Implementation{Name: "sse-oauth-test", Version: "1"}, nil)
+		return client.Connect(ctx, &sdk.SSEClientTransport{Endpoint: mcpURL + "/sse", HTTPClient: hc}, nil)
+	}
+	_, err := connect(http.DefaultClient)
+	require.Error(t, err, "the SSE endpoint of an oauth URL needs the access token too")
+
+	cs, err := connect(&http.Client{Transport: bearer{tok["access_token"].(string)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { cs.Close() })
+	_, out := apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
+	assert.Equal(t, sb.PrimaryUserID(), out["result"].([]any)[0].(map[string]any)["id"])
+
+	e.App.Flush()
+	entries, _, err := e.DB.Audit(context.Background(), "", 20)
+	require.NoError(t, err)
+	var call *tokens.AuditEntry
+	for _, a := range entries {
+		if a.Action == "tool_call" && a.MCPServerID == id {
+			call = a
+			break
+		}
+	}
+	require.NotNil(t, call, "the call over SSE is audited")
+	primary, _ := sb.User(sb.PrimaryUserID())
+	assert.Equal(t, primary.ZUID, call.UserZUID)
+	assert.Equal(t, primary.Email, call.UserEmail)
+	assert.Equal(t, f.client, call.OAuthClient)
+	assert.Equal(t, "oauth:"+primary.ZUID, call.Actor)
+}
+
+func TestConsentIsSingleUse(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(t *testing.T, consent, decision string) (int, http.Header, string) {
+		res, err := hc.PostForm(e.URL+oauth.ConsentPath, url.Values{"consent": {consent}, "decision": {decision}})
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header, string(body)
+	}
+	tests := []struct {
+		name            string
+		first, replayed string
+	}{
+		{"approve, then the same form approved again", "approve", "approve"},
+		{"deny, then the same form approved", "deny", "approve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+			f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+			b := &browser{t: t, base: e.URL, redirect: f.redirect, dc: "us", deny: tt.first == "deny"}
+			_, err := b.run(context.Background(), authorizeURL(e, f.params()))
+			require.NoError(t, err)
+			require.NotEmpty(t, b.consent)
+			before := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+
+			status, hdr, body := post(t, b.consent, tt.replayed)
+			assert.Equal(t, http.StatusBadRequest, status)
+			assert.Empty(t, hdr.Get("Location"), "no code and no redirect")
+			assert.Contains(t, body, "expired")
+			after := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+			assert.Len(t, after, len(before), "the replay granted nothing")
+		})
+	}
+
+	t.Run("a fresh consent form still works after a replay was refused", func(t *testing.T) {
+		_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+		f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+		st, tok := f.exchange(f.code())
+		assert.Equal(t, http.StatusOK, st, "%v", tok)
+	})
+}
+
+func TestRegisterIsBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	body := map[string]any{"client_name": "flood", "redirect_uris": []string{"http://127.0.0.1/cb"}}
+	reg := func() apptest.Response {
+		return e.RequestAs("", "application/json", "POST", oauth.RegisterPath, body)
+	}
+	for i := range 100 {
+		require.Equal(t, http.StatusCreated, reg().Status, "registration %d", i)
+	}
+	r := reg()
+	assert.Equal(t, http.StatusTooManyRequests, r.Status)
+	assert.Equal(t, "temporarily_unavailable", r.JSON(t)["error"])
+	assert.Equal(t, "600", r.Header.Get("Retry-After"))
+
+	e.Clock.Advance(9 * time.Minute)
+	assert.Equal(t, http.StatusTooManyRequests, reg().Status, "still the same window")
+	e.Clock.Advance(time.Minute)
+	assert.Equal(t, http.StatusCreated, reg().Status, "a new window")
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
@@ -14,6 +16,36 @@ import (
 
 // maxFormBytes bounds token and registration request bodies.
 const maxFormBytes = 64 << 10
+
+// Dynamic Client Registration is open to anyone, so it is bounded: at
+// most registerLimit new clients per registerWindow across the server,
+// which caps how fast registered clients can pile up in the store.
+const (
+	registerLimit  = 100
+	registerWindow = 10 * time.Minute
+)
+
+// registrations counts the registrations of the current window.
+type registrations struct {
+	mu    sync.Mutex
+	start time.Time
+	n     int
+}
+
+// take counts one registration at now, or returns how long until the
+// next window when this one is full.
+func (rg *registrations) take(now time.Time) (bool, time.Duration) {
+	rg.mu.Lock()
+	defer rg.mu.Unlock()
+	if !now.Before(rg.start.Add(registerWindow)) {
+		rg.start, rg.n = now, 0
+	}
+	if rg.n >= registerLimit {
+		return false, rg.start.Add(registerWindow).Sub(now)
+	}
+	rg.n++
+	return true, 0
+}
 
 // writeOAuthError answers an OAuth error body (RFC 6749 §5.2).
 func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
@@ -147,6 +179,13 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_client_metadata", "grant_types may hold only authorization_code and refresh_token")
 			return
 		}
+	}
+	if ok, wait := h.registrations.take(h.now()); !ok {
+		secs := int(wait.Round(time.Second) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		h.logger.WarnContext(r.Context(), "OAuth client registrations over their limit", "limit", registerLimit, "window", registerWindow)
+		writeOAuthError(w, http.StatusTooManyRequests, tokens.OAuthUnavailable, "too many client registrations on this server; try again later")
+		return
 	}
 	name := strings.TrimSpace(clip(in.ClientName))
 	if name == "" {

@@ -1,7 +1,9 @@
 // Command sandboxd serves the sandbox Bigin (a fake Zoho, package
 // bigin/sandbox) on a loopback port for the third-party client suite in
 // testdata/clients, with a small control API under /_sandboxd/ so tests
-// can issue refresh tokens, inject faults and read the seeded data.
+// can issue refresh tokens, inject faults, read the seeded data, choose
+// which sandbox user signs in at its Zoho sign-in (and whether they deny
+// it), and change a user's status.
 //
 // It prints one JSON line on stdout, {"url","client_id","client_secret"},
 // and exits on SIGINT, SIGTERM or when its stdin closes (so it never
@@ -61,6 +63,46 @@ func run() error {
 	})
 	mux.HandleFunc("POST /_sandboxd/clear", func(w http.ResponseWriter, r *http.Request) {
 		sb.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_sandboxd/consent-user", func(w http.ResponseWriter, r *http.Request) {
+		// The user who signs in and approves at the sandbox's Zoho consent
+		// screen: ?id=<user id>, or ?id=primary for the primary user.
+		id := r.URL.Query().Get("id")
+		if id == "primary" {
+			id = sb.PrimaryUserID()
+		}
+		if err := sb.SetConsentUser(id); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_sandboxd/deny-consent", func(w http.ResponseWriter, r *http.Request) {
+		// ?deny=true makes the person decline at the sandbox's Zoho
+		// consent screen; ?deny=false approves again.
+		deny, err := strconv.ParseBool(r.URL.Query().Get("deny"))
+		if err != nil {
+			http.Error(w, "want ?deny=true|false", http.StatusBadRequest)
+			return
+		}
+		sb.SetDenyConsent(deny)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_sandboxd/user-status", func(w http.ResponseWriter, r *http.Request) {
+		// ?id=<user id>&status=active|disabled|deleted, as an admin
+		// changing the user in Zoho's UI.
+		q := r.URL.Query()
+		switch q.Get("status") {
+		case "active", "disabled", "deleted":
+		default:
+			http.Error(w, "want ?id=<user id>&status=active|disabled|deleted", http.StatusBadRequest)
+			return
+		}
+		if err := sb.SetUserStatus(q.Get("id"), q.Get("status")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /_sandboxd/data", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,272 @@
+package oauth
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
+)
+
+// docServer serves Client ID Metadata Documents over TLS on loopback:
+// each path answers with what docs[path] writes. It counts requests per
+// path.
+type docServer struct {
+	srv *httptest.Server
+	tls *tls.Config
+
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func newDocServer(t *testing.T, docs map[string]func(w http.ResponseWriter, id string)) *docServer {
+	d := &docServer{hits: map[string]int{}}
+	d.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.mu.Lock()
+		d.hits[r.URL.Path]++
+		d.mu.Unlock()
+		h, ok := docs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, d.srv.URL+r.URL.Path)
+	}))
+	t.Cleanup(d.srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(d.srv.Certificate())
+	d.tls = &tls.Config{RootCAs: pool}
+	return d
+}
+
+func (d *docServer) url(path string) string { return d.srv.URL + path }
+
+func (d *docServer) count(path string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.hits[path]
+}
+
+// doc writes a metadata document; change edits it before it is sent.
+func doc(change func(m map[string]any)) func(w http.ResponseWriter, id string) {
+	return func(w http.ResponseWriter, id string) {
+		m := map[string]any{"client_id": id, "client_name": "Doc client", "redirect_uris": []string{"http://127.0.0.1/cb"}, "token_endpoint_auth_method": "none"}
+		if change != nil {
+			change(m)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(m)
+	}
+}
+
+// sized writes a valid document padded with spaces to exactly n bytes.
+func sized(n int) func(w http.ResponseWriter, id string) {
+	return func(w http.ResponseWriter, id string) {
+		b, _ := json.Marshal(map[string]any{"client_id": id, "redirect_uris": []string{"http://127.0.0.1/cb"}})
+		w.Write(append(b, bytes.Repeat([]byte(" "), n-len(b))...))
+	}
+}
+
+func TestRefusePrivate(t *testing.T) {
+	tests := []struct {
+		addr    string
+		refused bool
+	}{
+		{"127.0.0.1:443", true},
+		{"127.8.9.10:443", true},
+		{"[::1]:443", true},
+		{"[::ffff:127.0.0.1]:443", true},
+		{"10.1.2.3:443", true},
+		{"172.16.0.1:443", true},
+		{"192.168.1.1:443", true},
+		{"[fd00::1]:443", true},
+		{"169.254.169.254:443", true}, // cloud metadata, link-local
+		{"[fe80::1]:443", true},
+		{"100.64.0.1:443", true}, // carrier-grade NAT
+		{"0.0.0.0:443", true},
+		{"[::]:443", true},
+		{"224.0.0.1:443", true}, // multicast
+		{"8.8.8.8:443", false},
+		{"[2606:4700:4700::1111]:443", false},
+		{"not-an-address", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			err := refusePrivate("tcp", tt.addr, nil)
+			if tt.refused {
+				assert.Error(t, err)
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
+}
+
+// logBuffer is a slog handler target tests can read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestCIMDRefusesNonPublicAddresses(t *testing.T) {
+	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
+	clk := clocktest.New(time.Now())
+	tests := []struct {
+		name    string
+		allow   bool
+		wantErr bool
+	}{
+		{"outside tests a loopback document is refused before any connection", false, true},
+		{"tests allow it", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			before := d.count("/client.json")
+			cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: tt.allow, TLSConfig: d.tls}, clk.Now, slog.New(slog.NewTextHandler(logs, nil)))
+			c, err := cr.resolve(context.Background(), d.url("/client.json"))
+			if !tt.wantErr {
+				require.NoError(t, err)
+				assert.Equal(t, "Doc client", c.Name)
+				assert.Equal(t, before+1, d.count("/client.json"))
+				return
+			}
+			require.ErrorIs(t, err, errUnknownClient)
+			assert.Contains(t, logs.String(), "non-public address 127.0.0.1")
+			assert.Equal(t, before, d.count("/client.json"), "the server was never reached")
+		})
+	}
+}
+
+func TestCIMDFetchTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/slow.json": func(w http.ResponseWriter, id string) { <-release }})
+	t.Cleanup(func() { close(release) }) // before the server's Close, which waits for handlers
+	clk := clocktest.New(time.Now())
+
+	def := newClientResolver(nil, CIMDOptions{}, clk.Now, nil)
+	assert.Equal(t, 5*time.Second, def.http.Timeout, "a fetch is bounded by 5 s by default")
+	assert.Equal(t, 5*time.Second, def.http.Transport.(*http.Transport).ResponseHeaderTimeout)
+
+	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls, Timeout: 50 * time.Millisecond}, clk.Now, slog.New(slog.DiscardHandler))
+	_, err := cr.resolve(context.Background(), d.url("/slow.json"))
+	require.ErrorIs(t, err, errUnknownClient)
+	assert.Contains(t, err.Error(), "could not be fetched")
+}
+
+func TestCIMDDocuments(t *testing.T) {
+	d := newDocServer(t, map[string]func(http.ResponseWriter, string){
+		"/ok.json":          doc(nil),
+		"/at-limit.json":    sized(cimdMaxBytes),
+		"/over-limit.json":  sized(cimdMaxBytes + 1),
+		"/other-id.json":    doc(func(m map[string]any) { m["client_id"] = "https://elsewhere.example/client.json" }),
+		"/no-redirect.json": doc(func(m map[string]any) { delete(m, "redirect_uris") }),
+		"/secret.json":      doc(func(m map[string]any) { m["token_endpoint_auth_method"] = "client_secret_basic" }),
+		"/http-redirect.json": doc(func(m map[string]any) {
+			m["redirect_uris"] = []string{"http://app.example/cb"}
+		}),
+		"/not-json.json": func(w http.ResponseWriter, id string) { w.Write([]byte("hello")) },
+		"/moved.json": func(w http.ResponseWriter, id string) {
+			w.Header().Set("Location", "/ok.json")
+			w.WriteHeader(http.StatusFound)
+		},
+	})
+	clk := clocktest.New(time.Now())
+	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk.Now, slog.New(slog.DiscardHandler))
+	tests := []struct {
+		name string
+		id   string
+		want string // "" when accepted, else part of the reason
+	}{
+		{"a valid document", d.url("/ok.json"), ""},
+		{"a document of exactly 64 KiB", d.url("/at-limit.json"), ""},
+		{"a document over 64 KiB", d.url("/over-limit.json"), "over 64 KiB"},
+		{"a document naming another client_id", d.url("/other-id.json"), "another client_id"},
+		{"no redirect_uris", d.url("/no-redirect.json"), "no redirect_uris"},
+		{"a confidential client", d.url("/secret.json"), "only public clients"},
+		{"an http redirect URI off loopback", d.url("/http-redirect.json"), "must use https"},
+		{"not JSON", d.url("/not-json.json"), "not JSON"},
+		{"a redirect is not followed", d.url("/moved.json"), "could not be fetched"},
+		{"a missing document", d.url("/missing.json"), "HTTP 404"},
+		{"a URL without a path", d.srv.URL, "https URL with a path"},
+		{"a URL with only a slash", d.srv.URL + "/", "https URL with a path"},
+		{"a URL with a fragment", d.url("/ok.json#x"), "https URL with a path"},
+		{"a URL with credentials", strings.Replace(d.url("/ok.json"), "https://", "https://u:p@", 1), "https URL with a path"},
+		{"a client_id over 2048 characters", d.url("/" + strings.Repeat("a", 2048)), "unknown client"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := cr.resolve(context.Background(), tt.id)
+			if tt.want == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tt.id, c.ID)
+				return
+			}
+			require.ErrorIs(t, err, errUnknownClient)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	assert.Equal(t, 1, d.count("/moved.json"))
+	assert.Zero(t, d.count("/ok.json#x"), "fragments never reach the server")
+}
+
+func TestCIMDCache(t *testing.T) {
+	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
+	clk := clocktest.New(time.Now())
+	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk.Now, slog.New(slog.DiscardHandler))
+	id := d.url("/client.json")
+	steps := []struct {
+		advance time.Duration
+		fetches int
+	}{
+		{0, 1},                          // first use fetches
+		{0, 1},                          // then it is cached
+		{cimdCacheTTL - time.Second, 1}, // for 10 minutes
+		{time.Second, 2},                // and fetched again after
+		{cimdCacheTTL / 2, 2},           // cached anew
+	}
+	for i, s := range steps {
+		clk.Advance(s.advance)
+		_, err := cr.resolve(context.Background(), id)
+		require.NoError(t, err, "step %d", i)
+		assert.Equal(t, s.fetches, d.count("/client.json"), "step %d", i)
+	}
+}
+
+func TestCIMDCacheIsBounded(t *testing.T) {
+	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
+	clk := clocktest.New(time.Now())
+	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk.Now, slog.New(slog.DiscardHandler))
+	for i := range cimdCacheMax {
+		cr.cache[fmt.Sprintf("https://c.example/%d", i)] = cachedClient{c: &client{}, expires: clk.Now().Add(time.Hour)}
+	}
+	_, err := cr.resolve(context.Background(), d.url("/client.json"))
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(cr.cache), cimdCacheMax, "a full cache makes room")
+	assert.Contains(t, cr.cache, d.url("/client.json"))
+}

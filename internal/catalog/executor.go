@@ -82,7 +82,10 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 // Caller is who makes a call, for the log and the audit entry.
 type Caller struct {
 	ServerID string // the MCP URL's server id
-	Actor    string // e.g. "mcp:<server id>"
+	Actor    string // e.g. "mcp:<server id>", "api_token:<id>"
+	// Surface names where the call came in: "mcp" (the default), "tools",
+	// "unified" or "proxy".
+	Surface string
 }
 
 // Result is a finished call: Body is the structured result's JSON on
@@ -97,13 +100,37 @@ type Result struct {
 // schema return an *ArgsError (nothing is called or audited); every other
 // outcome is a Result.
 func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, who Caller) (Result, error) {
-	start := time.Now()
 	args, err := e.Decode(raw)
 	if err != nil {
 		return Result{}, err
 	}
+	return x.run(ctx, e, account, args, who, ""), nil
+}
+
+// Operation is a call to Bigin that is not a declared tool (the unified
+// and proxy APIs): Name is what the log and the audit entry show (e.g.
+// "GET /proxy/users/{id}"), Run makes the call.
+type Operation struct {
+	Name string
+	Args Args
+	Run  func(ctx context.Context, c *Call) ([]byte, error)
+}
+
+// Do runs an operation for the account the way Call runs a tool: through
+// the account's shared client, with the same failure classification,
+// needs_reauth handling, log and audit. Its arguments are the caller's to
+// validate.
+func (x *Executor) Do(ctx context.Context, op Operation, account *tokens.AccountInfo, who Caller) Result {
+	return x.run(ctx, &Entry{Tool: Tool{Name: op.Name, Run: op.Run}}, account, op.Args, who, op.Name)
+}
+
+// run calls e for the account; operation is set for calls that are not a
+// tool.
+func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, who Caller, operation string) Result {
+	start := time.Now()
 	var body []byte
 	var client *bigin.Client
+	var err error
 	if account.Status == tokens.StatusNeedsReauth {
 		err = bigin.ErrRefreshRefused
 	} else {
@@ -125,22 +152,36 @@ func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountIn
 	} else {
 		res.Body = body
 	}
-	x.logger.Info("tool call", "tool", e.Name, "mcp_server_id", who.ServerID, "account_id", account.ID,
+	surface := who.Surface
+	if surface == "" {
+		surface = "mcp"
+	}
+	tool := e.Name
+	if operation != "" {
+		tool = ""
+	}
+	x.logger.Info("tool call", "tool", tool, "operation", operation, "surface", surface, "mcp_server_id", who.ServerID, "account_id", account.ID,
 		"outcome", outcome, "latency_ms", float64(time.Since(start).Microseconds())/1000)
-	x.record(ctx, who, account.ID, e.Name, outcome)
-	return res, nil
+	x.record(ctx, who, surface, account.ID, tool, operation, outcome)
+	return res
 }
 
-func (x *Executor) record(ctx context.Context, who Caller, accountID, tool, outcome string) {
+func (x *Executor) record(ctx context.Context, who Caller, surface, accountID, tool, operation, outcome string) {
+	action := "tool_call"
+	if operation != "" {
+		action = surface + "_call"
+	}
 	entry := &tokens.AuditEntry{
 		ID:          uuid.Must(uuid.NewV7()).String(),
 		Time:        x.now().UTC(),
 		Actor:       who.Actor,
-		Action:      "tool_call",
+		Action:      action,
 		AccountID:   accountID,
 		MCPServerID: who.ServerID,
 		Tool:        tool,
 		Outcome:     outcome,
+		Surface:     surface,
+		Operation:   operation,
 	}
 	// The entry is written in the background: the store batches
 	// concurrent appends into one transaction (and one fsync), which

@@ -27,11 +27,15 @@ func TestScopedAPITokens(t *testing.T) {
 		"tools": func(acct string) (string, string, any) {
 			return http.MethodPost, "/integrated-account/" + acct + "/tools/list_all_zohobigin_me", map[string]any{}
 		},
-		"tools list": func(acct string) (string, string, any) { return http.MethodGet, "/integrated-account/" + acct + "/tools", nil },
+		"tools list": func(acct string) (string, string, any) {
+			return http.MethodGet, "/integrated-account/" + acct + "/tools", nil
+		},
 		"unified": func(acct string) (string, string, any) {
 			return http.MethodGet, "/unified/user-directory/roles?integrated_account_id=" + acct, nil
 		},
-		"proxy": func(acct string) (string, string, any) { return http.MethodGet, "/proxy/me?integrated_account_id=" + acct, nil },
+		"proxy": func(acct string) (string, string, any) {
+			return http.MethodGet, "/proxy/me?integrated_account_id=" + acct, nil
+		},
 	}
 	tests := []struct {
 		token, tokenName string

@@ -157,6 +157,7 @@ func TestCallToolBadInput(t *testing.T) {
 		{"unknown tool", base + "nope", "application/json", "{}", 404, "not_found", `no tool named "nope"`},
 		{"filtered out", base + "delete_a_zohobigin_user_by_id?methods=read", "application/json", `{"id":"1"}`, 404, "not_found", "no tool named"},
 		{"bad id", base + "get_single_zohobigin_user_by_id", "application/json", `{"id":"abc"}`, 400, "invalid_argument", "id"},
+		{"unknown user", base + "get_single_zohobigin_user_by_id", "application/json", `{"id":"123456789012345678"}`, 404, "not_found", "No user with id 123456789012345678"},
 		{"missing id", base + "get_single_zohobigin_user_by_id", "application/json", `{}`, 400, "invalid_argument", "id"},
 		{"unknown argument", base + "list_all_zohobigin_roles", "application/json", `{"page":2}`, 400, "invalid_argument", "page"},
 		{"limit out of range", base + "list_all_zohobigin_roles", "application/json", `{"limit":500}`, 400, "invalid_argument", "limit"},

@@ -371,8 +371,13 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) 
 	switch res.Server.Config.AuthMode() {
 	case tokens.AuthAPIToken:
 		bearer, ok := httpx.BearerToken(r)
+		var t *tokens.APIToken
 		if ok {
-			_, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
+			t, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
+		}
+		if ok && err == nil && !t.AllowsAccount(res.Account.ID) {
+			// A token limited to other accounts is no credential here.
+			err = tokens.ErrUnauthenticated
 		}
 		if !ok || err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)

@@ -23,21 +23,27 @@ const minEnvTokenLen = 16
 
 // CreateAPIToken stores a new API token and returns it with its value,
 // which is shown only this once.
-func (s *Service) CreateAPIToken(ctx context.Context, name string) (*APIToken, string, error) {
-	name, err := checkName(name, "name")
+func (s *Service) CreateAPIToken(ctx context.Context, in APITokenInput) (*APIToken, string, error) {
+	name, err := checkName(in.Name, "name")
+	if err != nil {
+		return nil, "", err
+	}
+	accounts, scopes, err := s.normalizeLimits(ctx, in)
 	if err != nil {
 		return nil, "", err
 	}
 	tok := NewAPIToken()
-	t, err := s.createAPIToken(ctx, name, tok)
+	t, err := s.createAPIToken(ctx, &APIToken{Name: name, AccountIDs: accounts, Scopes: scopes}, tok)
 	if err != nil {
 		return nil, "", err
 	}
 	return t, tok, nil
 }
 
-func (s *Service) createAPIToken(ctx context.Context, name, tok string) (*APIToken, error) {
-	t := &APIToken{ID: newID(), Name: name, TokenHash: HashToken(tok), CreatedAt: s.now().UTC()}
+// createAPIToken stores t (name and limits set) under a new ID with the
+// hash of tok.
+func (s *Service) createAPIToken(ctx context.Context, t *APIToken, tok string) (*APIToken, error) {
+	t.ID, t.TokenHash, t.CreatedAt = newID(), HashToken(tok), s.now().UTC()
 	if err := s.db.CreateAPIToken(ctx, t); err != nil {
 		return nil, fmt.Errorf("store API token: %w", err)
 	}
@@ -78,7 +84,7 @@ func (s *Service) Bootstrap(ctx context.Context, envToken string) (string, error
 		return "", nil
 	}
 	tok := NewAPIToken()
-	if _, err := s.createAPIToken(ctx, FirstStartTokenName, tok); err != nil {
+	if _, err := s.createAPIToken(ctx, &APIToken{Name: FirstStartTokenName}, tok); err != nil {
 		return "", err
 	}
 	s.logger.InfoContext(ctx, "generated the first API token")
@@ -108,7 +114,7 @@ func (s *Service) bootstrapEnv(ctx context.Context, envToken string) error {
 	case !errors.Is(err, ErrNotFound):
 		return fmt.Errorf("look up API token: %w", err)
 	}
-	t, err := s.createAPIToken(ctx, BootstrapTokenName, envToken)
+	t, err := s.createAPIToken(ctx, &APIToken{Name: BootstrapTokenName}, envToken)
 	if err != nil {
 		return err
 	}

@@ -69,12 +69,17 @@ type MCPServer struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
-// APIToken is one admin API token, stored as the SHA-256 hash of its value.
+// APIToken is one API token, stored as the SHA-256 hash of its value.
+// AccountIDs and Scopes limit what it reaches (see Allows and
+// AllowsAccount); empty means no limit, so tokens created before limits
+// existed keep full access.
 type APIToken struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	TokenHash [32]byte  `json:"token_hash"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	TokenHash  [32]byte  `json:"token_hash"`
+	AccountIDs []string  `json:"account_ids,omitempty"`
+	Scopes     []string  `json:"scopes,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // ConnectLink is a one-time link an end customer follows to connect their own
@@ -108,4 +113,9 @@ type AuditEntry struct {
 	UserZUID    string `json:"user_zuid,omitempty"`
 	UserEmail   string `json:"user_email,omitempty"`
 	OAuthClient string `json:"oauth_client,omitempty"`
+	// Surface is where a call came in: "mcp", "tools" (the REST tools),
+	// "unified" or "proxy"; empty for admin changes.
+	Surface string `json:"surface,omitempty"`
+	// Operation names a unified or proxy call, e.g. "GET /proxy/users/{id}".
+	Operation string `json:"operation,omitempty"`
 }

@@ -30,7 +30,10 @@ const (
 	CodeUnsupportedMediaType = "unsupported_media_type"
 	CodeRateLimited          = "rate_limited"
 	CodeUpstreamError        = "upstream_error"
-	CodeInternal             = "internal"
+	// CodeReauthorizationRequired: Zoho refused the integrated account's
+	// refresh token; an administrator must connect it again.
+	CodeReauthorizationRequired = "reauthorization_required"
+	CodeInternal                = "internal"
 )
 
 // Error is an error with one of the codes above and a message for the

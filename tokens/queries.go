@@ -63,3 +63,33 @@ func (s *Service) APITokens(ctx context.Context, after string, limit int) ([]*AP
 
 // Now is the Service's clock.
 func (s *Service) Now() time.Time { return s.now() }
+
+// AccountInfo returns what a call on behalf of an integrated account needs
+// to know of it (no secrets), from the in-memory index; not found when
+// there is no such account.
+func (s *Service) AccountInfo(ctx context.Context, id string) (*AccountInfo, error) {
+	if info := s.indexedAccount(id); info != nil {
+		return info, nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.ensureAccount(ctx, id); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, errNoAccount
+		}
+		return nil, fmt.Errorf("load account: %w", err)
+	}
+	if info := s.indexedAccount(id); info != nil {
+		return info, nil
+	}
+	return nil, errNoAccount
+}
+
+func (s *Service) indexedAccount(id string) *AccountInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if ae := s.accounts[id]; ae != nil {
+		return ae.info
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -72,7 +73,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		route("DELETE "+prefix+"/{mcp_id}/grants/{grant_id}", a.handleRevokeGrant)
 	}
 
-	h := a.RequireAPIToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := a.RequireScope(tokens.ScopeAdmin, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := api.Handler(r); pattern == "" {
 			httpx.NotRouted(api, w, r, "admin endpoint")
 			return
@@ -84,9 +85,16 @@ func (a *API) Register(mux *http.ServeMux) {
 }
 
 // RequireAPIToken wraps h so that it runs only for requests carrying a
-// valid `Authorization: Bearer <api token>`; others get 401 with
-// WWW-Authenticate. Changes made by h are audited as that token's.
-func (a *API) RequireAPIToken(h http.Handler) http.Handler {
+// valid `Authorization: Bearer <api token>`, whatever the token's scopes;
+// others get 401 with WWW-Authenticate.
+func (a *API) RequireAPIToken(h http.Handler) http.Handler { return a.RequireScope("", h) }
+
+// RequireScope wraps h so that it runs only for requests carrying a valid
+// `Authorization: Bearer <api token>` (401 with WWW-Authenticate
+// otherwise) whose token has scope (403 otherwise; "" asks for none).
+// The token is in the request's context (tokens.APITokenFrom) for checks
+// of its account limits, and changes made by h are audited as its.
+func (a *API) RequireScope(scope string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bearer, ok := httpx.BearerToken(r)
 		if !ok {
@@ -103,7 +111,12 @@ func (a *API) RequireAPIToken(h http.Handler) http.Handler {
 			return
 		}
 		httpx.Annotate(r.Context(), "api_token_id", t.ID)
-		h.ServeHTTP(w, r.WithContext(tokens.WithActor(r.Context(), "api_token:"+t.ID)))
+		if scope != "" && !t.Allows(scope) {
+			httpx.WriteError(w, tokens.CodePermissionDenied, "this API token does not have the "+scope+" scope (it has: "+strings.Join(t.Scopes, ", ")+"); use a token with that scope")
+			return
+		}
+		ctx := tokens.WithActor(tokens.WithAPIToken(r.Context(), t), "api_token:"+t.ID)
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -8,25 +8,38 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
+// apiTokenView is an API token as the admin API shows it: its limits are
+// always present (empty: no limit).
 type apiTokenView struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	Token     string    `json:"token,omitempty"` // only in the create response
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	AccountIDs []string  `json:"account_ids"`
+	Scopes     []string  `json:"scopes"`
+	CreatedAt  time.Time `json:"created_at"`
+	Token      string    `json:"token,omitempty"` // only in the create response
 }
 
 func viewAPIToken(t *tokens.APIToken) apiTokenView {
-	return apiTokenView{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC()}
+	v := apiTokenView{ID: t.ID, Name: t.Name, AccountIDs: t.AccountIDs, Scopes: t.Scopes, CreatedAt: t.CreatedAt.UTC()}
+	if v.AccountIDs == nil {
+		v.AccountIDs = []string{}
+	}
+	if v.Scopes == nil {
+		v.Scopes = []string{}
+	}
+	return v
 }
 
 func (a *API) handleCreateAPIToken(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Name string `json:"name"`
+		Name       string   `json:"name"`
+		AccountIDs []string `json:"account_ids"`
+		Scopes     []string `json:"scopes"`
 	}
 	if err := httpx.DecodeBody(w, r, &in); err != nil {
 		return err
 	}
-	t, tok, err := a.svc.CreateAPIToken(r.Context(), in.Name)
+	t, tok, err := a.svc.CreateAPIToken(r.Context(), tokens.APITokenInput{Name: in.Name, AccountIDs: in.AccountIDs, Scopes: in.Scopes})
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 // Package app is the one wiring of bigin-mcp: from a Store and a Config it
 // builds the policy, the Zoho clients, the tool catalog and its executor,
-// and every HTTP surface (MCP, admin API, connect pages, health), behind
-// the request log. `serve`, `demo`, the load tool and the tests all run
-// this same stack.
+// and every HTTP surface (MCP, admin API, REST face, connect pages,
+// health), behind the request log. `serve`, `demo`, the load tool and the
+// tests all run this same stack.
 package app
 
 import (
@@ -22,6 +22,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/connect"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
+	"github.com/bigin-mcp/bigin-mcp/internal/rest"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/mcp"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -157,8 +158,17 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		}
 		writeBody(w, http.StatusOK, `{"status":"ready"}`)
 	})
-	admin.New(svc, logger).WithOAuth(front).Register(mux)
+	adminAPI := admin.New(svc, logger).WithOAuth(front)
+	adminAPI.Register(mux)
 	oauthHandler.Register(mux)
+	restAPI, err := rest.New(rest.Options{
+		Service: svc, Catalog: cat, Executor: exec, RequireScope: adminAPI.RequireScope,
+		PublicURL: cfg.PublicURL, Clock: clk, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	restAPI.Register(mux)
 	connect.New(connect.Options{
 		Service: svc, Zoho: z, Datacenters: cfg.Datacenters, PublicURL: cfg.PublicURL,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,

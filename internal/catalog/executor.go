@@ -99,7 +99,10 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 // limits that come with it.
 type Caller struct {
 	ServerID string // the MCP URL's server id
-	Actor    string // e.g. "mcp:<server id>"
+	Actor    string // e.g. "mcp:<server id>", "api_token:<id>"
+	// Surface names where the call came in: "mcp" (the default), "tools",
+	// "unified" or "proxy".
+	Surface string
 	// For calls through an oauth URL: the Zoho user of the grant and the
 	// OAuth client that made the call.
 	UserZUID    string
@@ -123,10 +126,34 @@ type Result struct {
 // schema (code invalid_argument, nothing reaches Bigin), is a Failure.
 // Every call is logged and audited.
 func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, who Caller) Result {
-	start := time.Now()
 	args, err := e.Decode(raw)
+	return x.run(ctx, e, account, args, err, who, "")
+}
+
+// Operation is a call to Bigin that is not a declared tool (the unified
+// and proxy APIs): Name is what the log and the audit entry show (e.g.
+// "GET /proxy/users/{id}"), Run makes the call.
+type Operation struct {
+	Name string
+	Args Args
+	Run  func(ctx context.Context, c *Call) ([]byte, error)
+}
+
+// Do runs an operation for the account the way Call runs a tool: through
+// the account's shared client, with the same failure classification,
+// needs_reauth handling, log and audit. Its arguments are the caller's to
+// validate.
+func (x *Executor) Do(ctx context.Context, op Operation, account *tokens.AccountInfo, who Caller) Result {
+	return x.run(ctx, &Entry{Tool: Tool{Name: op.Name, Run: op.Run}}, account, op.Args, nil, who, op.Name)
+}
+
+// run calls e for the account, unless argErr (the arguments' *ArgsError)
+// is set; operation is set for calls that are not a tool.
+func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, argErr error, who Caller, operation string) Result {
+	start := time.Now()
 	var body []byte
 	var client *bigin.Client
+	err := argErr
 	switch {
 	case err != nil:
 		// Not Bigin's failure: err is the *ArgsError that fail classifies.
@@ -152,9 +179,17 @@ func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountIn
 	} else {
 		res.Body = body
 	}
-	x.logger.Info("tool call", "tool", e.Name, "mcp_server_id", who.ServerID, "account_id", account.ID,
+	surface := who.Surface
+	if surface == "" {
+		surface = "mcp"
+	}
+	tool := e.Name
+	if operation != "" {
+		tool = ""
+	}
+	x.logger.Info("tool call", "tool", tool, "operation", operation, "surface", surface, "mcp_server_id", who.ServerID, "account_id", account.ID,
 		"outcome", outcome, "latency_ms", float64(time.Since(start).Microseconds())/1000)
-	x.record(ctx, who, account.ID, e.Name, outcome)
+	x.record(ctx, who, surface, account.ID, tool, operation, outcome)
 	return res
 }
 
@@ -167,12 +202,16 @@ func (x *Executor) Budget(who Caller) int {
 	return x.budget
 }
 
-func (x *Executor) record(ctx context.Context, who Caller, accountID, tool, outcome string) {
+func (x *Executor) record(ctx context.Context, who Caller, surface, accountID, tool, operation, outcome string) {
+	action := "tool_call"
+	if operation != "" {
+		action = surface + "_call"
+	}
 	entry := &tokens.AuditEntry{
 		ID:          uuid.Must(uuid.NewV7()).String(),
 		Time:        x.now().UTC(),
 		Actor:       who.Actor,
-		Action:      "tool_call",
+		Action:      action,
 		AccountID:   accountID,
 		MCPServerID: who.ServerID,
 		Tool:        tool,
@@ -180,6 +219,8 @@ func (x *Executor) record(ctx context.Context, who Caller, accountID, tool, outc
 		UserZUID:    who.UserZUID,
 		UserEmail:   who.UserEmail,
 		OAuthClient: who.OAuthClient,
+		Surface:     surface,
+		Operation:   operation,
 	}
 	// The entry is written in the background: the store batches
 	// concurrent appends into one transaction (and one fsync), which

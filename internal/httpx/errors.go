@@ -11,17 +11,18 @@ import (
 )
 
 var codeStatus = map[string]int{
-	tokens.CodeInvalidArgument:      http.StatusBadRequest,
-	tokens.CodeUnauthenticated:      http.StatusUnauthorized,
-	tokens.CodePermissionDenied:     http.StatusForbidden,
-	tokens.CodeNotFound:             http.StatusNotFound,
-	tokens.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
-	tokens.CodeConflict:             http.StatusConflict,
-	tokens.CodeTooLarge:             http.StatusRequestEntityTooLarge,
-	tokens.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
-	tokens.CodeRateLimited:          http.StatusTooManyRequests,
-	tokens.CodeUpstreamError:        http.StatusBadGateway,
-	tokens.CodeInternal:             http.StatusInternalServerError,
+	tokens.CodeInvalidArgument:         http.StatusBadRequest,
+	tokens.CodeUnauthenticated:         http.StatusUnauthorized,
+	tokens.CodePermissionDenied:        http.StatusForbidden,
+	tokens.CodeNotFound:                http.StatusNotFound,
+	tokens.CodeMethodNotAllowed:        http.StatusMethodNotAllowed,
+	tokens.CodeConflict:                http.StatusConflict,
+	tokens.CodeTooLarge:                http.StatusRequestEntityTooLarge,
+	tokens.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
+	tokens.CodeRateLimited:             http.StatusTooManyRequests,
+	tokens.CodeUpstreamError:           http.StatusBadGateway,
+	tokens.CodeReauthorizationRequired: http.StatusConflict,
+	tokens.CodeInternal:                http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status of an error code (500 for an unknown

@@ -4,7 +4,7 @@
 // real bigin-mcp binary and a sandbox Bigin on loopback.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -399,3 +399,56 @@ describe("MCP conformance suite (server scenarios for a tools-only server)", () 
     });
   }
 });
+
+describe("REST face: the OpenAPI document and a LangChain.js agent", () => {
+  test("/openapi.json passes the Redocly linter (recommended rules)", async () => {
+    const res = await fetch(server.base + "/openapi.json");
+    assert.equal(res.status, 200);
+    const dir = mkdtempSync(path.join(tmpdir(), "bigin-mcp-openapi-"));
+    try {
+      const file = path.join(dir, "openapi.json");
+      writeFileSync(file, await res.text());
+      const redocly = path.join(here, "node_modules", ".bin", "redocly");
+      const env = { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" };
+      const { code, out } = await runChild(redocly, ["lint", file, "--format=stylish"], { env });
+      assert.equal(code, 0, out);
+      assert.match(out, /Your API description is valid/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the LangChain.js example lists users, gets one and rides out a 429", async () => {
+    const tok = await server.admin("POST", "/admin/api-tokens", { name: "langchain", account_ids: [accountId], scopes: ["tools"] }, 201);
+    await sandbox.control("POST", "fail?fault=rate_limited&n=1");
+    const example = path.join(here, "..", "examples", "langchain", "agent.mjs");
+    const env = {
+      ...process.env,
+      BIGIN_MCP_URL: server.base,
+      BIGIN_MCP_API_TOKEN: tok.token,
+      BIGIN_ACCOUNT_ID: accountId,
+      MAX_RETRY_WAIT_SECONDS: "0",
+    };
+    const { code, out, stdout } = await runChild(process.execPath, [example], { env });
+    assert.equal(code, 0, out);
+    const result = JSON.parse(stdout.trim().split("\n").pop());
+    assert.deepEqual([...result.tools].sort(), READ_TOOLS, "the read tools, as ?methods=read asks");
+    assert.deepEqual(result.calls, ["list_all_zohobigin_users", "get_single_zohobigin_user_by_id"]);
+    assert.equal(result.rate_limited, 1);
+    assert.match(result.answer, /^The first active user is .+ <.+@.+>\.$/);
+    assert.match(out, /Zoho's rate limit \(limit 100, remaining 0, reset in \d+ s\)/);
+  });
+});
+
+// runChild runs a command to its end and returns its exit code and output.
+function runChild(cmd, args, opts) {
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] }));
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, stdout, out: stdout + stderr }));
+  });
+}

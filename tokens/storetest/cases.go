@@ -163,6 +163,9 @@ func testAPITokens(t *testing.T, open Factory) {
 	var toks []*tokens.APIToken
 	for i := range 3 {
 		tok := &tokens.APIToken{ID: NewID(t), Name: string(rune('a' + i)), TokenHash: HashOf(RandomSecret(t, "bmcp_api_"))}
+		if i == 1 { // limits are kept as given
+			tok.AccountIDs, tok.Scopes = []string{"acct-1", "acct-2"}, []string{tokens.ScopeProxy, tokens.ScopeTools}
+		}
 		require.NoError(t, db.CreateAPIToken(ctx, tok))
 		assert.Equal(t, clock.Now(), tok.CreatedAt)
 		toks = append(toks, tok)

@@ -1,0 +1,314 @@
+// Package rest serves the REST face for agent frameworks and backends
+// that do not speak MCP: the account's tools as plain JSON
+// (/integrated-account/{id}/tools), the Unified User Directory API
+// (/unified/user-directory/…), the Proxy API (/proxy/…) and the OpenAPI
+// document of every HTTP API (/openapi.json). Tools run through the same
+// catalog Executor as MCP; unified and proxy calls through the same
+// per-account Bigin client, failure classification and audit.
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
+	"github.com/bigin-mcp/bigin-mcp/internal/clock"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// Options configures New.
+type Options struct {
+	Service  *tokens.Service
+	Catalog  *catalog.Catalog
+	Executor *catalog.Executor
+	// RequireScope wraps a handler so that it runs only for a valid API
+	// token with the scope, stored in the context (tokens.APITokenFrom);
+	// the admin API's check.
+	RequireScope func(scope string, h http.Handler) http.Handler
+	// PublicURL is the server URL the OpenAPI document names.
+	PublicURL string
+	Clock     clock.Clock
+	Logger    *slog.Logger
+}
+
+// API is the REST face.
+type API struct {
+	svc     *tokens.Service
+	cat     *catalog.Catalog
+	exec    *catalog.Executor
+	require func(scope string, h http.Handler) http.Handler
+	public  string
+	now     func() time.Time
+	logger  *slog.Logger
+	openapi []byte
+}
+
+// New returns the REST face.
+func New(o Options) (*API, error) {
+	if o.Service == nil || o.Catalog == nil || o.Executor == nil || o.RequireScope == nil {
+		return nil, errors.New("rest: Service, Catalog, Executor and RequireScope are required")
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{
+		svc: o.Service, cat: o.Catalog, exec: o.Executor, require: o.RequireScope,
+		public: strings.TrimRight(o.PublicURL, "/"), now: clock.OrSystem(o.Clock).Now, logger: logger,
+	}
+	doc, err := json.MarshalIndent(Document(a.public, a.cat), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	a.openapi = doc
+	return a, nil
+}
+
+// handlerFunc is a route that may fail with an error for the client.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Register mounts the REST face on mux. Each surface answers every path
+// under its prefix itself (a JSON 404 or 405 for what it does not serve),
+// after checking the API token and its scope.
+func (a *API) Register(mux *http.ServeMux) {
+	surface := func(scope, what string, prefixes []string, routes map[string]handlerFunc) {
+		sub := http.NewServeMux()
+		for pattern, h := range routes {
+			sub.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+				httpx.Annotate(r.Context(), "route", r.Pattern)
+				if err := h(w, r); err != nil {
+					a.writeErr(w, r, err)
+				}
+			})
+		}
+		h := a.require(scope, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, pattern := sub.Handler(r); pattern == "" {
+				httpx.NotRouted(sub, w, r, what)
+				return
+			}
+			sub.ServeHTTP(w, r)
+		}))
+		for _, p := range prefixes {
+			mux.Handle(p, h)
+		}
+	}
+	surface(tokens.ScopeTools, "tools endpoint", []string{"/integrated-account/{id}/tools", "/integrated-account/{id}/tools/"}, map[string]handlerFunc{
+		"GET /integrated-account/{id}/tools":         a.handleListTools,
+		"POST /integrated-account/{id}/tools/{name}": a.handleCallTool,
+	})
+	surface(tokens.ScopeUnified, "unified endpoint", []string{"/unified/"}, map[string]handlerFunc{
+		"GET /unified/user-directory/users":         a.handleUnifiedUsers,
+		"GET /unified/user-directory/users/{id}":    a.handleUnifiedUser,
+		"DELETE /unified/user-directory/users/{id}": a.handleUnifiedDeleteUser,
+		"GET /unified/user-directory/roles":         a.handleUnifiedRoles,
+		"GET /unified/user-directory/roles/{id}":    a.handleUnifiedRole,
+	})
+	surface(tokens.ScopeProxy, "proxy endpoint", []string{"/proxy/"}, map[string]handlerFunc{
+		"GET /proxy/{resource}":         a.handleProxyList,
+		"GET /proxy/{resource}/{id}":    a.handleProxyGet,
+		"DELETE /proxy/{resource}/{id}": a.handleProxyDelete,
+	})
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(a.openapi)
+	})
+}
+
+// account returns the integrated account a request names, after checking
+// that the request's API token may reach it.
+func (a *API) account(ctx context.Context, id, field string) (*tokens.AccountInfo, error) {
+	if id == "" {
+		return nil, invalidf("%s is required: the id of the integrated account to act on", field)
+	}
+	if t, ok := tokens.APITokenFrom(ctx); ok && !t.AllowsAccount(id) {
+		return nil, &tokens.Error{Code: tokens.CodePermissionDenied, Message: "this API token is limited to other integrated accounts"}
+	}
+	return a.svc.AccountInfo(ctx, id)
+}
+
+// caller is who makes a call on surface, for the audit.
+func caller(ctx context.Context, surface string) catalog.Caller {
+	who := catalog.Caller{Actor: "system", Surface: surface}
+	if t, ok := tokens.APITokenFrom(ctx); ok {
+		who.Actor = "api_token:" + t.ID
+	}
+	return who
+}
+
+func invalidf(format string, args ...any) *tokens.Error {
+	return &tokens.Error{Code: tokens.CodeInvalidArgument, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFoundf(format string, args ...any) *tokens.Error {
+	return &tokens.Error{Code: tokens.CodeNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// query parses the query string and refuses parameters other than
+// allowed, naming them.
+func query(r *http.Request, allowed ...string) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, invalidf("the query string is malformed (check its %%-escapes)")
+	}
+	for k := range q {
+		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return nil, invalidf("unknown query parameter %q; this endpoint takes none", clip(k))
+			}
+			return nil, invalidf("unknown query parameter %q; allowed: %s", clip(k), strings.Join(allowed, ", "))
+		}
+	}
+	return q, nil
+}
+
+// pageArgs reads ?limit= (1–200, default 100) and ?next_cursor=.
+func pageArgs(q url.Values) (catalog.Args, error) {
+	var args catalog.Args
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > catalog.MaxPageSize {
+			return args, invalidf("limit must be a whole number from 1 to %d", catalog.MaxPageSize)
+		}
+		args.Limit = n
+	}
+	if c := q.Get("next_cursor"); c != "" {
+		args.NextCursor = &c
+	}
+	return args, nil
+}
+
+// maxIDLen bounds a Zoho record id (about 18 digits).
+const maxIDLen = 30
+
+// checkID refuses an id that is not Zoho's numeric id.
+func checkID(id, what string) error {
+	if id == "" || len(id) > maxIDLen || strings.Trim(id, "0123456789") != "" {
+		return invalidf("%q is not a %s id: Zoho's ids are 1 to %d digits", clip(id), what, maxIDLen)
+	}
+	return nil
+}
+
+// clip keeps a client-supplied text quoted in a message short.
+func clip(s string) string {
+	if len(s) > 64 {
+		return strings.ToValidUTF8(s[:64], "") + "…"
+	}
+	return s
+}
+
+// envelope is every success answer: {"result", "next_cursor"}.
+func writeEnvelope(w http.ResponseWriter, result any) {
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"result": result, "next_cursor": nil})
+}
+
+// writeBody answers 200 with JSON bytes made elsewhere.
+func writeBody(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// writeErr answers with err's code and message, logging errors it does
+// not know.
+func (a *API) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg, known := httpx.Classify(err)
+	if !known {
+		a.logger.ErrorContext(r.Context(), "REST request failed", "method", r.Method, "route", r.Pattern, "request_id", httpx.RequestID(r.Context()), "err", err)
+	}
+	httpx.WriteError(w, code, msg)
+}
+
+// upstream is Zoho's side of a failure, in the error shape's "upstream".
+type upstream struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeFailure answers a call that failed at Zoho (or before it, for the
+// account's authorization) with the HTTP form of the failure:
+//   - a refused refresh token: 409 reauthorization_required;
+//   - a rate limit: 429 rate_limited with ratelimit-limit,
+//     ratelimit-remaining, ratelimit-reset and Retry-After, from Zoho's
+//     headers (never retried by the server);
+//   - a cursor this server did not issue for the call: 400;
+//   - Zoho's "the id given seems to be invalid" on a call for one record
+//     (byID): 404;
+//   - anything else: 502 upstream_error (504 when Zoho did not answer in
+//     time), with Zoho's status, code and message in "upstream".
+func (a *API) writeFailure(w http.ResponseWriter, f *catalog.Failure, byID bool) {
+	te := f.Error
+	switch {
+	case te.Code == catalog.CodeReauthorizationRequired:
+		httpx.WriteError(w, tokens.CodeReauthorizationRequired, f.Text)
+	case te.Code == catalog.CodeInvalidCursor:
+		httpx.WriteError(w, tokens.CodeInvalidArgument, f.Text)
+	case te.Status == http.StatusTooManyRequests || te.Code == "TOO_MANY_REQUESTS" || te.Code == "LIMIT_EXCEEDED" || te.Code == "TOKEN_RATE_LIMITED":
+		a.rateLimitHeaders(w.Header(), te)
+		writeErrorUpstream(w, http.StatusTooManyRequests, tokens.CodeRateLimited, f.Text, te)
+	case byID && te.Code == "INVALID_DATA":
+		writeErrorUpstream(w, http.StatusNotFound, tokens.CodeNotFound, f.Text, te)
+	case te.Code == catalog.CodeUpstreamUnavailable && te.Status == http.StatusGatewayTimeout:
+		httpx.WriteErrorStatus(w, http.StatusGatewayTimeout, tokens.CodeUpstreamError, f.Text)
+	case te.Code == catalog.CodeUpstreamUnavailable:
+		httpx.WriteError(w, tokens.CodeUpstreamError, f.Text)
+	default:
+		writeErrorUpstream(w, http.StatusBadGateway, tokens.CodeUpstreamError, f.Text, te)
+	}
+}
+
+// rateLimitHeaders sets the IETF rate-limit headers (ratelimit-limit,
+// ratelimit-remaining, ratelimit-reset in seconds from now) and
+// Retry-After from what Zoho said.
+func (a *API) rateLimitHeaders(h http.Header, te *catalog.ToolError) {
+	now := a.now()
+	reset := -1.0
+	if rl := te.RateLimit; rl != nil {
+		h.Set("ratelimit-limit", strconv.Itoa(rl.Limit))
+		h.Set("ratelimit-remaining", strconv.Itoa(rl.Remaining))
+		if t, err := time.Parse(time.RFC3339, rl.Reset); err == nil {
+			reset = math.Max(0, math.Ceil(t.Sub(now).Seconds()))
+		}
+	}
+	retry := -1.0
+	if te.RetryAfterSeconds != nil {
+		retry = *te.RetryAfterSeconds
+	}
+	if reset < 0 {
+		reset = retry
+	}
+	if retry < 0 {
+		retry = reset
+	}
+	if reset >= 0 {
+		h.Set("ratelimit-reset", strconv.FormatFloat(reset, 'f', 0, 64))
+	}
+	if retry >= 0 {
+		h.Set("Retry-After", strconv.FormatFloat(retry, 'f', 0, 64))
+	}
+}
+
+// writeErrorUpstream writes the error shape with Zoho's side of it.
+func writeErrorUpstream(w http.ResponseWriter, status int, code, message string, te *catalog.ToolError) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+		"code": code, "message": message,
+		"upstream": upstream{Status: te.Status, Code: te.Code, Message: te.Message},
+	}})
+}

@@ -92,3 +92,15 @@ func Classify(err error) (code, message string, known bool) {
 	}
 	return tokens.CodeInternal, "internal error; the server log has the details", false
 }
+
+// PageHeaders sets the headers of an HTML page a person sees (connect and
+// sign-in pages): never framed, cached, or leaking its URL (which may hold
+// a link or a state) as a referrer; no script, inline style only.
+func PageHeaders(h http.Header) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+}

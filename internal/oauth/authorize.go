@@ -342,13 +342,7 @@ func mustPage(name string) *template.Template {
 // page renders a page with the connect pages' headers: never framed,
 // cached, or leaking its URL as a referrer; no script.
 func (h *Handler) page(w http.ResponseWriter, status int, t *template.Template, d pageData) {
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-	hdr.Set("X-Frame-Options", "DENY")
-	hdr.Set("Referrer-Policy", "no-referrer")
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	httpx.PageHeaders(w.Header())
 	w.WriteHeader(status)
 	if err := t.Execute(w, d); err != nil {
 		h.logger.Error("render OAuth page", "err", err)

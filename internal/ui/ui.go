@@ -315,14 +315,14 @@ func (h *Handler) handleSignOut(w http.ResponseWriter, r *http.Request, _ *sessi
 
 // view is what every page template gets.
 type view struct {
-	Title    string
-	Nav      string // the section the page belongs to
-	Session  *session
-	Who      string // the name of the API token signed in
-	CSRF     string
-	Error    string
-	Notice   string
-	Data     any
+	Title   string
+	Nav     string // the section the page belongs to
+	Session *session
+	Who     string // the name of the API token signed in
+	CSRF    string
+	Error   string
+	Notice  string
+	Data    any
 }
 
 // render writes a page. Templates are executed into a buffer first, so a

@@ -152,6 +152,7 @@ type urlRow struct {
 
 type accountData struct {
 	Account *tokens.Account
+	Server  *tokens.MCPServer // none: the policy form mints
 	URLs    []urlRow
 	Next    string
 	Form    policyForm

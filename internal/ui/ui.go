@@ -172,7 +172,9 @@ func setSecurityHeaders(hd http.Header) {
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" on form posts, which checkSameOrigin must refuse.
+	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
 }

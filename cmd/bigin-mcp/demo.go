@@ -161,6 +161,7 @@ bigin-mcp demo is running against a sandbox Bigin (a fake Zoho with org %q).
   Admin API token:            %s
   Integrated account id:      %s
   Admin API base:             http://%s/admin/
+  Web UI:                     http://%s/ui/ (sign in with the admin API token)
 
 Claude Desktop: add this to claude_desktop_config.json, then restart Claude
 (Settings > Developer > Edit Config). mcp-remote bridges stdio to the URL:
@@ -181,7 +182,7 @@ Try it from a shell:
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 
 Press Ctrl-C to stop.
-`, org, url, adminToken, accountID, listen, claude, listen, url)
+`, org, url, adminToken, accountID, listen, listen, claude, listen, url)
 }
 
 // printSandboxCredentials prints a fresh sandbox refresh token and the

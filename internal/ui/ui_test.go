@@ -13,6 +13,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/ui"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 func apiTokenNames(t *testing.T, e *apptest.Env) []string {
@@ -239,4 +240,31 @@ func onlyTokenID(t *testing.T, e *apptest.Env) string {
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	return list[0].ID
+}
+
+func TestNeedsReauthAccountGetsAReconnectLink(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	acc := e.SeedAccount("Acme")
+	require.NoError(t, e.Svc.MarkNeedsReauth(context.Background(), acc.ID))
+	b := newBrowser(t, e)
+	b.signIn(e.Admin)
+	page := b.get("/ui/accounts").Body
+	assert.Contains(t, page, "needs reauthorization")
+	assert.Contains(t, page, `action="/ui/accounts/`+acc.ID+`/reconnect"`)
+
+	a := b.post("/ui/accounts", "/ui/accounts/"+acc.ID+"/reconnect", nil)
+	require.Equal(t, http.StatusCreated, a.Status, a.Body)
+	assert.Contains(t, a.Body, e.Public+"/connect/bmcp_link_")
+	links, _, err := e.Svc.ConnectLinks(context.Background(), "", 10)
+	require.NoError(t, err)
+	require.Len(t, links, 1)
+	assert.Equal(t, "Acme", links[0].Name)
+	assert.Equal(t, "us", links[0].Datacenter, "fixed to the account's datacenter")
+	assert.NotContains(t, b.get("/ui/connect-links").Body, "bmcp_link_", "the link is shown once")
+
+	entries, _, err := e.Svc.Audit(context.Background(), tokens.AuditFilter{}, "", 1)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "connect_link.create", entries[0].Action)
+	assert.True(t, strings.HasPrefix(entries[0].Actor, "api_token:"), "changes made in the UI are the signed-in token's: %s", entries[0].Actor)
 }

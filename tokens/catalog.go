@@ -47,6 +47,10 @@ var methodWords = map[string][]string{
 // them.
 var validMethodWords = []string{MethodRead, MethodWrite, MethodList, MethodGet, MethodCreate, MethodUpdate, MethodDelete}
 
+// MethodWords returns every word config.methods accepts: the groups read
+// and write, then the exact methods.
+func MethodWords() []string { return slices.Clone(validMethodWords) }
+
 // maxTools bounds an inventory: a set of allowed tools is a bit mask.
 const maxTools = 64
 

@@ -98,6 +98,9 @@ const (
 
 var authModes = []string{AuthURL, AuthAPIToken, AuthOAuth}
 
+// AuthModes returns the valid values of Config.Auth, the default first.
+func AuthModes() []string { return slices.Clone(authModes) }
+
 // AuthMode returns the config's auth mode, reading records written before
 // auth existed ("" with or without require_api_token_auth).
 func (c Config) AuthMode() string {
@@ -163,6 +166,21 @@ type ExpiryChange struct {
 	Set   bool       // the request names an expiry (or its removal)
 	Value *time.Time // nil: no expiry
 	Field string     // where it was given, for messages: expires_at or config.expires_at
+}
+
+// ParseExpiry reads a requested expiry given as text in field: an RFC 3339
+// time. Every surface that takes an expiry as text parses it here, so
+// they accept the same forms and explain a bad one the same way. The
+// 60-second rule is applied by Check (or by the Service), since a change
+// may send back the expiry a URL already has.
+func ParseExpiry(s, field string, now time.Time) (ExpiryChange, error) {
+	example := now.Add(time.Hour).UTC().Format(time.RFC3339)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return ExpiryChange{}, invalidf("%s %q is not an RFC 3339 time such as %q", field, s, example)
+	}
+	t = t.UTC()
+	return ExpiryChange{Set: true, Value: &t, Field: field}, nil
 }
 
 // Check applies the 60-second rule to a requested expiry.

@@ -22,6 +22,17 @@ const (
 	MaxConnectLinkLifetime     = 7 * 24 * time.Hour
 )
 
+// ConnectLinkLifetime converts a requested lifetime in seconds to the
+// duration CreateConnectLink takes; a value it would refuse (negative, or
+// too large to be a duration) stays out of range, so the refusal and its
+// message are CreateConnectLink's.
+func ConnectLinkLifetime(seconds int64) time.Duration {
+	if seconds < 0 || seconds > int64(MaxConnectLinkLifetime.Seconds()) {
+		return -1
+	}
+	return time.Duration(seconds) * time.Second
+}
+
 // CreateConnectLink mints a connect link and returns it with its URL, the
 // only time the link's secret is shown.
 func (s *Service) CreateConnectLink(ctx context.Context, name, datacenter string, lifetime time.Duration) (*ConnectLink, string, error) {

@@ -228,6 +228,21 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, token string) (*APIT
 	return t, nil
 }
 
+// APITokenByHash returns the API token whose value hashes to h;
+// ErrUnauthenticated when there is none (it was deleted). A surface that
+// keeps a sign-in made with an API token checks with it that the token
+// still exists.
+func (s *Service) APITokenByHash(ctx context.Context, h [32]byte) (*APIToken, error) {
+	t, err := s.db.APITokenByHash(ctx, h)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up API token: %w", err)
+	}
+	return t, nil
+}
+
 // errUnchanged aborts a store update that has nothing to change.
 var errUnchanged = errors.New("unchanged")
 

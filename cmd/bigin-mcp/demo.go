@@ -161,6 +161,7 @@ bigin-mcp demo is running against a sandbox Bigin (a fake Zoho with org %q).
   Admin API token:            %s
   Integrated account id:      %s
   Admin API base:             http://%s/admin/
+  Web UI:                     http://%s/ui/ (sign in with the admin API token)
 
 Claude Desktop: add this to claude_desktop_config.json, then restart Claude
 (Settings > Developer > Edit Config). mcp-remote bridges stdio to the URL:
@@ -187,7 +188,7 @@ approves at once):
   %s
 
 Requests are logged to stderr as serve logs them. Press Ctrl-C to stop.
-`, org, url, adminToken, accountID, listen, claude, listen, url, connectLink)
+`, org, url, adminToken, accountID, listen, listen, claude, listen, url, connectLink)
 }
 
 // printSandboxCredentials prints a fresh sandbox refresh token and the

@@ -39,6 +39,17 @@ func TestDemoPrintsAWorkingURL(t *testing.T) {
 	}, 15*time.Second, 20*time.Millisecond, "demo prints the MCP URL")
 	assert.Regexp(t, `Admin API token:\s+bmcp_api_`, out.String())
 
+	// The web UI's address is printed, and nothing is signed in by itself:
+	// a fresh browser lands on the sign-in page.
+	uiURL := regexp.MustCompile(`Web UI:\s+(http://\S+/ui/)`).FindStringSubmatch(out.String())
+	require.NotNil(t, uiURL, "demo prints the web UI's address")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	uiResp, err := noRedirect.Get(uiURL[1] + "accounts")
+	require.NoError(t, err)
+	uiResp.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, uiResp.StatusCode)
+	assert.Equal(t, "/ui/signin", uiResp.Header.Get("Location"))
+
 	text := out.String()
 	start := regexp.MustCompile(`(?s)\{\s*"mcpServers".*?\n\}`).FindString(text)
 	var block struct {

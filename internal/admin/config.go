@@ -28,9 +28,7 @@ func invalidf(format string, args ...any) error {
 	return &tokens.Error{Code: tokens.CodeInvalidArgument, Message: fmt.Sprintf(format, args...)}
 }
 
-// parseExpiry reads an expires_at field: an RFC 3339 string, or null. The
-// 60-second rule is the Service's, since a PATCH may send back the expiry
-// it already has.
+// parseExpiry reads an expires_at field: an RFC 3339 string, or null.
 func parseExpiry(f rawField, field string, now time.Time) (tokens.ExpiryChange, error) {
 	if !f.set {
 		return tokens.ExpiryChange{}, nil
@@ -38,17 +36,12 @@ func parseExpiry(f rawField, field string, now time.Time) (tokens.ExpiryChange, 
 	if f.isNull() {
 		return tokens.ExpiryChange{Set: true, Field: field}, nil
 	}
-	example := now.Add(time.Hour).UTC().Format(time.RFC3339)
 	var s string
 	if err := json.Unmarshal(f.raw, &s); err != nil {
+		example := now.Add(time.Hour).UTC().Format(time.RFC3339)
 		return tokens.ExpiryChange{}, invalidf("%s must be an RFC 3339 time string such as %q, or null", field, example)
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return tokens.ExpiryChange{}, invalidf("%s %q is not an RFC 3339 time such as %q", field, s, example)
-	}
-	t = t.UTC()
-	return tokens.ExpiryChange{Set: true, Value: &t, Field: field}, nil
+	return tokens.ParseExpiry(s, field, now)
 }
 
 // configInput is the "config" object of the MCP server requests.

@@ -30,10 +30,7 @@ func (a *API) handleCreateConnectLink(w http.ResponseWriter, r *http.Request) er
 	}
 	lifetime := tokens.DefaultConnectLinkLifetime
 	if in.ExpiresInSeconds != nil {
-		lifetime = time.Duration(*in.ExpiresInSeconds) * time.Second
-		if *in.ExpiresInSeconds < 0 || *in.ExpiresInSeconds > int64(tokens.MaxConnectLinkLifetime.Seconds()) {
-			lifetime = -1
-		}
+		lifetime = tokens.ConnectLinkLifetime(*in.ExpiresInSeconds)
 	}
 	l, u, err := a.svc.CreateConnectLink(r.Context(), in.Name, in.Datacenter, lifetime)
 	if err != nil {

@@ -1,8 +1,8 @@
 // Package app is the one wiring of bigin-mcp: from a Store and a Config it
 // builds the policy, the Zoho clients, the tool catalog and its executor,
-// and every HTTP surface (MCP, admin API, REST face, connect pages,
-// health), behind the request log. `serve`, `demo`, the load tool and the
-// tests all run this same stack.
+// and every HTTP surface (MCP, admin API, REST face, connect pages, the
+// web UI, health), behind the request log. `serve`, `demo`, the load tool
+// and the tests all run this same stack.
 package app
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 	"github.com/bigin-mcp/bigin-mcp/internal/rest"
+	"github.com/bigin-mcp/bigin-mcp/internal/ui"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/mcp"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -176,6 +177,15 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		SignIn:   oauthHandler.HandleZohoCallback,
 		Clock:    clk, Logger: logger,
 	}).Register(mux)
+	webUI, err := ui.New(ui.Options{
+		Service: svc, Datacenters: cfg.Datacenters, PublicURL: cfg.PublicURL,
+		Key:   DeriveKey(cfg.SecretKey, "bigin-mcp ui v1"),
+		Clock: clk, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	webUI.Register(mux)
 	a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux))
 	return a, nil
 }

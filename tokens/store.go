@@ -39,6 +39,7 @@ type Store interface {
 	ConnectLinkStore
 	ConnectLinkAdminStore
 	AuditStore
+	AuditRetentionStore
 	OAuthClientStore
 	OAuthGrantStore
 
@@ -162,4 +163,14 @@ type AuditStore interface {
 	// Audit lists entries newest first, those with an ID before `before`
 	// ("" for the newest), and reports whether older ones follow.
 	Audit(ctx context.Context, before string, limit int) ([]*AuditEntry, bool, error)
+}
+
+// AuditRetentionStore ages out the audit log.
+type AuditRetentionStore interface {
+	// DeleteAuditBefore deletes the entries whose Time is before t and
+	// returns how many it deleted. Entries are appended in time order, so
+	// an implementation may walk them oldest first (ID order) and stop at
+	// the first one that is not before t. It may commit in several
+	// transactions; a failure part way keeps what was deleted so far.
+	DeleteAuditBefore(ctx context.Context, t time.Time) (int, error)
 }

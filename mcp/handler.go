@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -49,6 +50,9 @@ type Options struct {
 	AllowedOrigins []string
 	// Version is the build version reported in initialize.
 	Version string
+	// Observe, when set, is told of every MCP request handled (for
+	// metrics).
+	Observe func(Operation)
 	Clock   clock.Clock // nil: the system clock
 	Logger  *slog.Logger
 }
@@ -70,6 +74,8 @@ type Handler struct {
 
 	closing   chan struct{} // closed by CloseStreams
 	closeOnce sync.Once
+
+	streams atomic.Int64 // open legacy SSE streams
 }
 
 // cachedServer is the go-sdk server built for one version of one MCP URL,
@@ -202,6 +208,8 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 			}
 			cancel()
 		}()
+		h.streams.Add(1)
+		defer h.streams.Add(-1)
 	}
 	cs.sse.ServeHTTP(w, r.WithContext(ctx))
 }
@@ -257,8 +265,9 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 	switch res.Server.Config.AuthMode() {
 	case tokens.AuthAPIToken:
 		bearer, ok := httpx.BearerToken(r)
+		var t *tokens.APIToken
 		if ok {
-			_, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
+			t, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
 		}
 		if !ok || err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
@@ -266,6 +275,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 				"this MCP URL requires Authorization: Bearer <api token>")
 			return nil, nil, false
 		}
+		httpx.Annotate(r.Context(), "api_token_id", t.ID)
 	case tokens.AuthOAuth:
 		bearer, ok := httpx.BearerToken(r)
 		if ok && h.opts.OAuth != nil {
@@ -413,6 +423,7 @@ func (h *Handler) build(res *tokens.Resolved) *sdk.Server {
 		Instructions: h.instructions(res),
 		Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}},
 	})
+	srv.AddReceivingMiddleware(h.middleware)
 	for _, name := range res.Tools {
 		if e, ok := h.opts.Catalog.Lookup(name); ok {
 			srv.AddTool(h.tools[name], h.toolHandler(e, res))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
@@ -31,6 +32,12 @@ type config struct {
 	AllowedOrigins   []string
 	LogLevel         slog.Level
 	MaxResultChars   int
+	// MetricsAddr is the Prometheus listener's address; "" turns metrics
+	// off.
+	MetricsAddr string
+	// AuditRetention is how long audit entries are kept; negative keeps
+	// them forever.
+	AuditRetention time.Duration
 
 	Datacenters bigin.Datacenters
 
@@ -60,6 +67,8 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw["allowed-origins"]},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw["log-level"]},
 		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw["max-result-chars"]},
+		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", raw["metrics-addr"]},
+		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", raw["audit-retention"]},
 	}
 }
 
@@ -70,7 +79,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
-	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars"} {
+	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars", "metrics-addr", "audit-retention"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -119,6 +128,14 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return nil, fmt.Errorf("BIGIN_MCP_MAX_RESULT_CHARS: %q is not a number of characters from %d to %d", *raw["max-result-chars"], tokens.MinResultChars, tokens.MaxResultChars)
 	}
 	c.MaxResultChars = n
+	if c.MetricsAddr = strings.TrimSpace(*raw["metrics-addr"]); c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("BIGIN_MCP_METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+		}
+	}
+	if c.AuditRetention, err = parseRetention(*raw["audit-retention"]); err != nil {
+		return nil, fmt.Errorf("BIGIN_MCP_AUDIT_RETENTION: %w", err)
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_ADDR: %q is not host:port", c.Addr)
 	}
@@ -137,6 +154,32 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	c.Datacenters = dcs
 	return c, nil
+}
+
+// parseRetention reads a retention: whole days ("90d"), a Go duration of
+// at least an hour ("36h"), or 0 for forever (returned as -1).
+func parseRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" {
+		return -1, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 || n > 36500 {
+			return 0, fmt.Errorf("%q is not a number of days from 1d to 36500d", v)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("%q is not a retention such as 90d or 36h (0 keeps entries forever)", v)
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("%q is shorter than an hour; use 0 to keep entries forever", v)
+	}
+	return d, nil
 }
 
 // checkDataDir creates the data directory (0700) and proves it writable.

@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -32,10 +33,12 @@ type Operation struct {
 // knownMethods are the JSON-RPC methods reported by name; any other is
 // "_OTHER", so a client cannot grow the metrics' label values.
 var knownMethods = map[string]bool{
-	"initialize": true, "ping": true, "tools/list": true, "tools/call": true,
-	"notifications/initialized": true, "notifications/cancelled": true, "notifications/roles/list_changed": true,
+	"initialize": true, "server/discover": true, "ping": true, "tools/list": true, "tools/call": true,
 	"resources/list": true, "resources/templates/list": true, "resources/read": true,
+	"resources/subscribe": true, "resources/unsubscribe": true, "subscriptions/listen": true,
 	"prompts/list": true, "prompts/get": true, "logging/setLevel": true, "completion/complete": true,
+	"notifications/initialized": true, "notifications/cancelled": true, "notifications/progress": true,
+	"notifications/roots/list_changed": true, "notifications/elicitation/complete": true,
 }
 
 // middleware observes each request the server receives and takes a W3C
@@ -43,10 +46,8 @@ var knownMethods = map[string]bool{
 // request's log line and context.
 func (h *Handler) middleware(next sdk.MethodHandler) sdk.MethodHandler {
 	return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
-		if p := req.GetParams(); p != nil {
-			if tp, ok := p.GetMeta()["traceparent"].(string); ok {
-				ctx = httpx.WithTraceParent(ctx, tp)
-			}
+		if tp, ok := metaOf(req.GetParams())["traceparent"].(string); ok {
+			ctx = httpx.WithTraceParent(ctx, tp)
 		}
 		if h.opts.Observe == nil {
 			return next(ctx, method, req)
@@ -76,6 +77,18 @@ func (h *Handler) middleware(next sdk.MethodHandler) sdk.MethodHandler {
 		h.opts.Observe(op)
 		return res, err
 	}
+}
+
+// metaOf returns the _meta of a request's params, nil when there are no
+// params (the SDK hands a typed nil for a request sent without them).
+func metaOf(p sdk.Params) map[string]any {
+	if p == nil {
+		return nil
+	}
+	if v := reflect.ValueOf(p); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil
+	}
+	return p.GetMeta()
 }
 
 // OpenStreams returns how many legacy SSE streams are open.

@@ -77,8 +77,11 @@ func (a *API) handleGetAccount(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) handlePatchAccount(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		tokens.AccountChange
-		RateLimit rawField `json:"rate_limit"`
+		Name         *string  `json:"name"`
+		RefreshToken *string  `json:"refresh_token"`
+		ClientID     *string  `json:"client_id"`
+		ClientSecret *string  `json:"client_secret"`
+		RateLimit    rawField `json:"rate_limit"`
 	}
 	if err := httpx.DecodeBody(w, r, &in); err != nil {
 		return err
@@ -87,8 +90,7 @@ func (a *API) handlePatchAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ch := in.AccountChange
-	ch.RateLimit = rl
+	ch := tokens.AccountChange{Name: in.Name, RefreshToken: in.RefreshToken, ClientID: in.ClientID, ClientSecret: in.ClientSecret, RateLimit: rl}
 	acc, err := a.svc.UpdateAccount(r.Context(), r.PathValue("id"), ch)
 	if err != nil {
 		return err

@@ -52,6 +52,37 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Observer is told of each upstream request and token refresh (for
+	// metrics); its zero value observes nothing.
+	Observer Observer
+}
+
+// Observer is told of a client's work with Zoho. Its functions may be nil;
+// they run on the calling goroutine and must not block. What they receive
+// never holds a token, an id or a path with an id in it.
+type Observer struct {
+	// Request is called after each HTTP request to the Bigin API, every
+	// retry included.
+	Request func(UpstreamRequest)
+	// Refresh is called after each access-token refresh with its result:
+	// "ok", "refused" (Zoho refused the refresh token: the account needs
+	// reauthorization) or "error" (any other failure).
+	Refresh func(result string)
+}
+
+// UpstreamRequest is one HTTP request to the Bigin API.
+type UpstreamRequest struct {
+	// Datacenter is the account's datacenter key.
+	Datacenter string
+	// Operation is the method and the path's template, e.g.
+	// "GET /users/{id}".
+	Operation string
+	// Status is the HTTP status of the answer, 0 when none came.
+	Status   int
+	Duration time.Duration
+	// RateLimited is set when Zoho refused the call for its rate limits
+	// or credits.
+	RateLimited bool
 }
 
 // Client calls one account's Bigin API. It is safe for concurrent use and is
@@ -63,6 +94,7 @@ type Client struct {
 	timeout time.Duration
 	now     func() time.Time
 	cache   *tokenCache
+	obs     Observer
 
 	mu        sync.Mutex
 	apiDomain string
@@ -93,7 +125,7 @@ func NewClient(opts Options) (*Client, error) {
 	if opts.Timeout < 0 {
 		return nil, errors.New("bigin: the timeout must not be negative")
 	}
-	c := &Client{dcs: opts.Datacenters, dc: dc, timeout: opts.Timeout, now: opts.Now}
+	c := &Client{dcs: opts.Datacenters, dc: dc, timeout: opts.Timeout, now: opts.Now, obs: opts.Observer}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -118,6 +150,16 @@ func NewClient(opts Options) (*Client, error) {
 				c.mu.Lock()
 				c.apiDomain = t.APIDomain
 				c.mu.Unlock()
+			}
+			if c.obs.Refresh != nil {
+				switch {
+				case err == nil:
+					c.obs.Refresh("ok")
+				case errors.Is(err, ErrRefreshRefused):
+					c.obs.Refresh("refused")
+				default:
+					c.obs.Refresh("error")
+				}
 			}
 			return t, err
 		},
@@ -271,16 +313,45 @@ func (c *Client) once(ctx context.Context, tok Token, method, path string, q url
 	}
 	req.Header.Set("Authorization", "Zoho-oauthtoken "+tok.AccessToken)
 	req.Header.Set("Accept", "application/json")
+	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		c.observe(method, path, 0, start, nil)
 		return nil, fmt.Errorf("bigin: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := readBody(resp)
 	if err != nil {
+		c.observe(method, path, resp.StatusCode, start, nil)
 		return nil, fmt.Errorf("bigin: read the answer to %s %s: %w", method, path, err)
 	}
-	return decode(resp.StatusCode, resp.Header, body, c.now())
+	a, err := decode(resp.StatusCode, resp.Header, body, c.now())
+	c.observe(method, path, resp.StatusCode, start, err)
+	return a, err
+}
+
+// observe reports one upstream request to the Observer.
+func (c *Client) observe(method, path string, status int, start time.Time, err error) {
+	if c.obs.Request == nil {
+		return
+	}
+	var ae *APIError
+	c.obs.Request(UpstreamRequest{
+		Datacenter: c.dc.Key, Operation: method + " " + pathTemplate(path), Status: status,
+		Duration: time.Since(start), RateLimited: errors.As(err, &ae) && ae.RateLimited(),
+	})
+}
+
+// pathTemplate replaces the ids in an API path with {id}
+// ("/users/123" → "/users/{id}"), so an operation names no record.
+func pathTemplate(path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if s != "" && strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+			segs[i] = "{id}"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // readBody reads an answer whole (at most maxBody+1 bytes, so decode can

@@ -15,6 +15,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -55,8 +56,11 @@ type Options struct {
 	// KeepAlive is how often an open legacy SSE stream gets a keep-alive
 	// comment; 0 means DefaultKeepAlive.
 	KeepAlive time.Duration
-	Clock     clock.Clock // nil: the system clock
-	Logger    *slog.Logger
+	// Observe, when set, is told of every MCP request handled (for
+	// metrics).
+	Observe func(Operation)
+	Clock   clock.Clock // nil: the system clock
+	Logger  *slog.Logger
 }
 
 // Handler serves the MCP endpoints.
@@ -81,6 +85,8 @@ type Handler struct {
 
 	closing   chan struct{} // closed by CloseStreams
 	closeOnce sync.Once
+
+	streams atomic.Int64 // open legacy SSE streams
 }
 
 // cachedServer is the go-sdk server built for one version of one MCP URL,
@@ -298,6 +304,8 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 			}
 			cancel()
 		}()
+		h.streams.Add(1)
+		defer h.streams.Add(-1)
 		// Proxies must pass events on at once, and see traffic often
 		// enough not to cut an idle stream. The keep-alive timer is
 		// scheduled after the expiry timer.
@@ -385,6 +393,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) 
 				"this MCP URL requires Authorization: Bearer <api token>")
 			return nil, nil, nil, false
 		}
+		httpx.Annotate(r.Context(), "api_token_id", t.ID)
 	case tokens.AuthOAuth:
 		bearer, ok := httpx.BearerToken(r)
 		if ok && h.opts.OAuth != nil {
@@ -564,6 +573,7 @@ func (h *Handler) build(res *tokens.Resolved) *sdk.Server {
 		// let one).
 		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) { c.CacheScope = "private" },
 	})
+	srv.AddReceivingMiddleware(h.middleware)
 	for _, name := range res.Tools {
 		if e, ok := h.opts.Catalog.Lookup(name); ok {
 			srv.AddTool(h.tools[name], h.toolHandler(e, res))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/google/uuid"
@@ -48,8 +49,9 @@ func (db *DB) putAudit(tx *bolt.Tx, e *tokens.AuditEntry) error {
 // each call still returns only once its entry is committed. It fills e.ID
 // with a new uuid v7 and e.Time from the clock when they are empty. IDs set
 // by the caller should be uuid v7 too, since entries are ordered by ID.
-// Only the newest Options.AuditRetention entries are kept (100,000 by
-// default); older ones are trimmed as new ones arrive.
+// Only the newest Options.AuditRetention entries are kept (1,000,000 by
+// default); older ones are trimmed as new ones arrive. Age is the
+// sweeper's to enforce, through DeleteAuditBefore.
 func (db *DB) AppendAudit(ctx context.Context, e *tokens.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -108,4 +110,61 @@ func (db *DB) Audit(ctx context.Context, before string, limit int) ([]*tokens.Au
 		return nil, false, err
 	}
 	return out, more, nil
+}
+
+// auditDeleteBatch is how many entries one transaction of
+// DeleteAuditBefore deletes at most, so that a first sweep over a long
+// log does not hold the writer for long.
+const auditDeleteBatch = 1000
+
+// auditTime is the one field DeleteAuditBefore decodes of an entry.
+type auditTime struct {
+	Time time.Time `json:"time"`
+}
+
+// DeleteAuditBefore deletes the entries whose Time is before t, oldest
+// first, stopping at the first entry that is not before t (entries are
+// appended in time order). It commits every auditDeleteBatch entries.
+func (db *DB) DeleteAuditBefore(ctx context.Context, t time.Time) (int, error) {
+	total := 0
+	for {
+		n, done := 0, false
+		err := db.update(ctx, func(tx *bolt.Tx) error {
+			n, done = 0, false
+			b := tx.Bucket(bucketAudit)
+			c := b.Cursor()
+			for k, v := c.First(); ; k, v = c.First() {
+				if k == nil {
+					done = true
+					break
+				}
+				var e auditTime
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("decode audit entry %q: %w", k, err)
+				}
+				if !e.Time.Before(t) {
+					done = true
+					break
+				}
+				if n == auditDeleteBatch {
+					break
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			if seq := b.Sequence(); n > 0 {
+				return b.SetSequence(seq - min(seq, uint64(n)))
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if done {
+			return total, nil
+		}
+	}
 }

@@ -26,7 +26,11 @@ const DefaultLockTimeout = time.Second
 
 // DefaultAuditRetention is how many audit entries are kept when
 // Options.AuditRetention is zero; older ones are trimmed as new ones arrive.
-const DefaultAuditRetention = 100_000
+// It is a bound on the file's size (an entry is a few hundred bytes), a
+// safety net behind the time-based retention the sweeper enforces
+// (DeleteAuditBefore), high enough that a busy server keeps its entries
+// for the configured time.
+const DefaultAuditRetention = 1_000_000
 
 // Bucket names. Each is a top-level bbolt bucket.
 var (

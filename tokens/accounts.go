@@ -25,6 +25,9 @@ type NewAccount struct {
 	RefreshToken string `json:"refresh_token"`
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
+	// RateLimit bounds the calls of all the account's URLs together;
+	// nil means none.
+	RateLimit *RateLimit `json:"rate_limit"`
 }
 
 // CreateAccount proves the credentials with Zoho (one refresh, one org
@@ -48,6 +51,9 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*Account, e
 	if (in.ClientID == "") != (in.ClientSecret == "") {
 		return nil, invalidf("client_id and client_secret go together: pass both, or neither to use the server's OAuth client")
 	}
+	if err := CheckRateLimit(normalRateLimit(in.RateLimit), "rate_limit"); err != nil {
+		return nil, err
+	}
 	own := Credentials{ClientID: in.ClientID, ClientSecret: in.ClientSecret, RefreshToken: strings.TrimSpace(in.RefreshToken)}
 	creds, err := s.effective(own)
 	if err != nil {
@@ -66,6 +72,7 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*Account, e
 		OrgID:        v.OrgID,
 		OrgName:      v.OrgName,
 		Status:       StatusActive,
+		RateLimit:    normalRateLimit(in.RateLimit),
 		CreatedAt:    now,
 		UpdatedAt:    now,
 		ClientID:     own.ClientID,
@@ -103,6 +110,10 @@ type AccountChange struct {
 	RefreshToken *string `json:"refresh_token"`
 	ClientID     *string `json:"client_id"`
 	ClientSecret *string `json:"client_secret"`
+	// RateLimit sets the account's rate limit; a pointer to the zero
+	// RateLimit removes it. JSON callers tell "absent" from null
+	// themselves (the admin API does), hence no tag.
+	RateLimit *RateLimit `json:"-"`
 }
 
 func (c AccountChange) credentials() bool {
@@ -120,6 +131,11 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, ch AccountChange
 			return nil, err
 		}
 		name = n
+	}
+	if ch.RateLimit != nil {
+		if err := CheckRateLimit(normalRateLimit(ch.RateLimit), "rate_limit"); err != nil {
+			return nil, err
+		}
 	}
 	cur, err := s.db.Account(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -179,6 +195,9 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, ch AccountChange
 		if ch.Name != nil {
 			a.Name = name
 		}
+		if ch.RateLimit != nil {
+			a.RateLimit = normalRateLimit(ch.RateLimit)
+		}
 		a.UpdatedAt = s.now().UTC()
 		return nil
 	})
@@ -206,6 +225,9 @@ func (c AccountChange) fields() []string {
 	}
 	if c.ClientSecret != nil {
 		f = append(f, "client_secret")
+	}
+	if c.RateLimit != nil {
+		f = append(f, "rate_limit")
 	}
 	if len(f) == 0 {
 		f = append(f, "nothing")

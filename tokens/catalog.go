@@ -172,6 +172,9 @@ func (inv *Inventory) Normalize(c Config) (Config, error) {
 		return Config{}, invalidf("config.max_result_chars must be %d to %d characters, got %d; null (or 0) uses the server's budget",
 			MinResultChars, MaxResultChars, c.MaxResultChars)
 	}
+	if err := CheckRateLimit(normalRateLimit(c.RateLimit), "config.rate_limit"); err != nil {
+		return Config{}, err
+	}
 	methods, err := normalizeWords(c.Methods, "config.methods", "method", validMethodWords)
 	if err != nil {
 		return Config{}, err
@@ -185,6 +188,7 @@ func (inv *Inventory) Normalize(c Config) (Config, error) {
 		return Config{}, err
 	}
 	out.Methods, out.Tags = methods, tags
+	out.RateLimit = normalRateLimit(c.RateLimit)
 	if len(inv.Allowed(out)) == 0 {
 		return Config{}, invalidf("config allows no tool: no tool has one of the methods [%s] and one of the tags [%s]; widen methods or tags (empty means all)",
 			strings.Join(methods, ", "), strings.Join(tags, ", "))

@@ -44,6 +44,9 @@ type ConfigChange struct {
 	// MaxResultChars sets the URL's result budget; a pointer to 0 removes
 	// it, so the server's budget applies.
 	MaxResultChars *int
+	// RateLimit sets the URL's rate limit; a pointer to the zero
+	// RateLimit removes it.
+	RateLimit *RateLimit
 }
 
 // Apply merges the fields the change names over c (a create applies it
@@ -80,6 +83,9 @@ func (ch *ConfigChange) Apply(c Config) Config {
 	}
 	if ch.MaxResultChars != nil {
 		c.MaxResultChars = *ch.MaxResultChars
+	}
+	if ch.RateLimit != nil {
+		c.RateLimit = normalRateLimit(ch.RateLimit)
 	}
 	return c
 }

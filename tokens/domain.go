@@ -20,6 +20,9 @@ type Account struct {
 	Status     string    `json:"status"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// RateLimit bounds the tool calls of all the account's URLs and REST
+	// calls together; nil means none.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 
 	// Secrets: sealed at rest, never serialised in the clear.
 	ClientID     string    `json:"-"` // not secret, but stored with the secrets for simplicity of rotation
@@ -54,6 +57,9 @@ type Config struct {
 	// result text a list tool may return in one call (see
 	// ValidResultBudget). 0 means the server's budget.
 	MaxResultChars int `json:"max_result_chars,omitempty"`
+	// RateLimit bounds the URL's tool calls; nil means none (the
+	// account's limit still applies).
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 }
 
 // MCPServer is one minted MCP URL. The URL's token is never stored: only its
@@ -96,8 +102,17 @@ type ConnectLink struct {
 	CreatedAt  time.Time  `json:"created_at"`
 }
 
-// AuditEntry records one MCP tool call or admin change. It never holds a
-// token or secret.
+// Surfaces an audited action came through (AuditEntry.Surface).
+const (
+	SurfaceMCP    = "mcp"
+	SurfaceREST   = "rest"
+	SurfaceAdmin  = "admin"
+	SurfaceSystem = "system"
+)
+
+// AuditEntry records one tool call or admin change. It never holds a
+// token, a secret or free text from a caller: tool arguments are kept as
+// ids, enums and numbers only.
 type AuditEntry struct {
 	ID          string    `json:"id"`
 	Time        time.Time `json:"time"`
@@ -113,9 +128,20 @@ type AuditEntry struct {
 	UserZUID    string `json:"user_zuid,omitempty"`
 	UserEmail   string `json:"user_email,omitempty"`
 	OAuthClient string `json:"oauth_client,omitempty"`
-	// Surface is where a call came in: "mcp", "tools" (the REST tools),
-	// "unified" or "proxy"; empty for admin changes.
+	// Surface is where the action came from: SurfaceMCP, SurfaceREST,
+	// SurfaceAdmin or SurfaceSystem.
 	Surface string `json:"surface,omitempty"`
+	// APITokenID is the API token the caller authenticated with (an
+	// admin change, a REST call, or a call to an api_token MCP URL).
+	APITokenID string `json:"api_token_id,omitempty"`
+	// Args are a tool call's arguments: ids, enums and numbers only.
+	Args map[string]any `json:"args,omitempty"`
+	// Status is the HTTP status of the outcome (Zoho's, for a Zoho error).
+	Status int `json:"status,omitempty"`
+	// LatencyMS is how long a tool call took, in milliseconds.
+	LatencyMS float64 `json:"latency_ms,omitempty"`
+	// TraceID is the W3C trace id the request carried, if any.
+	TraceID string `json:"trace_id,omitempty"`
 	// Operation names a unified or proxy call, e.g. "GET /proxy/users/{id}".
 	Operation string `json:"operation,omitempty"`
 }

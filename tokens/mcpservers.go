@@ -83,6 +83,9 @@ func describe(m *MCPServer) string {
 	if m.Config.MaxResultChars != 0 {
 		d += fmt.Sprintf(" max_result_chars=%d", m.Config.MaxResultChars)
 	}
+	if l := m.Config.RateLimit; l != nil {
+		d += fmt.Sprintf(" rate_limit=%d/%ds", l.Requests, l.PerSeconds)
+	}
 	if m.ExpiresAt != nil {
 		d += " expires_at=" + m.ExpiresAt.UTC().Format(time.RFC3339)
 	}

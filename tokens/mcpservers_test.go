@@ -28,24 +28,26 @@ func TestMCPServerCreate(t *testing.T) {
 		expires any    // expected expires_at: nil or RFC 3339 string
 	}{
 		{name: "defaults: all tools", body: map[string]any{"name": "all"}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 		{name: "read only", body: map[string]any{"name": "ro", "config": map[string]any{"methods": []string{"read"}}}, tools: apptest.ReadTools(),
-			config: `{"methods":["read"],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
+			config: `{"methods":["read"],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 		{name: "tags and auth", body: map[string]any{"name": "perm", "config": map[string]any{"tags": []string{"Permissions"}, "require_api_token_auth": true}},
 			tools:  []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"},
-			config: `{"methods":[],"tags":["permissions"],"require_api_token_auth":true,"max_result_chars":null}`},
+			config: `{"methods":[],"tags":["permissions"],"require_api_token_auth":true,"max_result_chars":null,"rate_limit":null}`},
 		{name: "result budget", body: map[string]any{"name": "small", "config": map[string]any{"max_result_chars": 8000}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":8000}`},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":8000,"rate_limit":null}`},
+		{name: "rate limit", body: map[string]any{"name": "rl", "config": map[string]any{"rate_limit": map[string]any{"requests": 5, "per_seconds": 60}}}, tools: apptest.AllTools(),
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":{"requests":5,"per_seconds":60}}`},
 		{name: "null result budget", body: map[string]any{"name": "dflt", "config": map[string]any{"max_result_chars": nil}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 		{name: "expiry at top level", body: map[string]any{"name": "exp", "expires_at": in(time.Hour)}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`, expires: in(time.Hour)},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(time.Hour)},
 		{name: "expiry in config", body: map[string]any{"name": "exp", "config": map[string]any{"expires_at": in(2 * time.Hour)}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`, expires: in(2 * time.Hour)},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(2 * time.Hour)},
 		{name: "top level wins", body: map[string]any{"name": "exp", "expires_at": in(time.Hour), "config": map[string]any{"expires_at": "garbage"}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`, expires: in(time.Hour)},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(time.Hour)},
 		{name: "null expiry", body: map[string]any{"name": "exp", "expires_at": nil}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null}`},
+			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 	}
 	for _, tt := range tests {
 		for _, prefix := range []string{"/admin/integrated-accounts/", "/integrated-account/"} {
@@ -163,12 +165,12 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 		}},
 		{name: "tags merge over methods", body: map[string]any{"config": map[string]any{"tags": []string{"organization"}}}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, []any{"list_all_zohobigin_current_organization"}, m["tools"])
-			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":null}`, mustJSON(t, m["config"]))
+			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, mustJSON(t, m["config"]))
 		}},
 		{name: "resulting config is revalidated", body: map[string]any{"config": map[string]any{"methods": []string{"write"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "unknown tag", body: map[string]any{"config": map[string]any{"tags": []string{"x"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "result budget", body: map[string]any{"config": map[string]any{"max_result_chars": 8000}}, status: 200, check: func(t *testing.T, m map[string]any) {
-			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":8000}`, mustJSON(t, m["config"]))
+			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":8000,"rate_limit":null}`, mustJSON(t, m["config"]))
 			res, err := e.Svc.Resolve(ctx, token)
 			require.NoError(t, err)
 			assert.Equal(t, 8000, res.Server.Config.MaxResultChars)

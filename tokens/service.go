@@ -23,6 +23,9 @@ type AccountInfo struct {
 	OrgID      string
 	OrgName    string
 	Status     string
+	// RateLimit bounds the calls of all the account's URLs together
+	// (read-only; nil: none).
+	RateLimit *RateLimit
 	// CredentialsVersion changes whenever the account's client or refresh
 	// token changes, so a cached Bigin client can tell it is stale.
 	CredentialsVersion int64
@@ -102,8 +105,11 @@ type ServiceOptions struct {
 	// for accounts created without their own and for connect links.
 	ZohoClientID     string
 	ZohoClientSecret string
-	Clock            clock.Clock // nil: the system clock
-	Logger           *slog.Logger
+	// AuditRetention is how long audit entries are kept: 0 means
+	// DefaultAuditRetention, negative means forever.
+	AuditRetention time.Duration
+	Clock          clock.Clock // nil: the system clock
+	Logger         *slog.Logger
 }
 
 // Service owns MCP URL tokens, API tokens and their policy. It keeps an
@@ -305,6 +311,7 @@ func (s *Service) accountInfo(a *Account, credVersion int64) *AccountInfo {
 		OrgID:              a.OrgID,
 		OrgName:            a.OrgName,
 		Status:             a.Status,
+		RateLimit:          normalRateLimit(a.RateLimit),
 		CredentialsVersion: credVersion,
 	}
 }
@@ -446,6 +453,14 @@ func expired(m *MCPServer, now time.Time) bool { return pastExpiry(m.ExpiresAt, 
 
 // pastExpiry reports whether an expiry (nil: never) has passed at now.
 func pastExpiry(exp *time.Time, now time.Time) bool { return exp != nil && !now.Before(*exp) }
+
+// MCPServerCount returns how many MCP URLs the index serves (expired ones
+// count until the sweeper deletes them).
+func (s *Service) MCPServerCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.servers
+}
 
 // AllowedTools returns the names of the tools config c allows, in
 // inventory order (shared: do not modify).

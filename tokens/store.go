@@ -39,6 +39,7 @@ type Store interface {
 	ConnectLinkStore
 	ConnectLinkAdminStore
 	AuditStore
+	AuditRetentionStore
 	OAuthClientStore
 	OAuthGrantStore
 	CacheStore
@@ -185,4 +186,14 @@ type CacheStore interface {
 	CachePut(ctx context.Context, key string, value []byte) error
 	// CacheDelete removes key; removing a missing key is not an error.
 	CacheDelete(ctx context.Context, key string) error
+}
+
+// AuditRetentionStore ages out the audit log.
+type AuditRetentionStore interface {
+	// DeleteAuditBefore deletes the entries whose Time is before t and
+	// returns how many it deleted. Entries are appended in time order, so
+	// an implementation may walk them oldest first (ID order) and stop at
+	// the first one that is not before t. It may commit in several
+	// transactions; a failure part way keeps what was deleted so far.
+	DeleteAuditBefore(ctx context.Context, t time.Time) (int, error)
 }

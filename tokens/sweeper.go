@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// RunSweeper deletes expired MCP servers every interval until ctx ends
+// RunSweeper deletes expired MCP servers, and audit entries older than the
+// retention (SweepAudit), every interval until ctx ends
 // (within a minute of expiry when the caller passes e.g. 30 s). It sweeps
 // once at the start, for servers that expired while the process was down.
 // Resolve already refuses expired servers before they are swept.
@@ -19,6 +20,9 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep expired MCP servers", "err", err)
+		}
+		if _, err := s.SweepAudit(ctx); err != nil && ctx.Err() == nil {
+			s.logger.ErrorContext(ctx, "sweep old audit entries", "err", err)
 		}
 		select {
 		case <-ctx.Done():

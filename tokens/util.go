@@ -28,14 +28,19 @@ func actorOf(ctx context.Context) string {
 // audit records an admin change. A failure to record it does not undo the
 // change (it is already stored); it is logged.
 func (s *Service) audit(ctx context.Context, action, accountID, serverID, detail string) {
+	actor := actorOf(ctx)
 	e := &AuditEntry{
 		Time:        s.now().UTC(),
-		Actor:       actorOf(ctx),
+		Actor:       actor,
+		Surface:     SurfaceSystem,
 		Action:      action,
 		AccountID:   accountID,
 		MCPServerID: serverID,
 		Outcome:     "ok",
 		Detail:      detail,
+	}
+	if id, ok := strings.CutPrefix(actor, "api_token:"); ok {
+		e.Surface, e.APITokenID = SurfaceAdmin, id
 	}
 	if err := s.db.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		s.logger.WarnContext(ctx, "audit entry not recorded", "action", action, "err", err)

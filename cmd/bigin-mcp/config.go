@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
@@ -38,6 +39,12 @@ type config struct {
 	// HTTPAddr is the plain-HTTP listener beside HTTPS (ACME HTTP-01
 	// challenges and redirects to HTTPS); empty means none.
 	HTTPAddr string
+	// MetricsAddr is the Prometheus listener's address; "" turns metrics
+	// off.
+	MetricsAddr string
+	// AuditRetention is how long audit entries are kept; negative keeps
+	// them forever.
+	AuditRetention time.Duration
 
 	Datacenters bigin.Datacenters
 
@@ -73,6 +80,8 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw["acme-email"]},
 		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw["acme-directory"]},
 		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw["http-addr"]},
+		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", raw["metrics-addr"]},
+		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", raw["audit-retention"]},
 	}
 }
 
@@ -84,7 +93,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
 	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars",
-		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr"} {
+		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr", "metrics-addr", "audit-retention"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -133,6 +142,14 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return nil, fmt.Errorf("BIGIN_MCP_MAX_RESULT_CHARS: %q is not a number of characters from %d to %d", *raw["max-result-chars"], tokens.MinResultChars, tokens.MaxResultChars)
 	}
 	c.MaxResultChars = n
+	if c.MetricsAddr = strings.TrimSpace(*raw["metrics-addr"]); c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("BIGIN_MCP_METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+		}
+	}
+	if c.AuditRetention, err = parseRetention(*raw["audit-retention"]); err != nil {
+		return nil, fmt.Errorf("BIGIN_MCP_AUDIT_RETENTION: %w", err)
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_ADDR: %q is not host:port", c.Addr)
 	}
@@ -183,6 +200,32 @@ func unspecifiedHost(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsUnspecified()
+}
+
+// parseRetention reads a retention: whole days ("90d"), a Go duration of
+// at least an hour ("36h"), or 0 for forever (returned as -1).
+func parseRetention(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" {
+		return -1, nil
+	}
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 || n > 36500 {
+			return 0, fmt.Errorf("%q is not a number of days from 1d to 36500d", v)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("%q is not a retention such as 90d or 36h (0 keeps entries forever)", v)
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("%q is shorter than an hour; use 0 to keep entries forever", v)
+	}
+	return d, nil
 }
 
 // checkDataDir creates the data directory (0700) and proves it writable.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,6 +67,45 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "\n", "one line")
+		})
+	}
+}
+
+func TestParseConfigMetricsAndRetention(t *testing.T) {
+	c, err := parseConfig("t", nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Empty(t, c.MetricsAddr, "metrics are off by default")
+	assert.Equal(t, 90*24*time.Hour, c.AuditRetention, "90 days by default")
+
+	tests := []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		metrics   string
+		retention time.Duration
+		err       string
+	}{
+		{name: "metrics address", env: map[string]string{"BIGIN_MCP_METRICS_ADDR": "127.0.0.1:9090"}, metrics: "127.0.0.1:9090", retention: 90 * 24 * time.Hour},
+		{name: "flag wins", env: map[string]string{"BIGIN_MCP_METRICS_ADDR": "127.0.0.1:9090"}, args: []string{"--metrics-addr", ":9100"}, metrics: ":9100", retention: 90 * 24 * time.Hour},
+		{name: "days", env: map[string]string{"BIGIN_MCP_AUDIT_RETENTION": "30d"}, retention: 30 * 24 * time.Hour},
+		{name: "a Go duration", args: []string{"--audit-retention", "36h"}, retention: 36 * time.Hour},
+		{name: "forever", env: map[string]string{"BIGIN_MCP_AUDIT_RETENTION": "0"}, retention: -1},
+		{name: "bad metrics address", env: map[string]string{"BIGIN_MCP_METRICS_ADDR": "9090"}, err: `BIGIN_MCP_METRICS_ADDR: "9090" is not host:port`},
+		{name: "no unit", env: map[string]string{"BIGIN_MCP_AUDIT_RETENTION": "90"}, err: "BIGIN_MCP_AUDIT_RETENTION: \"90\" is not a retention such as 90d or 36h"},
+		{name: "too short", env: map[string]string{"BIGIN_MCP_AUDIT_RETENTION": "10m"}, err: "BIGIN_MCP_AUDIT_RETENTION: \"10m\" is shorter than an hour"},
+		{name: "bad days", env: map[string]string{"BIGIN_MCP_AUDIT_RETENTION": "-3d"}, err: "BIGIN_MCP_AUDIT_RETENTION: \"-3d\" is not a number of days"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseConfig("t", tt.args, envOf(tt.env), io.Discard)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.metrics, c.MetricsAddr)
+			assert.Equal(t, tt.retention, c.AuditRetention)
 		})
 	}
 }

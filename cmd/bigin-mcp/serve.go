@@ -75,6 +75,8 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 		ZohoClientSecret: cfg.ZohoClientSecret,
 		AllowedOrigins:   cfg.AllowedOrigins,
 		MaxResultChars:   cfg.MaxResultChars,
+		AuditRetention:   cfg.AuditRetention,
+		Metrics:          cfg.MetricsAddr != "",
 		SecretKey:        key,
 		Version:          buildVersion(),
 		Logger:           logger,
@@ -130,7 +132,21 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	defer stopSweep()
 	go stack.RunSweeper(sweepCtx, 30*time.Second)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("BIGIN_MCP_METRICS_ADDR: %w", err)
+		}
+		msrv := &http.Server{Handler: metricsMux(stack.Metrics.Handler()), ReadHeaderTimeout: 10 * time.Second}
+		defer msrv.Close()
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+		logger.Info("metrics listening", "addr", mln.Addr().String(), "path", "/metrics")
+	}
 	go func() {
 		if certs != nil {
 			errc <- srv.ServeTLS(ln, "", "") // certificates come from srv.TLSConfig
@@ -163,6 +179,13 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	stack.Flush()
 	stopSweep()
 	return nil
+}
+
+// metricsMux serves the metrics at /metrics and nothing else.
+func metricsMux(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	return mux
 }
 
 // keyError explains in one line why the secret key cannot open the data

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -149,4 +150,39 @@ func TestRunUnknownCommand(t *testing.T) {
 	err := run(context.Background(), []string{"frobnicate"}, envOf(nil), io.Discard, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown command")
+}
+
+// TestServeMetricsListener: BIGIN_MCP_METRICS_ADDR serves /metrics on a
+// listener of its own, and the main listener does not.
+func TestServeMetricsListener(t *testing.T) {
+	base, _, logs, _ := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": t.TempDir(), "BIGIN_MCP_METRICS_ADDR": "127.0.0.1:0"})
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	var addr string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "metrics listening" {
+			addr, _ = m["addr"].(string)
+		}
+	}
+	require.NotEmpty(t, addr, "the metrics address is logged")
+	resp, err = http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/healthz"} 1`)
+	assert.Contains(t, string(body), "bigin_mcp_urls 0")
+
+	resp, err = http.Get("http://" + addr + "/other")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "only /metrics")
+	resp, err = http.Get(base + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "the public listener does not serve metrics")
 }

@@ -17,6 +17,8 @@ type accountView struct {
 	Status     string    `json:"status"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// RateLimit is null when the account has none.
+	RateLimit *tokens.RateLimit `json:"rate_limit"`
 }
 
 type orgView struct {
@@ -28,7 +30,7 @@ func viewAccount(a *tokens.Account) accountView {
 	return accountView{
 		ID: a.ID, Name: a.Name, Datacenter: a.Datacenter, APIDomain: a.APIDomain,
 		Org:    orgView{ID: a.OrgID, Name: a.OrgName},
-		Status: a.Status, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
+		Status: a.Status, RateLimit: a.RateLimit, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
 	}
 }
 
@@ -74,10 +76,21 @@ func (a *API) handleGetAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) handlePatchAccount(w http.ResponseWriter, r *http.Request) error {
-	var ch tokens.AccountChange
-	if err := httpx.DecodeBody(w, r, &ch); err != nil {
+	var in struct {
+		Name         *string  `json:"name"`
+		RefreshToken *string  `json:"refresh_token"`
+		ClientID     *string  `json:"client_id"`
+		ClientSecret *string  `json:"client_secret"`
+		RateLimit    rawField `json:"rate_limit"`
+	}
+	if err := httpx.DecodeBody(w, r, &in); err != nil {
 		return err
 	}
+	rl, err := parseRateLimit(in.RateLimit, "rate_limit")
+	if err != nil {
+		return err
+	}
+	ch := tokens.AccountChange{Name: in.Name, RefreshToken: in.RefreshToken, ClientID: in.ClientID, ClientSecret: in.ClientSecret, RateLimit: rl}
 	acc, err := a.svc.UpdateAccount(r.Context(), r.PathValue("id"), ch)
 	if err != nil {
 		return err

@@ -1,8 +1,8 @@
 // Package admin serves the admin REST API under /admin/ (and the
 // integration guides' alias /integrated-account/{id}/mcp…): API tokens,
-// integrated accounts, MCP URLs and connect links. Every request needs an
-// API token; every rule lives in tokens.Service, which this package only
-// translates to and from HTTP.
+// integrated accounts, MCP URLs, connect links and the audit log. Every
+// request needs an API token; every rule lives in tokens.Service, which
+// this package only translates to and from HTTP.
 package admin
 
 import (
@@ -56,6 +56,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("POST /admin/connect-links", a.handleCreateConnectLink)
 	route("GET /admin/connect-links", a.handleListConnectLinks)
 	route("DELETE /admin/connect-links/{id}", a.handleRevokeConnectLink)
+
+	route("GET /admin/audit", a.handleAudit)
 
 	route("POST /admin/integrated-accounts", a.handleCreateAccount)
 	route("GET /admin/integrated-accounts", a.handleListAccounts)

@@ -52,6 +52,7 @@ type configInput struct {
 	Auth                *string   `json:"auth"`
 	OAuthProfiles       *[]string `json:"oauth_profiles"`
 	MaxResultChars      rawField  `json:"max_result_chars"`
+	RateLimit           rawField  `json:"rate_limit"`
 	ExpiresAt           rawField  `json:"expires_at"`
 }
 
@@ -73,7 +74,34 @@ func (in *configInput) change() (*tokens.ConfigChange, error) {
 		}
 		ch.MaxResultChars = &n
 	}
+	rl, err := parseRateLimit(in.RateLimit, "config.rate_limit")
+	if err != nil {
+		return nil, err
+	}
+	ch.RateLimit = rl
 	return ch, nil
+}
+
+// parseRateLimit reads a rate_limit field: {"requests", "per_seconds"},
+// or null to remove the limit (a pointer to the zero RateLimit). Absent
+// is nil.
+func parseRateLimit(f rawField, field string) (*tokens.RateLimit, error) {
+	if !f.set {
+		return nil, nil
+	}
+	if f.isNull() {
+		return &tokens.RateLimit{}, nil
+	}
+	var rl tokens.RateLimit
+	dec := json.NewDecoder(bytes.NewReader(f.raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rl); err != nil {
+		return nil, invalidf(`%s must be an object {"requests": N, "per_seconds": S} of whole numbers (N calls per S seconds), or null for none`, field)
+	}
+	if err := tokens.CheckRateLimit(&rl, field); err != nil {
+		return nil, err
+	}
+	return &rl, nil
 }
 
 // expiry resolves expires_at given at top level or inside config (top level
@@ -101,10 +129,12 @@ type configView struct {
 	Auth           string   `json:"auth,omitempty"`
 	OAuthProfiles  []string `json:"oauth_profiles,omitempty"`
 	MaxResultChars *int     `json:"max_result_chars"`
+	// RateLimit is null when the URL has none of its own.
+	RateLimit *tokens.RateLimit `json:"rate_limit"`
 }
 
 func viewConfig(c tokens.Config) configView {
-	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken}
+	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken, RateLimit: c.RateLimit}
 	if c.MaxResultChars != 0 {
 		n := c.MaxResultChars
 		v.MaxResultChars = &n

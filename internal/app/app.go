@@ -21,6 +21,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"github.com/bigin-mcp/bigin-mcp/internal/connect"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/metrics"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 	"github.com/bigin-mcp/bigin-mcp/internal/rest"
 	"github.com/bigin-mcp/bigin-mcp/internal/ui"
@@ -58,8 +59,15 @@ type Config struct {
 	// of result text a list tool puts in one page (0 means
 	// catalog.DefaultMaxResultChars). A URL's config may set its own.
 	MaxResultChars int
-	Clock          clock.Clock // nil: the system clock
-	Logger         *slog.Logger
+	// AuditRetention is how long audit entries are kept: 0 means
+	// tokens.DefaultAuditRetention (90 days), negative means forever.
+	AuditRetention time.Duration
+	// Metrics turns on the Prometheus collectors (App.Metrics); they are
+	// served by whoever serves App.Metrics.Handler, on a listener of
+	// its own.
+	Metrics bool
+	Clock   clock.Clock // nil: the system clock
+	Logger  *slog.Logger
 }
 
 // App is the assembled stack.
@@ -70,6 +78,8 @@ type App struct {
 	Executor *catalog.Executor
 	Clients  *zoho.Clients
 	MCP      *mcp.Handler
+	// Metrics are the Prometheus collectors, nil unless Config.Metrics.
+	Metrics *metrics.Metrics
 
 	store   tokens.Store
 	handler http.Handler
@@ -97,16 +107,34 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		Zoho:             z,
 		ZohoClientID:     cfg.ZohoClientID,
 		ZohoClientSecret: cfg.ZohoClientSecret,
+		AuditRetention:   cfg.AuditRetention,
 		Clock:            clk,
 		Logger:           logger,
 	})
 	if err != nil {
 		return nil, err
 	}
+	// The collectors read the index and the SSE streams through methods
+	// of parts built below, so the gauges look them up late.
+	var a *App
+	var met *metrics.Metrics
+	var upstream bigin.Observer
+	if cfg.Metrics {
+		met = metrics.New(metrics.Gauges{
+			MCPURLs:        svc.MCPServerCount,
+			OpenSSEStreams: func() int { return a.MCP.OpenStreams() },
+		})
+		upstream = bigin.Observer{
+			Request: func(r bigin.UpstreamRequest) {
+				met.ObserveUpstream(r.Datacenter, r.Operation, r.Status, r.RateLimited, r.Duration)
+			},
+			Refresh: met.ObserveRefresh,
+		}
+	}
 	clients := zoho.NewClients(zoho.ClientsOptions{
 		Store: store, Datacenters: cfg.Datacenters,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
-		HTTPClient: cfg.HTTPClient, Timeout: cfg.BiginTimeout, Clock: clk, Logger: logger,
+		HTTPClient: cfg.HTTPClient, Timeout: cfg.BiginTimeout, Observer: upstream, Clock: clk, Logger: logger,
 	})
 	exec, err := catalog.NewExecutor(catalog.ExecutorOptions{
 		Catalog: cat, Clients: clients, Reauth: svc, Audit: store,
@@ -132,6 +160,10 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	var observeMCP func(mcp.Operation)
+	if met != nil {
+		observeMCP = func(op mcp.Operation) { met.ObserveMCP(op.Method, op.Tool, op.ErrorType, op.Duration) }
+	}
 	mcpHandler, err := mcp.NewHandler(mcp.Options{
 		Resolver:       svc,
 		OAuth:          front,
@@ -140,13 +172,14 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Version:        cfg.Version,
+		Observe:        observeMCP,
 		Clock:          clk,
 		Logger:         logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Service: svc, OAuth: front, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, store: store, logger: logger}
+	a = &App{Service: svc, OAuth: front, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, Metrics: met, store: store, logger: logger}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -186,7 +219,13 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		return nil, err
 	}
 	webUI.Register(mux)
-	a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux))
+	if met != nil {
+		a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux), func(d httpx.Done) {
+			met.ObserveHTTP(d.Route, d.Method, d.Status, d.Duration)
+		})
+	} else {
+		a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux))
+	}
 	return a, nil
 }
 
@@ -206,7 +245,8 @@ func (a *App) NewServer() *http.Server {
 	return srv
 }
 
-// RunSweeper deletes expired MCP URLs every interval until ctx ends.
+// RunSweeper deletes expired MCP URLs, and audit entries older than the
+// retention, every interval until ctx ends.
 func (a *App) RunSweeper(ctx context.Context, interval time.Duration) {
 	a.Service.RunSweeper(ctx, interval)
 }

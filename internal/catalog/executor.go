@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -46,13 +49,17 @@ type ExecutorOptions struct {
 	// larger record still comes alone). 0 means DefaultMaxResultChars; a
 	// URL's config may set its own (Caller.MaxResultChars).
 	MaxResultChars int
-	Clock          clock.Clock
-	Logger         *slog.Logger
+	// Limiter keeps the rate limits' budgets; nil means one of the
+	// Executor's own on Clock.
+	Limiter *ratelimit.Limiter
+	Clock   clock.Clock
+	Logger  *slog.Logger
 }
 
 // Executor runs tools for integrated accounts, the same way for every
 // surface: it validates the arguments, calls Bigin through the account's
-// shared client, turns failures into results a model can act on, flips the
+// shared client, enforces the URL's and the account's rate limits, turns
+// failures into results a model can act on, flips the
 // account to needs_reauth when Zoho refuses its refresh token, logs and
 // audits every call.
 type Executor struct {
@@ -62,6 +69,7 @@ type Executor struct {
 	audit   tokens.AuditStore
 	cursors *cursorCodec
 	budget  int
+	limiter *ratelimit.Limiter
 	now     func() time.Time
 	logger  *slog.Logger
 	auditWG sync.WaitGroup
@@ -89,9 +97,13 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	limiter := o.Limiter
+	if limiter == nil {
+		limiter = ratelimit.New(o.Clock)
+	}
 	return &Executor{
 		cat: o.Catalog, clients: o.Clients, reauth: o.Reauth, audit: o.Audit,
-		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, now: clock.OrSystem(o.Clock).Now, logger: logger,
+		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, limiter: limiter, now: clock.OrSystem(o.Clock).Now, logger: logger,
 	}, nil
 }
 
@@ -100,9 +112,11 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 type Caller struct {
 	ServerID string // the MCP URL's server id
 	Actor    string // e.g. "mcp:<server id>", "api_token:<id>"
-	// Surface names where the call came in: "mcp" (the default), "tools",
-	// "unified" or "proxy".
+	// Surface names where the call came in: "mcp" (the default), or the
+	// part of the REST face: "tools", "unified" or "proxy".
 	Surface string
+	// APITokenID is the API token the caller authenticated with, if any.
+	APITokenID string
 	// For calls through an oauth URL: the Zoho user of the grant and the
 	// OAuth client that made the call.
 	UserZUID    string
@@ -111,19 +125,26 @@ type Caller struct {
 	// MaxResultChars is the URL's own result budget (its config's
 	// max_result_chars); 0 means the server's.
 	MaxResultChars int
+	// RateLimit is the URL's own rate limit (its config's rate_limit);
+	// nil means none. The account's applies as well.
+	RateLimit *tokens.RateLimit
 }
 
 // Result is a finished call: Body is the structured result's JSON on
 // success; Failure is set instead when the call failed in a way a model
-// can act on.
+// can act on. Quota is the tightest rate limit the call was subject to
+// (nil: none); when it is refused, Failure has code rate_limited and
+// nothing reached Zoho.
 type Result struct {
 	Body    []byte
 	Failure *Failure
+	Quota   *Quota
 }
 
 // Call runs the tool for the account and returns its result; every
 // failure a model can act on, including arguments that fail the tool's
-// schema (code invalid_argument, nothing reaches Bigin), is a Failure.
+// schema (code invalid_argument, nothing reaches Bigin) and a call over a
+// rate limit (code rate_limited, refused before Zoho), is a Failure.
 // Every call is logged and audited.
 func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, who Caller) Result {
 	args, err := e.Decode(raw)
@@ -140,38 +161,45 @@ type Operation struct {
 }
 
 // Do runs an operation for the account the way Call runs a tool: through
-// the account's shared client, with the same failure classification,
-// needs_reauth handling, log and audit. Its arguments are the caller's to
-// validate.
+// the account's shared client and rate limits, with the same failure
+// classification, needs_reauth handling, log and audit. Its arguments are
+// the caller's to validate.
 func (x *Executor) Do(ctx context.Context, op Operation, account *tokens.AccountInfo, who Caller) Result {
 	return x.run(ctx, &Entry{Tool: Tool{Name: op.Name, Run: op.Run}}, account, op.Args, nil, who, op.Name)
 }
 
 // run calls e for the account, unless argErr (the arguments' *ArgsError)
-// is set; operation is set for calls that are not a tool.
+// is set or a rate limit refuses it; operation is set for calls that are
+// not a tool.
 func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, argErr error, who Caller, operation string) Result {
 	start := time.Now()
+	if argErr != nil {
+		// Not Bigin's failure: argErr is the *ArgsError that fail classifies.
+		f := fail(e, args, argErr)
+		x.finish(ctx, e, account, args, who, start, f, operation)
+		return Result{Failure: f}
+	}
+	quota, refused := x.Admit(account, who)
+	if refused != nil {
+		x.finish(ctx, e, account, args, who, start, refused, operation)
+		return Result{Failure: refused, Quota: quota}
+	}
 	var body []byte
 	var client *bigin.Client
-	err := argErr
-	switch {
-	case err != nil:
-		// Not Bigin's failure: err is the *ArgsError that fail classifies.
-	case account.Status == tokens.StatusNeedsReauth:
+	var err error
+	if account.Status == tokens.StatusNeedsReauth {
 		err = bigin.ErrRefreshRefused
-	default:
+	} else {
 		client, err = x.clients.Get(ctx, account)
 		if err == nil {
 			body, err = e.Run(ctx, &Call{Tool: e.Name, Args: args, Client: client, cursors: x.cursors, account: account.ID,
 				budget: x.Budget(who), declared: e.Fields})
 		}
 	}
-	var res Result
-	outcome := "ok"
+	res := Result{Quota: quota}
 	if err != nil {
 		res.Failure = fail(e, args, err)
-		outcome = res.Failure.Error.Code
-		if outcome == codeReauth && client != nil && x.clients.StillCurrent(context.WithoutCancel(ctx), account.ID, client) {
+		if res.Failure.Error.Code == codeReauth && client != nil && x.clients.StillCurrent(context.WithoutCancel(ctx), account.ID, client) {
 			if merr := x.reauth.MarkNeedsReauth(context.WithoutCancel(ctx), account.ID); merr != nil {
 				x.logger.Error("mark account needs_reauth", "account_id", account.ID, "err", merr)
 			}
@@ -179,18 +207,70 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 	} else {
 		res.Body = body
 	}
-	surface := who.Surface
-	if surface == "" {
-		surface = "mcp"
-	}
-	tool := e.Name
-	if operation != "" {
-		tool = ""
-	}
-	x.logger.Info("tool call", "tool", tool, "operation", operation, "surface", surface, "mcp_server_id", who.ServerID, "account_id", account.ID,
-		"outcome", outcome, "latency_ms", float64(time.Since(start).Microseconds())/1000)
-	x.record(ctx, who, surface, account.ID, tool, operation, outcome)
+	x.finish(ctx, e, account, args, who, start, res.Failure, operation)
 	return res
+}
+
+// finish logs and audits a call that ran (or was refused). The audit's
+// surface is mcp or rest; a REST call's part of the face (tools, unified,
+// proxy) shows in its action.
+func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, who Caller, start time.Time, f *Failure, operation string) {
+	latency := float64(time.Since(start).Microseconds()) / 1000
+	outcome, status := "ok", http.StatusOK
+	if f != nil {
+		outcome, status = f.Error.Code, f.Error.Status
+	}
+	surface, action, tool := tokens.SurfaceMCP, "tool_call", e.Name
+	switch who.Surface {
+	case "", tokens.SurfaceMCP:
+	default: // the REST face: tools, unified or proxy
+		surface = tokens.SurfaceREST
+	}
+	if operation != "" {
+		action, tool = who.Surface+"_call", ""
+	}
+	trace := httpx.TraceParent(ctx)
+	attrs := []any{"tool", tool, "surface", surface, "mcp_server_id", who.ServerID, "account_id", account.ID,
+		"outcome", outcome, "latency_ms", latency}
+	if operation != "" {
+		attrs = append(attrs, "operation", operation)
+	}
+	if trace != "" {
+		attrs = append(attrs, "traceparent", trace)
+	}
+	x.logger.Info("tool call", attrs...)
+	x.record(ctx, &tokens.AuditEntry{
+		Actor: who.Actor, Surface: surface, Action: action, APITokenID: who.APITokenID,
+		AccountID: account.ID, MCPServerID: who.ServerID, Tool: tool, Operation: operation, Args: auditArgs(args),
+		Outcome: outcome, Status: status, LatencyMS: latency, TraceID: httpx.TraceID(trace),
+		UserZUID: who.UserZUID, UserEmail: who.UserEmail, OAuthClient: who.OAuthClient,
+	})
+}
+
+// auditArgs keeps the arguments an audit entry may hold: ids, enums and
+// numbers, never free text. A cursor is noted, not kept (it is long and
+// says nothing to a reader).
+func auditArgs(a Args) map[string]any {
+	m := map[string]any{}
+	if a.ID != "" {
+		m["id"] = a.ID
+	}
+	if a.Type != "" {
+		m["type"] = a.Type
+	}
+	if a.Limit != 0 {
+		m["limit"] = a.Limit
+	}
+	if len(a.Fields) > 0 {
+		m["fields"] = a.Fields
+	}
+	if a.NextCursor != nil {
+		m["next_cursor"] = true
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // Budget is the result budget of a call by who: the URL's, else the
@@ -202,26 +282,9 @@ func (x *Executor) Budget(who Caller) int {
 	return x.budget
 }
 
-func (x *Executor) record(ctx context.Context, who Caller, surface, accountID, tool, operation, outcome string) {
-	action := "tool_call"
-	if operation != "" {
-		action = surface + "_call"
-	}
-	entry := &tokens.AuditEntry{
-		ID:          uuid.Must(uuid.NewV7()).String(),
-		Time:        x.now().UTC(),
-		Actor:       who.Actor,
-		Action:      action,
-		AccountID:   accountID,
-		MCPServerID: who.ServerID,
-		Tool:        tool,
-		Outcome:     outcome,
-		UserZUID:    who.UserZUID,
-		UserEmail:   who.UserEmail,
-		OAuthClient: who.OAuthClient,
-		Surface:     surface,
-		Operation:   operation,
-	}
+func (x *Executor) record(ctx context.Context, entry *tokens.AuditEntry) {
+	entry.ID = uuid.Must(uuid.NewV7()).String()
+	entry.Time = x.now().UTC()
 	// The entry is written in the background: the store batches
 	// concurrent appends into one transaction (and one fsync), which
 	// takes up to its batch delay, and the caller should not wait for
@@ -230,7 +293,7 @@ func (x *Executor) record(ctx context.Context, who Caller, surface, accountID, t
 	go func() {
 		defer x.auditWG.Done()
 		if err := x.audit.AppendAudit(context.WithoutCancel(ctx), entry); err != nil {
-			x.logger.Error("audit tool call", "tool", tool, "mcp_server_id", who.ServerID, "err", err)
+			x.logger.Error("audit tool call", "tool", entry.Tool, "mcp_server_id", entry.MCPServerID, "err", err)
 		}
 	}()
 }

@@ -18,8 +18,11 @@ import (
 // status and latency, plus whatever handlers attached with Annotate (such
 // as the MCP server id or the tool name). The request id is taken from a
 // well-formed X-Request-Id header or generated, and echoed in the response.
-// A token in the path is logged as "bmcp_…", never in full.
-func LogRequests(logger *slog.Logger, h http.Handler) http.Handler {
+// A token in the path is logged as "bmcp_…", never in full. A valid W3C
+// Traceparent header is logged too (WithTraceParent adds one found in a
+// message). Each observer is called once the request is answered, with
+// its route pattern, never its raw path (for metrics).
+func LogRequests(logger *slog.Logger, h http.Handler, observers ...func(Done)) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -31,6 +34,10 @@ func LogRequests(logger *slog.Logger, h http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ann := &annotations{requestID: id}
+		if tp := r.Header.Get(TraceParentHeader); ValidTraceParent(tp) {
+			ann.traceparent = tp
+			ann.attrs = append(ann.attrs, slog.String("traceparent", tp))
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), annotationsKey{}, ann))
 		h.ServeHTTP(sw, r)
@@ -43,13 +50,14 @@ func LogRequests(logger *slog.Logger, h http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
+		elapsed := time.Since(start)
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("route", route),
 			slog.String("path", RedactPath(r.URL.Path)),
 			slog.Int("status", status),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
 		}
 		ann.mu.Lock()
 		for _, a := range ann.attrs {
@@ -60,12 +68,37 @@ func LogRequests(logger *slog.Logger, h http.Handler) http.Handler {
 			attrs = append(attrs, a)
 		}
 		ann.mu.Unlock()
+		if len(observers) > 0 {
+			d := Done{Route: routeTemplate(attrs[2].Value.String()), Method: r.Method, Status: status, Duration: elapsed}
+			for _, o := range observers {
+				o(d)
+			}
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
 		logger.LogAttrs(r.Context(), level, "http request", attrs...)
 	})
+}
+
+// Done is an answered request, as LogRequests reports it to observers.
+type Done struct {
+	// Route is the path pattern that served the request ("/mcp/{token}",
+	// "/admin/integrated-accounts/{id}"), without its method, or
+	// "unmatched"; never the raw path.
+	Route    string
+	Method   string
+	Status   int
+	Duration time.Duration
+}
+
+// routeTemplate is a ServeMux pattern without its method ("GET /x" → "/x").
+func routeTemplate(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return strings.TrimSpace(pattern[i+1:])
+	}
+	return pattern
 }
 
 // Annotate attaches key=value to the request's log line (LogRequests). A
@@ -86,6 +119,23 @@ func Annotate(ctx context.Context, key, value string) {
 		}
 	}
 	ann.attrs = append(ann.attrs, a)
+}
+
+// Annotation returns the value Annotate attached to the request's log
+// line under key, or "".
+func Annotation(ctx context.Context, key string) string {
+	ann, ok := ctx.Value(annotationsKey{}).(*annotations)
+	if !ok {
+		return ""
+	}
+	ann.mu.Lock()
+	defer ann.mu.Unlock()
+	for _, a := range ann.attrs {
+		if a.Key == key {
+			return a.Value.String()
+		}
+	}
+	return ""
 }
 
 // RequestID returns the id LogRequests gave the request, or "".
@@ -127,9 +177,10 @@ func containsFold(s, substr string) bool {
 type annotationsKey struct{}
 
 type annotations struct {
-	requestID string
-	mu        sync.Mutex
-	attrs     []slog.Attr
+	requestID   string
+	traceparent string // from the header, when valid
+	mu          sync.Mutex
+	attrs       []slog.Attr
 }
 
 func wellFormedRequestID(id string) bool {

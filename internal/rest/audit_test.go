@@ -35,8 +35,8 @@ func TestEveryCallIsAuditedWithItsSurface(t *testing.T) {
 		got = append(got, row{e.Surface, e.Action, e.Tool, e.Operation, e.Outcome, e.Actor, e.AccountID})
 	}
 	assert.Equal(t, []row{
-		{"proxy", "proxy_call", "", "GET /proxy/users", "TOO_MANY_REQUESTS", actor, s.account},
-		{"unified", "unified_call", "", "GET /unified/user-directory/users/{id}", "ok", actor, s.account},
-		{"tools", "tool_call", "list_all_zohobigin_roles", "", "ok", actor, s.account},
+		{"rest", "proxy_call", "", "GET /proxy/users", "TOO_MANY_REQUESTS", actor, s.account},
+		{"rest", "unified_call", "", "GET /unified/user-directory/users/{id}", "ok", actor, s.account},
+		{"rest", "tool_call", "list_all_zohobigin_roles", "", "ok", actor, s.account},
 	}, got)
 }

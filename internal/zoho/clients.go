@@ -30,8 +30,10 @@ type ClientsOptions struct {
 	ZohoClientSecret string
 	HTTPClient       *http.Client  // nil: the Bigin client's default
 	Timeout          time.Duration // per Bigin call; 0: the client's default
-	Clock            clock.Clock
-	Logger           *slog.Logger
+	// Observer is given to every client (for metrics).
+	Observer bigin.Observer
+	Clock    clock.Clock
+	Logger   *slog.Logger
 }
 
 // Clients keeps one Bigin client per integrated account, so the access
@@ -47,6 +49,7 @@ type Clients struct {
 	timeout    time.Duration
 	logger     *slog.Logger
 	now        func() time.Time
+	observer   bigin.Observer
 
 	mu sync.Mutex
 	m  map[string]*pooledClient
@@ -69,7 +72,7 @@ func NewClients(o ClientsOptions) *Clients {
 	}
 	return &Clients{
 		db: o.Store, dcs: o.Datacenters, clientID: o.ZohoClientID, secret: o.ZohoClientSecret,
-		httpClient: o.HTTPClient, timeout: o.Timeout, logger: logger, now: clock.OrSystem(o.Clock).Now,
+		httpClient: o.HTTPClient, timeout: o.Timeout, logger: logger, now: clock.OrSystem(o.Clock).Now, observer: o.Observer,
 		m: map[string]*pooledClient{},
 	}
 }
@@ -125,6 +128,7 @@ func (p *Clients) build(ctx context.Context, accountID string) (*bigin.Client, s
 		Timeout:     p.timeout,
 		OnToken:     p.persister(accountID),
 		Now:         p.now,
+		Observer:    p.observer,
 	}
 	if a.AccessToken != "" {
 		opts.Token = &bigin.Token{AccessToken: a.AccessToken, Expiry: a.AccessExpiry, APIDomain: a.APIDomain}

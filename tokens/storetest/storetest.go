@@ -32,6 +32,8 @@ func Run(t *testing.T, open Factory) {
 		{"AccountsPaging", testAccountsPaging},
 		{"APITokens", testAPITokens},
 		{"AuditPagingNewestFirst", testAuditPagingNewestFirst},
+		{"AuditEntryFields", testAuditEntryFields},
+		{"DeleteAuditBefore", testDeleteAuditBefore},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"ConnectLinks", testConnectLinks},
 		{"ConnectLinksPaging", testConnectLinksPaging},

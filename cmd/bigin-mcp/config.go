@@ -38,6 +38,10 @@ type config struct {
 	// HTTPAddr is the plain-HTTP listener beside HTTPS (ACME HTTP-01
 	// challenges and redirects to HTTPS); empty means none.
 	HTTPAddr string
+	// CIMDAllowLoopback lets OAuth Client ID Metadata Documents be
+	// fetched from loopback addresses: for test suites only (serve warns
+	// when it is on).
+	CIMDAllowLoopback bool
 
 	Datacenters bigin.Datacenters
 
@@ -73,6 +77,7 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw["acme-email"]},
 		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw["acme-directory"]},
 		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw["http-addr"]},
+		{"BIGIN_MCP_CIMD_ALLOW_LOOPBACK", "cimd-allow-loopback", "false", "TESTS ONLY, never in production: fetch OAuth client metadata documents from loopback addresses too", raw["cimd-allow-loopback"]},
 	}
 }
 
@@ -84,7 +89,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
 	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars",
-		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr"} {
+		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr", "cimd-allow-loopback"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -152,6 +157,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		if !c.TLS.Enabled() {
 			return nil, fmt.Errorf("BIGIN_MCP_HTTP_ADDR: only used with HTTPS (%s and %s, or %s)", tlsconf.EnvCert, tlsconf.EnvKey, tlsconf.EnvACMEDomains)
 		}
+	}
+	if c.CIMDAllowLoopback, err = strconv.ParseBool(strings.TrimSpace(*raw["cimd-allow-loopback"])); err != nil {
+		return nil, fmt.Errorf("BIGIN_MCP_CIMD_ALLOW_LOOPBACK: %q is not true or false", *raw["cimd-allow-loopback"])
 	}
 	if c.PublicURL == "" && unspecifiedHost(c.Addr) && len(c.TLS.ACMEDomains) == 0 {
 		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: must be set when BIGIN_MCP_ADDR (%s) listens on every interface, "+

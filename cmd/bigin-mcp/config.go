@@ -45,6 +45,10 @@ type config struct {
 	// AuditRetention is how long audit entries are kept; negative keeps
 	// them forever.
 	AuditRetention time.Duration
+	// CIMDAllowLoopback lets OAuth Client ID Metadata Documents be
+	// fetched from loopback addresses: for test suites only (serve warns
+	// when it is on).
+	CIMDAllowLoopback bool
 
 	Datacenters bigin.Datacenters
 
@@ -82,6 +86,7 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw["http-addr"]},
 		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", raw["metrics-addr"]},
 		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", raw["audit-retention"]},
+		{"BIGIN_MCP_CIMD_ALLOW_LOOPBACK", "cimd-allow-loopback", "false", "TESTS ONLY, never in production: fetch OAuth client metadata documents from loopback addresses too", raw["cimd-allow-loopback"]},
 	}
 }
 
@@ -93,7 +98,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
 	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars",
-		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr", "metrics-addr", "audit-retention"} {
+		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr", "metrics-addr", "audit-retention", "cimd-allow-loopback"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -169,6 +174,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		if !c.TLS.Enabled() {
 			return nil, fmt.Errorf("BIGIN_MCP_HTTP_ADDR: only used with HTTPS (%s and %s, or %s)", tlsconf.EnvCert, tlsconf.EnvKey, tlsconf.EnvACMEDomains)
 		}
+	}
+	if c.CIMDAllowLoopback, err = strconv.ParseBool(strings.TrimSpace(*raw["cimd-allow-loopback"])); err != nil {
+		return nil, fmt.Errorf("BIGIN_MCP_CIMD_ALLOW_LOOPBACK: %q is not true or false", *raw["cimd-allow-loopback"])
 	}
 	if c.PublicURL == "" && unspecifiedHost(c.Addr) && len(c.TLS.ACMEDomains) == 0 {
 		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: must be set when BIGIN_MCP_ADDR (%s) listens on every interface, "+

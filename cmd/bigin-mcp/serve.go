@@ -19,6 +19,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
 	"github.com/bigin-mcp/bigin-mcp/store"
 )
@@ -77,6 +78,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 		MaxResultChars:   cfg.MaxResultChars,
 		AuditRetention:   cfg.AuditRetention,
 		Metrics:          cfg.MetricsAddr != "",
+		CIMD:             oauth.CIMDOptions{AllowLoopback: cfg.CIMDAllowLoopback},
 		SecretKey:        key,
 		Version:          buildVersion(),
 		Logger:           logger,
@@ -91,6 +93,9 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	adminToken, err := stack.Service.Bootstrap(ctx, cfg.AdminToken)
 	if err != nil {
 		return fmt.Errorf("BIGIN_MCP_ADMIN_TOKEN: %w", err)
+	}
+	if cfg.CIMDAllowLoopback {
+		logger.Warn("BIGIN_MCP_CIMD_ALLOW_LOOPBACK is on: OAuth client metadata documents are fetched from loopback addresses too, so a client_id URL can make this server call services on its own host; this is for tests only, never turn it on in production")
 	}
 	noZohoClient := cfg.ZohoClientID == "" || cfg.ZohoClientSecret == ""
 	if noZohoClient {

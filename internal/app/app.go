@@ -52,8 +52,9 @@ type Config struct {
 	// BiginTimeout bounds each Bigin call; 0 means the client's default.
 	BiginTimeout time.Duration
 	// CIMD configures fetching OAuth Client ID Metadata Documents (tests
-	// allow loopback and trust their own CA; production keeps the zero
-	// value).
+	// allow loopback and trust their own CA; serve sets only
+	// AllowLoopback, from BIGIN_MCP_CIMD_ALLOW_LOOPBACK; production keeps
+	// the zero value).
 	CIMD oauth.CIMDOptions
 	// MaxResultChars is the server's result budget: the most characters
 	// of result text a list tool puts in one page (0 means

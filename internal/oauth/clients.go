@@ -35,6 +35,12 @@ type CIMDOptions struct {
 	// link-local addresses. Only tests set it: in production a client_id
 	// URL must not make the server reach its own network.
 	AllowPrivateAddresses bool
+	// AllowLoopback lets documents come from loopback addresses
+	// (127.0.0.0/8, ::1) and from no other non-public address: for test
+	// suites whose clients serve their documents on the same machine as
+	// the server. Private, link-local and carrier-grade NAT ranges stay
+	// refused. Never on in production.
+	AllowLoopback bool
 	// TLSConfig, when set, is used for the fetches (tests trust their own
 	// CA with it); nil means the system roots.
 	TLSConfig *tls.Config
@@ -77,7 +83,11 @@ func newClientResolver(o *tokens.OAuth, opts CIMDOptions, now func() time.Time, 
 		timeout = cimdTimeout
 	}
 	dialer := &net.Dialer{Timeout: timeout}
-	if !opts.AllowPrivateAddresses {
+	switch {
+	case opts.AllowPrivateAddresses:
+	case opts.AllowLoopback:
+		dialer.Control = refuseNonLoopbackPrivate
+	default:
 		dialer.Control = refusePrivate
 	}
 	tr := &http.Transport{
@@ -115,6 +125,15 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("refusing to fetch a client metadata document from the non-public address %s", ip)
 	}
 	return nil
+}
+
+// refuseNonLoopbackPrivate is the guard with loopback allowed: every
+// other address refusePrivate refuses stays refused.
+func refuseNonLoopbackPrivate(network, address string, c syscall.RawConn) error {
+	if ap, err := netip.ParseAddrPort(address); err == nil && ap.Addr().Unmap().IsLoopback() {
+		return nil
+	}
+	return refusePrivate(network, address, c)
 }
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")

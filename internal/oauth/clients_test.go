@@ -80,28 +80,32 @@ func sized(n int) func(w http.ResponseWriter, id string) {
 	}
 }
 
+// TestRefusePrivate: the dial guard refuses every non-public address; with
+// loopback allowed (BIGIN_MCP_CIMD_ALLOW_LOOPBACK) exactly the loopback
+// ones pass and the rest stay refused.
 func TestRefusePrivate(t *testing.T) {
 	tests := []struct {
-		addr    string
-		refused bool
+		addr       string
+		refused    bool
+		loopbackOK bool // passes refuseNonLoopbackPrivate
 	}{
-		{"127.0.0.1:443", true},
-		{"127.8.9.10:443", true},
-		{"[::1]:443", true},
-		{"[::ffff:127.0.0.1]:443", true},
-		{"10.1.2.3:443", true},
-		{"172.16.0.1:443", true},
-		{"192.168.1.1:443", true},
-		{"[fd00::1]:443", true},
-		{"169.254.169.254:443", true}, // cloud metadata, link-local
-		{"[fe80::1]:443", true},
-		{"100.64.0.1:443", true}, // carrier-grade NAT
-		{"0.0.0.0:443", true},
-		{"[::]:443", true},
-		{"224.0.0.1:443", true}, // multicast
-		{"8.8.8.8:443", false},
-		{"[2606:4700:4700::1111]:443", false},
-		{"not-an-address", true},
+		{"127.0.0.1:443", true, true},
+		{"127.8.9.10:443", true, true},
+		{"[::1]:443", true, true},
+		{"[::ffff:127.0.0.1]:443", true, true},
+		{"10.1.2.3:443", true, false},
+		{"172.16.0.1:443", true, false},
+		{"192.168.1.1:443", true, false},
+		{"[fd00::1]:443", true, false},
+		{"169.254.169.254:443", true, false}, // cloud metadata, link-local
+		{"[fe80::1]:443", true, false},
+		{"100.64.0.1:443", true, false}, // carrier-grade NAT
+		{"0.0.0.0:443", true, false},    // dials this host on Linux, but is not loopback
+		{"[::]:443", true, false},
+		{"224.0.0.1:443", true, false}, // multicast
+		{"8.8.8.8:443", false, true},
+		{"[2606:4700:4700::1111]:443", false, true},
+		{"not-an-address", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
@@ -110,6 +114,12 @@ func TestRefusePrivate(t *testing.T) {
 				assert.Error(t, err)
 			} else {
 				assert.NoError(t, err)
+			}
+			err = refuseNonLoopbackPrivate("tcp", tt.addr, nil)
+			if tt.loopbackOK {
+				assert.NoError(t, err, "with loopback allowed")
+			} else {
+				assert.Error(t, err, "with loopback allowed")
 			}
 		})
 	}
@@ -138,17 +148,20 @@ func TestCIMDRefusesNonPublicAddresses(t *testing.T) {
 	clk := clocktest.New(time.Now())
 	tests := []struct {
 		name    string
-		allow   bool
+		opts    CIMDOptions
 		wantErr bool
 	}{
-		{"outside tests a loopback document is refused before any connection", false, true},
-		{"tests allow it", true, false},
+		{"outside tests a loopback document is refused before any connection", CIMDOptions{}, true},
+		{"tests allow private addresses", CIMDOptions{AllowPrivateAddresses: true}, false},
+		{"tests allow loopback", CIMDOptions{AllowLoopback: true}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &logBuffer{}
 			before := d.count("/client.json")
-			cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: tt.allow, TLSConfig: d.tls}, clk.Now, slog.New(slog.NewTextHandler(logs, nil)))
+			opts := tt.opts
+			opts.TLSConfig = d.tls
+			cr := newClientResolver(nil, opts, clk.Now, slog.New(slog.NewTextHandler(logs, nil)))
 			c, err := cr.resolve(context.Background(), d.url("/client.json"))
 			if !tt.wantErr {
 				require.NoError(t, err)

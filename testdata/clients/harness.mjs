@@ -37,7 +37,7 @@ export async function freePort() {
   });
 }
 
-function need(name) {
+export function need(name) {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set: run testdata/clients/run`);
   return v;
@@ -64,8 +64,9 @@ export async function startSandbox() {
 // startServer runs `bigin-mcp serve` against the sandbox and waits for
 // /healthz. With { tls: true } it serves HTTPS from the suite's own
 // certificate pair (TLS_CERT, TLS_KEY; Node trusts its CA through
-// NODE_EXTRA_CA_CERTS, set by ./run).
-export async function startServer(sandbox, { tls = false } = {}) {
+// NODE_EXTRA_CA_CERTS, set by ./run). env adds variables to the server's
+// environment.
+export async function startServer(sandbox, { tls = false, env: extra = {} } = {}) {
   const port = await freePort();
   const base = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "bigin-mcp-clients-"));
@@ -81,6 +82,7 @@ export async function startServer(sandbox, { tls = false } = {}) {
     BIGIN_MCP_DATACENTERS: JSON.stringify({ us: { accounts_url: sandbox.url, api_url: sandbox.url } }),
     BIGIN_MCP_LOG_LEVEL: "warn",
     ...(tls ? { BIGIN_MCP_TLS_CERT: need("TLS_CERT"), BIGIN_MCP_TLS_KEY: need("TLS_KEY") } : {}),
+    ...extra,
   };
   const child = track(spawn(need("BIGIN_MCP_BIN"), ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] }));
   const deadline = Date.now() + 20000;

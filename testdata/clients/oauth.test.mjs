@@ -2,8 +2,14 @@
 // OAuth client provider (streamable HTTP and SSE) and mcp-remote's OAuth
 // flow, against an `oauth` MCP URL of the real bigin-mcp binary, the
 // person signing in at the sandbox's Zoho. browser.mjs plays the person.
+// Each client identifies itself both ways the server accepts: Dynamic
+// Client Registration, and a Client ID Metadata Document that docs (below)
+// serves over https on loopback with the suite's certificate; the server
+// fetches it because it runs with BIGIN_MCP_CIMD_ALLOW_LOOPBACK and trusts
+// the suite's CA through SSL_CERT_FILE.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,17 +22,57 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 import { follow } from "./browser.mjs";
-import { freePort, killAll, startSandbox, startServer, track } from "./harness.mjs";
+import { freePort, killAll, need, startSandbox, startServer, track } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 let sandbox;
 let server;
 let accountId;
+let docs;
+
+// startDocServer serves Client ID Metadata Documents over https on
+// loopback, with the suite's certificate pair, and counts fetches per
+// document.
+async function startDocServer() {
+  const published = new Map();
+  const hits = new Map();
+  const srv = https.createServer({ cert: readFileSync(need("TLS_CERT")), key: readFileSync(need("TLS_KEY")) }, (req, res) => {
+    const p = new URL(req.url, "https://127.0.0.1").pathname;
+    hits.set(p, (hits.get(p) ?? 0) + 1);
+    const doc = published.get(p);
+    if (!doc) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(doc));
+  });
+  await new Promise((resolve, reject) => {
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", resolve);
+  });
+  const base = `https://127.0.0.1:${srv.address().port}`;
+  return {
+    // publish serves a document for a client and returns its URL, which is
+    // the client_id.
+    publish(name, metadata) {
+      const p = `/clients/${name}.json`;
+      published.set(p, { client_id: base + p, token_endpoint_auth_method: "none", ...metadata });
+      return base + p;
+    },
+    fetches: (url) => hits.get(new URL(url).pathname) ?? 0,
+    close: () =>
+      new Promise((resolve) => {
+        srv.closeAllConnections();
+        srv.close(resolve);
+      }),
+  };
+}
 
 before(async () => {
   sandbox = await startSandbox();
-  server = await startServer(sandbox);
+  docs = await startDocServer();
+  server = await startServer(sandbox, { env: { BIGIN_MCP_CIMD_ALLOW_LOOPBACK: "true", SSL_CERT_FILE: need("CA_CERT") } });
   const { refresh_token } = await sandbox.control("POST", "refresh-token");
   const account = await server.admin("POST", "/admin/integrated-accounts", { name: "OAuth suite", datacenter: "us", refresh_token }, 201);
   accountId = account.id;
@@ -34,6 +80,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
+  await docs?.close();
   sandbox?.child.kill("SIGTERM");
   killAll();
 });
@@ -104,6 +151,16 @@ class Provider {
   }
 }
 
+// MetadataProvider identifies the client by a Client ID Metadata Document
+// instead of registering: the SDK uses clientMetadataUrl as the client_id
+// when the server advertises client_id_metadata_document_supported.
+class MetadataProvider extends Provider {
+  constructor(redirect, clientMetadataUrl) {
+    super(redirect);
+    this.clientMetadataUrl = clientMetadataUrl;
+  }
+}
+
 const transports = {
   streamable: (url, provider) => new StreamableHTTPClientTransport(new URL(url), { authProvider: provider }),
   sse: (url, provider) => new SSEClientTransport(new URL(url + "/sse"), { authProvider: provider }),
@@ -159,6 +216,35 @@ for (const kind of ["streamable", "sse"]) {
         assert.equal(grants[0].user_email, primary.email);
         assert.equal(grants[0].client_id, provider.client.client_id);
         assert.equal(grants[0].status, "active");
+      } finally {
+        await client.close();
+      }
+    });
+
+    test("connects to an oauth URL with a client metadata document and calls as the person", async () => {
+      const minted = await mintOAuth(`sdk cimd ${kind}`);
+      const redirect = `http://127.0.0.1:${47620 + (kind === "sse" ? 1 : 0)}/callback`;
+      // The document lists the redirect URI without a port: loopback
+      // redirect URIs match on any port.
+      const clientId = docs.publish(`sdk-${kind}`, { client_name: `TypeScript SDK suite (metadata document, ${kind})`, redirect_uris: ["http://127.0.0.1/callback"] });
+      const provider = new MetadataProvider(redirect, clientId);
+      const client = await connectOAuth(kind, minted.url, provider);
+      try {
+        assert.equal(provider.client.client_id, clientId, "the SDK used the document URL as its client_id instead of registering");
+        assert.equal(provider.client.client_secret, undefined);
+        assert.equal(provider.authorizationUrl.searchParams.get("client_id"), clientId);
+        assert.ok(docs.fetches(clientId) >= 1, "the server fetched the document");
+        assert.match(provider.saved.access_token, /^bmcp_at_/);
+        assert.equal((await client.listTools()).tools.length, 7);
+        const me = await client.callTool({ name: "list_all_zohobigin_me", arguments: {} });
+        const primary = await primaryUser();
+        assert.equal(me.structuredContent.result[0].id, primary.id);
+
+        const grants = await grantsOf(minted.id);
+        assert.equal(grants.length, 1);
+        assert.equal(grants[0].client_id, clientId);
+        assert.equal(grants[0].client_name, `TypeScript SDK suite (metadata document, ${kind})`, "the name comes from the document");
+        assert.equal(grants[0].user_email, primary.email);
       } finally {
         await client.close();
       }
@@ -294,15 +380,26 @@ describe("mcp-remote's OAuth flow over stdio, as Claude Desktop runs it", () => 
     return client;
   }
 
+  // With cimd, mcp-remote identifies itself with --client-metadata-url
+  // (which makes its callback port strict) instead of registering.
   const cases = [
     { name: "streamable HTTP", path: "", args: [] },
     { name: "SSE only", path: "/sse", args: ["--transport", "sse-only"] },
+    { name: "streamable HTTP with a client metadata document", path: "", args: [], cimd: "mcp-remote-streamable" },
+    { name: "SSE only with a client metadata document", path: "/sse", args: ["--transport", "sse-only"], cimd: "mcp-remote-sse" },
   ];
   for (const c of cases) {
     test(`${c.name}: signs in through the browser and calls as the person`, async () => {
       const minted = await mintOAuth(`mcp-remote ${c.name}`);
       const port = await freePort();
-      const client = await viaRemote([minted.url + c.path, String(port), ...c.args], path.join(configDir, `browser-${port}.log`));
+      let clientId;
+      const args = [minted.url + c.path, String(port), ...c.args];
+      if (c.cimd) {
+        // mcp-remote's redirect URI is http://localhost:<port>/oauth/callback.
+        clientId = docs.publish(c.cimd, { client_name: `mcp-remote (${c.name})`, redirect_uris: [`http://localhost:${port}/oauth/callback`] });
+        args.push("--client-metadata-url", clientId);
+      }
+      const client = await viaRemote(args, path.join(configDir, `browser-${port}.log`));
       try {
         assert.equal(client.getServerVersion().name, "bigin-mcp");
         assert.equal((await client.listTools()).tools.length, 7);
@@ -313,7 +410,13 @@ describe("mcp-remote's OAuth flow over stdio, as Claude Desktop runs it", () => 
         const grants = await grantsOf(minted.id);
         assert.equal(grants.length, 1);
         assert.equal(grants[0].user_email, primary.email);
-        assert.match(grants[0].client_id, /^bmcp_client_/, "mcp-remote registered dynamically");
+        if (c.cimd) {
+          assert.equal(grants[0].client_id, clientId, "mcp-remote used the document URL as its client_id");
+          assert.equal(grants[0].client_name, `mcp-remote (${c.name})`, "the name comes from the document");
+          assert.ok(docs.fetches(clientId) >= 1, "the server fetched the document");
+        } else {
+          assert.match(grants[0].client_id, /^bmcp_client_/, "mcp-remote registered dynamically");
+        }
       } finally {
         await client.close();
       }

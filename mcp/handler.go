@@ -42,6 +42,13 @@ type Options struct {
 	Version string
 	Clock   clock.Clock // nil: the system clock
 	Logger  *slog.Logger
+
+	// MaxSSEStreams caps the legacy SSE streams open at once, in total
+	// (0: DefaultMaxSSEStreams); MaxSSEStreamsPerURL caps them per MCP
+	// URL (0: DefaultMaxSSEStreamsPerURL). A stream past a cap is
+	// answered 429 with Retry-After.
+	MaxSSEStreams       int
+	MaxSSEStreamsPerURL int
 }
 
 // Handler serves the MCP endpoints.
@@ -54,6 +61,7 @@ type Handler struct {
 	publicHost string
 	origins    map[string]bool
 	streamable *sdk.StreamableHTTPHandler
+	streams    *sseStreams
 
 	mu      sync.Mutex
 	servers map[string]*cachedServer // by MCP server id
@@ -96,6 +104,7 @@ func NewHandler(opts Options) (*Handler, error) {
 		origins: map[string]bool{},
 		servers: map[string]*cachedServer{},
 		closing: make(chan struct{}),
+		streams: newSSEStreams(opts.MaxSSEStreams, opts.MaxSSEStreamsPerURL),
 	}
 	for _, e := range opts.Catalog.Entries() {
 		h.tools[e.Name] = sdkTool(e)
@@ -156,6 +165,11 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	cs := h.server(res)
 	ctx := context.WithValue(r.Context(), ctxKey{}, res)
 	if r.Method == http.MethodGet {
+		release, ok := h.openStream(w, r, res)
+		if !ok {
+			return
+		}
+		defer release()
 		// The stream ends when the URL is changed, deleted or expires:
 		// the client reconnects and sees the new state.
 		var cancel context.CancelFunc
@@ -247,6 +261,9 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				httpx.WriteErrorStatus(w, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
+			} else if errors.Is(err, httpx.ErrBodyTimeout) {
+				code, msg, _ := httpx.Classify(err)
+				httpx.WriteError(w, code, msg)
 			} else {
 				httpx.WriteErrorStatus(w, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
 			}

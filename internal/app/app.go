@@ -49,6 +49,22 @@ type Config struct {
 	BiginTimeout time.Duration
 	Clock        clock.Clock // nil: the system clock
 	Logger       *slog.Logger
+
+	// Limits bounds what one client can hold open.
+	Limits Limits
+}
+
+// Limits are the server's own resource limits; the zero value of each
+// field means its default.
+type Limits struct {
+	// BodyTimeout is how long a request body may take to arrive in full
+	// (default httpx.DefaultBodyTimeout); a slower one is answered 408.
+	BodyTimeout time.Duration
+	// MaxSSEStreams and MaxSSEStreamsPerURL cap the open legacy SSE
+	// streams, in total and per MCP URL (defaults
+	// mcp.DefaultMaxSSEStreams and mcp.DefaultMaxSSEStreamsPerURL).
+	MaxSSEStreams       int
+	MaxSSEStreamsPerURL int
 }
 
 // App is the assembled stack.
@@ -113,6 +129,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		Version:        cfg.Version,
 		Clock:          clk,
 		Logger:         logger,
+
+		MaxSSEStreams:       cfg.Limits.MaxSSEStreams,
+		MaxSSEStreamsPerURL: cfg.Limits.MaxSSEStreamsPerURL,
 	})
 	if err != nil {
 		return nil, err
@@ -138,11 +157,11 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		Clock:    clk, Logger: logger,
 	}).Register(mux)
 	mcpHandler.Register(mux)
-	a.handler = httpx.LogRequests(logger, mux)
+	a.handler = httpx.LogRequests(logger, httpx.BodyDeadline(cfg.Limits.BodyTimeout, mux))
 	return a, nil
 }
 
-// Handler is every surface behind the request log.
+// Handler is every surface behind the request log and the body deadline.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // NewServer returns the HTTP server for the stack, with the timeouts

@@ -27,15 +27,17 @@ const bodyTimeoutMessage = "the request body did not arrive in time; send the wh
 //     DefaultBodyTimeout) of the handler starting; a read past that
 //     returns an error that Is ErrBodyTimeout. The deadline is the
 //     connection's read deadline (http.ResponseController), so it ends a
-//     stalled read at once, and it is lifted as soon as the body has been
-//     read, so a long handler is not cut. Requests without a body, such
-//     as the long-lived SSE GET, get no deadline at all.
+//     stalled read at once; net/http lifts it when the body has been read
+//     to its end (HTTP/1 clears it to watch the idle connection, HTTP/2
+//     keeps it on the finished body alone), so a long handler is not cut.
+//     Requests without a body, such as the long-lived SSE GET, get no
+//     deadline at all.
 //   - a request answered before its body was read in full (refused for
 //     its token, its path, its size or a timeout) closes its HTTP/1
-//     connection after the answer instead of reading the rest of the body
-//     first, as net/http otherwise does for bodies under 256 KiB. A
-//     refused request is thus answered at once and its body is never
-//     read.
+//     connection after the answer instead of reading the rest of the body,
+//     as net/http otherwise does for bodies under 256 KiB (before the
+//     answer and again after it). A refused request is thus answered at
+//     once, its body is never read, and its goroutine ends.
 //
 // Deadlines are wall-clock connection deadlines: the injected clock
 // cannot drive them, so tests pass a short d instead.
@@ -49,23 +51,30 @@ func BodyDeadline(d time.Duration, h http.Handler) http.Handler {
 			return
 		}
 		ctl := http.NewResponseController(w)
-		body := &deadlineBody{body: r.Body, ctl: ctl}
+		body := &deadlineBody{body: r.Body}
 		// Without a settable deadline (a writer that cannot reach the
 		// connection), the body is still closed over when left unread.
 		_ = ctl.SetReadDeadline(time.Now().Add(d))
 		r2 := r.WithContext(r.Context()) // a shallow copy: r stays the caller's
 		r2.Body = body
-		h.ServeHTTP(&closeUnread{ResponseWriter: w, body: body, http1: r.ProtoMajor == 1}, r2)
+		http1 := r.ProtoMajor == 1
+		h.ServeHTTP(&closeUnread{ResponseWriter: w, body: body, http1: http1}, r2)
+		if http1 && !body.ended.Load() {
+			// Once the handler returns, net/http reads what is left of
+			// the body (up to 256 KiB) before it lets go of the
+			// connection, whether or not the connection is to close.
+			// End that read now: the connection is not reused.
+			_ = ctl.SetReadDeadline(time.Now())
+		}
 	})
 }
 
-// deadlineBody is a request body under a read deadline: it lifts the
-// deadline once the body has been read to its end, and marks a read that
-// ran past it.
+// deadlineBody is a request body under a read deadline: it notes when
+// the body has been read to its end, and marks a read that ran past the
+// deadline.
 type deadlineBody struct {
 	body  io.ReadCloser
-	ctl   *http.ResponseController
-	ended atomic.Bool // read to EOF: the deadline is lifted
+	ended atomic.Bool // read to EOF
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
@@ -73,12 +82,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, io.EOF):
-		// Lift the deadline before net/http's background read of the
-		// connection starts waiting on it: a background read that times
-		// out would cancel the request's context mid-handler.
-		if b.ended.CompareAndSwap(false, true) {
-			_ = b.ctl.SetReadDeadline(time.Time{})
-		}
+		b.ended.Store(true)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = fmt.Errorf("%w: %w", ErrBodyTimeout, err)
 	}

@@ -256,6 +256,10 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 				return nil, false
 			}
 		}
+		if r.ContentLength > httpx.MaxBodyBytes { // refused before a byte of it is read
+			httpx.WriteErrorStatus(w, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
+			return nil, false
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError

@@ -9,9 +9,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/mcp"
 )
 
 // config is the server's configuration: environment variables,
@@ -27,6 +31,12 @@ type config struct {
 	DatacentersSpec  string
 	AllowedOrigins   []string
 	LogLevel         slog.Level
+
+	// BodyTimeout, MaxSSEStreams and MaxSSEStreamsPerURL are the
+	// server's resource limits (app.Limits).
+	BodyTimeout         time.Duration
+	MaxSSEStreams       int
+	MaxSSEStreamsPerURL int
 
 	Datacenters bigin.Datacenters
 
@@ -55,6 +65,9 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{"BIGIN_MCP_DATACENTERS", "datacenters", "", "JSON (inline or @file) overriding or adding datacenters", raw["datacenters"]},
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw["allowed-origins"]},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw["log-level"]},
+		{"BIGIN_MCP_BODY_TIMEOUT", "body-timeout", httpx.DefaultBodyTimeout.String(), "how long a request body may take to arrive in full (slower: 408)", raw["body-timeout"]},
+		{"BIGIN_MCP_SSE_MAX_STREAMS", "sse-max-streams", strconv.Itoa(mcp.DefaultMaxSSEStreams), "open legacy SSE streams allowed in total (more: 429)", raw["sse-max-streams"]},
+		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "sse-max-streams-per-url", strconv.Itoa(mcp.DefaultMaxSSEStreamsPerURL), "open legacy SSE streams allowed per MCP URL (more: 429)", raw["sse-max-streams-per-url"]},
 	}
 }
 
@@ -65,7 +78,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
-	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level"} {
+	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "body-timeout", "sse-max-streams", "sse-max-streams-per-url"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -101,6 +114,22 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*raw["log-level"])); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_LOG_LEVEL: %q is not one of debug, info, warn, error", *raw["log-level"])
+	}
+	var err error
+	if c.BodyTimeout, err = time.ParseDuration(strings.TrimSpace(*raw["body-timeout"])); err != nil || c.BodyTimeout <= 0 {
+		return nil, fmt.Errorf("BIGIN_MCP_BODY_TIMEOUT: %q is not a positive duration like 10s", *raw["body-timeout"])
+	}
+	for _, n := range []struct {
+		env string
+		raw *string
+		dst *int
+	}{
+		{"BIGIN_MCP_SSE_MAX_STREAMS", raw["sse-max-streams"], &c.MaxSSEStreams},
+		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", raw["sse-max-streams-per-url"], &c.MaxSSEStreamsPerURL},
+	} {
+		if *n.dst, err = strconv.Atoi(strings.TrimSpace(*n.raw)); err != nil || *n.dst < 1 {
+			return nil, fmt.Errorf("%s: %q is not a whole number of at least 1", n.env, *n.raw)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_ADDR: %q is not host:port", c.Addr)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,13 +24,20 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:8080", c.PublicURL)
 	assert.Equal(t, []string{"https://claude.ai", "https://chatgpt.com"}, c.AllowedOrigins)
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+	assert.Equal(t, 10*time.Second, c.BodyTimeout)
+	assert.Equal(t, 1000, c.MaxSSEStreams)
+	assert.Equal(t, 32, c.MaxSSEStreamsPerURL)
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
-	c, err = parseConfig("t", []string{"--addr", "0.0.0.0:9000", "--log-level", "debug"},
-		envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:1", "BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/"}), io.Discard)
+	c, err = parseConfig("t", []string{"--addr", "0.0.0.0:9000", "--log-level", "debug", "--sse-max-streams", "50"},
+		envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:1", "BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/",
+			"BIGIN_MCP_BODY_TIMEOUT": "30s", "BIGIN_MCP_SSE_MAX_STREAMS": "10", "BIGIN_MCP_SSE_MAX_STREAMS_PER_URL": "4"}), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "0.0.0.0:9000", c.Addr, "a flag wins over the variable")
+	assert.Equal(t, 30*time.Second, c.BodyTimeout)
+	assert.Equal(t, 50, c.MaxSSEStreams, "a flag wins over the variable")
+	assert.Equal(t, 4, c.MaxSSEStreamsPerURL)
 	assert.Equal(t, "https://mcp.example.com", c.PublicURL)
 	assert.Equal(t, slog.LevelDebug, c.LogLevel)
 }
@@ -50,6 +58,10 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad addr", map[string]string{"BIGIN_MCP_ADDR": "8080"}, "BIGIN_MCP_ADDR"},
 		{"bad public URL", map[string]string{"BIGIN_MCP_PUBLIC_URL": "mcp.example.com"}, "BIGIN_MCP_PUBLIC_URL"},
 		{"bad origin", map[string]string{"BIGIN_MCP_ALLOWED_ORIGINS": "claude.ai"}, "BIGIN_MCP_ALLOWED_ORIGINS"},
+		{"bad body timeout", map[string]string{"BIGIN_MCP_BODY_TIMEOUT": "10"}, "BIGIN_MCP_BODY_TIMEOUT"},
+		{"zero body timeout", map[string]string{"BIGIN_MCP_BODY_TIMEOUT": "0s"}, "BIGIN_MCP_BODY_TIMEOUT"},
+		{"bad SSE cap", map[string]string{"BIGIN_MCP_SSE_MAX_STREAMS": "many"}, "BIGIN_MCP_SSE_MAX_STREAMS"},
+		{"zero SSE cap per URL", map[string]string{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL": "0"}, "BIGIN_MCP_SSE_MAX_STREAMS_PER_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,10 @@
 // streamable HTTP (POST /mcp/{token}) and legacy HTTP+SSE
 // (/mcp/{token}/sse). It is built on github.com/modelcontextprotocol/go-sdk.
 //
+// Open SSE streams are capped per URL and in total (Options.MaxSSEStreams,
+// Options.MaxSSEStreamsPerURL); past a cap a stream is refused with 429
+// and Retry-After, and Handler.SSEStreams reports the counts.
+//
 // Tools are data (see registry.go): each is declared once with its schemas,
 // annotations and handler; schemas are encoded once per process, and a
 // tool's result is encoded once and shared between its text content and its

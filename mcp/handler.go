@@ -15,7 +15,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -61,6 +60,13 @@ type Options struct {
 	Observe func(Operation)
 	Clock   clock.Clock // nil: the system clock
 	Logger  *slog.Logger
+
+	// MaxSSEStreams caps the legacy SSE streams open at once, in total
+	// (0: DefaultMaxSSEStreams); MaxSSEStreamsPerURL caps them per MCP
+	// URL (0: DefaultMaxSSEStreamsPerURL). A stream past a cap is
+	// answered 429 with Retry-After.
+	MaxSSEStreams       int
+	MaxSSEStreamsPerURL int
 }
 
 // Handler serves the MCP endpoints.
@@ -78,6 +84,7 @@ type Handler struct {
 	// stream, for clients that accept only text/event-stream.
 	streamable    *sdk.StreamableHTTPHandler
 	streamableSSE *sdk.StreamableHTTPHandler
+	streams       *sseStreams
 
 	mu      sync.Mutex
 	servers map[string]*cachedServer // by MCP server id
@@ -85,8 +92,6 @@ type Handler struct {
 
 	closing   chan struct{} // closed by CloseStreams
 	closeOnce sync.Once
-
-	streams atomic.Int64 // open legacy SSE streams
 }
 
 // cachedServer is the go-sdk server built for one version of one MCP URL,
@@ -127,6 +132,7 @@ func NewHandler(opts Options) (*Handler, error) {
 	if h.keepAlive <= 0 {
 		h.keepAlive = DefaultKeepAlive
 	}
+	h.streams = newSSEStreams(opts.MaxSSEStreams, opts.MaxSSEStreamsPerURL)
 	for _, e := range opts.Catalog.Entries() {
 		h.tools[e.Name] = sdkTool(e)
 	}
@@ -283,6 +289,11 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	var out http.ResponseWriter = w
 	if r.Method == http.MethodGet {
+		release, ok := h.openStream(w, r, res)
+		if !ok {
+			return
+		}
+		defer release()
 		// The stream ends when the URL is changed, deleted or expires:
 		// the client reconnects and sees the new state.
 		var cancel context.CancelFunc
@@ -304,8 +315,6 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 			}
 			cancel()
 		}()
-		h.streams.Add(1)
-		defer h.streams.Add(-1)
 		// Proxies must pass events on at once, and see traffic often
 		// enough not to cut an idle stream. The keep-alive timer is
 		// scheduled after the expiry timer.
@@ -422,11 +431,17 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) 
 				return nil, nil, nil, false
 			}
 		}
+		if r.ContentLength > httpx.MaxBodyBytes { // refused before a byte of it is read
+			writeRPCError(w, nil, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
+			return nil, nil, nil, false
+		}
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				writeRPCError(w, nil, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
+			} else if errors.Is(err, httpx.ErrBodyTimeout) {
+				writeRPCError(w, nil, http.StatusRequestTimeout, tokens.CodeRequestTimeout, "the request body did not arrive in time")
 			} else {
 				writeRPCError(w, nil, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
 			}

@@ -92,4 +92,4 @@ func metaOf(p sdk.Params) map[string]any {
 }
 
 // OpenStreams returns how many legacy SSE streams are open.
-func (h *Handler) OpenStreams() int { return int(h.streams.Load()) }
+func (h *Handler) OpenStreams() int { return h.streams.counts().Open }

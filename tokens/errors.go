@@ -28,6 +28,7 @@ const (
 	CodeConflict             = "conflict"
 	CodeTooLarge             = "too_large"
 	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeRequestTimeout       = "request_timeout"
 	CodeRateLimited          = "rate_limited"
 	CodeUpstreamError        = "upstream_error"
 	// CodeReauthorizationRequired: Zoho refused the integrated account's

@@ -15,7 +15,9 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
+	"github.com/bigin-mcp/bigin-mcp/mcp"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -50,6 +52,12 @@ type config struct {
 	// when it is on).
 	CIMDAllowLoopback bool
 
+	// BodyTimeout, MaxSSEStreams and MaxSSEStreamsPerURL are the
+	// server's resource limits (app.Limits).
+	BodyTimeout         time.Duration
+	MaxSSEStreams       int
+	MaxSSEStreamsPerURL int
+
 	Datacenters bigin.Datacenters
 
 	// quietBootstrap leaves printing a generated admin token to the caller.
@@ -65,28 +73,31 @@ type setting struct {
 	dst                   *string
 }
 
-func (c *config) settings(raw map[string]*string) []setting {
+func (c *config) settings(raw func(flag string) *string) []setting {
 	return []setting{
-		{"BIGIN_MCP_ADDR", "addr", "127.0.0.1:8080", "listen address", raw["addr"]},
-		{"BIGIN_MCP_DATA_DIR", "data-dir", "./data", "directory for bigin-mcp.db and secret.key", raw["data-dir"]},
-		{"BIGIN_MCP_PUBLIC_URL", "public-url", "", "public base URL of minted MCP URLs (default http://<addr>)", raw["public-url"]},
-		{"BIGIN_MCP_ADMIN_TOKEN", "admin-token", "", "bootstrap admin API token", raw["admin-token"]},
-		{"BIGIN_MCP_SECRET_KEY", "secret-key", "", "base64 of 32 bytes, the AES-256-GCM key for secrets at rest", raw["secret-key"]},
-		{"BIGIN_MCP_ZOHO_CLIENT_ID", "zoho-client-id", "", "Zoho OAuth client id", raw["zoho-client-id"]},
-		{"BIGIN_MCP_ZOHO_CLIENT_SECRET", "zoho-client-secret", "", "Zoho OAuth client secret", raw["zoho-client-secret"]},
-		{"BIGIN_MCP_DATACENTERS", "datacenters", "", "JSON (inline or @file) overriding or adding datacenters", raw["datacenters"]},
-		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw["allowed-origins"]},
-		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw["log-level"]},
-		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw["max-result-chars"]},
-		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", raw["tls-cert"]},
-		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", raw["tls-key"]},
-		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", raw["acme-domains"]},
-		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw["acme-email"]},
-		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw["acme-directory"]},
-		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw["http-addr"]},
-		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", raw["metrics-addr"]},
-		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", raw["audit-retention"]},
-		{"BIGIN_MCP_CIMD_ALLOW_LOOPBACK", "cimd-allow-loopback", "false", "TESTS ONLY, never in production: fetch OAuth client metadata documents from loopback addresses too", raw["cimd-allow-loopback"]},
+		{"BIGIN_MCP_ADDR", "addr", "127.0.0.1:8080", "listen address", raw("addr")},
+		{"BIGIN_MCP_DATA_DIR", "data-dir", "./data", "directory for bigin-mcp.db and secret.key", raw("data-dir")},
+		{"BIGIN_MCP_PUBLIC_URL", "public-url", "", "public base URL of minted MCP URLs (default http://<addr>)", raw("public-url")},
+		{"BIGIN_MCP_ADMIN_TOKEN", "admin-token", "", "bootstrap admin API token", raw("admin-token")},
+		{"BIGIN_MCP_SECRET_KEY", "secret-key", "", "base64 of 32 bytes, the AES-256-GCM key for secrets at rest", raw("secret-key")},
+		{"BIGIN_MCP_ZOHO_CLIENT_ID", "zoho-client-id", "", "Zoho OAuth client id", raw("zoho-client-id")},
+		{"BIGIN_MCP_ZOHO_CLIENT_SECRET", "zoho-client-secret", "", "Zoho OAuth client secret", raw("zoho-client-secret")},
+		{"BIGIN_MCP_DATACENTERS", "datacenters", "", "JSON (inline or @file) overriding or adding datacenters", raw("datacenters")},
+		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw("allowed-origins")},
+		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw("log-level")},
+		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw("max-result-chars")},
+		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", raw("tls-cert")},
+		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", raw("tls-key")},
+		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", raw("acme-domains")},
+		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw("acme-email")},
+		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw("acme-directory")},
+		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw("http-addr")},
+		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", raw("metrics-addr")},
+		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", raw("audit-retention")},
+		{"BIGIN_MCP_CIMD_ALLOW_LOOPBACK", "cimd-allow-loopback", "false", "TESTS ONLY, never in production: fetch OAuth client metadata documents from loopback addresses too", raw("cimd-allow-loopback")},
+		{"BIGIN_MCP_BODY_TIMEOUT", "body-timeout", httpx.DefaultBodyTimeout.String(), "how long a request body may take to arrive in full (slower: 408)", raw("body-timeout")},
+		{"BIGIN_MCP_SSE_MAX_STREAMS", "sse-max-streams", strconv.Itoa(mcp.DefaultMaxSSEStreams), "open legacy SSE streams allowed in total (more: 429)", raw("sse-max-streams")},
+		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "sse-max-streams-per-url", strconv.Itoa(mcp.DefaultMaxSSEStreamsPerURL), "open legacy SSE streams allowed per MCP URL (more: 429)", raw("sse-max-streams-per-url")},
 	}
 }
 
@@ -96,12 +107,12 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	c := &config{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	raw := map[string]*string{}
-	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars",
-		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr", "metrics-addr", "audit-retention", "cimd-allow-loopback"} {
-		raw[k] = new(string)
-	}
-	sets := c.settings(raw)
+	raw := map[string]*string{} // each flag's value, by flag name
+	sets := c.settings(func(flag string) *string {
+		p := new(string)
+		raw[flag] = p
+		return p
+	})
 	for _, s := range sets {
 		fs.StringVar(s.dst, s.flag, s.def, s.usage+" ($"+s.env+")")
 	}
@@ -154,6 +165,21 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	if c.AuditRetention, err = parseRetention(*raw["audit-retention"]); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_AUDIT_RETENTION: %w", err)
+	}
+	if c.BodyTimeout, err = time.ParseDuration(strings.TrimSpace(*raw["body-timeout"])); err != nil || c.BodyTimeout <= 0 {
+		return nil, fmt.Errorf("BIGIN_MCP_BODY_TIMEOUT: %q is not a positive duration like 10s", *raw["body-timeout"])
+	}
+	for _, n := range []struct {
+		env string
+		raw *string
+		dst *int
+	}{
+		{"BIGIN_MCP_SSE_MAX_STREAMS", raw["sse-max-streams"], &c.MaxSSEStreams},
+		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", raw["sse-max-streams-per-url"], &c.MaxSSEStreamsPerURL},
+	} {
+		if *n.dst, err = strconv.Atoi(strings.TrimSpace(*n.raw)); err != nil || *n.dst < 1 {
+			return nil, fmt.Errorf("%s: %q is not a whole number of at least 1", n.env, *n.raw)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_ADDR: %q is not host:port", c.Addr)

@@ -26,14 +26,21 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
 	assert.Equal(t, 40000, c.MaxResultChars)
 	assert.False(t, c.CIMDAllowLoopback, "client metadata documents never come from loopback unless asked")
+	assert.Equal(t, 10*time.Second, c.BodyTimeout)
+	assert.Equal(t, 1000, c.MaxSSEStreams)
+	assert.Equal(t, 32, c.MaxSSEStreamsPerURL)
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
-	c, err = parseConfig("t", []string{"--addr", "0.0.0.0:9000", "--log-level", "debug"},
-		envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:1", "BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/", "BIGIN_MCP_MAX_RESULT_CHARS": "20000"}), io.Discard)
+	c, err = parseConfig("t", []string{"--addr", "0.0.0.0:9000", "--log-level", "debug", "--sse-max-streams", "50"},
+		envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:1", "BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/", "BIGIN_MCP_MAX_RESULT_CHARS": "20000",
+			"BIGIN_MCP_BODY_TIMEOUT": "30s", "BIGIN_MCP_SSE_MAX_STREAMS": "10", "BIGIN_MCP_SSE_MAX_STREAMS_PER_URL": "4"}), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 20000, c.MaxResultChars, "from the variable")
 	assert.Equal(t, "0.0.0.0:9000", c.Addr, "a flag wins over the variable")
+	assert.Equal(t, 30*time.Second, c.BodyTimeout)
+	assert.Equal(t, 50, c.MaxSSEStreams, "a flag wins over the variable")
+	assert.Equal(t, 4, c.MaxSSEStreamsPerURL)
 	assert.Equal(t, "https://mcp.example.com", c.PublicURL)
 	assert.Equal(t, slog.LevelDebug, c.LogLevel)
 
@@ -72,6 +79,10 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"result budget too small", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
 		{"result budget too large", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "2000000"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
 		{"loopback CIMD not a boolean", map[string]string{"BIGIN_MCP_CIMD_ALLOW_LOOPBACK": "yes please"}, `BIGIN_MCP_CIMD_ALLOW_LOOPBACK: "yes please" is not true or false`},
+		{"bad body timeout", map[string]string{"BIGIN_MCP_BODY_TIMEOUT": "10"}, "BIGIN_MCP_BODY_TIMEOUT"},
+		{"zero body timeout", map[string]string{"BIGIN_MCP_BODY_TIMEOUT": "0s"}, "BIGIN_MCP_BODY_TIMEOUT"},
+		{"bad SSE cap", map[string]string{"BIGIN_MCP_SSE_MAX_STREAMS": "many"}, "BIGIN_MCP_SSE_MAX_STREAMS"},
+		{"zero SSE cap per URL", map[string]string{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL": "0"}, "BIGIN_MCP_SSE_MAX_STREAMS_PER_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

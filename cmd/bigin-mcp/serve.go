@@ -82,6 +82,11 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 		SecretKey:        key,
 		Version:          buildVersion(),
 		Logger:           logger,
+		Limits: app.Limits{
+			BodyTimeout:         cfg.BodyTimeout,
+			MaxSSEStreams:       cfg.MaxSSEStreams,
+			MaxSSEStreamsPerURL: cfg.MaxSSEStreamsPerURL,
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("load tokens: %w", err)

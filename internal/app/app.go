@@ -69,6 +69,21 @@ type Config struct {
 	Metrics bool
 	Clock   clock.Clock // nil: the system clock
 	Logger  *slog.Logger
+	// Limits bounds what one client can hold open.
+	Limits Limits
+}
+
+// Limits are the server's own resource limits; the zero value of each
+// field means its default.
+type Limits struct {
+	// BodyTimeout is how long a request body may take to arrive in full
+	// (default httpx.DefaultBodyTimeout); a slower one is answered 408.
+	BodyTimeout time.Duration
+	// MaxSSEStreams and MaxSSEStreamsPerURL cap the open legacy SSE
+	// streams, in total and per MCP URL (defaults
+	// mcp.DefaultMaxSSEStreams and mcp.DefaultMaxSSEStreamsPerURL).
+	MaxSSEStreams       int
+	MaxSSEStreamsPerURL int
 }
 
 // App is the assembled stack.
@@ -176,6 +191,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		Observe:        observeMCP,
 		Clock:          clk,
 		Logger:         logger,
+
+		MaxSSEStreams:       cfg.Limits.MaxSSEStreams,
+		MaxSSEStreamsPerURL: cfg.Limits.MaxSSEStreamsPerURL,
 	})
 	if err != nil {
 		return nil, err
@@ -220,17 +238,18 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		return nil, err
 	}
 	webUI.Register(mux)
+	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, mcpHandler.Mount(mux))
 	if met != nil {
-		a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux), func(d httpx.Done) {
+		a.handler = httpx.LogRequests(logger, inner, func(d httpx.Done) {
 			met.ObserveHTTP(d.Route, d.Method, d.Status, d.Duration)
 		})
 	} else {
-		a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux))
+		a.handler = httpx.LogRequests(logger, inner)
 	}
 	return a, nil
 }
 
-// Handler is every surface behind the request log.
+// Handler is every surface behind the request log and the body deadline.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // NewServer returns the HTTP server for the stack, with the timeouts

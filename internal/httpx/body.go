@@ -21,7 +21,8 @@ func invalidf(format string, args ...any) *tokens.Error {
 }
 
 // DecodeBody decodes a JSON request body of at most MaxBodyBytes into dst,
-// refusing unknown fields and trailing data. Its errors are *tokens.Error
+// refusing unknown fields and trailing data; a body that ran past its
+// deadline (BodyDeadline) is a request_timeout error. Its errors are *tokens.Error
 // values whose messages say what to fix.
 func DecodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -41,7 +42,7 @@ func DecodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) || errors.Is(err, ErrBodyTimeout) {
 			return decodeError(err)
 		}
 		return invalidf("the request body must hold exactly one JSON object")
@@ -59,6 +60,8 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &mbe):
 		return &tokens.Error{Code: tokens.CodeTooLarge, Message: "request body is over 1 MiB", Err: err}
+	case errors.Is(err, ErrBodyTimeout):
+		return &tokens.Error{Code: tokens.CodeRequestTimeout, Message: bodyTimeoutMessage, Err: err}
 	case errors.As(err, &se):
 		return invalidf("malformed JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
 	case errors.As(err, &te):

@@ -19,6 +19,7 @@ var codeStatus = map[string]int{
 	tokens.CodeConflict:                http.StatusConflict,
 	tokens.CodeTooLarge:                http.StatusRequestEntityTooLarge,
 	tokens.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
+	tokens.CodeRequestTimeout:          http.StatusRequestTimeout,
 	tokens.CodeRateLimited:             http.StatusTooManyRequests,
 	tokens.CodeUpstreamError:           http.StatusBadGateway,
 	tokens.CodeReauthorizationRequired: http.StatusConflict,
@@ -81,6 +82,8 @@ func Classify(err error) (code, message string, known bool) {
 		return e.Code, e.Message, true
 	case errors.As(err, &mbe):
 		return tokens.CodeTooLarge, "request body is over 1 MiB", true
+	case errors.Is(err, ErrBodyTimeout):
+		return tokens.CodeRequestTimeout, bodyTimeoutMessage, true
 	case errors.Is(err, tokens.ErrUnauthenticated):
 		return tokens.CodeUnauthenticated, "send Authorization: Bearer <api token>", true
 	case errors.Is(err, tokens.ErrNotFound):

@@ -214,6 +214,10 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request) (*tokens.Resolve
 		return nil, false
 	}
 	res, err := h.opts.Resolver.Resolve(r.Context(), r.PathValue("token"))
+	if errors.Is(err, tokens.ErrUnavailable) {
+		httpx.WriteError(w, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
+		return nil, false
+	}
 	if err != nil {
 		if !errors.Is(err, tokens.ErrNotFound) {
 			h.logger.Error("resolve MCP token", "err", err)

@@ -15,7 +15,17 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnauthenticated: a missing or bad API token.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrUnavailable: the server cannot confirm its view of a shared
+	// store is current, so it refuses rather than serve stale grants.
+	ErrUnavailable = errors.New("unavailable")
 )
+
+// errUnavailable is what a stale index answers with.
+var errUnavailable = &Error{
+	Code:    CodeUnavailable,
+	Message: "this replica cannot confirm its view of the store is current; try again shortly",
+	Err:     ErrUnavailable,
+}
 
 // Error codes of the one error shape every surface answers with
 // ({"error":{"code","message"}}). The HTTP surfaces map each to a status.
@@ -29,6 +39,7 @@ const (
 	CodeUnsupportedMediaType = "unsupported_media_type"
 	CodeRateLimited          = "rate_limited"
 	CodeUpstreamError        = "upstream_error"
+	CodeUnavailable          = "unavailable"
 	CodeInternal             = "internal"
 )
 

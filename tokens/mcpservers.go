@@ -68,7 +68,7 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 	if err != nil {
 		return nil, "", fmt.Errorf("store MCP server: %w", err)
 	}
-	s.putServer(m)
+	s.putServer(ctx, m)
 	s.audit(ctx, "mcp_server.create", accountID, m.ID, describe(m))
 	return m, s.opts.PublicURL + "/mcp/" + token, nil
 }
@@ -159,7 +159,7 @@ func (s *Service) UpdateMCPServer(ctx context.Context, accountID, id string, p M
 	if err != nil {
 		return nil, err
 	}
-	s.putServer(m)
+	s.putServer(ctx, m)
 	s.audit(ctx, "mcp_server.update", accountID, id, describe(m))
 	return m, nil
 }
@@ -179,7 +179,7 @@ func (s *Service) DeleteMCPServer(ctx context.Context, accountID, id string) err
 		}
 		return fmt.Errorf("delete MCP server: %w", err)
 	}
-	s.dropServers(deleted)
+	s.dropServers(ctx, deleted)
 	s.audit(ctx, "mcp_server.delete", accountID, id, "")
 	return nil
 }

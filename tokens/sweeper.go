@@ -53,7 +53,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delete expired MCP servers: %w", err)
 	}
-	s.dropServers(deleted...)
+	s.dropServers(ctx, deleted...)
 	if len(deleted) > 0 {
 		s.logger.InfoContext(ctx, "swept expired MCP servers", "count", len(deleted))
 	}

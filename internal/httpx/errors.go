@@ -19,6 +19,7 @@ var codeStatus = map[string]int{
 	tokens.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	tokens.CodeRateLimited:          http.StatusTooManyRequests,
 	tokens.CodeUpstreamError:        http.StatusBadGateway,
+	tokens.CodeUnavailable:          http.StatusServiceUnavailable,
 	tokens.CodeInternal:             http.StatusInternalServerError,
 }
 

@@ -39,6 +39,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -87,6 +89,13 @@ func Dial(cfg ClientConfig) (*clientv3.Client, error) {
 		// --max-request-bytes is the real bound).
 		MaxCallSendMsgSize: 32 << 20,
 		Logger:             zap.NewNop(),
+		// Reconnect within seconds once members are back (gRPC's own
+		// backoff grows to two minutes), so a replica that failed closed
+		// recovers promptly.
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+			MinConnectTimeout: 2 * time.Second,
+		})},
 	}
 	if cc.DialTimeout == 0 {
 		cc.DialTimeout = 5 * time.Second

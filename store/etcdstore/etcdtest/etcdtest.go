@@ -133,11 +133,19 @@ func (c *Cluster) Stop(i int) {
 	}
 }
 
-// StopAll stops every member.
+// StopAll stops every member, at once.
 func (c *Cluster) StopAll() {
-	for i := range c.members {
-		c.Stop(i)
+	var wg sync.WaitGroup
+	for _, m := range c.members {
+		c.mu.Lock()
+		e := m.etcd
+		m.etcd = nil
+		c.mu.Unlock()
+		if e != nil {
+			wg.Go(e.Close)
+		}
 	}
+	wg.Wait()
 }
 
 func (c *Cluster) stopAll() { c.StopAll() }

@@ -71,7 +71,7 @@ type Env struct {
 	Sandboxes map[string]*sandbox.Sandbox
 	Config    app.Config
 	Key       []byte
-	Path      string // the bbolt file
+	Path      string       // the bbolt file
 	DB        *store.DB    // the bbolt file (nil with Options.OpenStore)
 	Store     tokens.Store // the store the stack runs on (DB or OpenStore's)
 	App       *app.App

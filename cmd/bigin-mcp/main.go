@@ -5,6 +5,8 @@
 //
 //	bigin-mcp [serve] [flags]   run the production server (the default)
 //	bigin-mcp demo [flags]      run against an embedded sandbox Bigin
+//	bigin-mcp migrate --from <bbolt path> --to etcd
+//	                            copy a bbolt file into etcd (resumable)
 //	bigin-mcp version           print the version
 package main
 
@@ -48,10 +50,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, stderr, nil)
 	case "demo":
 		return demo(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "bigin-mcp", version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, demo or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, demo, migrate or version)", cmd)
 	}
 }

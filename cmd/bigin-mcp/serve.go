@@ -13,6 +13,8 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/store"
+	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // serve runs the server until ctx ends, then shuts down gracefully:
@@ -21,19 +23,9 @@ import (
 // admin token when one was generated.
 func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, adminToken string)) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err := checkDataDir(cfg.DataDir); err != nil {
+	db, key, err := openStore(ctx, cfg, logger)
+	if err != nil {
 		return err
-	}
-	key, err := store.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
-	if err != nil {
-		return fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
-	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "bigin-mcp.db"), store.Options{Key: key})
-	if err != nil {
-		if errors.Is(err, store.ErrWrongKey) {
-			return fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
-		}
-		return fmt.Errorf("open store: %w", err)
 	}
 	defer db.Close()
 
@@ -55,10 +47,12 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 		SecretKey:        key,
 		Version:          version,
 		Logger:           logger,
+		MaxStaleness:     cfg.MaxStaleness,
 	})
 	if err != nil {
 		return fmt.Errorf("load tokens: %w", err)
 	}
+	defer stack.Close()
 	// Loading a large index decodes every stored URL once; hand the
 	// garbage back to the OS now rather than carry it as RSS (Resolve
 	// reads only memory).
@@ -97,4 +91,46 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	stack.Flush()
 	stopSweep()
 	return nil
+}
+
+// openStore opens the configured store and returns it with the secret
+// key. bbolt keeps the key in the data directory when none is given; etcd
+// requires one (checked by parseConfig), the same on every replica.
+func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (tokens.Store, []byte, error) {
+	if cfg.Store == "etcd" {
+		key, err := store.LoadOrCreateKey("", cfg.SecretKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		client, err := etcdstore.Dial(cfg.Etcd)
+		if err != nil {
+			return nil, nil, fmt.Errorf("BIGIN_MCP_ETCD_ENDPOINTS: %w", err)
+		}
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		db, err := etcdstore.Open(octx, etcdstore.Options{Client: client, Prefix: cfg.EtcdPrefix, Key: key, Logger: logger})
+		if err != nil {
+			_ = client.Close()
+			if errors.Is(err, etcdstore.ErrWrongKey) {
+				return nil, nil, fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
+			}
+			return nil, nil, fmt.Errorf("open the etcd store: %w", err)
+		}
+		return db, key, nil
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, nil, err
+	}
+	key, err := store.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
+	}
+	db, err := store.Open(filepath.Join(cfg.DataDir, "bigin-mcp.db"), store.Options{Key: key})
+	if err != nil {
+		if errors.Is(err, store.ErrWrongKey) {
+			return nil, nil, fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
+		}
+		return nil, nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, key, nil
 }

@@ -133,6 +133,25 @@ func (c *Cluster) Stop(i int) {
 	}
 }
 
+// Leader returns the index of the member that leads the cluster now, or
+// -1 when no running member knows one.
+func (c *Cluster) Leader() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.members {
+		if m.etcd == nil {
+			continue
+		}
+		lead := m.etcd.Server.Leader()
+		for i, o := range c.members {
+			if o.etcd != nil && o.etcd.Server.MemberID() == lead {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // StopAll stops every member, at once.
 func (c *Cluster) StopAll() {
 	var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -217,4 +218,37 @@ func TestReplicasSurviveMemberLoss(t *testing.T) {
 		}
 	}
 	cluster.Restart(leader)
+}
+
+// TestReplicasSweepOnOneReplica: the expiry sweeper runs on the elected
+// replica only, and an expired URL is swept (and audited) exactly once.
+func TestReplicasSweepOnOneReplica(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	envs := replicas(t, cluster, 3, nil)
+	acct := envs[0].ConnectAccount("us")
+	exp := envs[0].Clock.Now().Add(time.Minute).Format(time.RFC3339)
+	m, _ := envs[0].Mint(acct, map[string]any{"name": "short", "expires_at": exp})
+	id := m["id"].(string)
+	envs[0].Clock.Advance(2 * time.Minute)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for _, e := range envs {
+		wg.Go(func() { e.App.RunSweeper(ctx, time.Hour) })
+	}
+	store := envs[1].Store
+	require.Eventually(t, func() bool {
+		_, err := store.MCPServer(context.Background(), id)
+		return errors.Is(err, tokens.ErrNotFound)
+	}, 30*time.Second, 20*time.Millisecond, "the elected replica sweeps")
+	entries, _, err := store.Audit(context.Background(), "", 1000)
+	require.NoError(t, err)
+	n := 0
+	for _, e := range entries {
+		if e.Action == "mcp_server.expire" && e.MCPServerID == id {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "swept once")
 }

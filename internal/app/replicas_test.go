@@ -172,9 +172,14 @@ func TestReplicasFailClosedAndRecover(t *testing.T) {
 	}
 
 	cluster.RestartAll()
-	for _, e := range envs {
-		require.Eventually(t, func() bool { return post(t, on(e, url)) == http.StatusOK },
+	for i, e := range envs {
+		last := 0
+		ok := assert.Eventually(t, func() bool { last = post(t, on(e, url)); return last == http.StatusOK },
 			60*time.Second, 100*time.Millisecond, "recovers by itself")
+		if !ok {
+			t.Fatalf("replica %d: last status %d, index current as of %s, cluster leader %d",
+				i, last, e.Svc.CurrentAsOf().Format(time.RFC3339Nano), cluster.Leader())
+		}
 		assert.Equal(t, http.StatusOK, e.Request("GET", "/readyz", nil).Status)
 	}
 }

@@ -17,6 +17,11 @@ import (
 // FollowOptions.ProbeInterval is zero.
 const ProbeInterval = time.Second
 
+// stuckAfter is how long a watch may go without confirming anything while
+// the cluster answers quorum reads before Follow gives it up for a new
+// snapshot.
+const stuckAfter = 5 * ProbeInterval
+
 // snapshotPage is how many records one request of a snapshot reads.
 const snapshotPage = 1000
 
@@ -66,8 +71,15 @@ func (s *Store) followOnce(ctx context.Context, f tokens.Follower) error {
 	w := clientv3.NewWatcher(s.c)
 	defer w.Close()
 	wch := w.Watch(wctx, s.p+"r/", clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV())
+	// A progress request waits for the watch stream, which may be
+	// reconnecting: bound it, and ask again on the next probe.
+	requestProgress := func() {
+		pctx, pcancel := context.WithTimeout(wctx, ProbeInterval)
+		defer pcancel()
+		_ = w.RequestProgress(pctx)
+	}
 	s.fmu.Lock()
-	s.progress = func() { _ = w.RequestProgress(wctx) }
+	s.progress = requestProgress
 	s.fmu.Unlock()
 	defer func() {
 		s.fmu.Lock()
@@ -80,6 +92,7 @@ func (s *Store) followOnce(ctx context.Context, f tokens.Follower) error {
 	probes := make(chan probe, 4)
 	var pending []probe
 	inflight := false
+	confirmed := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -104,8 +117,13 @@ func (s *Store) followOnce(ctx context.Context, f tokens.Follower) error {
 			if p.rev == 0 {
 				continue // the cluster did not answer
 			}
+			if time.Since(confirmed) > stuckAfter {
+				// The cluster answers but this watch has not confirmed
+				// anything for a while: start over from a snapshot.
+				return fmt.Errorf("the watch has confirmed nothing for %s while the cluster answers", stuckAfter)
+			}
 			pending = append(pending, p)
-			_ = w.RequestProgress(wctx)
+			go requestProgress()
 		case resp, ok := <-wch:
 			if !ok {
 				return fmt.Errorf("watch closed")
@@ -142,6 +160,7 @@ func (s *Store) followOnce(ctx context.Context, f tokens.Follower) error {
 			pending = keep
 			if !best.IsZero() {
 				f.Current(best)
+				confirmed = time.Now()
 			}
 		}
 	}

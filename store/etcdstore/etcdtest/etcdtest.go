@@ -37,8 +37,23 @@ type member struct {
 }
 
 // Start starts a cluster of n members and stops it when the test ends.
+// Its ports are picked free but bound only when the members start, so a
+// start that loses a port to another process is tried again on new ones.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	var err error
+	for range 5 {
+		var c *Cluster
+		if c, err = start(t, n); err == nil {
+			return c
+		}
+		t.Logf("etcd cluster did not start (trying new ports): %v", err)
+	}
+	require.NoError(t, err, "start etcd cluster")
+	return nil
+}
+
+func start(t testing.TB, n int) (*Cluster, error) {
 	dir := t.TempDir()
 	c := &Cluster{t: t}
 	var initial []string
@@ -76,17 +91,24 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	wg.Wait()
 	for _, err := range errs {
-		require.NoError(t, err, "start etcd member")
+		if err != nil {
+			for _, m := range c.members {
+				if m.etcd != nil {
+					m.etcd.Close()
+				}
+			}
+			return nil, err
+		}
 	}
 	t.Cleanup(c.stopAll)
 	for _, m := range c.members {
 		select {
 		case <-m.etcd.Server.ReadyNotify():
 		case <-time.After(startTimeout):
-			t.Fatalf("etcd member %s not ready within %s", m.cfg.Name, startTimeout)
+			return nil, fmt.Errorf("etcd member %s not ready within %s", m.cfg.Name, startTimeout)
 		}
 	}
-	return c
+	return c, nil
 }
 
 // freeURL returns a loopback URL on a port free right now.

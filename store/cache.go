@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -24,7 +25,7 @@ func checkCacheKey(key string) error {
 	return nil
 }
 
-func cacheAD(key string) []byte { return sealAD("cache", key, "value") }
+func cacheAD(key string) []byte { return record.AD("cache", key, "value") }
 
 // CacheGet returns the value under key, unsealed (tokens.ErrNotFound if
 // there is none).
@@ -38,7 +39,7 @@ func (db *DB) CacheGet(ctx context.Context, key string) ([]byte, error) {
 		if sealed == nil {
 			return notFound("cache entry", key)
 		}
-		v, err := db.sealer.open(sealed, cacheAD(key))
+		v, err := db.sealer.Open(sealed, cacheAD(key))
 		if err != nil {
 			return fmt.Errorf("cache entry %q: %w", key, err)
 		}
@@ -56,7 +57,7 @@ func (db *DB) CachePut(ctx context.Context, key string, value []byte) error {
 	if len(value) > tokens.MaxCacheValue {
 		return fmt.Errorf("store: cache value for %q is %d bytes; at most %d are kept", key, len(value), tokens.MaxCacheValue)
 	}
-	sealed, err := db.sealer.seal(value, cacheAD(key))
+	sealed, err := db.sealer.Seal(value, cacheAD(key))
 	if err != nil {
 		return err
 	}

@@ -11,10 +11,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
+	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -38,6 +40,13 @@ type config struct {
 	// HTTPAddr is the plain-HTTP listener beside HTTPS (ACME HTTP-01
 	// challenges and redirects to HTTPS); empty means none.
 	HTTPAddr string
+
+	// Store is "bbolt" (one process, the file in DataDir) or "etcd"
+	// (any number of replicas sharing a cluster).
+	Store        string
+	Etcd         etcdstore.ClientConfig
+	EtcdPrefix   string
+	MaxStaleness time.Duration
 
 	Datacenters bigin.Datacenters
 
@@ -73,6 +82,15 @@ func (c *config) settings(raw map[string]*string) []setting {
 		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw["acme-email"]},
 		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw["acme-directory"]},
 		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw["http-addr"]},
+		{"BIGIN_MCP_STORE", "store", "bbolt", "bbolt (one process) or etcd (replicas sharing a cluster)", raw["store"]},
+		{"BIGIN_MCP_ETCD_ENDPOINTS", "etcd-endpoints", "", "comma-separated etcd client URLs", raw["etcd-endpoints"]},
+		{"BIGIN_MCP_ETCD_PREFIX", "etcd-prefix", etcdstore.DefaultPrefix, "key prefix of bigin-mcp's records in etcd", raw["etcd-prefix"]},
+		{"BIGIN_MCP_ETCD_CA", "etcd-ca", "", "PEM file of the CA that signed the etcd members' certificates", raw["etcd-ca"]},
+		{"BIGIN_MCP_ETCD_CERT", "etcd-cert", "", "PEM client certificate for etcd", raw["etcd-cert"]},
+		{"BIGIN_MCP_ETCD_KEY", "etcd-key", "", "PEM key of the etcd client certificate", raw["etcd-key"]},
+		{"BIGIN_MCP_ETCD_USERNAME", "etcd-username", "", "etcd user", raw["etcd-username"]},
+		{"BIGIN_MCP_ETCD_PASSWORD", "etcd-password", "", "etcd password", raw["etcd-password"]},
+		{"BIGIN_MCP_ETCD_MAX_STALENESS", "etcd-max-staleness", "10s", "how long a replica may go without confirming it is current before it fails closed", raw["etcd-max-staleness"]},
 	}
 }
 
@@ -84,7 +102,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	raw := map[string]*string{}
 	for _, k := range []string{"addr", "data-dir", "public-url", "admin-token", "secret-key", "zoho-client-id", "zoho-client-secret", "datacenters", "allowed-origins", "log-level", "max-result-chars",
-		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr"} {
+		"tls-cert", "tls-key", "acme-domains", "acme-email", "acme-directory", "http-addr",
+		"store", "etcd-endpoints", "etcd-prefix", "etcd-ca", "etcd-cert", "etcd-key", "etcd-username", "etcd-password", "etcd-max-staleness"} {
 		raw[k] = new(string)
 	}
 	sets := c.settings(raw)
@@ -163,6 +182,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: %q is not an absolute http(s) URL", c.PublicURL)
 	}
+	if err := c.parseStore(raw); err != nil {
+		return nil, err
+	}
 	dcs, err := bigin.ParseDatacenters(c.DatacentersSpec)
 	if err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_DATACENTERS: %w", err)
@@ -197,4 +219,50 @@ func checkDataDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// parseStore reads the store settings. With etcd, the secret key must be
+// given: replicas share it, so none may generate its own.
+func (c *config) parseStore(raw map[string]*string) error {
+	c.Store = strings.ToLower(strings.TrimSpace(*raw["store"]))
+	switch c.Store {
+	case "bbolt":
+		return nil
+	case "etcd":
+	default:
+		return fmt.Errorf("BIGIN_MCP_STORE: %q is not bbolt or etcd", c.Store)
+	}
+	for _, e := range strings.Split(*raw["etcd-endpoints"], ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			u, err := url.Parse(e)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("BIGIN_MCP_ETCD_ENDPOINTS: %q is not a URL like https://etcd-1:2379", e)
+			}
+			c.Etcd.Endpoints = append(c.Etcd.Endpoints, e)
+		}
+	}
+	if len(c.Etcd.Endpoints) == 0 {
+		return errors.New("BIGIN_MCP_ETCD_ENDPOINTS: required with BIGIN_MCP_STORE=etcd")
+	}
+	if c.SecretKey == "" {
+		return errors.New("BIGIN_MCP_SECRET_KEY: required with BIGIN_MCP_STORE=etcd (every replica must seal and open secrets with the same key; generate one with: openssl rand -base64 32)")
+	}
+	c.EtcdPrefix = strings.TrimSpace(*raw["etcd-prefix"])
+	if c.EtcdPrefix == "" {
+		return errors.New("BIGIN_MCP_ETCD_PREFIX: must not be empty")
+	}
+	c.Etcd.CAFile = strings.TrimSpace(*raw["etcd-ca"])
+	c.Etcd.CertFile = strings.TrimSpace(*raw["etcd-cert"])
+	c.Etcd.KeyFile = strings.TrimSpace(*raw["etcd-key"])
+	if (c.Etcd.CertFile == "") != (c.Etcd.KeyFile == "") {
+		return errors.New("BIGIN_MCP_ETCD_CERT: BIGIN_MCP_ETCD_CERT and BIGIN_MCP_ETCD_KEY go together")
+	}
+	c.Etcd.Username = strings.TrimSpace(*raw["etcd-username"])
+	c.Etcd.Password = *raw["etcd-password"]
+	d, err := time.ParseDuration(strings.TrimSpace(*raw["etcd-max-staleness"]))
+	if err != nil || d < time.Second {
+		return fmt.Errorf("BIGIN_MCP_ETCD_MAX_STALENESS: %q is not a duration of at least 1s (like 10s)", *raw["etcd-max-staleness"])
+	}
+	c.MaxStaleness = d
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,6 +60,12 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"result budget not a number", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40k"}, `BIGIN_MCP_MAX_RESULT_CHARS: "40k" is not a number of characters from 500 to 1000000`},
 		{"result budget too small", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
 		{"result budget too large", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "2000000"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
+		{"unknown store", map[string]string{"BIGIN_MCP_STORE": "redis"}, "BIGIN_MCP_STORE"},
+		{"etcd without endpoints", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_SECRET_KEY": "k"}, "BIGIN_MCP_ETCD_ENDPOINTS"},
+		{"etcd bad endpoint", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "etcd-1:2379", "BIGIN_MCP_SECRET_KEY": "k"}, "BIGIN_MCP_ETCD_ENDPOINTS"},
+		{"etcd without a key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379"}, "BIGIN_MCP_SECRET_KEY"},
+		{"etcd cert without key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_CERT": "c.pem"}, "BIGIN_MCP_ETCD_CERT"},
+		{"etcd bad staleness", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_MAX_STALENESS": "10ms"}, "BIGIN_MCP_ETCD_MAX_STALENESS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,4 +75,21 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 			assert.NotContains(t, err.Error(), "\n", "one line")
 		})
 	}
+}
+
+func TestParseConfigEtcd(t *testing.T) {
+	c, err := parseConfig("t", []string{"--etcd-max-staleness", "5s"}, envOf(map[string]string{
+		"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "https://etcd-1:2379, https://etcd-2:2379",
+		"BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_USERNAME": "bigin", "BIGIN_MCP_ETCD_PASSWORD": "pw",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "etcd", c.Store)
+	assert.Equal(t, []string{"https://etcd-1:2379", "https://etcd-2:2379"}, c.Etcd.Endpoints)
+	assert.Equal(t, "/bigin-mcp/", c.EtcdPrefix)
+	assert.Equal(t, "bigin", c.Etcd.Username)
+	assert.Equal(t, 5*time.Second, c.MaxStaleness, "a flag wins over the default")
+
+	c, err = parseConfig("t", nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "bbolt", c.Store, "bbolt is the default")
 }

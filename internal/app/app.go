@@ -6,6 +6,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
@@ -59,7 +61,15 @@ type Config struct {
 	MaxResultChars int
 	Clock          clock.Clock // nil: the system clock
 	Logger         *slog.Logger
+	// MaxStaleness, over a shared store (etcd), is how long a replica may
+	// go without confirming its URL index is current before it fails
+	// closed: 503 on MCP, admin and connect endpoints, /readyz not ready.
+	// 0 means 10 s.
+	MaxStaleness time.Duration
 }
+
+// DefaultMaxStaleness is Config.MaxStaleness when it is zero.
+const DefaultMaxStaleness = 10 * time.Second
 
 // App is the assembled stack.
 type App struct {
@@ -73,6 +83,9 @@ type App struct {
 	store   tokens.Store
 	handler http.Handler
 	logger  *slog.Logger
+
+	stop    context.CancelFunc // ends the background work of a shared store
+	stopped chan struct{}
 }
 
 // New builds the stack over store and loads the URL index from it.
@@ -98,12 +111,14 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		ZohoClientSecret: cfg.ZohoClientSecret,
 		Clock:            clk,
 		Logger:           logger,
+		MaxStaleness:     cmp.Or(cfg.MaxStaleness, DefaultMaxStaleness),
 	})
 	if err != nil {
 		return nil, err
 	}
+	locker, _ := store.(zoho.RefreshLocker)
 	clients := zoho.NewClients(zoho.ClientsOptions{
-		Store: store, Datacenters: cfg.Datacenters,
+		Store: store, Locker: locker, Datacenters: cfg.Datacenters,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
 		HTTPClient: cfg.HTTPClient, Timeout: cfg.BiginTimeout, Clock: clk, Logger: logger,
 	})
@@ -145,7 +160,18 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Service: svc, OAuth: front, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, store: store, logger: logger}
+	a := &App{Service: svc, OAuth: front, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, store: store, logger: logger,
+		stop: func() {}, stopped: make(chan struct{})}
+	if feed, ok := store.(tokens.ChangeFeed); ok {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		a.stop = cancel
+		go func() {
+			defer close(a.stopped)
+			_ = feed.Follow(fctx, svc)
+		}()
+	} else {
+		close(a.stopped)
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -154,6 +180,10 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := store.Ping(); err != nil {
 			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"store is not open"}`)
+			return
+		}
+		if err := svc.Available(); err != nil {
+			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"the URL index cannot confirm it is current"}`)
 			return
 		}
 		writeBody(w, http.StatusOK, `{"status":"ready"}`)
@@ -176,8 +206,35 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		SignIn:   oauthHandler.HandleZohoCallback,
 		Clock:    clk, Logger: logger,
 	}).Register(mux)
-	a.handler = httpx.LogRequests(logger, mcpHandler.Mount(mux))
+	a.handler = httpx.LogRequests(logger, failClosed(svc, mcpHandler.Mount(mux)))
 	return a, nil
+}
+
+// failClosed answers 503 on every endpoint that grants or changes access
+// while the URL index cannot confirm it is current (a replica cut off from
+// its shared store), rather than serve grants it may have lost.
+func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		guarded := strings.HasPrefix(p, "/mcp/") || strings.HasPrefix(p, "/admin/") ||
+			strings.HasPrefix(p, "/integrated-account/") || strings.HasPrefix(p, "/connect/") || p == connect.CallbackPath ||
+			strings.HasPrefix(p, "/unified/") || strings.HasPrefix(p, "/proxy/") || strings.HasPrefix(p, "/oauth/")
+		if guarded {
+			if err := svc.Available(); err != nil {
+				w.Header().Set("Retry-After", "1")
+				httpx.WriteError(w, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Close stops the background work of a shared store (the index's watch);
+// call it before the store closes.
+func (a *App) Close() {
+	a.stop()
+	<-a.stopped
 }
 
 // Handler is every surface behind the request log.
@@ -196,8 +253,14 @@ func (a *App) NewServer() *http.Server {
 	return srv
 }
 
-// RunSweeper deletes expired MCP URLs every interval until ctx ends.
+// RunSweeper deletes expired MCP URLs every interval until ctx ends. Over
+// a shared store it runs on one replica at a time (an election); a sweep
+// is idempotent if two ever overlap.
 func (a *App) RunSweeper(ctx context.Context, interval time.Duration) {
+	if e, ok := a.store.(tokens.Elector); ok {
+		_ = e.Lead(ctx, "sweeper", func(lctx context.Context) { a.Service.RunSweeper(lctx, interval) })
+		return
+	}
 	a.Service.RunSweeper(ctx, interval)
 }
 

@@ -3,29 +3,17 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
-	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// checkCacheKey rejects keys the cache does not hold (never quoting the
-// value, which may be a secret).
-func checkCacheKey(key string) error {
-	switch {
-	case key == "":
-		return fmt.Errorf("store: cache key is empty")
-	case len(key) > tokens.MaxCacheKey:
-		return fmt.Errorf("store: cache key is longer than %d bytes", tokens.MaxCacheKey)
-	case strings.ContainsRune(key, 0):
-		return fmt.Errorf("store: cache key contains a NUL byte")
-	}
-	return nil
-}
-
-func cacheAD(key string) []byte { return record.AD("cache", key, "value") }
+// The cache's checks and sealing are shared with every backend.
+var (
+	checkCacheKey = record.CheckCacheKey
+	cacheAD       = record.CacheAD
+)
 
 // CacheGet returns the value under key, unsealed (tokens.ErrNotFound if
 // there is none).
@@ -54,8 +42,8 @@ func (db *DB) CachePut(ctx context.Context, key string, value []byte) error {
 	if err := checkCacheKey(key); err != nil {
 		return err
 	}
-	if len(value) > tokens.MaxCacheValue {
-		return fmt.Errorf("store: cache value for %q is %d bytes; at most %d are kept", key, len(value), tokens.MaxCacheValue)
+	if err := record.CheckCacheValue(key, value); err != nil {
+		return err
 	}
 	sealed, err := db.sealer.Seal(value, cacheAD(key))
 	if err != nil {

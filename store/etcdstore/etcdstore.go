@@ -18,6 +18,10 @@
 //	t/<api token id>            API token JSON;  i/th/<hex hash> → id
 //	l/<link id>                 connect link JSON;  i/lh/<hex hash> → id
 //	audit/<entry id>            audit entry JSON (uuid v7: time order)
+//	oc/<client id>              OAuth client JSON
+//	og/<grant id>               OAuth grant JSON;  i/gh/<hex hash> → id
+//	i/gs/<server id>\x00<grant id>
+//	cache/<hex sha256(key)>     a cached value (ACME), sealed and bound to its key
 //	lock/…, elect/…             refresh locks and elections (leased)
 //
 // Everything under r/ is what a replica's index holds; one watch on r/

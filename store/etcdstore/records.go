@@ -656,6 +656,9 @@ func (s *Store) UseConnectLink(ctx context.Context, id string, a *tokens.Account
 		if l.UsedAt != nil {
 			return fmt.Errorf("connect link %q was already used: %w", id, tokens.ErrConflict)
 		}
+		if l.RevokedAt != nil {
+			return fmt.Errorf("connect link %q was revoked: %w", id, tokens.ErrConflict)
+		}
 		if err := s.putNewAccount(t, &c); err != nil {
 			return err
 		}
@@ -673,4 +676,42 @@ func (s *Store) UseConnectLink(ctx context.Context, id string, a *tokens.Account
 	}
 	a.CreatedAt, a.UpdatedAt, a.Status = c.CreatedAt, c.UpdatedAt, c.Status
 	return nil
+}
+
+// ConnectLinks lists connect links in ID order after `after`, in whatever
+// state.
+func (s *Store) ConnectLinks(ctx context.Context, after string, limit int) ([]*tokens.ConnectLink, bool, error) {
+	return page(ctx, s, s.p+"l/", after, limit, record.DecodeConnectLink)
+}
+
+// RevokeConnectLink sets the link's RevokedAt in one transaction, which
+// UseConnectLink's transaction conflicts with, so a link is never both
+// revoked and used. A revoked link is returned unchanged.
+func (s *Store) RevokeConnectLink(ctx context.Context, id string, at time.Time) (*tokens.ConnectLink, error) {
+	var out *tokens.ConnectLink
+	err := s.update(ctx, func(t *txn) error {
+		l, err := s.getLink(t, id)
+		if err != nil {
+			return err
+		}
+		if l.UsedAt != nil {
+			return fmt.Errorf("connect link %q was already used: %w", id, tokens.ErrConflict)
+		}
+		out = l
+		if l.RevokedAt != nil {
+			return nil
+		}
+		at := at.UTC()
+		l.RevokedAt = &at
+		enc, err := record.EncodeConnectLink(l)
+		if err != nil {
+			return err
+		}
+		t.put(s.linkKey(id), enc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -181,6 +181,7 @@ func CloneServer(s *tokens.MCPServer) *tokens.MCPServer {
 	c := *s
 	c.Config.Methods = slices.Clone(s.Config.Methods)
 	c.Config.Tags = slices.Clone(s.Config.Tags)
+	c.Config.OAuthProfiles = slices.Clone(s.Config.OAuthProfiles)
 	if s.ExpiresAt != nil {
 		t := *s.ExpiresAt
 		c.ExpiresAt = &t
@@ -268,6 +269,68 @@ func DecodeAudit(id string, buf []byte) (*tokens.AuditEntry, error) {
 	}
 	return &e, nil
 }
+
+// EncodeOAuthClient marshals an OAuth client.
+func EncodeOAuthClient(c *tokens.OAuthClient) ([]byte, error) { return json.Marshal(c) }
+
+// DecodeOAuthClient unmarshals an OAuth client stored under id.
+func DecodeOAuthClient(id string, buf []byte) (*tokens.OAuthClient, error) {
+	var c tokens.OAuthClient
+	if err := json.Unmarshal(buf, &c); err != nil {
+		return nil, fmt.Errorf("decode OAuth client %q: %w", id, err)
+	}
+	return &c, nil
+}
+
+// EncodeOAuthGrant marshals an OAuth grant (it holds only hashes of
+// tokens, so nothing in it is sealed).
+func EncodeOAuthGrant(g *tokens.OAuthGrant) ([]byte, error) { return json.Marshal(g) }
+
+// DecodeOAuthGrant unmarshals an OAuth grant stored under id.
+func DecodeOAuthGrant(id string, buf []byte) (*tokens.OAuthGrant, error) {
+	var g tokens.OAuthGrant
+	if err := json.Unmarshal(buf, &g); err != nil {
+		return nil, fmt.Errorf("decode OAuth grant %q: %w", id, err)
+	}
+	return &g, nil
+}
+
+// CloneOAuthGrant returns a deep copy of g.
+func CloneOAuthGrant(g *tokens.OAuthGrant) *tokens.OAuthGrant {
+	c := *g
+	c.UsedRefreshHashes = slices.Clone(g.UsedRefreshHashes)
+	if g.CodeUsedAt != nil {
+		t := *g.CodeUsedAt
+		c.CodeUsedAt = &t
+	}
+	return &c
+}
+
+// CheckCacheKey rejects keys a cache does not hold (never quoting the
+// value, which may be a secret).
+func CheckCacheKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("store: cache key is empty")
+	case len(key) > tokens.MaxCacheKey:
+		return fmt.Errorf("store: cache key is longer than %d bytes", tokens.MaxCacheKey)
+	case strings.ContainsRune(key, 0):
+		return errors.New("store: cache key contains a NUL byte")
+	}
+	return nil
+}
+
+// CheckCacheValue rejects a value larger than a cache holds.
+func CheckCacheValue(key string, value []byte) error {
+	if len(value) > tokens.MaxCacheValue {
+		return fmt.Errorf("store: cache value for %q is %d bytes; at most %d are kept", key, len(value), tokens.MaxCacheValue)
+	}
+	return nil
+}
+
+// CacheAD is the additional data of a cached value: it binds the value to
+// its key, so a value moved under another key fails to open.
+func CacheAD(key string) []byte { return AD("cache", key, "value") }
 
 // CheckID rejects IDs that would break a key layout.
 func CheckID(kind, id string) error {

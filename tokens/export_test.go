@@ -108,3 +108,6 @@ func AssertOpen(t *testing.T, c <-chan struct{}) {
 	default:
 	}
 }
+
+// SameConfig reports whether the index treats two configs as equal.
+func SameConfig(a, b Config) bool { return sameConfig(&a, &b) }

@@ -213,8 +213,7 @@ func (s *Service) applyServerLocked(m *MCPServer) {
 // sameServer compares an indexed server with a stored one.
 func sameServer(si *ServerInfo, m *MCPServer) bool {
 	if si.Name != m.Name || si.TokenHash != m.TokenHash || si.AccountID != m.AccountID ||
-		si.Config.RequireAPITokenAuth != m.Config.RequireAPITokenAuth ||
-		!equalStrings(si.Config.Methods, m.Config.Methods) || !equalStrings(si.Config.Tags, m.Config.Tags) {
+		!sameConfig(&si.Config, &m.Config) {
 		return false
 	}
 	switch {
@@ -224,6 +223,16 @@ func sameServer(si *ServerInfo, m *MCPServer) bool {
 		return false
 	}
 	return si.ExpiresAt.Equal(*m.ExpiresAt)
+}
+
+// sameConfig compares every field of two configs: a change to any of
+// them (the tools, how the URL authenticates, its auth epoch, its result
+// budget) must reach the resolution another replica serves.
+func sameConfig(a, b *Config) bool {
+	return a.RequireAPITokenAuth == b.RequireAPITokenAuth && a.Auth == b.Auth &&
+		a.AuthEpoch == b.AuthEpoch && a.MaxResultChars == b.MaxResultChars &&
+		equalStrings(a.Methods, b.Methods) && equalStrings(a.Tags, b.Tags) &&
+		equalStrings(a.OAuthProfiles, b.OAuthProfiles)
 }
 
 func equalStrings(a, b []string) bool {

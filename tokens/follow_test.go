@@ -2,6 +2,7 @@ package tokens_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,14 +49,35 @@ func TestIndexFollowsChanges(t *testing.T) {
 			return tokens.Change{Account: a}
 		}, false, true},
 		{"server renamed", func() tokens.Change { _, s := stored(); s.Name = "two"; return tokens.Change{Server: s} }, false, false},
+		{"auth changed to oauth", func() tokens.Change {
+			_, s := stored()
+			s.Config.Auth, s.Config.AuthEpoch = tokens.AuthOAuth, 1
+			return tokens.Change{Server: s}
+		}, false, false},
+		{"oauth profiles changed", func() tokens.Change {
+			_, s := stored()
+			s.Config.OAuthProfiles = []string{"Administrator"}
+			return tokens.Change{Server: s}
+		}, false, false},
+		{"auth epoch moved", func() tokens.Change { _, s := stored(); s.Config.AuthEpoch = 7; return tokens.Change{Server: s} }, false, false},
+		{"result budget changed", func() tokens.Change {
+			_, s := stored()
+			s.Config.MaxResultChars = 5000
+			return tokens.Change{Server: s}
+		}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			a, s := stored()
+			svc.Apply([]tokens.Change{{Account: a}, {Server: s}}) // each case starts from what is stored
 			before, err := svc.Resolve(ctx, tok)
 			require.NoError(t, err)
 			svc.Apply([]tokens.Change{tt.change()})
 			after, err := svc.Resolve(ctx, tok)
 			require.NoError(t, err)
+			if c := tt.change(); c.Server != nil {
+				assert.Equal(t, c.Server.Config, after.Server.Config, "the resolution holds the changed config")
+			}
 			if tt.same {
 				assert.Same(t, before, after)
 				assert.False(t, before.Stale())
@@ -86,4 +108,33 @@ func TestIndexFollowsChanges(t *testing.T) {
 		assert.NoError(t, svc.Available())
 		assert.True(t, svc.CurrentAsOf().IsZero())
 	})
+}
+
+// TestSameConfigSeesEveryField: the index compares every field of a
+// Config, so a field added later cannot be ignored by the replicas that
+// follow another one's change.
+func TestSameConfigSeesEveryField(t *testing.T) {
+	base := tokens.Config{}
+	typ := reflect.TypeOf(base)
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		t.Run(f.Name, func(t *testing.T) {
+			changed := base
+			v := reflect.ValueOf(&changed).Elem().Field(i)
+			switch f.Type.Kind() {
+			case reflect.String:
+				v.SetString("x")
+			case reflect.Bool:
+				v.SetBool(true)
+			case reflect.Int, reflect.Int64:
+				v.SetInt(1)
+			case reflect.Slice:
+				v.Set(reflect.ValueOf([]string{"x"}))
+			default:
+				t.Fatalf("field %s of kind %s: teach this test (and sameConfig) about it", f.Name, f.Type.Kind())
+			}
+			assert.True(t, tokens.SameConfig(base, base))
+			assert.False(t, tokens.SameConfig(base, changed), "a change of %s is seen", f.Name)
+		})
+	}
 }

@@ -49,11 +49,20 @@ func replicas(t *testing.T, cluster *etcdtest.Cluster, n int, cfg func(*app.Conf
 // post sends an MCP initialize to url and returns the status.
 func post(t *testing.T, url string) int {
 	t.Helper()
+	return postAs(t, url, "")
+}
+
+// postAs is post with a bearer token ("" for none).
+func postAs(t *testing.T, url, bearer string) int {
+	t.Helper()
 	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
@@ -256,4 +265,82 @@ func TestReplicasSweepOnOneReplica(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, n, "swept once")
+}
+
+// TestReplicasEnforceAdminChanges: what an admin changes through one
+// replica is enforced by the others within a second: a deleted API token,
+// a URL's auth switched (and the OAuth grants that switch ends, which do
+// not come back when it is switched back), a revoked connect link.
+func TestReplicasEnforceAdminChanges(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	envs := replicas(t, cluster, 2, nil)
+	a, b := envs[0], envs[1]
+	ctx := context.Background()
+
+	t.Run("API token deleted", func(t *testing.T) {
+		tok := a.AdminCall("POST", "/admin/api-tokens", map[string]any{"name": "temp"}, http.StatusCreated)
+		value, id := tok["token"].(string), tok["id"].(string)
+		assert.Equal(t, http.StatusOK, b.RequestAs(value, "", "GET", "/admin/integrated-accounts", nil).Status, "created through A, it works on B")
+		a.AdminCall("DELETE", "/admin/api-tokens/"+id, nil, http.StatusNoContent)
+		assert.Eventually(t, func() bool {
+			return b.RequestAs(value, "", "GET", "/admin/integrated-accounts", nil).Status == http.StatusUnauthorized
+		}, within, 10*time.Millisecond, "deleted through A, it stops working on B")
+	})
+
+	acct := a.ConnectAccount("us")
+	id, url := a.MintURL(acct, nil)
+	urlOnB := on(b, url)
+	require.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusOK }, within, 10*time.Millisecond)
+	patch := func(cfg map[string]any) {
+		a.AdminCall("PATCH", "/admin/integrated-accounts/"+acct+"/mcp/"+id, map[string]any{"config": cfg}, http.StatusOK)
+	}
+
+	t.Run("URL switched to api_token auth", func(t *testing.T) {
+		patch(map[string]any{"auth": "api_token"})
+		assert.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusUnauthorized }, within, 10*time.Millisecond,
+			"B stops serving the URL without an API token")
+		assert.Equal(t, http.StatusOK, postAs(t, urlOnB, b.Admin), "and serves it with one")
+	})
+
+	t.Run("URL switched to oauth, then away and back", func(t *testing.T) {
+		patch(map[string]any{"auth": "oauth"})
+		m, err := a.Store.MCPServer(ctx, id)
+		require.NoError(t, err)
+		access := tokens.OAuthAccessPrefix + strings.Repeat("A", 43)
+		g := &tokens.OAuthGrant{
+			ID: apptest.NewID(), MCPServerID: id, AccountID: acct, AuthEpoch: m.Config.AuthEpoch, ClientID: "bmcp_client_test",
+			UserID: "1", ZUID: "1", Email: "p@example.com", CodeHash: tokens.HashToken("code-" + apptest.NewID()),
+			CodeExpiresAt: a.Clock.Now(), AccessHash: tokens.HashToken(access), AccessExpiresAt: a.Clock.Now().Add(time.Hour),
+		}
+		require.NoError(t, a.Store.CreateOAuthGrant(ctx, g), "a grant as the token endpoint stores it")
+		assert.Eventually(t, func() bool { return postAs(t, urlOnB, access) == http.StatusOK }, within, 10*time.Millisecond,
+			"B serves the oauth URL to the grant's access token")
+		assert.Equal(t, http.StatusUnauthorized, postAs(t, urlOnB, b.Admin), "and not to an API token")
+
+		patch(map[string]any{"auth": "url"})
+		assert.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusOK }, within, 10*time.Millisecond,
+			"B serves the URL alone once its auth is url")
+		_, err = b.Store.OAuthGrant(ctx, g.ID)
+		assert.ErrorIs(t, err, tokens.ErrNotFound, "switching auth away from oauth ended the grant")
+
+		patch(map[string]any{"auth": "oauth"})
+		assert.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusUnauthorized }, within, 10*time.Millisecond,
+			"B asks for OAuth again")
+		assert.Equal(t, http.StatusUnauthorized, postAs(t, urlOnB, access), "the old grant does not come back")
+	})
+
+	t.Run("connect link revoked", func(t *testing.T) {
+		l := a.AdminCall("POST", "/admin/connect-links", map[string]any{"name": "customer"}, http.StatusCreated)
+		page := b.URL + l["url"].(string)[strings.Index(l["url"].(string), "/connect/"):]
+		get := func() int {
+			res, err := http.Get(page)
+			require.NoError(t, err)
+			res.Body.Close()
+			return res.StatusCode
+		}
+		assert.Equal(t, http.StatusOK, get(), "created through A, the link opens on B")
+		a.AdminCall("DELETE", "/admin/connect-links/"+l["id"].(string), nil, http.StatusNoContent)
+		assert.Eventually(t, func() bool { return get() != http.StatusOK }, within, 10*time.Millisecond,
+			"revoked through A, it no longer opens on B")
+	})
 }

@@ -63,3 +63,18 @@ func (db *DB) CacheDelete(ctx context.Context, key string) error {
 		return tx.Bucket(bucketCache).Delete([]byte(key))
 	})
 }
+
+// ForEachCache calls fn with every cached key and its unsealed value, in
+// key order (for `bigin-mcp migrate`), stopping at fn's first error. fn
+// runs inside a read transaction and must not call the DB.
+func (db *DB) ForEachCache(ctx context.Context, fn func(key string, value []byte) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCache).ForEach(func(k, sealed []byte) error {
+			v, err := db.sealer.Open(sealed, cacheAD(string(k)))
+			if err != nil {
+				return fmt.Errorf("cache entry %q: %w", k, err)
+			}
+			return fn(string(k), v)
+		})
+	})
+}

@@ -180,18 +180,3 @@ func (db *DB) RevokeConnectLink(ctx context.Context, id string, at time.Time) (*
 	}
 	return out, nil
 }
-
-// ForEachConnectLink calls fn for every connect link in ID order (for
-// `bigin-mcp migrate`), stopping at fn's first error. fn runs inside a
-// read transaction and must not call the DB.
-func (db *DB) ForEachConnectLink(ctx context.Context, fn func(*tokens.ConnectLink) error) error {
-	return db.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketLinks).ForEach(func(k, v []byte) error {
-			l, err := decodeConnectLink(string(k), v)
-			if err != nil {
-				return err
-			}
-			return fn(l)
-		})
-	})
-}

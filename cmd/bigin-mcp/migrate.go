@@ -22,7 +22,11 @@ import (
 // knows); a record already in etcd is left as it is, so the command can be
 // run again after an interruption and copies only what is missing. Secrets
 // are opened with the bbolt file's key and sealed again with the same key,
-// which every replica must then be given as BIGIN_MCP_SECRET_KEY.
+// which every replica must then be given as BIGIN_MCP_SECRET_KEY. It
+// copies accounts, MCP servers, API tokens (with their limits), connect
+// links (used and revoked ones as they are), OAuth clients and grants (so
+// signed-in AI clients stay signed in), cached ACME keys and certificates
+// (so the replicas need not order new ones), and the audit log.
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bigin-mcp migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -175,16 +179,83 @@ func copyStore(ctx context.Context, src *store.DB, dst tokens.Store) ([]count, e
 		return out, err
 	}
 	lnk := count{kind: "connect links"}
-	var links []*tokens.ConnectLink
-	err = src.ForEachConnectLink(ctx, func(l *tokens.ConnectLink) error { links = append(links, l); return nil })
-	for _, l := range links {
-		if err == nil {
-			if terr := tally(&lnk, dst.CreateConnectLink(ctx, l)); terr != nil {
-				err = fmt.Errorf("connect link %s: %w", l.ID, terr)
+	err = pages(func(after string) (string, bool, error) {
+		list, more, err := src.ConnectLinks(ctx, after, 100)
+		for _, l := range list {
+			if err := tally(&lnk, dst.CreateConnectLink(ctx, l)); err != nil {
+				return "", false, fmt.Errorf("connect link %s: %w", l.ID, err)
 			}
+			after = l.ID
+		}
+		return after, more && len(list) > 0, err
+	})
+	out = append(out, lnk)
+	if err != nil {
+		return out, err
+	}
+	// OAuth clients and grants come along, so the AI clients signed in to
+	// oauth URLs keep their registrations and refresh tokens.
+	cli := count{kind: "oauth clients"}
+	var clients []*tokens.OAuthClient
+	err = src.ForEachOAuthClient(ctx, func(c *tokens.OAuthClient) error { clients = append(clients, c); return nil })
+	for _, c := range clients {
+		if err != nil {
+			break
+		}
+		if terr := tally(&cli, dst.CreateOAuthClient(ctx, c)); terr != nil {
+			err = fmt.Errorf("oauth client %s: %w", c.ID, terr)
 		}
 	}
-	out = append(out, lnk)
+	out = append(out, cli)
+	if err != nil {
+		return out, err
+	}
+	grt := count{kind: "oauth grants"}
+	err = src.ForEachMCPServer(ctx, func(m *tokens.MCPServer) error {
+		return pages(func(after string) (string, bool, error) {
+			list, more, err := src.OAuthGrants(ctx, m.ID, after, 100)
+			for _, g := range list {
+				if err := tally(&grt, dst.CreateOAuthGrant(ctx, g)); err != nil {
+					return "", false, fmt.Errorf("oauth grant %s: %w", g.ID, err)
+				}
+				after = g.ID
+			}
+			return after, more && len(list) > 0, err
+		})
+	})
+	out = append(out, grt)
+	if err != nil {
+		return out, err
+	}
+	// Cached ACME keys and certificates: the replicas share them, so
+	// they need not order new certificates for the domain. An entry
+	// already in etcd (a replica may have renewed it) is kept.
+	cch := count{kind: "cache entries"}
+	type entry struct {
+		key   string
+		value []byte
+	}
+	var entries []entry
+	err = src.ForEachCache(ctx, func(k string, v []byte) error { entries = append(entries, entry{k, v}); return nil })
+	for _, e := range entries {
+		if err != nil {
+			break
+		}
+		_, gerr := dst.CacheGet(ctx, e.key)
+		switch {
+		case gerr == nil:
+			cch.present++
+		case errors.Is(gerr, tokens.ErrNotFound):
+			if perr := dst.CachePut(ctx, e.key, e.value); perr != nil {
+				err = fmt.Errorf("cache entry %q: %w", e.key, perr)
+			} else {
+				cch.copied++
+			}
+		default:
+			err = fmt.Errorf("cache entry %q: %w", e.key, gerr)
+		}
+	}
+	out = append(out, cch)
 	if err != nil {
 		return out, err
 	}

@@ -20,10 +20,13 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// TestMigrateToEtcd copies a bbolt file with accounts, URLs, API tokens
-// and audit entries into etcd; afterwards every URL works on etcd-backed
-// replicas, and a second run copies nothing new.
+// TestMigrateToEtcd copies a bbolt file with accounts, URLs (one of them
+// oauth, with a registered client and a grant), API tokens (one limited),
+// connect links (one revoked), cached ACME data and audit entries into
+// etcd; afterwards every URL works on etcd-backed replicas, every record
+// reads back as it was, and a second run copies nothing new.
 func TestMigrateToEtcd(t *testing.T) {
+	ctx := context.Background()
 	cluster := etcdtest.Start(t, 3)
 	src := apptest.New(t, apptest.Options{})
 	acct := src.ConnectAccount("us")
@@ -32,9 +35,37 @@ func TestMigrateToEtcd(t *testing.T) {
 		_, u := src.MintURL(acct, nil)
 		urls = append(urls, u)
 	}
-	_, apiTok, err := src.Svc.CreateAPIToken(context.Background(), "ci")
+	cs := src.MustConnect(urls[0], "streamable")
+	res, _ := apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)
+	require.False(t, res.IsError, "a tool call, so the audit holds one")
+	_, apiTok, err := src.Svc.CreateAPIToken(ctx, tokens.APITokenInput{Name: "ci"})
 	require.NoError(t, err)
-	audit, _, err := src.Store.Audit(context.Background(), "", 1000)
+	limited, _, err := src.Svc.CreateAPIToken(ctx, tokens.APITokenInput{Name: "tools only", AccountIDs: []string{acct}, Scopes: []string{tokens.ScopeTools}})
+	require.NoError(t, err)
+	usable, _, err := src.Svc.CreateConnectLink(ctx, "usable", "", time.Hour)
+	require.NoError(t, err)
+	revoked, _, err := src.Svc.CreateConnectLink(ctx, "revoked", "", time.Hour)
+	require.NoError(t, err)
+	_, err = src.Svc.RevokeConnectLink(ctx, revoked.ID)
+	require.NoError(t, err)
+	oauthID, oauthURL := src.MintURL(acct, map[string]any{"auth": "oauth"})
+	oauthSrv, err := src.Store.MCPServer(ctx, oauthID)
+	require.NoError(t, err)
+	client := &tokens.OAuthClient{ID: tokens.OAuthClientPrefix + "migrated", Name: "Claude", RedirectURIs: []string{"https://claude.ai/api/mcp/auth_callback"}}
+	require.NoError(t, src.Store.CreateOAuthClient(ctx, client))
+	access := tokens.OAuthAccessPrefix + strings.Repeat("m", 43)
+	grant := &tokens.OAuthGrant{
+		ID: apptest.NewID(), MCPServerID: oauthID, AccountID: acct, AuthEpoch: oauthSrv.Config.AuthEpoch, ClientID: client.ID,
+		UserID: "1", ZUID: "1", Email: "p@example.com", CodeHash: tokens.HashToken("code"), CodeExpiresAt: src.Clock.Now(),
+		AccessHash: tokens.HashToken(access), AccessExpiresAt: src.Clock.Now().Add(24 * time.Hour),
+		RefreshHash: tokens.HashToken("refresh"), RefreshExpiresAt: src.Clock.Now().Add(30 * 24 * time.Hour),
+	}
+	require.NoError(t, src.Store.CreateOAuthGrant(ctx, grant), "a grant as the token endpoint stores it")
+	require.Equal(t, http.StatusOK, postMCP(t, oauthURL, access), "the grant works before the move")
+	cert := []byte("-----BEGIN EC PRIVATE KEY-----\nsecret\n")
+	require.NoError(t, src.Store.CachePut(ctx, "acme/mcp.example.com", cert))
+	src.App.Flush()
+	audit, _, err := src.Store.Audit(ctx, "", 1000)
 	require.NoError(t, err)
 	require.NotEmpty(t, audit)
 	src.Close()
@@ -46,21 +77,37 @@ func TestMigrateToEtcd(t *testing.T) {
 		"BIGIN_MCP_SECRET_KEY":     base64.StdEncoding.EncodeToString(src.Key),
 	}
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"migrate", "--from", src.Path, "--to", "etcd"}, envOf(env), &out, io.Discard))
+	require.NoError(t, run(ctx, []string{"migrate", "--from", src.Path, "--to", "etcd"}, envOf(env), &out, io.Discard))
 	t.Log(out.String())
-	assert.Contains(t, out.String(), "accounts:           1 copied,      0 already there")
-	assert.Contains(t, out.String(), "mcp servers:        3 copied,      0 already there")
-	assert.Contains(t, out.String(), "api tokens:         2 copied,      0 already there")
+	for _, line := range []string{
+		"accounts:           1 copied,      0 already there",
+		"mcp servers:        4 copied,      0 already there",
+		"api tokens:         3 copied,      0 already there",
+		"connect links:      2 copied,      0 already there",
+		"oauth clients:      1 copied,      0 already there",
+		"oauth grants:       1 copied,      0 already there",
+		"cache entries:      1 copied,      0 already there",
+	} {
+		assert.Contains(t, out.String(), line)
+	}
 
 	out.Reset()
-	require.NoError(t, run(context.Background(), []string{"migrate", "--from=" + src.Path, "--to=etcd"}, envOf(env), &out, io.Discard))
-	assert.Contains(t, out.String(), "accounts:           0 copied,      1 already there", "a second run is a no-op")
-	assert.Contains(t, out.String(), "mcp servers:        0 copied,      3 already there")
+	require.NoError(t, run(ctx, []string{"migrate", "--from=" + src.Path, "--to=etcd"}, envOf(env), &out, io.Discard))
+	for _, line := range []string{
+		"accounts:           0 copied,      1 already there",
+		"mcp servers:        0 copied,      4 already there",
+		"connect links:      0 copied,      2 already there",
+		"oauth clients:      0 copied,      1 already there",
+		"oauth grants:       0 copied,      1 already there",
+		"cache entries:      0 copied,      1 already there",
+	} {
+		assert.Contains(t, out.String(), line, "a second run is a no-op")
+	}
 
 	open := func(t testing.TB, key []byte, now func() time.Time) tokens.Store {
 		c, err := etcdstore.Dial(etcdstore.ClientConfig{Endpoints: cluster.Endpoints()})
 		require.NoError(t, err)
-		s, err := etcdstore.Open(context.Background(), etcdstore.Options{Client: c, Prefix: prefix, Key: key, Now: now})
+		s, err := etcdstore.Open(ctx, etcdstore.Options{Client: c, Prefix: prefix, Key: key, Now: now})
 		require.NoError(t, err)
 		return s
 	}
@@ -71,12 +118,53 @@ func TestMigrateToEtcd(t *testing.T) {
 			res, _ := apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)
 			assert.False(t, res.IsError, "a migrated URL works on an etcd replica")
 		}
+		assert.Equal(t, http.StatusOK, postMCP(t, r.URL+oauthURL[strings.Index(oauthURL, "/mcp/"):], access), "a migrated OAuth grant works")
 		got := r.RequestAs(apiTok, "", "GET", "/admin/integrated-accounts", nil)
 		assert.Equal(t, http.StatusOK, got.Status, "a migrated API token works")
-		entries, _, err := r.Store.Audit(context.Background(), "", 1000)
+
+		lim, err := r.Store.APITokenByHash(ctx, limited.TokenHash)
 		require.NoError(t, err)
-		assert.GreaterOrEqual(t, len(entries), len(audit), "the audit log came along")
+		assert.Equal(t, limited.AccountIDs, lim.AccountIDs, "a token's limits come along")
+		assert.Equal(t, limited.Scopes, lim.Scopes)
+		l, err := r.Store.ConnectLink(ctx, revoked.ID)
+		require.NoError(t, err)
+		assert.NotNil(t, l.RevokedAt, "a revoked link stays revoked")
+		l, err = r.Store.ConnectLink(ctx, usable.ID)
+		require.NoError(t, err)
+		assert.Nil(t, l.RevokedAt)
+		c, err := r.Store.OAuthClient(ctx, client.ID)
+		require.NoError(t, err)
+		assert.Equal(t, client.RedirectURIs, c.RedirectURIs)
+		v, err := r.Store.CacheGet(ctx, "acme/mcp.example.com")
+		require.NoError(t, err)
+		assert.Equal(t, cert, v, "cached ACME data comes along")
+
+		entries, _, err := r.Store.Audit(ctx, "", 1000)
+		require.NoError(t, err)
+		byID := map[string]*tokens.AuditEntry{}
+		for _, e := range entries {
+			byID[e.ID] = e
+		}
+		for _, e := range audit {
+			assert.Equal(t, e, byID[e.ID], "audit entry %s (%s) comes along whole", e.ID, e.Action)
+		}
 	}
+}
+
+// postMCP sends an MCP initialize to url with a bearer token and returns
+// the status.
+func postMCP(t *testing.T, url, bearer string) int {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	return res.StatusCode
 }
 
 func TestMigrateNeedsItsArguments(t *testing.T) {

@@ -46,6 +46,13 @@ type Options struct {
 	// OnToken is called after every successful refresh, so the caller can
 	// persist the new access token. It must not block for long.
 	OnToken func(Token)
+	// RefreshGate, when set, wraps every refresh: it is given the access
+	// token the client holds (expired, about to, or just rejected by
+	// Zoho; empty when none) and the refresh itself, and returns the
+	// token to use. Processes that share an account use it to elect one
+	// refresher: the others return the token it obtained instead of
+	// refreshing. OnToken is still called with what it returns.
+	RefreshGate func(ctx context.Context, held string, refresh func(context.Context) (Token, error)) (Token, error)
 	// HTTPClient is used for API and token calls; nil means a default client.
 	HTTPClient *http.Client
 	// Timeout bounds each call, retries included; 0 means 30 s.
@@ -163,6 +170,21 @@ func NewClient(opts Options) (*Client, error) {
 			}
 			return t, err
 		},
+	}
+	if gate := opts.RefreshGate; gate != nil {
+		fetch := c.cache.fetch
+		c.cache.fetch = func(ctx context.Context) (Token, error) {
+			t, err := gate(ctx, c.cache.held(), fetch)
+			if err == nil && t.APIDomain != "" {
+				if base, derr := resolveAPIDomain(c.dcs, dc, t.APIDomain); derr == nil {
+					t.APIDomain = base
+					c.mu.Lock()
+					c.apiDomain = base
+					c.mu.Unlock()
+				}
+			}
+			return t, err
+		}
 	}
 	if t := opts.Token; t != nil && t.AccessToken != "" {
 		domain := t.APIDomain

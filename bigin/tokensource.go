@@ -24,6 +24,20 @@ type tokenCache struct {
 	mu     sync.Mutex
 	tok    Token
 	flight *flight
+	// rejected is the last token Zoho rejected (invalidate), for a
+	// refresh gate to tell a stale shared token from a new one.
+	rejected string
+}
+
+// held returns the token a refresh replaces: the cached one, or the one
+// Zoho just rejected.
+func (tc *tokenCache) held() string {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.tok.AccessToken != "" {
+		return tc.tok.AccessToken
+	}
+	return tc.rejected
 }
 
 // flight is one refresh in progress; done is closed when tok/err are set.
@@ -60,6 +74,7 @@ func (tc *tokenCache) invalidate(access string) {
 	tc.mu.Lock()
 	if tc.tok.AccessToken == access {
 		tc.tok = Token{}
+		tc.rejected = access
 	}
 	tc.mu.Unlock()
 }

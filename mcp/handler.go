@@ -375,6 +375,11 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) 
 		return nil, nil, nil, false
 	}
 	res, err := h.opts.Resolver.Resolve(r.Context(), r.PathValue("token"))
+	if errors.Is(err, tokens.ErrUnavailable) {
+		w.Header().Set("Retry-After", "1")
+		writeRPCError(w, nil, http.StatusServiceUnavailable, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
+		return nil, nil, nil, false
+	}
 	if err != nil {
 		if !errors.Is(err, tokens.ErrNotFound) {
 			h.logger.Error("resolve MCP token", "err", err)

@@ -2,79 +2,18 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 )
 
-// diskAccount is an account as written to disk: the plain fields of tokens.Account
-// (its secret fields are tagged json:"-") plus the secrets, each sealed with
-// the account's ID and the field's name as additional data.
-type diskAccount struct {
-	tokens.Account
-	PlainClientID      string    `json:"client_id,omitempty"`
-	SealedClientSecret []byte    `json:"client_secret_sealed"`
-	SealedRefreshToken []byte    `json:"refresh_token_sealed"`
-	SealedAccessToken  []byte    `json:"access_token_sealed"`
-	PlainAccessExpiry  time.Time `json:"access_expiry,omitzero"`
-}
-
-// Sealed account fields, also their additional-data names.
-const (
-	fieldClientSecret = "client_secret"
-	fieldRefreshToken = "refresh_token"
-	fieldAccessToken  = "access_token"
-)
-
 // encodeAccount seals a's secrets and marshals it.
-func (db *DB) encodeAccount(a *tokens.Account) ([]byte, error) {
-	d := diskAccount{Account: *a, PlainClientID: a.ClientID, PlainAccessExpiry: a.AccessExpiry}
-	for _, f := range []struct {
-		name  string
-		plain string
-		out   *[]byte
-	}{
-		{fieldClientSecret, a.ClientSecret, &d.SealedClientSecret},
-		{fieldRefreshToken, a.RefreshToken, &d.SealedRefreshToken},
-		{fieldAccessToken, a.AccessToken, &d.SealedAccessToken},
-	} {
-		sealed, err := db.sealer.seal([]byte(f.plain), sealAD("account", a.ID, f.name))
-		if err != nil {
-			return nil, err
-		}
-		*f.out = sealed
-	}
-	return json.Marshal(&d)
-}
+func (db *DB) encodeAccount(a *tokens.Account) ([]byte, error) { return db.sealer.EncodeAccount(a) }
 
 // decodeAccount unmarshals and unseals an account stored under id.
 func (db *DB) decodeAccount(id string, buf []byte) (*tokens.Account, error) {
-	var d diskAccount
-	if err := json.Unmarshal(buf, &d); err != nil {
-		return nil, fmt.Errorf("decode account %q: %w", id, err)
-	}
-	a := d.Account
-	a.ClientID = d.PlainClientID
-	a.AccessExpiry = d.PlainAccessExpiry
-	for _, f := range []struct {
-		name   string
-		sealed []byte
-		out    *string
-	}{
-		{fieldClientSecret, d.SealedClientSecret, &a.ClientSecret},
-		{fieldRefreshToken, d.SealedRefreshToken, &a.RefreshToken},
-		{fieldAccessToken, d.SealedAccessToken, &a.AccessToken},
-	} {
-		pt, err := db.sealer.open(f.sealed, sealAD("account", id, f.name))
-		if err != nil {
-			return nil, fmt.Errorf("account %q %s: %w", id, f.name, err)
-		}
-		*f.out = string(pt)
-	}
-	return &a, nil
+	return db.sealer.DecodeAccount(id, buf)
 }
 
 // getAccount reads one account inside tx.

@@ -2,32 +2,15 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 )
 
-// diskAPIToken is an API token as written to disk (hash as base64).
-type diskAPIToken struct {
-	tokens.APIToken
-	TokenHash []byte `json:"token_hash"`
-}
-
 // decodeAPIToken unmarshals an API token stored under id.
-func decodeAPIToken(id string, buf []byte) (*tokens.APIToken, error) {
-	var d diskAPIToken
-	if err := json.Unmarshal(buf, &d); err != nil {
-		return nil, fmt.Errorf("decode api token %q: %w", id, err)
-	}
-	if len(d.TokenHash) != 32 {
-		return nil, fmt.Errorf("decode api token %q: token hash is %d bytes", id, len(d.TokenHash))
-	}
-	t := d.APIToken
-	t.TokenHash = [32]byte(d.TokenHash)
-	return &t, nil
-}
+var decodeAPIToken = record.DecodeAPIToken
 
 // CreateAPIToken stores a new API token: tokens.ErrConflict on a reused ID or hash.
 // It sets t.CreatedAt from the clock when zero.
@@ -50,7 +33,11 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *tokens.APIToken) error {
 		if c.CreatedAt.IsZero() {
 			c.CreatedAt = db.nowUTC()
 		}
-		if err := putJSON(toks, []byte(c.ID), &diskAPIToken{APIToken: c, TokenHash: c.TokenHash[:]}); err != nil {
+		buf, err := record.EncodeAPIToken(&c)
+		if err != nil {
+			return err
+		}
+		if err := toks.Put([]byte(c.ID), buf); err != nil {
 			return err
 		}
 		return index.Put(c.TokenHash[:], []byte(c.ID))

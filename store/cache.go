@@ -3,28 +3,17 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/bigin-mcp/bigin-mcp/tokens"
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 )
 
-// checkCacheKey rejects keys the cache does not hold (never quoting the
-// value, which may be a secret).
-func checkCacheKey(key string) error {
-	switch {
-	case key == "":
-		return fmt.Errorf("store: cache key is empty")
-	case len(key) > tokens.MaxCacheKey:
-		return fmt.Errorf("store: cache key is longer than %d bytes", tokens.MaxCacheKey)
-	case strings.ContainsRune(key, 0):
-		return fmt.Errorf("store: cache key contains a NUL byte")
-	}
-	return nil
-}
-
-func cacheAD(key string) []byte { return sealAD("cache", key, "value") }
+// The cache's checks and sealing are shared with every backend.
+var (
+	checkCacheKey = record.CheckCacheKey
+	cacheAD       = record.CacheAD
+)
 
 // CacheGet returns the value under key, unsealed (tokens.ErrNotFound if
 // there is none).
@@ -38,7 +27,7 @@ func (db *DB) CacheGet(ctx context.Context, key string) ([]byte, error) {
 		if sealed == nil {
 			return notFound("cache entry", key)
 		}
-		v, err := db.sealer.open(sealed, cacheAD(key))
+		v, err := db.sealer.Open(sealed, cacheAD(key))
 		if err != nil {
 			return fmt.Errorf("cache entry %q: %w", key, err)
 		}
@@ -53,10 +42,10 @@ func (db *DB) CachePut(ctx context.Context, key string, value []byte) error {
 	if err := checkCacheKey(key); err != nil {
 		return err
 	}
-	if len(value) > tokens.MaxCacheValue {
-		return fmt.Errorf("store: cache value for %q is %d bytes; at most %d are kept", key, len(value), tokens.MaxCacheValue)
+	if err := record.CheckCacheValue(key, value); err != nil {
+		return err
 	}
-	sealed, err := db.sealer.seal(value, cacheAD(key))
+	sealed, err := db.sealer.Seal(value, cacheAD(key))
 	if err != nil {
 		return err
 	}
@@ -72,5 +61,20 @@ func (db *DB) CacheDelete(ctx context.Context, key string) error {
 	}
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCache).Delete([]byte(key))
+	})
+}
+
+// ForEachCache calls fn with every cached key and its unsealed value, in
+// key order (for `bigin-mcp migrate`), stopping at fn's first error. fn
+// runs inside a read transaction and must not call the DB.
+func (db *DB) ForEachCache(ctx context.Context, fn func(key string, value []byte) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCache).ForEach(func(k, sealed []byte) error {
+			v, err := db.sealer.Open(sealed, cacheAD(string(k)))
+			if err != nil {
+				return fmt.Errorf("cache entry %q: %w", k, err)
+			}
+			return fn(string(k), v)
+		})
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,5 +58,5 @@ func TestCacheValueBoundToKey(t *testing.T) {
 		return b.Put([]byte("b.example.com"), append([]byte(nil), b.Get([]byte("a.example.com"))...))
 	}))
 	_, err := db.CacheGet(ctx, "b.example.com")
-	assert.ErrorIs(t, err, errUnseal)
+	assert.ErrorIs(t, err, record.ErrUnseal)
 }

@@ -2,38 +2,19 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 )
 
-// diskConnectLink is a connect link as written to disk (hash as base64).
-type diskConnectLink struct {
-	tokens.ConnectLink
-	TokenHash []byte `json:"token_hash"`
-}
-
-// encodeConnectLink marshals l for disk.
-func encodeConnectLink(l *tokens.ConnectLink) ([]byte, error) {
-	return json.Marshal(&diskConnectLink{ConnectLink: *l, TokenHash: l.TokenHash[:]})
-}
-
-// decodeConnectLink unmarshals a connect link stored under id.
-func decodeConnectLink(id string, buf []byte) (*tokens.ConnectLink, error) {
-	var d diskConnectLink
-	if err := json.Unmarshal(buf, &d); err != nil {
-		return nil, fmt.Errorf("decode connect link %q: %w", id, err)
-	}
-	if len(d.TokenHash) != 32 {
-		return nil, fmt.Errorf("decode connect link %q: token hash is %d bytes", id, len(d.TokenHash))
-	}
-	l := d.ConnectLink
-	l.TokenHash = [32]byte(d.TokenHash)
-	return &l, nil
-}
+// The shared record form of a connect link.
+var (
+	encodeConnectLink = record.EncodeConnectLink
+	decodeConnectLink = record.DecodeConnectLink
+)
 
 // getConnectLink reads one connect link inside tx.
 func getConnectLink(tx *bolt.Tx, id string) (*tokens.ConnectLink, error) {

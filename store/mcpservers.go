@@ -3,56 +3,24 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
 
-// diskServer is an MCP server as written to disk: the hash as base64 rather
-// than an array of 32 numbers.
-type diskServer struct {
-	tokens.MCPServer
-	TokenHash []byte `json:"token_hash"`
-}
-
 // forEachChunk is how many servers ForEachMCPServer reads per transaction.
 const forEachChunk = 512
 
-// cloneServer returns a deep copy of s.
-func cloneServer(s *tokens.MCPServer) *tokens.MCPServer {
-	c := *s
-	c.Config.Methods = slices.Clone(s.Config.Methods)
-	c.Config.Tags = slices.Clone(s.Config.Tags)
-	if s.ExpiresAt != nil {
-		t := *s.ExpiresAt
-		c.ExpiresAt = &t
-	}
-	return &c
-}
-
-// encodeServer marshals s for disk.
-func encodeServer(s *tokens.MCPServer) ([]byte, error) {
-	return json.Marshal(&diskServer{MCPServer: *s, TokenHash: s.TokenHash[:]})
-}
-
-// decodeServer unmarshals a server stored under id.
-func decodeServer(id string, buf []byte) (*tokens.MCPServer, error) {
-	var d diskServer
-	if err := json.Unmarshal(buf, &d); err != nil {
-		return nil, fmt.Errorf("decode mcp server %q: %w", id, err)
-	}
-	if len(d.TokenHash) != 32 {
-		return nil, fmt.Errorf("decode mcp server %q: token hash is %d bytes", id, len(d.TokenHash))
-	}
-	s := d.MCPServer
-	s.TokenHash = [32]byte(d.TokenHash)
-	return &s, nil
-}
+// The shared record form of a server.
+var (
+	cloneServer  = record.CloneServer
+	encodeServer = record.EncodeServer
+	decodeServer = record.DecodeServer
+)
 
 // accountPrefix is the mcp_by_account key prefix of one account.
 func accountPrefix(accountID string) []byte {

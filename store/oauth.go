@@ -313,3 +313,18 @@ func cloneGrant(g *tokens.OAuthGrant) *tokens.OAuthGrant {
 	}
 	return &cp
 }
+
+// ForEachOAuthClient calls fn for every registered client in ID order
+// (for `bigin-mcp migrate`), stopping at fn's first error. fn runs inside
+// a read transaction and must not call the DB.
+func (db *DB) ForEachOAuthClient(ctx context.Context, fn func(*tokens.OAuthClient) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOAuthClients).ForEach(func(k, v []byte) error {
+			var c tokens.OAuthClient
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode OAuth client %q: %w", k, err)
+			}
+			return fn(&c)
+		})
+	})
+}

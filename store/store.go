@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -88,7 +88,7 @@ var _ tokens.Store = (*DB)(nil)
 type DB struct {
 	bolt      *bolt.DB
 	path      string
-	sealer    sealer
+	sealer    record.Sealer
 	now       func() time.Time
 	auditKeep int
 }
@@ -98,7 +98,7 @@ type DB struct {
 // ErrLocked if another process has it open, and when the key is not 32 bytes
 // or the file's schema is newer than this binary understands.
 func Open(path string, opts Options) (*DB, error) {
-	s, err := newSealer(opts.Key)
+	s, err := record.NewSealer(opts.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (db *DB) initialize(tx *bolt.Tx) error {
 	if meta.Get(metaKeyCheck) != nil {
 		return db.checkKey(tx)
 	}
-	sealed, err := db.sealer.seal([]byte(keyCheckPlaintext), keyCheckAD)
+	sealed, err := db.sealer.KeyCheck()
 	if err != nil {
 		return err
 	}
@@ -185,8 +185,7 @@ func (db *DB) checkKey(tx *bolt.Tx) error {
 	if v == nil {
 		return nil
 	}
-	pt, err := db.sealer.open(v, keyCheckAD)
-	if err != nil || string(pt) != keyCheckPlaintext {
+	if !db.sealer.CheckKey(v) {
 		return ErrWrongKey
 	}
 	return nil
@@ -228,34 +227,12 @@ func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 // nowUTC reads the clock.
 func (db *DB) nowUTC() time.Time { return db.now().UTC() }
 
-// checkID rejects IDs that would break the key layout.
-func checkID(kind, id string) error {
-	switch {
-	case id == "":
-		return fmt.Errorf("store: %s ID is empty", kind)
-	case len(id) > 256:
-		return fmt.Errorf("store: %s ID is longer than 256 bytes", kind)
-	case strings.ContainsRune(id, 0):
-		return fmt.Errorf("store: %s ID contains a NUL byte", kind)
-	}
-	return nil
-}
-
-// checkLimit rejects a page size below 1.
-func checkLimit(limit int) error {
-	if limit < 1 {
-		return fmt.Errorf("store: limit %d must be at least 1", limit)
-	}
-	return nil
-}
-
-// notFound wraps tokens.ErrNotFound with what was looked up (never a secret).
-func notFound(kind, id string) error {
-	if id == "" {
-		return fmt.Errorf("%s: %w", kind, tokens.ErrNotFound)
-	}
-	return fmt.Errorf("%s %q: %w", kind, id, tokens.ErrNotFound)
-}
+// The record rules every backend shares.
+var (
+	checkID    = record.CheckID
+	checkLimit = record.CheckLimit
+	notFound   = record.NotFound
+)
 
 // putJSON marshals v under key in bucket b.
 func putJSON(b *bolt.Bucket, key []byte, v any) error {

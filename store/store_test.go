@@ -185,11 +185,11 @@ func TestSealedValueBoundToRecord(t *testing.T) {
 
 	require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketAccounts)
-		var da, dbb diskAccount
+		var da, dbb map[string]json.RawMessage
 		require.NoError(t, json.Unmarshal(bk.Get([]byte(a.ID)), &da))
 		require.NoError(t, json.Unmarshal(bk.Get([]byte(b.ID)), &dbb))
-		dbb.SealedRefreshToken = da.SealedRefreshToken
-		return putJSON(bk, []byte(b.ID), &dbb)
+		dbb["refresh_token_sealed"] = da["refresh_token_sealed"]
+		return putJSON(bk, []byte(b.ID), dbb)
 	}))
 	_, err := db.Account(ctx, b.ID)
 	assert.ErrorContains(t, err, "refresh_token")

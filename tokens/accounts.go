@@ -86,7 +86,7 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*Account, e
 	if err := s.db.CreateAccount(ctx, a); err != nil {
 		return nil, fmt.Errorf("store account: %w", err)
 	}
-	s.putAccount(a, true)
+	s.putAccount(ctx, a, true)
 	s.audit(ctx, "account.create", a.ID, "", "datacenter "+dc+", org "+a.OrgID)
 	return a, nil
 }
@@ -207,7 +207,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, ch AccountChange
 	if err != nil {
 		return nil, fmt.Errorf("update account: %w", err)
 	}
-	s.putAccount(a, v != nil)
+	s.putAccount(ctx, a, v != nil)
 	s.audit(ctx, "account.update", id, "", "changed: "+strings.Join(ch.fields(), ", "))
 	return a, nil
 }
@@ -247,7 +247,7 @@ func (s *Service) DeleteAccount(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete account: %w", err)
 	}
-	s.dropAccount(id, deleted)
+	s.dropAccount(ctx, id, deleted)
 	for _, m := range deleted {
 		s.dropGrants(ctx, m.ID, "account deleted")
 	}

@@ -203,7 +203,7 @@ func (s *Service) CompleteConnect(ctx context.Context, l *ConnectLink, datacente
 	if err := s.db.UseConnectLink(ctx, l.ID, a); err != nil {
 		return nil, err
 	}
-	s.putAccount(a, true)
+	s.putAccount(ctx, a, true)
 	s.audit(WithActor(ctx, "connect_link:"+l.ID), "account.create", a.ID, "", "connect link, datacenter "+datacenter+", org "+g.OrgID)
 	return a, nil
 }

@@ -15,7 +15,17 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnauthenticated: a missing or bad API token.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrUnavailable: the server cannot confirm its view of a shared
+	// store is current, so it refuses rather than serve stale grants.
+	ErrUnavailable = errors.New("unavailable")
 )
+
+// errUnavailable is what a stale index answers with.
+var errUnavailable = &Error{
+	Code:    CodeUnavailable,
+	Message: "this replica cannot confirm its view of the store is current; try again shortly",
+	Err:     ErrUnavailable,
+}
 
 // Error codes of the one error shape every surface answers with
 // ({"error":{"code","message"}}). The HTTP surfaces map each to a status.
@@ -34,7 +44,10 @@ const (
 	// CodeReauthorizationRequired: Zoho refused the integrated account's
 	// refresh token; an administrator must connect it again.
 	CodeReauthorizationRequired = "reauthorization_required"
-	CodeInternal                = "internal"
+	// CodeUnavailable: this replica cannot confirm it is current with the
+	// shared store; another replica, or this one shortly, can answer.
+	CodeUnavailable = "unavailable"
+	CodeInternal    = "internal"
 )
 
 // Error is an error with one of the codes above and a message for the

@@ -108,3 +108,9 @@ func AssertOpen(t *testing.T, c <-chan struct{}) {
 	default:
 	}
 }
+
+// SameConfig reports whether the index treats two configs as equal.
+func SameConfig(a, b Config) bool { return sameConfig(&a, &b) }
+
+// SameAccountInfo exposes the index's account comparison.
+func SameAccountInfo(a, b AccountInfo) bool { return sameAccountInfo(&a, &b) }

@@ -68,7 +68,7 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 	if err != nil {
 		return nil, "", fmt.Errorf("store MCP server: %w", err)
 	}
-	s.putServer(m)
+	s.putServer(ctx, m)
 	s.audit(ctx, "mcp_server.create", accountID, m.ID, describe(m))
 	return m, s.opts.PublicURL + "/mcp/" + token, nil
 }
@@ -174,7 +174,7 @@ func (s *Service) UpdateMCPServer(ctx context.Context, accountID, id string, p M
 	if err != nil {
 		return nil, err
 	}
-	s.putServer(m)
+	s.putServer(ctx, m)
 	s.audit(ctx, "mcp_server.update", accountID, id, describe(m))
 	if authChanged {
 		s.dropGrants(ctx, id, "auth changed")
@@ -197,7 +197,7 @@ func (s *Service) DeleteMCPServer(ctx context.Context, accountID, id string) err
 		}
 		return fmt.Errorf("delete MCP server: %w", err)
 	}
-	s.dropServers(deleted)
+	s.dropServers(ctx, deleted)
 	s.audit(ctx, "mcp_server.delete", accountID, id, "")
 	s.dropGrants(ctx, id, "URL deleted")
 	return nil

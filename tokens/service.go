@@ -110,6 +110,10 @@ type ServiceOptions struct {
 	AuditRetention time.Duration
 	Clock          clock.Clock // nil: the system clock
 	Logger         *slog.Logger
+	// MaxStaleness, over a Store that is a ChangeFeed, is how long the
+	// index may go without confirming it is current before Available
+	// fails (and Resolve with it); 0 means never.
+	MaxStaleness time.Duration
 }
 
 // Service owns MCP URL tokens, API tokens and their policy. It keeps an
@@ -135,11 +139,18 @@ type Service struct {
 	servers  int                      // how many are indexed
 
 	version atomic.Int64
+
+	// feed, when the store is shared, is what the index follows.
+	feed ChangeFeed
+	// currentAt is when (system clock, Unix ns) the feed last confirmed
+	// the index current.
+	currentAt atomic.Int64
 }
 
 type accountEntry struct {
 	info    *AccountInfo         // replaced, never changed, on an account change
 	servers map[string]*Resolved // by server ID
+	creds   [32]byte             // credsFingerprint of the indexed account
 }
 
 // NewService loads the index from db.
@@ -161,6 +172,10 @@ func NewService(ctx context.Context, db Store, opts ServiceOptions) (*Service, e
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	if f, ok := db.(ChangeFeed); ok {
+		s.feed = f
+	}
+	s.currentAt.Store(time.Now().UnixNano())
 	after := ""
 	for {
 		page, more, err := db.Accounts(ctx, after, 100)
@@ -168,7 +183,7 @@ func NewService(ctx context.Context, db Store, opts ServiceOptions) (*Service, e
 			return nil, fmt.Errorf("load accounts: %w", err)
 		}
 		for _, a := range page {
-			s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*Resolved)}
+			s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*Resolved), creds: credsFingerprint(a)}
 			after = a.ID
 		}
 		if !more || len(page) == 0 {
@@ -200,6 +215,9 @@ func NewService(ctx context.Context, db Store, opts ServiceOptions) (*Service, e
 func (s *Service) Resolve(ctx context.Context, token string) (*Resolved, error) {
 	if !isMCPToken(token) {
 		return nil, ErrNotFound
+	}
+	if err := s.Available(); err != nil {
+		return nil, err
 	}
 	h := HashToken(token)
 	s.mu.RLock()
@@ -271,7 +289,7 @@ func (s *Service) MarkNeedsReauth(ctx context.Context, accountID string) error {
 	if err != nil {
 		return fmt.Errorf("mark account %s needs_reauth: %w", accountID, err)
 	}
-	s.putAccount(a, false)
+	s.putAccount(ctx, a, false)
 	s.logger.WarnContext(ctx, "account needs reauthorization", "account_id", accountID)
 	s.audit(ctx, "account.needs_reauth", accountID, "", "Zoho refused the refresh token")
 	return nil
@@ -286,13 +304,13 @@ func (s *Service) SyncAccount(ctx context.Context, accountID string) error {
 	defer s.writeMu.Unlock()
 	a, err := s.db.Account(ctx, accountID)
 	if errors.Is(err, ErrNotFound) {
-		s.dropAccount(accountID, nil)
+		s.dropAccount(ctx, accountID, nil)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("load account %s: %w", accountID, err)
 	}
-	s.putAccount(a, true)
+	s.putAccount(ctx, a, true)
 	return nil
 }
 
@@ -329,7 +347,7 @@ func (s *Service) ensureAccount(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.putAccount(a, true)
+	s.putAccount(ctx, a, true)
 	return nil
 }
 
@@ -378,7 +396,11 @@ func (s *Service) removeLocked(res *Resolved) {
 
 // putServer indexes a server just written to the store. Its account must
 // be indexed (ensureAccount).
-func (s *Service) putServer(m *MCPServer) {
+func (s *Service) putServer(ctx context.Context, m *MCPServer) {
+	if s.followed() {
+		s.settle(ctx)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ae := s.accounts[m.AccountID]
@@ -392,7 +414,11 @@ func (s *Service) putServer(m *MCPServer) {
 }
 
 // dropServers removes servers just deleted from the store.
-func (s *Service) dropServers(deleted ...*MCPServer) {
+func (s *Service) dropServers(ctx context.Context, deleted ...*MCPServer) {
+	if s.followed() {
+		s.settle(ctx)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropServersLocked(deleted)
@@ -410,14 +436,19 @@ func (s *Service) dropServersLocked(deleted []*MCPServer) {
 
 // putAccount indexes an account just written to the store and re-issues
 // its servers' resolutions (new Version, old Done closed).
-func (s *Service) putAccount(a *Account, credsChanged bool) {
+func (s *Service) putAccount(ctx context.Context, a *Account, credsChanged bool) {
+	if s.followed() {
+		s.settle(ctx)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ae := s.accounts[a.ID]
 	if ae == nil {
-		s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*Resolved)}
+		s.accounts[a.ID] = &accountEntry{info: s.accountInfo(a, 0), servers: make(map[string]*Resolved), creds: credsFingerprint(a)}
 		return
 	}
+	ae.creds = credsFingerprint(a)
 	cv := ae.info.CredentialsVersion
 	if credsChanged {
 		cv = 0 // a new one
@@ -435,7 +466,11 @@ func (s *Service) putAccount(a *Account, credsChanged bool) {
 
 // dropAccount removes an account just deleted from the store, with its
 // servers (those indexed and those the store reports deleted).
-func (s *Service) dropAccount(id string, deleted []*MCPServer) {
+func (s *Service) dropAccount(ctx context.Context, id string, deleted []*MCPServer) {
+	if s.followed() {
+		s.settle(ctx)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ae := s.accounts[id]; ae != nil {

@@ -57,7 +57,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delete expired MCP servers: %w", err)
 	}
-	s.dropServers(deleted...)
+	s.dropServers(ctx, deleted...)
 	for _, m := range deleted {
 		s.dropGrants(ctx, m.ID, "URL expired")
 	}

@@ -51,6 +51,9 @@ func TestModesRunEndToEnd(t *testing.T) {
 		{[]string{"accounts", "-m", "2", "-c", "5"}, []string{`2 accounts created: 2 token refreshes`,
 			`phase 1 .*, 10 calls ok, 0 errors: 0 refreshes \(want 0, i\.e\. 0 extra\)`,
 			`phase 2 .*, 10 calls ok, 0 errors: 2 refreshes \(want 2, i\.e\. 0 extra\)`}},
+		{[]string{"scale", "-c", "3", "-n", "12", "-warmup", "3", "-urls", "2", "-replicas", "2", "-members", "1", "-mints", "4"}, []string{
+			`(?m)^\s+1 replica, bbolt\s+12\s+0\s+\d+\s+\S+ms\s+\S+ms\s+\S+ms\s+\S+ms\s+0$`,
+			`(?m)^\s+2 replicas, etcd \(1 members\)\s+12\s+0\s+\d+\s+\S+ms\s+\S+ms\s+\S+ms\s+\S+ms\s+0$`}},
 	} {
 		t.Run(tt.args[0], func(t *testing.T) {
 			var out bytes.Buffer
@@ -100,6 +103,7 @@ func TestModeFlagsAreBounded(t *testing.T) {
 		{"sse", "-k", "0"}, {"sse", "-k", "1000000"},
 		{"accounts", "-m", "0"}, {"accounts", "-c", "5000"},
 		{"urls", "-n", "0"}, {"frobnicate"}, {},
+		{"scale", "-c", "0"}, {"scale", "-replicas", "0"}, {"scale", "-members", "8"}, {"scale", "-urls", "101"}, {"scale", "-mints", "0"},
 	} {
 		assert.Error(t, run(ctx, args, io.Discard), "%v", args)
 	}

@@ -11,6 +11,7 @@
 //	bigin-mcp-load urls     [-n 100000]                          RSS of a server holding N minted URLs
 //	bigin-mcp-load sse      [-k 1000]                            memory per open SSE session
 //	bigin-mcp-load accounts [-m 20] [-c 200]                     token refreshes under concurrent calls
+//	bigin-mcp-load scale    [-c 32] [-n 2000] [-replicas 3]      3 replicas on etcd vs 1 on bbolt: calls/s, p99, mint latency
 //
 // It is a measuring tool, not a test: it asserts nothing about timings.
 package main
@@ -39,7 +40,7 @@ func main() {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("want a mode: calls, urls, sse, accounts (see the package doc)")
+		return errors.New("want a mode: calls, urls, sse, accounts, scale (see the package doc)")
 	}
 	mode, args := args[0], args[1:]
 	switch mode {
@@ -51,10 +52,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runSSE(ctx, args, out)
 	case "accounts":
 		return runAccounts(ctx, args, out)
+	case "scale":
+		return runScale(ctx, args, out)
 	case targetMode:
 		return runTarget(ctx, args)
 	default:
-		return fmt.Errorf("unknown mode %q (want calls, urls, sse or accounts)", mode)
+		return fmt.Errorf("unknown mode %q (want calls, urls, sse, accounts or scale)", mode)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
 	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/store"
+	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -63,6 +64,10 @@ func runTarget(ctx context.Context, args []string) error {
 	urls := fs.Int("urls", 1, "MCP URLs to mint per account (ours)")
 	dataDir := fs.String("data", "", "data directory (ours); reused if it holds a database")
 	mintOnly := fs.Bool("mint-only", false, "mint, print, and exit (ours)")
+	so := storeOptions{}
+	fs.StringVar(&so.etcd, "etcd", "", "comma-separated etcd endpoints: keep the records there instead of a bbolt file (ours)")
+	fs.StringVar(&so.prefix, "etcd-prefix", "", "etcd key prefix (ours, with -etcd)")
+	fs.BoolVar(&so.replica, "replica", false, "join the records another target made: create no account (ours, with -etcd)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,7 +84,7 @@ func runTarget(ctx context.Context, args []string) error {
 
 	switch *kind {
 	case kindOurs:
-		closeFn, list, err := setupOurs(ctx, mux, base, *zoho, *dataDir, *urls)
+		closeFn, list, err := setupOurs(ctx, mux, base, *zoho, *dataDir, *urls, so)
 		if err != nil {
 			return err
 		}
@@ -126,9 +131,42 @@ func runTarget(ctx context.Context, args []string) error {
 	return nil
 }
 
+// storeOptions chooses the store of an "ours" target.
+type storeOptions struct {
+	etcd, prefix string // endpoints ("" for a bbolt file) and key prefix
+	replica      bool   // another target created the records
+}
+
+// adminTokenEnv carries the admin API token a target registers (as
+// BIGIN_MCP_ADMIN_TOKEN does for serve), for the mint measurements.
+const adminTokenEnv = "BIGIN_MCP_LOAD_ADMIN_TOKEN"
+
+// openStore opens the target's store: the bbolt file in dir, or the etcd
+// cluster of so.
+func openStore(ctx context.Context, dir string, key []byte, so storeOptions) (tokens.Store, error) {
+	if so.etcd == "" {
+		return store.Open(filepath.Join(dir, "bigin-mcp.db"), store.Options{Key: key})
+	}
+	for _, ep := range strings.Split(so.etcd, ",") {
+		if err := checkLoopbackURL(ep); err != nil {
+			return nil, err
+		}
+	}
+	c, err := etcdstore.Dial(etcdstore.ClientConfig{Endpoints: strings.Split(so.etcd, ",")})
+	if err != nil {
+		return nil, err
+	}
+	s, err := etcdstore.Open(ctx, etcdstore.Options{Client: c, Prefix: so.prefix, Key: key})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // setupOurs assembles the real server as cmd/bigin-mcp serve does, with
 // one integrated account per refresh token, each with n MCP URLs.
-func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, n int) (func(), []string, error) {
+func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, n int, so storeOptions) (func(), []string, error) {
 	dcs, err := bigin.ParseDatacenters(fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q}}`, zoho, zoho))
 	if err != nil {
 		return nil, nil, err
@@ -137,7 +175,7 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 		return nil, nil, errors.New("-data is required")
 	}
 	key := bytes.Repeat([]byte{7}, 32) // a measuring tool's throwaway database
-	db, err := store.Open(filepath.Join(dir, "bigin-mcp.db"), store.Options{Key: key})
+	db, err := openStore(ctx, dir, key, so)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,10 +199,16 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 	mux.Handle("/", stack.Handler())
 	go stack.RunSweeper(ctx, 30*time.Second) // as serve does
 	svc := stack.Service
+	if tok := os.Getenv(adminTokenEnv); tok != "" {
+		if _, err := svc.Bootstrap(ctx, tok); err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("admin token: %w", err)
+		}
+	}
 
 	var list []string
 	for i, rt := range strings.Split(os.Getenv(refreshTokensEnv), ",") {
-		if rt == "" {
+		if rt == "" || so.replica {
 			continue
 		}
 		a, err := svc.CreateAccount(ctx, tokens.NewAccount{Name: fmt.Sprintf("load %d", i), Datacenter: "us", RefreshToken: rt})
@@ -187,7 +231,12 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 		// 10,000 per transaction (one transaction each through the admin
 		// path would take minutes); a server started on this data loads
 		// them like any others.
-		urls, err := mintBatch(ctx, db, a.ID, base, n)
+		bdb, ok := db.(*store.DB)
+		if !ok {
+			db.Close()
+			return nil, nil, errors.New("more than 100 URLs per account need a bbolt file")
+		}
+		urls, err := mintBatch(ctx, bdb, a.ID, base, n)
 		if err != nil {
 			db.Close()
 			return nil, nil, err

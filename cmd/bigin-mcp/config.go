@@ -18,6 +18,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
 	"github.com/bigin-mcp/bigin-mcp/mcp"
+	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -57,6 +58,13 @@ type config struct {
 	BodyTimeout         time.Duration
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
+
+	// Store is "bbolt" (one process, the file in DataDir) or "etcd"
+	// (any number of replicas sharing a cluster).
+	Store        string
+	Etcd         etcdstore.ClientConfig
+	EtcdPrefix   string
+	MaxStaleness time.Duration
 
 	Datacenters bigin.Datacenters
 
@@ -98,6 +106,15 @@ func (c *config) settings(raw func(flag string) *string) []setting {
 		{"BIGIN_MCP_BODY_TIMEOUT", "body-timeout", httpx.DefaultBodyTimeout.String(), "how long a request body may take to arrive in full (slower: 408)", raw("body-timeout")},
 		{"BIGIN_MCP_SSE_MAX_STREAMS", "sse-max-streams", strconv.Itoa(mcp.DefaultMaxSSEStreams), "open legacy SSE streams allowed in total (more: 429)", raw("sse-max-streams")},
 		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "sse-max-streams-per-url", strconv.Itoa(mcp.DefaultMaxSSEStreamsPerURL), "open legacy SSE streams allowed per MCP URL (more: 429)", raw("sse-max-streams-per-url")},
+		{"BIGIN_MCP_STORE", "store", "bbolt", "bbolt (one process) or etcd (replicas sharing a cluster)", raw("store")},
+		{"BIGIN_MCP_ETCD_ENDPOINTS", "etcd-endpoints", "", "comma-separated etcd client URLs", raw("etcd-endpoints")},
+		{"BIGIN_MCP_ETCD_PREFIX", "etcd-prefix", etcdstore.DefaultPrefix, "key prefix of bigin-mcp's records in etcd", raw("etcd-prefix")},
+		{"BIGIN_MCP_ETCD_CA", "etcd-ca", "", "PEM file of the CA that signed the etcd members' certificates", raw("etcd-ca")},
+		{"BIGIN_MCP_ETCD_CERT", "etcd-cert", "", "PEM client certificate for etcd", raw("etcd-cert")},
+		{"BIGIN_MCP_ETCD_KEY", "etcd-key", "", "PEM key of the etcd client certificate", raw("etcd-key")},
+		{"BIGIN_MCP_ETCD_USERNAME", "etcd-username", "", "etcd user", raw("etcd-username")},
+		{"BIGIN_MCP_ETCD_PASSWORD", "etcd-password", "", "etcd password", raw("etcd-password")},
+		{"BIGIN_MCP_ETCD_MAX_STALENESS", "etcd-max-staleness", "10s", "how long a replica may go without confirming it is current before it fails closed", raw("etcd-max-staleness")},
 	}
 }
 
@@ -214,6 +231,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: %q is not an absolute http(s) URL", c.PublicURL)
 	}
+	if err := c.parseStore(raw); err != nil {
+		return nil, err
+	}
 	dcs, err := bigin.ParseDatacenters(c.DatacentersSpec)
 	if err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_DATACENTERS: %w", err)
@@ -274,4 +294,50 @@ func checkDataDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// parseStore reads the store settings. With etcd, the secret key must be
+// given: replicas share it, so none may generate its own.
+func (c *config) parseStore(raw map[string]*string) error {
+	c.Store = strings.ToLower(strings.TrimSpace(*raw["store"]))
+	switch c.Store {
+	case "bbolt":
+		return nil
+	case "etcd":
+	default:
+		return fmt.Errorf("BIGIN_MCP_STORE: %q is not bbolt or etcd", c.Store)
+	}
+	for _, e := range strings.Split(*raw["etcd-endpoints"], ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			u, err := url.Parse(e)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("BIGIN_MCP_ETCD_ENDPOINTS: %q is not a URL like https://etcd-1:2379", e)
+			}
+			c.Etcd.Endpoints = append(c.Etcd.Endpoints, e)
+		}
+	}
+	if len(c.Etcd.Endpoints) == 0 {
+		return errors.New("BIGIN_MCP_ETCD_ENDPOINTS: required with BIGIN_MCP_STORE=etcd")
+	}
+	if c.SecretKey == "" {
+		return errors.New("BIGIN_MCP_SECRET_KEY: required with BIGIN_MCP_STORE=etcd (every replica must seal and open secrets with the same key; generate one with: openssl rand -base64 32)")
+	}
+	c.EtcdPrefix = strings.TrimSpace(*raw["etcd-prefix"])
+	if c.EtcdPrefix == "" {
+		return errors.New("BIGIN_MCP_ETCD_PREFIX: must not be empty")
+	}
+	c.Etcd.CAFile = strings.TrimSpace(*raw["etcd-ca"])
+	c.Etcd.CertFile = strings.TrimSpace(*raw["etcd-cert"])
+	c.Etcd.KeyFile = strings.TrimSpace(*raw["etcd-key"])
+	if (c.Etcd.CertFile == "") != (c.Etcd.KeyFile == "") {
+		return errors.New("BIGIN_MCP_ETCD_CERT: BIGIN_MCP_ETCD_CERT and BIGIN_MCP_ETCD_KEY go together")
+	}
+	c.Etcd.Username = strings.TrimSpace(*raw["etcd-username"])
+	c.Etcd.Password = *raw["etcd-password"]
+	d, err := time.ParseDuration(strings.TrimSpace(*raw["etcd-max-staleness"]))
+	if err != nil || d < time.Second {
+		return fmt.Errorf("BIGIN_MCP_ETCD_MAX_STALENESS: %q is not a duration of at least 1s (like 10s)", *raw["etcd-max-staleness"])
+	}
+	c.MaxStaleness = d
+	return nil
 }

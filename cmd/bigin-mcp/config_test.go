@@ -83,6 +83,12 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"zero body timeout", map[string]string{"BIGIN_MCP_BODY_TIMEOUT": "0s"}, "BIGIN_MCP_BODY_TIMEOUT"},
 		{"bad SSE cap", map[string]string{"BIGIN_MCP_SSE_MAX_STREAMS": "many"}, "BIGIN_MCP_SSE_MAX_STREAMS"},
 		{"zero SSE cap per URL", map[string]string{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL": "0"}, "BIGIN_MCP_SSE_MAX_STREAMS_PER_URL"},
+		{"unknown store", map[string]string{"BIGIN_MCP_STORE": "redis"}, "BIGIN_MCP_STORE"},
+		{"etcd without endpoints", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_SECRET_KEY": "k"}, "BIGIN_MCP_ETCD_ENDPOINTS"},
+		{"etcd bad endpoint", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "etcd-1:2379", "BIGIN_MCP_SECRET_KEY": "k"}, "BIGIN_MCP_ETCD_ENDPOINTS"},
+		{"etcd without a key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379"}, "BIGIN_MCP_SECRET_KEY"},
+		{"etcd cert without key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_CERT": "c.pem"}, "BIGIN_MCP_ETCD_CERT"},
+		{"etcd bad staleness", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_MAX_STALENESS": "10ms"}, "BIGIN_MCP_ETCD_MAX_STALENESS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,4 +137,21 @@ func TestParseConfigMetricsAndRetention(t *testing.T) {
 			assert.Equal(t, tt.retention, c.AuditRetention)
 		})
 	}
+}
+
+func TestParseConfigEtcd(t *testing.T) {
+	c, err := parseConfig("t", []string{"--etcd-max-staleness", "5s"}, envOf(map[string]string{
+		"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "https://etcd-1:2379, https://etcd-2:2379",
+		"BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_USERNAME": "bigin", "BIGIN_MCP_ETCD_PASSWORD": "pw",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "etcd", c.Store)
+	assert.Equal(t, []string{"https://etcd-1:2379", "https://etcd-2:2379"}, c.Etcd.Endpoints)
+	assert.Equal(t, "/bigin-mcp/", c.EtcdPrefix)
+	assert.Equal(t, "bigin", c.Etcd.Username)
+	assert.Equal(t, 5*time.Second, c.MaxStaleness, "a flag wins over the default")
+
+	c, err = parseConfig("t", nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "bbolt", c.Store, "bbolt is the default")
 }

@@ -6,6 +6,8 @@
 //	bigin-mcp [serve] [flags]   run the production server (the default)
 //	bigin-mcp demo [flags]      run against an embedded sandbox Bigin
 //	bigin-mcp healthcheck       exit 0 if the local server answers /healthz
+//	bigin-mcp migrate --from <bbolt path> --to etcd
+//	                            copy a bbolt file into etcd (resumable)
 //	bigin-mcp version           print the version
 //	bigin-mcp help [command]    list the commands, or a command's flags
 package main
@@ -44,6 +46,7 @@ func commands() []command {
 		{"serve", "run the production server (the default command)", runServe},
 		{"demo", "run the server against an embedded sandbox Bigin; no Zoho account needed", demo},
 		{"healthcheck", "exit 0 when the server on this machine answers /healthz (Docker's HEALTHCHECK)", healthcheck},
+		{"migrate", "copy a bbolt data file into etcd: migrate --from <bbolt path> --to etcd (idempotent, resumable)", migrate},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands, or show one command's flags: bigin-mcp help <command>", nil},
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
 	"github.com/bigin-mcp/bigin-mcp/store"
+	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // serve runs the server until ctx ends, then shuts down gracefully:
@@ -30,22 +32,9 @@ import (
 // admin token when one was generated.
 func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, adminToken string)) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err := checkDataDir(cfg.DataDir); err != nil {
+	db, key, fresh, err := openStore(ctx, cfg, logger)
+	if err != nil {
 		return err
-	}
-	dbPath := filepath.Join(cfg.DataDir, store.DBFileName)
-	_, statErr := os.Stat(dbPath)
-	fresh := errors.Is(statErr, fs.ErrNotExist)
-	key, err := store.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
-	if err != nil {
-		return keyError(cfg, err)
-	}
-	db, err := store.Open(dbPath, store.Options{Key: key})
-	if err != nil {
-		if errors.Is(err, store.ErrWrongKey) {
-			return keyError(cfg, err)
-		}
-		return fmt.Errorf("open store: %w", err)
 	}
 	defer db.Close()
 
@@ -82,6 +71,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 		SecretKey:        key,
 		Version:          buildVersion(),
 		Logger:           logger,
+		MaxStaleness:     cfg.MaxStaleness,
 		Limits: app.Limits{
 			BodyTimeout:         cfg.BodyTimeout,
 			MaxSSEStreams:       cfg.MaxSSEStreams,
@@ -91,6 +81,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if err != nil {
 		return fmt.Errorf("load tokens: %w", err)
 	}
+	defer stack.Close()
 	// Loading a large index decodes every stored URL once; hand the
 	// garbage back to the OS now rather than carry it as RSS (Resolve
 	// reads only memory).
@@ -300,4 +291,50 @@ func defaultPublicURL(cfg *config, bound string, port int) string {
 		return "https://" + bound
 	}
 	return "http://" + bound
+}
+
+// openStore opens the configured store and returns it with the secret
+// key, and whether it is a new bbolt data directory. bbolt keeps the key
+// in the data directory when none is given; etcd requires one (checked by
+// parseConfig), the same on every replica.
+func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (db tokens.Store, key []byte, fresh bool, err error) {
+	if cfg.Store == "etcd" {
+		key, err = store.LoadOrCreateKey("", cfg.SecretKey)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		client, err := etcdstore.Dial(cfg.Etcd)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("BIGIN_MCP_ETCD_ENDPOINTS: %w", err)
+		}
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		edb, err := etcdstore.Open(octx, etcdstore.Options{Client: client, Prefix: cfg.EtcdPrefix, Key: key, Logger: logger})
+		if err != nil {
+			_ = client.Close()
+			if errors.Is(err, etcdstore.ErrWrongKey) {
+				return nil, nil, false, fmt.Errorf("BIGIN_MCP_SECRET_KEY: %w", err)
+			}
+			return nil, nil, false, fmt.Errorf("open the etcd store: %w", err)
+		}
+		return edb, key, false, nil
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, nil, false, err
+	}
+	dbPath := filepath.Join(cfg.DataDir, store.DBFileName)
+	_, statErr := os.Stat(dbPath)
+	fresh = errors.Is(statErr, fs.ErrNotExist)
+	key, err = store.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
+	if err != nil {
+		return nil, nil, false, keyError(cfg, err)
+	}
+	bdb, err := store.Open(dbPath, store.Options{Key: key})
+	if err != nil {
+		if errors.Is(err, store.ErrWrongKey) {
+			return nil, nil, false, keyError(cfg, err)
+		}
+		return nil, nil, false, fmt.Errorf("open store: %w", err)
+	}
+	return bdb, key, fresh, nil
 }

@@ -6,6 +6,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
@@ -69,6 +71,11 @@ type Config struct {
 	Metrics bool
 	Clock   clock.Clock // nil: the system clock
 	Logger  *slog.Logger
+	// MaxStaleness, over a shared store (etcd), is how long a replica may
+	// go without confirming its URL index is current before it fails
+	// closed: 503 on MCP, admin and connect endpoints, /readyz not ready.
+	// 0 means 10 s.
+	MaxStaleness time.Duration
 	// Limits bounds what one client can hold open.
 	Limits Limits
 }
@@ -86,6 +93,9 @@ type Limits struct {
 	MaxSSEStreamsPerURL int
 }
 
+// DefaultMaxStaleness is Config.MaxStaleness when it is zero.
+const DefaultMaxStaleness = 10 * time.Second
+
 // App is the assembled stack.
 type App struct {
 	Service  *tokens.Service
@@ -100,6 +110,9 @@ type App struct {
 	store   tokens.Store
 	handler http.Handler
 	logger  *slog.Logger
+
+	stop    context.CancelFunc // ends the background work of a shared store
+	stopped chan struct{}
 }
 
 // New builds the stack over store and loads the URL index from it.
@@ -126,6 +139,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		AuditRetention:   cfg.AuditRetention,
 		Clock:            clk,
 		Logger:           logger,
+		MaxStaleness:     cmp.Or(cfg.MaxStaleness, DefaultMaxStaleness),
 	})
 	if err != nil {
 		return nil, err
@@ -147,8 +161,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 			Refresh: met.ObserveRefresh,
 		}
 	}
+	locker, _ := store.(zoho.RefreshLocker)
 	clients := zoho.NewClients(zoho.ClientsOptions{
-		Store: store, Datacenters: cfg.Datacenters,
+		Store: store, Locker: locker, Datacenters: cfg.Datacenters,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
 		HTTPClient: cfg.HTTPClient, Timeout: cfg.BiginTimeout, Observer: upstream, Clock: clk, Logger: logger,
 	})
@@ -198,7 +213,18 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a = &App{Service: svc, OAuth: front, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, Metrics: met, store: store, logger: logger}
+	a = &App{Service: svc, OAuth: front, Catalog: cat, Executor: exec, Clients: clients, MCP: mcpHandler, Metrics: met, store: store, logger: logger,
+		stop: func() {}, stopped: make(chan struct{})}
+	if feed, ok := store.(tokens.ChangeFeed); ok {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		a.stop = cancel
+		go func() {
+			defer close(a.stopped)
+			_ = feed.Follow(fctx, svc)
+		}()
+	} else {
+		close(a.stopped)
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -207,6 +233,10 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := store.Ping(); err != nil {
 			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"store is not open"}`)
+			return
+		}
+		if err := svc.Available(); err != nil {
+			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"the URL index cannot confirm it is current"}`)
 			return
 		}
 		writeBody(w, http.StatusOK, `{"status":"ready"}`)
@@ -238,7 +268,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		return nil, err
 	}
 	webUI.Register(mux)
-	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, mcpHandler.Mount(mux))
+	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mcpHandler.Mount(mux)))
 	if met != nil {
 		a.handler = httpx.LogRequests(logger, inner, func(d httpx.Done) {
 			met.ObserveHTTP(d.Route, d.Method, d.Status, d.Duration)
@@ -247,6 +277,33 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		a.handler = httpx.LogRequests(logger, inner)
 	}
 	return a, nil
+}
+
+// failClosed answers 503 on every endpoint that grants or changes access
+// while the URL index cannot confirm it is current (a replica cut off from
+// its shared store), rather than serve grants it may have lost.
+func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		guarded := strings.HasPrefix(p, "/mcp/") || strings.HasPrefix(p, "/admin/") ||
+			strings.HasPrefix(p, "/integrated-account/") || strings.HasPrefix(p, "/connect/") || p == connect.CallbackPath ||
+			strings.HasPrefix(p, "/unified/") || strings.HasPrefix(p, "/proxy/") || strings.HasPrefix(p, "/oauth/")
+		if guarded {
+			if err := svc.Available(); err != nil {
+				w.Header().Set("Retry-After", "1")
+				httpx.WriteError(w, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Close stops the background work of a shared store (the index's watch);
+// call it before the store closes.
+func (a *App) Close() {
+	a.stop()
+	<-a.stopped
 }
 
 // Handler is every surface behind the request log and the body deadline.
@@ -266,8 +323,14 @@ func (a *App) NewServer() *http.Server {
 }
 
 // RunSweeper deletes expired MCP URLs, and audit entries older than the
-// retention, every interval until ctx ends.
+// retention, every interval until ctx ends. Over a shared store it runs on
+// one replica at a time (an election); a sweep is idempotent if two ever
+// overlap.
 func (a *App) RunSweeper(ctx context.Context, interval time.Duration) {
+	if e, ok := a.store.(tokens.Elector); ok {
+		_ = e.Lead(ctx, "sweeper", func(lctx context.Context) { a.Service.RunSweeper(lctx, interval) })
+		return
+	}
 	a.Service.RunSweeper(ctx, interval)
 }
 

@@ -55,6 +55,13 @@ type Options struct {
 	// AdminToken is an API token the database already holds; without it,
 	// New generates the first one.
 	AdminToken string
+	// OpenStore, when set, opens the store instead of a bbolt file (a
+	// shared etcd store: each call is one replica's store).
+	OpenStore func(t testing.TB, key []byte, now func() time.Time) tokens.Store
+	// ReplicaOf makes this stack another replica beside an existing one:
+	// it shares its sandboxes, configuration, key, clock and admin token
+	// (and, with OpenStore, its records).
+	ReplicaOf *Env
 }
 
 // Env is a running stack.
@@ -64,8 +71,9 @@ type Env struct {
 	Sandboxes map[string]*sandbox.Sandbox
 	Config    app.Config
 	Key       []byte
-	Path      string // the bbolt file
-	DB        *store.DB
+	Path      string       // the bbolt file
+	DB        *store.DB    // the bbolt file (nil with Options.OpenStore)
+	Store     tokens.Store // the store the stack runs on (DB or OpenStore's)
 	App       *app.App
 	Svc       *tokens.Service
 	Srv       *httptest.Server
@@ -80,6 +88,14 @@ type Env struct {
 // New starts a stack and registers its shutdown with t.Cleanup.
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
+	if r := opts.ReplicaOf; r != nil {
+		e := &Env{T: t, Clock: r.Clock, Sandboxes: r.Sandboxes, Config: r.Config, Key: r.Key, opts: opts}
+		e.opts.PublicURL = r.opts.PublicURL
+		e.open()
+		t.Cleanup(e.Close)
+		e.Admin = r.Admin
+		return e
+	}
 	if len(opts.Datacenters) == 0 {
 		opts.Datacenters = []string{"us"}
 	}
@@ -135,9 +151,15 @@ func New(t testing.TB, opts Options) *Env {
 // as before (a restarted process).
 func (e *Env) open() {
 	e.T.Helper()
-	db, err := store.Open(e.Path, store.Options{Key: e.Key, Now: e.Clock.Now, NoSync: !e.opts.Durable})
-	require.NoError(e.T, err)
-	e.DB = db
+	var db tokens.Store
+	if e.opts.OpenStore != nil {
+		db = e.opts.OpenStore(e.T, e.Key, e.Clock.Now)
+	} else {
+		bdb, err := store.Open(e.Path, store.Options{Key: e.Key, Now: e.Clock.Now, NoSync: !e.opts.Durable})
+		require.NoError(e.T, err)
+		e.DB, db = bdb, bdb
+	}
+	e.Store = db
 	srv := httptest.NewUnstartedServer(nil)
 	if e.ln != "" {
 		srv.Listener.Close()
@@ -166,11 +188,12 @@ func (e *Env) Close() {
 		e.App.MCP.CloseStreams()
 		e.Srv.Close()
 		e.App.Flush()
+		e.App.Close()
 		e.Srv = nil
 	}
-	if e.DB != nil {
-		_ = e.DB.Close()
-		e.DB = nil
+	if e.Store != nil {
+		_ = e.Store.Close()
+		e.Store, e.DB = nil, nil
 	}
 }
 
@@ -268,7 +291,7 @@ func (e *Env) SeedAccount(name string) *tokens.Account {
 		OrgID: "111", OrgName: "Org " + name, Status: tokens.StatusActive,
 		ClientID: "1000.SEEDCLIENT", ClientSecret: "cs-" + tokens.NewMCPToken(), RefreshToken: "rt-" + tokens.NewMCPToken(), AccessToken: "at-" + tokens.NewMCPToken(),
 	}
-	require.NoError(e.T, e.DB.CreateAccount(context.Background(), a))
+	require.NoError(e.T, e.Store.CreateAccount(context.Background(), a))
 	return a
 }
 

@@ -23,6 +23,7 @@ var codeStatus = map[string]int{
 	tokens.CodeRateLimited:             http.StatusTooManyRequests,
 	tokens.CodeUpstreamError:           http.StatusBadGateway,
 	tokens.CodeReauthorizationRequired: http.StatusConflict,
+	tokens.CodeUnavailable:             http.StatusServiceUnavailable,
 	tokens.CodeInternal:                http.StatusInternalServerError,
 }
 

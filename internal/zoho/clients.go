@@ -20,6 +20,16 @@ type AccountStore interface {
 	UpdateAccount(ctx context.Context, id string, fn func(*tokens.Account) error) (*tokens.Account, error)
 }
 
+// RefreshLocker elects one refresher of an account's Zoho access token
+// among the processes that share a store (the etcd store implements it).
+// Without one, the per-account client's single flight is enough: one
+// process refreshes each account once however many calls need it.
+type RefreshLocker interface {
+	// LockRefresh blocks until this process holds the account's refresh
+	// lock, and returns its release.
+	LockRefresh(ctx context.Context, accountID string) (unlock func(), err error)
+}
+
 // ClientsOptions configures NewClients.
 type ClientsOptions struct {
 	Store       AccountStore
@@ -28,8 +38,11 @@ type ClientsOptions struct {
 	// without their own OAuth client.
 	ZohoClientID     string
 	ZohoClientSecret string
-	HTTPClient       *http.Client  // nil: the Bigin client's default
-	Timeout          time.Duration // per Bigin call; 0: the client's default
+	// Locker, when set, makes one process refresh an account's token
+	// while the others wait for it and use the token it stored.
+	Locker     RefreshLocker
+	HTTPClient *http.Client  // nil: the Bigin client's default
+	Timeout    time.Duration // per Bigin call; 0: the client's default
 	// Observer is given to every client (for metrics).
 	Observer bigin.Observer
 	Clock    clock.Clock
@@ -42,6 +55,7 @@ type ClientsOptions struct {
 // account's credentials change.
 type Clients struct {
 	db         AccountStore
+	locker     RefreshLocker
 	dcs        bigin.Datacenters
 	clientID   string
 	secret     string
@@ -71,7 +85,7 @@ func NewClients(o ClientsOptions) *Clients {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Clients{
-		db: o.Store, dcs: o.Datacenters, clientID: o.ZohoClientID, secret: o.ZohoClientSecret,
+		db: o.Store, locker: o.Locker, dcs: o.Datacenters, clientID: o.ZohoClientID, secret: o.ZohoClientSecret,
 		httpClient: o.HTTPClient, timeout: o.Timeout, logger: logger, now: clock.OrSystem(o.Clock).Now, observer: o.Observer,
 		m: map[string]*pooledClient{},
 	}
@@ -130,6 +144,10 @@ func (p *Clients) build(ctx context.Context, accountID string) (*bigin.Client, s
 		Now:         p.now,
 		Observer:    p.observer,
 	}
+	if p.locker != nil {
+		opts.RefreshGate = p.gate(accountID)
+		opts.OnToken = nil // the gate stores the token while it holds the lock
+	}
 	if a.AccessToken != "" {
 		opts.Token = &bigin.Token{AccessToken: a.AccessToken, Expiry: a.AccessExpiry, APIDomain: a.APIDomain}
 	}
@@ -181,5 +199,37 @@ func (p *Clients) persister(accountID string) func(bigin.Token) {
 		if err != nil {
 			p.logger.Warn("persist access token", "account_id", accountID, "err", err)
 		}
+	}
+}
+
+// refreshEarly is how long before its expiry a stored access token is no
+// longer worth taking from another process (the Bigin client refreshes a
+// token this close to expiry).
+const refreshEarly = time.Minute
+
+// gate elects one refresher across processes: under the account's lock,
+// a token another process stored since this one's became stale is used as
+// is; otherwise this process refreshes and stores the new token before it
+// releases the lock, so the processes waiting for it find it.
+func (p *Clients) gate(accountID string) func(context.Context, string, func(context.Context) (bigin.Token, error)) (bigin.Token, error) {
+	return func(ctx context.Context, held string, refresh func(context.Context) (bigin.Token, error)) (bigin.Token, error) {
+		unlock, err := p.locker.LockRefresh(ctx, accountID)
+		if err != nil {
+			return bigin.Token{}, fmt.Errorf("wait for the account's token refresh: %w", err)
+		}
+		defer unlock()
+		a, err := p.db.Account(ctx, accountID)
+		if err != nil {
+			return bigin.Token{}, fmt.Errorf("load account: %w", err)
+		}
+		if a.AccessToken != "" && a.AccessToken != held && p.now().Add(refreshEarly).Before(a.AccessExpiry) {
+			return bigin.Token{AccessToken: a.AccessToken, Expiry: a.AccessExpiry, APIDomain: a.APIDomain}, nil
+		}
+		t, err := refresh(ctx)
+		if err != nil {
+			return t, err
+		}
+		p.persister(accountID)(t)
+		return t, nil
 	}
 }

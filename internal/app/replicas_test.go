@@ -1,0 +1,346 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
+	"github.com/bigin-mcp/bigin-mcp/store/etcdstore/etcdtest"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
+)
+
+// within is how soon every replica must enforce a change another one
+// acknowledged.
+const within = time.Second
+
+// replicas starts n server replicas (the real wiring, over HTTP on
+// loopback) on one etcd prefix of cluster, sharing one sandbox.
+func replicas(t *testing.T, cluster *etcdtest.Cluster, n int, cfg func(*app.Config)) []*apptest.Env {
+	t.Helper()
+	prefix := "/replicas/" + uuid.NewString() + "/"
+	open := func(t testing.TB, key []byte, now func() time.Time) tokens.Store {
+		c, err := etcdstore.Dial(etcdstore.ClientConfig{Endpoints: cluster.Endpoints()})
+		require.NoError(t, err)
+		s, err := etcdstore.Open(context.Background(), etcdstore.Options{Client: c, Prefix: prefix, Key: key, Now: now})
+		require.NoError(t, err)
+		return s
+	}
+	first := apptest.New(t, apptest.Options{OpenStore: open, Config: cfg})
+	envs := []*apptest.Env{first}
+	for range n - 1 {
+		envs = append(envs, apptest.New(t, apptest.Options{OpenStore: open, ReplicaOf: first}))
+	}
+	return envs
+}
+
+// post sends an MCP initialize to url and returns the status.
+func post(t *testing.T, url string) int {
+	t.Helper()
+	return postAs(t, url, "")
+}
+
+// postAs is post with a bearer token ("" for none).
+func postAs(t *testing.T, url, bearer string) int {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// on rewrites an MCP URL minted on one replica to reach another.
+func on(e *apptest.Env, url string) string {
+	return e.URL + url[strings.Index(url, "/mcp/"):]
+}
+
+// TestReplicasFollowEachOther: a URL minted through A answers on B and
+// C; deleted through B, it answers 404 on A and C within a second; an
+// account deleted through C stops all its URLs everywhere.
+func TestReplicasFollowEachOther(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	envs := replicas(t, cluster, 3, nil)
+	a, b, c := envs[0], envs[1], envs[2]
+
+	acct := a.ConnectAccount("us")
+	id, url := a.MintURL(acct, nil)
+	assert.Equal(t, http.StatusOK, post(t, url), "the minting replica serves its URL at once")
+	for _, e := range []*apptest.Env{b, c} {
+		assert.Eventually(t, func() bool { return post(t, on(e, url)) == http.StatusOK }, within, 10*time.Millisecond)
+	}
+	cs := b.MustConnect(on(b, url), "streamable")
+	res, _ := apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)
+	assert.False(t, res.IsError, "a tool call through B on a URL minted through A")
+
+	b.AdminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id, nil, http.StatusNoContent)
+	assert.Equal(t, http.StatusNotFound, post(t, on(b, url)))
+	for _, e := range []*apptest.Env{a, c} {
+		assert.Eventually(t, func() bool { return post(t, on(e, url)) == http.StatusNotFound }, within, 10*time.Millisecond)
+	}
+
+	var urls []string
+	for range 3 {
+		_, u := b.MintURL(acct, nil)
+		urls = append(urls, u)
+	}
+	for _, e := range envs {
+		for _, u := range urls {
+			assert.Eventually(t, func() bool { return post(t, on(e, u)) == http.StatusOK }, within, 10*time.Millisecond)
+		}
+	}
+	c.AdminCall("DELETE", "/admin/integrated-accounts/"+acct, nil, http.StatusNoContent)
+	for _, e := range envs {
+		for _, u := range urls {
+			assert.Eventually(t, func() bool { return post(t, on(e, u)) == http.StatusNotFound }, within, 10*time.Millisecond)
+		}
+	}
+}
+
+// TestReplicasRefreshOnce: 200 concurrent calls for one account whose
+// access token expired, spread over three replicas, cost exactly one
+// refresh at Zoho.
+func TestReplicasRefreshOnce(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	envs := replicas(t, cluster, 3, nil)
+	acct := envs[0].ConnectAccount("us")
+	_, url := envs[0].MintURL(acct, nil)
+	var calls []func() bool
+	for _, e := range envs {
+		cs := e.MustConnect(on(e, url), "streamable")
+		calls = append(calls, func() bool {
+			res, _ := apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)
+			return !res.IsError
+		})
+	}
+	sb := envs[0].Sandboxes["us"]
+	sb.ExpireAccessTokens()
+	envs[0].Clock.Advance(2 * time.Hour)
+	sb.ResetCounts()
+
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if calls[i%len(calls)]() {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 200, ok.Load(), "every call succeeded")
+	assert.Equal(t, 1, sb.RefreshCount(), "one refresh across all replicas")
+}
+
+// TestReplicasFailClosedAndRecover: with every etcd member stopped, the
+// replicas answer 503 on MCP and admin endpoints and /readyz within the
+// staleness bound, and serve again by themselves once the cluster is back.
+func TestReplicasFailClosedAndRecover(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	const staleness = 2 * time.Second
+	envs := replicas(t, cluster, 2, func(c *app.Config) { c.MaxStaleness = staleness })
+	acct := envs[0].ConnectAccount("us")
+	_, url := envs[0].MintURL(acct, nil)
+	for _, e := range envs {
+		assert.Eventually(t, func() bool { return post(t, on(e, url)) == http.StatusOK }, within, 10*time.Millisecond)
+	}
+
+	stopping := time.Now()
+	cluster.StopAll()
+	stopped := time.Now()
+	t.Logf("stopping the cluster took %s", stopped.Sub(stopping).Round(100*time.Millisecond))
+	for _, e := range envs {
+		require.Eventually(t, func() bool { return post(t, on(e, url)) == http.StatusServiceUnavailable },
+			staleness+5*time.Second, 50*time.Millisecond, "fails closed")
+		t.Logf("replica failed closed %s after the cluster stopped (bound %s)", time.Since(stopped).Round(100*time.Millisecond), staleness)
+		r := e.Request("GET", "/readyz", nil)
+		assert.Equal(t, http.StatusServiceUnavailable, r.Status)
+		r = e.Request("GET", "/admin/integrated-accounts", nil)
+		assert.Equal(t, http.StatusServiceUnavailable, r.Status)
+		code, _ := r.ErrCode(t)
+		assert.Equal(t, "unavailable", code)
+	}
+
+	cluster.RestartAll()
+	for i, e := range envs {
+		last := 0
+		ok := assert.Eventually(t, func() bool { last = post(t, on(e, url)); return last == http.StatusOK },
+			60*time.Second, 100*time.Millisecond, "recovers by itself")
+		if !ok {
+			t.Fatalf("replica %d: last status %d, index current as of %s, cluster leader %d",
+				i, last, e.Svc.CurrentAsOf().Format(time.RFC3339Nano), cluster.Leader())
+		}
+		assert.Equal(t, http.StatusOK, e.Request("GET", "/readyz", nil).Status)
+	}
+}
+
+// TestReplicasSurviveMemberLoss: the leading etcd member stopped while calls run
+// fails no call (beyond those in flight at that moment) and loses no
+// acknowledged write.
+func TestReplicasSurviveMemberLoss(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	envs := replicas(t, cluster, 2, nil)
+	acct := envs[0].ConnectAccount("us")
+	_, url := envs[0].MintURL(acct, nil)
+	var css []func() bool
+	for _, e := range envs {
+		cs := e.MustConnect(on(e, url), "streamable")
+		css = append(css, func() bool {
+			res, _ := apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)
+			return !res.IsError
+		})
+	}
+	var minted []string
+	run := func(rounds int) (failed int) {
+		for i := range rounds {
+			if !css[i%len(css)]() {
+				failed++
+			}
+			_, u := envs[i%len(envs)].MintURL(acct, nil)
+			minted = append(minted, u)
+		}
+		return failed
+	}
+	assert.Zero(t, run(10))
+	leader := cluster.Leader()
+	require.NotEqual(t, -1, leader)
+	cluster.Stop(leader) // the hardest member to lose: a new election follows
+	failedDuring := run(20)
+	assert.LessOrEqual(t, failedDuring, 1, "at most the call in flight when the member stopped")
+	for _, e := range envs {
+		for _, u := range minted {
+			assert.Eventually(t, func() bool { return post(t, on(e, u)) == http.StatusOK }, within, 10*time.Millisecond, "an acknowledged mint")
+		}
+	}
+	cluster.Restart(leader)
+}
+
+// TestReplicasSweepOnOneReplica: the expiry sweeper runs on the elected
+// replica only, and an expired URL is swept (and audited) exactly once.
+func TestReplicasSweepOnOneReplica(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	envs := replicas(t, cluster, 3, nil)
+	acct := envs[0].ConnectAccount("us")
+	exp := envs[0].Clock.Now().Add(time.Minute).Format(time.RFC3339)
+	m, _ := envs[0].Mint(acct, map[string]any{"name": "short", "expires_at": exp})
+	id := m["id"].(string)
+	envs[0].Clock.Advance(2 * time.Minute)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for _, e := range envs {
+		wg.Go(func() { e.App.RunSweeper(ctx, time.Hour) })
+	}
+	store := envs[1].Store
+	require.Eventually(t, func() bool {
+		_, err := store.MCPServer(context.Background(), id)
+		return errors.Is(err, tokens.ErrNotFound)
+	}, 30*time.Second, 20*time.Millisecond, "the elected replica sweeps")
+	entries, _, err := store.Audit(context.Background(), "", 1000)
+	require.NoError(t, err)
+	n := 0
+	for _, e := range entries {
+		if e.Action == "mcp_server.expire" && e.MCPServerID == id {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "swept once")
+}
+
+// TestReplicasEnforceAdminChanges: what an admin changes through one
+// replica is enforced by the others within a second: a deleted API token,
+// a URL's auth switched (and the OAuth grants that switch ends, which do
+// not come back when it is switched back), a revoked connect link.
+func TestReplicasEnforceAdminChanges(t *testing.T) {
+	cluster := etcdtest.Start(t, 3)
+	envs := replicas(t, cluster, 2, nil)
+	a, b := envs[0], envs[1]
+	ctx := context.Background()
+
+	t.Run("API token deleted", func(t *testing.T) {
+		tok := a.AdminCall("POST", "/admin/api-tokens", map[string]any{"name": "temp"}, http.StatusCreated)
+		value, id := tok["token"].(string), tok["id"].(string)
+		assert.Equal(t, http.StatusOK, b.RequestAs(value, "", "GET", "/admin/integrated-accounts", nil).Status, "created through A, it works on B")
+		a.AdminCall("DELETE", "/admin/api-tokens/"+id, nil, http.StatusNoContent)
+		assert.Eventually(t, func() bool {
+			return b.RequestAs(value, "", "GET", "/admin/integrated-accounts", nil).Status == http.StatusUnauthorized
+		}, within, 10*time.Millisecond, "deleted through A, it stops working on B")
+	})
+
+	acct := a.ConnectAccount("us")
+	id, url := a.MintURL(acct, nil)
+	urlOnB := on(b, url)
+	require.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusOK }, within, 10*time.Millisecond)
+	patch := func(cfg map[string]any) {
+		a.AdminCall("PATCH", "/admin/integrated-accounts/"+acct+"/mcp/"+id, map[string]any{"config": cfg}, http.StatusOK)
+	}
+
+	t.Run("URL switched to api_token auth", func(t *testing.T) {
+		patch(map[string]any{"auth": "api_token"})
+		assert.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusUnauthorized }, within, 10*time.Millisecond,
+			"B stops serving the URL without an API token")
+		assert.Equal(t, http.StatusOK, postAs(t, urlOnB, b.Admin), "and serves it with one")
+	})
+
+	t.Run("URL switched to oauth, then away and back", func(t *testing.T) {
+		patch(map[string]any{"auth": "oauth"})
+		m, err := a.Store.MCPServer(ctx, id)
+		require.NoError(t, err)
+		access := tokens.OAuthAccessPrefix + strings.Repeat("A", 43)
+		g := &tokens.OAuthGrant{
+			ID: apptest.NewID(), MCPServerID: id, AccountID: acct, AuthEpoch: m.Config.AuthEpoch, ClientID: "bmcp_client_test",
+			UserID: "1", ZUID: "1", Email: "p@example.com", CodeHash: tokens.HashToken("code-" + apptest.NewID()),
+			CodeExpiresAt: a.Clock.Now(), AccessHash: tokens.HashToken(access), AccessExpiresAt: a.Clock.Now().Add(time.Hour),
+		}
+		require.NoError(t, a.Store.CreateOAuthGrant(ctx, g), "a grant as the token endpoint stores it")
+		assert.Eventually(t, func() bool { return postAs(t, urlOnB, access) == http.StatusOK }, within, 10*time.Millisecond,
+			"B serves the oauth URL to the grant's access token")
+		assert.Equal(t, http.StatusUnauthorized, postAs(t, urlOnB, b.Admin), "and not to an API token")
+
+		patch(map[string]any{"auth": "url"})
+		assert.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusOK }, within, 10*time.Millisecond,
+			"B serves the URL alone once its auth is url")
+		_, err = b.Store.OAuthGrant(ctx, g.ID)
+		assert.ErrorIs(t, err, tokens.ErrNotFound, "switching auth away from oauth ended the grant")
+
+		patch(map[string]any{"auth": "oauth"})
+		assert.Eventually(t, func() bool { return post(t, urlOnB) == http.StatusUnauthorized }, within, 10*time.Millisecond,
+			"B asks for OAuth again")
+		assert.Equal(t, http.StatusUnauthorized, postAs(t, urlOnB, access), "the old grant does not come back")
+	})
+
+	t.Run("connect link revoked", func(t *testing.T) {
+		l := a.AdminCall("POST", "/admin/connect-links", map[string]any{"name": "customer"}, http.StatusCreated)
+		page := b.URL + l["url"].(string)[strings.Index(l["url"].(string), "/connect/"):]
+		get := func() int {
+			res, err := http.Get(page)
+			require.NoError(t, err)
+			res.Body.Close()
+			return res.StatusCode
+		}
+		assert.Equal(t, http.StatusOK, get(), "created through A, the link opens on B")
+		a.AdminCall("DELETE", "/admin/connect-links/"+l["id"].(string), nil, http.StatusNoContent)
+		assert.Eventually(t, func() bool { return get() != http.StatusOK }, within, 10*time.Millisecond,
+			"revoked through A, it no longer opens on B")
+	})
+}

@@ -1,0 +1,230 @@
+// Package etcdtest starts real etcd clusters for tests: members of
+// go.etcd.io/etcd/server/v3/embed, in this process, on loopback ports,
+// each with its own data directory, so a test can stop and restart
+// members as an operator would.
+package etcdtest
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// startTimeout bounds how long a cluster may take to elect a leader; the
+// machine running the tests may be busy.
+const startTimeout = 60 * time.Second
+
+// Cluster is a running test cluster.
+type Cluster struct {
+	t       testing.TB
+	mu      sync.Mutex
+	members []*member
+}
+
+type member struct {
+	cfg  *embed.Config
+	etcd *embed.Etcd // nil while stopped
+}
+
+// Start starts a cluster of n members and stops it when the test ends.
+// Its ports are picked free but bound only when the members start, so a
+// start that loses a port to another process is tried again on new ones.
+func Start(t testing.TB, n int) *Cluster {
+	t.Helper()
+	var err error
+	for range 5 {
+		var c *Cluster
+		if c, err = start(t, n); err == nil {
+			return c
+		}
+		t.Logf("etcd cluster did not start (trying new ports): %v", err)
+	}
+	require.NoError(t, err, "start etcd cluster")
+	return nil
+}
+
+func start(t testing.TB, n int) (*Cluster, error) {
+	dir := t.TempDir()
+	c := &Cluster{t: t}
+	var initial []string
+	for i := range n {
+		name := fmt.Sprintf("m%d", i)
+		cfg := embed.NewConfig()
+		cfg.Name = name
+		cfg.Dir = filepath.Join(dir, name)
+		peer, client := freeURL(t), freeURL(t)
+		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
+		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+		cfg.InitialClusterToken = "bigin-mcp-test"
+		cfg.ClusterState = embed.ClusterStateFlagNew
+		// Slow heartbeats keep a busy 2-core machine from starting
+		// needless elections; the tests' bounds are far above them.
+		cfg.TickMs = 100
+		cfg.ElectionMs = 1000
+		cfg.UnsafeNoFsync = true
+		cfg.MaxTxnOps = 20000
+		cfg.MaxRequestBytes = 32 << 20
+		cfg.Logger = "zap"
+		cfg.LogLevel = "error"
+		cfg.LogOutputs = []string{filepath.Join(dir, name+".log")}
+		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+		c.members = append(c.members, &member{cfg: cfg})
+		initial = append(initial, name+"="+peer.String())
+	}
+	for _, m := range c.members {
+		m.cfg.InitialCluster = strings.Join(initial, ",")
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, m := range c.members {
+		wg.Go(func() { m.etcd, errs[i] = embed.StartEtcd(m.cfg) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			for _, m := range c.members {
+				if m.etcd != nil {
+					m.etcd.Close()
+				}
+			}
+			return nil, err
+		}
+	}
+	t.Cleanup(c.stopAll)
+	for _, m := range c.members {
+		select {
+		case <-m.etcd.Server.ReadyNotify():
+		case <-time.After(startTimeout):
+			return nil, fmt.Errorf("etcd member %s not ready within %s", m.cfg.Name, startTimeout)
+		}
+	}
+	return c, nil
+}
+
+// freeURL returns a loopback URL on a port free right now.
+func freeURL(t testing.TB) url.URL {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return url.URL{Scheme: "http", Host: addr}
+}
+
+// Endpoints returns every member's client URL.
+func (c *Cluster) Endpoints() []string {
+	out := make([]string, len(c.members))
+	for i, m := range c.members {
+		out[i] = m.cfg.AdvertiseClientUrls[0].String()
+	}
+	return out
+}
+
+// Client returns a new client of the whole cluster, closed when the test
+// ends.
+func (c *Cluster) Client(t testing.TB) *clientv3.Client {
+	t.Helper()
+	cl, err := clientv3.New(clientv3.Config{
+		Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second,
+		DialKeepAliveTime: 2 * time.Second, DialKeepAliveTimeout: 2 * time.Second,
+		MaxCallSendMsgSize: 32 << 20,
+		Logger:             zap.NewNop(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cl.Close() })
+	return cl
+}
+
+// Stop stops member i (as a crash would, minus the lost page cache).
+func (c *Cluster) Stop(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := c.members[i]; m.etcd != nil {
+		m.etcd.Close()
+		m.etcd = nil
+	}
+}
+
+// Leader returns the index of the member that leads the cluster now, or
+// -1 when no running member knows one.
+func (c *Cluster) Leader() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.members {
+		if m.etcd == nil {
+			continue
+		}
+		lead := m.etcd.Server.Leader()
+		for i, o := range c.members {
+			if o.etcd != nil && o.etcd.Server.MemberID() == lead {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// StopAll stops every member, at once.
+func (c *Cluster) StopAll() {
+	var wg sync.WaitGroup
+	for _, m := range c.members {
+		c.mu.Lock()
+		e := m.etcd
+		m.etcd = nil
+		c.mu.Unlock()
+		if e != nil {
+			wg.Go(e.Close)
+		}
+	}
+	wg.Wait()
+}
+
+func (c *Cluster) stopAll() { c.StopAll() }
+
+// Restart starts member i again on its data directory and ports. Ports
+// freed a moment ago may take the kernel a moment to release, so a failed
+// start is retried.
+func (c *Cluster) Restart(i int) {
+	c.t.Helper()
+	c.restartUnlocked(i)
+}
+
+// RestartAll starts every stopped member again, at once (a lone member
+// cannot elect a leader, so none waits for the others).
+func (c *Cluster) RestartAll() {
+	var wg sync.WaitGroup
+	for i := range c.members {
+		wg.Go(func() { c.restartUnlocked(i) })
+	}
+	wg.Wait()
+}
+
+func (c *Cluster) restartUnlocked(i int) {
+	m := c.members[i]
+	if m.etcd != nil {
+		return
+	}
+	var err error
+	for range 50 {
+		m.cfg.ClusterState = embed.ClusterStateFlagExisting
+		var e *embed.Etcd
+		if e, err = embed.StartEtcd(m.cfg); err == nil {
+			c.mu.Lock()
+			m.etcd = e
+			c.mu.Unlock()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Errorf("restart etcd member %d: %v", i, err)
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 
@@ -31,6 +32,10 @@ const (
 	// EnvACMEDirectory is the optional ACME directory URL; the default is
 	// Let's Encrypt production (autocert.DefaultACMEDirectory).
 	EnvACMEDirectory = "BIGIN_MCP_ACME_DIRECTORY"
+	// EnvACMECA is the optional PEM file of the CA certificates trusted for
+	// the ACME directory's own HTTPS certificate, for a private ACME server
+	// (step-ca, Pebble); the default is the system roots.
+	EnvACMECA = "BIGIN_MCP_ACME_CA"
 )
 
 // Config selects one of two modes: a certificate pair on disk (CertFile and
@@ -62,6 +67,11 @@ type Config struct {
 	// ACMERootCAs, if set, are the roots trusted for the ACME directory's
 	// HTTPS certificate instead of the system pool (a private or test CA).
 	ACMERootCAs *x509.CertPool
+	// ACMECAFile, if set, is a PEM file of CA certificates trusted for the
+	// ACME directory's HTTPS certificate instead of the system pool
+	// (BIGIN_MCP_ACME_CA). New loads it; with ACMERootCAs set too, both
+	// are trusted.
+	ACMECAFile string
 
 	// HTTPSPort is the port put in redirects from plain HTTP to HTTPS;
 	// 0 or 443 leave it out of the URL.
@@ -99,6 +109,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		KeyFile:       strings.TrimSpace(getenv(EnvKey)),
 		ACMEEmail:     strings.TrimSpace(getenv(EnvACMEEmail)),
 		ACMEDirectory: strings.TrimSpace(getenv(EnvACMEDirectory)),
+		ACMECAFile:    strings.TrimSpace(getenv(EnvACMECA)),
 	}
 	for d := range strings.SplitSeq(getenv(EnvACMEDomains), ",") {
 		if d = strings.TrimSpace(d); d != "" {
@@ -112,7 +123,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 // serve plain HTTP when none is and let New report incomplete settings.
 func (c Config) Enabled() bool {
 	return c.CertFile != "" || c.KeyFile != "" || len(c.ACMEDomains) > 0 ||
-		c.ACMEEmail != "" || c.ACMEDirectory != ""
+		c.ACMEEmail != "" || c.ACMEDirectory != "" || c.ACMECAFile != ""
 }
 
 // mode is what validate settled on.
@@ -145,6 +156,9 @@ func (c Config) validate() (mode, []string, error) {
 		if c.ACMEDirectory != "" {
 			return 0, nil, configErr(EnvACMEDirectory, "only used in ACME mode, with %s", EnvACMEDomains)
 		}
+		if c.ACMECAFile != "" {
+			return 0, nil, configErr(EnvACMECA, "only used in ACME mode, with %s", EnvACMEDomains)
+		}
 		return modePair, nil, nil
 	case acmeSet:
 		domains, err := normalizeDomains(c.ACMEDomains)
@@ -165,7 +179,7 @@ func (c Config) validate() (mode, []string, error) {
 			return 0, nil, errors.New("tlsconf: ACME mode needs a certificate cache (Config.Cache)")
 		}
 		return modeACME, domains, nil
-	case c.ACMEEmail != "" || c.ACMEDirectory != "":
+	case c.ACMEEmail != "" || c.ACMEDirectory != "" || c.ACMECAFile != "":
 		return 0, nil, configErr(EnvACMEDomains, "not set, but other ACME settings are")
 	default:
 		return 0, nil, configErr(EnvCert,
@@ -258,4 +272,25 @@ func checkDirectory(s string) error {
 		return errors.New("must be an https:// URL")
 	}
 	return nil
+}
+
+// loadACMERoots returns the roots trusted for the ACME directory: the
+// certificates of ACMECAFile, added to ACMERootCAs when both are set; nil
+// (the system pool) when neither is.
+func (c Config) loadACMERoots() (*x509.CertPool, error) {
+	if c.ACMECAFile == "" {
+		return c.ACMERootCAs, nil
+	}
+	b, err := os.ReadFile(c.ACMECAFile)
+	if err != nil {
+		return nil, &ConfigError{Var: EnvACMECA, Err: err}
+	}
+	roots := x509.NewCertPool()
+	if c.ACMERootCAs != nil {
+		roots = c.ACMERootCAs.Clone()
+	}
+	if !roots.AppendCertsFromPEM(b) {
+		return nil, configErr(EnvACMECA, "%s holds no PEM certificate", c.ACMECAFile)
+	}
+	return roots, nil
 }

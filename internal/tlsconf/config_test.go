@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,8 @@ import (
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	cache := autocert.DirCache(t.TempDir())
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
 	acmeCfg := func(domains ...string) Config { return Config{ACMEDomains: domains, Cache: cache} }
 	tests := []struct {
 		name    string
@@ -45,6 +49,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{name: "email with name", cfg: Config{ACMEDomains: []string{"a.example.com"}, ACMEEmail: "Ops <ops@example.com>", Cache: cache}, wantVar: EnvACMEEmail, wantMsg: "bare address"},
 		{name: "plain-HTTP directory", cfg: Config{ACMEDomains: []string{"a.example.com"}, ACMEDirectory: "http://acme.example/dir", Cache: cache}, wantVar: EnvACMEDirectory, wantMsg: "https://"},
 		{name: "directory not a URL", cfg: Config{ACMEDomains: []string{"a.example.com"}, ACMEDirectory: "::", Cache: cache}, wantVar: EnvACMEDirectory, wantMsg: "invalid URL"},
+		{name: "ACME CA in pair mode", cfg: Config{CertFile: "c", KeyFile: "k", ACMECAFile: "ca.pem"}, wantVar: EnvACMECA, wantMsg: "only used in ACME mode"},
+		{name: "ACME CA without domains", cfg: Config{ACMECAFile: "ca.pem"}, wantVar: EnvACMEDomains, wantMsg: "not set"},
+		{name: "ACME CA file missing", cfg: Config{ACMEDomains: []string{"a.example.com"}, ACMECAFile: filepath.Join(t.TempDir(), "none.pem"), Cache: cache}, wantVar: EnvACMECA, wantMsg: "no such file"},
+		{name: "ACME CA file without PEM", cfg: Config{ACMEDomains: []string{"a.example.com"}, ACMECAFile: notPEM, Cache: cache}, wantVar: EnvACMECA, wantMsg: "holds no PEM certificate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,7 +64,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			msg := err.Error()
 			assert.True(t, strings.HasPrefix(msg, tc.wantVar+": "), msg)
 			assert.Contains(t, msg, tc.wantMsg)
-			for _, v := range []string{EnvCert, EnvKey, EnvACMEDomains, EnvACMEEmail, EnvACMEDirectory} {
+			for _, v := range []string{EnvCert, EnvKey, EnvACMEDomains, EnvACMEEmail, EnvACMEDirectory, EnvACMECA} {
 				assert.LessOrEqual(t, strings.Count(msg, v), 1, "%s named more than once: %s", v, msg)
 			}
 		})
@@ -142,13 +150,16 @@ func TestConfigFromEnv(t *testing.T) {
 			env: map[string]string{
 				EnvACMEDomains: "mcp.example.com, , api.example.com,", EnvACMEEmail: "ops@example.com",
 				EnvACMEDirectory: "https://acme-staging-v02.api.letsencrypt.org/directory",
+				EnvACMECA:        " /etc/acme/ca.pem ",
 			},
 			want: Config{
 				ACMEDomains: []string{"mcp.example.com", "api.example.com"}, ACMEEmail: "ops@example.com",
 				ACMEDirectory: "https://acme-staging-v02.api.letsencrypt.org/directory",
+				ACMECAFile:    "/etc/acme/ca.pem",
 			},
 			enabled: true,
 		},
+		{name: "only a CA file", env: map[string]string{EnvACMECA: "/ca.pem"}, want: Config{ACMECAFile: "/ca.pem"}, enabled: true},
 		{name: "only an email", env: map[string]string{EnvACMEEmail: "ops@example.com"}, want: Config{ACMEEmail: "ops@example.com"}, enabled: true},
 	}
 	for _, tc := range tests {
@@ -171,4 +182,36 @@ func TestNewPairLoadsAtStartup(t *testing.T) {
 	cert, err := cfg.GetCertificate(nil)
 	require.NoError(t, err)
 	assert.Equal(t, p.cert.SerialNumber, cert.Leaf.SerialNumber)
+}
+
+// BIGIN_MCP_ACME_CA's certificates are the roots of the ACME client's
+// HTTPS connections, added to ACMERootCAs when both are given.
+func TestNewACMECAFile(t *testing.T) {
+	fromFile := newTestPair(t, "private ACME CA", "acme.internal.example")
+	given := newTestPair(t, "given", "other.example")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, fromFile.certPEM, 0o600))
+	tests := []struct {
+		name  string
+		given *x509.CertPool
+		trust []*x509.Certificate
+	}{
+		{name: "file alone", trust: []*x509.Certificate{fromFile.cert}},
+		{name: "file and given roots", given: pool(given.cert), trust: []*x509.Certificate{fromFile.cert, given.cert}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(Config{
+				ACMEDomains: []string{"mcp.example.com"}, ACMEDirectory: "https://acme.internal.example/dir",
+				ACMECAFile: caFile, ACMERootCAs: tc.given, Cache: autocert.DirCache(t.TempDir()),
+			}, nil)
+			require.NoError(t, err)
+			require.NotNil(t, m.acme.Client.HTTPClient)
+			roots := m.acme.Client.HTTPClient.Transport.(*http.Transport).TLSClientConfig.RootCAs
+			assert.True(t, roots.Equal(pool(tc.trust...)), "trusted: exactly %d certificate(s)", len(tc.trust))
+			if tc.given != nil {
+				assert.True(t, tc.given.Equal(pool(given.cert)), "the caller's pool is left as it was")
+			}
+		})
+	}
 }

@@ -53,6 +53,9 @@ func New(cfg Config, logger *slog.Logger) (*Manager, error) {
 			"names", leaf.DNSNames, "not_after", leaf.NotAfter)
 	case modeACME:
 		m.domains = domains
+		if cfg.ACMERootCAs, err = cfg.loadACMERoots(); err != nil {
+			return nil, err
+		}
 		m.acme = newAutocert(cfg, domains)
 		m.tlsConfig = &tls.Config{
 			MinVersion:     tls.VersionTLS12,

@@ -4,110 +4,20 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
-	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf/pebbletest"
 )
-
-// pebblePackage is the Pebble ACME test server, a tool dependency in go.mod
-// so its version is pinned and `go build` needs nothing beyond the module
-// proxy.
-const pebblePackage = "github.com/letsencrypt/pebble/v2/cmd/pebble"
-
-// buildPebble builds Pebble into a temporary directory. The first build
-// takes a while; later ones come from the build cache.
-func buildPebble(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pebble")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	// go test puts its own go on PATH.
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, pebblePackage).CombinedOutput()
-	require.NoError(t, err, "building pebble: %s", out)
-	return bin
-}
-
-// startDNS answers every A query with 127.0.0.1 and AAAA queries with
-// nothing, so Pebble's validation of any name reaches the loopback servers.
-// It serves DNS over TCP, which is what Pebble's -dnsserver resolver uses.
-func startDNS(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
-		r := new(dns.Msg)
-		r.SetReply(q)
-		for _, question := range q.Question {
-			if question.Qtype == dns.TypeA {
-				r.Answer = append(r.Answer, &dns.A{
-					Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeA, Class: dns.ClassINET},
-					A:   net.IPv4(127, 0, 0, 1),
-				})
-			}
-		}
-		_ = w.WriteMsg(r)
-	})}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.ActivateAndServe() // the socket is bound: connections queue until it accepts
-	}()
-	t.Cleanup(func() {
-		_ = srv.Shutdown()
-		<-done
-	})
-	return ln.Addr().String()
-}
-
-// freePort returns a loopback port that was free a moment ago, for Pebble,
-// which binds its own listeners.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return port
-}
-
-// refusingListener accepts connections and closes them at once: a port
-// where a challenge can never be answered.
-func refusingListener(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		<-done
-	})
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // serveHTTP serves h over plain HTTP on a loopback port until the test ends.
 func serveHTTP(t *testing.T, h http.Handler) int {
@@ -125,115 +35,6 @@ func serveHTTP(t *testing.T, h http.Handler) int {
 		<-done
 	})
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// pebble is a running Pebble instance.
-type pebble struct {
-	directory string         // ACME directory URL
-	mgmt      string         // management interface base URL
-	client    *http.Client   // trusts Pebble's own HTTPS certificate
-	roots     *x509.CertPool // for that certificate
-	out       *syncBuffer    // Pebble's log
-}
-
-// startPebble runs bin validating challenges on httpPort and tlsPort of the
-// addresses dnsAddr resolves names to, and waits for its directory.
-func startPebble(t *testing.T, bin, dnsAddr string, httpPort, tlsPort int) *pebble {
-	t.Helper()
-	dir := t.TempDir()
-	// Pebble's own listener certificate; clients trust it as a root.
-	own := newTestPair(t, "pebble", "localhost", "127.0.0.1")
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(certFile, own.certPEM, 0o600))
-	require.NoError(t, os.WriteFile(keyFile, own.keyPEM, 0o600))
-
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	mgmt := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cfg := map[string]any{"pebble": map[string]any{
-		"listenAddress":           listen,
-		"managementListenAddress": mgmt,
-		"certificate":             certFile,
-		"privateKey":              keyFile,
-		"httpPort":                httpPort,
-		"tlsPort":                 tlsPort,
-		"ocspResponderURL":        "",
-		"keyAlgorithm":            "ecdsa",
-		// No Retry-After: the ACME client then polls once a second.
-		"retryAfter": map[string]int{"authz": 0, "order": 0},
-	}}
-	b, err := json.Marshal(cfg)
-	require.NoError(t, err)
-	cfgFile := filepath.Join(dir, "pebble.json")
-	require.NoError(t, os.WriteFile(cfgFile, b, 0o600))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	cmd := exec.CommandContext(ctx, bin, "-config", cfgFile, "-dnsserver", dnsAddr)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"PEBBLE_VA_NOSLEEP=1",      // no random delay before validating
-		"PEBBLE_WFE_NONCEREJECT=0", // no deliberately rejected nonces
-		"PEBBLE_AUTHZREUSE=0",      // every order is validated afresh
-	)
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("pebble log:\n%s", out.String())
-		}
-	})
-
-	roots := pool(own.cert)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	p := &pebble{
-		directory: "https://" + listen + "/dir",
-		mgmt:      "https://" + mgmt,
-		client:    &http.Client{Transport: tr, Timeout: 10 * time.Second},
-		roots:     roots,
-		out:       out,
-	}
-	t.Cleanup(tr.CloseIdleConnections)
-	require.Eventually(t, func() bool {
-		return p.get(p.directory) == nil && p.get(p.mgmt+"/roots/0") == nil
-	}, 30*time.Second, 20*time.Millisecond, "pebble did not come up:\n%s", out)
-	return p
-}
-
-// get fetches url and fails unless it answers 200.
-func (p *pebble) get(url string) error {
-	_, err := p.fetch(url)
-	return err
-}
-
-func (p *pebble) fetch(url string) ([]byte, error) {
-	resp, err := p.client.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return b, nil
-}
-
-// cert fetches one PEM certificate from the management interface.
-func (p *pebble) cert(t *testing.T, path string) *x509.Certificate {
-	t.Helper()
-	b, err := p.fetch(p.mgmt + path)
-	require.NoError(t, err)
-	block, _ := pem.Decode(b)
-	require.NotNil(t, block, "no PEM at %s", path)
-	c, err := x509.ParseCertificate(block.Bytes)
-	require.NoError(t, err)
-	return c
 }
 
 // challengeRecorder counts HTTP-01 challenge responses that succeeded.
@@ -266,7 +67,7 @@ func (s *statusWriter) WriteHeader(code int) {
 // ports it is given. The challenge type not under test gets a port that
 // closes every connection, so only the one under test can succeed.
 func TestACMEWithPebble(t *testing.T) {
-	bin := buildPebble(t)
+	bin := pebbletest.Build(t)
 	tests := []struct {
 		challenge string
 		wantHTTP  bool // HTTP-01 answered on the plain-HTTP listener
@@ -286,8 +87,8 @@ func TestACMEWithPebble(t *testing.T) {
 
 func testACMEIssuance(t *testing.T, bin, challenge string, wantHTTP bool) {
 	const domain = "mcp.bigin.test"
-	dnsAddr := startDNS(t)
-	dead := refusingListener(t)
+	dnsAddr := pebbletest.StartDNS(t)
+	dead := pebbletest.RefusingPort(t)
 
 	// Our side first: Pebble needs the ports. The directory URL is not known
 	// yet, so the manager is built later and reached through these.
@@ -325,7 +126,8 @@ func testACMEIssuance(t *testing.T, bin, challenge string, wantHTTP bool) {
 	if challenge == "http-01" {
 		pebbleHTTP, pebbleTLS = httpPort, dead
 	}
-	p := startPebble(t, bin, dnsAddr, pebbleHTTP, pebbleTLS)
+	p := pebbletest.New(t, bin, dnsAddr)
+	p.Start(t, pebbleHTTP, pebbleTLS)
 
 	// The cache is the store's: a real bbolt file, sealed.
 	db := openStore(t)
@@ -333,9 +135,9 @@ func testACMEIssuance(t *testing.T, bin, challenge string, wantHTTP bool) {
 	m, err := New(Config{
 		ACMEDomains:   []string{domain},
 		ACMEEmail:     "ops@bigin.test",
-		ACMEDirectory: p.directory,
+		ACMEDirectory: p.Directory,
 		Cache:         StoreCache(db),
-		ACMERootCAs:   p.roots,
+		ACMERootCAs:   p.APIRoots,
 		HTTPSPort:     httpsPort,
 	}, logger)
 	require.NoError(t, err)
@@ -343,8 +145,8 @@ func testACMEIssuance(t *testing.T, bin, challenge string, wantHTTP bool) {
 	httpHandler.Store(&h)
 	tlsConfig.Store(m.TLSConfig())
 
-	roots := pool(p.cert(t, "/roots/0"))
-	intermediate := p.cert(t, "/intermediates/0")
+	roots := pool(p.Cert(t, "/roots/0"))
+	intermediate := p.Cert(t, "/intermediates/0")
 
 	// The first handshake for the domain orders the certificate.
 	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
@@ -397,5 +199,5 @@ func testACMEIssuance(t *testing.T, bin, challenge string, wantHTTP bool) {
 	// Names outside the list get no certificate and order nothing.
 	_, err = handshake(ctx, httpsAddr, "other.bigin.test", roots)
 	require.Error(t, err)
-	assert.NotContains(t, p.out.String(), "other.bigin.test")
+	assert.NotContains(t, p.Log(), "other.bigin.test")
 }

@@ -73,11 +73,12 @@ func TestParseConfigTLSAndPublicURL(t *testing.T) {
 
 	c, err = parseConfig("t", nil, envOf(map[string]string{
 		"BIGIN_MCP_ACME_DOMAINS": "mcp.example.com, api.example.com", "BIGIN_MCP_ACME_DIRECTORY": "https://acme.example/dir",
-		"BIGIN_MCP_ADDR": "0.0.0.0:443",
+		"BIGIN_MCP_ADDR": "0.0.0.0:443", "BIGIN_MCP_ACME_CA": "/etc/acme/ca.pem",
 	}), io.Discard)
 	require.NoError(t, err, "with ACME the public URL defaults to the domain, so listening everywhere is fine")
 	assert.Equal(t, []string{"mcp.example.com", "api.example.com"}, c.TLS.ACMEDomains)
 	assert.Equal(t, "https://acme.example/dir", c.TLS.ACMEDirectory)
+	assert.Equal(t, "/etc/acme/ca.pem", c.TLS.ACMECAFile)
 	assert.Equal(t, "https://mcp.example.com", defaultPublicURL(c, "0.0.0.0:443", 443))
 	assert.Equal(t, "https://mcp.example.com:8443", defaultPublicURL(c, "0.0.0.0:8443", 8443))
 

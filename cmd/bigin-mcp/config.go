@@ -99,6 +99,7 @@ func (c *config) settings(raw func(flag string) *string) []setting {
 		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", raw("acme-domains")},
 		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw("acme-email")},
 		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw("acme-directory")},
+		{tlsconf.EnvACMECA, "acme-ca", "", "PEM file of the CA that signed a private ACME directory's HTTPS certificate (default: system roots)", raw("acme-ca")},
 		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw("http-addr")},
 		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", raw("metrics-addr")},
 		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", raw("audit-retention")},

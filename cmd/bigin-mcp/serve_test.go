@@ -52,7 +52,7 @@ func startServe(t *testing.T, env map[string]string) (base, adminToken string, l
 	select {
 	case r := <-ready:
 		scheme := "http"
-		if env["BIGIN_MCP_TLS_CERT"] != "" {
+		if env["BIGIN_MCP_TLS_CERT"] != "" || env["BIGIN_MCP_ACME_DOMAINS"] != "" {
 			scheme = "https"
 		}
 		base, adminToken = scheme+"://"+r[0], r[1]

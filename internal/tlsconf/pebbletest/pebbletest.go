@@ -129,24 +129,27 @@ type Server struct {
 
 	bin, dnsAddr, dir string
 	listen, mgmt      string
+	reserved          []net.Listener // hold listen and mgmt until Start
 	client            *http.Client
 	out               syncBuffer
 }
 
 // New prepares a Pebble that will run bin, resolving names through
-// dnsAddr: it picks free loopback addresses for the directory and the
-// management interface and makes the certificate they serve. Nothing runs
-// until Start.
+// dnsAddr: it reserves loopback addresses for the directory and the
+// management interface (they stay bound until Start, so listeners the
+// test opens meanwhile on port 0 cannot take them) and makes the
+// certificate they serve. Nothing runs until Start.
 func New(t testing.TB, bin, dnsAddr string) *Server {
 	t.Helper()
 	certPEM, keyPEM, cert := selfSigned(t, "pebble", "localhost", "127.0.0.1")
-	s := &Server{
-		bin:     bin,
-		dnsAddr: dnsAddr,
-		dir:     t.TempDir(),
-		listen:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		mgmt:    fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+	s := &Server{bin: bin, dnsAddr: dnsAddr, dir: t.TempDir()}
+	for _, addr := range []*string{&s.listen, &s.mgmt} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		s.reserved = append(s.reserved, ln)
+		*addr = ln.Addr().String()
 	}
+	t.Cleanup(s.release)
 	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "cert.pem"), certPEM, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(s.dir, "key.pem"), keyPEM, 0o600))
 	s.Directory = "https://" + s.listen + "/dir"
@@ -161,10 +164,21 @@ func New(t testing.TB, bin, dnsAddr string) *Server {
 	return s
 }
 
+// release closes the reserved listeners, so Pebble can bind their
+// addresses.
+func (s *Server) release() {
+	for _, ln := range s.reserved {
+		_ = ln.Close()
+	}
+	s.reserved = nil
+}
+
 // Start runs Pebble validating HTTP-01 challenges on httpPort and
 // TLS-ALPN-01 challenges on tlsPort of 127.0.0.1, and waits for its
 // directory. Pebble stops when the test ends; its log is reported if the
-// test failed.
+// test failed. A Pebble that exits while starting (say, because another
+// process took a reserved address in the moment between release and
+// Pebble's bind) fails the test at once, with its log.
 func (s *Server) Start(t testing.TB, httpPort, tlsPort int) {
 	t.Helper()
 	cfg := map[string]any{"pebble": map[string]any{
@@ -193,17 +207,30 @@ func (s *Server) Start(t testing.TB, httpPort, tlsPort int) {
 		"PEBBLE_AUTHZREUSE=0",      // every order is validated afresh
 	)
 	cmd.Stdout, cmd.Stderr = &s.out, &s.out
+	s.release()
 	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		_ = cmd.Wait()
+	}()
 	t.Cleanup(func() {
 		cancel()
-		_ = cmd.Wait()
+		<-exited
 		if t.Failed() {
 			t.Logf("pebble log:\n%s", s.Log())
 		}
 	})
-	require.Eventually(t, func() bool {
-		return s.get(s.Directory) == nil && s.get(s.Mgmt+"/roots/0") == nil
-	}, 30*time.Second, 20*time.Millisecond, "pebble did not come up:\n%s", &s.out)
+	deadline := time.After(30 * time.Second)
+	for s.get(s.Directory) != nil || s.get(s.Mgmt+"/roots/0") != nil {
+		select {
+		case <-exited:
+			t.Fatalf("pebble exited while starting")
+		case <-deadline:
+			t.Fatalf("pebble did not come up within 30s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Log is what Pebble has logged so far.
@@ -243,17 +270,6 @@ func (s *Server) fetch(url string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return b, nil
-}
-
-// freePort returns a loopback port that was free a moment ago, for
-// Pebble, which binds its own listeners.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return port
 }
 
 // selfSigned makes a self-signed CA certificate for names (host names or

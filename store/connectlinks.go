@@ -125,6 +125,67 @@ func (db *DB) UseConnectLink(ctx context.Context, id string, a *tokens.Account) 
 	return nil
 }
 
+// UseConnectLinkToReconnect marks the reconnect link used and applies fn to
+// the account it names, in one transaction, and returns the stored
+// account: tokens.ErrConflict if the link names another account, was used
+// or was revoked; tokens.ErrNotFound if the link or the account does not
+// exist. fn's error aborts everything and is returned as is.
+func (db *DB) UseConnectLinkToReconnect(ctx context.Context, linkID, accountID string, fn func(*tokens.Account) error) (*tokens.Account, error) {
+	var out *tokens.Account
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		l, err := getConnectLink(tx, linkID)
+		if err != nil {
+			return err
+		}
+		if err := checkReconnectLink(l, accountID); err != nil {
+			return err
+		}
+		old, err := db.getAccount(tx, accountID)
+		if err != nil {
+			return err
+		}
+		a := *old
+		if err := fn(&a); err != nil {
+			return err
+		}
+		now := db.nowUTC()
+		a.ID, a.CreatedAt, a.UpdatedAt = old.ID, old.CreatedAt, now
+		buf, err := db.encodeAccount(&a)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketAccounts).Put([]byte(accountID), buf); err != nil {
+			return err
+		}
+		l.UsedAt, l.AccountID = &now, accountID
+		if buf, err = encodeConnectLink(l); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketLinks).Put([]byte(linkID), buf); err != nil {
+			return err
+		}
+		out = &a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkReconnectLink refuses a link that cannot reconnect accountID now.
+func checkReconnectLink(l *tokens.ConnectLink, accountID string) error {
+	switch {
+	case l.ReconnectAccountID == "" || l.ReconnectAccountID != accountID:
+		return fmt.Errorf("connect link %q does not reconnect account %q: %w", l.ID, accountID, tokens.ErrConflict)
+	case l.UsedAt != nil:
+		return fmt.Errorf("connect link %q was already used: %w", l.ID, tokens.ErrConflict)
+	case l.RevokedAt != nil:
+		return fmt.Errorf("connect link %q was revoked: %w", l.ID, tokens.ErrConflict)
+	}
+	return nil
+}
+
 // ConnectLinks lists connect links in ID order after `after`, in whatever
 // state, and reports whether more follow.
 func (db *DB) ConnectLinks(ctx context.Context, after string, limit int) ([]*tokens.ConnectLink, bool, error) {

@@ -36,6 +36,33 @@ func ConnectLinkLifetime(seconds int64) time.Duration {
 // CreateConnectLink mints a connect link and returns it with its URL, the
 // only time the link's secret is shown.
 func (s *Service) CreateConnectLink(ctx context.Context, name, datacenter string, lifetime time.Duration) (*ConnectLink, string, error) {
+	return s.createConnectLink(ctx, name, datacenter, lifetime, "")
+}
+
+// CreateReconnectLink mints a connect link that repairs the integrated
+// account accountID instead of creating one: completing it replaces the
+// account's Zoho grant (with one of the server's OAuth client, for the
+// same org) and sets it active again, so the account keeps its id and its
+// MCP URLs. The link's datacenter is the account's: datacenter may be
+// empty or must name that one. name defaults to the account's name.
+func (s *Service) CreateReconnectLink(ctx context.Context, accountID, name, datacenter string, lifetime time.Duration) (*ConnectLink, string, error) {
+	a, err := s.db.Account(ctx, accountID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", invalidf("account_id: no integrated account has id %q", clipID(accountID))
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("load account: %w", err)
+	}
+	if dc := strings.ToLower(strings.TrimSpace(datacenter)); dc != "" && dc != a.Datacenter {
+		return nil, "", invalidf("a reconnect link's datacenter is its account's (%s); leave datacenter out", a.Datacenter)
+	}
+	if strings.TrimSpace(name) == "" {
+		name = a.Name
+	}
+	return s.createConnectLink(ctx, name, a.Datacenter, lifetime, a.ID)
+}
+
+func (s *Service) createConnectLink(ctx context.Context, name, datacenter string, lifetime time.Duration, reconnect string) (*ConnectLink, string, error) {
 	if s.opts.ZohoClientID == "" || s.opts.ZohoClientSecret == "" {
 		return nil, "", invalidf("connect links need the server's Zoho OAuth client: set BIGIN_MCP_ZOHO_CLIENT_ID and BIGIN_MCP_ZOHO_CLIENT_SECRET")
 	}
@@ -64,11 +91,17 @@ func (s *Service) CreateConnectLink(ctx context.Context, name, datacenter string
 		TokenHash:  HashToken(tok),
 		ExpiresAt:  now.Add(lifetime).Truncate(time.Second),
 		CreatedAt:  now,
+
+		ReconnectAccountID: reconnect,
 	}
 	if err := s.db.CreateConnectLink(ctx, l); err != nil {
 		return nil, "", fmt.Errorf("store connect link: %w", err)
 	}
-	s.audit(ctx, "connect_link.create", "", "", "link "+l.ID)
+	if reconnect != "" {
+		s.audit(ctx, "connect_link.create", reconnect, "", "link "+l.ID+", reconnects the account")
+	} else {
+		s.audit(ctx, "connect_link.create", "", "", "link "+l.ID)
+	}
 	return l, s.opts.PublicURL + "/connect/" + tok, nil
 }
 
@@ -171,11 +204,27 @@ func (s *Service) RevokeConnectLink(ctx context.Context, id string) (*ConnectLin
 	return l, nil
 }
 
+// ErrWrongOrg is the cause of a reconnect refused because the consent at
+// Zoho reached another org (or datacenter) than the account's; the
+// *Error that wraps it says which, in words the customer can act on.
+var ErrWrongOrg = errors.New("the Zoho grant reaches another org")
+
 // CompleteConnect creates the account that a connect link's consent at
 // Zoho granted, marking the link used in the same transaction (ErrConflict
 // when it was used or revoked meanwhile). The account uses the server's OAuth client,
 // the one that minted its refresh token. name defaults to the org's.
+//
+// A reconnect link (ReconnectAccountID set) instead repairs its account:
+// in one transaction it replaces the account's Zoho grant with this one
+// (the server's OAuth client), sets it active and marks the link used.
+// The grant must reach the account's org in its datacenter, else an
+// *Error wrapping ErrWrongOrg and nothing changes (the link stays
+// usable); a deleted account is a not_found *Error. The account keeps its
+// id and its MCP URLs, which work with the new grant at once.
 func (s *Service) CompleteConnect(ctx context.Context, l *ConnectLink, datacenter, refreshToken string, g *Grant) (*Account, error) {
+	if l.ReconnectAccountID != "" {
+		return s.completeReconnect(ctx, l, datacenter, refreshToken, g)
+	}
 	name := l.Name
 	if name == "" {
 		name = g.OrgName
@@ -205,5 +254,43 @@ func (s *Service) CompleteConnect(ctx context.Context, l *ConnectLink, datacente
 	}
 	s.putAccount(ctx, a, true)
 	s.audit(WithActor(ctx, "connect_link:"+l.ID), "account.create", a.ID, "", "connect link, datacenter "+datacenter+", org "+g.OrgID)
+	return a, nil
+}
+
+// completeReconnect replaces the Zoho grant of the account a reconnect
+// link names with the one its consent gave (the server's OAuth client,
+// refresh and access token), sets the account active and marks the link
+// used, in one transaction. The grant must reach the account's org in
+// its datacenter: otherwise an *Error wrapping ErrWrongOrg, and nothing
+// changes (the link stays usable). The account keeps its id and MCP
+// URLs, which the index re-issues with the new credentials at once.
+func (s *Service) completeReconnect(ctx context.Context, l *ConnectLink, datacenter, refreshToken string, g *Grant) (*Account, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	a, err := s.db.UseConnectLinkToReconnect(ctx, l.ID, l.ReconnectAccountID, func(a *Account) error {
+		if a.Datacenter != datacenter {
+			return &Error{Code: CodeInvalidArgument, Err: ErrWrongOrg,
+				Message: fmt.Sprintf("this link reconnects an account in Zoho's %s region, but the sign-in came back from %s", a.Datacenter, datacenter)}
+		}
+		if a.OrgID != "" && a.OrgID != g.OrgID {
+			return &Error{Code: CodeInvalidArgument, Err: ErrWrongOrg,
+				Message: fmt.Sprintf("this link reconnects the Zoho Bigin organization %q (id %s), but you signed in to %q (id %s)", a.OrgName, a.OrgID, g.OrgName, g.OrgID)}
+		}
+		a.ClientID, a.ClientSecret = "", ""
+		a.RefreshToken = refreshToken
+		a.AccessToken, a.AccessExpiry = g.AccessToken, g.Expiry
+		a.APIDomain = g.APIDomain
+		a.OrgID, a.OrgName = g.OrgID, g.OrgName
+		a.Status = StatusActive
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Code: CodeNotFound, Message: "the integrated account this link reconnects was deleted", Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.putAccount(ctx, a, true)
+	s.audit(WithActor(ctx, "connect_link:"+l.ID), "account.reconnect", a.ID, "", "connect link, datacenter "+datacenter+", org "+g.OrgID)
 	return a, nil
 }

@@ -97,9 +97,13 @@ type ConnectLink struct {
 	TokenHash  [32]byte   `json:"token_hash"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	UsedAt     *time.Time `json:"used_at,omitempty"`
-	AccountID  string     `json:"account_id,omitempty"` // set once the link created an account
+	AccountID  string     `json:"account_id,omitempty"` // set once the link created (or reconnected) an account
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"` // set when an admin withdrew the link
 	CreatedAt  time.Time  `json:"created_at"`
+	// ReconnectAccountID, when set, makes this a reconnect link: its
+	// consent replaces that account's Zoho grant instead of creating an
+	// account, and its Datacenter is the account's.
+	ReconnectAccountID string `json:"reconnect_account_id,omitempty"`
 }
 
 // Surfaces an audited action came through (AuditEntry.Surface).

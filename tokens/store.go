@@ -13,7 +13,8 @@ import (
 //   - Durability: a method that changes data returns only after the change
 //     is committed; a crash afterwards loses nothing it acknowledged.
 //   - Atomicity: each method is all or nothing. Methods documented as one
-//     transaction (DeleteAccount, UseConnectLink, RevokeConnectLink,
+//     transaction (DeleteAccount, UseConnectLink,
+//     UseConnectLinkToReconnect, RevokeConnectLink,
 //     DeleteMCPServersIfExpired, CreateMCPServers, the Update methods)
 //     never show a half-done change to any reader.
 //   - Read-your-writes: once a change returns, every later call on the
@@ -140,6 +141,17 @@ type ConnectLinkStore interface {
 	// link. a is filled in as by CreateAccount. The link's expiry is the
 	// caller's to check.
 	UseConnectLink(ctx context.Context, id string, a *Account) error
+	// UseConnectLinkToReconnect marks the reconnect link used and applies
+	// fn to a copy of the account it names, in one transaction, and
+	// returns the stored account. The link's ReconnectAccountID must be
+	// accountID: ErrConflict if it is not, if the link was used already or
+	// was revoked; ErrNotFound if there is no such link or account. fn's
+	// error aborts the whole change (the link stays usable) and is
+	// returned as is. As with UpdateAccount, ID and CreatedAt cannot
+	// change and UpdatedAt is set; the link's UsedAt is set and its
+	// AccountID becomes accountID. fn must not call the Store, and may be
+	// called more than once (a backend may retry the transaction).
+	UseConnectLinkToReconnect(ctx context.Context, linkID, accountID string, fn func(*Account) error) (*Account, error)
 }
 
 // ConnectLinkAdminStore is what the admin API needs beyond using links:

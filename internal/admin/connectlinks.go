@@ -12,12 +12,22 @@ type connectLinkInput struct {
 	Name             string `json:"name"`
 	Datacenter       string `json:"datacenter"`
 	ExpiresInSeconds *int64 `json:"expires_in_seconds"`
+	// AccountID, when set, makes a reconnect link for that account.
+	AccountID *string `json:"account_id"`
 }
+
+// Link kinds as the API shows them.
+const (
+	kindConnect   = "connect"   // creates a new account
+	kindReconnect = "reconnect" // repairs the account in account_id
+)
 
 type connectLinkView struct {
 	ID         string    `json:"id"`
 	Name       string    `json:"name"`
+	Kind       string    `json:"kind"`
 	Datacenter *string   `json:"datacenter"`
+	AccountID  *string   `json:"account_id"`
 	URL        string    `json:"url"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -32,13 +42,23 @@ func (a *API) handleCreateConnectLink(w http.ResponseWriter, r *http.Request) er
 	if in.ExpiresInSeconds != nil {
 		lifetime = tokens.ConnectLinkLifetime(*in.ExpiresInSeconds)
 	}
-	l, u, err := a.svc.CreateConnectLink(r.Context(), in.Name, in.Datacenter, lifetime)
+	var l *tokens.ConnectLink
+	var u string
+	var err error
+	if in.AccountID != nil {
+		l, u, err = a.svc.CreateReconnectLink(r.Context(), *in.AccountID, in.Name, in.Datacenter, lifetime)
+	} else {
+		l, u, err = a.svc.CreateConnectLink(r.Context(), in.Name, in.Datacenter, lifetime)
+	}
 	if err != nil {
 		return err
 	}
-	v := connectLinkView{ID: l.ID, Name: l.Name, URL: u, ExpiresAt: l.ExpiresAt.UTC(), CreatedAt: l.CreatedAt.UTC()}
+	v := connectLinkView{ID: l.ID, Name: l.Name, Kind: kindConnect, URL: u, ExpiresAt: l.ExpiresAt.UTC(), CreatedAt: l.CreatedAt.UTC()}
 	if l.Datacenter != "" {
 		v.Datacenter = &l.Datacenter
+	}
+	if l.ReconnectAccountID != "" {
+		v.Kind, v.AccountID = kindReconnect, &l.ReconnectAccountID
 	}
 	httpx.WriteJSON(w, http.StatusCreated, v)
 	return nil
@@ -49,18 +69,21 @@ func (a *API) handleCreateConnectLink(w http.ResponseWriter, r *http.Request) er
 type connectLinkListView struct {
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
+	Kind       string     `json:"kind"` // connect or reconnect
 	Datacenter *string    `json:"datacenter"`
 	Status     string     `json:"status"` // usable, used, expired or revoked
 	ExpiresAt  time.Time  `json:"expires_at"`
 	CreatedAt  time.Time  `json:"created_at"`
 	UsedAt     *time.Time `json:"used_at"`
-	AccountID  *string    `json:"account_id"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	// AccountID is the account the link created, or the one a reconnect
+	// link repairs (from its creation on).
+	AccountID *string    `json:"account_id"`
+	RevokedAt *time.Time `json:"revoked_at"`
 }
 
 func (a *API) viewConnectLink(l *tokens.ConnectLink) connectLinkListView {
 	v := connectLinkListView{
-		ID: l.ID, Name: l.Name, Status: a.svc.ConnectLinkState(l).String(),
+		ID: l.ID, Name: l.Name, Kind: kindConnect, Status: a.svc.ConnectLinkState(l).String(),
 		ExpiresAt: l.ExpiresAt.UTC(), CreatedAt: l.CreatedAt.UTC(),
 	}
 	if l.Datacenter != "" {
@@ -72,6 +95,9 @@ func (a *API) viewConnectLink(l *tokens.ConnectLink) connectLinkListView {
 	}
 	if l.AccountID != "" {
 		v.AccountID = &l.AccountID
+	}
+	if l.ReconnectAccountID != "" {
+		v.Kind, v.AccountID = kindReconnect, &l.ReconnectAccountID
 	}
 	if l.RevokedAt != nil {
 		t := l.RevokedAt.UTC()

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
@@ -343,4 +344,52 @@ func TestReplicasEnforceAdminChanges(t *testing.T) {
 		assert.Eventually(t, func() bool { return get() != http.StatusOK }, within, 10*time.Millisecond,
 			"revoked through A, it no longer opens on B")
 	})
+}
+
+// TestReplicasFollowAReconnect: an account whose Zoho grant was revoked
+// fails its URL on both replicas; a reconnect link opened on A and
+// completed through the sandbox's consent makes the URL work on B too,
+// whose cached Bigin client holds the old grant.
+func TestReplicasFollowAReconnect(t *testing.T) {
+	cluster := etcdtest.Start(t, 1)
+	envs := replicas(t, cluster, 2, nil)
+	a, b := envs[0], envs[1]
+	sb := a.Sandboxes["us"]
+	rt := sb.IssueRefreshToken(bigin.Scopes()...)
+	acct := a.AdminCall("POST", "/admin/integrated-accounts", map[string]any{
+		"name": "Acme", "datacenter": "us", "refresh_token": rt,
+	}, http.StatusCreated)["id"].(string)
+	_, url := a.MintURL(acct, nil)
+	require.Eventually(t, func() bool { return post(t, on(b, url)) == http.StatusOK }, within, 10*time.Millisecond)
+	csB := b.MustConnect(on(b, url), "streamable")
+	res, _ := apptest.CallTool(t, csB, "list_all_zohobigin_me", nil)
+	require.False(t, res.IsError, "B built its client with the first grant")
+
+	require.True(t, sb.RevokeRefreshToken(rt))
+	sb.ExpireAccessTokens()
+	res, out := apptest.CallTool(t, csB, "list_all_zohobigin_me", nil)
+	require.True(t, res.IsError)
+	assert.Equal(t, "reauthorization_required", out["error"].(map[string]any)["code"])
+
+	l := a.AdminCall("POST", "/admin/connect-links", map[string]any{"account_id": acct}, http.StatusCreated)
+	link := l["url"].(string)
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hop := func(target string) string {
+		res, err := browser.Get(target)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusFound, res.StatusCode, target)
+		return res.Header.Get("Location")
+	}
+	back := hop(hop(a.URL + link[strings.Index(link, "/connect/"):]))
+	res2, err := http.Get(a.URL + back[strings.Index(back, "/oauth/"):])
+	require.NoError(t, err)
+	res2.Body.Close()
+	require.Equal(t, http.StatusOK, res2.StatusCode, "the callback on A repairs the account")
+
+	assert.Eventually(t, func() bool {
+		res, _ := apptest.CallTool(t, csB, "list_all_zohobigin_me", nil)
+		return !res.IsError
+	}, within, 10*time.Millisecond, "B serves the account with its new grant")
+	assert.Equal(t, "active", b.AdminCall("GET", "/admin/integrated-accounts/"+acct, nil, http.StatusOK)["status"])
 }

@@ -232,6 +232,18 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 			h.linkProblem(w, st)
 			return
 		}
+		if errors.As(err, &te) && errors.Is(err, tokens.ErrWrongOrg) {
+			// The link stays usable: signing in as the wrong Zoho user
+			// should not cost the customer a new link.
+			h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Not reconnected",
+				Message: "Nothing was changed: " + te.Message + ". Sign in at Zoho as a user of that organization, then open your link again."})
+			return
+		}
+		if errors.Is(err, tokens.ErrNotFound) && l.ReconnectAccountID != "" {
+			h.page(w, http.StatusGone, pageError, pageData{Title: "Not reconnected",
+				Message: "The account this link was made to reconnect no longer exists, so nothing was changed. Please ask for a new link."})
+			return
+		}
 		if errors.Is(err, bigin.ErrCodeRefused) {
 			status = http.StatusBadRequest
 			msg = "Zoho refused the sign-in (it may have been used already or taken too long). Please open your connect link again."
@@ -242,11 +254,16 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		h.page(w, status, pageError, pageData{Title: "Not connected", Message: msg})
 		return
 	}
+	if l.ReconnectAccountID != "" {
+		h.page(w, http.StatusOK, pageDone, pageData{Title: "Zoho Bigin reconnected", Name: a.OrgName, AccountID: a.ID, Reconnected: true})
+		return
+	}
 	h.page(w, http.StatusOK, pageDone, pageData{Title: "Zoho Bigin connected", Name: a.OrgName, AccountID: a.ID})
 }
 
 // complete exchanges the code at the datacenter, reads the org and creates
-// the account, marking the link used in the same transaction.
+// the account (or, for a reconnect link, repairs its account), marking the
+// link used in the same transaction.
 func (h *Handler) complete(ctx context.Context, l *tokens.ConnectLink, dc bigin.Datacenter, code string) (*tokens.Account, error) {
 	creds := tokens.Credentials{ClientID: h.clientID, ClientSecret: h.clientSecret}
 	g, refresh, err := h.zoho.Exchange(ctx, dc, creds, code, h.redirectURI())
@@ -282,6 +299,7 @@ type pageData struct {
 	Message     string
 	Name        string
 	AccountID   string
+	Reconnected bool // the link repaired an existing account
 	Datacenters []dcChoice
 }
 

@@ -1,7 +1,9 @@
 // Package connect serves the pages an end customer sees when they follow a
 // connect link: the datacenter picker, the redirect to Zoho's consent with
 // a signed state, and the OAuth callback that creates the integrated
-// account. The links themselves are minted through the admin API.
+// account (or, for a reconnect link, gives the account it names a new
+// Zoho grant). The links themselves are minted through the admin API and
+// the web UI.
 package connect
 
 import (

@@ -48,11 +48,12 @@ func Document(publicURL string, cat *catalog.Catalog) map[string]any {
 		"The token stops working at once. Deleting the last API token is refused (409).", "Admin",
 		[]any{pathParam("id", "The API token's id.")}, nil, obj{"204": obj{"description": "Deleted."}}, "404", "409"))
 	add("/admin/connect-links", "post", op("createConnectLink", "Create a connect link",
-		"A one-time link an end customer follows to connect their own Bigin organization.", "Admin", nil,
+		"A one-time link an end customer follows to connect their own Bigin organization. With `account_id` it is a reconnect link: its consent replaces that account's Zoho grant (same organization only) and sets it active again, keeping its id and MCP URLs.", "Admin", nil,
 		body(obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"name":               obj{"type": "string"},
-			"datacenter":         obj{"type": "string", "description": "Fixes the datacenter; absent lets the customer pick."},
+			"datacenter":         obj{"type": "string", "description": "Fixes the datacenter; absent lets the customer pick. A reconnect link's is its account's."},
 			"expires_in_seconds": obj{"type": "integer", "minimum": 60, "maximum": 604800, "default": 3600},
+			"account_id":         obj{"type": "string", "description": "Makes a reconnect link for this integrated account."},
 		}}),
 		obj{"201": jsonResponse("Created.", ref("ConnectLink"))}, "400", "413", "415"))
 	add("/admin/integrated-accounts", "post", op("createAccount", "Connect an integrated account",
@@ -332,8 +333,8 @@ func components() obj {
 				"type": "object", "required": []string{"token"}, "properties": obj{"token": obj{"type": "string", "description": "Shown only here."}},
 			}}},
 			"ConnectLink": obj{
-				"type": "object", "required": []string{"id", "name", "datacenter", "url", "expires_at", "created_at"},
-				"properties": obj{"id": str, "name": str, "datacenter": strOrNull, "url": str, "expires_at": timeS, "created_at": timeS},
+				"type": "object", "required": []string{"id", "name", "kind", "datacenter", "account_id", "url", "expires_at", "created_at"},
+				"properties": obj{"id": str, "name": str, "kind": obj{"type": "string", "enum": []string{"connect", "reconnect"}}, "datacenter": strOrNull, "account_id": strOrNull, "url": str, "expires_at": timeS, "created_at": timeS},
 			},
 			"Account": obj{
 				"type": "object", "required": []string{"id", "name", "datacenter", "api_domain", "org", "status", "created_at", "updated_at"},

@@ -65,15 +65,16 @@ func (h *Handler) handleAccountDelete(w http.ResponseWriter, r *http.Request, _ 
 	http.Redirect(w, r, "/ui/accounts", http.StatusSeeOther)
 }
 
-// handleAccountReconnect makes a connect link for an account whose Zoho
-// grant stopped working: named after it and fixed to its datacenter.
+// handleAccountReconnect makes a reconnect link for an account whose Zoho
+// grant stopped working: named after it, fixed to its datacenter, and
+// repairing that same account (its id and MCP URLs stay).
 func (h *Handler) handleAccountReconnect(w http.ResponseWriter, r *http.Request, _ *session) {
 	a, err := h.svc.Account(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, nil, err)
 		return
 	}
-	l, u, err := h.svc.CreateConnectLink(r.Context(), a.Name, a.Datacenter, tokens.DefaultConnectLinkLifetime)
+	l, u, err := h.svc.CreateReconnectLink(r.Context(), a.ID, a.Name, "", tokens.DefaultConnectLinkLifetime)
 	if err != nil {
 		h.fail(w, r, func(status int, msg string) { h.accountsPage(w, r, status, nil, msg) }, err)
 		return

@@ -260,11 +260,16 @@ func TestNeedsReauthAccountGetsAReconnectLink(t *testing.T) {
 	require.Len(t, links, 1)
 	assert.Equal(t, "Acme", links[0].Name)
 	assert.Equal(t, "us", links[0].Datacenter, "fixed to the account's datacenter")
-	assert.NotContains(t, b.get("/ui/connect-links").Body, "bmcp_link_", "the link is shown once")
+	assert.Equal(t, acc.ID, links[0].ReconnectAccountID, "a reconnect link: it repairs this account instead of creating one")
+	assert.Contains(t, a.Body, "reconnects this same account")
+	listed := b.get("/ui/connect-links").Body
+	assert.NotContains(t, listed, "bmcp_link_", "the link is shown once")
+	assert.Contains(t, listed, `reconnects <a href="/ui/accounts/`+acc.ID+`">`, "the list names the account it reconnects")
 
 	entries, _, err := e.Svc.Audit(context.Background(), tokens.AuditFilter{}, "", 1)
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, "connect_link.create", entries[0].Action)
+	assert.Equal(t, acc.ID, entries[0].AccountID, "audited against the account")
 	assert.True(t, strings.HasPrefix(entries[0].Actor, "api_token:"), "changes made in the UI are the signed-in token's: %s", entries[0].Actor)
 }

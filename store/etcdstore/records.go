@@ -678,6 +678,54 @@ func (s *Store) UseConnectLink(ctx context.Context, id string, a *tokens.Account
 	return nil
 }
 
+// UseConnectLinkToReconnect marks the reconnect link used and applies fn
+// to the account it names, in one transaction (fn may run again when the
+// transaction is retried).
+func (s *Store) UseConnectLinkToReconnect(ctx context.Context, linkID, accountID string, fn func(*tokens.Account) error) (*tokens.Account, error) {
+	var out *tokens.Account
+	err := s.update(ctx, func(t *txn) error {
+		out = nil
+		l, err := s.getLink(t, linkID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case l.ReconnectAccountID == "" || l.ReconnectAccountID != accountID:
+			return fmt.Errorf("connect link %q does not reconnect account %q: %w", linkID, accountID, tokens.ErrConflict)
+		case l.UsedAt != nil:
+			return fmt.Errorf("connect link %q was already used: %w", linkID, tokens.ErrConflict)
+		case l.RevokedAt != nil:
+			return fmt.Errorf("connect link %q was revoked: %w", linkID, tokens.ErrConflict)
+		}
+		old, err := s.getAccount(t, accountID)
+		if err != nil {
+			return err
+		}
+		a := *old
+		if err := fn(&a); err != nil {
+			return err
+		}
+		now := s.nowUTC()
+		a.ID, a.CreatedAt, a.UpdatedAt = old.ID, old.CreatedAt, now
+		enc, err := s.sealer.EncodeAccount(&a)
+		if err != nil {
+			return err
+		}
+		t.put(s.accountKey(accountID), enc)
+		l.UsedAt, l.AccountID = &now, accountID
+		if enc, err = record.EncodeConnectLink(l); err != nil {
+			return err
+		}
+		t.put(s.linkKey(linkID), enc)
+		out = &a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConnectLinks lists connect links in ID order after `after`, in whatever
 // state.
 func (s *Store) ConnectLinks(ctx context.Context, after string, limit int) ([]*tokens.ConnectLink, bool, error) {

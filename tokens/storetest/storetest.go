@@ -39,6 +39,8 @@ func Run(t *testing.T, open Factory) {
 		{"ConnectLinksPaging", testConnectLinksPaging},
 		{"RevokeConnectLink", testRevokeConnectLink},
 		{"RevokeRacesUse", testRevokeRacesUse},
+		{"ReconnectLink", testReconnectLink},
+		{"ReconnectRacesRevoke", testReconnectRacesRevoke},
 		{"MCPServerCRUD", testMCPServerCRUD},
 		{"MCPServersPagingPerAccount", testMCPServersPagingPerAccount},
 		{"ForEachMCPServer", testForEachMCPServer},

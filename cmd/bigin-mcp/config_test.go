@@ -24,6 +24,7 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, []string{"https://claude.ai", "https://chatgpt.com"}, c.AllowedOrigins)
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
 	assert.Equal(t, 40000, c.MaxResultChars)
+	assert.True(t, c.StructuredOnly, "2026-07-28 clients get structuredContent alone by default")
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
@@ -38,6 +39,13 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	c, err = parseConfig("t", []string{"--max-result-chars", "120000"}, envOf(map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "20000"}), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, 120000, c.MaxResultChars, "the flag wins")
+
+	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, c.StructuredOnly, "from the variable")
+	c, err = parseConfig("t", []string{"--structured-only=true"}, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	require.NoError(t, err)
+	assert.True(t, c.StructuredOnly, "the flag wins")
 }
 
 func TestParseConfigErrorsNameTheVariable(t *testing.T) {
@@ -59,6 +67,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"result budget not a number", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40k"}, `BIGIN_MCP_MAX_RESULT_CHARS: "40k" is not a number of characters from 500 to 1000000`},
 		{"result budget too small", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
 		{"result budget too large", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "2000000"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
+		{"structured-only not a boolean", map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "sometimes"}, `BIGIN_MCP_STRUCTURED_ONLY: "sometimes" is not true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,7 +45,8 @@ type Config struct {
 	SecretKey []byte
 	// Version is the build version reported to MCP clients.
 	Version string
-	// HTTPClient calls Zoho; nil means a default client.
+	// HTTPClient calls Zoho; nil means one client over bigin.NewTransport,
+	// shared by every account.
 	HTTPClient *http.Client
 	// BiginTimeout bounds each Bigin call; 0 means the client's default.
 	BiginTimeout time.Duration
@@ -57,6 +58,9 @@ type Config struct {
 	// of result text a list tool puts in one page (0 means
 	// catalog.DefaultMaxResultChars). A URL's config may set its own.
 	MaxResultChars int
+	// StructuredOnly leaves the text block out of successful tool results
+	// for MCP clients on protocol 2026-07-28 or later (mcp.Options).
+	StructuredOnly bool
 	Clock          clock.Clock // nil: the system clock
 	Logger         *slog.Logger
 }
@@ -88,6 +92,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	cat, err := catalog.New()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: bigin.NewTransport()}
 	}
 	z := zoho.New(cfg.Datacenters, cfg.HTTPClient, clk)
 	svc, err := tokens.NewService(ctx, store, tokens.ServiceOptions{
@@ -139,6 +146,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Version:        cfg.Version,
+		StructuredOnly: cfg.StructuredOnly,
 		Clock:          clk,
 		Logger:         logger,
 	})

@@ -224,7 +224,9 @@ func mintBatch(ctx context.Context, db *store.DB, accountID, base string, n int)
 // the sandbox on every call and returning it as is (floor).
 func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
 	var fetch func(context.Context) ([]byte, error)
-	client := &http.Client{Timeout: 30 * time.Second}
+	// The floor calls the sandbox through the same transport as ours, so
+	// that the two differ by our work and not by connection reuse.
+	client := &http.Client{Timeout: 30 * time.Second, Transport: bigin.NewTransport()}
 	token := os.Getenv(accessTokenEnv)
 	if token == "" {
 		return nil, errors.New("no access token for the floor server")

@@ -34,7 +34,7 @@ func TestReadGrowingPassesErrorsOn(t *testing.T) {
 }
 
 // A page of 100 users without a Content-Length is read in a handful of
-// allocations, not io.ReadAll's seventeen.
+// allocations, fewer than half of io.ReadAll's.
 func TestReadGrowingAllocations(t *testing.T) {
 	data := make([]byte, 100_000)
 	allocs := testing.AllocsPerRun(20, func() {
@@ -42,7 +42,9 @@ func TestReadGrowingAllocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	assert.LessOrEqual(t, allocs, 5.0)
 	all := testing.AllocsPerRun(20, func() { io.ReadAll(bytes.NewReader(data)) })
 	t.Logf("readGrowing: %.0f allocations, io.ReadAll: %.0f", allocs, all)
+	// Relative, since the race detector adds allocations of its own
+	// (4 against 18 without it, 6 against 32 with it).
+	assert.Less(t, allocs, all/2)
 }

@@ -26,6 +26,7 @@ var escapeCases = []struct{ name, in string }{
 	{"plain", "plain ascii text"},
 	{"json", `{"result":[{"id":"1","name":"A \"quoted\" \\ name"}],"next_cursor":null}`},
 	{"controls", "line\nfeed\rreturn\ttab\x00nul\x1fus\x7fdel"},
+	{"short escapes", "\b backspace \f form feed"},
 	{"html stays", "<b>&amp;</b>"},
 	{"utf-8", "Zoë, 東京, emoji 🙂"},
 	{"js separators", "a\u2028b\u2029c"},

@@ -7,10 +7,12 @@
 // Options.MaxSSEStreamsPerURL); past a cap a stream is refused with 429
 // and Retry-After, and Handler.SSEStreams reports the counts.
 //
-// Tools are data (see registry.go): each is declared once with its schemas,
-// annotations and handler; schemas are encoded once per process, and a
-// tool's result is encoded once and shared between its text content and its
-// structured content.
+// Tools are data (declared in internal/catalog): each is declared once with
+// its schemas, annotations and handler; schemas are encoded once per
+// process. A tool's result is written once (result.go): the text block's
+// escaping and the structured content's bytes in one pass, the text block
+// left out for clients on protocol 2026-07-28 when Options.StructuredOnly
+// allows.
 //
 // Clients differ, so the endpoints are tolerant where the go-sdk is strict
 // and explicit where it is terse: a POST accepting only JSON or only an

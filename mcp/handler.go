@@ -67,6 +67,10 @@ type Options struct {
 	// answered 429 with Retry-After.
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
+	// StructuredOnly leaves out the text block of successful tool results
+	// for clients on protocol 2026-07-28 or later, which read
+	// structuredContent; earlier clients always get both.
+	StructuredOnly bool
 }
 
 // Handler serves the MCP endpoints.
@@ -594,6 +598,7 @@ func (h *Handler) build(res *tokens.Resolved) *sdk.Server {
 		SetCacheable: func(_ context.Context, _ sdk.Request, c *sdk.Cacheable) { c.CacheScope = "private" },
 	})
 	srv.AddReceivingMiddleware(h.middleware)
+	srv.AddReceivingMiddleware(writeOnce(h.opts.StructuredOnly))
 	for _, name := range res.Tools {
 		if e, ok := h.opts.Catalog.Lookup(name); ok {
 			srv.AddTool(h.tools[name], h.toolHandler(e, res))

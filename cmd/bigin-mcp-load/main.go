@@ -7,7 +7,7 @@
 //
 // Modes:
 //
-//	bigin-mcp-load calls    [-c 32] [-n 2000] [-rounds 5] [-urls 100]   ours vs bare go-sdk vs fair floor, interleaved
+//	bigin-mcp-load calls    [-c 32] [-n 2000] [-rounds 5] [-urls 100] [-structured-only]   ours vs bare go-sdk, fair floor and maps, interleaved
 //	bigin-mcp-load urls     [-n 100000]                          RSS of a server holding N minted URLs
 //	bigin-mcp-load sse      [-k 1000]                            memory per open SSE session
 //	bigin-mcp-load accounts [-m 20] [-c 200]                     token refreshes under concurrent calls

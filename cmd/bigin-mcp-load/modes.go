@@ -46,6 +46,7 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	d := fs.Duration("duration", 60*time.Second, "time limit per server and round")
 	warm := fs.Int("warmup", 200, "warm-up calls per server, not measured")
 	cpu := fs.String("cpuprofile", "", "write a CPU profile of our server during its first round to this file")
+	structuredOnly := fs.Bool("structured-only", true, "ours leaves out the text block for clients on protocol 2026-07-28 (as the load's go-sdk clients are)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +72,8 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	// interleaved in rounds, so that a change in the machine's load
 	// during the run (other tenants, CPU frequency) falls on all of them
 	// alike instead of on whichever ran last.
-	kinds := []string{kindBare, kindFloor, kindOurs}
+	kinds := []string{kindBare, kindFloor, kindMaps, kindOurs}
+	const bareAt, floorAt, mapsAt, oursAt = 0, 1, 2, 3
 	targets := make([]*target, len(kinds))
 	for i, kind := range kinds {
 		dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
@@ -83,7 +85,8 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 		if kind == kindOurs {
 			env = []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()}
 		}
-		t, err := startTarget(ctx, env, "-kind", kind, "-zoho", z.srv.URL, "-data", dir, "-urls", fmt.Sprint(*nURLs))
+		t, err := startTarget(ctx, env, "-kind", kind, "-zoho", z.srv.URL, "-data", dir, "-urls", fmt.Sprint(*nURLs),
+			fmt.Sprintf("-structured-only=%v", *structuredOnly))
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
@@ -95,7 +98,7 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 	}
-	payload, err := samePayload(ctx, targets[0], targets[2])
+	payload, err := samePayload(ctx, targets[bareAt], targets[oursAt])
 	if err != nil {
 		return err
 	}
@@ -131,17 +134,18 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "tools/call %s (limit 100), C=%d, %d calls per server in %d interleaved rounds, loopback, GOMAXPROCS=%d\n", usersTool, *c, *n, *rounds, gomaxprocs())
-	fmt.Fprintf(out, "ours serves %d minted URLs; bare and ours return the same %d records (%d bytes of JSON)\n\n", len(targets[2].info.URLs), payload.records, payload.bytes)
+	fmt.Fprintf(out, "ours serves %d minted URLs; bare and ours return the same %d records (%d bytes of JSON); structured-only %v\n\n", len(targets[oursAt].info.URLs), payload.records, payload.bytes, *structuredOnly)
 	fmt.Fprintln(tw, "server\tcalls\terrors\treq/s\tp50\tp95\tp99\tRSS MB\tallocs/call\tKB/call\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%.0f\t%.1f\t\n", r.kind, r.res.calls, r.res.errors, r.res.rps(),
 			ms(r.p50), ms(r.p95), ms(r.p9), r.rssMB, r.allocsPerOp, r.kbPerOp)
 	}
 	tw.Flush()
-	bare, floor, ours := rows[0], rows[1], rows[2]
-	fmt.Fprintf(out, "\nthroughput ours/bare = %.2f (target >= 0.70), ours/floor = %.2f\n", ours.res.rps()/bare.res.rps(), ours.res.rps()/floor.res.rps())
+	bare, floor, maps, ours := rows[bareAt], rows[floorAt], rows[mapsAt], rows[oursAt]
+	fmt.Fprintf(out, "\nthroughput ours/bare = %.2f (target >= 1.0), ours/maps = %.2f (target >= 2.0), ours/floor = %.2f\n",
+		ours.res.rps()/bare.res.rps(), ours.res.rps()/maps.res.rps(), ours.res.rps()/floor.res.rps())
 	fmt.Fprintf(out, "p50 added: ours - bare = %s, ours - floor = %s\n", ms(ours.p50-bare.p50), ms(ours.p50-floor.p50))
-	fmt.Fprintf(out, "p99 added: ours - bare = %s, ours - floor = %s (target < 2 ms)\n", ms(ours.p9-bare.p9), ms(ours.p9-floor.p9))
+	fmt.Fprintf(out, "p99 added: ours - bare = %s, ours - floor = %s (target <= 0 against the floor)\n", ms(ours.p9-bare.p9), ms(ours.p9-floor.p9))
 	return nil
 }
 
@@ -153,8 +157,10 @@ type payload struct{ records, bytes int }
 // (the cursors differ: ours is a real one).
 func samePayload(ctx context.Context, bare, ours *target) (payload, error) {
 	get := func(kind string, t *target) (json.RawMessage, error) {
+		// A client on 2025-11-25 gets the text block from every server.
 		client := sdk.NewClient(&sdk.Implementation{Name: "bigin-mcp-load", Version: "1"}, nil)
-		cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: t.info.URLs[0], MaxRetries: -1}, nil)
+		cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: t.info.URLs[0], MaxRetries: -1},
+			&sdk.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 		if err != nil {
 			return nil, err
 		}

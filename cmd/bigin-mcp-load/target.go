@@ -39,6 +39,7 @@ const (
 	kindOurs  = "ours"  // the real bigin-mcp stack against the sandbox
 	kindBare  = "bare"  // a bare go-sdk stateless server returning a fixed payload
 	kindFloor = "floor" // bare, plus one loopback call to the sandbox per tools/call
+	kindMaps  = "maps"  // a bare go-sdk server whose typed tool builds the users as maps on every call
 )
 
 // targetInfo is the one JSON line a target prints when it is ready.
@@ -59,7 +60,8 @@ const accessTokenEnv = "BIGIN_MCP_LOAD_ACCESS_TOKEN"
 
 func runTarget(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet(targetMode, flag.ContinueOnError)
-	kind := fs.String("kind", kindOurs, "ours, bare or floor")
+	kind := fs.String("kind", kindOurs, "ours, bare, floor or maps")
+	structuredOnly := fs.Bool("structured-only", true, "ours: leave out the text block for clients on protocol 2026-07-28")
 	zoho := fs.String("zoho", "", "sandbox Bigin base URL")
 	urls := fs.Int("urls", 1, "MCP URLs to mint per account (ours)")
 	dataDir := fs.String("data", "", "data directory (ours); reused if it holds a database")
@@ -84,7 +86,7 @@ func runTarget(ctx context.Context, args []string) error {
 
 	switch *kind {
 	case kindOurs:
-		closeFn, list, err := setupOurs(ctx, mux, base, *zoho, *dataDir, *urls, so)
+		closeFn, list, err := setupOurs(ctx, mux, base, *zoho, *dataDir, *urls, so, *structuredOnly)
 		if err != nil {
 			return err
 		}
@@ -93,7 +95,7 @@ func runTarget(ctx context.Context, args []string) error {
 		if *mintOnly {
 			return json.NewEncoder(os.Stdout).Encode(info)
 		}
-	case kindBare, kindFloor:
+	case kindBare, kindFloor, kindMaps:
 		h, err := setupBare(ctx, *kind, *zoho)
 		if err != nil {
 			return err
@@ -166,7 +168,7 @@ func openStore(ctx context.Context, dir string, key []byte, so storeOptions) (to
 
 // setupOurs assembles the real server as cmd/bigin-mcp serve does, with
 // one integrated account per refresh token, each with n MCP URLs.
-func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, n int, so storeOptions) (func(), []string, error) {
+func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, n int, so storeOptions, structuredOnly bool) (func(), []string, error) {
 	dcs, err := bigin.ParseDatacenters(fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q}}`, zoho, zoho))
 	if err != nil {
 		return nil, nil, err
@@ -189,7 +191,7 @@ func setupOurs(ctx context.Context, mux *http.ServeMux, base, zoho, dir string, 
 		PublicURL: base, Datacenters: dcs,
 		ZohoClientID: sandbox.DefaultClientID, ZohoClientSecret: sandbox.DefaultClientSecret,
 		SecretKey: key, Version: "load", Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		MaxResultChars: tokens.MaxResultChars,
+		MaxResultChars: tokens.MaxResultChars, StructuredOnly: structuredOnly,
 	})
 	if err != nil {
 		db.Close()
@@ -271,7 +273,9 @@ func mintBatch(ctx context.Context, db *store.DB, accountID, base string, n int)
 // the sandbox on every call and returning it as is (floor).
 func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
 	var fetch func(context.Context) ([]byte, error)
-	client := &http.Client{Timeout: 30 * time.Second}
+	// The floor calls the sandbox through the same transport as ours, so
+	// that the two differ by our work and not by connection reuse.
+	client := &http.Client{Timeout: 30 * time.Second, Transport: bigin.NewTransport()}
 	token := os.Getenv(accessTokenEnv)
 	if token == "" {
 		return nil, errors.New("no access token for the floor server")
@@ -298,6 +302,10 @@ func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
 	}
 	fixed, _ := json.Marshal(map[string]any{"result": env.Users, "next_cursor": "c1.x"})
 	srv := sdk.NewServer(&sdk.Implementation{Name: "bare", Version: "1"}, &sdk.ServerOptions{Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}}})
+	if kind == kindMaps {
+		addMapsTool(srv, payload)
+		return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}), nil
+	}
 	srv.AddTool(&sdk.Tool{Name: "list_all_zohobigin_users", InputSchema: json.RawMessage(`{"type":"object"}`)},
 		func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 			body := fixed
@@ -311,4 +319,28 @@ func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
 			return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(body)}}, StructuredContent: json.RawMessage(body)}, nil
 		})
 	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}), nil
+}
+
+// usersOut is the maps server's typed result: the users as a naive tool
+// holds them after decoding Zoho's answer.
+type usersOut struct {
+	Result     []map[string]any `json:"result"`
+	NextCursor string           `json:"next_cursor"`
+}
+
+// addMapsTool adds the maps server's one tool: on every call it decodes
+// the same 100 users into maps, as a tool that decodes Zoho's answer
+// would, and returns them through the go-sdk's typed handler, which
+// encodes them as the text block and as structured content.
+func addMapsTool(srv *sdk.Server, payload []byte) {
+	sdk.AddTool(srv, &sdk.Tool{Name: "list_all_zohobigin_users"},
+		func(ctx context.Context, req *sdk.CallToolRequest, _ map[string]any) (*sdk.CallToolResult, usersOut, error) {
+			var env struct {
+				Users []map[string]any `json:"users"`
+			}
+			if err := json.Unmarshal(payload, &env); err != nil {
+				return nil, usersOut{}, err
+			}
+			return nil, usersOut{Result: env.Users, NextCursor: "c1.x"}, nil
+		})
 }

@@ -36,6 +36,9 @@ type config struct {
 	AllowedOrigins   []string
 	LogLevel         slog.Level
 	MaxResultChars   int
+	// StructuredOnly leaves the text block out of successful tool results
+	// for MCP clients on protocol 2026-07-28 or later.
+	StructuredOnly bool
 	// TLS selects HTTPS: a certificate pair or ACME (tlsconf validates it
 	// when serve builds the manager); zero means plain HTTP.
 	TLS tlsconf.Config
@@ -94,6 +97,7 @@ func (c *config) settings(raw func(flag string) *string) []setting {
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw("allowed-origins")},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw("log-level")},
 		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw("max-result-chars")},
+		{"BIGIN_MCP_STRUCTURED_ONLY", "structured-only", "true", "send MCP clients on protocol 2026-07-28 or later a successful tool result as structuredContent alone, without the text block that repeats it", raw("structured-only")},
 		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", raw("tls-cert")},
 		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", raw("tls-key")},
 		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", raw("acme-domains")},
@@ -198,6 +202,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		if *n.dst, err = strconv.Atoi(strings.TrimSpace(*n.raw)); err != nil || *n.dst < 1 {
 			return nil, fmt.Errorf("%s: %q is not a whole number of at least 1", n.env, *n.raw)
 		}
+	}
+	if c.StructuredOnly, err = strconv.ParseBool(strings.TrimSpace(*raw["structured-only"])); err != nil {
+		return nil, fmt.Errorf("BIGIN_MCP_STRUCTURED_ONLY: %q is not true or false", *raw["structured-only"])
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return nil, fmt.Errorf("BIGIN_MCP_ADDR: %q is not host:port", c.Addr)

@@ -29,6 +29,7 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, 10*time.Second, c.BodyTimeout)
 	assert.Equal(t, 1000, c.MaxSSEStreams)
 	assert.Equal(t, 32, c.MaxSSEStreamsPerURL)
+	assert.True(t, c.StructuredOnly, "2026-07-28 clients get structuredContent alone by default")
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
@@ -57,6 +58,12 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	c, err = parseConfig("t", []string{"--cimd-allow-loopback", "1"}, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.CIMDAllowLoopback, "from the flag")
+	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, c.StructuredOnly, "from the variable")
+	c, err = parseConfig("t", []string{"--structured-only=true"}, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	require.NoError(t, err)
+	assert.True(t, c.StructuredOnly, "the flag wins")
 }
 
 func TestParseConfigErrorsNameTheVariable(t *testing.T) {
@@ -89,6 +96,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"etcd without a key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379"}, "BIGIN_MCP_SECRET_KEY"},
 		{"etcd cert without key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_CERT": "c.pem"}, "BIGIN_MCP_ETCD_CERT"},
 		{"etcd bad staleness", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_MAX_STALENESS": "10ms"}, "BIGIN_MCP_ETCD_MAX_STALENESS"},
+		{"structured-only not a boolean", map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "sometimes"}, `BIGIN_MCP_STRUCTURED_ONLY: "sometimes" is not true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,7 +49,8 @@ type Config struct {
 	SecretKey []byte
 	// Version is the build version reported to MCP clients.
 	Version string
-	// HTTPClient calls Zoho; nil means a default client.
+	// HTTPClient calls Zoho; nil means one client over bigin.NewTransport,
+	// shared by every account.
 	HTTPClient *http.Client
 	// BiginTimeout bounds each Bigin call; 0 means the client's default.
 	BiginTimeout time.Duration
@@ -69,8 +70,11 @@ type Config struct {
 	// served by whoever serves App.Metrics.Handler, on a listener of
 	// its own.
 	Metrics bool
-	Clock   clock.Clock // nil: the system clock
-	Logger  *slog.Logger
+	// StructuredOnly leaves the text block out of successful tool results
+	// for MCP clients on protocol 2026-07-28 or later (mcp.Options).
+	StructuredOnly bool
+	Clock          clock.Clock // nil: the system clock
+	Logger         *slog.Logger
 	// MaxStaleness, over a shared store (etcd), is how long a replica may
 	// go without confirming its URL index is current before it fails
 	// closed: 503 on MCP, admin and connect endpoints, /readyz not ready.
@@ -128,6 +132,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	cat, err := catalog.New()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: bigin.NewTransport()}
 	}
 	z := zoho.New(cfg.Datacenters, cfg.HTTPClient, clk)
 	svc, err := tokens.NewService(ctx, store, tokens.ServiceOptions{
@@ -204,6 +211,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		AllowedOrigins: cfg.AllowedOrigins,
 		Version:        cfg.Version,
 		Observe:        observeMCP,
+		StructuredOnly: cfg.StructuredOnly,
 		Clock:          clk,
 		Logger:         logger,
 

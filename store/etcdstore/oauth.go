@@ -272,36 +272,7 @@ func (s *Store) UpdateOAuthGrant(ctx context.Context, id string, fn func(*tokens
 
 // OAuthGrants lists one server's grants in ID order after `after`.
 func (s *Store) OAuthGrants(ctx context.Context, serverID, after string, limit int) ([]*tokens.OAuthGrant, bool, error) {
-	if err := record.CheckLimit(limit); err != nil {
-		return nil, false, err
-	}
-	prefix := s.grantsOfPrefix(serverID)
-	var out []*tokens.OAuthGrant
-	var more bool
-	err := s.view(ctx, func(t *txn) error {
-		out = nil
-		start := prefix
-		if after != "" {
-			start = prefix + after + "\x00"
-		}
-		kvs, m, err := t.list(start, prefixEnd(prefix), int64(limit), true)
-		if err != nil {
-			return err
-		}
-		more = m
-		for _, x := range kvs {
-			g, err := s.getGrant(t, strings.TrimPrefix(x.key, prefix))
-			if err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	return out, more, nil
+	return pageIndex(ctx, s, s.grantsOfPrefix(serverID), after, limit, s.getGrant)
 }
 
 // DeleteOAuthGrant deletes one grant with its hashes, in one transaction,

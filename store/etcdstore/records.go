@@ -80,6 +80,18 @@ func (s *Store) Account(ctx context.Context, id string) (*tokens.Account, error)
 
 // page lists the records under prefix after `after`, decoding each.
 func page[T any](ctx context.Context, s *Store, prefix, after string, limit int, decode func(id string, v []byte) (T, error)) ([]T, bool, error) {
+	return scan(ctx, s, prefix, after, limit, false, func(_ *txn, id string, v []byte) (T, error) { return decode(id, v) })
+}
+
+// pageIndex lists the records an index names: the ids kept as keys under
+// prefix after `after`, each record loaded with get in the same read.
+func pageIndex[T any](ctx context.Context, s *Store, prefix, after string, limit int, get func(t *txn, id string) (T, error)) ([]T, bool, error) {
+	return scan(ctx, s, prefix, after, limit, true, func(t *txn, id string, _ []byte) (T, error) { return get(t, id) })
+}
+
+// scan reads at most limit keys under prefix after `after` in one read,
+// turning each into a T.
+func scan[T any](ctx context.Context, s *Store, prefix, after string, limit int, keysOnly bool, each func(t *txn, id string, v []byte) (T, error)) ([]T, bool, error) {
 	if err := record.CheckLimit(limit); err != nil {
 		return nil, false, err
 	}
@@ -91,13 +103,13 @@ func page[T any](ctx context.Context, s *Store, prefix, after string, limit int,
 		if after != "" {
 			start = prefix + after + "\x00"
 		}
-		kvs, m, err := t.list(start, prefixEnd(prefix), int64(limit), false)
+		kvs, m, err := t.list(start, prefixEnd(prefix), int64(limit), keysOnly)
 		if err != nil {
 			return err
 		}
 		more = m
 		for _, x := range kvs {
-			v, err := decode(strings.TrimPrefix(x.key, prefix), x.value)
+			v, err := each(t, strings.TrimPrefix(x.key, prefix), x.value)
 			if err != nil {
 				return err
 			}
@@ -306,36 +318,7 @@ func (s *Store) MCPServerByTokenHash(ctx context.Context, h [32]byte) (*tokens.M
 
 // MCPServers lists one account's servers in ID order after `after`.
 func (s *Store) MCPServers(ctx context.Context, accountID, after string, limit int) ([]*tokens.MCPServer, bool, error) {
-	if err := record.CheckLimit(limit); err != nil {
-		return nil, false, err
-	}
-	prefix := s.byAccountPrefix(accountID)
-	var out []*tokens.MCPServer
-	var more bool
-	err := s.view(ctx, func(t *txn) error {
-		out = nil
-		start := prefix
-		if after != "" {
-			start = prefix + after + "\x00"
-		}
-		kvs, m, err := t.list(start, prefixEnd(prefix), int64(limit), true)
-		if err != nil {
-			return err
-		}
-		more = m
-		for _, x := range kvs {
-			srv, err := s.getServer(t, strings.TrimPrefix(x.key, prefix))
-			if err != nil {
-				return err
-			}
-			out = append(out, srv)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	return out, more, nil
+	return pageIndex(ctx, s, s.byAccountPrefix(accountID), after, limit, s.getServer)
 }
 
 // forEachChunk is how many servers ForEachMCPServer reads per request.

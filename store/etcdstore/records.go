@@ -449,16 +449,6 @@ func (s *Store) CreateAPIToken(ctx context.Context, at *tokens.APIToken) error {
 	var c tokens.APIToken
 	err := s.update(ctx, func(t *txn) error {
 		c = *at
-		if buf, err := t.get(s.apiTokenKey(c.ID)); err != nil {
-			return err
-		} else if buf != nil {
-			return fmt.Errorf("api token %q already exists: %w", c.ID, tokens.ErrConflict)
-		}
-		if buf, err := t.get(s.apiTokenHashKey(c.TokenHash)); err != nil {
-			return err
-		} else if buf != nil {
-			return fmt.Errorf("api token hash already in use: %w", tokens.ErrConflict)
-		}
 		if c.CreatedAt.IsZero() {
 			c.CreatedAt = s.nowUTC()
 		}
@@ -466,9 +456,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, at *tokens.APIToken) error {
 		if err != nil {
 			return err
 		}
-		t.put(s.apiTokenKey(c.ID), enc)
-		t.put(s.apiTokenHashKey(c.TokenHash), []byte(c.ID))
-		return nil
+		return putNewHashed(t, "api token", c.ID, s.apiTokenKey(c.ID), s.apiTokenHashKey(c.TokenHash), enc)
 	})
 	if err != nil {
 		return err
@@ -570,16 +558,6 @@ func (s *Store) CreateConnectLink(ctx context.Context, l *tokens.ConnectLink) er
 	var c tokens.ConnectLink
 	err := s.update(ctx, func(t *txn) error {
 		c = *l
-		if buf, err := t.get(s.linkKey(c.ID)); err != nil {
-			return err
-		} else if buf != nil {
-			return fmt.Errorf("connect link %q already exists: %w", c.ID, tokens.ErrConflict)
-		}
-		if buf, err := t.get(s.linkHashKey(c.TokenHash)); err != nil {
-			return err
-		} else if buf != nil {
-			return fmt.Errorf("connect link hash already in use: %w", tokens.ErrConflict)
-		}
 		if c.CreatedAt.IsZero() {
 			c.CreatedAt = s.nowUTC()
 		}
@@ -587,9 +565,7 @@ func (s *Store) CreateConnectLink(ctx context.Context, l *tokens.ConnectLink) er
 		if err != nil {
 			return err
 		}
-		t.put(s.linkKey(c.ID), enc)
-		t.put(s.linkHashKey(c.TokenHash), []byte(c.ID))
-		return nil
+		return putNewHashed(t, "connect link", c.ID, s.linkKey(c.ID), s.linkHashKey(c.TokenHash), enc)
 	})
 	if err != nil {
 		return err
@@ -745,4 +721,23 @@ func (s *Store) RevokeConnectLink(ctx context.Context, id string, at time.Time) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// putNewHashed puts a new record found by its token's hash: the record
+// under key and its id under hashKey, refusing (ErrConflict) a record that
+// exists or a hash already in use.
+func putNewHashed(t *txn, kind, id, key, hashKey string, enc []byte) error {
+	if buf, err := t.get(key); err != nil {
+		return err
+	} else if buf != nil {
+		return fmt.Errorf("%s %q already exists: %w", kind, id, tokens.ErrConflict)
+	}
+	if buf, err := t.get(hashKey); err != nil {
+		return err
+	} else if buf != nil {
+		return fmt.Errorf("%s hash already in use: %w", kind, tokens.ErrConflict)
+	}
+	t.put(key, enc)
+	t.put(hashKey, []byte(id))
+	return nil
 }

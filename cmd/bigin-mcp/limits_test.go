@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,40 +11,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
 	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 )
 
 // serve applies the limits of its settings: a slow body gets 408, a
 // stream past the per-URL cap gets 429, and both show in the logs.
 func TestServeAppliesLimits(t *testing.T) {
-	sb := sandbox.New(sandbox.Options{})
-	zs := httptest.NewServer(sb)
-	defer zs.Close()
-	sb.SetBaseURL(zs.URL)
-	base, tok, logs, _ := startServe(t, map[string]string{
+	_, base, tok, url, logs, _ := sandboxServe(t, map[string]string{
 		"BIGIN_MCP_DATA_DIR":                t.TempDir(),
-		"BIGIN_MCP_DATACENTERS":             fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q}}`, zs.URL, zs.URL),
-		"BIGIN_MCP_ZOHO_CLIENT_ID":          sb.ClientID(),
-		"BIGIN_MCP_ZOHO_CLIENT_SECRET":      sb.ClientSecret(),
 		"BIGIN_MCP_BODY_TIMEOUT":            "500ms",
 		"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL": "1",
 	})
-	post := func(path string, body any) map[string]any {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusCreated, resp.StatusCode)
-		out := map[string]any{}
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-		return out
-	}
-	acct := post("/admin/integrated-accounts", map[string]any{"name": "a", "datacenter": "us", "refresh_token": sb.IssueRefreshToken()})
-	url := post("/admin/integrated-accounts/"+acct["id"].(string)+"/mcp", map[string]any{"name": "u", "config": map[string]any{}})["url"].(string)
 
 	slow := (&apptest.SlowBody{Method: "POST", Path: "/admin/api-tokens", Length: 1000, Every: 50 * time.Millisecond,
 		Header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + tok}}}).Start(t, base)

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -70,6 +74,37 @@ func startServe(t *testing.T, env map[string]string) (base, adminToken string, l
 	}
 	t.Cleanup(func() { stop() })
 	return base, adminToken, logs, stop
+}
+
+// sandboxServe starts a fake Zoho and serve pointed at it (with env added
+// to the settings), connects one account through the admin API and mints
+// an MCP URL for it with the default config.
+func sandboxServe(t *testing.T, env map[string]string) (sb *sandbox.Sandbox, base, adminToken, mcpURL string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	sb = sandbox.New(sandbox.Options{})
+	zs := httptest.NewServer(sb)
+	t.Cleanup(zs.Close)
+	sb.SetBaseURL(zs.URL)
+	env["BIGIN_MCP_DATACENTERS"] = fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q}}`, zs.URL, zs.URL)
+	env["BIGIN_MCP_ZOHO_CLIENT_ID"] = sb.ClientID()
+	env["BIGIN_MCP_ZOHO_CLIENT_SECRET"] = sb.ClientSecret()
+	base, adminToken, logs, stop = startServe(t, env)
+	post := func(path string, body any) map[string]any {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusCreated, resp.StatusCode)
+		out := map[string]any{}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return out
+	}
+	acct := post("/admin/integrated-accounts", map[string]any{"name": "a", "datacenter": "us", "refresh_token": sb.IssueRefreshToken()})
+	mcpURL = post("/admin/integrated-accounts/"+acct["id"].(string)+"/mcp", map[string]any{"name": "u", "config": map[string]any{}})["url"].(string)
+	return sb, base, adminToken, mcpURL, logs, stop
 }
 
 func TestServeHealthAndBootstrapToken(t *testing.T) {

@@ -229,10 +229,9 @@ type Issued struct {
 	Grant        *OAuthGrant
 }
 
-var (
-	errCodeReused    = errors.New("authorization code reused")
-	errRefreshReused = errors.New("refresh token reused")
-)
+// errTokenReused is what a grant update returns when the code or refresh
+// token it was to spend has already been spent.
+var errTokenReused = errors.New("code or refresh token already used")
 
 // ExchangeCode trades an authorization code for tokens. resourceToken is
 // the MCP URL token of the request's resource (required). A code used a
@@ -267,29 +266,13 @@ func (o *OAuth) ExchangeCode(ctx context.Context, code, clientID, redirectURI, v
 	if _, err := o.serverOf(ctx, g, resourceToken, true); err != nil {
 		return nil, err
 	}
-	access, refresh := newToken(OAuthAccessPrefix), newToken(OAuthRefreshPrefix)
-	g, err = o.db.UpdateOAuthGrant(ctx, g.ID, func(g *OAuthGrant) error {
+	return o.issue(ctx, g.ID, h, now, "authorization code reused", invalid, func(g *OAuthGrant) error {
 		if g.CodeUsedAt != nil {
-			return errCodeReused
+			return errTokenReused
 		}
 		g.CodeUsedAt = &now
-		g.AccessHash, g.AccessExpiresAt = HashToken(access), now.Add(OAuthAccessLifetime)
-		g.RefreshHash, g.RefreshExpiresAt = HashToken(refresh), now.Add(OAuthRefreshLifetime)
 		return nil
 	})
-	if errors.Is(err, errCodeReused) {
-		if cur, err := o.db.OAuthGrantByHash(ctx, h); err == nil {
-			o.revoke(ctx, cur, "authorization code reused")
-		}
-		return nil, invalid
-	}
-	if errors.Is(err, ErrNotFound) {
-		return nil, invalid
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store OAuth grant: %w", err)
-	}
-	return &Issued{AccessToken: access, RefreshToken: refresh, ExpiresIn: OAuthAccessLifetime, Grant: g}, nil
 }
 
 // Refresh rotates a grant's refresh token: the old one stops working and
@@ -335,23 +318,37 @@ func (o *OAuth) Refresh(ctx context.Context, refreshToken, clientID, resourceTok
 		o.logger.WarnContext(ctx, "OAuth refresh: membership check failed", "grant_id", g.ID, "err", err)
 		return nil, &OAuthError{Code: OAuthUnavailable, Description: "could not check with Zoho that you are still a user of the organization; try again later", Err: err}
 	}
-	access, refresh := newToken(OAuthAccessPrefix), newToken(OAuthRefreshPrefix)
-	g, err = o.db.UpdateOAuthGrant(ctx, g.ID, func(g *OAuthGrant) error {
+	return o.issue(ctx, g.ID, h, now, "refresh token reused", invalid, func(g *OAuthGrant) error {
 		if g.RefreshHash != h {
-			return errRefreshReused
+			return errTokenReused
 		}
 		g.UsedRefreshHashes = append(g.UsedRefreshHashes, h)
 		if n := len(g.UsedRefreshHashes); n > MaxUsedRefreshHashes {
 			g.UsedRefreshHashes = slices.Clone(g.UsedRefreshHashes[n-MaxUsedRefreshHashes:])
 		}
-		g.AccessHash, g.AccessExpiresAt = HashToken(access), now.Add(OAuthAccessLifetime)
-		g.RefreshHash, g.RefreshExpiresAt = HashToken(refresh), now.Add(OAuthRefreshLifetime)
 		g.Profile = m.Profile
 		return nil
 	})
-	if errors.Is(err, errRefreshReused) {
+}
+
+// issue stores a new access and refresh token pair in grant id, after use
+// has marked the presented code or refresh token (hash h) spent. use
+// returns errTokenReused when a concurrent request spent it first: that is
+// a replay, so the grant is revoked with reason and the request gets
+// invalid, as does a grant that is gone.
+func (o *OAuth) issue(ctx context.Context, id string, h [32]byte, now time.Time, reason string, invalid error, use func(*OAuthGrant) error) (*Issued, error) {
+	access, refresh := newToken(OAuthAccessPrefix), newToken(OAuthRefreshPrefix)
+	g, err := o.db.UpdateOAuthGrant(ctx, id, func(g *OAuthGrant) error {
+		if err := use(g); err != nil {
+			return err
+		}
+		g.AccessHash, g.AccessExpiresAt = HashToken(access), now.Add(OAuthAccessLifetime)
+		g.RefreshHash, g.RefreshExpiresAt = HashToken(refresh), now.Add(OAuthRefreshLifetime)
+		return nil
+	})
+	if errors.Is(err, errTokenReused) {
 		if cur, err := o.db.OAuthGrantByHash(ctx, h); err == nil {
-			o.revoke(ctx, cur, "refresh token reused")
+			o.revoke(ctx, cur, reason)
 		}
 		return nil, invalid
 	}

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -438,6 +439,42 @@ func TestTokensAndGrantLifecycle(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, st)
 		assert.Equal(t, "invalid_grant", again["error"])
 		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, access).Status, "the first exchange's token is revoked")
+		assert.Empty(t, grants(id))
+	})
+
+	t.Run("concurrent exchanges of one code: at most one wins and the grant ends", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		code := f.code()
+		const n = 8
+		type result struct {
+			status int
+			body   map[string]any
+		}
+		results := make(chan result, n)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range n {
+			go func() {
+				start.Wait()
+				st, m := f.exchange(code)
+				results <- result{st, m}
+			}()
+		}
+		start.Done()
+		var won []string
+		for range n {
+			r := <-results
+			if r.status == http.StatusOK {
+				won = append(won, r.body["access_token"].(string))
+				continue
+			}
+			assert.Equal(t, http.StatusBadRequest, r.status)
+			assert.Equal(t, "invalid_grant", r.body["error"])
+		}
+		require.LessOrEqual(t, len(won), 1, "one code, one token pair")
+		for _, access := range won {
+			assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, access).Status, "a replayed code revokes what it issued")
+		}
 		assert.Empty(t, grants(id))
 	})
 

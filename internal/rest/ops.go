@@ -41,8 +41,11 @@ func envelope(result any, next string) ([]byte, error) {
 	return json.Marshal(map[string]any{"result": result, "next_cursor": cur})
 }
 
+// runFunc is what a route's operation runs against Bigin.
+type runFunc = func(context.Context, *catalog.Call) ([]byte, error)
+
 // usersPage lists one page of users of type typ, paged by Zoho.
-func usersPage(typ string, m mapper) func(context.Context, *catalog.Call) ([]byte, error) {
+func usersPage(typ string, m mapper) runFunc {
 	return func(ctx context.Context, c *catalog.Call) ([]byte, error) {
 		limit := c.PageSize()
 		key := typ + "|" + strconv.Itoa(limit)
@@ -70,7 +73,7 @@ func usersPage(typ string, m mapper) func(context.Context, *catalog.Call) ([]byt
 }
 
 // localPage pages a list Zoho returns whole (roles, profiles).
-func localPage(fetch func(*bigin.Client) func(context.Context) ([]json.RawMessage, error), m mapper) func(context.Context, *catalog.Call) ([]byte, error) {
+func localPage(fetch func(*bigin.Client) func(context.Context) ([]json.RawMessage, error), m mapper) runFunc {
 	return func(ctx context.Context, c *catalog.Call) ([]byte, error) {
 		limit := c.PageSize()
 		key := strconv.Itoa(limit)
@@ -97,7 +100,7 @@ func localPage(fetch func(*bigin.Client) func(context.Context) ([]json.RawMessag
 }
 
 // fromList finds the record with id in a list Zoho returns whole.
-func fromList(fetch func(*bigin.Client) func(context.Context) ([]json.RawMessage, error), id string, m mapper) func(context.Context, *catalog.Call) ([]byte, error) {
+func fromList(fetch func(*bigin.Client) func(context.Context) ([]json.RawMessage, error), id string, m mapper) runFunc {
 	return func(ctx context.Context, c *catalog.Call) ([]byte, error) {
 		all, err := fetch(c.Client)(ctx)
 		if err != nil {
@@ -142,7 +145,7 @@ func profiles(c *bigin.Client) func(context.Context) ([]json.RawMessage, error) 
 }
 
 // getUser returns one user.
-func getUser(id string, m mapper) func(context.Context, *catalog.Call) ([]byte, error) {
+func getUser(id string, m mapper) runFunc {
 	return func(ctx context.Context, c *catalog.Call) ([]byte, error) {
 		rec, err := c.Client.GetUser(ctx, id)
 		if err != nil {
@@ -157,7 +160,7 @@ func getUser(id string, m mapper) func(context.Context, *catalog.Call) ([]byte, 
 }
 
 // deleteUser deletes one user.
-func deleteUser(id string) func(context.Context, *catalog.Call) ([]byte, error) {
+func deleteUser(id string) runFunc {
 	return func(ctx context.Context, c *catalog.Call) ([]byte, error) {
 		if err := c.Client.DeleteUser(ctx, id); err != nil {
 			return nil, err
@@ -168,7 +171,7 @@ func deleteUser(id string) func(context.Context, *catalog.Call) ([]byte, error) 
 
 // single returns a one-record resource (the org, the current user) as a
 // one-element list, as the tools do.
-func single(get func(*bigin.Client) func(context.Context) (json.RawMessage, error)) func(context.Context, *catalog.Call) ([]byte, error) {
+func single(get func(*bigin.Client) func(context.Context) (json.RawMessage, error)) runFunc {
 	return func(ctx context.Context, c *catalog.Call) ([]byte, error) {
 		rec, err := get(c.Client)(ctx)
 		if err != nil {

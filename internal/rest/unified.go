@@ -172,45 +172,28 @@ func timestamp(s *string) *string {
 }
 
 func (a *API) handleUnifiedUsers(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "integrated_account_id", "limit", "next_cursor")
-	if err != nil {
-		return err
-	}
-	args, err := pageArgs(q)
-	if err != nil {
-		return err
-	}
-	op := catalog.Operation{Name: "GET /unified/user-directory/users", Args: args, Run: usersPage("AllUsers", unifiedUser)}
-	return a.do(w, r, "unified", q.Get("integrated_account_id"), op, false)
+	return a.unifiedList(w, r, "GET /unified/user-directory/users", usersPage("AllUsers", unifiedUser))
 }
 
 func (a *API) handleUnifiedUser(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "integrated_account_id")
-	if err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	if err := checkID(id, "user"); err != nil {
-		return err
-	}
-	op := catalog.Operation{Name: "GET /unified/user-directory/users/{id}", Args: catalog.Args{ID: id}, Run: getUser(id, unifiedUser)}
-	return a.do(w, r, "unified", q.Get("integrated_account_id"), op, true)
+	return a.unifiedOne(w, r, "GET /unified/user-directory/users/{id}", "user", func(id string) runFunc { return getUser(id, unifiedUser) })
 }
 
 func (a *API) handleUnifiedDeleteUser(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "integrated_account_id")
-	if err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	if err := checkID(id, "user"); err != nil {
-		return err
-	}
-	op := catalog.Operation{Name: "DELETE /unified/user-directory/users/{id}", Args: catalog.Args{ID: id}, Run: deleteUser(id)}
-	return a.do(w, r, "unified", q.Get("integrated_account_id"), op, true)
+	return a.unifiedOne(w, r, "DELETE /unified/user-directory/users/{id}", "user", deleteUser)
 }
 
 func (a *API) handleUnifiedRoles(w http.ResponseWriter, r *http.Request) error {
+	return a.unifiedList(w, r, "GET /unified/user-directory/roles", localPage(roles, unifiedRole))
+}
+
+func (a *API) handleUnifiedRole(w http.ResponseWriter, r *http.Request) error {
+	return a.unifiedOne(w, r, "GET /unified/user-directory/roles/{id}", "role", func(id string) runFunc { return fromList(roles, id, unifiedRole) })
+}
+
+// unifiedList answers a unified list route: the account and the page come
+// from the query.
+func (a *API) unifiedList(w http.ResponseWriter, r *http.Request, name string, run runFunc) error {
 	q, err := query(r, "integrated_account_id", "limit", "next_cursor")
 	if err != nil {
 		return err
@@ -219,19 +202,19 @@ func (a *API) handleUnifiedRoles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	op := catalog.Operation{Name: "GET /unified/user-directory/roles", Args: args, Run: localPage(roles, unifiedRole)}
-	return a.do(w, r, "unified", q.Get("integrated_account_id"), op, false)
+	return a.do(w, r, "unified", q.Get("integrated_account_id"), catalog.Operation{Name: name, Args: args, Run: run}, false)
 }
 
-func (a *API) handleUnifiedRole(w http.ResponseWriter, r *http.Request) error {
+// unifiedOne answers a unified route for the one record (a what) named by
+// the path's id; the account comes from the query.
+func (a *API) unifiedOne(w http.ResponseWriter, r *http.Request, name, what string, run func(id string) runFunc) error {
 	q, err := query(r, "integrated_account_id")
 	if err != nil {
 		return err
 	}
 	id := r.PathValue("id")
-	if err := checkID(id, "role"); err != nil {
+	if err := checkID(id, what); err != nil {
 		return err
 	}
-	op := catalog.Operation{Name: "GET /unified/user-directory/roles/{id}", Args: catalog.Args{ID: id}, Run: fromList(roles, id, unifiedRole)}
-	return a.do(w, r, "unified", q.Get("integrated_account_id"), op, true)
+	return a.do(w, r, "unified", q.Get("integrated_account_id"), catalog.Operation{Name: name, Args: catalog.Args{ID: id}, Run: run(id)}, true)
 }

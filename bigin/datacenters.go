@@ -196,6 +196,39 @@ func (d Datacenters) Keys() []string {
 	return keys
 }
 
+// regionNames names the regions of the built-in datacenters.
+func regionNames() map[string]string {
+	return map[string]string{
+		"us": "United States", "eu": "Europe", "in": "India", "au": "Australia", "jp": "Japan",
+		"ca": "Canada", "sa": "Saudi Arabia", "cn": "China", "uk": "United Kingdom",
+	}
+}
+
+// Label names datacenter key for a person choosing where their Zoho
+// account lives: its region and the host of its accounts server, such as
+// "Europe (zoho.eu)". A datacenter whose accounts server is not Zoho's own
+// (one overridden by configuration, such as the demo's sandbox) shows
+// that server's host, so the label never names a Zoho the person will not
+// be sent to; a key with no known region is named by itself.
+func (d Datacenters) Label(key string) string {
+	name := regionNames()[key]
+	if name == "" {
+		name = key
+	}
+	dc, err := d.Get(key)
+	if err != nil {
+		return name
+	}
+	host := dc.AccountsURL
+	if u, err := url.Parse(dc.AccountsURL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	if builtin, err := DefaultDatacenters().Get(key); err == nil && builtin.AccountsURL == dc.AccountsURL {
+		host = strings.TrimPrefix(host, "accounts.")
+	}
+	return name + " (" + host + ")"
+}
+
 // ByAccountsServer finds the datacenter whose accounts server is u,
 // comparing scheme and host only (host case and a trailing slash do not
 // matter). When several match, the first key in sorted order wins.

@@ -163,3 +163,20 @@ func TestNewClientErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://www.zohoapis.eu", c.APIDomain(), "another configured datacenter's API base is accepted")
 }
+
+// TestDatacenterLabel: the picker's label names the region and the server
+// the person will really be sent to.
+func TestDatacenterLabel(t *testing.T) {
+	d, err := bigin.ParseDatacenters(`{"us":{"accounts_url":"http://127.0.0.1:8099"},"acme":{"accounts_url":"https://login.acme.test","api_url":"https://api.acme.test"}}`)
+	require.NoError(t, err)
+	for key, want := range map[string]string{
+		"eu":      "Europe (zoho.eu)",
+		"ca":      "Canada (zohocloud.ca)",
+		"au":      "Australia (zoho.com.au)",
+		"us":      "United States (127.0.0.1:8099)",
+		"acme":    "acme (login.acme.test)",
+		"unknown": "unknown",
+	} {
+		assert.Equal(t, want, d.Label(key), key)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -132,34 +131,12 @@ func (h *Handler) linkProblem(w http.ResponseWriter, st tokens.LinkState) {
 
 type dcChoice struct{ Key, Label string }
 
-var dcLabels = map[string]string{
-	"us": "United States (zoho.com)", "eu": "Europe (zoho.eu)", "in": "India (zoho.in)",
-	"au": "Australia (zoho.com.au)", "jp": "Japan (zoho.jp)", "ca": "Canada (zohocloud.ca)",
-	"sa": "Saudi Arabia (zoho.sa)", "cn": "China (zoho.com.cn)", "uk": "United Kingdom (zoho.uk)",
-}
-
-// datacenterChoices lists the configured datacenters for the picker. A
-// datacenter whose accounts server is not Zoho's own (one overridden by
-// configuration, such as the demo's sandbox) shows that server's host, so
-// the label never names a Zoho the customer will not be sent to.
+// datacenterChoices lists the configured datacenters for the picker,
+// each labelled with the server the customer will be sent to.
 func (h *Handler) datacenterChoices() []dcChoice {
-	zoho := bigin.DefaultDatacenters()
 	var out []dcChoice
 	for _, k := range h.dcs.Keys() {
-		label := dcLabels[k]
-		dc, _ := h.dcs.Get(k)
-		if builtin, err := zoho.Get(k); label == "" || err != nil || builtin.AccountsURL != dc.AccountsURL {
-			name, _, _ := strings.Cut(label, " (")
-			if name == "" {
-				name = k
-			}
-			host := dc.AccountsURL
-			if u, err := url.Parse(dc.AccountsURL); err == nil && u.Host != "" {
-				host = u.Host
-			}
-			label = name + " (" + host + ")"
-		}
-		out = append(out, dcChoice{Key: k, Label: label})
+		out = append(out, dcChoice{Key: k, Label: h.dcs.Label(k)})
 	}
 	return out
 }

@@ -106,11 +106,7 @@ func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	var choices []dcChoice
 	add := func(k string) {
-		label := dcLabels[k]
-		if label == "" {
-			label = k
-		}
-		choices = append(choices, dcChoice{Label: label, Href: SignInPath + "?" + url.Values{"request": {sealed}, "dc": {k}}.Encode()})
+		choices = append(choices, dcChoice{Label: h.dcs.Label(k), Href: SignInPath + "?" + url.Values{"request": {sealed}, "dc": {k}}.Encode()})
 	}
 	add(res.Account.Datacenter) // the org's own region first
 	for _, k := range keys {
@@ -310,12 +306,6 @@ func upperFirst(s string) string {
 // --- pages ---
 
 type dcChoice struct{ Label, Href string }
-
-var dcLabels = map[string]string{
-	"us": "United States (zoho.com)", "eu": "Europe (zoho.eu)", "in": "India (zoho.in)",
-	"au": "Australia (zoho.com.au)", "jp": "Japan (zoho.jp)", "ca": "Canada (zohocloud.ca)",
-	"sa": "Saudi Arabia (zoho.sa)", "cn": "China (zoho.com.cn)", "uk": "United Kingdom (zoho.uk)",
-}
 
 type pageData struct {
 	Title, Message, Hint               string

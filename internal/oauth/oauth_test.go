@@ -46,6 +46,8 @@ type browser struct {
 	page   string
 	// The consent form value submitted, if the flow got that far.
 	consent string
+	// The region picker, if the flow showed one.
+	picker string
 }
 
 var (
@@ -92,6 +94,7 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 			continue
 		}
 		var next string
+		b.picker = b.page
 		for _, m := range linkRe.FindAllStringSubmatch(b.page, -1) {
 			if l := htmlUnescape(m[1]); strings.Contains(l, "dc="+b.dc) {
 				next = l
@@ -193,6 +196,10 @@ func TestGoSDKConnects(t *testing.T) {
 			b := &browser{t: t, base: e.URL, redirect: tt.redirect, dc: "us"}
 			cs, err := connectOAuth(t, mcpURL, tt.cfg(b))
 			require.NoError(t, err, "page: %s", b.page)
+			for _, dc := range []string{"us", "eu"} {
+				host := strings.TrimPrefix(e.Sandboxes[dc].BaseURL(), "http://")
+				assert.Contains(t, b.picker, "("+host+")</a>", "the picker names the server each region really is")
+			}
 			_, out := apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
 			me := out["result"].([]any)[0].(map[string]any)
 			assert.Equal(t, sb.PrimaryUserID(), me["id"])

@@ -296,9 +296,5 @@ func mustPage(name string) *template.Template {
 // page renders a connect-flow page with headers that keep it from being
 // framed, cached or leaking its URL (which holds the link) as a referrer.
 func (h *Handler) page(w http.ResponseWriter, status int, t *template.Template, d pageData) {
-	httpx.PageHeaders(w.Header())
-	w.WriteHeader(status)
-	if err := t.Execute(w, d); err != nil {
-		h.logger.Error("render connect page", "err", err)
-	}
+	httpx.HTMLPage(w, h.logger, status, t, d, "connect page")
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -97,14 +99,21 @@ func Classify(err error) (code, message string, known bool) {
 	return tokens.CodeInternal, "internal error; the server log has the details", false
 }
 
-// PageHeaders sets the headers of an HTML page a person sees (connect and
-// sign-in pages): never framed, cached, or leaking its URL (which may hold
-// a link or a state) as a referrer; no script, inline style only.
-func PageHeaders(h http.Header) {
+// HTMLPage writes the HTML page t renders from data, with the headers of a
+// page a person sees (connect and sign-in pages): never framed, cached,
+// or leaking its URL (which may hold a link or a state) as a referrer; no
+// script, inline style only. A template that fails midway is logged as
+// what, since the status has been sent.
+func HTMLPage(w http.ResponseWriter, logger *slog.Logger, status int, t *template.Template, data any, what string) {
+	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if err := t.Execute(w, data); err != nil {
+		logger.Error("render "+what, "err", err)
+	}
 }

@@ -332,9 +332,5 @@ func mustPage(name string) *template.Template {
 // page renders a page with the connect pages' headers: never framed,
 // cached, or leaking its URL as a referrer; no script.
 func (h *Handler) page(w http.ResponseWriter, status int, t *template.Template, d pageData) {
-	httpx.PageHeaders(w.Header())
-	w.WriteHeader(status)
-	if err := t.Execute(w, d); err != nil {
-		h.logger.Error("render OAuth page", "err", err)
-	}
+	httpx.HTMLPage(w, h.logger, status, t, d, "OAuth page")
 }

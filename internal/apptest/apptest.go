@@ -40,8 +40,8 @@ type Options struct {
 	// PublicURL, when set, is the public URL instead of the server's own
 	// loopback address.
 	PublicURL string
-	// Clock is the shared fake clock (default: a new one at the current
-	// time, truncated to the second).
+	// Clock is the shared fake clock of the stack and its sandboxes
+	// (default: a new one at the current time, truncated to the second).
 	Clock *clocktest.Fake
 	// Config, when set, adjusts the stack's configuration before it is
 	// built (to add datacenters, an HTTP client, …).
@@ -112,7 +112,7 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	spec := map[string]map[string]string{}
 	for _, k := range opts.Datacenters {
-		sb := sandbox.New(sandbox.Options{Location: k, Users: opts.SandboxUsers, OrgName: "Org " + k})
+		sb := sandbox.New(sandbox.Options{Location: k, Users: opts.SandboxUsers, OrgName: "Org " + k, Now: e.Clock.Now})
 		ts := httptest.NewServer(sb)
 		t.Cleanup(ts.Close)
 		sb.SetBaseURL(ts.URL)

@@ -201,7 +201,7 @@ func printSandboxCredentials(out io.Writer, listen, adminToken string, sb *sandb
 		"client_id": sb.ClientID(), "client_secret": sb.ClientSecret(),
 	})
 	fmt.Fprintf(out, `
-Sandbox credentials for the README's "Integrated accounts" example (the
+Sandbox credentials for the "Integrated accounts" example of docs/admin-api.md (the
 sandbox is datacenter "us" in this demo):
 
   refresh_token:  %s

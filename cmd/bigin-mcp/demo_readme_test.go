@@ -20,10 +20,10 @@ import (
 // example as written, fills its placeholders with the sandbox credentials
 // the demo prints, and sends it to the demo: the account is created.
 func TestDemoCredentialsFitTheREADME(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/admin-api.md")
 	require.NoError(t, err)
 	m := regexp.MustCompile(`curl -s -X POST \$BASE/admin/integrated-accounts [^\n]*\n[^\n]*\n\s*-d '([^']+)'`).FindSubmatch(readme)
-	require.NotNil(t, m, "the README has the create-account example")
+	require.NotNil(t, m, "docs/admin-api.md has the create-account example")
 	var example map[string]string
 	require.NoError(t, json.Unmarshal(m[1], &example))
 

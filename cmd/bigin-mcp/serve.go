@@ -238,14 +238,14 @@ bigin-mcp started on a new data directory (%s).
     curl -s -X POST $BASE/admin/integrated-accounts -H "Authorization: Bearer $TOKEN" \
       -H 'Content-Type: application/json' \
       -d '{"name":"Acme","datacenter":"us","refresh_token":"…","client_id":"…","client_secret":"…"}'
-  The README's "Admin API" section has every call.
+  docs/admin-api.md has every call.
 `, cfg.DataDir, tok, cfg.PublicURL, linkNote)
 	if noZohoClient {
 		fmt.Fprint(w, `
   Warning: no Zoho OAuth client is configured, so connect links will be
   refused and every account needs its own client_id and client_secret.
-  Set BIGIN_MCP_ZOHO_CLIENT_ID and BIGIN_MCP_ZOHO_CLIENT_SECRET (the README's
-  "Setting up the Zoho OAuth client" says how to get them).
+  Set BIGIN_MCP_ZOHO_CLIENT_ID and BIGIN_MCP_ZOHO_CLIENT_SECRET (docs/admin-api.md,
+  "Setting up the Zoho OAuth client", says how to get them).
 `)
 	}
 	fmt.Fprintln(w)

@@ -25,7 +25,7 @@ func TestFirstStartGuidance(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(out, tok), "the token is printed once")
 		assert.Contains(t, out, "$BASE/admin/connect-links")
 		assert.Contains(t, out, "$BASE/admin/integrated-accounts")
-		assert.Contains(t, out, `The README's "Admin API" section`)
+		assert.Contains(t, out, `docs/admin-api.md`)
 		assert.Contains(t, out, "Warning: no Zoho OAuth client is configured, so connect links will be\n  refused")
 		assert.Regexp(t, `\{[^\n]*"level":"WARN"[^\n]*no Zoho OAuth client is configured[^\n]*BIGIN_MCP_ZOHO_CLIENT_ID`, out, "and the log says it too")
 

@@ -1,22 +1,17 @@
 package mcp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -111,8 +106,6 @@ type cachedServer struct {
 // entries (deleted, expired or changed URLs) out of the server cache.
 const pruneEvery = 256
 
-type ctxKey struct{}
-
 // NewHandler builds the MCP endpoints.
 func NewHandler(opts Options) (*Handler, error) {
 	if opts.Resolver == nil || opts.Catalog == nil || opts.Executor == nil {
@@ -168,8 +161,8 @@ func NewHandler(opts Options) (*Handler, error) {
 		}
 	}
 	h.routes = http.NewServeMux()
-	h.routes.HandleFunc("/mcp/{token}", h.serveStreamable)
-	h.routes.HandleFunc("/mcp/{token}/sse", h.serveSSE)
+	h.routes.Handle("/mcp/{token}", h.admission("POST, OPTIONS", http.HandlerFunc(h.serveStreamable)))
+	h.routes.Handle("/mcp/{token}/sse", h.admission("GET, POST, OPTIONS", http.HandlerFunc(h.serveSSE)))
 	return h, nil
 }
 
@@ -205,17 +198,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // notFound is the one answer for every URL that is not a live MCP URL, so
 // that it tells nothing about which tokens exist.
 func (h *Handler) notFound(w http.ResponseWriter, id json.RawMessage) {
-	writeRPCError(w, id, http.StatusNotFound, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
+	writeRPCError(w, id, tokens.CodeNotFound, "no MCP server at this URL (unknown, deleted or expired)")
 }
 
+// serveStreamable serves an admitted request to the URL itself:
+// stateless streamable HTTP, POST only.
 func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
-	res, grant, body, ok := h.admit(w, r, "POST, OPTIONS")
-	if !ok {
-		return
-	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeRPCError(w, nil, http.StatusMethodNotAllowed, tokens.CodeMethodNotAllowed,
+		writeRPCError(w, nil, tokens.CodeMethodNotAllowed,
 			"this endpoint is stateless streamable HTTP: send JSON-RPC messages with POST (GET and DELETE are not used)")
 		return
 	}
@@ -223,7 +214,7 @@ func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	// (both application/json and text/event-stream): serve JSON to those
 	// that accept JSON (or say nothing), an event stream to those that
 	// accept only that.
-	id := requestID(body)
+	id := requestID(bodyFrom(r.Context()))
 	target := h.streamable
 	jsonOK, streamOK := accepts(r.Header.Values("Accept"))
 	switch {
@@ -232,15 +223,11 @@ func (h *Handler) serveStreamable(w http.ResponseWriter, r *http.Request) {
 		target = h.streamableSSE
 		w.Header().Set("X-Accel-Buffering", "no")
 	default:
-		writeRPCError(w, id, http.StatusNotAcceptable, tokens.CodeInvalidArgument,
+		writeRPCErrorStatus(w, id, http.StatusNotAcceptable, tokens.CodeInvalidArgument,
 			"Accept must include application/json or text/event-stream")
 		return
 	}
-	ctx := context.WithValue(r.Context(), ctxKey{}, res)
-	if grant != nil {
-		ctx = context.WithValue(ctx, grantKey{}, grant)
-	}
-	r = r.WithContext(ctx)
+	r = r.WithContext(r.Context()) // a shallow copy, given its own headers
 	r.Header = r.Header.Clone()
 	r.Header.Set("Accept", "application/json, text/event-stream")
 	ew := &rpcErrorWriter{ResponseWriter: w, id: id}
@@ -267,30 +254,17 @@ func accepts(values []string) (jsonOK, streamOK bool) {
 	return jsonOK, streamOK
 }
 
-type grantKey struct{}
-
-// grantFrom returns the OAuth grant a request to an oauth URL was
-// admitted with (nil for other URLs).
-func grantFrom(ctx context.Context) *tokens.OAuthGrant {
-	g, _ := ctx.Value(grantKey{}).(*tokens.OAuthGrant)
-	return g
-}
-
+// serveSSE serves an admitted request to the URL's legacy SSE endpoint:
+// GET opens the event stream of a session, POST sends it a message.
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
-	res, grant, body, ok := h.admit(w, r, "GET, POST, OPTIONS")
-	if !ok {
-		return
-	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		writeRPCError(w, nil, http.StatusMethodNotAllowed, tokens.CodeMethodNotAllowed, "use GET to open the event stream and POST to send messages")
+		writeRPCError(w, nil, tokens.CodeMethodNotAllowed, "use GET to open the event stream and POST to send messages")
 		return
 	}
+	ctx := r.Context()
+	res := resolvedFrom(ctx)
 	cs := h.server(res)
-	ctx := context.WithValue(r.Context(), ctxKey{}, res)
-	if grant != nil {
-		ctx = context.WithValue(ctx, grantKey{}, grant)
-	}
 	var out http.ResponseWriter = w
 	if r.Method == http.MethodGet {
 		release, ok := h.openStream(w, r, res)
@@ -307,8 +281,8 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 			t := h.clock.AfterFunc(exp.Sub(h.clock.Now()), cancel)
 			defer t.Stop()
 		}
-		if grant != nil { // the stream lives no longer than its access token
-			t := h.clock.AfterFunc(grant.AccessExpiresAt.Sub(h.clock.Now()), cancel)
+		if who := tokens.CallerFrom(ctx); who != nil && who.Grant != nil { // the stream lives no longer than its access token
+			t := h.clock.AfterFunc(who.Grant.AccessExpiresAt.Sub(h.clock.Now()), cancel)
 			defer t.Stop()
 		}
 		go func() {
@@ -327,7 +301,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 		defer ka.stop()
 		out = ka
 	}
-	ew := &rpcErrorWriter{ResponseWriter: out, id: requestID(body)}
+	ew := &rpcErrorWriter{ResponseWriter: out, id: requestID(bodyFrom(ctx))}
 	cs.sse.ServeHTTP(ew, r.WithContext(ctx))
 	ew.finish()
 }
@@ -339,203 +313,10 @@ func (h *Handler) CloseStreams() {
 	h.closeOnce.Do(func() { close(h.closing) })
 }
 
-// corsAllowHeaders are the request headers a browser client may send: the
-// MCP headers of every protocol version, including the 2026-07-28
-// Mcp-Method and Mcp-Name (Mcp-Param-* headers are echoed one by one, as
-// CORS has no prefix wildcard).
-const corsAllowHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID"
-
-// admit runs the checks every MCP request passes before the SDK sees it:
-// Host and Origin (DNS rebinding), CORS preflight (methods lists what the
-// endpoint serves), the token, the API token or OAuth access token the
-// URL requires, and the body limit. An unknown or unauthorised token is
-// refused before its body is read at all, so such refusals carry the id
-// null. It writes the error response itself (a JSON-RPC error) and reports
-// whether to go on, with the grant of an oauth URL and the body of a POST.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request, methods string) (*tokens.Resolved, *tokens.OAuthGrant, []byte, bool) {
-	if !h.hostAllowed(r) {
-		writeRPCError(w, nil, http.StatusForbidden, tokens.CodePermissionDenied, hostRefused(r.Host))
-		return nil, nil, nil, false
-	}
-	origin := r.Header.Get("Origin")
-	if origin != "" {
-		if !h.origins[strings.ToLower(strings.TrimRight(origin, "/"))] {
-			writeRPCError(w, nil, http.StatusForbidden, tokens.CodePermissionDenied,
-				"this Origin is not allowed; add it to BIGIN_MCP_ALLOWED_ORIGINS")
-			return nil, nil, nil, false
-		}
-		hdr := w.Header()
-		hdr.Set("Access-Control-Allow-Origin", origin)
-		hdr.Add("Vary", "Origin")
-		hdr.Set("Access-Control-Expose-Headers", "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate")
-	}
-	if r.Method == http.MethodOptions {
-		hdr := w.Header()
-		hdr.Set("Access-Control-Allow-Methods", methods)
-		hdr.Set("Access-Control-Allow-Headers", corsAllowHeaders+paramHeaders(r.Header.Values("Access-Control-Request-Headers")))
-		hdr.Set("Access-Control-Max-Age", "600")
-		hdr.Set("Allow", methods)
-		w.WriteHeader(http.StatusNoContent)
-		return nil, nil, nil, false
-	}
-	res, err := h.opts.Resolver.Resolve(r.Context(), r.PathValue("token"))
-	if errors.Is(err, tokens.ErrUnavailable) {
-		w.Header().Set("Retry-After", "1")
-		writeRPCError(w, nil, http.StatusServiceUnavailable, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
-		return nil, nil, nil, false
-	}
-	if err != nil {
-		if !errors.Is(err, tokens.ErrNotFound) {
-			h.logger.Error("resolve MCP token", "err", err)
-		}
-		h.notFound(w, nil)
-		return nil, nil, nil, false
-	}
-	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
-	httpx.Annotate(r.Context(), "mcp_token", "bmcp_…")
-	var grant *tokens.OAuthGrant
-	switch res.Server.Config.AuthMode() {
-	case tokens.AuthAPIToken:
-		bearer, ok := httpx.BearerToken(r)
-		var t *tokens.APIToken
-		if ok {
-			t, err = h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
-		}
-		if ok && err == nil && !t.AllowsAccount(res.Account.ID) {
-			// A token limited to other accounts is no credential here.
-			err = tokens.ErrUnauthenticated
-		}
-		if !ok || err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
-			writeRPCError(w, nil, http.StatusUnauthorized, tokens.CodeUnauthenticated,
-				"this MCP URL requires Authorization: Bearer <api token>")
-			return nil, nil, nil, false
-		}
-		httpx.Annotate(r.Context(), "api_token_id", t.ID)
-	case tokens.AuthOAuth:
-		bearer, ok := httpx.BearerToken(r)
-		if ok && h.opts.OAuth != nil {
-			grant, err = h.opts.OAuth.Authenticate(r.Context(), res, bearer)
-			if err != nil && !errors.Is(err, tokens.ErrUnauthenticated) {
-				h.logger.Error("check OAuth access token", "err", err)
-			}
-		}
-		if grant == nil {
-			challenge := `Bearer resource_metadata="` + h.resourceMetadataURL(r.PathValue("token")) + `"`
-			if ok {
-				challenge += `, error="invalid_token", error_description="the access token is invalid, expired or revoked"`
-			}
-			w.Header().Set("WWW-Authenticate", challenge)
-			writeRPCError(w, nil, http.StatusUnauthorized, tokens.CodeUnauthenticated,
-				"this MCP URL requires OAuth: connect it as a remote MCP server that signs in (its authorization server is named in WWW-Authenticate)")
-			return nil, nil, nil, false
-		}
-		httpx.Annotate(r.Context(), "oauth_grant_id", grant.ID)
-	}
-	var body []byte
-	if r.Method == http.MethodPost {
-		if ct := r.Header.Get("Content-Type"); ct != "" {
-			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				writeRPCError(w, nil, http.StatusUnsupportedMediaType, tokens.CodeUnsupportedMediaType, "Content-Type must be application/json")
-				return nil, nil, nil, false
-			}
-		}
-		if r.ContentLength > httpx.MaxBodyBytes { // refused before a byte of it is read
-			writeRPCError(w, nil, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
-			return nil, nil, nil, false
-		}
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				writeRPCError(w, nil, http.StatusRequestEntityTooLarge, tokens.CodeTooLarge, "request body is over 1 MiB")
-			} else if errors.Is(err, httpx.ErrBodyTimeout) {
-				writeRPCError(w, nil, http.StatusRequestTimeout, tokens.CodeRequestTimeout, "the request body did not arrive in time")
-			} else {
-				writeRPCError(w, nil, http.StatusBadRequest, tokens.CodeInvalidArgument, "could not read the request body")
-			}
-			return nil, nil, nil, false
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	return res, grant, body, true
-}
-
-// paramHeaders returns ", "-prefixed the Mcp-Param-* headers a preflight
-// asks for, which the allow list cannot name in advance.
-func paramHeaders(requested []string) string {
-	var b strings.Builder
-	for _, v := range requested {
-		for _, name := range strings.Split(v, ",") {
-			name = strings.TrimSpace(name)
-			if len(name) > len("mcp-param-") && len(name) <= 128 && strings.EqualFold(name[:len("mcp-param-")], "mcp-param-") && validToken(name) {
-				b.WriteString(", ")
-				b.WriteString(name)
-			}
-		}
-	}
-	return b.String()
-}
-
-// validToken reports whether s is an HTTP token (a header name).
-func validToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// hostAllowed is the DNS-rebinding check: on a loopback
-// listener, the Host must be loopback or the public URL's host.
-func (h *Handler) hostAllowed(r *http.Request) bool {
-	la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-	if !ok || la == nil || !isLoopback(la.String()) {
-		return true
-	}
-	if isLoopback(r.Host) {
-		return true
-	}
-	return h.publicHost != "" && strings.EqualFold(r.Host, h.publicHost)
-}
-
-// resourceMetadataURL is the protected resource metadata document of the
-// URL with this token (RFC 9728), named in 401 answers of oauth URLs.
-func (h *Handler) resourceMetadataURL(urlToken string) string {
-	return strings.TrimRight(h.opts.PublicURL, "/") + "/.well-known/oauth-protected-resource/mcp/" + urlToken
-}
-
-// hostRefused says why a Host was refused and what fixes it: a server
-// reached through a tunnel or proxy must know the address clients use.
-func hostRefused(host string) string {
-	if len(host) > 100 {
-		cut := 100
-		for cut > 0 && !utf8.RuneStart(host[cut]) {
-			cut--
-		}
-		host = host[:cut] + "…"
-	}
-	return fmt.Sprintf("the Host %s is not this server's public address: if clients reach this server at that address "+
-		"(through a tunnel or reverse proxy), set BIGIN_MCP_PUBLIC_URL to the URL they use, e.g. https://%s, and mint the URLs again", host, host)
-}
-
-func isLoopback(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
+// serverFromContext returns the go-sdk server of the URL the request was
+// admitted for.
 func (h *Handler) serverFromContext(r *http.Request) *sdk.Server {
-	res, _ := r.Context().Value(ctxKey{}).(*tokens.Resolved)
+	res := resolvedFrom(r.Context())
 	if res == nil {
 		return nil
 	}

@@ -6,18 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/bigin-mcp/bigin-mcp/tokens"
-)
-
-// JSON-RPC error codes of requests refused before they reach a server,
-// following the TypeScript SDK's servers: -32700 for a body that is not
-// JSON, -32001 for what is not there (an unknown URL or session), -32000
-// for every other refusal. The data member carries the HTTP status and
-// the error code of the admin API (not_found, too_large, …).
-const (
-	rpcParseError = -32700
-	rpcNotFound   = -32001
-	rpcRefused    = -32000
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 )
 
 // rpcErrorBody is a JSON-RPC error response: id is the request's id (a
@@ -41,13 +30,18 @@ func rpcErrorBody(id json.RawMessage, rpcCode int, status int, code, message str
 	return append(b, '\n')
 }
 
-// writeRPCError answers with a JSON-RPC error and the HTTP status. The
-// message must never hold a token or secret.
-func writeRPCError(w http.ResponseWriter, id json.RawMessage, status int, code, message string) {
-	rpc := rpcRefused
-	if status == http.StatusNotFound {
-		rpc = rpcNotFound
-	}
+// writeRPCError answers a refused request with a JSON-RPC error whose data
+// holds the HTTP status and the error code (not_found, too_large, …); the
+// code gives the status and the JSON-RPC code (httpx.StatusOf,
+// httpx.RPCCodeOf). The message must never hold a token or secret.
+func writeRPCError(w http.ResponseWriter, id json.RawMessage, code, message string) {
+	writeRPCErrorStatus(w, id, httpx.StatusOf(code), code, message)
+}
+
+// writeRPCErrorStatus is writeRPCError with an explicit status, for a
+// refusal the vocabulary has no code of its own for. A 401 carries
+// WWW-Authenticate unless the caller set one.
+func writeRPCErrorStatus(w http.ResponseWriter, id json.RawMessage, status int, code, message string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -55,7 +49,7 @@ func writeRPCError(w http.ResponseWriter, id json.RawMessage, status int, code, 
 		h.Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(rpcErrorBody(id, rpc, status, code, message))
+	_, _ = w.Write(rpcErrorBody(id, httpx.RPCCodeOf(code), status, code, message))
 }
 
 // requestID returns the id of a single JSON-RPC message in body (a string
@@ -75,26 +69,6 @@ func requestID(body []byte) json.RawMessage {
 		return msg.ID
 	}
 	return nil
-}
-
-// codeOfStatus is the admin API's error code for a status the go-sdk
-// answers with.
-func codeOfStatus(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return tokens.CodeUnauthenticated
-	case http.StatusForbidden:
-		return tokens.CodePermissionDenied
-	case http.StatusNotFound:
-		return tokens.CodeNotFound
-	case http.StatusRequestEntityTooLarge:
-		return tokens.CodeTooLarge
-	case http.StatusUnsupportedMediaType:
-		return tokens.CodeUnsupportedMediaType
-	case http.StatusTooManyRequests:
-		return tokens.CodeRateLimited
-	}
-	return tokens.CodeInvalidArgument
 }
 
 // rpcErrorWriter turns the go-sdk's plain-text 4xx answers (http.Error:
@@ -155,16 +129,14 @@ func (w *rpcErrorWriter) finish() {
 	if msg == "" {
 		msg = http.StatusText(w.status)
 	}
-	rpc := rpcRefused
-	switch {
-	case w.status == http.StatusNotFound:
-		rpc = rpcNotFound
-	case strings.HasPrefix(msg, "malformed payload"), msg == "failed to parse body":
-		rpc = rpcParseError
+	code := httpx.CodeOf(w.status)
+	rpc := httpx.RPCCodeOf(code)
+	if strings.HasPrefix(msg, "malformed payload") || msg == "failed to parse body" {
+		rpc = httpx.RPCParseError
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.ResponseWriter.WriteHeader(w.status)
-	_, _ = w.ResponseWriter.Write(rpcErrorBody(w.id, rpc, w.status, codeOfStatus(w.status), msg))
+	_, _ = w.ResponseWriter.Write(rpcErrorBody(w.id, rpc, w.status, code, msg))
 }

@@ -117,6 +117,6 @@ func (h *Handler) openStream(w http.ResponseWriter, r *http.Request, res *tokens
 		msg = fmt.Sprintf("the server already has %d open event streams, the most allowed; retry later, or use streamable HTTP (POST to the URL itself), which holds no stream open", h.streams.maxTotal)
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(sseRetryAfter))
-	writeRPCError(w, nil, http.StatusTooManyRequests, tokens.CodeRateLimited, msg)
+	writeRPCError(w, nil, tokens.CodeRateLimited, msg)
 	return nil, false
 }

@@ -6,7 +6,6 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
-	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -36,15 +35,11 @@ func sdkTool(e *catalog.Entry) *sdk.Tool {
 // an unknown tool is a JSON-RPC error, and the go-sdk answers that before
 // any handler runs.
 func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHandler {
-	base := catalog.Caller{ServerID: res.Server.ID, Actor: "mcp:" + res.Server.ID, Surface: tokens.SurfaceMCP,
+	base := catalog.Caller{ServerID: res.Server.ID, Surface: tokens.SurfaceMCP,
 		MaxResultChars: res.Server.Config.MaxResultChars, RateLimit: res.Server.Config.RateLimit}
 	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		who := base
-		who.APITokenID = httpx.Annotation(ctx, "api_token_id")
-		if g := grantFrom(ctx); g != nil {
-			who.Actor = "oauth:" + g.ZUID
-			who.UserZUID, who.UserEmail, who.OAuthClient = g.ZUID, g.Email, g.ClientID
-		}
+		who.Who = tokens.CallerFrom(ctx) // admission identified the request (its stream's, for SSE)
 		out := h.exec.Call(ctx, e, res.Account, req.Params.Arguments, who)
 		if out.Failure != nil {
 			return failure(out.Failure), nil

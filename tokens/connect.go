@@ -253,7 +253,7 @@ func (s *Service) CompleteConnect(ctx context.Context, l *ConnectLink, datacente
 		return nil, err
 	}
 	s.putAccount(ctx, a, true)
-	s.audit(WithActor(ctx, "connect_link:"+l.ID), "account.create", a.ID, "", "connect link, datacenter "+datacenter+", org "+g.OrgID)
+	s.audit(WithCaller(ctx, &Caller{ConnectLinkID: l.ID}), "account.create", a.ID, "", "connect link, datacenter "+datacenter+", org "+g.OrgID)
 	return a, nil
 }
 
@@ -291,6 +291,6 @@ func (s *Service) completeReconnect(ctx context.Context, l *ConnectLink, datacen
 		return nil, err
 	}
 	s.putAccount(ctx, a, true)
-	s.audit(WithActor(ctx, "connect_link:"+l.ID), "account.reconnect", a.ID, "", "connect link, datacenter "+datacenter+", org "+g.OrgID)
+	s.audit(WithCaller(ctx, &Caller{ConnectLinkID: l.ID}), "account.reconnect", a.ID, "", "connect link, datacenter "+datacenter+", org "+g.OrgID)
 	return a, nil
 }

@@ -27,8 +27,12 @@ var errUnavailable = &Error{
 	Err:     ErrUnavailable,
 }
 
-// Error codes of the one error shape every surface answers with
-// ({"error":{"code","message"}}). The HTTP surfaces map each to a status.
+// Error codes: the one vocabulary of every surface. The HTTP answers
+// carry them as {"error":{"code","message"}}, the MCP endpoints' refusals
+// as the data of a JSON-RPC error, and failed tool calls as the code of
+// their structured error (beside Zoho's own codes). One table in
+// internal/httpx gives each its HTTP status and JSON-RPC error code; no
+// other package declares a code or maps one.
 const (
 	CodeInvalidArgument      = "invalid_argument"
 	CodeUnauthenticated      = "unauthenticated"
@@ -48,6 +52,12 @@ const (
 	// shared store; another replica, or this one shortly, can answer.
 	CodeUnavailable = "unavailable"
 	CodeInternal    = "internal"
+	// CodeInvalidCursor: a tool call's next_cursor was not issued for the
+	// same tool, account and arguments (a tool result's code).
+	CodeInvalidCursor = "invalid_cursor"
+	// CodeUpstreamUnavailable: Zoho could not be reached or did not answer
+	// in time (a tool result's code).
+	CodeUpstreamUnavailable = "upstream_unavailable"
 )
 
 // Error is an error with one of the codes above and a message for the

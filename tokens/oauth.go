@@ -216,7 +216,7 @@ func (o *OAuth) IssueCode(ctx context.Context, res *Resolved, req CodeRequest) (
 	if err := o.db.CreateOAuthGrant(ctx, g); err != nil {
 		return "", fmt.Errorf("store OAuth grant: %w", err)
 	}
-	o.svc.audit(WithActor(ctx, "oauth:"+g.ZUID), "oauth_grant.create", g.AccountID, g.MCPServerID,
+	o.svc.audit(WithCaller(ctx, &Caller{Grant: g}), "oauth_grant.create", g.AccountID, g.MCPServerID,
 		fmt.Sprintf("grant %s, client %s, user %s", g.ID, clipClient(g.ClientID), g.Email))
 	return code, nil
 }

@@ -33,6 +33,21 @@ func (t *APIToken) AllowsAccount(id string) bool {
 	return len(t.AccountIDs) == 0 || slices.Contains(t.AccountIDs, id)
 }
 
+// Permit checks that the token may use the surface of scope ("": any)
+// for the integrated account ("": a request that names none). It returns
+// nil, or a permission_denied *Error that names the scope or the account
+// the token lacks.
+func (t *APIToken) Permit(scope, accountID string) error {
+	if scope != "" && !t.Allows(scope) {
+		return &Error{Code: CodePermissionDenied, Message: "this API token does not have the " + scope +
+			" scope (it has: " + strings.Join(t.Scopes, ", ") + "); use a token with that scope"}
+	}
+	if accountID != "" && !t.AllowsAccount(accountID) {
+		return &Error{Code: CodePermissionDenied, Message: "this API token is limited to other integrated accounts, not " + clipID(accountID)}
+	}
+	return nil
+}
+
 // APITokenInput is what a new API token is made from.
 type APITokenInput struct {
 	Name string
@@ -79,18 +94,4 @@ func clipID(id string) string {
 		return id[:64] + "…"
 	}
 	return id
-}
-
-type apiTokenKey struct{}
-
-// WithAPIToken returns a context carrying the API token that
-// authenticated the request, for the surfaces that check its limits.
-func WithAPIToken(ctx context.Context, t *APIToken) context.Context {
-	return context.WithValue(ctx, apiTokenKey{}, t)
-}
-
-// APITokenFrom returns the API token WithAPIToken stored, if any.
-func APITokenFrom(ctx context.Context) (*APIToken, bool) {
-	t, ok := ctx.Value(apiTokenKey{}).(*APIToken)
-	return t, ok && t != nil
 }

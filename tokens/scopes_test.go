@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -30,4 +31,35 @@ func TestAPITokenLimits(t *testing.T) {
 		})
 	}
 	assert.Equal(t, []string{"admin", "tools", "unified", "proxy"}, tokens.APIScopes())
+}
+
+// TestPermit: a refusal is permission_denied and names the scope or the
+// account the token lacks.
+func TestPermit(t *testing.T) {
+	tests := []struct {
+		name           string
+		tok            tokens.APIToken
+		scope, account string
+		want           string // "" when permitted
+	}{
+		{"unlimited", tokens.APIToken{}, tokens.ScopeAdmin, "a", ""},
+		{"scope and account held", tokens.APIToken{AccountIDs: []string{"a"}, Scopes: []string{tokens.ScopeTools}}, tokens.ScopeTools, "a", ""},
+		{"any scope", tokens.APIToken{Scopes: []string{tokens.ScopeProxy}}, "", "a", ""},
+		{"no account named", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeTools, "", ""},
+		{"scope missing", tokens.APIToken{Scopes: []string{tokens.ScopeProxy}}, tokens.ScopeAdmin, "a", "does not have the admin scope (it has: proxy)"},
+		{"account missing", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeTools, "b", "limited to other integrated accounts, not b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.tok.Permit(tt.scope, tt.account)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var te *tokens.Error
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, tokens.CodePermissionDenied, te.Code)
+			assert.Contains(t, te.Message, tt.want)
+		})
+	}
 }

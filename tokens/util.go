@@ -10,37 +10,20 @@ import (
 	"github.com/google/uuid"
 )
 
-type actorKey struct{}
-
-// WithActor returns a context whose changes are audited as actor's
-// ("api_token:<id>", "system"); without one, changes are the system's.
-func WithActor(ctx context.Context, actor string) context.Context {
-	return context.WithValue(ctx, actorKey{}, actor)
-}
-
-func actorOf(ctx context.Context) string {
-	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
-		return a
-	}
-	return "system"
-}
-
 // audit records an admin change. A failure to record it does not undo the
 // change (it is already stored); it is logged.
 func (s *Service) audit(ctx context.Context, action, accountID, serverID, detail string) {
-	actor := actorOf(ctx)
+	who := CallerFrom(ctx)
 	e := &AuditEntry{
 		Time:        s.now().UTC(),
-		Actor:       actor,
-		Surface:     SurfaceSystem,
+		Actor:       who.Actor(),
+		Surface:     who.surface(),
 		Action:      action,
 		AccountID:   accountID,
 		MCPServerID: serverID,
 		Outcome:     "ok",
 		Detail:      detail,
-	}
-	if id, ok := strings.CutPrefix(actor, "api_token:"); ok {
-		e.Surface, e.APITokenID = SurfaceAdmin, id
+		APITokenID:  who.APITokenID(),
 	}
 	if err := s.db.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		s.logger.WarnContext(ctx, "audit entry not recorded", "action", action, "err", err)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -94,8 +93,8 @@ func (a *API) RequireAPIToken(h http.Handler) http.Handler { return a.RequireSco
 // RequireScope wraps h so that it runs only for requests carrying a valid
 // `Authorization: Bearer <api token>` (401 with WWW-Authenticate
 // otherwise) whose token has scope (403 otherwise; "" asks for none).
-// The token is in the request's context (tokens.APITokenFrom) for checks
-// of its account limits, and changes made by h are audited as its.
+// The token is the request's caller (tokens.CallerFrom) for checks of its
+// account limits, and changes made by h are audited as its.
 func (a *API) RequireScope(scope string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bearer, ok := httpx.BearerToken(r)
@@ -112,13 +111,12 @@ func (a *API) RequireScope(scope string, h http.Handler) http.Handler {
 			a.writeErr(w, r, err)
 			return
 		}
-		httpx.Annotate(r.Context(), "api_token_id", t.ID)
-		if scope != "" && !t.Allows(scope) {
-			httpx.WriteError(w, tokens.CodePermissionDenied, "this API token does not have the "+scope+" scope (it has: "+strings.Join(t.Scopes, ", ")+"); use a token with that scope")
+		r = httpx.Identify(r, &tokens.Caller{APIToken: t})
+		if err := t.Permit(scope, ""); err != nil {
+			a.writeErr(w, r, err)
 			return
 		}
-		ctx := tokens.WithActor(tokens.WithAPIToken(r.Context(), t), "api_token:"+t.ID)
-		h.ServeHTTP(w, r.WithContext(ctx))
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -107,21 +107,18 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	}, nil
 }
 
-// Caller is who makes a call, for the log and the audit entry, and the
-// limits that come with it.
+// Caller is a call as a surface hands it to the Executor: who makes it
+// (the request's tokens.Caller, read from its context), where it came in
+// and the limits that come with it.
 type Caller struct {
-	ServerID string // the MCP URL's server id
-	Actor    string // e.g. "mcp:<server id>", "api_token:<id>"
+	// Who makes the call, for the log and the audit entry; nil is the
+	// system.
+	Who *tokens.Caller
+	// ServerID is the MCP URL whose limits apply (its server id).
+	ServerID string
 	// Surface names where the call came in: "mcp" (the default), or the
 	// part of the REST face: "tools", "unified" or "proxy".
 	Surface string
-	// APITokenID is the API token the caller authenticated with, if any.
-	APITokenID string
-	// For calls through an oauth URL: the Zoho user of the grant and the
-	// OAuth client that made the call.
-	UserZUID    string
-	UserEmail   string
-	OAuthClient string
 	// MaxResultChars is the URL's own result budget (its config's
 	// max_result_chars); 0 means the server's.
 	MaxResultChars int
@@ -199,7 +196,7 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 	res := Result{Quota: quota}
 	if err != nil {
 		res.Failure = fail(e, args, err)
-		if res.Failure.Error.Code == codeReauth && client != nil && x.clients.StillCurrent(context.WithoutCancel(ctx), account.ID, client) {
+		if res.Failure.Error.Code == tokens.CodeReauthorizationRequired && client != nil && x.clients.StillCurrent(context.WithoutCancel(ctx), account.ID, client) {
 			if merr := x.reauth.MarkNeedsReauth(context.WithoutCancel(ctx), account.ID); merr != nil {
 				x.logger.Error("mark account needs_reauth", "account_id", account.ID, "err", merr)
 			}
@@ -239,12 +236,16 @@ func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.Account
 		attrs = append(attrs, "traceparent", trace)
 	}
 	x.logger.Info("tool call", attrs...)
-	x.record(ctx, &tokens.AuditEntry{
-		Actor: who.Actor, Surface: surface, Action: action, APITokenID: who.APITokenID,
+	entry := &tokens.AuditEntry{
+		Actor: who.Who.Actor(), Surface: surface, Action: action, APITokenID: who.Who.APITokenID(),
 		AccountID: account.ID, MCPServerID: who.ServerID, Tool: tool, Operation: operation, Args: auditArgs(args),
 		Outcome: outcome, Status: status, LatencyMS: latency, TraceID: httpx.TraceID(trace),
-		UserZUID: who.UserZUID, UserEmail: who.UserEmail, OAuthClient: who.OAuthClient,
-	})
+	}
+	if who.Who != nil && who.Who.Grant != nil {
+		g := who.Who.Grant
+		entry.UserZUID, entry.UserEmail, entry.OAuthClient = g.ZUID, g.Email, g.ClientID
+	}
+	x.record(ctx, entry)
 }
 
 // auditArgs keeps the arguments an audit entry may hold: ids, enums and

@@ -7,13 +7,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
-
-// codeRateLimited is the failure code of a call over a URL's or an
-// account's rate limit (the server's own limit, not Zoho's).
-const codeRateLimited = "rate_limited"
 
 // Quota is the state of the tightest rate limit a call was subject to,
 // for a surface that reports it (the REST face answers with the
@@ -81,8 +78,8 @@ func (x *Executor) Admit(account *tokens.AccountInfo, who Caller) (*Quota, *Fail
 	}
 	wait := float64(max(1, ceilSeconds(d.RetryAfter)))
 	te := &ToolError{
-		Status:            http.StatusTooManyRequests,
-		Code:              codeRateLimited,
+		Status:            httpx.StatusOf(tokens.CodeRateLimited),
+		Code:              tokens.CodeRateLimited,
 		Message:           fmt.Sprintf("Over %s rate limit of %d calls per %d seconds; nothing was sent to Zoho.", whose, lim.Requests, lim.PerSeconds),
 		RetryAfterSeconds: &wait,
 		RateLimit:         &RateLimit{Limit: d.Limit, Remaining: 0, Reset: x.now().Add(d.Reset).UTC().Format(time.RFC3339)},

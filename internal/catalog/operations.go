@@ -27,11 +27,3 @@ func (c *Call) NextCursor(key string, pos int) string {
 
 // MaxPageSize is the largest limit a list accepts.
 const MaxPageSize = maxLimit
-
-// Codes of Failure.Error that are not Zoho's own, for surfaces that map
-// failures to HTTP statuses.
-const (
-	CodeReauthorizationRequired = codeReauth
-	CodeInvalidCursor           = codeBadCursor
-	CodeUpstreamUnavailable     = codeUnavailable
-)

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // DefaultMaxResultChars is the result budget when neither the server nor
@@ -100,7 +102,11 @@ func recordResult(record json.RawMessage) []byte {
 	return append(b, '}')
 }
 
-// ToolError is the structured form of a failure a model can act on.
+// ToolError is the structured form of a failure a model can act on. Code
+// is Zoho's own error code, or one of tokens' (invalid_argument,
+// invalid_cursor, rate_limited, reauthorization_required,
+// upstream_unavailable); Status is the HTTP status of what happened:
+// Zoho's, or the one httpx gives the code.
 type ToolError struct {
 	Status            int        `json:"status"`
 	Code              string     `json:"code"`
@@ -115,18 +121,6 @@ type RateLimit struct {
 	Remaining int    `json:"remaining"`
 	Reset     string `json:"reset,omitempty"`
 }
-
-// CodeInvalidArgument is the code of arguments that fail the tool's
-// input schema.
-const CodeInvalidArgument = "invalid_argument"
-
-// Codes of failures that are not Zoho's own.
-const (
-	codeReauth      = "reauthorization_required"
-	codeBadCursor   = "invalid_cursor"
-	codeUnavailable = "upstream_unavailable"
-	codeInternal    = "internal"
-)
 
 // Failure is a failed call as the model reads it: Error is the structured
 // form ({"error": Error} is the structured result), Text says what
@@ -172,14 +166,16 @@ func classify(e *Entry, args Args, err error) (*ToolError, string) {
 	var aerr *ArgsError
 	switch {
 	case errors.As(err, &aerr):
-		return &ToolError{Status: http.StatusBadRequest, Code: CodeInvalidArgument, Message: aerr.Error()},
+		return &ToolError{Status: httpx.StatusOf(tokens.CodeInvalidArgument), Code: tokens.CodeInvalidArgument, Message: aerr.Error()},
 			"Nothing was sent to Zoho Bigin. Call " + e.Name + " again with the arguments corrected as described; its input schema lists what each argument accepts."
 	case errors.Is(err, bigin.ErrRefreshRefused):
-		return &ToolError{Status: http.StatusUnauthorized, Code: codeReauth,
+		// 401: Zoho refused the refresh token (the REST face answers the
+		// code with 409: the account, not the caller, must change).
+		return &ToolError{Status: http.StatusUnauthorized, Code: tokens.CodeReauthorizationRequired,
 				Message: "Zoho refused this account's authorization (its refresh token was revoked or expired)."},
 			"An administrator must reconnect the Bigin account (send the customer a new connect link, or PATCH the integrated account with a new refresh token); retrying will not help until then."
 	case errors.As(err, &cerr):
-		return &ToolError{Status: http.StatusBadRequest, Code: codeBadCursor, Message: cerr.Error()},
+		return &ToolError{Status: httpx.StatusOf(tokens.CodeInvalidCursor), Code: tokens.CodeInvalidCursor, Message: cerr.Error()},
 			"Call the tool again without next_cursor to start from the first page, and pass back next_cursor only with the same arguments."
 	case errors.As(err, &apiErr):
 		te := &ToolError{Status: apiErr.Status, Code: apiErr.Code, Message: sentence(fmt.Sprintf("Zoho Bigin answered %d %s: %s", apiErr.Status, apiErr.Code, apiErr.Message))}
@@ -195,10 +191,10 @@ func classify(e *Entry, args Args, err error) (*ToolError, string) {
 		}
 		return te, hintFor(e, args, apiErr, te)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return &ToolError{Status: http.StatusGatewayTimeout, Code: codeUnavailable, Message: "Zoho Bigin did not answer in time."},
+		return &ToolError{Status: http.StatusGatewayTimeout, Code: tokens.CodeUpstreamUnavailable, Message: "Zoho Bigin did not answer in time."},
 			"Try again in a moment."
 	default:
-		return &ToolError{Status: http.StatusBadGateway, Code: codeUnavailable, Message: "Zoho Bigin could not be reached: " + err.Error()},
+		return &ToolError{Status: httpx.StatusOf(tokens.CodeUpstreamUnavailable), Code: tokens.CodeUpstreamUnavailable, Message: "Zoho Bigin could not be reached: " + err.Error()},
 			"Try again in a moment."
 	}
 }

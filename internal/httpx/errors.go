@@ -12,30 +12,90 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-var codeStatus = map[string]int{
-	tokens.CodeInvalidArgument:         http.StatusBadRequest,
-	tokens.CodeUnauthenticated:         http.StatusUnauthorized,
-	tokens.CodePermissionDenied:        http.StatusForbidden,
-	tokens.CodeNotFound:                http.StatusNotFound,
-	tokens.CodeMethodNotAllowed:        http.StatusMethodNotAllowed,
-	tokens.CodeConflict:                http.StatusConflict,
-	tokens.CodeTooLarge:                http.StatusRequestEntityTooLarge,
-	tokens.CodeUnsupportedMediaType:    http.StatusUnsupportedMediaType,
-	tokens.CodeRequestTimeout:          http.StatusRequestTimeout,
-	tokens.CodeRateLimited:             http.StatusTooManyRequests,
-	tokens.CodeUpstreamError:           http.StatusBadGateway,
-	tokens.CodeReauthorizationRequired: http.StatusConflict,
-	tokens.CodeUnavailable:             http.StatusServiceUnavailable,
-	tokens.CodeInternal:                http.StatusInternalServerError,
+// JSON-RPC error codes of MCP requests refused before they reach a
+// server, following the TypeScript SDK's servers: -32700 for a body that
+// is not JSON, -32001 for what is not there (an unknown URL or session),
+// -32000 for every other refusal.
+const (
+	RPCParseError = -32700
+	RPCNotFound   = -32001
+	RPCRefused    = -32000
+)
+
+// wireCode is how one error code of the vocabulary (tokens.Code*) goes on
+// the wire: the HTTP status of an answer with it, and the JSON-RPC error
+// code of an MCP request refused with it.
+type wireCode struct {
+	code   string
+	status int
+	rpc    int
+}
+
+// wireCodes is the one mapping of error codes to HTTP statuses and
+// JSON-RPC error codes. Where codes share a status, the first is the one
+// CodeOf gives that status.
+var wireCodes = []wireCode{
+	{tokens.CodeInvalidArgument, http.StatusBadRequest, RPCRefused},
+	{tokens.CodeInvalidCursor, http.StatusBadRequest, RPCRefused},
+	{tokens.CodeUnauthenticated, http.StatusUnauthorized, RPCRefused},
+	{tokens.CodePermissionDenied, http.StatusForbidden, RPCRefused},
+	{tokens.CodeNotFound, http.StatusNotFound, RPCNotFound},
+	{tokens.CodeMethodNotAllowed, http.StatusMethodNotAllowed, RPCRefused},
+	{tokens.CodeRequestTimeout, http.StatusRequestTimeout, RPCRefused},
+	{tokens.CodeConflict, http.StatusConflict, RPCRefused},
+	{tokens.CodeReauthorizationRequired, http.StatusConflict, RPCRefused},
+	{tokens.CodeTooLarge, http.StatusRequestEntityTooLarge, RPCRefused},
+	{tokens.CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, RPCRefused},
+	{tokens.CodeRateLimited, http.StatusTooManyRequests, RPCRefused},
+	{tokens.CodeInternal, http.StatusInternalServerError, RPCRefused},
+	{tokens.CodeUpstreamError, http.StatusBadGateway, RPCRefused},
+	{tokens.CodeUpstreamUnavailable, http.StatusBadGateway, RPCRefused},
+	{tokens.CodeUnavailable, http.StatusServiceUnavailable, RPCRefused},
+}
+
+// byCode and byStatus index wireCodes.
+var byCode, byStatus = indexWireCodes()
+
+func indexWireCodes() (map[string]wireCode, map[int]string) {
+	codes, statuses := map[string]wireCode{}, map[int]string{}
+	for _, w := range wireCodes {
+		codes[w.code] = w
+		if _, ok := statuses[w.status]; !ok {
+			statuses[w.status] = w.code
+		}
+	}
+	return codes, statuses
 }
 
 // StatusOf returns the HTTP status of an error code (500 for an unknown
 // one).
 func StatusOf(code string) int {
-	if s, ok := codeStatus[code]; ok {
-		return s
+	if w, ok := byCode[code]; ok {
+		return w.status
 	}
 	return http.StatusInternalServerError
+}
+
+// RPCCodeOf returns the JSON-RPC error code of an MCP request refused
+// with an error code (RPCRefused for an unknown one).
+func RPCCodeOf(code string) int {
+	if w, ok := byCode[code]; ok {
+		return w.rpc
+	}
+	return RPCRefused
+}
+
+// CodeOf returns the error code of an HTTP status that another library
+// answered with (the go-sdk's plain-text errors): the status's first code
+// in the table, else invalid_argument for a 4xx and internal for the rest.
+func CodeOf(status int) string {
+	if code, ok := byStatus[status]; ok {
+		return code
+	}
+	if status >= 400 && status < 500 {
+		return tokens.CodeInvalidArgument
+	}
+	return tokens.CodeInternal
 }
 
 // WriteError writes {"error":{"code","message"}} with the status of code.

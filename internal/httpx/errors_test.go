@@ -40,23 +40,50 @@ func TestJSONIsNotHTMLEscaped(t *testing.T) {
 	}
 }
 
-// TestStatusOfEveryCode: every code maps to its documented status.
-func TestStatusOfEveryCode(t *testing.T) {
-	for code, status := range map[string]int{
-		tokens.CodeInvalidArgument:      400,
-		tokens.CodeUnauthenticated:      401,
-		tokens.CodePermissionDenied:     403,
-		tokens.CodeNotFound:             404,
-		tokens.CodeMethodNotAllowed:     405,
-		tokens.CodeConflict:             409,
-		tokens.CodeTooLarge:             413,
-		tokens.CodeUnsupportedMediaType: 415,
-		tokens.CodeRateLimited:          429,
-		tokens.CodeUpstreamError:        502,
-		tokens.CodeInternal:             500,
-		"no_such_code":                  500,
+// TestEveryCodeOnTheWire: every code maps to its documented status and
+// JSON-RPC error code, and a status another library answers with maps
+// back to a code.
+func TestEveryCodeOnTheWire(t *testing.T) {
+	for _, tt := range []struct {
+		code   string
+		status int
+		rpc    int
+	}{
+		{tokens.CodeInvalidArgument, 400, -32000},
+		{tokens.CodeInvalidCursor, 400, -32000},
+		{tokens.CodeUnauthenticated, 401, -32000},
+		{tokens.CodePermissionDenied, 403, -32000},
+		{tokens.CodeNotFound, 404, -32001},
+		{tokens.CodeMethodNotAllowed, 405, -32000},
+		{tokens.CodeRequestTimeout, 408, -32000},
+		{tokens.CodeConflict, 409, -32000},
+		{tokens.CodeReauthorizationRequired, 409, -32000},
+		{tokens.CodeTooLarge, 413, -32000},
+		{tokens.CodeUnsupportedMediaType, 415, -32000},
+		{tokens.CodeRateLimited, 429, -32000},
+		{tokens.CodeUpstreamError, 502, -32000},
+		{tokens.CodeUpstreamUnavailable, 502, -32000},
+		{tokens.CodeUnavailable, 503, -32000},
+		{tokens.CodeInternal, 500, -32000},
+		{"no_such_code", 500, -32000},
 	} {
-		assert.Equal(t, status, httpx.StatusOf(code), code)
+		assert.Equal(t, tt.status, httpx.StatusOf(tt.code), tt.code)
+		assert.Equal(t, tt.rpc, httpx.RPCCodeOf(tt.code), tt.code)
+	}
+	for status, code := range map[int]string{
+		400: tokens.CodeInvalidArgument,
+		401: tokens.CodeUnauthenticated,
+		403: tokens.CodePermissionDenied,
+		404: tokens.CodeNotFound,
+		406: tokens.CodeInvalidArgument, // no code of its own: a 4xx is the client's
+		409: tokens.CodeConflict,
+		413: tokens.CodeTooLarge,
+		415: tokens.CodeUnsupportedMediaType,
+		429: tokens.CodeRateLimited,
+		502: tokens.CodeUpstreamError,
+		504: tokens.CodeInternal,
+	} {
+		assert.Equal(t, code, httpx.CodeOf(status), status)
 	}
 }
 

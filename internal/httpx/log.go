@@ -103,7 +103,9 @@ func routeTemplate(pattern string) string {
 
 // Annotate attaches key=value to the request's log line (LogRequests). A
 // later value for the same key replaces the earlier one. It does nothing
-// outside LogRequests. Never pass a token or secret.
+// outside LogRequests. Never pass a token or secret. The log line is
+// written to, never read: what a later step needs travels in the
+// request's context (Identify).
 func Annotate(ctx context.Context, key, value string) {
 	ann, ok := ctx.Value(annotationsKey{}).(*annotations)
 	if !ok {
@@ -119,23 +121,6 @@ func Annotate(ctx context.Context, key, value string) {
 		}
 	}
 	ann.attrs = append(ann.attrs, a)
-}
-
-// Annotation returns the value Annotate attached to the request's log
-// line under key, or "".
-func Annotation(ctx context.Context, key string) string {
-	ann, ok := ctx.Value(annotationsKey{}).(*annotations)
-	if !ok {
-		return ""
-	}
-	ann.mu.Lock()
-	defer ann.mu.Unlock()
-	for _, a := range ann.attrs {
-		if a.Key == key {
-			return a.Value.String()
-		}
-	}
-	return ""
 }
 
 // RequestID returns the id LogRequests gave the request, or "".

@@ -29,14 +29,15 @@ func TestEveryCallIsAuditedWithItsSurface(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 3)
 	actor := "api_token:" + tok["id"].(string)
-	type row struct{ Surface, Action, Tool, Operation, Outcome, Actor, Account string }
+	type row struct{ Surface, Action, Tool, Operation, Outcome, Actor, APIToken, Account string }
 	var got []row
 	for _, e := range entries {
-		got = append(got, row{e.Surface, e.Action, e.Tool, e.Operation, e.Outcome, e.Actor, e.AccountID})
+		got = append(got, row{e.Surface, e.Action, e.Tool, e.Operation, e.Outcome, e.Actor, e.APITokenID, e.AccountID})
 	}
+	id := tok["id"].(string)
 	assert.Equal(t, []row{
-		{"rest", "proxy_call", "", "GET /proxy/users", "TOO_MANY_REQUESTS", actor, s.account},
-		{"rest", "unified_call", "", "GET /unified/user-directory/users/{id}", "ok", actor, s.account},
-		{"rest", "tool_call", "list_all_zohobigin_roles", "", "ok", actor, s.account},
+		{"rest", "proxy_call", "", "GET /proxy/users", "TOO_MANY_REQUESTS", actor, id, s.account},
+		{"rest", "unified_call", "", "GET /unified/user-directory/users/{id}", "ok", actor, id, s.account},
+		{"rest", "tool_call", "list_all_zohobigin_roles", "", "ok", actor, id, s.account},
 	}, got)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // proxyResources are the Bigin resources the Proxy API maps 1 to 1, in
@@ -104,7 +105,7 @@ func (a *API) handleProxyDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	if resource != "users" {
 		w.Header().Set("Allow", "GET")
-		httpx.WriteErrorStatus(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Bigin does not delete "+resource+" through its API; only users can be deleted")
+		httpx.WriteError(w, tokens.CodeMethodNotAllowed, "Bigin does not delete "+resource+" through its API; only users can be deleted")
 		return nil
 	}
 	q, err := query(r, "integrated_account_id")
@@ -117,6 +118,3 @@ func (a *API) handleProxyDelete(w http.ResponseWriter, r *http.Request) error {
 	op := catalog.Operation{Name: "DELETE /proxy/users/{id}", Args: catalog.Args{ID: id}, Run: deleteUser(id)}
 	return a.do(w, r, "proxy", q.Get("integrated_account_id"), op, true)
 }
-
-// codeMethodNotAllowed is the error code of a 405.
-const codeMethodNotAllowed = "method_not_allowed"

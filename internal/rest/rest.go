@@ -33,8 +33,8 @@ type Options struct {
 	Catalog  *catalog.Catalog
 	Executor *catalog.Executor
 	// RequireScope wraps a handler so that it runs only for a valid API
-	// token with the scope, stored in the context (tokens.APITokenFrom);
-	// the admin API's check.
+	// token with the scope, the request's caller (tokens.CallerFrom); the
+	// admin API's check.
 	RequireScope func(scope string, h http.Handler) http.Handler
 	// PublicURL is the server URL the OpenAPI document names.
 	PublicURL string
@@ -132,19 +132,17 @@ func (a *API) account(ctx context.Context, id, field string) (*tokens.AccountInf
 	if id == "" {
 		return nil, invalidf("%s is required: the id of the integrated account to act on", field)
 	}
-	if t, ok := tokens.APITokenFrom(ctx); ok && !t.AllowsAccount(id) {
-		return nil, &tokens.Error{Code: tokens.CodePermissionDenied, Message: "this API token is limited to other integrated accounts"}
+	if c := tokens.CallerFrom(ctx); c != nil && c.APIToken != nil {
+		if err := c.APIToken.Permit("", id); err != nil {
+			return nil, err
+		}
 	}
 	return a.svc.AccountInfo(ctx, id)
 }
 
 // caller is who makes a call on surface, for the audit.
 func caller(ctx context.Context, surface string) catalog.Caller {
-	who := catalog.Caller{Actor: "system", Surface: surface}
-	if t, ok := tokens.APITokenFrom(ctx); ok {
-		who.Actor = "api_token:" + t.ID
-	}
-	return who
+	return catalog.Caller{Who: tokens.CallerFrom(ctx), Surface: surface}
 }
 
 func invalidf(format string, args ...any) *tokens.Error {
@@ -252,18 +250,18 @@ type upstream struct {
 func (a *API) writeFailure(w http.ResponseWriter, f *catalog.Failure, byID bool) {
 	te := f.Error
 	switch {
-	case te.Code == catalog.CodeReauthorizationRequired:
+	case te.Code == tokens.CodeReauthorizationRequired:
 		httpx.WriteError(w, tokens.CodeReauthorizationRequired, f.Text)
-	case te.Code == catalog.CodeInvalidCursor:
+	case te.Code == tokens.CodeInvalidCursor:
 		httpx.WriteError(w, tokens.CodeInvalidArgument, f.Text)
 	case te.Status == http.StatusTooManyRequests || te.Code == "TOO_MANY_REQUESTS" || te.Code == "LIMIT_EXCEEDED" || te.Code == "TOKEN_RATE_LIMITED":
 		a.rateLimitHeaders(w.Header(), te)
 		writeErrorUpstream(w, http.StatusTooManyRequests, tokens.CodeRateLimited, f.Text, te)
 	case byID && te.Code == "INVALID_DATA":
 		writeErrorUpstream(w, http.StatusNotFound, tokens.CodeNotFound, f.Text, te)
-	case te.Code == catalog.CodeUpstreamUnavailable && te.Status == http.StatusGatewayTimeout:
+	case te.Code == tokens.CodeUpstreamUnavailable && te.Status == http.StatusGatewayTimeout:
 		httpx.WriteErrorStatus(w, http.StatusGatewayTimeout, tokens.CodeUpstreamError, f.Text)
-	case te.Code == catalog.CodeUpstreamUnavailable:
+	case te.Code == tokens.CodeUpstreamUnavailable:
 		httpx.WriteError(w, tokens.CodeUpstreamError, f.Text)
 	default:
 		writeErrorUpstream(w, http.StatusBadGateway, tokens.CodeUpstreamError, f.Text, te)

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -100,7 +99,7 @@ func (a *API) handleCallTool(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpx.Annotate(r.Context(), "tool", e.Name)
 	res := a.exec.Call(r.Context(), e, account, raw, caller(r.Context(), "tools"))
-	if f := res.Failure; f != nil && f.Error.Code == catalog.CodeInvalidArgument {
+	if f := res.Failure; f != nil && f.Error.Code == tokens.CodeInvalidArgument {
 		// Nothing reached Zoho: the arguments failed the tool's schema.
 		return invalidf("invalid arguments for %s: %s", e.Name, f.Error.Message)
 	}

@@ -225,8 +225,10 @@ func (h *Handler) requireSession(fn func(http.ResponseWriter, *http.Request, *se
 		if c != nil {
 			sess = h.sessions.get(c.Value)
 		}
+		var tok *tokens.APIToken
 		if sess != nil {
-			if _, err := h.svc.APITokenByHash(r.Context(), sess.apiTokenHash); err != nil {
+			var err error
+			if tok, err = h.svc.APITokenByHash(r.Context(), sess.apiTokenHash); err != nil {
 				if !errors.Is(err, tokens.ErrUnauthenticated) {
 					h.fail(w, r, nil, err)
 					return
@@ -247,9 +249,8 @@ func (h *Handler) requireSession(fn func(http.ResponseWriter, *http.Request, *se
 			h.problem(w, r, http.StatusForbidden, "Refused", "The form's security token is missing or stale. Reload the page and send it again.")
 			return
 		}
-		httpx.Annotate(r.Context(), "api_token_id", sess.apiTokenID)
-		ctx := tokens.WithActor(r.Context(), "api_token:"+sess.apiTokenID)
-		fn(w, r.WithContext(context.WithValue(ctx, ctxKey{}, sess)), sess)
+		r = httpx.Identify(r, &tokens.Caller{APIToken: tok})
+		fn(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)), sess)
 	})
 }
 

@@ -282,10 +282,11 @@ func TestAuthenticateStep(t *testing.T) {
 	}
 	apiTokens := map[string]*tokens.APIToken{
 		"secret-unlimited": {ID: "t-unlimited"},
+		"secret-mcp":       {ID: "t-mcp", Scopes: []string{tokens.ScopeMCP}},
 		"secret-tools":     {ID: "t-tools", Scopes: []string{tokens.ScopeTools}},
 		"secret-proxy":     {ID: "t-proxy", Scopes: []string{tokens.ScopeProxy}},
-		"secret-account":   {ID: "t-account", AccountIDs: []string{account}},
-		"secret-elsewhere": {ID: "t-elsewhere", AccountIDs: []string{other}},
+		"secret-account":   {ID: "t-account", AccountIDs: []string{account}, Scopes: []string{tokens.ScopeMCP}},
+		"secret-elsewhere": {ID: "t-elsewhere", AccountIDs: []string{other}, Scopes: []string{tokens.ScopeMCP}},
 	}
 	grant := &tokens.OAuthGrant{ID: "g1", MCPServerID: "s-oauth", ZUID: "z1", AccessExpiresAt: time.Now().Add(time.Hour)}
 	policy := &fakePolicy{apiTokens: apiTokens, grants: map[string]*tokens.OAuthGrant{"secret-access": grant}}
@@ -305,10 +306,11 @@ func TestAuthenticateStep(t *testing.T) {
 
 		{"api_token: none", tokens.AuthAPIToken, "", 401, tokens.CodeUnauthenticated, "requires Authorization: Bearer <api token>", `Bearer realm="bigin-mcp"`, ""},
 		{"api_token: unknown", tokens.AuthAPIToken, "secret-nope", 401, tokens.CodeUnauthenticated, "requires Authorization: Bearer <api token>", `Bearer realm="bigin-mcp"`, ""},
-		{"api_token: another account", tokens.AuthAPIToken, "secret-elsewhere", 401, tokens.CodeUnauthenticated, "requires Authorization: Bearer <api token>", `Bearer realm="bigin-mcp"`, ""},
+		{"api_token: proxy scope", tokens.AuthAPIToken, "secret-proxy", 403, tokens.CodePermissionDenied, "does not have the mcp scope (it has: proxy)", "", ""},
+		{"api_token: another account", tokens.AuthAPIToken, "secret-elsewhere", 403, tokens.CodePermissionDenied, "limited to other integrated accounts, not " + account, "", ""},
 		{"api_token: unlimited", tokens.AuthAPIToken, "secret-unlimited", 0, "", "", "", "mcp:s-api_token"},
+		{"api_token: mcp scope", tokens.AuthAPIToken, "secret-mcp", 0, "", "", "", "mcp:s-api_token"},
 		{"api_token: tools scope", tokens.AuthAPIToken, "secret-tools", 0, "", "", "", "mcp:s-api_token"},
-		{"api_token: proxy scope", tokens.AuthAPIToken, "secret-proxy", 0, "", "", "", "mcp:s-api_token"},
 		{"api_token: the URL's account", tokens.AuthAPIToken, "secret-account", 0, "", "", "", "mcp:s-api_token"},
 
 		{"oauth: none", tokens.AuthOAuth, "", 401, tokens.CodeUnauthenticated, "requires OAuth",

@@ -30,6 +30,12 @@ type refusal struct {
 	challenge     string
 }
 
+// refuse is the refusal of a *tokens.Error (any other error is internal).
+func refuse(err error) *refusal {
+	code, msg, _ := httpx.Classify(err)
+	return &refusal{code: code, message: msg}
+}
+
 // write answers the refused request with a JSON-RPC error.
 func (no *refusal) write(w http.ResponseWriter) {
 	if no.challenge != "" {
@@ -51,8 +57,9 @@ var apiTokenRequired = &refusal{
 	challenge: `Bearer realm="bigin-mcp"`,
 }
 
-// authAPIToken admits requests that carry a valid API token that may
-// reach the URL's account; others get 401.
+// authAPIToken admits requests that carry an API token allowed to use
+// MCP (tokens.ScopeMCP) on the URL's account: 401 without a valid one,
+// 403 naming the scope or the account a valid one lacks.
 func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.Caller, *refusal) {
 	bearer, ok := httpx.BearerToken(r)
 	if !ok {
@@ -65,8 +72,8 @@ func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.C
 		}
 		return nil, apiTokenRequired
 	}
-	if !t.AllowsAccount(res.Account.ID) {
-		return nil, apiTokenRequired // a token limited to other accounts is no credential here
+	if err := t.Permit(tokens.ScopeMCP, res.Account.ID); err != nil {
+		return nil, refuse(err)
 	}
 	return &tokens.Caller{MCPServerID: res.Server.ID, APIToken: t}, nil
 }

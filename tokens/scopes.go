@@ -13,10 +13,23 @@ const (
 	ScopeTools   = "tools"   // /integrated-account/{id}/tools
 	ScopeUnified = "unified" // /unified/…
 	ScopeProxy   = "proxy"   // /proxy/…
+	// ScopeMCP is the MCP URLs whose auth is api_token. ScopeTools grants
+	// it too: over REST it reaches every tool of the account, with any
+	// policy, so it already holds more than any MCP URL of the account
+	// offers.
+	ScopeMCP = "mcp"
 )
 
 // validScopes are the scopes in the order error messages offer them.
-var validScopes = []string{ScopeAdmin, ScopeTools, ScopeUnified, ScopeProxy}
+var validScopes = []string{ScopeAdmin, ScopeTools, ScopeUnified, ScopeProxy, ScopeMCP}
+
+// accountScopes are the scopes of a token limited to accounts that names
+// none, sorted as stored: every surface but the admin API (ScopeTools
+// grants ScopeMCP).
+var accountScopes = []string{ScopeProxy, ScopeTools, ScopeUnified}
+
+// impliedBy lists, for a scope, the other scopes that grant it.
+var impliedBy = map[string][]string{ScopeMCP: {ScopeTools}}
 
 // APIScopes returns every scope a token can be limited to.
 func APIScopes() []string { return slices.Clone(validScopes) }
@@ -24,13 +37,15 @@ func APIScopes() []string { return slices.Clone(validScopes) }
 // Allows reports whether the token may use the surface of scope. A token
 // without scopes may use every surface.
 func (t *APIToken) Allows(scope string) bool {
-	return len(t.Scopes) == 0 || slices.Contains(t.Scopes, scope)
-}
-
-// AllowsAccount reports whether the token may reach the integrated
-// account. A token without account_ids reaches every account.
-func (t *APIToken) AllowsAccount(id string) bool {
-	return len(t.AccountIDs) == 0 || slices.Contains(t.AccountIDs, id)
+	if len(t.Scopes) == 0 || slices.Contains(t.Scopes, scope) {
+		return true
+	}
+	for _, s := range impliedBy[scope] {
+		if slices.Contains(t.Scopes, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Permit checks that the token may use the surface of scope ("": any)
@@ -48,6 +63,12 @@ func (t *APIToken) Permit(scope, accountID string) error {
 	return nil
 }
 
+// AllowsAccount reports whether the token may reach the integrated
+// account. A token without account_ids reaches every account.
+func (t *APIToken) AllowsAccount(id string) bool {
+	return len(t.AccountIDs) == 0 || slices.Contains(t.AccountIDs, id)
+}
+
 // APITokenInput is what a new API token is made from.
 type APITokenInput struct {
 	Name string
@@ -56,7 +77,7 @@ type APITokenInput struct {
 	AccountIDs []string
 	// Scopes, when set, limits the token to these surfaces. A token
 	// limited to accounts cannot have the admin scope (the admin API
-	// manages every account); without scopes it gets the other three.
+	// manages every account); without scopes it gets accountScopes.
 	Scopes []string
 }
 
@@ -81,8 +102,7 @@ func (s *Service) normalizeLimits(ctx context.Context, in APITokenInput) (accoun
 			return nil, nil, invalidf("a token limited by account_ids cannot have the admin scope (the admin API manages every account); choose among %s", strings.Join(validScopes[1:], ", "))
 		}
 		if len(scopes) == 0 {
-			scopes = slices.Clone(validScopes[1:])
-			slices.Sort(scopes)
+			scopes = slices.Clone(accountScopes)
 		}
 	}
 	return accounts, scopes, nil

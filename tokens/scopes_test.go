@@ -23,6 +23,12 @@ func TestAPITokenLimits(t *testing.T) {
 		{"scope not held", tokens.APIToken{Scopes: []string{tokens.ScopeProxy}}, tokens.ScopeAdmin, "a", false, true},
 		{"account held", tokens.APIToken{AccountIDs: []string{"a", "b"}}, tokens.ScopeUnified, "b", true, true},
 		{"account not held", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeUnified, "c", true, false},
+		{"mcp held", tokens.APIToken{Scopes: []string{tokens.ScopeMCP}}, tokens.ScopeMCP, "a", true, true},
+		{"mcp granted by tools", tokens.APIToken{Scopes: []string{tokens.ScopeTools}}, tokens.ScopeMCP, "a", true, true},
+		{"mcp not granted by proxy", tokens.APIToken{Scopes: []string{tokens.ScopeProxy, tokens.ScopeUnified}}, tokens.ScopeMCP, "a", false, true},
+		{"mcp not granted by admin", tokens.APIToken{Scopes: []string{tokens.ScopeAdmin}}, tokens.ScopeMCP, "a", false, true},
+		{"tools not granted by mcp", tokens.APIToken{Scopes: []string{tokens.ScopeMCP}}, tokens.ScopeTools, "a", false, true},
+		{"mcp of a token limited to accounts made without scopes", tokens.APIToken{AccountIDs: []string{"a"}, Scopes: []string{"proxy", "tools", "unified"}}, tokens.ScopeMCP, "a", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -30,7 +36,7 @@ func TestAPITokenLimits(t *testing.T) {
 			assert.Equal(t, tt.accountOK, tt.tok.AllowsAccount(tt.account))
 		})
 	}
-	assert.Equal(t, []string{"admin", "tools", "unified", "proxy"}, tokens.APIScopes())
+	assert.Equal(t, []string{"admin", "tools", "unified", "proxy", "mcp"}, tokens.APIScopes())
 }
 
 // TestPermit: a refusal is permission_denied and names the scope or the
@@ -42,11 +48,11 @@ func TestPermit(t *testing.T) {
 		scope, account string
 		want           string // "" when permitted
 	}{
-		{"unlimited", tokens.APIToken{}, tokens.ScopeAdmin, "a", ""},
-		{"scope and account held", tokens.APIToken{AccountIDs: []string{"a"}, Scopes: []string{tokens.ScopeTools}}, tokens.ScopeTools, "a", ""},
+		{"unlimited", tokens.APIToken{}, tokens.ScopeMCP, "a", ""},
+		{"scope and account held", tokens.APIToken{AccountIDs: []string{"a"}, Scopes: []string{tokens.ScopeMCP}}, tokens.ScopeMCP, "a", ""},
 		{"any scope", tokens.APIToken{Scopes: []string{tokens.ScopeProxy}}, "", "a", ""},
 		{"no account named", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeTools, "", ""},
-		{"scope missing", tokens.APIToken{Scopes: []string{tokens.ScopeProxy}}, tokens.ScopeAdmin, "a", "does not have the admin scope (it has: proxy)"},
+		{"scope missing", tokens.APIToken{Scopes: []string{tokens.ScopeProxy}}, tokens.ScopeMCP, "a", "does not have the mcp scope (it has: proxy)"},
 		{"account missing", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeTools, "b", "limited to other integrated accounts, not b"},
 	}
 	for _, tt := range tests {

@@ -124,7 +124,9 @@ func (s *Sandbox) zone() *time.Location {
 	return time.FixedZone(reg.tz, reg.offset)
 }
 
-func stampIn(t time.Time, z *time.Location) string { return t.In(z).Format("2006-01-02T15:04:05-07:00") }
+func stampIn(t time.Time, z *time.Location) string {
+	return t.In(z).Format("2006-01-02T15:04:05-07:00")
+}
 
 // Sizes of the seeded org's modules.
 const (
@@ -558,9 +560,9 @@ var (
 		{"Extended Warranty", "Services", 120}, {"Mobile Ordering", "Subscriptions", 79}, {"Cash Drawer", "Hardware", 95.75},
 		{"Online Store", "Subscriptions", 59}, {"API Access", "Software", 500},
 	}
-	taskSubjects  = []string{"Follow up with %s", "Send proposal to %s", "Prepare quote for %s", "Check contract status: %s", "Schedule demo for %s", "Collect feedback from %s"}
-	eventTitles   = []string{"Demo with %s", "Quarterly review: %s", "Site visit at %s", "Kick-off: %s", "Lunch with %s"}
-	callSubjects  = []string{"Discovery call with %s", "Pricing call: %s", "Check-in with %s", "Renewal call: %s", "Support follow-up: %s"}
-	venues        = []string{"Customer office", "Our office", "Video call", "Trade fair booth", "Cafe downtown"}
-	noteTexts     = [][2]string{{"Call summary", "Discussed pricing and timeline; they want a revised quote by Friday."}, {"Decision makers", "The CFO signs off; operations runs the evaluation."}, {"Budget", "Budget approved for this quarter, up to the amount in the deal."}, {"Competitor", "They are also talking to a competitor; our support plan is the differentiator."}, {"Next steps", "Send the onboarding checklist and book the training day."}, {"", "Left a voicemail, will try again tomorrow."}, {"Requirements", "Needs multi-store inventory and (at least) two receipt printers per site."}, {"Feedback", "Happy with the pilot; asked about the loyalty program, gift cards, and API access."}}
+	taskSubjects = []string{"Follow up with %s", "Send proposal to %s", "Prepare quote for %s", "Check contract status: %s", "Schedule demo for %s", "Collect feedback from %s"}
+	eventTitles  = []string{"Demo with %s", "Quarterly review: %s", "Site visit at %s", "Kick-off: %s", "Lunch with %s"}
+	callSubjects = []string{"Discovery call with %s", "Pricing call: %s", "Check-in with %s", "Renewal call: %s", "Support follow-up: %s"}
+	venues       = []string{"Customer office", "Our office", "Video call", "Trade fair booth", "Cafe downtown"}
+	noteTexts    = [][2]string{{"Call summary", "Discussed pricing and timeline; they want a revised quote by Friday."}, {"Decision makers", "The CFO signs off; operations runs the evaluation."}, {"Budget", "Budget approved for this quarter, up to the amount in the deal."}, {"Competitor", "They are also talking to a competitor; our support plan is the differentiator."}, {"Next steps", "Send the onboarding checklist and book the training day."}, {"", "Left a voicemail, will try again tomorrow."}, {"Requirements", "Needs multi-store inventory and (at least) two receipt printers per site."}, {"Feedback", "Happy with the pilot; asked about the loyalty program, gift cards, and API access."}}
 )

@@ -153,15 +153,16 @@ func matchRecords(rest string) *route {
 		if rt.related == Notes {
 			rt.methods = map[string][]string{http.MethodGet: nil, http.MethodPost: nil}
 		}
-		// The related list's own scope is needed too (Zoho's docs name
-		// only the parent's; UNVERIFIED).
+		// Reading the parent is needed, and the related list's own scope
+		// (the notes scope to add a note): Zoho's docs name the module
+		// and notes scopes, not which operation of the parent's
+		// (UNVERIFIED).
 		rt.allow = func(m string, g []string) bool {
-			op := operation(m)
-			if !moduleAllowed(g, mod.name, op) {
+			if !moduleAllowed(g, mod.name, "READ") {
 				return false
 			}
 			if rt.related == Notes {
-				return notesAllowed(g, op)
+				return notesAllowed(g, operation(m))
 			}
 			return moduleOf(rt.related) == nil || moduleAllowed(g, rt.related, "READ")
 		}

@@ -40,7 +40,7 @@ type evaluator struct {
 // ref or nil.
 func (ev *evaluator) value(r *record, c *column) any {
 	if c.via != nil {
-		rf, ok := r.vals[c.via.api].(ref)
+		rf, ok := r.get(c.via.api).(ref)
 		if !ok {
 			return nil
 		}
@@ -52,7 +52,7 @@ func (ev *evaluator) value(r *record, c *column) any {
 	if c.field == nil {
 		return r.id
 	}
-	return r.vals[c.field.api]
+	return r.get(c.field.api)
 }
 
 // literal parses a value given for a field: float64 for currency,

@@ -147,12 +147,21 @@ type coqlParser struct {
 }
 
 func (p *coqlParser) peek() token { return p.toks[p.pos] }
+
+// next consumes a token; at the end it keeps answering the end.
 func (p *coqlParser) next() token {
 	t := p.toks[p.pos]
 	if t.kind != tkEOF {
 		p.pos++
 	}
 	return t
+}
+
+// unread gives back the token next returned, so an error names it.
+func (p *coqlParser) unread(t token) {
+	if t.kind != tkEOF {
+		p.unread(t)
+	}
 }
 
 // keyword reports whether the next token is the word kw, and consumes it.
@@ -219,7 +228,7 @@ func parseCOQL(q string) (*coqlQuery, *zerr) {
 	p.clause = "from"
 	t := p.next()
 	if t.kind != tkWord {
-		p.pos--
+		p.unread(t)
 		return nil, p.syntax()
 	}
 	if p.mod = moduleOf(t.text); p.mod == nil {
@@ -253,7 +262,7 @@ func parseCOQL(q string) (*coqlQuery, *zerr) {
 		for {
 			t := p.next()
 			if t.kind != tkWord && t.kind != tkQuoted && t.kind != tkString {
-				p.pos--
+				p.unread(t)
 				return nil, p.syntax()
 			}
 			c, e := p.column(t.text)
@@ -321,7 +330,7 @@ func (p *coqlParser) integer() (int, *zerr) {
 	t := p.next()
 	n, err := strconv.Atoi(t.text)
 	if t.kind != tkNumber || err != nil || n < 0 {
-		p.pos--
+		p.unread(t)
 		return 0, p.syntax()
 	}
 	return n, nil
@@ -448,7 +457,7 @@ func (p *coqlParser) term() (*critNode, *zerr) {
 		n.cmp = "like"
 		t := p.next()
 		if t.kind != tkString {
-			p.pos--
+			p.unread(t)
 			return nil, p.syntax()
 		}
 		n.lits = []any{t.text}
@@ -473,7 +482,7 @@ func (p *coqlParser) term() (*critNode, *zerr) {
 		t := p.next()
 		op, ok := ops[t.text]
 		if t.kind != tkSymbol || !ok {
-			p.pos--
+			p.unread(t)
 			return nil, p.syntax()
 		}
 		n.cmp = op
@@ -493,8 +502,8 @@ func (p *coqlParser) term() (*critNode, *zerr) {
 	return n, nil
 }
 
-// value reads a literal for a field: a string, a number, true/false or
-// null (null only means ${EMPTY} to =/!=).
+// value reads a literal for a field: a string, a number, or true/false
+// (IS NULL is the way to ask for no value).
 func (p *coqlParser) value(f *fieldDef) (any, *zerr) {
 	t := p.next()
 	var text string
@@ -504,7 +513,7 @@ func (p *coqlParser) value(f *fieldDef) (any, *zerr) {
 	case t.kind == tkWord && (strings.EqualFold(t.text, "true") || strings.EqualFold(t.text, "false")):
 		text = strings.ToLower(t.text)
 	default:
-		p.pos--
+		p.unread(t)
 		return nil, p.syntax()
 	}
 	v, ok := literal(f, text)

@@ -309,9 +309,13 @@ func (s *Sandbox) moduleRecords(w http.ResponseWriter, r *http.Request, c *recCa
 			badParam("pipeline_id").write(w)
 			return
 		}
-		recs = slices.DeleteFunc(slices.Clone(recs), func(r *record) bool { return r.vals["Pipeline"] != ref{mod: layoutRef, id: pid} })
+		recs = slices.DeleteFunc(slices.Clone(recs), func(r *record) bool { return r.get("Pipeline") != ref{mod: layoutRef, id: pid} })
 	}
-	if sortBy != "id" || order != "asc" {
+	switch {
+	case sortBy == "id" && order == "desc": // the records are in id order
+		recs = slices.Clone(recs)
+		slices.Reverse(recs)
+	case sortBy != "id":
 		recs = slices.Clone(recs)
 		sortRecords(recs, sortBy, order == "desc")
 	}
@@ -324,8 +328,8 @@ func sortRecords(recs []*record, by string, desc bool) {
 	slices.SortStableFunc(recs, func(a, b *record) int {
 		c := 0
 		if by != "id" {
-			av, _ := a.vals[by].(string)
-			bv, _ := b.vals[by].(string)
+			av, _ := a.get(by).(string)
+			bv, _ := b.get(by).(string)
 			c = strings.Compare(av, bv)
 		}
 		if c == 0 {
@@ -422,7 +426,7 @@ func (s *Sandbox) relatedRecords(w http.ResponseWriter, r *http.Request, c *recC
 	}
 	var out []*record
 	for _, rec := range st.tables[c.related].recs {
-		if s.relatedTo(st, parent, rec) && (pid == "" || c.related != Pipelines || rec.vals["Pipeline"] == ref{mod: layoutRef, id: pid}) {
+		if s.relatedTo(st, parent, rec) && (pid == "" || c.related != Pipelines || rec.get("Pipeline") == ref{mod: layoutRef, id: pid}) {
 			out = append(out, rec)
 		}
 	}
@@ -434,7 +438,7 @@ func (s *Sandbox) relatedRecords(w http.ResponseWriter, r *http.Request, c *recC
 // deal's contact, and the product links.
 func (s *Sandbox) relatedTo(st *recordStore, parent, rec *record) bool {
 	points := func(field string) bool {
-		rf, ok := rec.vals[field].(ref)
+		rf, ok := rec.get(field).(ref)
 		return ok && rf.id == parent.id
 	}
 	switch rec.mod.name {
@@ -452,7 +456,7 @@ func (s *Sandbox) relatedTo(st *recordStore, parent, rec *record) bool {
 	case parent.mod.name == Contacts && rec.mod.name == Pipelines:
 		return points("Contact_Name")
 	case parent.mod.name == Pipelines && rec.mod.name == Contacts:
-		rf, ok := parent.vals["Contact_Name"].(ref)
+		rf, ok := parent.get("Contact_Name").(ref)
 		return ok && rf.id == rec.id
 	}
 	return false
@@ -542,7 +546,7 @@ func (s *Sandbox) search(w http.ResponseWriter, r *http.Request, c *recCall) {
 func anyField(r *record, ok func(*fieldDef, string) bool) bool {
 	for i := range r.mod.fields {
 		f := &r.mod.fields[i]
-		if v, isStr := r.vals[f.api].(string); isStr && f.textual() && ok(f, v) {
+		if v, isStr := r.get(f.api).(string); isStr && f.textual() && ok(f, v) {
 			return true
 		}
 	}

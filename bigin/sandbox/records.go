@@ -23,12 +23,13 @@ type ref struct {
 // layoutRef is the mod of a ref to a team pipeline (a deal's Pipeline).
 const layoutRef = "$layout"
 
-// record is one record. Its values are string (text, picklist, date,
-// datetime), float64 (currency), bool or ref; an absent key is null.
+// record is one record. Its values, one per field of its module in the
+// module's order, are string (text, picklist, date, datetime), float64
+// (currency), bool, ref, or nil for null.
 type record struct {
 	id   string
 	mod  *moduleDef
-	vals map[string]any
+	vals []any
 	// se is $se_module: the module of an activity's Related_To or a
 	// note's Parent_Id.
 	se string
@@ -38,6 +39,27 @@ type record struct {
 type table struct {
 	recs []*record
 	byID map[string]*record
+}
+
+func newRecord(mod *moduleDef) *record {
+	return &record{mod: mod, vals: make([]any, len(mod.fields))}
+}
+
+// get returns the value of a field, nil when null or not the module's.
+func (r *record) get(api string) any {
+	if i, ok := r.mod.index[api]; ok {
+		return r.vals[i]
+	}
+	return nil
+}
+
+// set sets a field of the module; naming another is a bug of the sandbox.
+func (r *record) set(api string, v any) {
+	i, ok := r.mod.index[api]
+	if !ok {
+		panic("sandbox: " + r.mod.name + " has no field " + api)
+	}
+	r.vals[i] = v
 }
 
 func (t *table) add(r *record) {
@@ -92,13 +114,14 @@ func (st *recordStore) remove(r *record) {
 	delete(st.links, r.id)
 	var orphans []*record
 	for _, o := range st.all {
-		for k, v := range o.vals {
+		for i, v := range o.vals {
 			if rf, ok := v.(ref); ok && rf.id == r.id && rf.mod != "" {
+				k := o.mod.fields[i].api
 				if o.mod.name == Notes && k == "Parent_Id" {
 					orphans = append(orphans, o)
 					continue
 				}
-				delete(o.vals, k)
+				o.vals[i] = nil
 				if k == o.mod.seField {
 					o.se = ""
 				}
@@ -144,9 +167,15 @@ const (
 // their contacts, deals across both team pipelines, products linked to
 // deals, and activities and notes on all of them.
 func (s *Sandbox) seedRecords() *recordStore {
-	st := &recordStore{tables: map[string]*table{}, all: map[string]*record{}, links: map[string]map[string]bool{}, next: 3000000}
+	sizes := map[string]int{Accounts: seedAccounts, Contacts: seedContacts, Pipelines: seedDeals, Products: seedProducts,
+		Tasks: seedTasks, Events: seedEvents, Calls: seedCalls, Notes: seedNotes}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	st := &recordStore{tables: map[string]*table{}, all: make(map[string]*record, total), links: make(map[string]map[string]bool, seedProducts+2*seedDeals), next: 3000000}
 	for name := range schema {
-		st.tables[name] = &table{byID: map[string]*record{}}
+		st.tables[name] = &table{recs: make([]*record, 0, sizes[name]), byID: make(map[string]*record, sizes[name])}
 	}
 	rng := rand.New(rand.NewPCG(s.opts.Seed^0x5eed4ec0, s.opts.Seed+0x7f4a7c15))
 	zone := s.zone()
@@ -160,14 +189,17 @@ func (s *Sandbox) seedRecords() *recordStore {
 	clock := time.Date(2024, 1, 8, 9, 0, 0, 0, time.UTC)
 	add := func(mod string, vals map[string]any) *record {
 		clock = clock.Add(time.Duration(40+rng.IntN(200)) * time.Minute)
-		r := &record{id: st.newID(s), mod: schema[mod], vals: vals}
-		owner := ref{id: owners[rng.IntN(len(owners))]}
-		if _, ok := vals["Owner"]; !ok {
-			vals["Owner"] = owner
+		r := newRecord(schema[mod])
+		r.id = st.newID(s)
+		for k, v := range vals {
+			r.set(k, v)
 		}
-		vals["Created_By"], vals["Modified_By"] = owner, owner
-		vals["Created_Time"] = stampIn(clock, zone)
-		vals["Modified_Time"] = stampIn(clock.Add(time.Duration(rng.IntN(24*90))*time.Hour), zone)
+		owner := ref{id: owners[rng.IntN(len(owners))]}
+		r.set("Owner", owner)
+		r.set("Created_By", owner)
+		r.set("Modified_By", owner)
+		r.set("Created_Time", stampIn(clock, zone))
+		r.set("Modified_Time", stampIn(clock.Add(time.Duration(rng.IntN(24*90))*time.Hour), zone))
 		st.add(r)
 		return r
 	}
@@ -190,7 +222,7 @@ func (s *Sandbox) seedRecords() *recordStore {
 		accounts = append(accounts, add(Accounts, v))
 	}
 	domainOf := func(acct *record) string {
-		w, _ := acct.vals["Website"].(string)
+		w, _ := acct.get("Website").(string)
 		return strings.TrimPrefix(w, "https://www.")
 	}
 
@@ -260,7 +292,7 @@ func (s *Sandbox) seedRecords() *recordStore {
 		}
 		acct := accounts[rng.IntN(len(accounts))]
 		v := map[string]any{
-			"Deal_Name": acct.vals["Account_Name"].(string) + " - " + pick(dealNeeds),
+			"Deal_Name": acct.get("Account_Name").(string) + " - " + pick(dealNeeds),
 			"Pipeline":  ref{mod: layoutRef, id: s.idOf(tp.seq)}, "Sub_Pipeline": sp.name, "Stage": pick(sp.stages),
 			"Amount":       float64(500 + 50*rng.IntN(3000)),
 			"Closing_Date": clock.AddDate(0, 0, 10+rng.IntN(120)).Format(time.DateOnly),
@@ -299,7 +331,7 @@ func (s *Sandbox) seedRecords() *recordStore {
 		}
 		d := deals[rng.IntN(len(deals))]
 		var c *record
-		if rf, ok := d.vals["Contact_Name"].(ref); ok {
+		if rf, ok := d.get("Contact_Name").(ref); ok {
 			c = st.all[rf.id]
 		}
 		return d, c
@@ -358,7 +390,7 @@ func (s *Sandbox) seedRecords() *recordStore {
 
 // nameOf returns the name a lookup to the record shows.
 func nameOf(r *record) string {
-	v, _ := r.vals[r.mod.nameField].(string)
+	v, _ := r.get(r.mod.nameField).(string)
 	return v
 }
 
@@ -432,7 +464,7 @@ func (s *Sandbox) appendRecord(b []byte, st *recordStore, r *record, keep []bool
 		f := &r.mod.fields[i]
 		b = appendString(b, f.api)
 		b = append(b, ':')
-		b = s.appendValue(b, st, r.vals[f.api])
+		b = s.appendValue(b, st, r.vals[i])
 		b = append(b, ',')
 		if f.api == r.mod.seField {
 			seShown = true

@@ -112,7 +112,7 @@ func (s *Sandbox) insert(st *recordStore, c *recCall, i int, raw json.RawMessage
 			return mandatory(i, f.api)
 		}
 	}
-	rec := &record{mod: c.mod, vals: map[string]any{}}
+	rec := newRecord(c.mod)
 	if o, ok := s.assign(st, c, i, m, rec); !ok {
 		return o
 	}
@@ -121,11 +121,13 @@ func (s *Sandbox) insert(st *recordStore, c *recCall, i int, raw json.RawMessage
 	}
 	now := stampIn(s.now(), s.zone())
 	me := ref{id: c.caller.ID}
-	if _, ok := rec.vals["Owner"]; !ok {
-		rec.vals["Owner"] = me
+	if rec.get("Owner") == nil {
+		rec.set("Owner", me)
 	}
-	rec.vals["Created_By"], rec.vals["Modified_By"] = me, me
-	rec.vals["Created_Time"], rec.vals["Modified_Time"] = now, now
+	rec.set("Created_By", me)
+	rec.set("Modified_By", me)
+	rec.set("Created_Time", now)
+	rec.set("Modified_Time", now)
 	rec.id = st.newID(s)
 	fillDerived(rec)
 	st.add(rec)
@@ -156,18 +158,15 @@ func (s *Sandbox) update(st *recordStore, c *recCall, i int, raw json.RawMessage
 		}
 	}
 	// Work on a copy, so a refused update changes nothing.
-	next := &record{id: rec.id, mod: rec.mod, vals: make(map[string]any, len(rec.vals)), se: rec.se}
-	for k, v := range rec.vals {
-		next.vals[k] = v
-	}
+	next := &record{id: rec.id, mod: rec.mod, vals: slices.Clone(rec.vals), se: rec.se}
 	if o, ok := s.assign(st, c, i, m, next); !ok {
 		return o
 	}
 	if o, ok := s.unique(st, i, next); !ok {
 		return o
 	}
-	next.vals["Modified_By"] = ref{id: c.caller.ID}
-	next.vals["Modified_Time"] = stampIn(s.now(), s.zone())
+	next.set("Modified_By", ref{id: c.caller.ID})
+	next.set("Modified_Time", stampIn(s.now(), s.zone()))
 	fillDerived(next)
 	rec.vals, rec.se = next.vals, next.se
 	return s.saved(st, rec, "record updated")
@@ -176,22 +175,22 @@ func (s *Sandbox) update(st *recordStore, c *recCall, i int, raw json.RawMessage
 // saved is the success outcome of an insert or update.
 func (s *Sandbox) saved(st *recordStore, rec *record, message string) outcome {
 	by := func(k string) map[string]any {
-		rf, _ := rec.vals[k].(ref)
+		rf, _ := rec.get(k).(ref)
 		name, _, _ := s.refName(st, rf)
 		return map[string]any{"name": name, "id": rf.id}
 	}
 	return outcome{Code: "SUCCESS", Message: message, Status: "success", Details: map[string]any{
-		"Modified_Time": rec.vals["Modified_Time"], "Modified_By": by("Modified_By"),
-		"Created_Time": rec.vals["Created_Time"], "id": rec.id, "Created_By": by("Created_By"),
+		"Modified_Time": rec.get("Modified_Time"), "Modified_By": by("Modified_By"),
+		"Created_Time": rec.get("Created_Time"), "id": rec.id, "Created_By": by("Created_By"),
 	}}
 }
 
 // fillDerived sets the fields Zoho computes: a contact's Full_Name.
 func fillDerived(rec *record) {
 	if rec.mod.name == Contacts {
-		first, _ := rec.vals["First_Name"].(string)
-		last, _ := rec.vals["Last_Name"].(string)
-		rec.vals["Full_Name"] = strings.TrimSpace(first + " " + last)
+		first, _ := rec.get("First_Name").(string)
+		last, _ := rec.get("Last_Name").(string)
+		rec.set("Full_Name", strings.TrimSpace(first+" "+last))
 	}
 }
 
@@ -212,14 +211,14 @@ func empty(raw json.RawMessage) bool {
 func (s *Sandbox) unique(st *recordStore, i int, rec *record) (outcome, bool) {
 	for k := range rec.mod.fields {
 		f := &rec.mod.fields[k]
-		v, ok := rec.vals[f.api].(string)
+		v, ok := rec.get(f.api).(string)
 		if !f.unique || !ok || v == "" {
 			continue
 		}
 		for _, other := range st.tables[rec.mod.name].recs {
-			ov, _ := other.vals[f.api].(string)
+			ov, _ := other.get(f.api).(string)
 			if other.id != rec.id && strings.EqualFold(ov, v) {
-				ownerRef, _ := other.vals["Owner"].(ref)
+				ownerRef, _ := other.get("Owner").(ref)
 				name, _, _ := s.refName(st, ownerRef)
 				owner := map[string]any{"name": name, "id": ownerRef.id}
 				if u := s.byID[ownerRef.id]; u != nil {
@@ -259,7 +258,7 @@ func (s *Sandbox) assign(st *recordStore, c *recCall, i int, m map[string]json.R
 			continue
 		}
 		if string(raw) == "null" {
-			delete(rec.vals, f.api)
+			rec.vals[k] = nil
 			if f.api == c.mod.seField {
 				rec.se = ""
 			}
@@ -269,7 +268,7 @@ func (s *Sandbox) assign(st *recordStore, c *recCall, i int, m map[string]json.R
 		if !ok {
 			return invalidValue(i, f), false
 		}
-		rec.vals[f.api] = v
+		rec.vals[k] = v
 		if f.api == c.mod.seField {
 			rec.se = st.all[v.(ref).id].mod.name
 		}
@@ -283,8 +282,8 @@ func (s *Sandbox) assign(st *recordStore, c *recCall, i int, m map[string]json.R
 // checkPipeline keeps a deal's Pipeline, Sub_Pipeline and Stage in
 // agreement.
 func (s *Sandbox) checkPipeline(i int, rec *record) (outcome, bool) {
-	sub, _ := rec.vals["Sub_Pipeline"].(string)
-	stage, _ := rec.vals["Stage"].(string)
+	sub, _ := rec.get("Sub_Pipeline").(string)
+	stage, _ := rec.get("Stage").(string)
 	var tp *teamPipelineDef
 	var sp *subPipelineDef
 	for t := range teamPipelineDefs {
@@ -298,11 +297,11 @@ func (s *Sandbox) checkPipeline(i int, rec *record) (outcome, bool) {
 	if sp == nil {
 		return invalidValue(i, f.field("Sub_Pipeline")), false
 	}
-	if pl, ok := rec.vals["Pipeline"].(ref); ok && pl.id != s.idOf(tp.seq) {
+	if pl, ok := rec.get("Pipeline").(ref); ok && pl.id != s.idOf(tp.seq) {
 		// The sub-pipeline is another team pipeline's.
 		return invalidValue(i, f.field("Sub_Pipeline")), false
 	}
-	rec.vals["Pipeline"] = ref{mod: layoutRef, id: s.idOf(tp.seq)}
+	rec.set("Pipeline", ref{mod: layoutRef, id: s.idOf(tp.seq)})
 	if !slices.Contains(sp.stages, stage) {
 		return invalidValue(i, f.field("Stage")), false
 	}
@@ -440,7 +439,7 @@ func (s *Sandbox) addNotes(w http.ResponseWriter, r *http.Request, c *recCall) {
 		outs[i] = s.insert(st, notes, i, mustJSON(m))
 		if outs[i].Status == "success" {
 			n := st.all[outs[i].Details["id"].(string)]
-			n.vals["Parent_Id"] = ref{mod: c.mod.name, id: c.id}
+			n.set("Parent_Id", ref{mod: c.mod.name, id: c.id})
 			n.se = c.mod.name
 		}
 	}

@@ -363,12 +363,18 @@ func apiName(s string) bool {
 	if s == "" || len(s) > 100 {
 		return false
 	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '$') {
+	for i := range len(s) {
+		if !wordByte(s[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// wordByte reports whether c can be in an API name: a letter, a digit,
+// "_" or "$".
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$'
 }
 
 // checkModule refuses a module that is not one of Modules().
@@ -377,4 +383,48 @@ func checkModule(module string) error {
 		return fmt.Errorf("bigin: %w: module %q; the record modules are %s", ErrInvalidArgument, clip(module), strings.Join(Modules(), ", "))
 	}
 	return nil
+}
+
+// QueryModule returns the module a COQL query reads: the word after its
+// first FROM outside quotes, e.g. "Contacts" for "select Last_Name from
+// Contacts where …". A caller that allows only some modules checks it
+// before sending the query. A query with no FROM, or a FROM not followed
+// by a name, wraps ErrInvalidArgument.
+func QueryModule(query string) (string, error) {
+	var words []string
+	for i := 0; i < len(query); {
+		switch c := query[i]; {
+		case c == '\'' || c == '"':
+			// Skip the quoted text; a doubled quote stays inside.
+			for i++; i < len(query); i++ {
+				if query[i] == c {
+					if i+1 < len(query) && query[i+1] == c {
+						i++
+						continue
+					}
+					break
+				}
+			}
+			i++
+			words = append(words, "") // a quoted value or column is no keyword
+		case wordByte(c):
+			j := i
+			for j < len(query) && wordByte(query[j]) {
+				j++
+			}
+			words = append(words, query[i:j])
+			i = j
+		default:
+			i++
+		}
+	}
+	for k, w := range words {
+		if strings.EqualFold(w, "from") {
+			if k+1 < len(words) && words[k+1] != "" {
+				return words[k+1], nil
+			}
+			break
+		}
+	}
+	return "", fmt.Errorf("bigin: %w: the COQL query names no module after FROM", ErrInvalidArgument)
 }

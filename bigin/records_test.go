@@ -669,3 +669,21 @@ func TestRecordAnswers(t *testing.T) {
 		})
 	}
 }
+
+func TestQueryModule(t *testing.T) {
+	for q, want := range map[string]string{
+		"select Last_Name from Contacts where id is not null":                       "Contacts",
+		"SELECT Deal_Name FROM Pipelines WHERE Stage = 'from Accounts'":             "Pipelines",
+		"select 'from', \"From\" from Accounts where Account_Name = 'it''s from X'": "Accounts",
+		"select Last_Name\nfrom\tProducts":                                          "Products",
+		"select from_date from Calls where id is not null":                          "Calls",
+	} {
+		got, err := bigin.QueryModule(q)
+		require.NoError(t, err, q)
+		assert.Equal(t, want, got, q)
+	}
+	for _, q := range []string{"", "select Last_Name", "select x from", "select x from 'Contacts'", "select 'from Contacts'"} {
+		_, err := bigin.QueryModule(q)
+		assert.ErrorIs(t, err, bigin.ErrInvalidArgument, q)
+	}
+}

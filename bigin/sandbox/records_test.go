@@ -367,3 +367,41 @@ func TestRecordScopes(t *testing.T) {
 		})
 	}
 }
+
+// TestConsentScopesDecideRecordAccess: a token from the consent flow
+// carries the scopes the authorization asked for, so an account connected
+// with the directory scopes only is refused its record calls until it is
+// connected again with the record scopes.
+func TestConsentScopesDecideRecordAccess(t *testing.T) {
+	e := start(t, sandbox.Options{Users: 20})
+	connect := func(t *testing.T, scopes []string) string {
+		t.Helper()
+		q := url.Values{"scope": {strings.Join(scopes, ",")}, "client_id": {e.sb.ClientID()}, "response_type": {"code"},
+			"redirect_uri": {"https://app.example/cb"}, "access_type": {"offline"}, "prompt": {"consent"}}
+		req, err := http.NewRequest(http.MethodGet, e.ts.URL+"/oauth/v2/auth?"+q.Encode(), nil)
+		require.NoError(t, err)
+		a := e.do(t, req)
+		require.Equal(t, http.StatusFound, a.status, string(a.body))
+		loc, err := url.Parse(a.header.Get("Location"))
+		require.NoError(t, err)
+		code := loc.Query().Get("code")
+		require.NotEmpty(t, code, loc.String())
+		tok := e.tokenForm(t, url.Values{"grant_type": {"authorization_code"}, "client_id": {e.sb.ClientID()}, "client_secret": {e.sb.ClientSecret()},
+			"code": {code}, "redirect_uri": {"https://app.example/cb"}}).json(t)
+		assert.Equal(t, strings.Join(scopes, " "), tok["scope"])
+		return e.accessToken(t, tok["refresh_token"].(string))
+	}
+	list := func(at string) answer {
+		return e.call(t, "GET", "/bigin/v2/Pipelines?fields=Deal_Name&per_page=1", at, "")
+	}
+	search := func(at string) answer { return e.call(t, "GET", "/bigin/v2/Accounts/search?word=a&per_page=1", at, "") }
+
+	old := connect(t, sandbox.DirectoryScopes())
+	zohoError(t, list(old), 401, "OAUTH_SCOPE_MISMATCH", "Unauthorized")
+	zohoError(t, search(old), 401, "OAUTH_SCOPE_MISMATCH", "Unauthorized")
+	assert.Equal(t, http.StatusOK, e.call(t, "GET", "/bigin/v2/users?type=CurrentUser", old, "").status, "the directory still works")
+
+	again := connect(t, sandbox.Scopes())
+	assert.Equal(t, http.StatusOK, list(again).status)
+	assert.Equal(t, http.StatusOK, search(again).status)
+}

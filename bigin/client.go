@@ -244,11 +244,44 @@ type answer struct {
 	arrays map[string][]json.RawMessage // elements of top's array values
 }
 
-// call makes one API call under the client's timeout: it gets a token,
+// shape says how an answer's arrays are read.
+type shape int
+
+const (
+	// wrappedErrors: an array item with a "code" is Zoho's error wrapped in
+	// the resource key (the directory answers: users, org, roles).
+	wrappedErrors shape = iota
+	// recordItems: array items are records, never read as errors (a
+	// record may have a field named "code" or "status").
+	recordItems
+	// writeOutcomes: the answer to a multi-record write, whose "data"
+	// items are per-record outcomes; a 207 or 400 with a "data" array is
+	// read per record, not as a failure of the call.
+	writeOutcomes
+)
+
+// request is one API call: its method, path below /bigin/v2, query, JSON
+// body (nil for none) and how to read the answer.
+type request struct {
+	method string
+	path   string
+	query  url.Values
+	body   []byte
+	shape  shape
+}
+
+// call makes a bodiless call whose arrays may hold wrapped Zoho errors.
+func (c *Client) call(ctx context.Context, method, path string, q url.Values) (*answer, error) {
+	return c.do(ctx, request{method: method, path: path, query: q})
+}
+
+// do makes one API call under the client's timeout: it gets a token,
 // sends the request (retrying a GET on network errors and 5xx), and on a
 // 401 INVALID_TOKEN or AUTHENTICATION_FAILURE refreshes once and retries
-// once.
-func (c *Client) call(ctx context.Context, method, path string, q url.Values) (*answer, error) {
+// once (Zoho refuses those before acting, so a write is not repeated).
+// Any other 401, OAUTH_SCOPE_MISMATCH above all, is returned as it is:
+// a new token carries the same scopes.
+func (c *Client) do(ctx context.Context, req request) (*answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	for try := 0; ; try++ {
@@ -256,7 +289,7 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values) (*
 		if err != nil {
 			return nil, err
 		}
-		a, err := c.send(ctx, tok, method, path, q)
+		a, err := c.send(ctx, tok, req)
 		var ae *APIError
 		if try == 0 && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized &&
 			(ae.Code == "INVALID_TOKEN" || ae.Code == "AUTHENTICATION_FAILURE") {
@@ -268,11 +301,11 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values) (*
 }
 
 // send sends one request, retrying an idempotent GET at most twice on
-// network errors and 5xx with jittered exponential backoff. DELETE and
-// 429 are never retried.
-func (c *Client) send(ctx context.Context, tok Token, method, path string, q url.Values) (*answer, error) {
+// network errors and 5xx with jittered exponential backoff. Writes (POST,
+// PUT, DELETE) and 429 are never retried.
+func (c *Client) send(ctx context.Context, tok Token, req request) (*answer, error) {
 	attempts := 1
-	if method == http.MethodGet {
+	if req.method == http.MethodGet {
 		attempts = getAttempts
 	}
 	var err error
@@ -283,7 +316,7 @@ func (c *Client) send(ctx context.Context, tok Token, method, path string, q url
 			}
 		}
 		var a *answer
-		a, err = c.once(ctx, tok, method, path, q)
+		a, err = c.once(ctx, tok, req)
 		if err == nil || !retryable(ctx, err) {
 			return a, err
 		}
@@ -325,17 +358,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // once sends one request and decodes the answer.
-func (c *Client) once(ctx context.Context, tok Token, method, path string, q url.Values) (*answer, error) {
+func (c *Client) once(ctx context.Context, tok Token, r request) (*answer, error) {
+	method, path := r.method, r.path
 	u := tok.APIDomain + "/bigin/" + APIVersion + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("bigin: build request: %w", err)
 	}
 	req.Header.Set("Authorization", "Zoho-oauthtoken "+tok.AccessToken)
 	req.Header.Set("Accept", "application/json")
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -343,12 +384,12 @@ func (c *Client) once(ctx context.Context, tok Token, method, path string, q url
 		return nil, fmt.Errorf("bigin: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp)
+	answerBody, err := readBody(resp)
 	if err != nil {
 		c.observe(method, path, resp.StatusCode, start, nil)
 		return nil, fmt.Errorf("bigin: read the answer to %s %s: %w", method, path, err)
 	}
-	a, err := decode(resp.StatusCode, resp.Header, body, c.now())
+	a, err := decodeAs(r.shape, resp.StatusCode, resp.Header, answerBody, c.now())
 	c.observe(method, path, resp.StatusCode, start, err)
 	return a, err
 }
@@ -421,11 +462,20 @@ func readGrowing(r io.Reader) ([]byte, error) {
 	}
 }
 
-// decode reads a Bigin answer. 204 is never decoded. Zoho's error bodies,
-// top level or wrapped in the resource key, become an APIError whatever
-// the status (Zoho sends some errors with 200); so do bodies that are not
-// a JSON object and non-2xx answers without a Zoho error.
+// decode reads a directory answer (see decodeAs).
 func decode(status int, h http.Header, body []byte, now time.Time) (*answer, error) {
+	return decodeAs(wrappedErrors, status, h, body, now)
+}
+
+// decodeAs reads a Bigin answer. 204 is never decoded. Zoho's error
+// bodies become an APIError whatever the status (Zoho sends some errors
+// with 200): at the top level always, and wrapped in the resource key
+// when sh is wrappedErrors. Bodies that are not a JSON object and non-2xx
+// answers without a Zoho error are errors too, except that a write's
+// answer (writeOutcomes) with a "data" array is read per record whatever
+// its status (Zoho answers 207 when some records failed, 400 when all
+// did).
+func decodeAs(sh shape, status int, h http.Header, body []byte, now time.Time) (*answer, error) {
 	fail := func(code, msg string, details json.RawMessage) error {
 		rl, wait := rateLimitOf(h, now)
 		if len(details) > maxDetails || string(details) == "null" {
@@ -448,6 +498,25 @@ func decode(status int, h http.Header, body []byte, now time.Time) (*answer, err
 	if ze, ok := zohoError(top); ok {
 		return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
 	}
+	if sh == writeOutcomes {
+		if _, ok := arrays["data"]; ok && (status >= 200 && status <= 299 || status == http.StatusBadRequest) {
+			return &answer{status: status, top: top, arrays: arrays}, nil
+		}
+	}
+	if sh == wrappedErrors {
+		if err := wrappedError(arrays); err != nil {
+			return nil, fail(clip(err.Code), clip(err.Message), err.Details)
+		}
+	}
+	if status < 200 || status > 299 {
+		return nil, fail(CodeInvalidResponse, fmt.Sprintf("Zoho answered HTTP %d without an error code", status), nil)
+	}
+	return &answer{status: status, top: top, arrays: arrays}, nil
+}
+
+// wrappedError finds Zoho's error wrapped in a resource array, as in
+// {"users":[{"code","details","message","status":"error"}]}.
+func wrappedError(arrays map[string][]json.RawMessage) *zohoErr {
 	for _, elems := range arrays {
 		for _, el := range elems {
 			// Only an object with a "code" key can be a wrapped error;
@@ -463,14 +532,11 @@ func decode(status int, h http.Header, body []byte, now time.Time) (*answer, err
 				continue
 			}
 			if ze, ok := zohoError(it.fields()); ok {
-				return nil, fail(clip(ze.Code), clip(ze.Message), ze.Details)
+				return &ze
 			}
 		}
 	}
-	if status < 200 || status > 299 {
-		return nil, fail(CodeInvalidResponse, fmt.Sprintf("Zoho answered HTTP %d without an error code", status), nil)
-	}
-	return &answer{status: status, top: top, arrays: arrays}, nil
+	return nil
 }
 
 // errorProbe reads just the keys of a Zoho error from an array item, so

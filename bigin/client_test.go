@@ -624,7 +624,13 @@ func TestUserTypesAndScopes(t *testing.T) {
 	assert.Equal(t, "AllUsers", types[0])
 	assert.Len(t, types, 10)
 	assert.True(t, slices.Contains(types, "CurrentUser"))
-	assert.Equal(t, []string{"ZohoBigin.users.ALL", "ZohoBigin.org.READ", "ZohoBigin.settings.roles.READ", "ZohoBigin.settings.profiles.READ"}, bigin.Scopes())
+	directory := []string{"ZohoBigin.users.ALL", "ZohoBigin.org.READ", "ZohoBigin.settings.roles.READ", "ZohoBigin.settings.profiles.READ"}
+	records := []string{"ZohoBigin.modules.ALL", "ZohoBigin.modules.notes.ALL", "ZohoBigin.coql.READ", "ZohoSearch.securesearch.READ", "ZohoBigin.settings.ALL"}
+	assert.Equal(t, directory, bigin.DirectoryScopes())
+	assert.Equal(t, records, bigin.RecordScopes())
+	assert.Equal(t, append(directory, records...), bigin.Scopes(), "connect links ask for both")
+	assert.Equal(t, bigin.Scopes(), sandbox.Scopes(), "the sandbox's default grant is what the client needs")
+	assert.Equal(t, bigin.DirectoryScopes(), sandbox.DirectoryScopes())
 	assert.Equal(t, "v2", bigin.APIVersion)
 }
 

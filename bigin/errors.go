@@ -25,7 +25,18 @@ var (
 	// ErrInvalidArgument means a call was refused before reaching Zoho
 	// because an argument (a user id, a user type, a page) is malformed.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrScopeMismatch matches (errors.Is) an APIError with Zoho's 401
+	// OAUTH_SCOPE_MISMATCH: the account's authorization lacks the OAuth
+	// scope the call needs (e.g. an account connected before the record
+	// scopes were asked for). It is not an expired token: the client does
+	// not refresh or retry, and the account keeps working for the calls
+	// its scopes cover; only connecting it again with Scopes() helps.
+	ErrScopeMismatch = errors.New("the account's authorization lacks the OAuth scope this call needs")
 )
+
+// CodeScopeMismatch is Zoho's code for a token without the scope a call
+// needs (HTTP 401).
+const CodeScopeMismatch = "OAUTH_SCOPE_MISMATCH"
 
 // Codes of APIError that Zoho does not send but the client reports.
 const (
@@ -70,6 +81,13 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter.Round(time.Second))
 	}
 	return b.String()
+}
+
+// Is reports whether the error is ErrScopeMismatch (Zoho's
+// OAUTH_SCOPE_MISMATCH), so errors.Is tells a missing scope from every
+// other Zoho error while errors.As still finds the APIError.
+func (e *APIError) Is(target error) bool {
+	return target == ErrScopeMismatch && e.Code == CodeScopeMismatch
 }
 
 // RateLimited reports whether the error asks the caller to slow down:

@@ -11,14 +11,38 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Scopes returns the OAuth scopes the operations need: users.ALL covers reading and deleting users.
-func Scopes() []string {
+// DirectoryScopes returns the OAuth scopes of the directory calls (users,
+// organization, roles, profiles): users.ALL covers reading and deleting
+// users. Accounts connected before the record calls existed hold only
+// these; their record calls fail with ErrScopeMismatch.
+func DirectoryScopes() []string {
 	return []string{
 		"ZohoBigin.users.ALL",
 		"ZohoBigin.org.READ",
 		"ZohoBigin.settings.roles.READ",
 		"ZohoBigin.settings.profiles.READ",
 	}
+}
+
+// RecordScopes returns the OAuth scopes of the record calls: every
+// module's records (modules.ALL), their notes (Zoho lists the notes scope
+// apart even next to modules.ALL), COQL queries, search (Zoho's search
+// service has its own scope), and the fields and layouts metadata.
+func RecordScopes() []string {
+	return []string{
+		"ZohoBigin.modules.ALL",
+		"ZohoBigin.modules.notes.ALL",
+		"ZohoBigin.coql.READ",
+		"ZohoSearch.securesearch.READ",
+		"ZohoBigin.settings.ALL",
+	}
+}
+
+// Scopes returns every OAuth scope the client's calls need:
+// DirectoryScopes then RecordScopes. Connect and reconnect links ask Zoho
+// for these.
+func Scopes() []string {
+	return append(DirectoryScopes(), RecordScopes()...)
 }
 
 // Token is an access token with the API domain Zoho returned with it.

@@ -183,10 +183,14 @@ func one(a *answer, key string) (json.RawMessage, error) {
 // maxIDLen bounds a record id; Zoho's are about 18 digits.
 const maxIDLen = 30
 
-// checkID refuses an id that is not 1 to 30 ASCII digits.
-func checkID(id string) error {
+// checkID refuses a user id that is not 1 to 30 ASCII digits.
+func checkID(id string) error { return checkRecordID("user", id) }
+
+// checkRecordID refuses an id that is not 1 to 30 ASCII digits; what
+// names the kind of id in the error ("user", "record").
+func checkRecordID(what, id string) error {
 	if id == "" || len(id) > maxIDLen || strings.Trim(id, "0123456789") != "" {
-		return fmt.Errorf("bigin: %w: a user id is 1 to %d digits, got %q", ErrInvalidArgument, maxIDLen, clip(id))
+		return fmt.Errorf("bigin: %w: a %s id is 1 to %d digits, got %q", ErrInvalidArgument, what, maxIDLen, clip(id))
 	}
 	return nil
 }

@@ -80,14 +80,16 @@ func splitScopes(v string) []string {
 	return out
 }
 
-// validScope accepts ZohoBigin.<resource>[.<resource>].<operation>.
+// validScope accepts ZohoBigin.<resource>[.<resource>].<operation> and
+// Zoho's search service's ZohoSearch.securesearch.<operation>, which
+// Bigin's search needs.
 func validScope(sc string) bool {
 	parts := strings.Split(sc, ".")
-	if len(parts) < 3 || parts[0] != "ZohoBigin" {
+	if len(parts) < 3 || parts[0] != "ZohoBigin" && (parts[0] != "ZohoSearch" || len(parts) != 3 || parts[1] != "securesearch") {
 		return false
 	}
 	switch parts[len(parts)-1] {
-	case "ALL", "READ", "CREATE", "UPDATE", "DELETE":
+	case "ALL", "READ", "CREATE", "UPDATE", "DELETE", "WRITE":
 		return true
 	}
 	return false

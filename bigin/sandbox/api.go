@@ -15,6 +15,23 @@ import (
 type route struct {
 	methods map[string][]string
 	serve   func(s *Sandbox, w http.ResponseWriter, r *http.Request, caller *User, id string)
+
+	// The record endpoints need more than one scope at once (a module's
+	// and search's, say): allow decides in place of methods' lists, and
+	// serveRec answers with the call's module, id and related list.
+	allow    func(method string, granted []string) bool
+	serveRec func(s *Sandbox, w http.ResponseWriter, r *http.Request, c *recCall)
+	mod      *moduleDef
+	id       string
+	related  string
+}
+
+// allowed reports whether the token's scopes cover the call.
+func (rt *route) allowed(method string, granted []string) bool {
+	if rt.allow != nil {
+		return rt.allow(method, granted)
+	}
+	return slices.ContainsFunc(rt.methods[method], func(sc string) bool { return slices.Contains(granted, sc) })
 }
 
 // match finds the route of a path below /bigin/vN/, and the {id} in it.
@@ -34,6 +51,9 @@ func match(rest string) (*route, string) {
 		return &route{methods: map[string][]string{http.MethodGet: {"ZohoBigin.settings.roles.ALL", "ZohoBigin.settings.roles.READ", "ZohoBigin.settings.ALL", "ZohoBigin.settings.READ"}}, serve: (*Sandbox).getRoles}, ""
 	case rest == "settings/profiles":
 		return &route{methods: map[string][]string{http.MethodGet: {"ZohoBigin.settings.profiles.ALL", "ZohoBigin.settings.profiles.READ", "ZohoBigin.settings.ALL", "ZohoBigin.settings.READ"}}, serve: (*Sandbox).getProfiles}, ""
+	}
+	if rt := matchRecords(rest); rt != nil {
+		return rt, rt.id
 	}
 	return nil, ""
 }
@@ -59,7 +79,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // api serves /bigin/v1/... and /bigin/v2/... alike, in the order Zoho checks a
-// request: latency, routing, method, token, scope, faults, then the endpoint.
+// request: latency, routing, method, token, scope, faults, then the
+// endpoint. The record endpoints go the same way, so every fault applies
+// to them too.
 func (s *Sandbox) api(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	latency, held := s.latency, s.hold
@@ -110,8 +132,7 @@ func (s *Sandbox) api(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one", nil)
 		return
 	}
-	scopes, ok := rt.methods[r.Method]
-	if !ok {
+	if _, ok := rt.methods[r.Method]; !ok {
 		writeError(w, http.StatusBadRequest, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one", nil)
 		return
 	}
@@ -130,16 +151,21 @@ func (s *Sandbox) api(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeError(w, http.StatusUnauthorized, "INVALID_TOKEN", "invalid oauth token", nil)
 		return
-	case !slices.ContainsFunc(scopes, func(sc string) bool { return slices.Contains(g.scopes, sc) }):
+	case !rt.allowed(r.Method, g.scopes):
 		s.mu.Unlock()
 		writeError(w, http.StatusUnauthorized, "OAUTH_SCOPE_MISMATCH", "Unauthorized", nil)
 		return
 	}
 	caller := *s.byID[g.userID]
+	granted := slices.Clone(g.scopes)
 	fault := s.nextFaultLocked()
 	s.mu.Unlock()
 	if fault != 0 {
 		serveFault(w, fault, now)
+		return
+	}
+	if rt.serveRec != nil {
+		rt.serveRec(s, w, r, &recCall{caller: caller, scopes: granted, mod: rt.mod, id: rt.id, related: rt.related})
 		return
 	}
 	rt.serve(s, w, r, &caller, id)

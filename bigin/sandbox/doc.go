@@ -4,10 +4,15 @@
 // from one http.Handler.
 //
 // It seeds a realistic organization (hundreds of users of every type and
-// status, a role hierarchy, default and custom profiles), answers with
-// Zoho's shapes, statuses and error bodies, and has switches for the
-// faults a client must survive: 429 with rate-limit headers, errors in 200
-// bodies, 5xx, garbage, latency, expired and revoked tokens, and the token
-// endpoint's throttle. It is a test double: nothing in the production path
-// uses it unless configured to.
+// status, a role hierarchy, default and custom profiles; on first use,
+// hundreds of companies, contacts and deals across two team pipelines,
+// products, tasks, events, calls and notes linked to them), serves the
+// directory and record APIs (lists, search criteria, a COQL subset,
+// related lists, multi-record writes with per-record errors, fields and
+// layouts) with Zoho's shapes, statuses, error bodies and scope checks,
+// and has switches for the faults a client must survive: 429 with
+// rate-limit headers, errors in 200 bodies, 5xx, garbage, latency,
+// expired and revoked tokens, and the token endpoint's throttle. It is a
+// test double: nothing in the production path uses it unless configured
+// to.
 package sandbox

@@ -108,6 +108,7 @@ type Sandbox struct {
 	usersGen    int // bumped by every change to a user
 	roles       []Role
 	profiles    []Profile
+	recs        *recordStore // nil until a record call needs it
 	primary     string
 	refresh     map[string]*refreshGrant
 	refreshBy   map[string][]string // user id → refresh tokens, oldest first
@@ -244,10 +245,21 @@ func (s *Sandbox) ClientID() string { return s.opts.ClientID }
 // ClientSecret returns the registered OAuth client secret.
 func (s *Sandbox) ClientSecret() string { return s.opts.ClientSecret }
 
-// Scopes returns the scopes IssueRefreshToken grants when given none: the
-// ones the bigin client needs.
-func Scopes() []string {
+// Scopes returns the scopes IssueRefreshToken grants when given none:
+// DirectoryScopes and RecordScopes, everything the bigin client needs.
+func Scopes() []string { return append(DirectoryScopes(), RecordScopes()...) }
+
+// DirectoryScopes returns the scopes of the users, org, roles and
+// profiles endpoints: what an account connected before the record tools
+// holds. Its record calls get 401 OAUTH_SCOPE_MISMATCH.
+func DirectoryScopes() []string {
 	return []string{"ZohoBigin.users.ALL", "ZohoBigin.org.READ", "ZohoBigin.settings.roles.READ", "ZohoBigin.settings.profiles.READ"}
+}
+
+// RecordScopes returns the scopes of the record endpoints: records of
+// every module, notes, COQL, search and the fields and layouts metadata.
+func RecordScopes() []string {
+	return []string{"ZohoBigin.modules.ALL", "ZohoBigin.modules.notes.ALL", "ZohoBigin.coql.READ", "ZohoSearch.securesearch.READ", "ZohoBigin.settings.ALL"}
 }
 
 // IssueRefreshToken returns a new refresh token of the primary user (the

@@ -1,9 +1,10 @@
 // Command sandboxd serves the sandbox Bigin (a fake Zoho, package
 // bigin/sandbox) on a loopback port for the third-party client suite in
 // testdata/clients, with a small control API under /_sandboxd/ so tests
-// can issue refresh tokens, inject faults, read the seeded data, choose
-// which sandbox user signs in at its Zoho sign-in (and whether they deny
-// it), and change a user's status.
+// can issue refresh tokens (with every scope, or the directory scopes
+// only), inject faults, read the seeded data and record ids, choose which
+// sandbox user signs in at its Zoho sign-in (and whether they deny it),
+// and change a user's status.
 //
 // It prints one JSON line on stdout, {"url","client_id","client_secret"},
 // and exits on SIGINT, SIGTERM or when its stdin closes (so it never
@@ -45,7 +46,17 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/", sb)
 	mux.HandleFunc("POST /_sandboxd/refresh-token", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"refresh_token": sb.IssueRefreshToken()})
+		// ?scopes=directory issues a token with the directory scopes
+		// only, as an account connected before the record tools holds:
+		// its record calls get OAUTH_SCOPE_MISMATCH.
+		switch r.URL.Query().Get("scopes") {
+		case "":
+			writeJSON(w, map[string]string{"refresh_token": sb.IssueRefreshToken()})
+		case "directory":
+			writeJSON(w, map[string]string{"refresh_token": sb.IssueRefreshToken(sandbox.DirectoryScopes()...)})
+		default:
+			http.Error(w, "want ?scopes=directory or no scopes", http.StatusBadRequest)
+		}
 	})
 	mux.HandleFunc("POST /_sandboxd/fail", func(w http.ResponseWriter, r *http.Request) {
 		faults := map[string]sandbox.Fault{
@@ -119,6 +130,16 @@ func run() error {
 			"api_requests":    sb.APIRequestCount(),
 			"refreshes":       sb.RefreshCount(),
 		})
+	})
+	mux.HandleFunc("GET /_sandboxd/records", func(w http.ResponseWriter, r *http.Request) {
+		// ?module=Contacts: the module's record ids, oldest first, and
+		// the team pipelines (the layouts of Pipelines).
+		ids := sb.RecordIDs(r.URL.Query().Get("module"))
+		if ids == nil {
+			http.Error(w, "want ?module= one of Contacts, Accounts, Pipelines, Products, Tasks, Events, Calls, Notes", http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, map[string]any{"ids": ids, "team_pipelines": sb.TeamPipelines()})
 	})
 	mux.HandleFunc("GET /_sandboxd/user", func(w http.ResponseWriter, r *http.Request) {
 		u, ok := sb.User(r.URL.Query().Get("id"))

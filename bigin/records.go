@@ -1,0 +1,430 @@
+package bigin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The record modules' API names. Bigin's UI calls Accounts "Companies"
+// and Pipelines "Deals" (v1 of the API called that module Deals).
+const (
+	ModuleContacts  = "Contacts"
+	ModuleAccounts  = "Accounts"
+	ModulePipelines = "Pipelines"
+	ModuleProducts  = "Products"
+	ModuleTasks     = "Tasks"
+	ModuleEvents    = "Events"
+	ModuleCalls     = "Calls"
+	// RelatedNotes is the related list of a record's notes.
+	RelatedNotes = "Notes"
+)
+
+// Limits of the record calls.
+const (
+	// MaxFields is how many fields a list call may name.
+	MaxFields = 50
+	// MaxWriteRecords is how many records one insert, update or delete
+	// carries.
+	MaxWriteRecords = 100
+	// MaxQueryRows is how many rows one COQL call returns (its LIMIT).
+	MaxQueryRows = 200
+	// MaxQueryOffset is how far COQL reads in all: LIMIT plus OFFSET.
+	MaxQueryOffset = 10000
+	// maxQueryLen bounds a COQL query the client sends.
+	maxQueryLen = 10000
+	// maxSearchLen bounds a search term or criteria the client sends.
+	maxSearchLen = 2000
+	// maxNoteLen bounds a note's content.
+	maxNoteLen = 32000
+)
+
+// Modules returns the record modules' API names, Contacts first.
+func Modules() []string {
+	return []string{ModuleContacts, ModuleAccounts, ModulePipelines, ModuleProducts, ModuleTasks, ModuleEvents, ModuleCalls}
+}
+
+// SortFields returns the fields a record list can be sorted by.
+func SortFields() []string { return []string{"id", "Created_Time", "Modified_Time"} }
+
+// RelatedLists returns the related lists Zoho serves under a record of
+// the module, Notes first: only Contacts, Accounts, Pipelines and Products
+// have related lists (nil for the others). Zoho names a module's related
+// lists in GET /settings/related_lists; this is the set of a standard org.
+// A contact's Pipelines need a team pipeline (RelatedParams.PipelineID).
+func RelatedLists(module string) []string {
+	switch module {
+	case ModuleContacts:
+		return []string{RelatedNotes, ModulePipelines, ModuleProducts, ModuleTasks, ModuleEvents, ModuleCalls}
+	case ModuleAccounts:
+		return []string{RelatedNotes, ModuleContacts, ModulePipelines, ModuleProducts, ModuleTasks, ModuleEvents, ModuleCalls}
+	case ModulePipelines:
+		return []string{RelatedNotes, ModuleContacts, ModuleProducts, ModuleTasks, ModuleEvents, ModuleCalls}
+	case ModuleProducts:
+		return []string{RelatedNotes, ModuleContacts, ModuleAccounts, ModulePipelines}
+	}
+	return nil
+}
+
+// ListRecordsParams selects a page of one module's records:
+// GET /bigin/v2/{module}.
+type ListRecordsParams struct {
+	Module string
+	// Fields are the API names to return, 1 to MaxFields: Zoho requires
+	// them on every list call. The record's "id" always comes back.
+	Fields  []string
+	Page    int // 1-based; 0 means 1
+	PerPage int // 1..200; 0 means 200
+	// SortBy is "", "id", "Created_Time" or "Modified_Time"; SortOrder
+	// "", "asc" or "desc". Empty leaves Zoho's default (id, descending).
+	SortBy    string
+	SortOrder string
+	// PipelineID, for Pipelines only, lists one team pipeline's deals:
+	// the id of its layout (see Layouts).
+	PipelineID string
+}
+
+// ListRecords returns one page of a module's records, each Zoho's JSON
+// object unchanged (a 204 is an empty page): GET /bigin/v2/{module}
+// ?fields=&page=&per_page=&sort_by=&sort_order=&pipeline_id=.
+func (c *Client) ListRecords(ctx context.Context, p ListRecordsParams) (Page, error) {
+	if err := checkModule(p.Module); err != nil {
+		return Page{}, err
+	}
+	if len(p.Fields) == 0 {
+		return Page{}, fmt.Errorf("bigin: %w: a record list needs at least one field name (Zoho requires fields)", ErrInvalidArgument)
+	}
+	q, err := listQuery(p.Fields, p.Page, p.PerPage)
+	if err != nil {
+		return Page{}, err
+	}
+	if p.SortBy != "" {
+		if !slices.Contains(SortFields(), p.SortBy) {
+			return Page{}, fmt.Errorf("bigin: %w: sort_by %q; Zoho sorts records by %s", ErrInvalidArgument, clip(p.SortBy), strings.Join(SortFields(), ", "))
+		}
+		q.Set("sort_by", p.SortBy)
+	}
+	if p.SortOrder != "" {
+		if p.SortOrder != "asc" && p.SortOrder != "desc" {
+			return Page{}, fmt.Errorf("bigin: %w: sort_order %q; it is asc or desc", ErrInvalidArgument, clip(p.SortOrder))
+		}
+		q.Set("sort_order", p.SortOrder)
+	}
+	if p.PipelineID != "" {
+		if p.Module != ModulePipelines {
+			return Page{}, fmt.Errorf("bigin: %w: a team pipeline filters Pipelines only, not %s", ErrInvalidArgument, p.Module)
+		}
+		if err := checkRecordID("team pipeline", p.PipelineID); err != nil {
+			return Page{}, err
+		}
+		q.Set("pipeline_id", p.PipelineID)
+	}
+	return c.recordPage(ctx, "/"+p.Module, q)
+}
+
+// GetRecord returns one record: GET /bigin/v2/{module}/{id}, with only
+// the fields named (and "id") when fields is not empty. An unknown id is
+// Zoho's INVALID_DATA error (Zoho answers it with 400, or with 204).
+func (c *Client) GetRecord(ctx context.Context, module, id string, fields []string) (json.RawMessage, error) {
+	if err := checkModule(module); err != nil {
+		return nil, err
+	}
+	if err := checkRecordID("record", id); err != nil {
+		return nil, err
+	}
+	var q url.Values
+	if len(fields) > 0 {
+		list, err := fieldList(fields)
+		if err != nil {
+			return nil, err
+		}
+		q = url.Values{"fields": {list}}
+	}
+	a, err := c.do(ctx, request{method: http.MethodGet, path: "/" + module + "/" + id, query: q, shape: recordItems})
+	if err != nil {
+		return nil, err
+	}
+	if a.top == nil {
+		return nil, &APIError{Status: a.status, Code: "INVALID_DATA", Message: "no " + module + " record has this id (Zoho answered 204 No Content)"}
+	}
+	return one(a, "data")
+}
+
+// SearchParams selects a page of search results: exactly one of
+// Criteria, Word, Email and Phone.
+type SearchParams struct {
+	Module string
+	// Criteria is Zoho's criteria expression, e.g.
+	// "((Last_Name:equals:Boyle)and(Email:starts_with:p))"; escape "(",
+	// ")" and "," in values with a backslash.
+	Criteria string
+	// Word matches records with the word in any text field.
+	Word string
+	// Email and Phone match records by their email or phone fields.
+	Email string
+	Phone string
+	// Fields are the API names to return; empty means Zoho's own set.
+	Fields  []string
+	Page    int // 1-based; 0 means 1
+	PerPage int // 1..200; 0 means 200
+}
+
+// SearchRecords returns one page of a module's records that match (a 204,
+// nothing matched, is an empty page): GET /bigin/v2/{module}/search
+// ?criteria=|word=|email=|phone=&fields=&page=&per_page=.
+func (c *Client) SearchRecords(ctx context.Context, p SearchParams) (Page, error) {
+	if err := checkModule(p.Module); err != nil {
+		return Page{}, err
+	}
+	var key, val string
+	n := 0
+	for _, kv := range [][2]string{{"criteria", p.Criteria}, {"word", p.Word}, {"email", p.Email}, {"phone", p.Phone}} {
+		if strings.TrimSpace(kv[1]) != "" {
+			key, val = kv[0], kv[1]
+			n++
+		}
+	}
+	if n != 1 {
+		return Page{}, fmt.Errorf("bigin: %w: a search takes exactly one of criteria, word, email and phone, got %d", ErrInvalidArgument, n)
+	}
+	if len(val) > maxSearchLen {
+		return Page{}, fmt.Errorf("bigin: %w: the search %s is longer than %d bytes", ErrInvalidArgument, key, maxSearchLen)
+	}
+	q, err := listQuery(p.Fields, p.Page, p.PerPage)
+	if err != nil {
+		return Page{}, err
+	}
+	q.Set(key, val)
+	return c.recordPage(ctx, "/"+p.Module+"/search", q)
+}
+
+// QueryRecords runs one COQL query: POST /bigin/v2/coql with
+// {"select_query": query}. The rows come back as Zoho sent them (a
+// selected lookup is {"id"} only; dotted columns such as
+// "Account_Name.Account_Name" are keys of their own); Info holds Zoho's
+// count and more_records (no page numbers: COQL pages with LIMIT and
+// OFFSET, at most MaxQueryRows a call and MaxQueryOffset in all). No rows
+// (204) is an empty page.
+func (c *Client) QueryRecords(ctx context.Context, query string) (Page, error) {
+	if strings.TrimSpace(query) == "" {
+		return Page{}, fmt.Errorf("bigin: %w: the COQL query is empty", ErrInvalidArgument)
+	}
+	if len(query) > maxQueryLen {
+		return Page{}, fmt.Errorf("bigin: %w: the COQL query is longer than %d bytes", ErrInvalidArgument, maxQueryLen)
+	}
+	body, err := json.Marshal(struct {
+		SelectQuery string `json:"select_query"`
+	}{query})
+	if err != nil {
+		return Page{}, fmt.Errorf("bigin: encode the query: %w", err)
+	}
+	// COQL only reads, but it is a POST: like every write it is not
+	// retried on 5xx (a POST is never repeated by this client).
+	a, err := c.do(ctx, request{method: http.MethodPost, path: "/coql", body: body, shape: recordItems})
+	if err != nil {
+		return Page{}, err
+	}
+	return pageOf(a, 0, 0)
+}
+
+// RelatedParams selects a page of one record's related list:
+// GET /bigin/v2/{module}/{id}/{related}.
+type RelatedParams struct {
+	Module string // the parent: Contacts, Accounts, Pipelines or Products
+	ID     string // the parent record's id
+	// Related is one of RelatedLists(Module), e.g. Notes or Pipelines.
+	Related string
+	// Fields are the API names to return, 1 to MaxFields.
+	Fields  []string
+	Page    int // 1-based; 0 means 1
+	PerPage int // 1..200; 0 means 200
+	// PipelineID is the team pipeline of a contact's Pipelines, which
+	// Zoho requires; other related lists take none.
+	PipelineID string
+}
+
+// RelatedRecords returns one page of a record's related list (a 204 is an
+// empty page): GET /bigin/v2/{module}/{id}/{related}?fields=&page=
+// &per_page=[&pipeline_id=].
+func (c *Client) RelatedRecords(ctx context.Context, p RelatedParams) (Page, error) {
+	if err := checkModule(p.Module); err != nil {
+		return Page{}, err
+	}
+	lists := RelatedLists(p.Module)
+	if lists == nil {
+		return Page{}, fmt.Errorf("bigin: %w: %s records have no related lists; only %s, %s, %s and %s do", ErrInvalidArgument,
+			p.Module, ModuleContacts, ModuleAccounts, ModulePipelines, ModuleProducts)
+	}
+	if !slices.Contains(lists, p.Related) {
+		return Page{}, fmt.Errorf("bigin: %w: related list %q; a %s record's are %s", ErrInvalidArgument, clip(p.Related), p.Module, strings.Join(lists, ", "))
+	}
+	if err := checkRecordID("record", p.ID); err != nil {
+		return Page{}, err
+	}
+	if len(p.Fields) == 0 {
+		return Page{}, fmt.Errorf("bigin: %w: a related list needs at least one field name (Zoho requires fields)", ErrInvalidArgument)
+	}
+	q, err := listQuery(p.Fields, p.Page, p.PerPage)
+	if err != nil {
+		return Page{}, err
+	}
+	switch {
+	case p.Module == ModuleContacts && p.Related == ModulePipelines:
+		if p.PipelineID == "" {
+			return Page{}, fmt.Errorf("bigin: %w: a contact's Pipelines are listed one team pipeline at a time; Zoho needs its id", ErrInvalidArgument)
+		}
+		if err := checkRecordID("team pipeline", p.PipelineID); err != nil {
+			return Page{}, err
+		}
+		q.Set("pipeline_id", p.PipelineID)
+	case p.PipelineID != "":
+		return Page{}, fmt.Errorf("bigin: %w: only a contact's Pipelines take a team pipeline", ErrInvalidArgument)
+	}
+	return c.recordPage(ctx, "/"+p.Module+"/"+p.ID+"/"+p.Related, q)
+}
+
+// recordPage reads a GET answer of {"data":[records],"info":{…}}.
+func (c *Client) recordPage(ctx context.Context, path string, q url.Values) (Page, error) {
+	a, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q, shape: recordItems})
+	if err != nil {
+		return Page{}, err
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	perPage, _ := strconv.Atoi(q.Get("per_page"))
+	return pageOf(a, page, perPage)
+}
+
+// pageOf reads the records under "data" and Zoho's "info"; a 204 is an
+// empty page.
+func pageOf(a *answer, page, perPage int) (Page, error) {
+	if a.top == nil {
+		return Page{Records: []json.RawMessage{}, Info: PageInfo{Page: page, PerPage: perPage}}, nil
+	}
+	recs, err := a.records("data")
+	if err != nil {
+		return Page{}, err
+	}
+	pg := Page{Records: recs, Info: PageInfo{Page: page, PerPage: perPage, Count: len(recs)}}
+	if _, ok := a.top["info"]; ok {
+		if err := a.field("info", &pg.Info); err != nil {
+			return Page{}, err
+		}
+	}
+	return pg, nil
+}
+
+// listQuery is the fields, page and per_page of a list call.
+func listQuery(fields []string, page, perPage int) (url.Values, error) {
+	if page < 0 {
+		return nil, fmt.Errorf("bigin: %w: page must be 1 or more, got %d", ErrInvalidArgument, page)
+	}
+	if perPage < 0 || perPage > MaxPerPage {
+		return nil, fmt.Errorf("bigin: %w: per_page must be 1 to %d, got %d", ErrInvalidArgument, MaxPerPage, perPage)
+	}
+	if page == 0 {
+		page = 1
+	}
+	if perPage == 0 {
+		perPage = MaxPerPage
+	}
+	q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(perPage)}}
+	if len(fields) > 0 {
+		list, err := fieldList(fields)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("fields", list)
+	}
+	return q, nil
+}
+
+// fieldList joins field API names with commas, refusing more than
+// MaxFields and names that could not be Zoho's (empty, or holding a
+// comma, a space or a character outside letters, digits, "_" and "$").
+func fieldList(fields []string) (string, error) {
+	if len(fields) > MaxFields {
+		return "", fmt.Errorf("bigin: %w: at most %d fields, got %d", ErrInvalidArgument, MaxFields, len(fields))
+	}
+	for _, f := range fields {
+		if !apiName(f) {
+			return "", fmt.Errorf("bigin: %w: %q is not a field API name (letters, digits and underscores, e.g. Last_Name)", ErrInvalidArgument, clip(f))
+		}
+	}
+	return strings.Join(fields, ","), nil
+}
+
+// apiName reports whether s can be a Zoho API name.
+func apiName(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for i := range len(s) {
+		if !wordByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// wordByte reports whether c can be in an API name: a letter, a digit,
+// "_" or "$".
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$'
+}
+
+// checkModule refuses a module that is not one of Modules().
+func checkModule(module string) error {
+	if !slices.Contains(Modules(), module) {
+		return fmt.Errorf("bigin: %w: module %q; the record modules are %s", ErrInvalidArgument, clip(module), strings.Join(Modules(), ", "))
+	}
+	return nil
+}
+
+// QueryModule returns the module a COQL query reads: the word after its
+// first FROM outside quotes, e.g. "Contacts" for "select Last_Name from
+// Contacts where …". A caller that allows only some modules checks it
+// before sending the query. A query with no FROM, or a FROM not followed
+// by a name, wraps ErrInvalidArgument.
+func QueryModule(query string) (string, error) {
+	var words []string
+	for i := 0; i < len(query); {
+		switch c := query[i]; {
+		case c == '\'' || c == '"':
+			// Skip the quoted text; a doubled quote stays inside.
+			for i++; i < len(query); i++ {
+				if query[i] == c {
+					if i+1 < len(query) && query[i+1] == c {
+						i++
+						continue
+					}
+					break
+				}
+			}
+			i++
+			words = append(words, "") // a quoted value or column is no keyword
+		case wordByte(c):
+			j := i
+			for j < len(query) && wordByte(query[j]) {
+				j++
+			}
+			words = append(words, query[i:j])
+			i = j
+		default:
+			i++
+		}
+	}
+	for k, w := range words {
+		if strings.EqualFold(w, "from") {
+			if k+1 < len(words) && words[k+1] != "" {
+				return words[k+1], nil
+			}
+			break
+		}
+	}
+	return "", fmt.Errorf("bigin: %w: the COQL query names no module after FROM", ErrInvalidArgument)
+}

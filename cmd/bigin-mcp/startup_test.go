@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,4 +140,57 @@ func TestRestartWithoutTheSecretKeyWritesNothing(t *testing.T) {
 
 	_, _, _, stop = startServe(t, env)
 	assert.NoError(t, stop(), "the right key opens it")
+}
+
+// TestListenersAreBoundBeforeAnythingIsCreated: a listen address that is
+// busy, or that another of the server's addresses already takes, stops
+// startup with one line naming its setting, before the data directory,
+// an admin token or the "started" banner exists.
+func TestListenersAreBoundBeforeAnythingIsCreated(t *testing.T) {
+	t.Parallel()
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { held.Close() })
+	busy := held.Addr().String()
+	_, busyPort, _ := net.SplitHostPort(busy)
+	certFile, keyFile, _ := writeCertPair(t, t.TempDir())
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"metrics address busy", map[string]string{"BIGIN_MCP_METRICS_ADDR": busy},
+			[]string{"BIGIN_MCP_METRICS_ADDR: " + busy + " is already in use", "--metrics-addr"}},
+		{"metrics address is the main one", map[string]string{"BIGIN_MCP_ADDR": busy, "BIGIN_MCP_METRICS_ADDR": busy},
+			[]string{"BIGIN_MCP_METRICS_ADDR: " + busy + " is also the address of BIGIN_MCP_ADDR"}},
+		{"metrics on every interface, same port", map[string]string{"BIGIN_MCP_ADDR": busy, "BIGIN_MCP_METRICS_ADDR": ":" + busyPort},
+			[]string{"BIGIN_MCP_METRICS_ADDR: :" + busyPort + " is also the address of BIGIN_MCP_ADDR"}},
+		{"plain-HTTP address busy", map[string]string{"BIGIN_MCP_TLS_CERT": certFile, "BIGIN_MCP_TLS_KEY": keyFile, "BIGIN_MCP_HTTP_ADDR": busy},
+			[]string{"BIGIN_MCP_HTTP_ADDR: " + busy + " is already in use", "--http-addr"}},
+		{"plain-HTTP address is the main one", map[string]string{"BIGIN_MCP_TLS_CERT": certFile, "BIGIN_MCP_TLS_KEY": keyFile, "BIGIN_MCP_ADDR": busy, "BIGIN_MCP_HTTP_ADDR": busy},
+			[]string{"BIGIN_MCP_HTTP_ADDR: " + busy + " is also the address of BIGIN_MCP_ADDR"}},
+		{"main address busy", map[string]string{"BIGIN_MCP_ADDR": busy},
+			[]string{"BIGIN_MCP_ADDR: " + busy + " is already in use", "--addr"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			tt.env["BIGIN_MCP_DATA_DIR"] = dir
+			if tt.env["BIGIN_MCP_ADDR"] == "" {
+				tt.env["BIGIN_MCP_ADDR"] = "127.0.0.1:0"
+			}
+			code, stdout, stderr := runCLI(t, tt.env, "serve")
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %s", stderr)
+			for _, w := range tt.want {
+				assert.Contains(t, stderr, w)
+			}
+			assert.NotContains(t, stderr, "bmcp_api_", "no admin token was minted")
+			assert.NotContains(t, stderr, "started")
+			_, err := os.Stat(dir)
+			assert.True(t, os.IsNotExist(err), "the data directory was not created")
+		})
+	}
 }

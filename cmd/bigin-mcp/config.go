@@ -167,24 +167,29 @@ func (c *config) rules() []rule {
 // parseConfig reads the environment, then the flags in args. Every error
 // is one line that names the variable.
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
-	fs, resolve := configFlags(name, stderr)
+	fs, resolve := configFlags(name, stderr, nil)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	return resolve(getenv)
 }
 
-// configFlags returns a command's flag set holding a flag for every
-// setting (a command may add its own before parsing), and resolve, which,
-// once the flags are parsed, reads each setting from its flag, else its
-// variable, else its default, then runs the rules.
-func configFlags(name string, stderr io.Writer) (*flag.FlagSet, func(getenv func(string) string) (*config, error)) {
+// configFlags returns a command's flag set holding a flag for each
+// setting that flagged accepts (every one when flagged is nil; a command
+// may add flags of its own before parsing), and resolve, which, once the
+// flags are parsed, reads each setting from its flag, else its variable,
+// else its default, then runs the rules.
+func configFlags(name string, stderr io.Writer, flagged func(env string) bool) (*flag.FlagSet, func(getenv func(string) string) (*config, error)) {
 	c := &config{}
 	sets := c.settings()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	values := make([]*string, len(sets))
 	for i, s := range sets {
+		if flagged != nil && !flagged(s.env) {
+			values[i] = &sets[i].def // no flag: the variable or the default
+			continue
+		}
 		values[i] = fs.String(s.flag, s.def, s.usage+" ($"+s.env+")")
 	}
 	resolve := func(getenv func(string) string) (*config, error) {

@@ -1,21 +1,31 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
+
+// cliBound is how long runCLI lets a command run: the commands it runs
+// exit by themselves, so one still running (a server that started when
+// it should have refused) is stopped and reported instead of hanging.
+const cliBound = 20 * time.Second
 
 // runCLI runs the command line as main does and returns its exit code and
 // output.
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := cli(context.Background(), args, envOf(env), &stdout, &stderr)
+	ctx, cancel := context.WithTimeout(context.Background(), cliBound)
+	defer cancel()
+	var stdout, stderr syncBuffer
+	code := cli(ctx, args, envOf(env), &stdout, &stderr)
+	if ctx.Err() != nil {
+		t.Errorf("bigin-mcp %s was still running after %s; it should have exited by itself", strings.Join(args, " "), cliBound)
+	}
 	return code, stdout.String(), stderr.String()
 }
 

@@ -95,7 +95,7 @@ func (c *config) settings() []setting {
 		{"BIGIN_MCP_ADDR", "addr", "127.0.0.1:8080", "listen address", address(&c.Addr, true)},
 		{"BIGIN_MCP_DATA_DIR", "data-dir", "./data", "directory for bigin-mcp.db and secret.key", nonEmpty(&c.DataDir)},
 		{"BIGIN_MCP_PUBLIC_URL", "public-url", "", "public base URL of minted MCP URLs (default http://<addr>)", c.readPublicURL},
-		{"BIGIN_MCP_ADMIN_TOKEN", "admin-token", "", "bootstrap admin API token", c.readAdminToken},
+		{"BIGIN_MCP_ADMIN_TOKEN", "admin-token", "", "bootstrap admin API token (at least 32 random characters)", c.readAdminToken},
 		{"BIGIN_MCP_SECRET_KEY", "secret-key", "", "base64 of 32 bytes, the AES-256-GCM key for secrets at rest", text(&c.SecretKey)},
 		{"BIGIN_MCP_ZOHO_CLIENT_ID", "zoho-client-id", "", "Zoho OAuth client id", text(&c.ZohoClientID)},
 		{"BIGIN_MCP_ZOHO_CLIENT_SECRET", "zoho-client-secret", "", "Zoho OAuth client secret", text(&c.ZohoClientSecret)},

@@ -37,7 +37,7 @@ func TestFirstStartGuidance(t *testing.T) {
 		assert.Contains(t, logs.String(), "no Zoho OAuth client is configured")
 	})
 	t.Run("admin token and Zoho client set", func(t *testing.T) {
-		admin := "bmcp_api_" + strings.Repeat("a", 43)
+		admin := "bmcp_api_Qm3xT8vK1pZr6Yw0Ls9Dn4Hc7Ga2Fe5Jb8Uo1Ri3Wt6"
 		_, _, logs, stop := startServe(t, map[string]string{
 			"BIGIN_MCP_DATA_DIR":           t.TempDir(),
 			"BIGIN_MCP_ADMIN_TOKEN":        admin,
@@ -75,7 +75,9 @@ func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
 	}{
 		{"key not base64", map[string]string{"BIGIN_MCP_SECRET_KEY": "not*base64!"}, "BIGIN_MCP_SECRET_KEY", "is not valid base64"},
 		{"short key", map[string]string{"BIGIN_MCP_SECRET_KEY": "c2hvcnQ="}, "BIGIN_MCP_SECRET_KEY", "decodes to 5 bytes"},
-		{"short admin token", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "short"}, "BIGIN_MCP_ADMIN_TOKEN", "at least 16 characters"},
+		{"short admin token", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "short"}, "BIGIN_MCP_ADMIN_TOKEN", "at least 32 random characters"},
+		{"admin token of 24 characters", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "bmcp_api_Qm3xT8vK1pZr6Yw0Ls9Dn4Hc"}, "BIGIN_MCP_ADMIN_TOKEN", "and this one has 24"},
+		{"placeholder admin token", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "bmcp_api_" + strings.Repeat("a", 43)}, "BIGIN_MCP_ADMIN_TOKEN", "too few for a random token"},
 		{"log level", map[string]string{"BIGIN_MCP_LOG_LEVEL": "loud"}, "BIGIN_MCP_LOG_LEVEL", "not one of"},
 		{"datacenters", map[string]string{"BIGIN_MCP_DATACENTERS": `{"us":`}, "BIGIN_MCP_DATACENTERS", "invalid datacenters JSON"},
 		{"data dir is a file", map[string]string{"BIGIN_MCP_DATA_DIR": file}, "BIGIN_MCP_DATA_DIR", "cannot create"},

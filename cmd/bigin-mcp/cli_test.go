@@ -39,6 +39,7 @@ func assertListsEveryCommand(t *testing.T, out string) {
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args  []string
 		usage string // the command whose flags are shown, "" for the overview
@@ -58,6 +59,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, nil, tt.args...)
 			assert.Equal(t, 0, code, "asking for help is not an error")
 			assert.Empty(t, stderr)
@@ -75,6 +77,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 // TestHelpNeverShowsSecrets: flags' defaults in the help are the built-in
 // ones, never the values of the variables (which hold secrets).
 func TestHelpNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{
 		"BIGIN_MCP_ADMIN_TOKEN":        "bmcp_api_this-must-not-be-printed",
 		"BIGIN_MCP_ZOHO_CLIENT_SECRET": "zoho-secret-must-not-be-printed",
@@ -89,6 +92,7 @@ func TestHelpNeverShowsSecrets(t *testing.T) {
 }
 
 func TestBadFlagIsPrintedOnceThenTheUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args    []string
 		command string
@@ -104,6 +108,7 @@ func TestBadFlagIsPrintedOnceThenTheUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, nil, tt.args...)
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout)
@@ -116,6 +121,7 @@ func TestBadFlagIsPrintedOnceThenTheUsage(t *testing.T) {
 }
 
 func TestUnknownCommand(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"frobnicate"}, {"help", "frobnicate"}} {
 		code, stdout, stderr := runCLI(t, nil, args...)
 		assert.Equal(t, 2, code)
@@ -126,6 +132,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestVersionAndFailures(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := runCLI(t, nil, "version")
 	assert.Equal(t, 0, code)
 	assert.Equal(t, "bigin-mcp "+buildVersion()+"\n", stdout)

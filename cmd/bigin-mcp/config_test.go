@@ -21,6 +21,7 @@ func envOf(m map[string]string) func(string) string {
 }
 
 func TestParseConfigDefaultsAndOverrides(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig("t", nil, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8080", c.Addr)
@@ -71,6 +72,7 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 }
 
 func TestParseConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
 	dcFile := filepath.Join(t.TempDir(), "dcs.json")
 	require.NoError(t, os.WriteFile(dcFile, []byte(`{"us":`), 0o600))
 	tests := []struct {
@@ -104,6 +106,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := parseConfig("t", nil, envOf(tt.env), io.Discard)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -113,6 +116,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestParseConfigMetricsAndRetention(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig("t", nil, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Empty(t, c.MetricsAddr, "metrics are off by default")
@@ -138,6 +142,7 @@ func TestParseConfigMetricsAndRetention(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := parseConfig("t", tt.args, envOf(tt.env), io.Discard)
 			if tt.err != "" {
 				require.Error(t, err)
@@ -152,6 +157,7 @@ func TestParseConfigMetricsAndRetention(t *testing.T) {
 }
 
 func TestParseConfigEtcd(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig("t", []string{"--etcd-max-staleness", "5s"}, envOf(map[string]string{
 		"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "https://etcd-1:2379, https://etcd-2:2379",
 		"BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_USERNAME": "bigin", "BIGIN_MCP_ETCD_PASSWORD": "pw",

@@ -16,7 +16,9 @@ import (
 // TestFirstStartGuidance: serve on an empty data directory says in one
 // block what to do next, and warns when connect links cannot work.
 func TestFirstStartGuidance(t *testing.T) {
+	t.Parallel()
 	t.Run("generated token, no Zoho client", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		_, tok, logs, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir})
 		require.NoError(t, stop())
@@ -37,6 +39,7 @@ func TestFirstStartGuidance(t *testing.T) {
 		assert.Contains(t, logs.String(), "no Zoho OAuth client is configured")
 	})
 	t.Run("admin token and Zoho client set", func(t *testing.T) {
+		t.Parallel()
 		admin := "bmcp_api_Qm3xT8vK1pZr6Yw0Ls9Dn4Hc7Ga2Fe5Jb8Uo1Ri3Wt6"
 		_, _, logs, stop := startServe(t, map[string]string{
 			"BIGIN_MCP_DATA_DIR":           t.TempDir(),
@@ -57,6 +60,7 @@ func TestFirstStartGuidance(t *testing.T) {
 // TestConfigErrorsNameTheVariableOnce: each bad setting stops startup with
 // one line that names its variable once.
 func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
+	t.Parallel()
 	key := func(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32)) }
 	sealedWithEnv := t.TempDir()
 	_, _, _, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": sealedWithEnv, "BIGIN_MCP_SECRET_KEY": key(1)})
@@ -87,6 +91,7 @@ func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if tt.env["BIGIN_MCP_DATA_DIR"] == "" {
 				tt.env["BIGIN_MCP_DATA_DIR"] = t.TempDir()
 			}
@@ -103,6 +108,7 @@ func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
 // TestAdminTokenIsCheckedBeforeTheDataDir: a bad BIGIN_MCP_ADMIN_TOKEN
 // leaves no data directory or database behind.
 func TestAdminTokenIsCheckedBeforeTheDataDir(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	code, _, stderr := runCLI(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir, "BIGIN_MCP_ADMIN_TOKEN": "too-short"}, "serve")
 	assert.Equal(t, 1, code)
@@ -116,6 +122,7 @@ func TestAdminTokenIsCheckedBeforeTheDataDir(t *testing.T) {
 // with BIGIN_MCP_SECRET_KEY, restarted without it, is refused without a
 // second secret.key or any other write; with the key it starts again.
 func TestRestartWithoutTheSecretKeyWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	env := map[string]string{"BIGIN_MCP_DATA_DIR": dir, "BIGIN_MCP_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))}
 	_, _, _, stop := startServe(t, env)

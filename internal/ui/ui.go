@@ -140,8 +140,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header())
 		if r.Method == http.MethodPost {
-			if err := h.checkSameOrigin(r); err != nil {
-				h.problem(w, r, http.StatusForbidden, "Refused", err.Error())
+			if !h.sameOrigin(r) {
+				h.problem(w, r, http.StatusForbidden, "Refused", crossSiteMessage)
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -173,7 +173,7 @@ func setSecurityHeaders(hd http.Header) {
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	// same-origin, not no-referrer: under no-referrer browsers send
-	// "Origin: null" on form posts, which checkSameOrigin must refuse.
+	// "Origin: null" on form posts, which sameOrigin must refuse.
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
@@ -184,32 +184,30 @@ func (h *Handler) secure(r *http.Request) bool {
 	return r.TLS != nil || h.public.Scheme == "https"
 }
 
-var errCrossSite = errors.New("This form was sent from another site, so it was refused. Open the page on this server and send it again.")
+// crossSiteMessage is the refusal page's text when sameOrigin says no.
+const crossSiteMessage = "This form was sent from another site, so it was refused. Open the page on this server and send it again."
 
-// checkSameOrigin refuses a post that a browser says came from another
+// sameOrigin refuses (false) a post that a browser says came from another
 // site: by Sec-Fetch-Site, or by an Origin that is neither the server's
 // as the request reached it nor its public URL's. (SameSite=Strict keeps
 // the session cookie off such posts too, and the CSRF token is checked
 // after this.)
-func (h *Handler) checkSameOrigin(r *http.Request) error {
+func (h *Handler) sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return errCrossSite
+		return false
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return nil // not from a browser that sends one; the CSRF token decides
+		return true // not from a browser that sends one; the CSRF token decides
 	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	if origin == scheme+"://"+r.Host {
-		return nil
+		return true
 	}
-	if h.public.Host != "" && origin == h.public.Scheme+"://"+h.public.Host {
-		return nil
-	}
-	return errCrossSite
+	return h.public.Host != "" && origin == h.public.Scheme+"://"+h.public.Host
 }
 
 type ctxKey struct{}

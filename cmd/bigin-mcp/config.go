@@ -36,8 +36,8 @@ type config struct {
 	AllowedOrigins   []string
 	LogLevel         slog.Level
 	MaxResultChars   int
-	// StructuredOnly leaves the text block out of successful tool results
-	// for MCP clients on protocol 2026-07-28 or later.
+	// StructuredOnly (opt-in) leaves the text block out of successful
+	// tool results for MCP clients on protocol 2026-07-28 or later.
 	StructuredOnly bool
 	// TLS selects HTTPS: a certificate pair or ACME (tlsconf validates it
 	// when serve builds the manager); zero means plain HTTP.
@@ -97,7 +97,7 @@ func (c *config) settings(raw func(flag string) *string) []setting {
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw("allowed-origins")},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw("log-level")},
 		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw("max-result-chars")},
-		{"BIGIN_MCP_STRUCTURED_ONLY", "structured-only", "true", "send MCP clients on protocol 2026-07-28 or later a successful tool result as structuredContent alone, without the text block that repeats it", raw("structured-only")},
+		{"BIGIN_MCP_STRUCTURED_ONLY", "structured-only", "false", "opt-in: send MCP clients on protocol 2026-07-28 or later a successful tool result as structuredContent alone, without the text block that repeats it (clients that read only content, such as the OpenAI Agents SDK, then get empty results)", raw("structured-only")},
 		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", raw("tls-cert")},
 		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", raw("tls-key")},
 		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", raw("acme-domains")},

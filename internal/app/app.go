@@ -70,8 +70,9 @@ type Config struct {
 	// served by whoever serves App.Metrics.Handler, on a listener of
 	// its own.
 	Metrics bool
-	// StructuredOnly leaves the text block out of successful tool results
-	// for MCP clients on protocol 2026-07-28 or later (mcp.Options).
+	// StructuredOnly (an opt-in) leaves the text block out of successful
+	// tool results for MCP clients on protocol 2026-07-28 or later
+	// (mcp.Options).
 	StructuredOnly bool
 	Clock          clock.Clock // nil: the system clock
 	Logger         *slog.Logger

@@ -25,7 +25,6 @@ import (
 // Paths of the authorization server.
 const (
 	AuthorizePath = "/oauth/authorize"
-	SignInPath    = "/oauth/signin"
 	ConsentPath   = "/oauth/consent"
 	TokenPath     = "/oauth/token"
 	RegisterPath  = "/oauth/register"
@@ -120,7 +119,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		httpx.WriteErrorStatus(w, http.StatusNotFound, tokens.CodeNotFound, "no such metadata document")
 	})
 	mux.HandleFunc("GET "+AuthorizePath, h.handleAuthorize)
-	mux.HandleFunc("GET "+SignInPath, h.handleSignIn)
 	mux.HandleFunc("POST "+ConsentPath, h.handleConsent)
 	mux.HandleFunc(TokenPath, h.handleToken)
 	mux.HandleFunc(RegisterPath, h.handleRegister)

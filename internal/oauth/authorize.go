@@ -173,6 +173,9 @@ func (h *Handler) HandleZohoCallback(w http.ResponseWriter, r *http.Request) boo
 	rh := ar.RedirectURI
 	if u, err := url.Parse(ar.RedirectURI); err == nil {
 		rh = u.Scheme + "://" + u.Host
+		if u.Host == "" { // a private-use scheme without authority
+			rh = u.Scheme + ":"
+		}
 	}
 	h.page(w, http.StatusOK, pageConsent, pageData{
 		Title: "Allow access to Zoho Bigin?", ClientName: ar.ClientName, ClientID: ar.ClientID, URLName: res.Server.Name, Org: orgName(res),

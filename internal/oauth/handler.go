@@ -112,7 +112,7 @@ func New(o Options) (*Handler, error) {
 
 // Register mounts the metadata documents, the OAuth endpoints and the JSON
 // 404 for every other /.well-known path.
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux httpx.Router) {
 	mux.HandleFunc("GET "+asMetadataPath, h.handleASMetadata)
 	mux.HandleFunc("GET "+prmMetadataPath+"/mcp/{token}", h.handlePRM)
 	mux.HandleFunc("/.well-known/", func(w http.ResponseWriter, r *http.Request) {

@@ -50,9 +50,9 @@ type consentState struct {
 }
 
 // handleAuthorize checks an authorization request and sends the person to
-// sign in with Zoho, in the region of the URL's org. Until the client and its redirect URI are known good,
-// problems are pages; after that they go back to the client as OAuth
-// errors.
+// sign in with Zoho, in the region of the URL's org. Until the client and
+// its redirect URI are known good, problems are pages; after that they go
+// back to the client as OAuth errors.
 func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	c, err := h.clients.resolve(r.Context(), q.Get("client_id"))

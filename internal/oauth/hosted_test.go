@@ -59,8 +59,8 @@ func (d *docs) publish(name string, redirects []string) string {
 	return d.srv.URL + p
 }
 
-// The redirect URIs hosted and native clients register, as they send
-// them. VS Code registers its web callbacks and loopback listeners (the
+// The redirect URIs hosted and native clients register, in the forms they
+// use. VS Code registers its web callbacks and loopback listeners (the
 // port-less forms for servers that match any port, the fixed port for
 // those that do not) and then listens on a port of its own choosing.
 var (

@@ -35,8 +35,8 @@ type config struct {
 	AllowedOrigins   []string
 	LogLevel         slog.Level
 	MaxResultChars   int
-	// StructuredOnly leaves the text block out of successful tool results
-	// for MCP clients on protocol 2026-07-28 or later.
+	// StructuredOnly (opt-in) leaves the text block out of successful
+	// tool results for MCP clients on protocol 2026-07-28 or later.
 	StructuredOnly bool
 	// TLS selects HTTPS: a certificate pair or ACME (tlsconf validates it
 	// when serve builds the manager); zero means plain HTTP.
@@ -103,7 +103,7 @@ func (c *config) settings() []setting {
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", list(&c.AllowedOrigins, checkOrigin)},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", c.readLogLevel},
 		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", c.readResultBudget},
-		{"BIGIN_MCP_STRUCTURED_ONLY", "structured-only", "true", "send MCP clients on protocol 2026-07-28 or later a successful tool result as structuredContent alone, without the text block that repeats it", boolean(&c.StructuredOnly)},
+		{"BIGIN_MCP_STRUCTURED_ONLY", "structured-only", "false", "opt-in: send MCP clients on protocol 2026-07-28 or later a successful tool result as structuredContent alone, without the text block that repeats it (clients that read only content, such as the OpenAI Agents SDK, then get empty results)", boolean(&c.StructuredOnly)},
 		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", text(&c.TLS.CertFile)},
 		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", text(&c.TLS.KeyFile)},
 		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", list(&c.TLS.ACMEDomains, nil)},

@@ -34,7 +34,7 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, 10*time.Second, c.BodyTimeout)
 	assert.Equal(t, 1000, c.MaxSSEStreams)
 	assert.Equal(t, 32, c.MaxSSEStreamsPerURL)
-	assert.True(t, c.StructuredOnly, "2026-07-28 clients get structuredContent alone by default")
+	assert.False(t, c.StructuredOnly, "every client gets the text block and structuredContent by default")
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
@@ -63,12 +63,12 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	c, err = parseConfig("t", []string{"--cimd-allow-loopback", "1"}, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.CIMDAllowLoopback, "from the flag")
-	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "true"}), io.Discard)
 	require.NoError(t, err)
-	assert.False(t, c.StructuredOnly, "from the variable")
-	c, err = parseConfig("t", []string{"--structured-only=true"}, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	assert.True(t, c.StructuredOnly, "from the variable")
+	c, err = parseConfig("t", []string{"--structured-only=false"}, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "true"}), io.Discard)
 	require.NoError(t, err)
-	assert.True(t, c.StructuredOnly, "the flag wins")
+	assert.False(t, c.StructuredOnly, "the flag wins")
 }
 
 func TestParseConfigErrorsNameTheVariable(t *testing.T) {

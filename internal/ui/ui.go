@@ -26,6 +26,10 @@ import (
 // Path is where the UI is mounted.
 const Path = "/ui/"
 
+// StaticPath is where the UI's stylesheet and script are served: files
+// built into the binary, the same for every visitor.
+const StaticPath = Path + "static/"
+
 // maxFormBytes bounds a form post: the largest form (an MCP URL's policy)
 // is a few hundred bytes.
 const maxFormBytes = 64 << 10
@@ -102,10 +106,10 @@ func New(o Options) (*Handler, error) {
 }
 
 // Register mounts the UI under /ui/ on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux httpx.Router) {
 	ui := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	ui.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
+	ui.Handle("GET "+StaticPath, http.StripPrefix(StaticPath, http.FileServerFS(static)))
 	ui.HandleFunc("GET /ui/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/accounts", http.StatusSeeOther)
 	})

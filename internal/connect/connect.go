@@ -291,7 +291,7 @@ type pageData struct {
 	Reconnected bool // the link repaired an existing account
 	// SameOrg are the other accounts of the org just connected: the new
 	// account is a second one for it.
-	SameOrg []string
+	SameOrg     []string
 	Datacenters []dcChoice
 }
 

@@ -283,8 +283,12 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	for _, p := range []string{"/mcp", "/mcp/{token}", "/mcp/{token}/sse"} {
 		mux.Note(p)
 	}
+	// A browser pointed at the server's address lands on the web UI.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, ui.Path, http.StatusFound)
+	})
 	a.routes = mux
-	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mcpHandler.Mount(mux)))
+	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mcpHandler.Mount(routed(mux.Mux()))))
 	if met != nil {
 		a.handler = httpx.LogRequests(logger, inner, func(d httpx.Done) {
 			met.ObserveHTTP(d.Route, d.Method, d.Status, d.Duration)
@@ -293,6 +297,20 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		a.handler = httpx.LogRequests(logger, inner)
 	}
 	return a, nil
+}
+
+// routed serves mux, answering a request that no route matches with the
+// JSON error shape of every other answer (404, or 405 with Allow) instead
+// of ServeMux's plain text. The surfaces mounted on a prefix (admin API,
+// REST face, MCP, web UI) answer their own unknown paths.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			httpx.NotRouted(mux, w, r, "endpoint")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // Paths of the health endpoints.

@@ -56,5 +56,9 @@ func (rt *Routes) Patterns() []string {
 	return slices.Clone(rt.patterns)
 }
 
+// Mux returns the ServeMux the routes are registered on, for what needs
+// to ask it which pattern a request matches.
+func (rt *Routes) Mux() *http.ServeMux { return rt.mux }
+
 // ServeHTTP dispatches the request to the handler whose pattern matches.
 func (rt *Routes) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.mux.ServeHTTP(w, r) }

@@ -2,12 +2,14 @@ package store
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 func newTestClock() *clocktest.Fake {
@@ -36,3 +38,12 @@ func openTest(t testing.TB, opts Options) *DB {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// putJSON marshals v under key in bucket b.
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, buf)
+}

@@ -103,10 +103,11 @@ type Options struct {
 type rules = kv.Store
 
 // DB is an open bigin-mcp database: the tokens.Store rules (package
-// store/internal/kv) over one bbolt file. It is safe for concurrent use.
-// Every method that changes data commits one bbolt transaction (fsynced)
-// before it returns, and every record it returns is a fresh copy owned by
-// the caller.
+// store/internal/kv) over one bbolt file. It has every method of
+// tokens.Store, documented there. It is safe for concurrent use. Every
+// method that changes data commits one bbolt transaction (fsynced) before
+// it returns, and every record it returns is a fresh copy owned by the
+// caller.
 type DB struct {
 	*rules
 	bolt   *bolt.DB

@@ -1,11 +1,16 @@
 // Package etcdstore keeps bigin-mcp's records in etcd, so any number of
-// stateless replicas can share them. It implements tokens.Store with the
-// same promises as the bbolt file (and passes the same conformance suite),
-// writes the same sealed records (package record), and adds what a shared
-// store needs: a change feed the replicas' URL indexes follow
-// (tokens.ChangeFeed), an election for jobs that run on one replica at a
-// time (tokens.Elector), and a lock that elects one refresher of an
-// account's Zoho access token.
+// stateless replicas can share them. It runs the same Store rules as the
+// bbolt file (package store/internal/kv, over optimistic etcd
+// transactions: txn.go), writes the same sealed records (package record),
+// and adds what a shared store needs: a change feed the replicas' URL
+// indexes follow (tokens.ChangeFeed), an election for jobs that run on one
+// replica at a time (tokens.Elector), and a lock that elects one refresher
+// of an account's Zoho access token.
+//
+// A rule's changes are one etcd transaction, so the cluster's
+// --max-txn-ops bounds them: deleting an account writes 3 keys per MCP
+// URL, CreateMCPServers 3 per URL, ending a URL's OAuth grants 2 per
+// grant plus one per hash it names (see docs/scaling.md).
 //
 // Key layout under the prefix (default "/bigin-mcp/"); no key holds a
 // token, only IDs and SHA-256 hashes of tokens:
@@ -160,8 +165,9 @@ type rules = kv.Store
 
 // Store is bigin-mcp's records in etcd: the tokens.Store rules (package
 // store/internal/kv) over optimistic etcd transactions, plus the change
-// feed, the election and the refresh lock. It is safe for concurrent use
-// by many goroutines and many processes.
+// feed, the election and the refresh lock. It has every method of
+// tokens.Store, documented there. It is safe for concurrent use by many
+// goroutines and many processes.
 type Store struct {
 	*rules
 	c      *clientv3.Client

@@ -42,8 +42,9 @@ type Options struct {
 // rules is the one implementation of the Store's rules.
 type rules = kv.Store
 
-// Store is bigin-mcp's records in memory. It is safe for concurrent use;
-// writers take turns, readers share.
+// Store is bigin-mcp's records in memory. It has every method of
+// tokens.Store, documented there. It is safe for concurrent use; writers
+// take turns, readers share.
 type Store struct {
 	*rules
 	mem *backend

@@ -7,8 +7,10 @@
 // tables to its own layout (bbolt buckets, etcd key prefixes) and runs
 // transactions; it knows no rule.
 //
-// Adding a Store method is one method here, over Tx, plus a case in
-// tokens/storetest; the backends get it by embedding Store.
+// Adding a Store method is one method here, over Tx, and a case in
+// tokens/storetest that every backend then runs; the backends get the
+// method by embedding Store. A new kind of record is also a new Table,
+// which each backend maps (a bbolt bucket, an etcd key prefix).
 package kv
 
 import (
@@ -130,7 +132,8 @@ type Tx interface {
 	// checked at commit, so a rule uses it only where a stale count does
 	// no harm (trimming the audit log, CountAPITokens).
 	Count(t Table) (int, error)
-	// Put stores value under key. The backend keeps a copy.
+	// Put stores value under key. The caller does not modify value
+	// afterwards (bbolt keeps it until the commit).
 	Put(t Table, key string, value []byte) error
 	// Delete removes key; a missing key is not an error.
 	Delete(t Table, key string) error

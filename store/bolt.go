@@ -92,7 +92,7 @@ func (t boltTx) Scan(tb kv.Table, r kv.Range, fn func(key string, value []byte) 
 			v = nil
 		}
 		if err := fn(string(k), v); err != nil {
-			if errors.Is(err, kv.StopScan) {
+			if errors.Is(err, kv.ErrStopScan) {
 				return true, nil
 			}
 			return false, err

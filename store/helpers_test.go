@@ -2,19 +2,11 @@ package store
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
 )
-
-func newTestClock() *clocktest.Fake {
-	return clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-}
 
 // testKey returns a fresh random 32-byte key.
 func testKey(t testing.TB) []byte {
@@ -38,12 +30,3 @@ func openTest(t testing.TB, opts Options) *DB {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// putJSON marshals v under key in bucket b.
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(key, buf)
-}

@@ -288,7 +288,7 @@ func (t *txn) Scan(tb kv.Table, r kv.Range, fn func(key string, value []byte) er
 			return false, err
 		}
 		if err := fn(key, x.Value); err != nil {
-			if errors.Is(err, kv.StopScan) {
+			if errors.Is(err, kv.ErrStopScan) {
 				return true, nil
 			}
 			return false, err

@@ -200,7 +200,7 @@ func (t *tx) Scan(tb kv.Table, r kv.Range, fn func(key string, value []byte) err
 			v = tab.vals[k]
 		}
 		if err := fn(k, v); err != nil {
-			if errors.Is(err, kv.StopScan) {
+			if errors.Is(err, kv.ErrStopScan) {
 				return true, nil
 			}
 			return false, err

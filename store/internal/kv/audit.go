@@ -165,7 +165,7 @@ func (s *Store) DeleteAuditBefore(ctx context.Context, t time.Time) (int, error)
 				}
 				if !e.Time.Before(t) {
 					done = true
-					return StopScan
+					return ErrStopScan
 				}
 				last, n = k, n+1
 				return nil

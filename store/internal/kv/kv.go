@@ -97,8 +97,8 @@ func PrefixEnd(p string) string {
 	return ""
 }
 
-// StopScan, returned by Scan's fn, ends the scan early without an error.
-var StopScan = errors.New("kv: stop the scan")
+// ErrStopScan, returned by Scan's fn, ends the scan early without an error.
+var ErrStopScan = errors.New("kv: stop the scan")
 
 // ErrReadOnly is returned by a write in a View.
 var ErrReadOnly = errors.New("kv: write in a read-only transaction")
@@ -123,7 +123,7 @@ type Tx interface {
 	// what it must read.
 	Has(t Table, key string) (bool, error)
 	// Scan calls fn with each key in r and its value (valid as Get's),
-	// stopping at fn's first error (StopScan: no error), and reports
+	// stopping at fn's first error (ErrStopScan: no error), and reports
 	// whether keys in r follow the last one it read. Unless r is
 	// Unchecked, the keys it read and the absence of others between them
 	// hold at commit.

@@ -203,12 +203,12 @@ func testScan(t *testing.T, b kv.Backend) {
 			_, err := tx.Scan(kv.Audit, kv.Range{}, func(k string, _ []byte) error {
 				got = append(got, k)
 				if k == "b" {
-					return kv.StopScan
+					return kv.ErrStopScan
 				}
 				return nil
 			})
 			return err
-		}), "StopScan is no error")
+		}), "ErrStopScan is no error")
 		assert.Equal(t, []string{"a", "b"}, got)
 		stop := errors.New("stop")
 		err := b.View(ctx, func(tx kv.Tx) error {

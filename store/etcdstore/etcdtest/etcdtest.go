@@ -174,34 +174,19 @@ func (c *Cluster) Leader() int {
 	return -1
 }
 
-// StopAll stops every member: the followers together, then the leader.
-// A leader that stops while its peers still run hands its leadership to
-// one of them, and when that one is stopping too it waits out etcd's
-// request timeout (7 s with these settings) before it stops.
+// StopAll stops every member, at once.
 func (c *Cluster) StopAll() {
-	lead := c.Leader()
-	take := func(m *member) *embed.Etcd {
+	var wg sync.WaitGroup
+	for _, m := range c.members {
 		c.mu.Lock()
-		defer c.mu.Unlock()
 		e := m.etcd
 		m.etcd = nil
-		return e
-	}
-	var wg sync.WaitGroup
-	for i, m := range c.members {
-		if i == lead {
-			continue
-		}
-		if e := take(m); e != nil {
+		c.mu.Unlock()
+		if e != nil {
 			wg.Go(e.Close)
 		}
 	}
 	wg.Wait()
-	if lead >= 0 {
-		if e := take(c.members[lead]); e != nil {
-			e.Close()
-		}
-	}
 }
 
 func (c *Cluster) stopAll() { c.StopAll() }

@@ -48,7 +48,7 @@ func (a *API) document(others []route.Group) ([]byte, error) {
 		Description: "The HTTP APIs of bigin-mcp beside MCP: the admin API, the account's tools as plain JSON, the Unified User Directory API and the Proxy API for Zoho Bigin. " +
 			"Every error has the shape {\"error\": {\"code\", \"message\"}}.",
 		ServerURL:      a.public,
-		SecurityScheme: "An API token (bmcp_api_…). Tokens may be limited to accounts (account_ids) and surfaces (scopes: admin, tools, unified, proxy); outside its limits a token gets 403.",
+		SecurityScheme: "An API token (bmcp_api_…). Tokens may be limited to accounts (account_ids) and surfaces (scopes: admin, tools, unified, proxy, mcp); outside its limits a token gets 403.",
 		Errors: []route.Response{
 			errResp(http.StatusBadRequest, "Bad input (invalid_argument): the message names the field.", nil),
 			errResp(http.StatusUnauthorized, "Missing or unknown API token (unauthenticated).", map[string]route.Header{"WWW-Authenticate": {Schema: route.String()}}),

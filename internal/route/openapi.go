@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -192,7 +191,7 @@ func Document(spec Spec) ([]byte, error) {
 				errs = append(errs, fmt.Errorf("%s has no OpenAPI operation", rt.Pattern()))
 			}
 			for _, op := range rt.Ops {
-				path := cmp(op.Path, rt.Path)
+				path := or(op.Path, rt.Path)
 				if err := checkOperation(rt, path, op); err != nil {
 					errs = append(errs, err)
 					continue
@@ -225,7 +224,8 @@ func Document(spec Spec) ([]byte, error) {
 	return b, nil
 }
 
-func cmp(a, b string) string {
+// or is a, or b when a is empty.
+func or(a, b string) string {
 	if a != "" {
 		return a
 	}
@@ -245,7 +245,11 @@ func checkOperation(rt Route, path string, op Operation) error {
 	sample := pathParamRE.ReplaceAllString(path, "p1")
 	mux := http.NewServeMux()
 	mux.HandleFunc(rt.Pattern(), func(http.ResponseWriter, *http.Request) {})
-	if _, pattern := mux.Handler(httptest.NewRequest(rt.Method, sample, nil)); pattern != rt.Pattern() {
+	req, err := http.NewRequest(rt.Method, sample, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if _, pattern := mux.Handler(req); pattern != rt.Pattern() {
 		return fmt.Errorf("%s is not served by route %s", where, rt.Pattern())
 	}
 	var inPath, declared []string
@@ -283,7 +287,7 @@ func operation(g Group, op Operation) operationJS {
 			if prev.Content == nil {
 				prev.Content = map[string]media{}
 			}
-			prev.Content[cmp(r.ContentType, "application/json")] = media{Schema: r.Schema}
+			prev.Content[or(r.ContentType, "application/json")] = media{Schema: r.Schema}
 			o.Responses[key] = prev
 			continue
 		}
@@ -304,7 +308,7 @@ func errorRef(status int) string { return "E" + strconv.Itoa(status) }
 func response(r Response) responseJS {
 	out := responseJS{Description: r.Description, Headers: r.Headers}
 	if r.Schema != nil {
-		out.Content = map[string]media{cmp(r.ContentType, "application/json"): {Schema: r.Schema}}
+		out.Content = map[string]media{or(r.ContentType, "application/json"): {Schema: r.Schema}}
 	}
 	return out
 }

@@ -336,4 +336,6 @@ func TestShellBlockRecorderCatchesAnAssignmentCutOff(t *testing.T) {
 // failures records what checkBinaryCall reports, for a test of the check.
 type failures struct{ msgs []string }
 
-func (f *failures) Errorf(format string, args ...any) { f.msgs = append(f.msgs, fmt.Sprintf(format, args...)) }
+func (f *failures) Errorf(format string, args ...any) {
+	f.msgs = append(f.msgs, fmt.Sprintf(format, args...))
+}

@@ -347,6 +347,9 @@ func failClosed(svc *tokens.Service, routes *httpx.Routes, next http.Handler) ht
 // until ctx ends. It checks a few times per maxStaleness, at most once a
 // second.
 func watchCurrency(ctx context.Context, svc *tokens.Service, maxStaleness time.Duration, logger *slog.Logger) {
+	if maxStaleness <= 0 {
+		return // never stale
+	}
 	every := min(max(maxStaleness/4, 5*time.Millisecond), time.Second)
 	tick := time.NewTicker(every)
 	defer tick.Stop()

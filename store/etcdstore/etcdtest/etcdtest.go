@@ -148,7 +148,7 @@ func start(t tb, n int) (*Cluster, error) {
 		if err != nil {
 			for _, m := range c.members {
 				if m.etcd != nil {
-					c.halt(m.cfg.Name, m.etcd, m.crash)
+					c.halt(m.cfg.Name, m.etcd, m.crash, false)
 				}
 			}
 			return nil, err
@@ -201,7 +201,9 @@ func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	return cl
 }
 
-// Stop stops member i (as a crash would, minus the lost page cache).
+// Stop stops member i as an operator's stop does: a leader first hands
+// its leadership to another member, then the process ends; its clients'
+// streams end with it and they carry on with the other members.
 func (c *Cluster) Stop(i int) {
 	c.mu.Lock()
 	m := c.members[i]
@@ -209,21 +211,31 @@ func (c *Cluster) Stop(i int) {
 	m.etcd = nil
 	c.mu.Unlock()
 	if e != nil {
-		c.halt(m.cfg.Name, e, m.crash)
+		c.halt(m.cfg.Name, e, m.crash, true)
 	}
 }
 
-// halt stops a member's process as a crash would: its streams end, it
-// hands nothing over to the others (a graceful stop would try to move the
-// leadership, which waits for peers that may be stopping too), and it
-// stops at once even if it has not yet rejoined the cluster (embed's
-// Close alone waits forever for a member that never became ready). It
-// fails the test if the member does not stop within stopTimeout.
-func (c *Cluster) halt(name string, e *embed.Etcd, crash context.CancelFunc) {
+// halt stops a member's process, bounded by stopTimeout (a member that
+// does not stop in time fails the test rather than hang it). Its client
+// streams end at once, answered Unavailable as a reset connection is
+// (embed's Close would wait for open watches for seconds). With handOver,
+// a leader first moves its leadership to another member; without, it
+// stops as a crash would (when every member stops, a handover only waits
+// for peers that are stopping too). Either way the process ends with
+// HardStop before Close, as Close alone waits forever for a member that
+// has not become ready (one restarted a moment ago).
+func (c *Cluster) halt(name string, e *embed.Etcd, crash context.CancelFunc, handOver bool) {
 	crash()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if handOver {
+			select {
+			case <-e.Server.ReadyNotify():
+				_ = e.Server.TryTransferLeadershipOnShutdown()
+			default:
+			}
+		}
 		e.Server.HardStop()
 		e.Close()
 	}()
@@ -253,7 +265,7 @@ func (c *Cluster) Leader() int {
 	return -1
 }
 
-// StopAll stops every member, at once.
+// StopAll stops every member at once, as a crash of them all would.
 func (c *Cluster) StopAll() {
 	var wg sync.WaitGroup
 	for _, m := range c.members {
@@ -262,7 +274,7 @@ func (c *Cluster) StopAll() {
 		m.etcd = nil
 		c.mu.Unlock()
 		if e != nil {
-			wg.Go(func() { c.halt(m.cfg.Name, e, m.crash) })
+			wg.Go(func() { c.halt(m.cfg.Name, e, m.crash, false) })
 		}
 	}
 	wg.Wait()

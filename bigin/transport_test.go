@@ -18,6 +18,7 @@ import (
 // a second burst as large reuses the connections of the first (net/http's
 // default transport keeps two, and opens the rest again).
 func TestTransportKeepsConnectionsOfABurst(t *testing.T) {
+	t.Parallel()
 	const burst = 32
 	// Every call of a burst waits until the whole burst is in flight.
 	var mu sync.Mutex

@@ -18,6 +18,7 @@ import (
 // goroutines over HTTP, while accounts change status and one is deleted,
 // and then checks that the index and the store agree exactly.
 func TestConcurrentChanges(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	var accounts []*tokens.Account

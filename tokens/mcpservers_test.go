@@ -15,6 +15,7 @@ import (
 )
 
 func TestMCPServerCreate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	acct := e.SeedAccount("acme")
 	now := e.Clock.Now()
@@ -92,6 +93,7 @@ func TestMCPServerCreate(t *testing.T) {
 }
 
 func TestMCPServerCreateErrors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	acct := e.SeedAccount("acme")
 	now := e.Clock.Now()
@@ -138,6 +140,7 @@ func TestMCPServerCreateErrors(t *testing.T) {
 }
 
 func TestMCPServerPatchAndDelete(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")
@@ -281,6 +284,7 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")
@@ -339,6 +343,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestRunSweeper(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	acct := e.SeedAccount("acme")
@@ -357,6 +362,7 @@ func TestRunSweeper(t *testing.T) {
 }
 
 func TestResolveRejects(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	for _, tok := range []string{"", "bmcp_", tokens.NewMCPToken(), tokens.NewAPIToken(), e.Admin, "../../etc/passwd"} {

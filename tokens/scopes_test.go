@@ -10,6 +10,7 @@ import (
 )
 
 func TestAPITokenLimits(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		tok       tokens.APIToken

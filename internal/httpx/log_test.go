@@ -18,6 +18,7 @@ import (
 )
 
 func TestLogRequests(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
@@ -73,6 +74,7 @@ func TestLogRequests(t *testing.T) {
 }
 
 func TestRedactPath(t *testing.T) {
+	t.Parallel()
 	tok := tokens.NewMCPToken()
 	assert.Equal(t, "/mcp/bmcp_…", httpx.RedactPath("/mcp/"+tok))
 	assert.Equal(t, "/mcp/bmcp_…/sse", httpx.RedactPath("/mcp/"+tok+"/sse"))
@@ -80,6 +82,7 @@ func TestRedactPath(t *testing.T) {
 }
 
 func TestRedactPathAnywhereInASegment(t *testing.T) {
+	t.Parallel()
 	tok := tokens.NewMCPToken()
 	tests := []struct{ name, path, want string }{
 		{"whole segment", "/mcp/" + tok, "/mcp/bmcp_…"},

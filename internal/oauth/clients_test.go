@@ -84,6 +84,7 @@ func sized(n int) func(w http.ResponseWriter, id string) {
 // loopback allowed (BIGIN_MCP_CIMD_ALLOW_LOOPBACK) exactly the loopback
 // ones pass and the rest stay refused.
 func TestRefusePrivate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		addr       string
 		refused    bool
@@ -144,6 +145,7 @@ func (l *logBuffer) String() string {
 }
 
 func TestCIMDRefusesNonPublicAddresses(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
 	clk := clocktest.New(time.Now())
 	tests := []struct {
@@ -177,6 +179,7 @@ func TestCIMDRefusesNonPublicAddresses(t *testing.T) {
 }
 
 func TestCIMDFetchTimesOut(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/slow.json": func(w http.ResponseWriter, id string) { <-release }})
 	t.Cleanup(func() { close(release) }) // before the server's Close, which waits for handlers
@@ -193,6 +196,7 @@ func TestCIMDFetchTimesOut(t *testing.T) {
 }
 
 func TestCIMDDocuments(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){
 		"/ok.json":          doc(nil),
 		"/at-limit.json":    sized(cimdMaxBytes),
@@ -249,6 +253,7 @@ func TestCIMDDocuments(t *testing.T) {
 }
 
 func TestCIMDCache(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
 	clk := clocktest.New(time.Now())
 	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk.Now, slog.New(slog.DiscardHandler))
@@ -272,6 +277,7 @@ func TestCIMDCache(t *testing.T) {
 }
 
 func TestCIMDCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
 	clk := clocktest.New(time.Now())
 	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk.Now, slog.New(slog.DiscardHandler))

@@ -177,6 +177,7 @@ func connectOAuth(t *testing.T, mcpURL string, cfg *auth.AuthorizationCodeHandle
 }
 
 func TestGoSDKConnects(t *testing.T) {
+	t.Parallel()
 	const redirect = "http://127.0.0.1/callback" // any port on loopback matches
 	docURL, tlsCfg := cimdServer(t, redirect)
 	e := newEnv(t, tlsCfg)
@@ -321,6 +322,7 @@ func authorizeURL(e *apptest.Env, q url.Values) string {
 }
 
 func TestSignInRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	us := e.Sandboxes["us"]
@@ -448,6 +450,7 @@ func (f *flow) call(mcpURL, access string) apptest.Response {
 }
 
 func TestAuthorizeRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
@@ -483,6 +486,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 }
 
 func TestTokensAndGrantLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	sb := e.Sandboxes["us"]
@@ -660,6 +664,7 @@ func TestTokensAndGrantLifecycle(t *testing.T) {
 }
 
 func TestRegisterRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	uris := func(n int) []string {
 		var out []string
@@ -719,6 +724,7 @@ func TestRegisterRefusals(t *testing.T) {
 }
 
 func TestDenials(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	us := e.Sandboxes["us"]
@@ -776,6 +782,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestLegacySSECallIsAudited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	sb := e.Sandboxes["us"]
@@ -818,6 +825,7 @@ func TestLegacySSECallIsAudited(t *testing.T) {
 }
 
 func TestConsentIsSingleUse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -863,6 +871,7 @@ func TestConsentIsSingleUse(t *testing.T) {
 }
 
 func TestRegisterIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	body := map[string]any{"client_name": "flood", "redirect_uris": []string{"http://127.0.0.1/cb"}}
 	reg := func() apptest.Response {

@@ -155,7 +155,10 @@ func (e *Env) open() {
 	if e.opts.OpenStore != nil {
 		db = e.opts.OpenStore(e.T, e.Key, e.Clock.Now)
 	} else {
-		bdb, err := store.Open(e.Path, store.Options{Key: e.Key, Now: e.Clock.Now, NoSync: !e.opts.Durable})
+		// Audit entries wait a millisecond, not bbolt's 10 ms, for others
+		// to share their commit: the admin calls of a test follow one
+		// another, and would each wait it out.
+		bdb, err := store.Open(e.Path, store.Options{Key: e.Key, Now: e.Clock.Now, NoSync: !e.opts.Durable, BatchDelay: time.Millisecond})
 		require.NoError(e.T, err)
 		e.DB, db = bdb, bdb
 	}

@@ -358,7 +358,11 @@ func TestRunSweeper(t *testing.T) {
 	_, err := e.Svc.Resolve(ctx, token)
 	assert.ErrorIs(t, err, tokens.ErrNotFound)
 	cancel()
-	<-done
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunSweeper did not return within 5s of its context's end")
+	}
 }
 
 func TestResolveRejects(t *testing.T) {

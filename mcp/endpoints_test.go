@@ -334,7 +334,9 @@ func TestSSESessionsAreBoundToTheirURL(t *testing.T) {
 	_, urlB := e.MintURL(acct, map[string]any{})
 
 	// Open a session on A and learn its endpoint from the first event.
-	req, _ := http.NewRequest("GET", urlA+"/sse", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), generous) // a stream that sends nothing fails the read
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", urlA+"/sse", nil)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -15,6 +15,7 @@ import (
 // lists every pattern registered on it, and those noted as served in
 // front of it, in order.
 func TestRoutesListWhatTheyServe(t *testing.T) {
+	t.Parallel()
 	rt := httpx.NewRoutes()
 	var _ httpx.Router = rt
 	var _ httpx.Router = http.NewServeMux()

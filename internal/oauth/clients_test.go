@@ -293,6 +293,7 @@ func TestCIMDCacheIsBounded(t *testing.T) {
 // TestCheckRedirectURI: what a client may register, and why a refusal
 // says it was refused.
 func TestCheckRedirectURI(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		uri  string
 		want string // "" when accepted, else part of the reason
@@ -338,6 +339,7 @@ func TestCheckRedirectURI(t *testing.T) {
 // exactly, except that a loopback listener may be on any port (RFC 8252
 // §7.3), with an empty path the same as "/".
 func TestRedirectAllowed(t *testing.T) {
+	t.Parallel()
 	c := &client{RedirectURIs: []string{
 		"https://claude.ai/api/mcp/auth_callback", "cursor://anysphere.cursor-mcp/oauth/callback",
 		"http://127.0.0.1:33418", "http://localhost/cb?x=1",

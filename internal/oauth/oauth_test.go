@@ -249,6 +249,7 @@ func TestGoSDKConnects(t *testing.T) {
 // the URL's account, whichever it is, with no page of ours in between;
 // a member of an org in the second region signs in there and gets in.
 func TestAuthorizeGoesStraightToTheOrgsRegion(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	const redirect = "http://127.0.0.1:5002/cb"
 	client := register(t, e, redirect)
@@ -290,6 +291,7 @@ func TestAuthorizeGoesStraightToTheOrgsRegion(t *testing.T) {
 // the server no longer has configured cannot be signed in to; the person
 // gets a page that says so, and nobody is sent to a Zoho at a guess.
 func TestAuthorizeWithTheOrgsRegionUnconfigured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	a := e.SeedAccount("gone")
 	_, err := e.Store.UpdateAccount(context.Background(), a.ID, func(a *tokens.Account) error { a.Datacenter = "xx"; return nil })

@@ -12,14 +12,22 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// JSON-RPC error codes of MCP requests refused before they reach a
-// server, following the TypeScript SDK's servers: -32700 for a body that
-// is not JSON, -32001 for what is not there (an unknown URL or session),
-// -32000 for every other refusal.
+// JSON-RPC error codes. A fault of the message itself has JSON-RPC's own
+// code: -32700 for a body that is not JSON, -32600 for JSON that is not a
+// valid request (a batch among them), -32601 for a method the server does
+// not have, -32602 for params it cannot read, -32603 for a failure of the
+// server's own. A request refused before it reaches a server, for what
+// the HTTP request carries (its URL, credentials, headers, size), follows
+// the TypeScript SDK's servers: -32001 for what is not there (an unknown
+// URL or session), -32000 for every other refusal.
 const (
-	RPCParseError = -32700
-	RPCNotFound   = -32001
-	RPCRefused    = -32000
+	RPCParseError     = -32700
+	RPCInvalidRequest = -32600
+	RPCMethodNotFound = -32601
+	RPCInvalidParams  = -32602
+	RPCInternalError  = -32603
+	RPCNotFound       = -32001
+	RPCRefused        = -32000
 )
 
 // wireCode is how one error code of the vocabulary (tokens.Code*) goes on

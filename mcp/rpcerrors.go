@@ -90,6 +90,16 @@ type rpcErrorWriter struct {
 	status    int          // captured 4xx status, 0 while passing through
 	msg       bytes.Buffer // the captured plain-text message
 	wroteHead bool
+	sent      int // the status of the answer, once its header is written
+}
+
+// statusCode returns the status of the answer (200 for one that wrote
+// nothing).
+func (w *rpcErrorWriter) statusCode() int {
+	if w.sent == 0 {
+		return http.StatusOK
+	}
+	return w.sent
 }
 
 func (w *rpcErrorWriter) WriteHeader(status int) {
@@ -97,6 +107,7 @@ func (w *rpcErrorWriter) WriteHeader(status int) {
 		return
 	}
 	w.wroteHead = true
+	w.sent = status
 	ct := w.Header().Get("Content-Type")
 	if status >= 400 && status < 500 && strings.HasPrefix(ct, "text/plain") {
 		w.status = status

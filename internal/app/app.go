@@ -98,6 +98,12 @@ type Limits struct {
 	// mcp.DefaultMaxSSEStreams and mcp.DefaultMaxSSEStreamsPerURL).
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
+	// MaxSSEAnswersInFlight caps, per legacy SSE session, the accepted
+	// requests whose answers its stream has not taken yet; SSEWriteTimeout
+	// ends a stream whose client takes no write within it (defaults
+	// mcp.DefaultMaxSSEAnswersInFlight and mcp.DefaultSSEWriteTimeout).
+	MaxSSEAnswersInFlight int
+	SSEWriteTimeout       time.Duration
 }
 
 // DefaultMaxStaleness is Config.MaxStaleness when it is zero.
@@ -221,6 +227,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 
 		MaxSSEStreams:       cfg.Limits.MaxSSEStreams,
 		MaxSSEStreamsPerURL: cfg.Limits.MaxSSEStreamsPerURL,
+
+		MaxSSEAnswersInFlight: cfg.Limits.MaxSSEAnswersInFlight,
+		SSEWriteTimeout:       cfg.Limits.SSEWriteTimeout,
 	})
 	if err != nil {
 		return nil, err

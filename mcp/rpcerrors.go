@@ -47,13 +47,17 @@ func writeRPCErrorStatus(w http.ResponseWriter, id json.RawMessage, status int, 
 
 // writeRPCErrorCode is writeRPCErrorStatus with an explicit JSON-RPC
 // code, for a fault of the message itself (httpx.RPCInvalidRequest, …).
-// A 401 carries WWW-Authenticate unless the caller set one.
+// A 401 carries WWW-Authenticate, and an unavailable answer Retry-After,
+// unless the caller set one.
 func writeRPCErrorCode(w http.ResponseWriter, id json.RawMessage, rpcCode, status int, code, message string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
+	}
+	if ra := httpx.RetryAfterOf(code); ra != "" && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", ra)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(rpcErrorBody(id, rpcCode, status, code, message))

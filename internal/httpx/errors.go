@@ -93,6 +93,21 @@ func RPCCodeOf(code string) int {
 	return RPCRefused
 }
 
+// unavailableRetryAfter is the Retry-After (seconds) of an unavailable
+// answer: a replica that cannot confirm its view, or a store that did not
+// answer in time, is worth asking again at once, here or on another
+// replica.
+const unavailableRetryAfter = "1"
+
+// RetryAfterOf returns the Retry-After an answer with code carries, or ""
+// for none (rate limits set their own, from the limit).
+func RetryAfterOf(code string) string {
+	if code == tokens.CodeUnavailable {
+		return unavailableRetryAfter
+	}
+	return ""
+}
+
 // CodeOf returns the error code of an HTTP status that another library
 // answered with (the go-sdk's plain-text errors): the status's first code
 // in the table, else invalid_argument for a 4xx and internal for the rest.
@@ -113,13 +128,17 @@ func WriteError(w http.ResponseWriter, code, message string) {
 }
 
 // WriteErrorStatus is WriteError with an explicit status. A 401 carries
-// WWW-Authenticate unless the caller set one.
+// WWW-Authenticate, and an unavailable answer Retry-After (RetryAfterOf),
+// unless the caller set one.
 func WriteErrorStatus(w http.ResponseWriter, status int, code, message string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
+	}
+	if ra := RetryAfterOf(code); ra != "" && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", ra)
 	}
 	w.WriteHeader(status)
 	_ = Encode(w, map[string]any{"error": map[string]string{"code": code, "message": message}})
@@ -155,6 +174,8 @@ func Classify(err error) (code, message string, known bool) {
 		return tokens.CodeTooLarge, "request body is over 1 MiB", true
 	case errors.Is(err, ErrBodyTimeout):
 		return tokens.CodeRequestTimeout, bodyTimeoutMessage, true
+	case errors.Is(err, tokens.ErrUnavailable):
+		return tokens.CodeUnavailable, "the store is not answering; try again shortly", true
 	case errors.Is(err, tokens.ErrUnauthenticated):
 		return tokens.CodeUnauthenticated, "send Authorization: Bearer <api token>", true
 	case errors.Is(err, tokens.ErrNotFound):

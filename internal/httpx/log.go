@@ -133,7 +133,8 @@ func RequestID(ctx context.Context) string {
 }
 
 // secretRoutes are the route patterns whose path carries a secret: the
-// segment of the {token} or {link} wildcard. RedactPath matches a path
+// segment of the {token} or {link} wildcard (the names every such route
+// uses; a test holds the server's route table to this list). RedactPath matches a path
 // against them segment by segment, ignoring case, empty and "." segments
 // and what ".." takes back, so an unclean or mistyped path (/MCP/…,
 // /mcp//…, //mcp/…) that a router would refuse or redirect is redacted

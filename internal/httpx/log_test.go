@@ -166,6 +166,38 @@ func containsFold(s, substr string) bool {
 	return false
 }
 
+// Every route of the server whose path carries a secret (a wildcard named
+// {token} or {link}, the names such routes use) is redacted, with or
+// without the secret's prefix: a route added later is held to this too.
+func TestEveryRouteWithASecretIsRedacted(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	secret := tokens.NewMCPToken()[len(tokens.MCPTokenPrefix):]
+	checked := 0
+	for _, pattern := range e.App.Routes() {
+		if _, p, ok := strings.Cut(pattern, " "); ok {
+			pattern = p // without its method
+		}
+		if !strings.Contains(pattern, "{token}") && !strings.Contains(pattern, "{link}") {
+			continue
+		}
+		for _, prefix := range []string{"", tokens.MCPTokenPrefix, "bmcp-"} {
+			segs := strings.Split(pattern, "/")
+			for i, seg := range segs {
+				switch {
+				case seg == "{token}" || seg == "{link}":
+					segs[i] = prefix + secret
+				case strings.HasPrefix(seg, "{"):
+					segs[i] = "x"
+				}
+			}
+			path := strings.Join(segs, "/")
+			assert.NotContains(t, httpx.RedactPath(path), secret, "route %s: %s", pattern, path)
+		}
+		checked++
+	}
+	assert.GreaterOrEqual(t, checked, 4, "the MCP endpoints, the protected resource metadata and connect links carry secrets")
+}
+
 // lockedBuffer is a bytes.Buffer the server's goroutines may write to
 // while the test reads it.
 type lockedBuffer struct {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 )
@@ -489,12 +490,16 @@ func pkceMatches(challenge, verifier string) bool {
 }
 
 // clipClient shortens a client id (a URL for metadata-document clients)
-// for the audit log.
+// for the audit log, cutting between characters.
 func clipClient(id string) string {
-	if len(id) > 120 {
-		return id[:120] + "…"
+	if len(id) <= 120 {
+		return id
 	}
-	return id
+	cut := 120
+	for cut > 0 && !utf8.RuneStart(id[cut]) {
+		cut--
+	}
+	return id[:cut] + "…"
 }
 
 // dropGrants ends every grant of an MCP server (its URL was deleted,

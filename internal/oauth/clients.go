@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -336,7 +337,13 @@ func isLoopbackHost(h string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// clip shortens text from a client for messages and logs.
+// maxClip is how many bytes of a client's text clip keeps.
+const maxClip = 200
+
+// clip shortens text from a client (a client_name, a URI in a message) to
+// at most maxClip bytes and an ellipsis, without control characters. It
+// cuts between characters, never inside one, so the result is valid UTF-8
+// (invalid bytes in the input become U+FFFD, as JSON would make them).
 func clip(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -344,8 +351,12 @@ func clip(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > 200 {
-		return s[:200] + "…"
+	if len(s) <= maxClip {
+		return s
 	}
-	return s
+	cut := maxClip
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -358,4 +359,65 @@ func TestRedirectAllowed(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, c.redirectAllowed(tt.uri), tt.uri)
 	}
+}
+
+// TestClip: text from a client is clipped at 200 bytes on a character
+// boundary, so what is shown or stored stays valid UTF-8 and never gains
+// a replacement character.
+func TestClip(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"short text is kept", "Claude", "Claude"},
+		{"exactly 200 bytes is kept", strings.Repeat("a", 200), strings.Repeat("a", 200)},
+		{"longer text is cut at 200 bytes", strings.Repeat("a", 201), strings.Repeat("a", 200) + "…"},
+		{"a two-byte character across the cut is left out whole", strings.Repeat("a", 199) + "éé", strings.Repeat("a", 199) + "…"},
+		{"a four-byte character across the cut is left out whole", strings.Repeat("a", 198) + "😀x", strings.Repeat("a", 198) + "…"},
+		{"a character ending at the cut is kept", strings.Repeat("a", 198) + "éx", strings.Repeat("a", 198) + "é…"},
+		{"control characters are dropped", "a\x00b\nc\x7f", "abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, clip(tt.in))
+		})
+	}
+}
+
+// FuzzClip: whatever a client sends, the clipped text is valid UTF-8 of
+// at most 200 bytes (and the ellipsis), without control characters, and a
+// prefix of the text as sent when that was valid UTF-8.
+func FuzzClip(f *testing.F) {
+	for _, s := range []string{"", "Claude", strings.Repeat("é", 150), strings.Repeat("a", 199) + "😀", "\xff\xfe", "a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := clip(s)
+		if !utf8.ValidString(got) {
+			t.Fatalf("clip(%q) = %q is not valid UTF-8", s, got)
+		}
+		body := strings.TrimSuffix(got, "…")
+		if len(body) > 200 {
+			t.Fatalf("clip(%q) keeps %d bytes", s, len(body))
+		}
+		if strings.ContainsFunc(got, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			t.Fatalf("clip(%q) = %q keeps a control character", s, got)
+		}
+		if utf8.ValidString(s) {
+			if strings.ContainsRune(got, utf8.RuneError) && !strings.ContainsRune(s, utf8.RuneError) {
+				t.Fatalf("clip(%q) = %q adds a replacement character", s, got)
+			}
+			clean := strings.Map(func(r rune) rune {
+				if r < 0x20 || r == 0x7f {
+					return -1
+				}
+				return r
+			}, s)
+			if !strings.HasPrefix(clean, body) {
+				t.Fatalf("clip(%q) = %q is not a prefix of the text", s, got)
+			}
+			if len(clean) <= 200 && got != clean {
+				t.Fatalf("clip(%q) = %q changed text that fits", s, got)
+			}
+		}
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -880,4 +881,30 @@ func TestRegisterIsBounded(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, reg().Status, "still the same window")
 	e.Clock.Advance(time.Minute)
 	assert.Equal(t, http.StatusCreated, reg().Status, "a new window")
+}
+
+// TestClientNameIsClippedBetweenCharacters: a registered client_name over
+// 200 bytes is cut before the character that crosses the limit, so the
+// stored name and the consent page stay valid UTF-8 with no replacement
+// character.
+func TestClientNameIsClippedBetweenCharacters(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	const redirect = "http://127.0.0.1:5003/cb"
+	r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{
+		"client_name": strings.Repeat("a", 199) + "éé tail", "redirect_uris": []string{redirect},
+	})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	m := r.JSON(t)
+	want := strings.Repeat("a", 199) + "…"
+	assert.Equal(t, want, m["client_name"])
+
+	v, _ := pkce()
+	f := &flow{t: t, e: e, client: m["client_id"].(string), redirect: redirect, resource: strings.Replace(mcpURL, e.URL, e.Public, 1), verifier: v}
+	_, b, err := f.authorize(f.params())
+	require.NoError(t, err)
+	assert.True(t, utf8.ValidString(b.page), "the consent page is valid UTF-8")
+	assert.NotContains(t, b.page, "\uFFFD")
+	assert.Contains(t, b.page, "<strong>"+want+"</strong>")
 }

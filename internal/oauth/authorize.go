@@ -186,9 +186,16 @@ func (h *Handler) HandleZohoCallback(w http.ResponseWriter, r *http.Request) boo
 
 // handleConsent acts on the person's decision.
 func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Bad request", Message: "The form could not be read. Please start again from your application."})
+	if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
+		code, _, _ := httpx.Classify(err)
+		switch code {
+		case tokens.CodeTooLarge:
+			h.page(w, http.StatusRequestEntityTooLarge, pageError, pageData{Title: "Too large", Message: "The form is larger than this server accepts. Please start again from your application."})
+		case tokens.CodeRequestTimeout:
+			h.page(w, http.StatusRequestTimeout, pageError, pageData{Title: "Too slow", Message: "The form did not arrive in time. Please start again from your application."})
+		default:
+			h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Bad request", Message: "The form could not be read. Please start again from your application."})
+		}
 		return
 	}
 	var cs consentState

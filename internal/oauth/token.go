@@ -3,7 +3,6 @@ package oauth
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +13,8 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// maxFormBytes bounds token and registration request bodies.
+// maxFormBytes bounds the bodies of the token, registration and consent
+// requests.
 const maxFormBytes = 64 << 10
 
 // Dynamic Client Registration is open to anyone, so it is bounded: at
@@ -56,6 +56,20 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	httpx.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
+// writeBodyError answers a request whose body could not be read (an
+// httpx.ReadBody or httpx.ParseForm error) in OAuth's error shape, with
+// the status of its cause: 413 for a body over the limit, 408 for a slow
+// one, else 400 with desc.
+func writeBodyError(w http.ResponseWriter, err error, code, desc string) {
+	c, msg, _ := httpx.Classify(err)
+	switch c {
+	case tokens.CodeTooLarge, tokens.CodeRequestTimeout:
+		writeOAuthError(w, httpx.StatusOf(c), code, msg)
+	default:
+		writeOAuthError(w, http.StatusBadRequest, code, desc)
+	}
+}
+
 // handleToken is the token endpoint: the authorization code grant with
 // PKCE, and refresh with rotation.
 func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -64,14 +78,8 @@ func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, tokens.OAuthInvalidRequest, "use POST")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeOAuthError(w, http.StatusRequestEntityTooLarge, tokens.OAuthInvalidRequest, "the request body is over 64 KiB")
-			return
-		}
-		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRequest, "the body must be application/x-www-form-urlencoded")
+	if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
+		writeBodyError(w, err, tokens.OAuthInvalidRequest, "the body must be application/x-www-form-urlencoded")
 		return
 	}
 	f := r.PostForm
@@ -149,9 +157,9 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, tokens.OAuthInvalidRequest, "use POST")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	body, err := httpx.ReadBody(w, r, maxFormBytes)
 	if err != nil {
-		writeOAuthError(w, http.StatusRequestEntityTooLarge, "invalid_client_metadata", "the registration is over 64 KiB")
+		writeBodyError(w, err, "invalid_client_metadata", "the registration could not be read")
 		return
 	}
 	var in struct {

@@ -148,14 +148,15 @@ func (h *Handler) Register(mux httpx.Router) {
 				h.problem(w, r, http.StatusForbidden, "Refused", crossSiteMessage)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
+			if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
+				switch code, _, _ := httpx.Classify(err); code {
+				case tokens.CodeTooLarge:
 					h.problem(w, r, http.StatusRequestEntityTooLarge, "Too large", "The form is larger than this server accepts.")
-					return
+				case tokens.CodeRequestTimeout:
+					h.problem(w, r, http.StatusRequestTimeout, "Too slow", "The form did not arrive in time. Send it again.")
+				default:
+					h.problem(w, r, http.StatusBadRequest, "Bad form", "The form could not be read.")
 				}
-				h.problem(w, r, http.StatusBadRequest, "Bad form", "The form could not be read.")
 				return
 			}
 		}

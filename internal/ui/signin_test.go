@@ -1,0 +1,46 @@
+package ui_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
+)
+
+// generous bounds every wait on the server, for a slow, busy machine;
+// none of them is a timing the tests assert.
+const generous = 20 * time.Second
+
+// The sign-in form refuses a body announced over its limit with 413 at
+// once, without reading it, and cuts a slow body with 408; both close the
+// connection and answer with a page.
+func TestSignInFormBodies(t *testing.T) {
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		body    apptest.SlowBody
+		status  int
+	}{
+		{"announced over the limit", time.Hour, apptest.SlowBody{Length: 10 << 20}, http.StatusRequestEntityTooLarge},
+		{"slow", 500 * time.Millisecond, apptest.SlowBody{Length: 1000, Every: 50 * time.Millisecond}, http.StatusRequestTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.Limits.BodyTimeout = tt.timeout }})
+			s := tt.body
+			s.Method, s.Path, s.Header = "POST", "/ui/signin", form
+			s.Start(t, e.URL)
+			res, body, err := s.Response(generous)
+			require.NoError(t, err, "answered without waiting for the body")
+			assert.Equal(t, tt.status, res.StatusCode, "%s", body)
+			assert.Contains(t, res.Header.Get("Content-Type"), "text/html")
+			assert.True(t, s.ClosedByServer(generous), "the connection closes")
+		})
+	}
+}

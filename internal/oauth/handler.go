@@ -68,10 +68,12 @@ type Handler struct {
 	zoho      *zoho.Zoho
 	dcs       bigin.Datacenters
 	publicURL string
-	creds     tokens.Credentials
-	callback  string
-	sealer    *sealer
-	consents  *consents
+	// origin is the public URL's origin, which consent posts must name.
+	origin   string
+	creds    tokens.Credentials
+	callback string
+	sealer   *sealer
+	consents *consents
 	// registrations bounds Dynamic Client Registration.
 	registrations registrations
 	clients       *clientResolver
@@ -97,8 +99,13 @@ func New(o Options) (*Handler, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	clk := clock.OrSystem(o.Clock)
+	origin, ok := originOf(o.PublicURL)
+	if !ok {
+		return nil, fmt.Errorf("oauth: public URL %q is not an http or https URL", o.PublicURL)
+	}
 	return &Handler{
-		o: o.OAuth, zoho: o.Zoho, dcs: o.Datacenters,
+		origin: origin,
+		o:      o.OAuth, zoho: o.Zoho, dcs: o.Datacenters,
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		creds:     tokens.Credentials{ClientID: o.ZohoClientID, ClientSecret: o.ZohoClientSecret},
 		callback:  o.CallbackPath,

@@ -19,6 +19,14 @@ import (
 // none of them is a timing the tests assert.
 const generous = 20 * time.Second
 
+// fromPage is hdr as a browser sends it from a page of the server: with
+// its Origin (which the consent form requires).
+func fromPage(hdr http.Header, e *apptest.Env) http.Header {
+	h := hdr.Clone()
+	h.Set("Origin", e.Public)
+	return h
+}
+
 // The OAuth forms refuse a body announced over their limit with 413 at
 // once, without reading it, and cut a slow body with 408; both close the
 // connection. The token and registration endpoints answer in OAuth's
@@ -54,7 +62,7 @@ func TestFormBodies(t *testing.T) {
 		e := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.Limits.BodyTimeout = time.Hour }})
 		for _, f := range forms {
 			t.Run(f.name, func(t *testing.T) {
-				s := (&apptest.SlowBody{Method: "POST", Path: f.path, Header: f.header, Length: 10 << 20}).Start(t, e.URL)
+				s := (&apptest.SlowBody{Method: "POST", Path: f.path, Header: fromPage(f.header, e), Length: 10 << 20}).Start(t, e.URL)
 				check(t, s, http.StatusRequestEntityTooLarge, f.oauthError)
 			})
 		}
@@ -63,7 +71,7 @@ func TestFormBodies(t *testing.T) {
 		e := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.Limits.BodyTimeout = 500 * time.Millisecond }})
 		for _, f := range forms {
 			t.Run(f.name, func(t *testing.T) {
-				s := (&apptest.SlowBody{Method: "POST", Path: f.path, Header: f.header, Length: 1000, Every: 50 * time.Millisecond}).Start(t, e.URL)
+				s := (&apptest.SlowBody{Method: "POST", Path: f.path, Header: fromPage(f.header, e), Length: 1000, Every: 50 * time.Millisecond}).Start(t, e.URL)
 				check(t, s, http.StatusRequestTimeout, f.oauthError)
 			})
 		}
@@ -74,7 +82,7 @@ func TestFormBodies(t *testing.T) {
 			t.Run(f.name, func(t *testing.T) {
 				req, err := http.NewRequest("POST", e.URL+f.path, struct{ *strings.Reader }{strings.NewReader(strings.Repeat("a", 65<<10))})
 				require.NoError(t, err)
-				req.Header = f.header.Clone()
+				req.Header = fromPage(f.header, e)
 				res, err := http.DefaultClient.Do(req)
 				require.NoError(t, err)
 				res.Body.Close()

@@ -47,6 +47,8 @@ type browser struct {
 	// own accounts-server.
 	home string
 	deny bool
+	// hold stops the flow at the consent page, without deciding.
+	hold bool
 	// signIn is the first Zoho sign-in the flow reached, before any hop
 	// to the person's home region.
 	signIn *url.URL
@@ -56,6 +58,7 @@ type browser struct {
 	// The last page when the flow ended on one (a refusal).
 	status int
 	page   string
+	header http.Header
 	// The consent form value submitted, if the flow got that far.
 	consent string
 }
@@ -100,7 +103,7 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 			req, _ = http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
 			continue
 		}
-		b.status, b.page = resp.StatusCode, string(body)
+		b.status, b.page, b.header = resp.StatusCode, string(body), resp.Header
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("the flow ended on a page with status %d", resp.StatusCode)
 		}
@@ -116,9 +119,14 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 			decision = "deny"
 		}
 		b.consent = htmlUnescape(m[1])
+		if b.hold {
+			return nil, nil
+		}
 		form := url.Values{"consent": {b.consent}, "decision": {decision}}
 		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+oauth.ConsentPath, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		// A browser names the page's origin on a form post.
+		req.Header.Set("Origin", b.base)
 	}
 	return nil, errors.New("too many steps")
 }
@@ -823,7 +831,11 @@ func TestConsentIsSingleUse(t *testing.T) {
 	acct := e.ConnectAccount("us")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(t *testing.T, consent, decision string) (int, http.Header, string) {
-		res, err := hc.PostForm(e.URL+oauth.ConsentPath, url.Values{"consent": {consent}, "decision": {decision}})
+		req, err := http.NewRequest(http.MethodPost, e.URL+oauth.ConsentPath, strings.NewReader(url.Values{"consent": {consent}, "decision": {decision}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.Public)
+		res, err := hc.Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
 		body, _ := io.ReadAll(res.Body)
@@ -907,4 +919,66 @@ func TestClientNameIsClippedBetweenCharacters(t *testing.T) {
 	assert.True(t, utf8.ValidString(b.page), "the consent page is valid UTF-8")
 	assert.NotContains(t, b.page, "\uFFFD")
 	assert.Contains(t, b.page, "<strong>"+want+"</strong>")
+}
+
+// TestConsentChecksOrigin: the consent form counts only when the browser
+// says it was sent from this server's page (Origin, or Referer when a
+// browser sends no Origin); a post from another site, or one that names
+// no origin at all, is refused without using up the form.
+func TestConsentChecksOrigin(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+	b := &browser{t: t, base: e.URL, redirect: f.redirect, hold: true}
+	_, err := b.run(context.Background(), authorizeURL(e, f.params()))
+	require.NoError(t, err)
+	require.NotEmpty(t, b.consent, "the flow stopped at the consent page")
+	assert.Equal(t, "same-origin", b.header.Get("Referrer-Policy"),
+		"the consent page lets the browser name its origin on the post (no-referrer would make it Origin: null)")
+
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(hdr map[string]string) *http.Response {
+		req, err := http.NewRequest(http.MethodPost, e.URL+oauth.ConsentPath, strings.NewReader(url.Values{"consent": {b.consent}, "decision": {"approve"}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := hc.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	grants := func() []any {
+		return e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+	}
+	refused := []struct {
+		name string
+		hdr  map[string]string
+	}{
+		{"another site's Origin", map[string]string{"Origin": "https://evil.example"}},
+		{"Origin null", map[string]string{"Origin": "null"}},
+		{"another site's Origin, this server's Referer", map[string]string{"Origin": "https://evil.example", "Referer": e.Public + "/oauth/zoho/callback"}},
+		{"no Origin, another site's Referer", map[string]string{"Referer": "https://evil.example/page"}},
+		{"no Origin, a Referer on another port", map[string]string{"Referer": "http://127.0.0.1:1/oauth/zoho/callback"}},
+		{"neither Origin nor Referer", nil},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			res := post(tt.hdr)
+			assert.Equal(t, http.StatusForbidden, res.StatusCode)
+			assert.Empty(t, res.Header.Get("Location"), "no code and no redirect")
+			assert.Empty(t, grants(), "nothing was granted")
+		})
+	}
+	t.Run("from this server's page, by Referer alone", func(t *testing.T) {
+		res := post(map[string]string{"Referer": e.Public + "/oauth/zoho/callback?state=x"})
+		require.Equal(t, http.StatusFound, res.StatusCode, "the refused posts left the form unused")
+		loc, err := url.Parse(res.Header.Get("Location"))
+		require.NoError(t, err)
+		assert.NotEmpty(t, loc.Query().Get("code"))
+		assert.Len(t, grants(), 1)
+	})
 }

@@ -82,6 +82,9 @@ type Member struct {
 	Name    string
 	Profile string // the Bigin profile's name
 	Status  string // "active", "disabled", "deleted", …
+	// Invited is set for a user the org invited who has not accepted the
+	// invitation yet (Zoho's confirm: false).
+	Invited bool
 }
 
 // Members reads an org's view of one of its users. The wiring implements
@@ -139,8 +142,8 @@ func (o *OAuth) Resolve(ctx context.Context, urlToken string) (*Resolved, error)
 
 // Admit decides whether the person who signed in with Zoho (signedIn, as
 // their own token showed them) may approve connections to the URL: they
-// must be an active user of the URL's org, with one of its oauth_profiles
-// when it has any. The org's own view of the user decides (read through
+// must be an active user of the URL's org who has accepted the org's
+// invitation, with one of its oauth_profiles when it has any. The org's own view of the user decides (read through
 // Members with the account's credentials) and is returned. A refusal is a
 // *Error with CodePermissionDenied whose message the person can read.
 func (o *OAuth) Admit(ctx context.Context, res *Resolved, signedIn *Member) (*Member, error) {
@@ -171,6 +174,12 @@ func (o *OAuth) Admit(ctx context.Context, res *Resolved, signedIn *Member) (*Me
 	}
 	if !strings.EqualFold(m.Status, "active") {
 		return nil, denied("your user in the Bigin organization %q is not active (%s)", org, m.Status)
+	}
+	// An invited user is listed, even as active, before they accept: the
+	// org has not yet seen the Zoho account behind the invitation's
+	// e-mail address sign in as its user, so it does not vouch for them.
+	if m.Invited {
+		return nil, denied("your user in the Bigin organization %q has not accepted the organization's invitation yet; accept it in Bigin, then try again", org)
 	}
 	if p := res.Server.Config.OAuthProfiles; len(p) > 0 && !slices.ContainsFunc(p, func(n string) bool { return strings.EqualFold(n, m.Profile) }) {
 		return nil, denied("this MCP URL can only be approved by users with the Bigin profile %s; yours is %q", strings.Join(p, " or "), m.Profile)

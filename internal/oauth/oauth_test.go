@@ -982,3 +982,34 @@ func TestConsentChecksOrigin(t *testing.T) {
 		assert.Len(t, grants(), 1)
 	})
 }
+
+// TestInvitedUsersCannotApprove: a user the org invited who has not
+// accepted the invitation (Zoho's confirm: false) is listed as an active
+// user, but the org has not yet vouched for the Zoho account behind it,
+// so they cannot approve a client: the sign-in ends on a page that says
+// so, and nothing is granted.
+func TestInvitedUsersCannotApprove(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	us := e.Sandboxes["us"]
+	var invited string
+	for _, id := range us.UserIDs("NotConfirmedUsers") {
+		if u, _ := us.User(id); u.Status == "active" {
+			invited = id
+			break
+		}
+	}
+	require.NotEmpty(t, invited, "the sandbox has an active user who has not accepted the invitation")
+	require.NoError(t, us.SetConsentUser(invited))
+	t.Cleanup(func() { require.NoError(t, us.SetConsentUser(us.PrimaryUserID())) })
+
+	id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+	_, b, err := f.authorize(f.params())
+	require.Error(t, err, "the flow ends on a page")
+	assert.Equal(t, http.StatusForbidden, b.status)
+	assert.Contains(t, b.page, "has not accepted")
+	assert.Empty(t, b.consent, "no consent form was shown")
+	grants := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+	assert.Empty(t, grants)
+}

@@ -55,14 +55,20 @@ type consentState struct {
 // back to the client as OAuth errors.
 func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	c, err := h.clients.resolve(r.Context(), q.Get("client_id"))
+	c, err := h.clients.resolve(r.Context(), q.Get("client_id"), httpx.ClientAddr(r))
 	if err != nil {
+		// One message for every reason a client is refused: the page
+		// must not tell whether a metadata document URL answered, timed
+		// out or was refused (the server log says which).
 		msg := "The application did not identify itself in a way this server accepts, so nothing was authorized."
-		if errors.Is(err, errUnknownClient) && q.Get("client_id") != "" {
-			msg = "The application's client_id is not registered here (" + strings.TrimPrefix(err.Error(), errUnknownClient.Error()) + "). Remove the connector and add it again so it registers anew."
-		}
-		if !errors.Is(err, errUnknownClient) {
+		switch id := q.Get("client_id"); {
+		case !errors.Is(err, errUnknownClient):
 			h.logger.ErrorContext(r.Context(), "resolve OAuth client", "err", err)
+		case isCIMD(id):
+			msg = "The application's client_id names a metadata document that this server could not use, so nothing was authorized. " +
+				"The server's log says why; the application's developer can fix the document, or the connector can register instead."
+		case id != "":
+			msg = "The application's client_id is not registered here. Remove the connector and add it again so it registers anew."
 		}
 		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Unknown application", Message: msg})
 		return

@@ -111,7 +111,7 @@ func New(o Options) (*Handler, error) {
 		callback:  o.CallbackPath,
 		sealer:    s,
 		consents:  &consents{used: map[string]time.Time{}},
-		clients:   newClientResolver(o.OAuth, o.CIMD, clk.Now, logger),
+		clients:   newClientResolver(o.OAuth, o.CIMD, clk, logger),
 		now:       clk.Now,
 		logger:    logger,
 	}, nil

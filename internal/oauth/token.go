@@ -87,7 +87,7 @@ func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
 	if id, _, ok := r.BasicAuth(); ok && id != "" {
 		clientID = id
 	}
-	if _, err := h.clients.resolve(r.Context(), clientID); err != nil {
+	if _, err := h.clients.resolve(r.Context(), clientID, httpx.ClientAddr(r)); err != nil {
 		if !errors.Is(err, errUnknownClient) {
 			h.logger.ErrorContext(r.Context(), "resolve OAuth client", "err", err)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/metrics"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/internal/rest"
 	"github.com/bigin-mcp/bigin-mcp/internal/ui"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
@@ -96,7 +97,17 @@ type Limits struct {
 	// mcp.DefaultMaxSSEStreams and mcp.DefaultMaxSSEStreamsPerURL).
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
+	// CredentialFailures is each client address's budget of failed
+	// credential checks (wrong UI sign-in tokens, wrong bearer tokens on
+	// the admin API, the REST face, api_token and oauth MCP URLs),
+	// shared by all of them (default DefaultCredentialFailures). Past
+	// it, a request with a credential gets 429 with Retry-After.
+	CredentialFailures ratelimit.Limit
 }
+
+// DefaultCredentialFailures is Limits.CredentialFailures when it is
+// zero: 20 failures, one back every 30 s.
+var DefaultCredentialFailures = ratelimit.Limit{Requests: 20, Per: 10 * time.Minute}
 
 // DefaultMaxStaleness is Config.MaxStaleness when it is zero.
 const DefaultMaxStaleness = 10 * time.Second
@@ -200,6 +211,11 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	failureLimit := cfg.Limits.CredentialFailures
+	if !failureLimit.Valid() {
+		failureLimit = DefaultCredentialFailures
+	}
+	failures := ratelimit.NewFailureBudget(clk, failureLimit)
 	var observeMCP func(mcp.Operation)
 	if met != nil {
 		observeMCP = func(op mcp.Operation) { met.ObserveMCP(op.Method, op.Tool, op.ErrorType, op.Duration) }
@@ -216,6 +232,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		StructuredOnly: cfg.StructuredOnly,
 		Clock:          clk,
 		Logger:         logger,
+		Failures:       failures,
 
 		MaxSSEStreams:       cfg.Limits.MaxSSEStreams,
 		MaxSSEStreamsPerURL: cfg.Limits.MaxSSEStreamsPerURL,
@@ -251,7 +268,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		}
 		writeBody(w, http.StatusOK, `{"status":"ready"}`)
 	})
-	adminAPI := admin.New(svc, logger).WithOAuth(front)
+	adminAPI := admin.New(svc, logger).WithOAuth(front).WithFailureBudget(failures)
 	adminAPI.Register(mux)
 	oauthHandler.Register(mux)
 	restAPI, err := rest.New(rest.Options{
@@ -271,8 +288,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	}).Register(mux)
 	webUI, err := ui.New(ui.Options{
 		Service: svc, Datacenters: cfg.Datacenters, PublicURL: cfg.PublicURL,
-		Key:   DeriveKey(cfg.SecretKey, "bigin-mcp ui v1"),
-		Clock: clk, Logger: logger,
+		Key:      DeriveKey(cfg.SecretKey, "bigin-mcp ui v1"),
+		Failures: failures,
+		Clock:    clk, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

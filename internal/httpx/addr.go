@@ -3,6 +3,8 @@ package httpx
 import (
 	"net/http"
 	"net/netip"
+	"strconv"
+	"time"
 )
 
 // ClientAddr names the address a request came from, as the key of the
@@ -30,3 +32,14 @@ func ClientAddr(r *http.Request) string {
 	}
 	return a.String()
 }
+
+// RetryAfter sets the Retry-After header to d in whole seconds, rounded
+// up, and at least 1.
+func RetryAfter(w http.ResponseWriter, d time.Duration) {
+	secs := int((d + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+}
+
+// TooManyFailures is the message of a request refused because its
+// address spent its budget of failed credential checks.
+const TooManyFailures = "too many failed sign-ins or wrong tokens from your address; try again after Retry-After seconds"

@@ -2,6 +2,9 @@ package ui_test
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,4 +46,40 @@ func TestSignInFormBodies(t *testing.T) {
 			assert.True(t, s.ClosedByServer(generous), "the connection closes")
 		})
 	}
+}
+
+// TestSignInFailuresAreBudgetedPerAddress: wrong tokens at the sign-in
+// form spend the address's failure budget; past it the form answers 429
+// with Retry-After without checking the token (a right one too), until a
+// failure comes back. Another address signs in meanwhile.
+func TestSignInFailuresAreBudgetedPerAddress(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	from := func(ip string) *browser {
+		b := newBrowser(t, e)
+		b.c.Transport = apptest.ClientFrom(ip).Transport
+		return b
+	}
+	guesser := from("127.0.0.2")
+	wrong := url.Values{"token": {"bmcp_api_" + strings.Repeat("x", 43)}}
+	budget := app.DefaultCredentialFailures.Requests
+	for i := range budget {
+		a := guesser.post("/ui/signin", "/ui/signin", wrong)
+		require.Equal(t, http.StatusUnauthorized, a.Status, "failure %d", i+1)
+	}
+	refill := app.DefaultCredentialFailures.Per / time.Duration(budget)
+	for _, tok := range []string{wrong.Get("token"), e.Admin} {
+		a := guesser.post("/ui/signin", "/ui/signin", url.Values{"token": {tok}})
+		assert.Equal(t, http.StatusTooManyRequests, a.Status)
+		assert.Equal(t, strconv.Itoa(int(refill/time.Second)), a.Header.Get("Retry-After"))
+		assert.Contains(t, a.Body, "Too many")
+	}
+	assert.Equal(t, http.StatusSeeOther, guesser.get("/ui/accounts").Status, "still signed out")
+
+	other := from("127.0.0.3")
+	other.signIn(e.Admin)
+	assert.Equal(t, http.StatusOK, other.get("/ui/accounts").Status)
+
+	e.Clock.Advance(refill)
+	guesser.signIn(e.Admin)
+	assert.Equal(t, http.StatusOK, guesser.get("/ui/accounts").Status, "a failure came back: the right token signs in")
 }

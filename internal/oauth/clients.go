@@ -357,21 +357,47 @@ func (cr *clientResolver) fetch(ctx context.Context, id string) (*client, error)
 	switch {
 	case doc.ClientID != id:
 		return nil, fmt.Errorf("%w: its metadata document names another client_id", errUnknownClient)
-	case len(doc.RedirectURIs) == 0:
-		return nil, fmt.Errorf("%w: its metadata document lists no redirect_uris", errUnknownClient)
 	case doc.AuthMethod != "" && doc.AuthMethod != "none":
 		return nil, fmt.Errorf("%w: token_endpoint_auth_method %q is not supported (only public clients: none)", errUnknownClient, clip(doc.AuthMethod))
 	}
-	for _, ru := range doc.RedirectURIs {
-		if err := checkRedirectURI(ru); err != nil {
-			return nil, fmt.Errorf("%w: %v", errUnknownClient, err)
-		}
+	if err := checkRedirectURIs(doc.RedirectURIs); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnknownClient, err)
 	}
 	name := strings.TrimSpace(doc.ClientName)
 	if name == "" {
 		name = u.Host
 	}
 	return &client{ID: id, Name: clip(name), RedirectURIs: doc.RedirectURIs}, nil
+}
+
+// Bounds of a client's redirect URIs, registered or in a metadata
+// document: they are stored (registration) or cached (documents), so
+// they are kept to what a real client lists. VS Code, the longest list
+// seen, registers six addresses of under 40 bytes each.
+const (
+	maxRedirectURIs     = 20
+	maxRedirectURI      = 512     // bytes, each
+	maxRedirectURIBytes = 4 << 10 // bytes, all together
+)
+
+// checkRedirectURIs checks a client's list of redirect URIs: 1 to
+// maxRedirectURIs of them, each accepted by checkRedirectURI, at most
+// maxRedirectURIBytes together.
+func checkRedirectURIs(uris []string) error {
+	if len(uris) == 0 || len(uris) > maxRedirectURIs {
+		return fmt.Errorf("redirect_uris must list 1 to %d URIs", maxRedirectURIs)
+	}
+	total := 0
+	for _, u := range uris {
+		if err := checkRedirectURI(u); err != nil {
+			return err
+		}
+		total += len(u)
+	}
+	if total > maxRedirectURIBytes {
+		return fmt.Errorf("redirect_uris add up to %d bytes, over %d: list only the addresses the application uses", total, maxRedirectURIBytes)
+	}
+	return nil
 }
 
 // checkRedirectURI accepts the redirect URIs of the clients this server
@@ -392,8 +418,8 @@ func (cr *clientResolver) fetch(ctx context.Context, id string) (*client, error)
 // Never a fragment (RFC 6749 §3.1.2), user information, or a wildcard.
 func checkRedirectURI(raw string) error {
 	refuse := func(why string) error { return fmt.Errorf("redirect URI %q %s", clip(raw), why) }
-	if raw == "" || len(raw) > 2048 || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return refuse("is not an absolute URI of at most 2048 characters without spaces")
+	if raw == "" || len(raw) > maxRedirectURI || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return refuse(fmt.Sprintf("is not an absolute URI of at most %d characters without spaces", maxRedirectURI))
 	}
 	if strings.Contains(raw, "#") {
 		return refuse("must not have a fragment")

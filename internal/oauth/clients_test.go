@@ -226,7 +226,14 @@ func TestCIMDDocuments(t *testing.T) {
 		"/over-limit.json":  sized(cimdMaxBytes + 1),
 		"/other-id.json":    doc(func(m map[string]any) { m["client_id"] = "https://elsewhere.example/client.json" }),
 		"/no-redirect.json": doc(func(m map[string]any) { delete(m, "redirect_uris") }),
-		"/secret.json":      doc(func(m map[string]any) { m["token_endpoint_auth_method"] = "client_secret_basic" }),
+		"/many-redirects.json": doc(func(m map[string]any) {
+			var uris []string
+			for i := range maxRedirectURIs + 1 {
+				uris = append(uris, fmt.Sprintf("http://127.0.0.1/cb%d", i))
+			}
+			m["redirect_uris"] = uris
+		}),
+		"/secret.json": doc(func(m map[string]any) { m["token_endpoint_auth_method"] = "client_secret_basic" }),
 		"/http-redirect.json": doc(func(m map[string]any) {
 			m["redirect_uris"] = []string{"http://app.example/cb"}
 		}),
@@ -247,7 +254,8 @@ func TestCIMDDocuments(t *testing.T) {
 		{"a document of exactly 64 KiB", d.url("/at-limit.json"), ""},
 		{"a document over 64 KiB", d.url("/over-limit.json"), "over 64 KiB"},
 		{"a document naming another client_id", d.url("/other-id.json"), "another client_id"},
-		{"no redirect_uris", d.url("/no-redirect.json"), "no redirect_uris"},
+		{"no redirect_uris", d.url("/no-redirect.json"), "must list 1 to 20 URIs"},
+		{"too many redirect_uris", d.url("/many-redirects.json"), "must list 1 to 20 URIs"},
 		{"a confidential client", d.url("/secret.json"), "only public clients"},
 		{"an http redirect URI off loopback", d.url("/http-redirect.json"), "must use https"},
 		{"not JSON", d.url("/not-json.json"), "not JSON"},
@@ -340,7 +348,8 @@ func TestCheckRedirectURI(t *testing.T) {
 		{"https://claude.ai/a b", "without spaces"},
 		{"https://claude.ai/cb\n", "without spaces"},
 		{"https:///cb", "has no host"},
-		{"https://claude.ai/" + strings.Repeat("a", 2048), "at most 2048 characters"},
+		{"https://claude.ai/" + strings.Repeat("a", 494), ""}, // 512 bytes
+		{"https://claude.ai/" + strings.Repeat("a", 495), "at most 512 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {

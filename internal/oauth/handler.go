@@ -18,6 +18,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -74,8 +75,10 @@ type Handler struct {
 	callback string
 	sealer   *sealer
 	consents *consents
-	// registrations bounds Dynamic Client Registration.
+	// registrations and registerAddrs bound Dynamic Client
+	// Registration, across the server and per client address.
 	registrations registrations
+	registerAddrs *ratelimit.Limiter
 	clients       *clientResolver
 	now           func() time.Time
 	logger        *slog.Logger
@@ -106,14 +109,15 @@ func New(o Options) (*Handler, error) {
 	return &Handler{
 		origin: origin,
 		o:      o.OAuth, zoho: o.Zoho, dcs: o.Datacenters,
-		publicURL: strings.TrimRight(o.PublicURL, "/"),
-		creds:     tokens.Credentials{ClientID: o.ZohoClientID, ClientSecret: o.ZohoClientSecret},
-		callback:  o.CallbackPath,
-		sealer:    s,
-		consents:  &consents{used: map[string]time.Time{}},
-		clients:   newClientResolver(o.OAuth, o.CIMD, clk, logger),
-		now:       clk.Now,
-		logger:    logger,
+		publicURL:     strings.TrimRight(o.PublicURL, "/"),
+		creds:         tokens.Credentials{ClientID: o.ZohoClientID, ClientSecret: o.ZohoClientSecret},
+		callback:      o.CallbackPath,
+		sealer:        s,
+		consents:      &consents{used: map[string]time.Time{}},
+		registerAddrs: ratelimit.New(clk),
+		clients:       newClientResolver(o.OAuth, o.CIMD, clk, logger),
+		now:           clk.Now,
+		logger:        logger,
 	}, nil
 }
 

@@ -690,6 +690,8 @@ func TestRegisterRefusals(t *testing.T) {
 		{"redirect_uris not a list", "POST", `{"redirect_uris":"http://127.0.0.1/cb"}`, http.StatusBadRequest, "invalid_client_metadata"},
 		{"no redirect_uris", "POST", `{"client_name":"x"}`, http.StatusBadRequest, "invalid_redirect_uri"},
 		{"21 redirect_uris", "POST", j(map[string]any{"redirect_uris": uris(21)}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"a redirect URI over 512 bytes", "POST", j(map[string]any{"redirect_uris": []string{"https://app.example/" + strings.Repeat("a", 493)}}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"redirect URIs over 4 KiB together", "POST", j(map[string]any{"redirect_uris": longURIs(9, 500)}), http.StatusBadRequest, "invalid_redirect_uri"},
 		{"http off loopback", "POST", j(map[string]any{"redirect_uris": []string{"http://app.example/cb"}}), http.StatusBadRequest, "invalid_redirect_uri"},
 		{"a fragment", "POST", j(map[string]any{"redirect_uris": []string{"https://app.example/cb#f"}}), http.StatusBadRequest, "invalid_redirect_uri"},
 		{"a script URI", "POST", j(map[string]any{"redirect_uris": []string{"javascript:alert(1)"}}), http.StatusBadRequest, "invalid_redirect_uri"},
@@ -712,6 +714,16 @@ func TestRegisterRefusals(t *testing.T) {
 			assert.NotEmpty(t, m["error_description"])
 		})
 	}
+
+	t.Run("the largest registration", func(t *testing.T) {
+		r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{
+			"client_name": strings.Repeat("n", 500), "redirect_uris": longURIs(8, 512),
+		})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := r.JSON(t)
+		assert.Len(t, m["redirect_uris"], 8)
+		assert.Len(t, m["client_name"], 200+len("…"), "the name is clipped")
+	})
 
 	t.Run("a valid registration is a public client", func(t *testing.T) {
 		r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{
@@ -875,24 +887,57 @@ func TestConsentIsSingleUse(t *testing.T) {
 	})
 }
 
+// registerFrom registers a client from the loopback address ip.
+func registerFrom(t *testing.T, e *apptest.Env, ip string) apptest.Response {
+	t.Helper()
+	body := `{"client_name":"flood","redirect_uris":["http://127.0.0.1/cb"]}`
+	req, err := http.NewRequest("POST", e.URL+oauth.RegisterPath, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := apptest.ClientFrom(ip).Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return apptest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// TestRegisterIsBounded: at most 100 registrations per 10 minutes across
+// the server, from however many addresses.
 func TestRegisterIsBounded(t *testing.T) {
 	e := newEnv(t, nil)
-	body := map[string]any{"client_name": "flood", "redirect_uris": []string{"http://127.0.0.1/cb"}}
-	reg := func() apptest.Response {
-		return e.RequestAs("", "application/json", "POST", oauth.RegisterPath, body)
-	}
 	for i := range 100 {
-		require.Equal(t, http.StatusCreated, reg().Status, "registration %d", i)
+		ip := fmt.Sprintf("127.0.1.%d", i/10) // 10 from each address, within each one's own limit
+		require.Equal(t, http.StatusCreated, registerFrom(t, e, ip).Status, "registration %d", i)
 	}
-	r := reg()
+	r := registerFrom(t, e, "127.0.1.100")
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	assert.Equal(t, "temporarily_unavailable", r.JSON(t)["error"])
 	assert.Equal(t, "600", r.Header.Get("Retry-After"))
 
 	e.Clock.Advance(9 * time.Minute)
-	assert.Equal(t, http.StatusTooManyRequests, reg().Status, "still the same window")
+	assert.Equal(t, http.StatusTooManyRequests, registerFrom(t, e, "127.0.1.101").Status, "still the same window")
 	e.Clock.Advance(time.Minute)
-	assert.Equal(t, http.StatusCreated, reg().Status, "a new window")
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.1.101").Status, "a new window")
+}
+
+// TestRegisterIsBoundedPerAddress: one address may register 20 clients
+// per 10 minutes (one more every 30 s), so it cannot use up the server's
+// registrations and lock everyone else out.
+func TestRegisterIsBoundedPerAddress(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := range 20 {
+		require.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.2.1").Status, "registration %d", i)
+	}
+	r := registerFrom(t, e, "127.0.2.1")
+	assert.Equal(t, http.StatusTooManyRequests, r.Status)
+	assert.Equal(t, "temporarily_unavailable", r.JSON(t)["error"])
+	assert.Equal(t, "30", r.Header.Get("Retry-After"), "until this address may register one more")
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.2.2").Status, "another address registers")
+
+	e.Clock.Advance(30 * time.Second)
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.2.1").Status, "one more after 30 s")
+	assert.Equal(t, http.StatusTooManyRequests, registerFrom(t, e, "127.0.2.1").Status)
 }
 
 // TestClientNameIsClippedBetweenCharacters: a registered client_name over
@@ -1012,4 +1057,14 @@ func TestInvitedUsersCannotApprove(t *testing.T) {
 	assert.Empty(t, b.consent, "no consent form was shown")
 	grants := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
 	assert.Empty(t, grants)
+}
+
+// longURIs returns n distinct https redirect URIs of size bytes each.
+func longURIs(n, size int) []string {
+	var out []string
+	for i := range n {
+		u := fmt.Sprintf("https://app.example/%d/", i)
+		out = append(out, u+strings.Repeat("a", size-len(u)))
+	}
+	return out
 }

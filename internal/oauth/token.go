@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -19,10 +19,15 @@ const maxFormBytes = 64 << 10
 
 // Dynamic Client Registration is open to anyone, so it is bounded: at
 // most registerLimit new clients per registerWindow across the server,
-// which caps how fast registered clients can pile up in the store.
+// which caps how fast registered clients can pile up in the store, and
+// registerPerAddress per registerWindow from one client address
+// (httpx.ClientAddr; a bucket that gives one back every
+// registerWindow/registerPerAddress), so that one address cannot use up
+// the server's registrations and lock out everyone else's.
 const (
-	registerLimit  = 100
-	registerWindow = 10 * time.Minute
+	registerLimit      = 100
+	registerWindow     = 10 * time.Minute
+	registerPerAddress = 20
 )
 
 // registrations counts the registrations of the current window.
@@ -172,15 +177,9 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client_metadata", "the registration must be a JSON object")
 		return
 	}
-	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > 20 {
-		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, "redirect_uris must list 1 to 20 URIs")
+	if err := checkRedirectURIs(in.RedirectURIs); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, err.Error())
 		return
-	}
-	for _, u := range in.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
-			writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, err.Error())
-			return
-		}
 	}
 	for _, g := range in.GrantTypes {
 		if g != "authorization_code" && g != "refresh_token" {
@@ -188,9 +187,15 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	addr := httpx.ClientAddr(r)
+	if d := h.registerAddrs.Take(ratelimit.Key{Name: addr, Limit: ratelimit.Limit{Requests: registerPerAddress, Per: registerWindow}}); !d.Allowed {
+		httpx.RetryAfter(w, d.RetryAfter)
+		h.logger.WarnContext(r.Context(), "OAuth client registrations from one address over their limit", "client_addr", addr, "limit", registerPerAddress, "window", registerWindow)
+		writeOAuthError(w, http.StatusTooManyRequests, tokens.OAuthUnavailable, "too many client registrations from your address; try again later")
+		return
+	}
 	if ok, wait := h.registrations.take(h.now()); !ok {
-		secs := int(wait.Round(time.Second) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		httpx.RetryAfter(w, wait.Round(time.Second))
 		h.logger.WarnContext(r.Context(), "OAuth client registrations over their limit", "limit", registerLimit, "window", registerWindow)
 		writeOAuthError(w, http.StatusTooManyRequests, tokens.OAuthUnavailable, "too many client registrations on this server; try again later")
 		return

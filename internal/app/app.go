@@ -196,7 +196,11 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	front, err := tokens.NewOAuth(tokens.OAuthOptions{Service: svc, Members: zoho.Members{Clients: clients}, Clock: clk, Logger: logger})
+	front, err := tokens.NewOAuth(tokens.OAuthOptions{
+		Service: svc, Members: zoho.Members{Clients: clients},
+		Key:   DeriveKey(cfg.SecretKey, "bigin-mcp oauth refresh pairs v1"),
+		Clock: clk, Logger: logger,
+	})
 	if err != nil {
 		return nil, err
 	}

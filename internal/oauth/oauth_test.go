@@ -592,12 +592,86 @@ func TestTokensAndGrantLifecycle(t *testing.T) {
 		require.Equal(t, http.StatusOK, st, "%v", tok2)
 		assert.NotEqual(t, rt1, tok2["refresh_token"])
 		assert.Equal(t, http.StatusOK, f.call(mcpURL, tok2["access_token"].(string)).Status)
+		e.Clock.Advance(tokens.OAuthRefreshGrace + time.Second) // past the grace of a lost answer
 		st, _ = f.refresh(rt1)
 		assert.Equal(t, http.StatusBadRequest, st)
 		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok2["access_token"].(string)).Status)
 		st, _ = f.refresh(tok2["refresh_token"].(string))
 		assert.Equal(t, http.StatusBadRequest, st, "the whole grant ended")
 		assert.Empty(t, grants(id))
+	})
+
+	t.Run("a refresh retried within the grace gets the pair already issued", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		rt1 := tok["refresh_token"].(string)
+		st, tok2 := f.refresh(rt1)
+		require.Equal(t, http.StatusOK, st, "%v", tok2)
+		// The answer was lost (a crash, a reset connection): the client
+		// retries with the token it still holds.
+		e.Clock.Advance(tokens.OAuthRefreshGrace - time.Second)
+		st, again := f.refresh(rt1)
+		require.Equal(t, http.StatusOK, st, "%v", again)
+		assert.Equal(t, tok2["access_token"], again["access_token"], "the same pair, not a new one")
+		assert.Equal(t, tok2["refresh_token"], again["refresh_token"])
+		assert.InDelta(t, (tokens.OAuthAccessLifetime - tokens.OAuthRefreshGrace + time.Second).Seconds(), again["expires_in"], 1,
+			"the access token's remaining life")
+		assert.Equal(t, http.StatusOK, f.call(mcpURL, again["access_token"].(string)).Status)
+		require.Len(t, grants(id), 1, "the grant lives on")
+
+		st, tok3 := f.refresh(again["refresh_token"].(string))
+		require.Equal(t, http.StatusOK, st, "the pair rotates on as usual: %v", tok3)
+		st, m := f.refresh(rt1)
+		assert.Equal(t, http.StatusBadRequest, st, "rt1 is no longer the token just rotated away: reuse")
+		assert.Equal(t, "invalid_grant", m["error"])
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok3["access_token"].(string)).Status, "and the grant ended")
+		assert.Empty(t, grants(id))
+	})
+
+	t.Run("within the grace, another client's retry is reuse", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		rt1 := tok["refresh_token"].(string)
+		st, tok2 := f.refresh(rt1)
+		require.Equal(t, http.StatusOK, st)
+		other := newFlow(t, e, f.resource)
+		st, _ = other.refresh(rt1)
+		assert.Equal(t, http.StatusBadRequest, st)
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok2["access_token"].(string)).Status, "the grant ended")
+		assert.Empty(t, grants(id))
+	})
+
+	t.Run("concurrent refreshes with one token all get the one new pair", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		rt1 := tok["refresh_token"].(string)
+		const n = 8
+		type result struct {
+			status int
+			body   map[string]any
+		}
+		results := make(chan result, n)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range n {
+			go func() {
+				start.Wait()
+				st, m := f.refresh(rt1)
+				results <- result{st, m}
+			}()
+		}
+		start.Done()
+		pairs := map[string]bool{}
+		for range n {
+			r := <-results
+			require.Equal(t, http.StatusOK, r.status, "%v", r.body)
+			pairs[r.body["access_token"].(string)+" "+r.body["refresh_token"].(string)] = true
+		}
+		require.Len(t, pairs, 1, "one rotation, one pair")
+		for p := range pairs {
+			assert.Equal(t, http.StatusOK, f.call(mcpURL, strings.Fields(p)[0]).Status)
+		}
+		assert.Len(t, grants(id), 1)
 	})
 
 	t.Run("an expired access token", func(t *testing.T) {

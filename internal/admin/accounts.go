@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
@@ -14,7 +16,7 @@ type accountView struct {
 	Datacenter string    `json:"datacenter"`
 	APIDomain  string    `json:"api_domain"`
 	Org        orgView   `json:"org"`
-	Status     string    `json:"status"`
+	Status     string    `json:"status" jsonschema:"needs_reauth when Zoho refuses the account's refresh token: PATCH new credentials or use a reconnect link."`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	// RateLimit is null when the account has none.
@@ -43,8 +45,49 @@ func (a *API) handleCreateAccount(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusCreated, viewAccount(acc))
+	out := createdAccountView{accountView: viewAccount(acc)}
+	if warn := sameOrgWarning(a.svc, acc); warn != nil {
+		out.Warnings = []warning{*warn}
+	}
+	httpx.WriteJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// createdAccountView is the answer to a create: the account, and what the
+// caller should know about it although it was created.
+type createdAccountView struct {
+	accountView
+	Warnings []warning `json:"warnings,omitempty"`
+}
+
+// warning is something the caller should know about a change that was
+// made nonetheless: a code to test, a message to read, and the accounts
+// it concerns.
+type warning struct {
+	Code       string   `json:"code"`
+	Message    string   `json:"message"`
+	AccountIDs []string `json:"account_ids,omitempty"`
+}
+
+// sameOrgWarning says when the Zoho org of a new account was already
+// connected: the new account is a second, independent one, which is
+// rarely what was meant. Nothing is refused (an operator may want two).
+func sameOrgWarning(svc *tokens.Service, acc *tokens.Account) *warning {
+	var ids, named []string
+	for _, o := range svc.AccountsOfOrg(acc.Datacenter, acc.OrgID) {
+		if o.ID != acc.ID {
+			ids = append(ids, o.ID)
+			named = append(named, fmt.Sprintf("%q (%s)", o.Name, o.ID))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return &warning{Code: "org_already_connected", AccountIDs: ids, Message: fmt.Sprintf(
+		"Zoho org %s (%s) in datacenter %s was already connected as integrated account %s; this is a second, separate account for it. "+
+			"To repair the existing account instead, PATCH its refresh_token or make a reconnect link for it "+
+			"(POST /admin/connect-links with its account_id), then delete this one.",
+		acc.OrgID, acc.OrgName, acc.Datacenter, strings.Join(named, ", "))}
 }
 
 func (a *API) handleListAccounts(w http.ResponseWriter, r *http.Request) error {
@@ -75,14 +118,18 @@ func (a *API) handleGetAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// accountPatch is the body of PATCH /admin/integrated-accounts/{id}:
+// absent fields are kept.
+type accountPatch struct {
+	Name         *string  `json:"name,omitempty"`
+	RefreshToken *string  `json:"refresh_token,omitempty"`
+	ClientID     *string  `json:"client_id,omitempty"`
+	ClientSecret *string  `json:"client_secret,omitempty"`
+	RateLimit    rawField `json:"rate_limit,omitzero"`
+}
+
 func (a *API) handlePatchAccount(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name         *string  `json:"name"`
-		RefreshToken *string  `json:"refresh_token"`
-		ClientID     *string  `json:"client_id"`
-		ClientSecret *string  `json:"client_secret"`
-		RateLimit    rawField `json:"rate_limit"`
-	}
+	var in accountPatch
 	if err := httpx.DecodeBody(w, r, &in); err != nil {
 		return err
 	}

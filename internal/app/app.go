@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
@@ -27,6 +28,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/internal/rest"
+	"github.com/bigin-mcp/bigin-mcp/internal/route"
 	"github.com/bigin-mcp/bigin-mcp/internal/ui"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/mcp"
@@ -249,35 +251,33 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if feed, ok := store.(tokens.ChangeFeed); ok {
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		a.stop = cancel
+		var wg sync.WaitGroup
+		wg.Add(2)
 		go func() {
-			defer close(a.stopped)
+			defer wg.Done()
 			_ = feed.Follow(fctx, svc)
+		}()
+		go func() {
+			defer wg.Done()
+			watchCurrency(fctx, svc, cmp.Or(cfg.MaxStaleness, DefaultMaxStaleness), logger)
+		}()
+		go func() {
+			wg.Wait()
+			close(a.stopped)
 		}()
 	} else {
 		close(a.stopped)
 	}
 
 	mux := httpx.NewRoutes()
-	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, r *http.Request) {
-		writeBody(w, http.StatusOK, `{"status":"ok"}`)
-	})
-	mux.HandleFunc("GET "+readyzPath, func(w http.ResponseWriter, r *http.Request) {
-		if err := store.Ping(); err != nil {
-			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"store is not open"}`)
-			return
-		}
-		if err := svc.Available(); err != nil {
-			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"the URL index cannot confirm it is current"}`)
-			return
-		}
-		writeBody(w, http.StatusOK, `{"status":"ready"}`)
-	})
+	health := healthRoutes(store, svc)
+	health.Register(mux, nil, nil)
 	adminAPI := admin.New(svc, logger).WithOAuth(front).WithFailureBudget(failures)
 	adminAPI.Register(mux)
 	oauthHandler.Register(mux)
 	restAPI, err := rest.New(rest.Options{
 		Service: svc, Catalog: cat, Executor: exec, RequireScope: adminAPI.RequireScope,
-		PublicURL: cfg.PublicURL, Clock: clk, Logger: logger,
+		PublicURL: cfg.PublicURL, Others: []route.Group{adminAPI.Routes(), health}, Clock: clk, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -305,8 +305,12 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	for _, p := range []string{"/mcp", "/mcp/{token}", "/mcp/{token}/sse"} {
 		mux.Note(p)
 	}
+	// A browser pointed at the server's address lands on the web UI.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, ui.Path, http.StatusFound)
+	})
 	a.routes = mux
-	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mcpHandler.Mount(mux)))
+	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mux, mcpHandler.Mount(routed(mux.Mux()))))
 	if met != nil {
 		a.handler = httpx.LogRequests(logger, inner, func(d httpx.Done) {
 			met.ObserveHTTP(d.Route, d.Method, d.Status, d.Duration)
@@ -315,6 +319,20 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		a.handler = httpx.LogRequests(logger, inner)
 	}
 	return a, nil
+}
+
+// routed serves mux, answering a request that no route matches with the
+// JSON error shape of every other answer (404, or 405 with Allow) instead
+// of ServeMux's plain text. The surfaces mounted on a prefix (admin API,
+// REST face, MCP, web UI) answer their own unknown paths.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			httpx.NotRouted(mux, w, r, "endpoint")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // Paths of the health endpoints.
@@ -334,11 +352,15 @@ func failOpen(path string) bool {
 // failClosed answers 503 on every route but the failOpen exemptions while
 // the URL index cannot confirm it is current (a replica cut off from its
 // shared store), rather than serve grants, pages or answers from a view it
-// may have lost.
-func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
+// may have lost. A refusal is logged and measured under the route of the
+// table the request falls under, as it would be when served.
+func failClosed(svc *tokens.Service, routes *httpx.Routes, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !failOpen(r.URL.Path) {
 			if err := svc.Available(); err != nil {
+				if route := routes.Match(r); route != "" {
+					httpx.Annotate(r.Context(), "route", route)
+				}
 				w.Header().Set("Retry-After", "1")
 				httpx.WriteError(w, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
 				return
@@ -346,6 +368,40 @@ func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// watchCurrency logs, once each time, when the replica turns stale (the
+// index has not been confirmed current within maxStaleness, so every
+// route but the exemptions answers 503) and when it is current again,
+// until ctx ends. It checks a few times per maxStaleness, at most once a
+// second.
+func watchCurrency(ctx context.Context, svc *tokens.Service, maxStaleness time.Duration, logger *slog.Logger) {
+	if maxStaleness <= 0 {
+		return // never stale
+	}
+	every := min(max(maxStaleness/4, 5*time.Millisecond), time.Second)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var staleSince time.Time // when it was last current, while stale
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := svc.Available()
+		switch {
+		case err != nil && staleSince.IsZero():
+			staleSince = svc.CurrentAsOf()
+			logger.WarnContext(ctx, "this replica cannot confirm that its view of the store is current, so it fails closed: "+
+				"every route but "+healthzPath+", "+readyzPath+" and "+ui.StaticPath+" answers 503 until the store answers again",
+				"current_as_of", staleSince.UTC().Format(time.RFC3339Nano), "max_staleness", maxStaleness.String())
+		case err == nil && !staleSince.IsZero():
+			logger.InfoContext(ctx, "this replica's view of the store is current again; it serves every route",
+				"stale_for", svc.CurrentAsOf().Sub(staleSince).Round(time.Millisecond).String())
+			staleSince = time.Time{}
+		}
+	}
 }
 
 // Routes returns the route table: every pattern the stack serves, in the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -154,12 +155,17 @@ func TestReplicasRefreshOnce(t *testing.T) {
 
 // TestReplicasFailClosedAndRecover: with every etcd member stopped, the
 // replicas answer 503 on MCP, admin and UI routes and /readyz within the
-// staleness bound (/healthz still answers), and serve again by themselves
-// once the cluster is back.
+// staleness bound (/healthz still answers), each logging one warning that
+// it fails closed, and serve again by themselves once the cluster is
+// back, each logging once that it is current again.
 func TestReplicasFailClosedAndRecover(t *testing.T) {
 	cluster := etcdtest.Start(t, 3)
 	const staleness = 2 * time.Second
-	envs := replicas(t, cluster, 2, func(c *app.Config) { c.MaxStaleness = staleness })
+	logs := &syncBuffer{}
+	envs := replicas(t, cluster, 2, func(c *app.Config) {
+		c.MaxStaleness = staleness
+		c.Logger = slog.New(slog.NewJSONHandler(logs, nil)) // both replicas'
+	})
 	acct := envs[0].ConnectAccount("us")
 	_, url := envs[0].MintURL(acct, nil)
 	for _, e := range envs {
@@ -184,6 +190,8 @@ func TestReplicasFailClosedAndRecover(t *testing.T) {
 		assert.Equal(t, http.StatusServiceUnavailable, r.Status, "the web UI fails closed too")
 		assert.Equal(t, http.StatusOK, e.Request("GET", "/healthz", nil).Status, "the process is up")
 	}
+	require.Eventually(t, func() bool { return len(linesStarting(t, logs, staleWarning)) == len(envs) }, 5*time.Second, 10*time.Millisecond,
+		"each replica warns once that it fails closed")
 
 	cluster.RestartAll()
 	for i, e := range envs {
@@ -196,6 +204,12 @@ func TestReplicasFailClosedAndRecover(t *testing.T) {
 		}
 		assert.Equal(t, http.StatusOK, e.Request("GET", "/readyz", nil).Status)
 	}
+	// While the cluster was down no replica could flap; once it is back,
+	// each stale spell (a restarting cluster may cause another) ends
+	// with one line saying so.
+	require.Eventually(t, func() bool {
+		return len(linesStarting(t, logs, recoveredMsg)) == len(linesStarting(t, logs, staleWarning))
+	}, 5*time.Second, 10*time.Millisecond, "each replica says once that it is current again")
 }
 
 // TestReplicasSurviveMemberLoss: the leading etcd member stopped while calls run

@@ -131,6 +131,7 @@ func (h *Handler) Register(mux httpx.Router) {
 	signed("GET /ui/accounts/{id}/delete", h.handleAccountDeletePage)
 	signed("POST /ui/accounts/{id}/delete", h.handleAccountDelete)
 	signed("POST /ui/accounts/{id}/reconnect", h.handleAccountReconnect)
+	signed("POST /ui/accounts/{id}/rate-limit", h.handleAccountRateLimit)
 	signed("POST /ui/accounts/{id}/mcp", h.handleMint)
 	signed("POST /ui/accounts/{id}/mcp/preview", h.handleMintPreview)
 	signed("GET /ui/accounts/{id}/mcp/{mcp_id}", h.handleURLPage)

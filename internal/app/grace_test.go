@@ -73,6 +73,8 @@ func TestReplicasAnswerARetriedRefreshAlike(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, st, "past the grace, the old token is reuse")
 	_, err = a.Store.OAuthGrant(ctx, g.ID)
 	assert.ErrorIs(t, err, tokens.ErrNotFound, "and the grant ended")
-	assert.Eventually(t, func() bool { return postAs(t, on(a, mcpURL), first["access_token"].(string)) == http.StatusUnauthorized },
+	assert.Eventually(t, func() bool {
+		return postAs(t, on(a, mcpURL), first["access_token"].(string)) == http.StatusUnauthorized
+	},
 		within, 10*time.Millisecond, "everywhere")
 }

@@ -589,6 +589,27 @@ func clipClient(id string) string {
 	return id[:cut] + "…"
 }
 
+// OAuthClientIdleLifetime is how long a registered client that holds no
+// grant is kept: one never used, or whose last grant ended. Dynamic
+// Client Registration is open to anyone, so clients nobody uses must not
+// pile up in the store.
+const OAuthClientIdleLifetime = 24 * time.Hour
+
+// SweepOAuthClients deletes the registered clients that hold no grant and
+// are older than OAuthClientIdleLifetime (by the Service's clock), and
+// reports how many. A deleted client gets invalid_client at the token
+// endpoint and registers again.
+func (s *Service) SweepOAuthClients(ctx context.Context) (int, error) {
+	n, err := s.db.DeleteIdleOAuthClients(ctx, s.now().Add(-OAuthClientIdleLifetime))
+	if err != nil {
+		return n, fmt.Errorf("delete idle OAuth clients: %w", err)
+	}
+	if n > 0 {
+		s.logger.InfoContext(ctx, "deleted idle OAuth clients", "count", n)
+	}
+	return n, nil
+}
+
 // dropGrants ends every grant of an MCP server (its URL was deleted,
 // expired or changed auth). Grants are void by then anyway (the URL no
 // longer resolves, or its auth epoch moved), so a failure here is logged,

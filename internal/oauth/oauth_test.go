@@ -1142,3 +1142,47 @@ func longURIs(n, size int) []string {
 	}
 	return out
 }
+
+// TestIdleClientsAreSwept: a registered client that holds no grant is
+// deleted by the sweeper once it is a day old: one never used, and one
+// whose last grant ended. A client with a live grant stays, and one
+// deleted gets invalid_client, so it registers again.
+func TestIdleClientsAreSwept(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	resource := strings.Replace(mcpURL, e.URL, e.Public, 1)
+	unused := newFlow(t, e, resource)
+	ended := newFlow(t, e, resource)
+	_, tok := ended.exchange(ended.code())
+	require.NotEmpty(t, tok["refresh_token"])
+	g := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+	require.Len(t, g, 1)
+	e.AdminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants/"+g[0].(map[string]any)["id"].(string), nil, http.StatusNoContent)
+	live := newFlow(t, e, resource)
+	_, liveTok := live.exchange(live.code())
+	require.NotEmpty(t, liveTok["refresh_token"])
+
+	known := func(f *flow) bool {
+		st, m := f.refresh("bmcp_rt_not-a-token")
+		require.Contains(t, []int{http.StatusBadRequest, http.StatusUnauthorized}, st, "%v", m)
+		return m["error"] != "invalid_client"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.App.RunSweeper(ctx, 10*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	e.Clock.Advance(23 * time.Hour)
+	n, err := e.Svc.SweepOAuthClients(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.True(t, known(unused) && known(ended), "under a day old, both stay")
+
+	e.Clock.Advance(time.Hour + time.Second)
+	require.Eventually(t, func() bool { return !known(unused) && !known(ended) }, 20*time.Second, 10*time.Millisecond,
+		"a day old and holding no grant, both are deleted")
+	assert.True(t, known(live), "a client with a live grant stays")
+	st, m := live.refresh(liveTok["refresh_token"].(string))
+	assert.Equal(t, http.StatusOK, st, "and works: %v", m)
+}

@@ -71,14 +71,25 @@ const auditTrimBatch = 100
 // keys.
 func (s *Store) trimAccount(ctx context.Context, account string) error {
 	prefix := childPrefix(account)
+	r := Prefix(prefix)
+	r.KeysOnly, r.Unchecked = true, true
+	count := func(tx Tx) (int, error) {
+		n := 0
+		_, err := tx.Scan(AuditByAccount, r, func(string, []byte) error { n++; return nil })
+		return n, err
+	}
+	// Counted first in a read transaction: most checks find nothing to
+	// trim and need not take the writer.
+	n, err := viewOne(ctx, s, count)
+	if err != nil || n <= s.accounts.keep {
+		return err
+	}
 	for {
 		done := false
 		err := s.update(ctx, func(tx Tx) error {
 			done = false
-			r := Prefix(prefix)
-			r.KeysOnly, r.Unchecked = true, true
-			n := 0
-			if _, err := tx.Scan(AuditByAccount, r, func(string, []byte) error { n++; return nil }); err != nil {
+			n, err := count(tx)
+			if err != nil {
 				return err
 			}
 			excess := n - s.accounts.keep
@@ -86,9 +97,10 @@ func (s *Store) trimAccount(ctx context.Context, account string) error {
 				done = true
 				return nil
 			}
-			r.Limit = min(excess, auditTrimBatch)
+			oldest := r
+			oldest.Limit = min(excess, auditTrimBatch)
 			var ids []string
-			if _, err := tx.Scan(AuditByAccount, r, func(k string, _ []byte) error {
+			if _, err := tx.Scan(AuditByAccount, oldest, func(k string, _ []byte) error {
 				ids = append(ids, k[len(prefix):])
 				return nil
 			}); err != nil || len(ids) == 0 {

@@ -128,6 +128,8 @@ func TestReplicasRefreshOnce(t *testing.T) {
 	_, url := envs[0].MintURL(acct, nil)
 	var calls []func() bool
 	for _, e := range envs {
+		// The other replicas serve the URL once their index follows.
+		require.Eventually(t, func() bool { return post(t, on(e, url)) == http.StatusOK }, within, 10*time.Millisecond)
 		cs := e.MustConnect(on(e, url), "streamable")
 		calls = append(calls, func() bool {
 			res, _ := apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)

@@ -98,11 +98,12 @@ func runnable(text string) string {
 // command's environment receives (exported, or assigned in its prefix).
 const recorderPrelude = `
 __bigin_record() {
-  {
-    printf 'CALL'; printf '\x1f%s' "$@"; printf '\n'
-    printf 'SET'; for __bigin_v in $(compgen -v BIGIN_MCP_); do printf '\x1f%s' "$__bigin_v"; done; printf '\n'
-    printf 'ENV'; for __bigin_v in $(compgen -e BIGIN_MCP_); do printf '\x1f%s' "$__bigin_v"; done; printf '\n'
-  } >> "$__BIGIN_LOG"
+  # One write per record: the commands of a pipeline record at once.
+  local __bigin_r
+  __bigin_r=CALL$(printf '\x1f%s' "$@")
+  __bigin_r+=$'\n'SET; for __bigin_v in $(compgen -v BIGIN_MCP_); do __bigin_r+=$'\x1f'$__bigin_v; done
+  __bigin_r+=$'\n'ENV; for __bigin_v in $(compgen -e BIGIN_MCP_); do __bigin_r+=$'\x1f'$__bigin_v; done
+  printf '%s\n' "$__bigin_r" >> "$__BIGIN_LOG"
   return 0
 }
 command_not_found_handle() { __bigin_record "$@"; }

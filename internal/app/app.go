@@ -84,6 +84,13 @@ type Config struct {
 	// closed: 503 on every route but /healthz and the UI's static files,
 	// /readyz not ready. 0 means 10 s.
 	MaxStaleness time.Duration
+	// StoreTimeout bounds each store call made for a request: one still
+	// running then fails, and the request gets 503 unavailable with
+	// Retry-After instead of waiting out a store outage. 0 means half of
+	// MaxStaleness (5 s by default): below the staleness bound, so a
+	// request admitted in an outage's first moments ends before the
+	// replica fails closed.
+	StoreTimeout time.Duration
 	// Limits bounds what one client can hold open.
 	Limits Limits
 }
@@ -99,6 +106,12 @@ type Limits struct {
 	// mcp.DefaultMaxSSEStreams and mcp.DefaultMaxSSEStreamsPerURL).
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
+	// MaxSSEAnswersInFlight caps, per legacy SSE session, the accepted
+	// requests whose answers its stream has not taken yet; SSEWriteTimeout
+	// ends a stream whose client takes no write within it (defaults
+	// mcp.DefaultMaxSSEAnswersInFlight and mcp.DefaultSSEWriteTimeout).
+	MaxSSEAnswersInFlight int
+	SSEWriteTimeout       time.Duration
 	// CredentialFailures is each client address's budget of failed
 	// credential checks (wrong UI sign-in tokens, wrong bearer tokens on
 	// the admin API, the REST face, api_token and oauth MCP URLs),
@@ -183,14 +196,17 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 			Refresh: met.ObserveRefresh,
 		}
 	}
+	// The request paths that reach the store other than through the
+	// Service keep to the request's store deadline too.
+	bounded := tokens.BoundStore(store)
 	locker, _ := store.(zoho.RefreshLocker)
 	clients := zoho.NewClients(zoho.ClientsOptions{
-		Store: store, Locker: locker, Datacenters: cfg.Datacenters,
+		Store: bounded, Locker: locker, Datacenters: cfg.Datacenters,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
 		HTTPClient: cfg.HTTPClient, Timeout: cfg.BiginTimeout, Observer: upstream, Clock: clk, Logger: logger,
 	})
 	exec, err := catalog.NewExecutor(catalog.ExecutorOptions{
-		Catalog: cat, Clients: clients, Reauth: svc, Audit: store,
+		Catalog: cat, Clients: clients, Reauth: svc, Audit: bounded,
 		CursorKey:      DeriveKey(cfg.SecretKey, "bigin-mcp cursor key v1"),
 		MaxResultChars: cfg.MaxResultChars,
 		Clock:          clk, Logger: logger,
@@ -242,6 +258,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 
 		MaxSSEStreams:       cfg.Limits.MaxSSEStreams,
 		MaxSSEStreamsPerURL: cfg.Limits.MaxSSEStreamsPerURL,
+
+		MaxSSEAnswersInFlight: cfg.Limits.MaxSSEAnswersInFlight,
+		SSEWriteTimeout:       cfg.Limits.SSEWriteTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -318,7 +337,18 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	} else {
 		a.handler = httpx.LogRequests(logger, inner)
 	}
+	a.handler = storeDeadline(cmp.Or(cfg.StoreTimeout, cmp.Or(cfg.MaxStaleness, DefaultMaxStaleness)/2), a.handler)
 	return a, nil
+}
+
+// storeDeadline gives every request's store calls a deadline
+// (tokens.WithStoreDeadline). It is outermost: the request log and the
+// routers below record on the request they are given, so the context is
+// set before any of them copies the request.
+func storeDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(tokens.WithStoreDeadline(r.Context(), d)))
+	})
 }
 
 // routed serves mux, answering a request that no route matches with the

@@ -88,7 +88,7 @@ const (
 // requests it refuses meanwhile, and one info line when it is current
 // again; each later partition warns once more. Its 503s are logged and
 // measured under the route the request falls under, not "unmatched".
-func TestStaleReplicaWarnsOnceAndRecovers(t *testing.T) {
+func TestStaleReplicaWarnsOnceAndRecovers(t *testing.T) { // not parallel: its 40 ms staleness bound is real time, which the other tests' load could exceed
 	logs := &syncBuffer{}
 	reachable := &atomic.Bool{}
 	reachable.Store(true)

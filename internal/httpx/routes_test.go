@@ -15,6 +15,7 @@ import (
 // lists every pattern registered on it, and those noted as served in
 // front of it, in order.
 func TestRoutesListWhatTheyServe(t *testing.T) {
+	t.Parallel()
 	rt := httpx.NewRoutes()
 	var _ httpx.Router = rt
 	var _ httpx.Router = http.NewServeMux()
@@ -37,6 +38,7 @@ func TestRoutesListWhatTheyServe(t *testing.T) {
 // under, noted patterns included, without serving it; "" for a path no
 // pattern takes or a method the pattern does not allow.
 func TestRoutesMatchWithoutServing(t *testing.T) {
+	t.Parallel()
 	served := 0
 	rt := httpx.NewRoutes()
 	rt.HandleFunc("GET /a/{id}", func(http.ResponseWriter, *http.Request) { served++ })

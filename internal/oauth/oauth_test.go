@@ -186,6 +186,7 @@ func connectOAuth(t *testing.T, mcpURL string, cfg *auth.AuthorizationCodeHandle
 }
 
 func TestGoSDKConnects(t *testing.T) {
+	t.Parallel()
 	const redirect = "http://127.0.0.1/callback" // any port on loopback matches
 	docURL, tlsCfg := cimdServer(t, redirect)
 	e := newEnv(t, tlsCfg)
@@ -257,6 +258,7 @@ func TestGoSDKConnects(t *testing.T) {
 // the URL's account, whichever it is, with no page of ours in between;
 // a member of an org in the second region signs in there and gets in.
 func TestAuthorizeGoesStraightToTheOrgsRegion(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	const redirect = "http://127.0.0.1:5002/cb"
 	client := register(t, e, redirect)
@@ -298,6 +300,7 @@ func TestAuthorizeGoesStraightToTheOrgsRegion(t *testing.T) {
 // the server no longer has configured cannot be signed in to; the person
 // gets a page that says so, and nobody is sent to a Zoho at a guess.
 func TestAuthorizeWithTheOrgsRegionUnconfigured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	a := e.SeedAccount("gone")
 	_, err := e.Store.UpdateAccount(context.Background(), a.ID, func(a *tokens.Account) error { a.Datacenter = "xx"; return nil })
@@ -330,6 +333,7 @@ func authorizeURL(e *apptest.Env, q url.Values) string {
 }
 
 func TestSignInRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	us := e.Sandboxes["us"]
@@ -457,6 +461,7 @@ func (f *flow) call(mcpURL, access string) apptest.Response {
 }
 
 func TestAuthorizeRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
@@ -492,6 +497,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 }
 
 func TestTokensAndGrantLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	sb := e.Sandboxes["us"]
@@ -743,6 +749,7 @@ func TestTokensAndGrantLifecycle(t *testing.T) {
 }
 
 func TestRegisterRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	uris := func(n int) []string {
 		var out []string
@@ -814,6 +821,7 @@ func TestRegisterRefusals(t *testing.T) {
 }
 
 func TestDenials(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	us := e.Sandboxes["us"]
@@ -871,6 +879,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestLegacySSECallIsAudited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	sb := e.Sandboxes["us"]
@@ -913,6 +922,7 @@ func TestLegacySSECallIsAudited(t *testing.T) {
 }
 
 func TestConsentIsSingleUse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -979,6 +989,7 @@ func registerFrom(t *testing.T, e *apptest.Env, ip string) apptest.Response {
 // TestRegisterIsBounded: at most 100 registrations per 10 minutes across
 // the server, from however many addresses.
 func TestRegisterIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	for i := range 100 {
 		ip := fmt.Sprintf("127.0.1.%d", i/10) // 10 from each address, within each one's own limit

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -28,6 +29,7 @@ var authenticators = map[string]authenticator{
 type refusal struct {
 	code, message string
 	challenge     string
+	retryAfter    time.Duration // sent as Retry-After when set
 }
 
 // refuse is the refusal of a *tokens.Error (any other error is internal).
@@ -40,6 +42,9 @@ func refuse(err error) *refusal {
 func (no *refusal) write(w http.ResponseWriter) {
 	if no.challenge != "" {
 		w.Header().Set("WWW-Authenticate", no.challenge)
+	}
+	if no.retryAfter > 0 {
+		httpx.RetryAfter(w, no.retryAfter)
 	}
 	writeRPCError(w, nil, no.code, no.message)
 }
@@ -57,13 +62,41 @@ var apiTokenRequired = &refusal{
 	challenge: `Bearer realm="bigin-mcp"`,
 }
 
+// blocked is the refusal of a request with a bearer token from an
+// address that spent its budget of wrong tokens (nil when it has not):
+// the token is not checked.
+func (h *Handler) blocked(r *http.Request) *refusal {
+	if h.opts.Failures == nil {
+		return nil
+	}
+	wait, blocked := h.opts.Failures.Blocked(httpx.ClientAddr(r))
+	if !blocked {
+		return nil
+	}
+	return &refusal{code: tokens.CodeRateLimited, message: httpx.TooManyFailures, retryAfter: wait}
+}
+
+// failed spends one of the request's address's wrong-token budget.
+func (h *Handler) failed(r *http.Request) {
+	if h.opts.Failures == nil {
+		return
+	}
+	if addr := httpx.ClientAddr(r); h.opts.Failures.Fail(addr) {
+		h.logger.WarnContext(r.Context(), "an address spent its budget of wrong tokens", "client_addr", addr)
+	}
+}
+
 // authAPIToken admits requests that carry an API token allowed to use
 // MCP (tokens.ScopeMCP) on the URL's account: 401 without a valid one,
-// 403 naming the scope or the account a valid one lacks.
+// 403 naming the scope or the account a valid one lacks, 429 from an
+// address that spent its budget of wrong tokens.
 func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.Caller, *refusal) {
 	bearer, ok := httpx.BearerToken(r)
 	if !ok {
 		return nil, apiTokenRequired
+	}
+	if no := h.blocked(r); no != nil {
+		return nil, no
 	}
 	t, err := h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
 	if errors.Is(err, tokens.ErrUnavailable) {
@@ -72,6 +105,8 @@ func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.C
 	if err != nil {
 		if !errors.Is(err, tokens.ErrUnauthenticated) {
 			h.logger.Error("check API token", "err", err)
+		} else {
+			h.failed(r)
 		}
 		return nil, apiTokenRequired
 	}
@@ -83,9 +118,15 @@ func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.C
 
 // authOAuth admits requests that carry an OAuth access token issued for
 // the URL; a 401 names the URL's protected resource metadata, where a
-// client finds the authorization server.
+// client finds the authorization server. A request with a token from an
+// address that spent its budget of wrong tokens gets 429.
 func (h *Handler) authOAuth(r *http.Request, res *tokens.Resolved) (*tokens.Caller, *refusal) {
 	bearer, ok := httpx.BearerToken(r)
+	if ok {
+		if no := h.blocked(r); no != nil {
+			return nil, no
+		}
+	}
 	if ok && h.opts.OAuth != nil {
 		grant, err := h.opts.OAuth.Authenticate(r.Context(), res, bearer)
 		if err == nil {
@@ -96,6 +137,8 @@ func (h *Handler) authOAuth(r *http.Request, res *tokens.Resolved) (*tokens.Call
 		}
 		if !errors.Is(err, tokens.ErrUnauthenticated) {
 			h.logger.Error("check OAuth access token", "err", err)
+		} else {
+			h.failed(r)
 		}
 	}
 	challenge := `Bearer resource_metadata="` + h.resourceMetadataURL(r.PathValue("token")) + `"`

@@ -18,6 +18,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -55,6 +56,10 @@ type Options struct {
 	Observe func(Operation)
 	Clock   clock.Clock // nil: the system clock
 	Logger  *slog.Logger
+	// Failures, when set, is the per-address budget of wrong bearer
+	// tokens (API tokens on api_token URLs, access tokens on oauth URLs):
+	// past it, a request with a bearer token gets 429 unchecked.
+	Failures *ratelimit.FailureBudget
 
 	// MaxSSEStreams caps the legacy SSE streams open at once, in total
 	// (0: DefaultMaxSSEStreams); MaxSSEStreamsPerURL caps them per MCP

@@ -21,3 +21,9 @@ func TestConformance(t *testing.T) {
 		kvtest.Run(t, func(t *testing.T) kv.Backend { return backend{openTest(t, Options{NoSync: true}).bolt} })
 	})
 }
+
+func TestAuditRetentionConformance(t *testing.T) {
+	storetest.RunAuditRetention(t, func(t *testing.T, now func() time.Time, perAccount int) tokens.Store {
+		return openTest(t, Options{Now: now, NoSync: true, AuditRetentionPerAccount: perAccount, auditAccountTrimEvery: 1})
+	})
+}

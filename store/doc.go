@@ -23,6 +23,9 @@
 //	connect_links       id → link JSON;   connect_link_index  hash → id
 //	audit               entry id (uuid v7, so time order) → entry JSON;
 //	                    the bucket's sequence counts the entries
+//	audit_by_account    account id ("" for none) + "\x00" + entry id → empty;
+//	                    added without a schema change (older binaries
+//	                    ignore it; entries they append are outside it)
 //	cache               key → sealed value (tokens.CacheStore: ACME account
 //	                    keys and certificates); added without a schema
 //	                    change, since older binaries ignore the bucket

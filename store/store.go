@@ -33,6 +33,12 @@ const DefaultLockTimeout = time.Second
 // for the configured time.
 const DefaultAuditRetention = 1_000_000
 
+// DefaultAuditRetentionPerAccount is how many audit entries of each
+// account are kept when Options.AuditRetentionPerAccount is zero: a tenth
+// of the whole log, so ten accounts' worth fill it before the global
+// bound trims anyone's.
+const DefaultAuditRetentionPerAccount = DefaultAuditRetention / 10
+
 // Bucket names. Each is a top-level bbolt bucket.
 var (
 	bucketMeta          = []byte("meta")               // schema_version, key_check
@@ -51,12 +57,14 @@ var (
 	bucketOAuthGrants         = []byte("oauth_grants")           // grant id → tokens.OAuthGrant JSON
 	bucketOAuthGrantIndex     = []byte("oauth_grant_index")      // sha256(code or token) → grant id
 	bucketOAuthGrantsByServer = []byte("oauth_grants_by_server") // server id \x00 grant id → nil
+	bucketAuditByAccount      = []byte("audit_by_account")       // account id \x00 entry id → nil
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketAccounts, bucketServers, bucketServerIndex,
 		bucketServersByAcct, bucketAPITokens, bucketAPITokenIndex,
 		bucketLinks, bucketLinkIndex, bucketAudit, bucketCache,
 		bucketOAuthClients, bucketOAuthGrants, bucketOAuthGrantIndex, bucketOAuthGrantsByServer,
+		bucketAuditByAccount,
 	}
 
 	metaSchemaVersion = []byte("schema_version")
@@ -78,6 +86,7 @@ var (
 		kv.OAuthGrants:      bucketOAuthGrants,
 		kv.GrantHashes:      bucketOAuthGrantIndex,
 		kv.GrantsByServer:   bucketOAuthGrantsByServer,
+		kv.AuditByAccount:   bucketAuditByAccount,
 	}
 )
 
@@ -93,6 +102,15 @@ type Options struct {
 	// AuditRetention is how many audit entries to keep (the oldest are
 	// trimmed); zero means DefaultAuditRetention, negative means no limit.
 	AuditRetention int
+	// AuditRetentionPerAccount is how many audit entries to keep of each
+	// integrated account (and of the entries of no account): an
+	// account's oldest are trimmed as its new ones arrive, never
+	// another's. Zero means DefaultAuditRetentionPerAccount, negative
+	// means no limit.
+	AuditRetentionPerAccount int
+	// auditAccountTrimEvery is kv.Options.AuditAccountTrimEvery (tests
+	// check every append).
+	auditAccountTrimEvery int
 	// NoSync skips fsync on commit: a crash of the machine may then lose
 	// acknowledged changes. Only for tests that do not test durability.
 	NoSync bool
@@ -171,9 +189,14 @@ func Open(path string, opts Options) (*DB, error) {
 	if keep == 0 {
 		keep = DefaultAuditRetention
 	}
+	perAccount := opts.AuditRetentionPerAccount
+	if perAccount == 0 {
+		perAccount = DefaultAuditRetentionPerAccount
+	}
 	// The audit bucket counts its entries (its sequence), so retention is
 	// checked on every append at no cost.
-	db.rules = kv.New(backend{bdb}, kv.Options{Sealer: s, Now: opts.Now, AuditRetention: keep, AuditTrimEvery: 1})
+	db.rules = kv.New(backend{bdb}, kv.Options{Sealer: s, Now: opts.Now, AuditRetention: keep, AuditTrimEvery: 1,
+		AuditPerAccount: perAccount, AuditAccountTrimEvery: opts.auditAccountTrimEvery})
 	return db, nil
 }
 

@@ -198,6 +198,10 @@ func (b boundStore) DeleteOAuthClient(ctx context.Context, id string) error {
 	return call0(ctx, func(c context.Context) error { return b.Store.DeleteOAuthClient(c, id) })
 }
 
+func (b boundStore) DeleteIdleOAuthClients(ctx context.Context, t time.Time) (int, error) {
+	return call1(ctx, func(c context.Context) (int, error) { return b.Store.DeleteIdleOAuthClients(c, t) })
+}
+
 func (b boundStore) DeleteOAuthGrant(ctx context.Context, id string) (*OAuthGrant, error) {
 	return call1(ctx, func(c context.Context) (*OAuthGrant, error) { return b.Store.DeleteOAuthGrant(c, id) })
 }

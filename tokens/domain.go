@@ -148,4 +148,9 @@ type AuditEntry struct {
 	TraceID string `json:"trace_id,omitempty"`
 	// Operation names a unified or proxy call, e.g. "GET /proxy/users/{id}".
 	Operation string `json:"operation,omitempty"`
+	// Count, when set, is how many calls the entry stands for: the calls
+	// of one kind refused before Zoho (over a rate limit, or with invalid
+	// arguments) in the minute after the first, which has an entry of its
+	// own. Absent, the entry is one call or change.
+	Count int `json:"count,omitempty"`
 }

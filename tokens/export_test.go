@@ -114,3 +114,6 @@ func SameConfig(a, b Config) bool { return sameConfig(&a, &b) }
 
 // SameAccountInfo exposes the index's account comparison.
 func SameAccountInfo(a, b AccountInfo) bool { return sameAccountInfo(&a, &b) }
+
+// ClipClient is clipClient, which shortens client ids for the audit log.
+func ClipClient(id string) string { return clipClient(id) }

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 )
@@ -33,6 +35,10 @@ const (
 	// MaxUsedRefreshHashes is how many rotated-away refresh tokens a grant
 	// remembers for reuse detection.
 	MaxUsedRefreshHashes = 64
+	// OAuthRefreshGrace is how long after a refresh the refresh token it
+	// rotated away still gets, from the same client, the pair that
+	// refresh issued: the retry of a client whose answer was lost.
+	OAuthRefreshGrace = time.Minute
 )
 
 // Token prefixes of the OAuth front door.
@@ -81,6 +87,9 @@ type Member struct {
 	Name    string
 	Profile string // the Bigin profile's name
 	Status  string // "active", "disabled", "deleted", …
+	// Invited is set for a user the org invited who has not accepted the
+	// invitation yet (Zoho's confirm: false).
+	Invited bool
 }
 
 // Members reads an org's view of one of its users. The wiring implements
@@ -96,8 +105,13 @@ type Members interface {
 type OAuthOptions struct {
 	Service *Service // required
 	Members Members  // required
-	Clock   clock.Clock
-	Logger  *slog.Logger
+	// Key (at least 32 bytes; derive it from the secret key, the same on
+	// every replica) derives the pair a refresh issues from the refresh
+	// token presented, so a retried refresh gets that same pair without
+	// the pair being stored.
+	Key    []byte
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // OAuth is the policy of the OAuth front door: who may approve, what a
@@ -107,6 +121,7 @@ type OAuth struct {
 	svc     *Service
 	db      Store
 	members Members
+	key     []byte
 	now     func() time.Time
 	logger  *slog.Logger
 }
@@ -116,11 +131,14 @@ func NewOAuth(o OAuthOptions) (*OAuth, error) {
 	if o.Service == nil || o.Members == nil {
 		return nil, errors.New("tokens: NewOAuth needs a Service and Members")
 	}
+	if len(o.Key) < 32 {
+		return nil, errors.New("tokens: NewOAuth needs a key of at least 32 bytes")
+	}
 	l := o.Logger
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return &OAuth{svc: o.Service, db: o.Service.db, members: o.Members, now: clock.OrSystem(o.Clock).Now, logger: l}, nil
+	return &OAuth{svc: o.Service, db: o.Service.db, members: o.Members, key: slices.Clone(o.Key), now: clock.OrSystem(o.Clock).Now, logger: l}, nil
 }
 
 // Resolve resolves the MCP URL token of an OAuth resource: ErrNotFound
@@ -138,8 +156,8 @@ func (o *OAuth) Resolve(ctx context.Context, urlToken string) (*Resolved, error)
 
 // Admit decides whether the person who signed in with Zoho (signedIn, as
 // their own token showed them) may approve connections to the URL: they
-// must be an active user of the URL's org, with one of its oauth_profiles
-// when it has any. The org's own view of the user decides (read through
+// must be an active user of the URL's org who has accepted the org's
+// invitation, with one of its oauth_profiles when it has any. The org's own view of the user decides (read through
 // Members with the account's credentials) and is returned. A refusal is a
 // *Error with CodePermissionDenied whose message the person can read.
 func (o *OAuth) Admit(ctx context.Context, res *Resolved, signedIn *Member) (*Member, error) {
@@ -170,6 +188,12 @@ func (o *OAuth) Admit(ctx context.Context, res *Resolved, signedIn *Member) (*Me
 	}
 	if !strings.EqualFold(m.Status, "active") {
 		return nil, denied("your user in the Bigin organization %q is not active (%s)", org, m.Status)
+	}
+	// An invited user is listed, even as active, before they accept: the
+	// org has not yet seen the Zoho account behind the invitation's
+	// e-mail address sign in as its user, so it does not vouch for them.
+	if m.Invited {
+		return nil, denied("your user in the Bigin organization %q has not accepted the organization's invitation yet; accept it in Bigin, then try again", org)
 	}
 	if p := res.Server.Config.OAuthProfiles; len(p) > 0 && !slices.ContainsFunc(p, func(n string) bool { return strings.EqualFold(n, m.Profile) }) {
 		return nil, denied("this MCP URL can only be approved by users with the Bigin profile %s; yours is %q", strings.Join(p, " or "), m.Profile)
@@ -266,7 +290,8 @@ func (o *OAuth) ExchangeCode(ctx context.Context, code, clientID, redirectURI, v
 	if _, err := o.serverOf(ctx, g, resourceToken, true); err != nil {
 		return nil, err
 	}
-	return o.issue(ctx, g.ID, h, now, "authorization code reused", invalid, func(g *OAuthGrant) error {
+	access, refresh := newToken(OAuthAccessPrefix), newToken(OAuthRefreshPrefix)
+	return o.issue(ctx, g.ID, h, access, refresh, now, "authorization code reused", invalid, func(g *OAuthGrant) error {
 		if g.CodeUsedAt != nil {
 			return errTokenReused
 		}
@@ -276,9 +301,12 @@ func (o *OAuth) ExchangeCode(ctx context.Context, code, clientID, redirectURI, v
 }
 
 // Refresh rotates a grant's refresh token: the old one stops working and
-// presenting it again revokes the grant. The person must still be an
-// active member of the org (and of its oauth_profiles), or the grant
-// ends. resourceToken, when not empty, must be the grant's URL.
+// presenting it again revokes the grant, except as the retry of a refresh
+// whose answer was lost: the token just rotated away, presented by the
+// same client within OAuthRefreshGrace, gets the pair that rotation
+// issued. The person must still be an active member of the org (and of
+// its oauth_profiles), or the grant ends. resourceToken, when not empty,
+// must be the grant's URL.
 func (o *OAuth) Refresh(ctx context.Context, refreshToken, clientID, resourceToken string) (*Issued, error) {
 	invalid := oauthErr(OAuthInvalidGrant, "the refresh token is unknown, expired, revoked or was issued to another client")
 	if !strings.HasPrefix(refreshToken, OAuthRefreshPrefix) {
@@ -292,14 +320,21 @@ func (o *OAuth) Refresh(ctx context.Context, refreshToken, clientID, resourceTok
 	if err != nil {
 		return nil, fmt.Errorf("load OAuth grant: %w", err)
 	}
+	now := o.now().UTC()
+	access, refresh := o.refreshPair(refreshToken)
 	if slices.Contains(g.UsedRefreshHashes, h) {
+		if retried(g, h, refresh, clientID, now) {
+			if _, err := o.serverOf(ctx, g, resourceToken, false); err != nil {
+				return nil, err
+			}
+			return &Issued{AccessToken: access, RefreshToken: refresh, ExpiresIn: g.AccessExpiresAt.Sub(now), Grant: g}, nil
+		}
 		o.revoke(ctx, g, "refresh token reused")
 		return nil, invalid
 	}
 	if subtle.ConstantTimeCompare(g.RefreshHash[:], h[:]) != 1 || g.ClientID != clientID {
 		return nil, invalid
 	}
-	now := o.now().UTC()
 	if !now.Before(g.RefreshExpiresAt) {
 		o.revoke(ctx, g, "refresh token expired")
 		return nil, invalid
@@ -318,8 +353,11 @@ func (o *OAuth) Refresh(ctx context.Context, refreshToken, clientID, resourceTok
 		o.logger.WarnContext(ctx, "OAuth refresh: membership check failed", "grant_id", g.ID, "err", err)
 		return nil, &OAuthError{Code: OAuthUnavailable, Description: "could not check with Zoho that you are still a user of the organization; try again later", Err: err}
 	}
-	return o.issue(ctx, g.ID, h, now, "refresh token reused", invalid, func(g *OAuthGrant) error {
+	return o.issue(ctx, g.ID, h, access, refresh, now, "refresh token reused", invalid, func(g *OAuthGrant) error {
 		if g.RefreshHash != h {
+			if retried(g, h, refresh, clientID, now) {
+				return errRetried // a concurrent refresh with the same token won
+			}
 			return errTokenReused
 		}
 		g.UsedRefreshHashes = append(g.UsedRefreshHashes, h)
@@ -331,13 +369,56 @@ func (o *OAuth) Refresh(ctx context.Context, refreshToken, clientID, resourceTok
 	})
 }
 
-// issue stores a new access and refresh token pair in grant id, after use
+// errRetried is what a grant update returns when the refresh token it was
+// to spend was just spent by the same client's refresh (retried, or sent
+// twice at once), which issued the pair this one would.
+var errRetried = errors.New("refresh token just rotated by the same client")
+
+// refreshPair returns the access and refresh tokens that a refresh with
+// refreshToken issues: HMAC-SHA256 of it under the OAuth key, one label
+// each. Deriving them, instead of drawing them at random, is what lets a
+// retry of a refresh whose answer was lost get the same pair, on any
+// replica, without the pair being stored anywhere: only its hashes are,
+// as always, and only the holder of the refresh token can derive it.
+func (o *OAuth) refreshPair(refreshToken string) (access, refresh string) {
+	derive := func(prefix, label string) string {
+		m := hmac.New(sha256.New, o.key)
+		m.Write([]byte(label))
+		m.Write([]byte{0})
+		m.Write([]byte(refreshToken))
+		return prefix + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	return derive(OAuthAccessPrefix, "bigin-mcp oauth access"), derive(OAuthRefreshPrefix, "bigin-mcp oauth refresh")
+}
+
+// retried reports whether the used refresh token with hash h, presented
+// by clientID at now, is the retry of the grant's latest refresh: the
+// same client, the token that refresh rotated away, within
+// OAuthRefreshGrace of it, and the grant still holding the pair it
+// issued (refresh is that pair's refresh token).
+func retried(g *OAuthGrant, h [32]byte, refresh, clientID string, now time.Time) bool {
+	n := len(g.UsedRefreshHashes)
+	if n == 0 || g.UsedRefreshHashes[n-1] != h || g.ClientID != clientID {
+		return false
+	}
+	want := HashToken(refresh)
+	if subtle.ConstantTimeCompare(g.RefreshHash[:], want[:]) != 1 {
+		return false
+	}
+	// A pair's refresh token expires OAuthRefreshLifetime after it was
+	// issued (see issue), which dates the latest rotation.
+	rotated := g.RefreshExpiresAt.Add(-OAuthRefreshLifetime)
+	return now.Before(rotated.Add(OAuthRefreshGrace))
+}
+
+// issue stores the access and refresh token pair in grant id, after use
 // has marked the presented code or refresh token (hash h) spent. use
 // returns errTokenReused when a concurrent request spent it first: that is
 // a replay, so the grant is revoked with reason and the request gets
-// invalid, as does a grant that is gone.
-func (o *OAuth) issue(ctx context.Context, id string, h [32]byte, now time.Time, reason string, invalid error, use func(*OAuthGrant) error) (*Issued, error) {
-	access, refresh := newToken(OAuthAccessPrefix), newToken(OAuthRefreshPrefix)
+// invalid, as does a grant that is gone. It returns errRetried when the
+// same client's concurrent refresh issued this very pair: the pair is
+// answered again.
+func (o *OAuth) issue(ctx context.Context, id string, h [32]byte, access, refresh string, now time.Time, reason string, invalid error, use func(*OAuthGrant) error) (*Issued, error) {
 	g, err := o.db.UpdateOAuthGrant(ctx, id, func(g *OAuthGrant) error {
 		if err := use(g); err != nil {
 			return err
@@ -346,6 +427,13 @@ func (o *OAuth) issue(ctx context.Context, id string, h [32]byte, now time.Time,
 		g.RefreshHash, g.RefreshExpiresAt = HashToken(refresh), now.Add(OAuthRefreshLifetime)
 		return nil
 	})
+	if errors.Is(err, errRetried) {
+		cur, err := o.db.OAuthGrant(ctx, id)
+		if err != nil {
+			return nil, invalid
+		}
+		return &Issued{AccessToken: access, RefreshToken: refresh, ExpiresIn: cur.AccessExpiresAt.Sub(now), Grant: cur}, nil
+	}
 	if errors.Is(err, errTokenReused) {
 		if cur, err := o.db.OAuthGrantByHash(ctx, h); err == nil {
 			o.revoke(ctx, cur, reason)
@@ -489,12 +577,37 @@ func pkceMatches(challenge, verifier string) bool {
 }
 
 // clipClient shortens a client id (a URL for metadata-document clients)
-// for the audit log.
+// for the audit log, cutting between characters.
 func clipClient(id string) string {
-	if len(id) > 120 {
-		return id[:120] + "…"
+	if len(id) <= 120 {
+		return id
 	}
-	return id
+	cut := 120
+	for cut > 0 && !utf8.RuneStart(id[cut]) {
+		cut--
+	}
+	return id[:cut] + "…"
+}
+
+// OAuthClientIdleLifetime is how long a registered client that holds no
+// grant is kept: one never used, or whose last grant ended. Dynamic
+// Client Registration is open to anyone, so clients nobody uses must not
+// pile up in the store.
+const OAuthClientIdleLifetime = 24 * time.Hour
+
+// SweepOAuthClients deletes the registered clients that hold no grant and
+// are older than OAuthClientIdleLifetime (by the Service's clock), and
+// reports how many. A deleted client gets invalid_client at the token
+// endpoint and registers again.
+func (s *Service) SweepOAuthClients(ctx context.Context) (int, error) {
+	n, err := s.db.DeleteIdleOAuthClients(ctx, s.now().Add(-OAuthClientIdleLifetime))
+	if err != nil {
+		return n, fmt.Errorf("delete idle OAuth clients: %w", err)
+	}
+	if n > 0 {
+		s.logger.InfoContext(ctx, "deleted idle OAuth clients", "count", n)
+	}
+	return n, nil
 }
 
 // dropGrants ends every grant of an MCP server (its URL was deleted,

@@ -74,6 +74,13 @@ type OAuthClientStore interface {
 	// DeleteOAuthClient deletes one client (ErrNotFound if none). Grants
 	// it holds stay until they end; the token endpoint refuses the client.
 	DeleteOAuthClient(ctx context.Context, id string) error
+	// DeleteIdleOAuthClients deletes the clients created before t that no
+	// grant names, and returns how many. It may commit in several
+	// transactions. A grant created for such a client while it runs may
+	// be left naming a deleted client (whose requests the token endpoint
+	// then refuses, so it registers again); on a single-writer store it
+	// cannot be.
+	DeleteIdleOAuthClients(ctx context.Context, t time.Time) (int, error)
 }
 
 // OAuthGrantStore keeps OAuth grants, findable by any token hash they

@@ -6,23 +6,38 @@ import (
 	"time"
 )
 
+// oauthClientSweepEvery is how often RunSweeper looks for idle OAuth
+// clients: each look reads every grant, and a client idle for a day can
+// wait another hour.
+const oauthClientSweepEvery = time.Hour
+
 // RunSweeper deletes expired MCP servers, and audit entries older than the
 // retention (SweepAudit), every interval until ctx ends
-// (within a minute of expiry when the caller passes e.g. 30 s). It sweeps
-// once at the start, for servers that expired while the process was down.
-// Resolve already refuses expired servers before they are swept.
+// (within a minute of expiry when the caller passes e.g. 30 s), and idle
+// OAuth clients (SweepOAuthClients) every hour by the Service's clock. It
+// sweeps once at the start, for servers that expired while the process
+// was down. Resolve already refuses expired servers before they are
+// swept.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var clientsSwept time.Time
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep expired MCP servers", "err", err)
 		}
 		if _, err := s.SweepAudit(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep old audit entries", "err", err)
+		}
+		if now := s.now(); now.Sub(clientsSwept) >= oauthClientSweepEvery {
+			if _, err := s.SweepOAuthClients(ctx); err != nil && ctx.Err() == nil {
+				s.logger.ErrorContext(ctx, "sweep idle OAuth clients", "err", err)
+			} else {
+				clientsSwept = now
+			}
 		}
 		select {
 		case <-ctx.Done():

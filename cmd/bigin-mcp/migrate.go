@@ -82,7 +82,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("BIGIN_MCP_ETCD_ENDPOINTS: %w", err)
 	}
-	dst, err := etcdstore.Open(ctx, etcdstore.Options{Client: client, Prefix: cfg.EtcdPrefix, Key: key, AuditRetention: -1})
+	dst, err := etcdstore.Open(ctx, etcdstore.Options{Client: client, Prefix: cfg.EtcdPrefix, Key: key, AuditRetention: -1, AuditRetentionPerAccount: -1})
 	if err != nil {
 		_ = client.Close()
 		if errors.Is(err, etcdstore.ErrWrongKey) {

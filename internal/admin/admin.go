@@ -11,14 +11,17 @@ import (
 	"net/http"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // API is the admin REST API.
 type API struct {
-	svc    *tokens.Service
-	oauth  *tokens.OAuth // nil: the grant endpoints answer 404
-	logger *slog.Logger
+	svc   *tokens.Service
+	oauth *tokens.OAuth // nil: the grant endpoints answer 404
+	// failures, when set, is the per-address budget of wrong API tokens.
+	failures *ratelimit.FailureBudget
+	logger   *slog.Logger
 }
 
 // New returns the admin API over svc.
@@ -32,6 +35,14 @@ func New(svc *tokens.Service, logger *slog.Logger) *API {
 // WithOAuth adds the OAuth grant endpoints of oauth URLs and returns a.
 func (a *API) WithOAuth(o *tokens.OAuth) *API {
 	a.oauth = o
+	return a
+}
+
+// WithFailureBudget makes wrong API tokens spend their address's budget:
+// past it, a request with a bearer token gets 429 and its token is not
+// checked. It returns a.
+func (a *API) WithFailureBudget(b *ratelimit.FailureBudget) *API {
+	a.failures = b
 	return a
 }
 
@@ -61,8 +72,19 @@ func (a *API) RequireScope(scope string, h http.Handler) http.Handler {
 			httpx.WriteError(w, tokens.CodeUnauthenticated, "send Authorization: Bearer <api token>")
 			return
 		}
+		addr := httpx.ClientAddr(r)
+		if a.failures != nil {
+			if wait, blocked := a.failures.Blocked(addr); blocked {
+				httpx.RetryAfter(w, wait)
+				httpx.WriteError(w, tokens.CodeRateLimited, httpx.TooManyFailures)
+				return
+			}
+		}
 		t, err := a.svc.AuthenticateAPIToken(r.Context(), bearer)
 		if errors.Is(err, tokens.ErrUnauthenticated) {
+			if a.failures != nil && a.failures.Fail(addr) {
+				a.logger.WarnContext(r.Context(), "an address spent its budget of wrong tokens", "client_addr", addr)
+			}
 			httpx.WriteError(w, tokens.CodeUnauthenticated, "this API token is unknown or was deleted")
 			return
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/metrics"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/internal/rest"
 	"github.com/bigin-mcp/bigin-mcp/internal/route"
 	"github.com/bigin-mcp/bigin-mcp/internal/ui"
@@ -111,7 +112,17 @@ type Limits struct {
 	// mcp.DefaultMaxSSEAnswersInFlight and mcp.DefaultSSEWriteTimeout).
 	MaxSSEAnswersInFlight int
 	SSEWriteTimeout       time.Duration
+	// CredentialFailures is each client address's budget of failed
+	// credential checks (wrong UI sign-in tokens, wrong bearer tokens on
+	// the admin API, the REST face, api_token and oauth MCP URLs),
+	// shared by all of them (default DefaultCredentialFailures). Past
+	// it, a request with a credential gets 429 with Retry-After.
+	CredentialFailures ratelimit.Limit
 }
+
+// DefaultCredentialFailures is Limits.CredentialFailures when it is
+// zero: 20 failures, one back every 30 s.
+var DefaultCredentialFailures = ratelimit.Limit{Requests: 20, Per: 10 * time.Minute}
 
 // DefaultMaxStaleness is Config.MaxStaleness when it is zero.
 const DefaultMaxStaleness = 10 * time.Second
@@ -203,7 +214,11 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	front, err := tokens.NewOAuth(tokens.OAuthOptions{Service: svc, Members: zoho.Members{Clients: clients}, Clock: clk, Logger: logger})
+	front, err := tokens.NewOAuth(tokens.OAuthOptions{
+		Service: svc, Members: zoho.Members{Clients: clients},
+		Key:   DeriveKey(cfg.SecretKey, "bigin-mcp oauth refresh pairs v1"),
+		Clock: clk, Logger: logger,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +233,11 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	failureLimit := cfg.Limits.CredentialFailures
+	if !failureLimit.Valid() {
+		failureLimit = DefaultCredentialFailures
+	}
+	failures := ratelimit.NewFailureBudget(clk, failureLimit)
 	var observeMCP func(mcp.Operation)
 	if met != nil {
 		observeMCP = func(op mcp.Operation) { met.ObserveMCP(op.Method, op.Tool, op.ErrorType, op.Duration) }
@@ -234,6 +254,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		StructuredOnly: cfg.StructuredOnly,
 		Clock:          clk,
 		Logger:         logger,
+		Failures:       failures,
 
 		MaxSSEStreams:       cfg.Limits.MaxSSEStreams,
 		MaxSSEStreamsPerURL: cfg.Limits.MaxSSEStreamsPerURL,
@@ -270,7 +291,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	mux := httpx.NewRoutes()
 	health := healthRoutes(store, svc)
 	health.Register(mux, nil, nil)
-	adminAPI := admin.New(svc, logger).WithOAuth(front)
+	adminAPI := admin.New(svc, logger).WithOAuth(front).WithFailureBudget(failures)
 	adminAPI.Register(mux)
 	oauthHandler.Register(mux)
 	restAPI, err := rest.New(rest.Options{
@@ -290,8 +311,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	}).Register(mux)
 	webUI, err := ui.New(ui.Options{
 		Service: svc, Datacenters: cfg.Datacenters, PublicURL: cfg.PublicURL,
-		Key:   DeriveKey(cfg.SecretKey, "bigin-mcp ui v1"),
-		Clock: clk, Logger: logger,
+		Key:      DeriveKey(cfg.SecretKey, "bigin-mcp ui v1"),
+		Failures: failures,
+		Clock:    clk, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

@@ -169,6 +169,8 @@ func TestReplicasRefreshOnce(t *testing.T) {
 	// than fail the test itself.
 	var calls []func() string
 	for _, e := range envs {
+		// The other replicas serve the URL once their index follows.
+		require.Eventually(t, func() bool { return post(t, on(e, url)) == http.StatusOK }, within, 10*time.Millisecond)
 		cs := e.MustConnect(on(e, url), "streamable")
 		calls = append(calls, func() string {
 			ctx, cancel := context.WithTimeout(context.Background(), apptest.Wait)

@@ -73,6 +73,8 @@ type Executor struct {
 	now     func() time.Time
 	logger  *slog.Logger
 	auditWG sync.WaitGroup
+	// refused gathers the audit entries of calls refused before Zoho.
+	refused *refusals
 }
 
 // errNoCursorKey guards against building a codec without a key.
@@ -101,10 +103,12 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if limiter == nil {
 		limiter = ratelimit.New(o.Clock)
 	}
-	return &Executor{
+	x := &Executor{
 		cat: o.Catalog, clients: o.Clients, reauth: o.Reauth, audit: o.Audit,
 		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, limiter: limiter, now: clock.OrSystem(o.Clock).Now, logger: logger,
-	}, nil
+	}
+	x.refused = &refusals{clock: clock.OrSystem(o.Clock), record: x.record, open: map[refusalKind]*refusalWindow{}}
+	return x, nil
 }
 
 // Caller is a call as a surface hands it to the Executor: who makes it
@@ -142,7 +146,8 @@ type Result struct {
 // failure a model can act on, including arguments that fail the tool's
 // schema (code invalid_argument, nothing reaches Bigin) and a call over a
 // rate limit (code rate_limited, refused before Zoho), is a Failure.
-// Every call is logged and audited.
+// Every call is logged and audited; repeated refusals of one kind are
+// audited one entry a minute (see RefusalWindow).
 func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, who Caller) Result {
 	args, err := e.Decode(raw)
 	return x.run(ctx, e, account, args, err, who, "")
@@ -173,12 +178,12 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 	if argErr != nil {
 		// Not Bigin's failure: argErr is the *ArgsError that fail classifies.
 		f := fail(e, args, argErr)
-		x.finish(ctx, e, account, args, who, start, f, operation)
+		x.refused.note(ctx, x.finish(ctx, e, account, args, who, start, f, operation))
 		return Result{Failure: f}
 	}
 	quota, refused := x.Admit(account, who)
 	if refused != nil {
-		x.finish(ctx, e, account, args, who, start, refused, operation)
+		x.refused.note(ctx, x.finish(ctx, e, account, args, who, start, refused, operation))
 		return Result{Failure: refused, Quota: quota}
 	}
 	var body []byte
@@ -204,14 +209,14 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 	} else {
 		res.Body = body
 	}
-	x.finish(ctx, e, account, args, who, start, res.Failure, operation)
+	x.record(ctx, x.finish(ctx, e, account, args, who, start, res.Failure, operation))
 	return res
 }
 
-// finish logs and audits a call that ran (or was refused). The audit's
-// surface is mcp or rest; a REST call's part of the face (tools, unified,
-// proxy) shows in its action.
-func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, who Caller, start time.Time, f *Failure, operation string) {
+// finish logs a call that ran (or was refused) and returns its audit
+// entry. The audit's surface is mcp or rest; a REST call's part of the
+// face (tools, unified, proxy) shows in its action.
+func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, who Caller, start time.Time, f *Failure, operation string) *tokens.AuditEntry {
 	latency := float64(time.Since(start).Microseconds()) / 1000
 	outcome, status := "ok", http.StatusOK
 	if f != nil {
@@ -245,7 +250,7 @@ func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.Account
 		g := who.Who.Grant
 		entry.UserZUID, entry.UserEmail, entry.OAuthClient = g.ZUID, g.Email, g.ClientID
 	}
-	x.record(ctx, entry)
+	return entry
 }
 
 // auditArgs keeps the arguments an audit entry may hold: ids, enums and
@@ -299,6 +304,10 @@ func (x *Executor) record(ctx context.Context, entry *tokens.AuditEntry) {
 	}()
 }
 
-// Flush waits until every audit entry of finished calls is stored; call
-// it after the HTTP server has shut down and before the store closes.
-func (x *Executor) Flush() { x.auditWG.Wait() }
+// Flush writes the entries of refusals still being counted and waits
+// until every audit entry of finished calls is stored; call it after the
+// HTTP server has shut down and before the store closes.
+func (x *Executor) Flush() {
+	x.refused.flush()
+	x.auditWG.Wait()
+}

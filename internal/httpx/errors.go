@@ -191,15 +191,18 @@ func Classify(err error) (code, message string, known bool) {
 // HTMLPage writes the HTML page t renders from data, with the headers of a
 // page a person sees (connect and sign-in pages): never framed, cached,
 // or leaking its URL (which may hold a link or a state) as a referrer; no
-// script, inline style only. A template that fails midway is logged as
-// what, since the status has been sent.
+// script, inline style only. A page that must name its origin on a form
+// post sets its own Referrer-Policy first, which is kept. A template that
+// fails midway is logged as what, since the status has been sent.
 func HTMLPage(w http.ResponseWriter, logger *slog.Logger, status int, t *template.Template, data any, what string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	if h.Get("Referrer-Policy") == "" { // a page may ask for another
+		h.Set("Referrer-Policy", "no-referrer")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if err := t.Execute(w, data); err != nil {

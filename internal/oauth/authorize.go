@@ -55,18 +55,24 @@ type consentState struct {
 // back to the client as OAuth errors.
 func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	c, err := h.clients.resolve(r.Context(), q.Get("client_id"))
+	c, err := h.clients.resolve(r.Context(), q.Get("client_id"), httpx.ClientAddr(r))
 	if errors.Is(err, tokens.ErrUnavailable) {
 		h.internalError(w, r, err)
 		return
 	}
 	if err != nil {
+		// One message for every reason a client is refused: the page
+		// must not tell whether a metadata document URL answered, timed
+		// out or was refused (the server log says which).
 		msg := "The application did not identify itself in a way this server accepts, so nothing was authorized."
-		if errors.Is(err, errUnknownClient) && q.Get("client_id") != "" {
-			msg = "The application's client_id is not registered here (" + strings.TrimPrefix(err.Error(), errUnknownClient.Error()) + "). Remove the connector and add it again so it registers anew."
-		}
-		if !errors.Is(err, errUnknownClient) {
+		switch id := q.Get("client_id"); {
+		case !errors.Is(err, errUnknownClient):
 			h.logger.ErrorContext(r.Context(), "resolve OAuth client", "err", err)
+		case isCIMD(id):
+			msg = "The application's client_id names a metadata document that this server could not use, so nothing was authorized. " +
+				"The server's log says why; the application's developer can fix the document, or the connector can register instead."
+		case id != "":
+			msg = "The application's client_id is not registered here. Remove the connector and add it again so it registers anew."
 		}
 		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Unknown application", Message: msg})
 		return
@@ -181,18 +187,40 @@ func (h *Handler) HandleZohoCallback(w http.ResponseWriter, r *http.Request) boo
 			rh = u.Scheme + ":"
 		}
 	}
+	// same-origin, not no-referrer: under no-referrer a browser sends
+	// "Origin: null" on the form's post, which fromOwnPage must refuse.
+	// The referrer goes nowhere else: the only link is the form, and the
+	// redirect after it sets no-referrer again.
+	w.Header().Set("Referrer-Policy", "same-origin")
 	h.page(w, http.StatusOK, pageConsent, pageData{
-		Title: "Allow access to Zoho Bigin?", ClientName: ar.ClientName, ClientID: ar.ClientID, URLName: res.Server.Name, Org: orgName(res),
+		Referrer: "same-origin",
+		Title:    "Allow access to Zoho Bigin?", ClientName: ar.ClientName, ClientID: ar.ClientID, URLName: res.Server.Name, Org: orgName(res),
 		Tools: res.Tools, Email: m.Email, Profile: m.Profile, RedirectHost: rh, Action: ConsentPath, Consent: consent,
 	})
 	return true
 }
 
-// handleConsent acts on the person's decision.
+// handleConsent acts on the person's decision. Only a post the browser
+// says came from this server's consent page counts: another site cannot
+// submit a form it got hold of, and a refused post leaves the form unused.
 func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Bad request", Message: "The form could not be read. Please start again from your application."})
+	if !h.fromOwnPage(r) {
+		h.logger.InfoContext(r.Context(), "OAuth consent refused: not posted from this server's page",
+			"origin", clip(r.Header.Get("Origin")), "has_referer", r.Header.Get("Referer") != "")
+		h.page(w, http.StatusForbidden, pageError, pageData{Title: "Refused",
+			Message: "This approval was not sent from this server's consent page, so nothing was authorized. Please start again from your application."})
+		return
+	}
+	if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
+		code, _, _ := httpx.Classify(err)
+		switch code {
+		case tokens.CodeTooLarge:
+			h.page(w, http.StatusRequestEntityTooLarge, pageError, pageData{Title: "Too large", Message: "The form is larger than this server accepts. Please start again from your application."})
+		case tokens.CodeRequestTimeout:
+			h.page(w, http.StatusRequestTimeout, pageError, pageData{Title: "Too slow", Message: "The form did not arrive in time. Please start again from your application."})
+		default:
+			h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Bad request", Message: "The form could not be read. Please start again from your application."})
+		}
 		return
 	}
 	var cs consentState
@@ -224,6 +252,44 @@ func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.redirect(w, r, ar.RedirectURI, url.Values{"code": {code}, "state": optional(ar.State), "iss": {h.publicURL}})
+}
+
+// fromOwnPage reports whether a form post came from a page of this
+// server: its Origin, or, when the browser sends none, its Referer's
+// origin, must be the public URL's origin. A post that names neither, or
+// names "null" (a privacy-stripped or sandboxed origin), is refused: every
+// browser names one on a form post from the consent page, whose
+// Referrer-Policy is same-origin for that reason.
+func (h *Handler) fromOwnPage(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		return sameOrigin(o, h.origin)
+	}
+	ref := r.Header.Get("Referer")
+	return ref != "" && sameOrigin(ref, h.origin)
+}
+
+// sameOrigin reports whether the URL or origin raw has the origin want (a
+// normalized origin from originOf).
+func sameOrigin(raw, want string) bool {
+	o, ok := originOf(raw)
+	return ok && o == want
+}
+
+// originOf returns the origin of a URL (scheme://host[:port], lower case,
+// without the scheme's default port), or false when it has none.
+func originOf(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + host, true
 }
 
 // redirectError sends an OAuth error back to the client (RFC 6749
@@ -292,6 +358,8 @@ func upperFirst(s string) string {
 // --- pages ---
 
 type pageData struct {
+	// Referrer is the page's referrer policy; "" is no-referrer.
+	Referrer                           string
 	Title, Message, Hint               string
 	ClientName, ClientID, URLName, Org string
 	Email, Profile, RedirectHost       string

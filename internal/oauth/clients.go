@@ -17,16 +17,29 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/clock"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// Limits of Client ID Metadata Document fetches.
+// Limits of Client ID Metadata Document fetches. Any client can name any
+// https URL as its client_id, so fetches are bounded every way: each
+// takes at most cimdTimeout and cimdMaxBytes; a document is fetched once
+// however many requests name it at the same time, then remembered
+// (cimdCacheTTL when usable, cimdFailureTTL when not, cimdCacheMax
+// documents at most); at most cimdMaxFetches run at once across the
+// server; and each client address may make the server fetch
+// cimdFetchesPerAddress documents it does not remember per minute.
 const (
-	cimdTimeout  = 5 * time.Second
-	cimdMaxBytes = 64 << 10
-	cimdCacheTTL = 10 * time.Minute
-	cimdCacheMax = 1000
+	cimdTimeout           = 5 * time.Second
+	cimdMaxBytes          = 64 << 10
+	cimdCacheTTL          = 10 * time.Minute
+	cimdFailureTTL        = time.Minute
+	cimdCacheMax          = 1000
+	cimdMaxFetches        = 8
+	cimdFetchesPerAddress = 20
 )
 
 // CIMDOptions configures how Client ID Metadata Documents are fetched.
@@ -57,27 +70,42 @@ type client struct {
 }
 
 // clientResolver finds clients: a client_id that is an https URL is a
-// Client ID Metadata Document, fetched with SSRF guards and cached; any
-// other client_id must have been registered (DCR).
+// Client ID Metadata Document, fetched with SSRF guards, bounded and
+// cached (see the limits above); any other client_id must have been
+// registered (DCR).
 type clientResolver struct {
-	o      *tokens.OAuth
-	http   *http.Client
-	now    func() time.Time
-	logger *slog.Logger
+	o       *tokens.OAuth
+	http    *http.Client
+	now     func() time.Time
+	logger  *slog.Logger
+	perAddr *ratelimit.Limiter // uncached fetches per client address
+	slots   chan struct{}      // one per fetch in flight
 
-	mu    sync.Mutex
-	cache map[string]cachedClient
+	mu       sync.Mutex
+	cache    map[string]cachedClient
+	inflight map[string]*fetchCall
 }
 
+// cachedClient is a fetched document's outcome: the client, or why it
+// cannot be used.
 type cachedClient struct {
 	c       *client
+	err     error
 	expires time.Time
+}
+
+// fetchCall is a fetch in flight, which requests naming the same
+// document wait for.
+type fetchCall struct {
+	done chan struct{}
+	c    *client
+	err  error
 }
 
 // errUnknownClient is a client_id that names no client.
 var errUnknownClient = errors.New("unknown client")
 
-func newClientResolver(o *tokens.OAuth, opts CIMDOptions, now func() time.Time, logger *slog.Logger) *clientResolver {
+func newClientResolver(o *tokens.OAuth, opts CIMDOptions, clk clock.Clock, logger *slog.Logger) *clientResolver {
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = cimdTimeout
@@ -101,8 +129,13 @@ func newClientResolver(o *tokens.OAuth, opts CIMDOptions, now func() time.Time, 
 	if opts.TLSConfig != nil {
 		tr.TLSClientConfig = opts.TLSConfig.Clone()
 	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	clk = clock.OrSystem(clk)
 	return &clientResolver{
-		o: o, now: now, logger: logger, cache: map[string]cachedClient{},
+		o: o, now: clk.Now, logger: logger, cache: map[string]cachedClient{}, inflight: map[string]*fetchCall{},
+		perAddr: ratelimit.New(clk), slots: make(chan struct{}, cimdMaxFetches),
 		http: &http.Client{
 			Transport: tr,
 			Timeout:   timeout,
@@ -121,7 +154,7 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("refusing to dial %q: %w", address, err)
 	}
 	ip := ap.Addr().Unmap()
-	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || cgnat.Contains(ip) {
+	if !isPublic(ip) {
 		return fmt.Errorf("refusing to fetch a client metadata document from the non-public address %s", ip)
 	}
 	return nil
@@ -136,15 +169,75 @@ func refuseNonLoopbackPrivate(network, address string, c syscall.RawConn) error 
 	return refusePrivate(network, address, c)
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// isPublic reports whether ip is an address of the public Internet: a
+// global unicast address outside the private, loopback, link-local,
+// carrier-grade NAT and special-purpose ranges. IPv6 transition addresses
+// embed an IPv4 address that the host's network may reach: a NAT64
+// address of the well-known prefix (how an IPv6-only host behind DNS64
+// reaches IPv4 servers) is public when the IPv4 address it embeds is;
+// local-use NAT64, 6to4, Teredo and IPv4-compatible addresses are refused
+// whatever they embed (they are deprecated or local, and no document
+// host needs them).
+func isPublic(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+		return false
+	}
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		return isPublic(netip.AddrFrom4([4]byte(b[12:])))
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// nat64 is the well-known NAT64 prefix (RFC 6052), whose addresses end in
+// the IPv4 address they stand for.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+// nonPublic are the ranges, beyond the private, loopback and link-local
+// ones, that are not the public Internet or embed an address the guard
+// could not vouch for (IANA's special-purpose address registries).
+var nonPublic = func() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8",       // "this network"
+		"100.64.0.0/10",   // carrier-grade NAT
+		"192.0.0.0/24",    // IETF protocol assignments
+		"192.0.2.0/24",    // documentation
+		"198.18.0.0/15",   // benchmarking
+		"198.51.100.0/24", // documentation
+		"203.0.113.0/24",  // documentation
+		"240.0.0.0/4",     // reserved
+		"::/96",           // IPv4-compatible (deprecated)
+		"64:ff9b:1::/48",  // local-use NAT64 (RFC 8215)
+		"100::/64",        // discard-only
+		"2001::/32",       // Teredo
+		"2001:2::/48",     // benchmarking
+		"2001:db8::/32",   // documentation
+		"2002::/16",       // 6to4
+		"3fff::/20",       // documentation
+		"5f00::/16",       // segment routing
+	} {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	return ps
+}()
 
 // isCIMD reports whether a client_id is a metadata document URL.
 func isCIMD(id string) bool { return strings.HasPrefix(id, "https://") }
 
-// resolve returns the client a client_id names: errUnknownClient when
-// there is none, another error (with a reason for the person) when a
-// metadata document cannot be used.
-func (cr *clientResolver) resolve(ctx context.Context, id string) (*client, error) {
+// resolve returns the client a client_id names, for a request from the
+// client address addr (httpx.ClientAddr): errUnknownClient when there is
+// none or its metadata document cannot be used (the error says why, for
+// the log; people are shown one message for every reason, so the pages
+// do not tell the outcomes of fetches apart), another error when the
+// store fails.
+func (cr *clientResolver) resolve(ctx context.Context, id, addr string) (*client, error) {
 	if id == "" || len(id) > 2048 {
 		return nil, errUnknownClient
 	}
@@ -161,24 +254,70 @@ func (cr *clientResolver) resolve(ctx context.Context, id string) (*client, erro
 	cr.mu.Lock()
 	if e, ok := cr.cache[id]; ok && cr.now().Before(e.expires) {
 		cr.mu.Unlock()
-		return e.c, nil
+		return e.c, e.err
+	}
+	call, ok := cr.inflight[id]
+	if !ok {
+		if err := cr.admitFetch(addr); err != nil {
+			cr.mu.Unlock()
+			cr.logger.WarnContext(ctx, "client metadata document not fetched", "client_id", clip(id), "err", err)
+			return nil, err
+		}
+		call = &fetchCall{done: make(chan struct{})}
+		cr.inflight[id] = call
+		// The fetch is everyone's who asks meanwhile: it does not end
+		// with this request (cr.http bounds it).
+		go cr.run(context.WithoutCancel(ctx), id, call)
 	}
 	cr.mu.Unlock()
+	select {
+	case <-call.done:
+		return call.c, call.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", errUnknownClient, ctx.Err())
+	}
+}
+
+// admitFetch takes a fetch slot and one of addr's fetches, or says why
+// not; cr.mu is held.
+func (cr *clientResolver) admitFetch(addr string) error {
+	if d := cr.perAddr.Take(ratelimit.Key{Name: addr, Limit: ratelimit.Limit{Requests: cimdFetchesPerAddress, Per: time.Minute}}); !d.Allowed {
+		return fmt.Errorf("%w: this address asked for over %d new metadata documents in a minute", errUnknownClient, cimdFetchesPerAddress)
+	}
+	select {
+	case cr.slots <- struct{}{}:
+		return nil
+	default:
+		return fmt.Errorf("%w: %d metadata documents are being fetched already", errUnknownClient, cimdMaxFetches)
+	}
+}
+
+// run fetches a document for call, remembers the outcome and hands it to
+// everyone waiting.
+func (cr *clientResolver) run(ctx context.Context, id string, call *fetchCall) {
 	c, err := cr.fetch(ctx, id)
 	if err != nil {
-		return nil, err
+		cr.logger.WarnContext(ctx, "client metadata document refused", "client_id", clip(id), "err", err)
+	}
+	<-cr.slots
+	ttl := cimdCacheTTL
+	if err != nil {
+		ttl = cimdFailureTTL
 	}
 	cr.mu.Lock()
+	now := cr.now()
 	if len(cr.cache) >= cimdCacheMax {
 		for k, e := range cr.cache {
-			if !cr.now().Before(e.expires) || len(cr.cache) >= cimdCacheMax {
+			if !now.Before(e.expires) || len(cr.cache) >= cimdCacheMax {
 				delete(cr.cache, k)
 			}
 		}
 	}
-	cr.cache[id] = cachedClient{c: c, expires: cr.now().Add(cimdCacheTTL)}
+	cr.cache[id] = cachedClient{c: c, err: err, expires: now.Add(ttl)}
+	delete(cr.inflight, id)
+	call.c, call.err = c, err
 	cr.mu.Unlock()
-	return c, nil
+	close(call.done)
 }
 
 // fetch reads and checks a Client ID Metadata Document.
@@ -196,8 +335,7 @@ func (cr *clientResolver) fetch(ctx context.Context, id string) (*client, error)
 	req.Header.Set("Accept", "application/json")
 	resp, err := cr.http.Do(req)
 	if err != nil {
-		cr.logger.WarnContext(ctx, "client metadata document fetch failed", "client_id", clip(id), "err", err)
-		return nil, fmt.Errorf("%w: its metadata document could not be fetched", errUnknownClient)
+		return nil, fmt.Errorf("%w: its metadata document could not be fetched: %w", errUnknownClient, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -219,21 +357,47 @@ func (cr *clientResolver) fetch(ctx context.Context, id string) (*client, error)
 	switch {
 	case doc.ClientID != id:
 		return nil, fmt.Errorf("%w: its metadata document names another client_id", errUnknownClient)
-	case len(doc.RedirectURIs) == 0:
-		return nil, fmt.Errorf("%w: its metadata document lists no redirect_uris", errUnknownClient)
 	case doc.AuthMethod != "" && doc.AuthMethod != "none":
 		return nil, fmt.Errorf("%w: token_endpoint_auth_method %q is not supported (only public clients: none)", errUnknownClient, clip(doc.AuthMethod))
 	}
-	for _, ru := range doc.RedirectURIs {
-		if err := checkRedirectURI(ru); err != nil {
-			return nil, fmt.Errorf("%w: %v", errUnknownClient, err)
-		}
+	if err := checkRedirectURIs(doc.RedirectURIs); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnknownClient, err)
 	}
 	name := strings.TrimSpace(doc.ClientName)
 	if name == "" {
 		name = u.Host
 	}
 	return &client{ID: id, Name: clip(name), RedirectURIs: doc.RedirectURIs}, nil
+}
+
+// Bounds of a client's redirect URIs, registered or in a metadata
+// document: they are stored (registration) or cached (documents), so
+// they are kept to what a real client lists. VS Code, the longest list
+// seen, registers six addresses of under 40 bytes each.
+const (
+	maxRedirectURIs     = 20
+	maxRedirectURI      = 512     // bytes, each
+	maxRedirectURIBytes = 4 << 10 // bytes, all together
+)
+
+// checkRedirectURIs checks a client's list of redirect URIs: 1 to
+// maxRedirectURIs of them, each accepted by checkRedirectURI, at most
+// maxRedirectURIBytes together.
+func checkRedirectURIs(uris []string) error {
+	if len(uris) == 0 || len(uris) > maxRedirectURIs {
+		return fmt.Errorf("redirect_uris must list 1 to %d URIs", maxRedirectURIs)
+	}
+	total := 0
+	for _, u := range uris {
+		if err := checkRedirectURI(u); err != nil {
+			return err
+		}
+		total += len(u)
+	}
+	if total > maxRedirectURIBytes {
+		return fmt.Errorf("redirect_uris add up to %d bytes, over %d: list only the addresses the application uses", total, maxRedirectURIBytes)
+	}
+	return nil
 }
 
 // checkRedirectURI accepts the redirect URIs of the clients this server
@@ -254,8 +418,8 @@ func (cr *clientResolver) fetch(ctx context.Context, id string) (*client, error)
 // Never a fragment (RFC 6749 §3.1.2), user information, or a wildcard.
 func checkRedirectURI(raw string) error {
 	refuse := func(why string) error { return fmt.Errorf("redirect URI %q %s", clip(raw), why) }
-	if raw == "" || len(raw) > 2048 || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return refuse("is not an absolute URI of at most 2048 characters without spaces")
+	if raw == "" || len(raw) > maxRedirectURI || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return refuse(fmt.Sprintf("is not an absolute URI of at most %d characters without spaces", maxRedirectURI))
 	}
 	if strings.Contains(raw, "#") {
 		return refuse("must not have a fragment")
@@ -336,7 +500,13 @@ func isLoopbackHost(h string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// clip shortens text from a client for messages and logs.
+// maxClip is how many bytes of a client's text clip keeps.
+const maxClip = 200
+
+// clip shortens text from a client (a client_name, a URI in a message) to
+// at most maxClip bytes and an ellipsis, without control characters. It
+// cuts between characters, never inside one, so the result is valid UTF-8
+// (invalid bytes in the input become U+FFFD, as JSON would make them).
 func clip(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -344,8 +514,12 @@ func clip(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > 200 {
-		return s[:200] + "…"
+	if len(s) <= maxClip {
+		return s
 	}
-	return s
+	cut := maxClip
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

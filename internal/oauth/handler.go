@@ -18,6 +18,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -68,12 +69,16 @@ type Handler struct {
 	zoho      *zoho.Zoho
 	dcs       bigin.Datacenters
 	publicURL string
-	creds     tokens.Credentials
-	callback  string
-	sealer    *sealer
-	consents  *consents
-	// registrations bounds Dynamic Client Registration.
+	// origin is the public URL's origin, which consent posts must name.
+	origin   string
+	creds    tokens.Credentials
+	callback string
+	sealer   *sealer
+	consents *consents
+	// registrations and registerAddrs bound Dynamic Client
+	// Registration, across the server and per client address.
 	registrations registrations
+	registerAddrs *ratelimit.Limiter
 	clients       *clientResolver
 	now           func() time.Time
 	logger        *slog.Logger
@@ -97,16 +102,22 @@ func New(o Options) (*Handler, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	clk := clock.OrSystem(o.Clock)
+	origin, ok := originOf(o.PublicURL)
+	if !ok {
+		return nil, fmt.Errorf("oauth: public URL %q is not an http or https URL", o.PublicURL)
+	}
 	return &Handler{
-		o: o.OAuth, zoho: o.Zoho, dcs: o.Datacenters,
-		publicURL: strings.TrimRight(o.PublicURL, "/"),
-		creds:     tokens.Credentials{ClientID: o.ZohoClientID, ClientSecret: o.ZohoClientSecret},
-		callback:  o.CallbackPath,
-		sealer:    s,
-		consents:  &consents{used: map[string]time.Time{}},
-		clients:   newClientResolver(o.OAuth, o.CIMD, clk.Now, logger),
-		now:       clk.Now,
-		logger:    logger,
+		origin: origin,
+		o:      o.OAuth, zoho: o.Zoho, dcs: o.Datacenters,
+		publicURL:     strings.TrimRight(o.PublicURL, "/"),
+		creds:         tokens.Credentials{ClientID: o.ZohoClientID, ClientSecret: o.ZohoClientSecret},
+		callback:      o.CallbackPath,
+		sealer:        s,
+		consents:      &consents{used: map[string]time.Time{}},
+		registerAddrs: ratelimit.New(clk),
+		clients:       newClientResolver(o.OAuth, o.CIMD, clk, logger),
+		now:           clk.Now,
+		logger:        logger,
 	}, nil
 }
 

@@ -9,10 +9,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 )
 
@@ -205,5 +208,52 @@ func TestRedirectURIsRefused(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, b.status)
 			assert.Contains(t, b.page, "Unknown redirect address")
 		})
+	}
+}
+
+// TestCIMDRefusalsLookAlike: whatever became of the fetch of a client's
+// metadata document (not found, not JSON, an unusable document, no
+// answer in time, no connection), the person sees the same page, so the
+// server cannot be used to learn what a URL answers.
+func TestCIMDRefusalsLookAlike(t *testing.T) {
+	hold := make(chan struct{})
+	d := newDocs(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/missing.json", http.NotFound)
+	mux.HandleFunc("/text.json", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hello")) })
+	mux.HandleFunc("/slow.json", func(w http.ResponseWriter, r *http.Request) { <-hold })
+	srv := httptest.NewUnstartedServer(mux)
+	srv.TLS = d.srv.TLS
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hold) }) // before the server's Close
+	closed := httptest.NewTLSServer(http.NotFoundHandler())
+	closed.Close()
+
+	e := apptest.New(t, apptest.Options{Config: func(c *app.Config) {
+		c.CIMD = oauth.CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls, Timeout: 300 * time.Millisecond}
+	}})
+	acct := e.ConnectAccount("us")
+	_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	ids := map[string]string{
+		"not found":            srv.URL + "/missing.json",
+		"not JSON":             srv.URL + "/text.json",
+		"an unusable document": d.publish("http-redirect", []string{"http://app.example/cb"}),
+		"no answer in time":    srv.URL + "/slow.json",
+		"no connection":        closed.URL + "/client.json",
+	}
+	var first, firstName string
+	for name, id := range ids {
+		v, _ := pkce()
+		f := &flow{t: t, e: e, client: id, redirect: claudeAI[0], resource: mcpURL, verifier: v}
+		_, b, err := f.authorize(f.params())
+		require.Error(t, err, name)
+		assert.Equal(t, http.StatusBadRequest, b.status, name)
+		assert.Contains(t, b.page, "metadata document", name)
+		if first == "" {
+			first, firstName = b.page, name
+			continue
+		}
+		assert.Equal(t, first, b.page, "%s and %s show different pages", firstName, name)
 	}
 }

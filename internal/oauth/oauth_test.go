@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -46,6 +47,8 @@ type browser struct {
 	// own accounts-server.
 	home string
 	deny bool
+	// hold stops the flow at the consent page, without deciding.
+	hold bool
 	// signIn is the first Zoho sign-in the flow reached, before any hop
 	// to the person's home region.
 	signIn *url.URL
@@ -55,6 +58,7 @@ type browser struct {
 	// The last page when the flow ended on one (a refusal).
 	status int
 	page   string
+	header http.Header
 	// The consent form value submitted, if the flow got that far.
 	consent string
 }
@@ -99,7 +103,7 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 			req, _ = http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
 			continue
 		}
-		b.status, b.page = resp.StatusCode, string(body)
+		b.status, b.page, b.header = resp.StatusCode, string(body), resp.Header
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("the flow ended on a page with status %d", resp.StatusCode)
 		}
@@ -115,9 +119,14 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 			decision = "deny"
 		}
 		b.consent = htmlUnescape(m[1])
+		if b.hold {
+			return nil, nil
+		}
 		form := url.Values{"consent": {b.consent}, "decision": {decision}}
 		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+oauth.ConsentPath, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		// A browser names the page's origin on a form post.
+		req.Header.Set("Origin", b.base)
 	}
 	return nil, errors.New("too many steps")
 }
@@ -589,12 +598,86 @@ func TestTokensAndGrantLifecycle(t *testing.T) {
 		require.Equal(t, http.StatusOK, st, "%v", tok2)
 		assert.NotEqual(t, rt1, tok2["refresh_token"])
 		assert.Equal(t, http.StatusOK, f.call(mcpURL, tok2["access_token"].(string)).Status)
+		e.Clock.Advance(tokens.OAuthRefreshGrace + time.Second) // past the grace of a lost answer
 		st, _ = f.refresh(rt1)
 		assert.Equal(t, http.StatusBadRequest, st)
 		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok2["access_token"].(string)).Status)
 		st, _ = f.refresh(tok2["refresh_token"].(string))
 		assert.Equal(t, http.StatusBadRequest, st, "the whole grant ended")
 		assert.Empty(t, grants(id))
+	})
+
+	t.Run("a refresh retried within the grace gets the pair already issued", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		rt1 := tok["refresh_token"].(string)
+		st, tok2 := f.refresh(rt1)
+		require.Equal(t, http.StatusOK, st, "%v", tok2)
+		// The answer was lost (a crash, a reset connection): the client
+		// retries with the token it still holds.
+		e.Clock.Advance(tokens.OAuthRefreshGrace - time.Second)
+		st, again := f.refresh(rt1)
+		require.Equal(t, http.StatusOK, st, "%v", again)
+		assert.Equal(t, tok2["access_token"], again["access_token"], "the same pair, not a new one")
+		assert.Equal(t, tok2["refresh_token"], again["refresh_token"])
+		assert.InDelta(t, (tokens.OAuthAccessLifetime - tokens.OAuthRefreshGrace + time.Second).Seconds(), again["expires_in"], 1,
+			"the access token's remaining life")
+		assert.Equal(t, http.StatusOK, f.call(mcpURL, again["access_token"].(string)).Status)
+		require.Len(t, grants(id), 1, "the grant lives on")
+
+		st, tok3 := f.refresh(again["refresh_token"].(string))
+		require.Equal(t, http.StatusOK, st, "the pair rotates on as usual: %v", tok3)
+		st, m := f.refresh(rt1)
+		assert.Equal(t, http.StatusBadRequest, st, "rt1 is no longer the token just rotated away: reuse")
+		assert.Equal(t, "invalid_grant", m["error"])
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok3["access_token"].(string)).Status, "and the grant ended")
+		assert.Empty(t, grants(id))
+	})
+
+	t.Run("within the grace, another client's retry is reuse", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		rt1 := tok["refresh_token"].(string)
+		st, tok2 := f.refresh(rt1)
+		require.Equal(t, http.StatusOK, st)
+		other := newFlow(t, e, f.resource)
+		st, _ = other.refresh(rt1)
+		assert.Equal(t, http.StatusBadRequest, st)
+		assert.Equal(t, http.StatusUnauthorized, f.call(mcpURL, tok2["access_token"].(string)).Status, "the grant ended")
+		assert.Empty(t, grants(id))
+	})
+
+	t.Run("concurrent refreshes with one token all get the one new pair", func(t *testing.T) {
+		id, mcpURL, f := mint()
+		_, tok := f.exchange(f.code())
+		rt1 := tok["refresh_token"].(string)
+		const n = 8
+		type result struct {
+			status int
+			body   map[string]any
+		}
+		results := make(chan result, n)
+		var start sync.WaitGroup
+		start.Add(1)
+		for range n {
+			go func() {
+				start.Wait()
+				st, m := f.refresh(rt1)
+				results <- result{st, m}
+			}()
+		}
+		start.Done()
+		pairs := map[string]bool{}
+		for range n {
+			r := <-results
+			require.Equal(t, http.StatusOK, r.status, "%v", r.body)
+			pairs[r.body["access_token"].(string)+" "+r.body["refresh_token"].(string)] = true
+		}
+		require.Len(t, pairs, 1, "one rotation, one pair")
+		for p := range pairs {
+			assert.Equal(t, http.StatusOK, f.call(mcpURL, strings.Fields(p)[0]).Status)
+		}
+		assert.Len(t, grants(id), 1)
 	})
 
 	t.Run("an expired access token", func(t *testing.T) {
@@ -688,6 +771,8 @@ func TestRegisterRefusals(t *testing.T) {
 		{"redirect_uris not a list", "POST", `{"redirect_uris":"http://127.0.0.1/cb"}`, http.StatusBadRequest, "invalid_client_metadata"},
 		{"no redirect_uris", "POST", `{"client_name":"x"}`, http.StatusBadRequest, "invalid_redirect_uri"},
 		{"21 redirect_uris", "POST", j(map[string]any{"redirect_uris": uris(21)}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"a redirect URI over 512 bytes", "POST", j(map[string]any{"redirect_uris": []string{"https://app.example/" + strings.Repeat("a", 493)}}), http.StatusBadRequest, "invalid_redirect_uri"},
+		{"redirect URIs over 4 KiB together", "POST", j(map[string]any{"redirect_uris": longURIs(9, 500)}), http.StatusBadRequest, "invalid_redirect_uri"},
 		{"http off loopback", "POST", j(map[string]any{"redirect_uris": []string{"http://app.example/cb"}}), http.StatusBadRequest, "invalid_redirect_uri"},
 		{"a fragment", "POST", j(map[string]any{"redirect_uris": []string{"https://app.example/cb#f"}}), http.StatusBadRequest, "invalid_redirect_uri"},
 		{"a script URI", "POST", j(map[string]any{"redirect_uris": []string{"javascript:alert(1)"}}), http.StatusBadRequest, "invalid_redirect_uri"},
@@ -710,6 +795,16 @@ func TestRegisterRefusals(t *testing.T) {
 			assert.NotEmpty(t, m["error_description"])
 		})
 	}
+
+	t.Run("the largest registration", func(t *testing.T) {
+		r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{
+			"client_name": strings.Repeat("n", 500), "redirect_uris": longURIs(8, 512),
+		})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		m := r.JSON(t)
+		assert.Len(t, m["redirect_uris"], 8)
+		assert.Len(t, m["client_name"], 200+len("…"), "the name is clipped")
+	})
 
 	t.Run("a valid registration is a public client", func(t *testing.T) {
 		r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{
@@ -832,7 +927,11 @@ func TestConsentIsSingleUse(t *testing.T) {
 	acct := e.ConnectAccount("us")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(t *testing.T, consent, decision string) (int, http.Header, string) {
-		res, err := hc.PostForm(e.URL+oauth.ConsentPath, url.Values{"consent": {consent}, "decision": {decision}})
+		req, err := http.NewRequest(http.MethodPost, e.URL+oauth.ConsentPath, strings.NewReader(url.Values{"consent": {consent}, "decision": {decision}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.Public)
+		res, err := hc.Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
 		body, _ := io.ReadAll(res.Body)
@@ -872,23 +971,229 @@ func TestConsentIsSingleUse(t *testing.T) {
 	})
 }
 
+// registerFrom registers a client from the loopback address ip.
+func registerFrom(t *testing.T, e *apptest.Env, ip string) apptest.Response {
+	t.Helper()
+	body := `{"client_name":"flood","redirect_uris":["http://127.0.0.1/cb"]}`
+	req, err := http.NewRequest("POST", e.URL+oauth.RegisterPath, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := apptest.ClientFrom(ip).Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return apptest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// TestRegisterIsBounded: at most 100 registrations per 10 minutes across
+// the server, from however many addresses.
 func TestRegisterIsBounded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
-	body := map[string]any{"client_name": "flood", "redirect_uris": []string{"http://127.0.0.1/cb"}}
-	reg := func() apptest.Response {
-		return e.RequestAs("", "application/json", "POST", oauth.RegisterPath, body)
-	}
 	for i := range 100 {
-		require.Equal(t, http.StatusCreated, reg().Status, "registration %d", i)
+		ip := fmt.Sprintf("127.0.1.%d", i/10) // 10 from each address, within each one's own limit
+		require.Equal(t, http.StatusCreated, registerFrom(t, e, ip).Status, "registration %d", i)
 	}
-	r := reg()
+	r := registerFrom(t, e, "127.0.1.100")
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	assert.Equal(t, "temporarily_unavailable", r.JSON(t)["error"])
 	assert.Equal(t, "600", r.Header.Get("Retry-After"))
 
 	e.Clock.Advance(9 * time.Minute)
-	assert.Equal(t, http.StatusTooManyRequests, reg().Status, "still the same window")
+	assert.Equal(t, http.StatusTooManyRequests, registerFrom(t, e, "127.0.1.101").Status, "still the same window")
 	e.Clock.Advance(time.Minute)
-	assert.Equal(t, http.StatusCreated, reg().Status, "a new window")
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.1.101").Status, "a new window")
+}
+
+// TestRegisterIsBoundedPerAddress: one address may register 20 clients
+// per 10 minutes (one more every 30 s), so it cannot use up the server's
+// registrations and lock everyone else out.
+func TestRegisterIsBoundedPerAddress(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := range 20 {
+		require.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.2.1").Status, "registration %d", i)
+	}
+	r := registerFrom(t, e, "127.0.2.1")
+	assert.Equal(t, http.StatusTooManyRequests, r.Status)
+	assert.Equal(t, "temporarily_unavailable", r.JSON(t)["error"])
+	assert.Equal(t, "30", r.Header.Get("Retry-After"), "until this address may register one more")
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.2.2").Status, "another address registers")
+
+	e.Clock.Advance(30 * time.Second)
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.2.1").Status, "one more after 30 s")
+	assert.Equal(t, http.StatusTooManyRequests, registerFrom(t, e, "127.0.2.1").Status)
+}
+
+// TestClientNameIsClippedBetweenCharacters: a registered client_name over
+// 200 bytes is cut before the character that crosses the limit, so the
+// stored name and the consent page stay valid UTF-8 with no replacement
+// character.
+func TestClientNameIsClippedBetweenCharacters(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	const redirect = "http://127.0.0.1:5003/cb"
+	r := e.RequestAs("", "application/json", "POST", oauth.RegisterPath, map[string]any{
+		"client_name": strings.Repeat("a", 199) + "éé tail", "redirect_uris": []string{redirect},
+	})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	m := r.JSON(t)
+	want := strings.Repeat("a", 199) + "…"
+	assert.Equal(t, want, m["client_name"])
+
+	v, _ := pkce()
+	f := &flow{t: t, e: e, client: m["client_id"].(string), redirect: redirect, resource: strings.Replace(mcpURL, e.URL, e.Public, 1), verifier: v}
+	_, b, err := f.authorize(f.params())
+	require.NoError(t, err)
+	assert.True(t, utf8.ValidString(b.page), "the consent page is valid UTF-8")
+	assert.NotContains(t, b.page, "\uFFFD")
+	assert.Contains(t, b.page, "<strong>"+want+"</strong>")
+}
+
+// TestConsentChecksOrigin: the consent form counts only when the browser
+// says it was sent from this server's page (Origin, or Referer when a
+// browser sends no Origin); a post from another site, or one that names
+// no origin at all, is refused without using up the form.
+func TestConsentChecksOrigin(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+	b := &browser{t: t, base: e.URL, redirect: f.redirect, hold: true}
+	_, err := b.run(context.Background(), authorizeURL(e, f.params()))
+	require.NoError(t, err)
+	require.NotEmpty(t, b.consent, "the flow stopped at the consent page")
+	assert.Equal(t, "same-origin", b.header.Get("Referrer-Policy"),
+		"the consent page lets the browser name its origin on the post (no-referrer would make it Origin: null)")
+
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(hdr map[string]string) *http.Response {
+		req, err := http.NewRequest(http.MethodPost, e.URL+oauth.ConsentPath, strings.NewReader(url.Values{"consent": {b.consent}, "decision": {"approve"}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := hc.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	grants := func() []any {
+		return e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+	}
+	refused := []struct {
+		name string
+		hdr  map[string]string
+	}{
+		{"another site's Origin", map[string]string{"Origin": "https://evil.example"}},
+		{"Origin null", map[string]string{"Origin": "null"}},
+		{"another site's Origin, this server's Referer", map[string]string{"Origin": "https://evil.example", "Referer": e.Public + "/oauth/zoho/callback"}},
+		{"no Origin, another site's Referer", map[string]string{"Referer": "https://evil.example/page"}},
+		{"no Origin, a Referer on another port", map[string]string{"Referer": "http://127.0.0.1:1/oauth/zoho/callback"}},
+		{"neither Origin nor Referer", nil},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			res := post(tt.hdr)
+			assert.Equal(t, http.StatusForbidden, res.StatusCode)
+			assert.Empty(t, res.Header.Get("Location"), "no code and no redirect")
+			assert.Empty(t, grants(), "nothing was granted")
+		})
+	}
+	t.Run("from this server's page, by Referer alone", func(t *testing.T) {
+		res := post(map[string]string{"Referer": e.Public + "/oauth/zoho/callback?state=x"})
+		require.Equal(t, http.StatusFound, res.StatusCode, "the refused posts left the form unused")
+		loc, err := url.Parse(res.Header.Get("Location"))
+		require.NoError(t, err)
+		assert.NotEmpty(t, loc.Query().Get("code"))
+		assert.Len(t, grants(), 1)
+	})
+}
+
+// TestInvitedUsersCannotApprove: a user the org invited who has not
+// accepted the invitation (Zoho's confirm: false) is listed as an active
+// user, but the org has not yet vouched for the Zoho account behind it,
+// so they cannot approve a client: the sign-in ends on a page that says
+// so, and nothing is granted.
+func TestInvitedUsersCannotApprove(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	us := e.Sandboxes["us"]
+	var invited string
+	for _, id := range us.UserIDs("NotConfirmedUsers") {
+		if u, _ := us.User(id); u.Status == "active" {
+			invited = id
+			break
+		}
+	}
+	require.NotEmpty(t, invited, "the sandbox has an active user who has not accepted the invitation")
+	require.NoError(t, us.SetConsentUser(invited))
+	t.Cleanup(func() { require.NoError(t, us.SetConsentUser(us.PrimaryUserID())) })
+
+	id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
+	_, b, err := f.authorize(f.params())
+	require.Error(t, err, "the flow ends on a page")
+	assert.Equal(t, http.StatusForbidden, b.status)
+	assert.Contains(t, b.page, "has not accepted")
+	assert.Empty(t, b.consent, "no consent form was shown")
+	grants := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+	assert.Empty(t, grants)
+}
+
+// longURIs returns n distinct https redirect URIs of size bytes each.
+func longURIs(n, size int) []string {
+	var out []string
+	for i := range n {
+		u := fmt.Sprintf("https://app.example/%d/", i)
+		out = append(out, u+strings.Repeat("a", size-len(u)))
+	}
+	return out
+}
+
+// TestIdleClientsAreSwept: a registered client that holds no grant is
+// deleted by the sweeper once it is a day old: one never used, and one
+// whose last grant ended. A client with a live grant stays, and one
+// deleted gets invalid_client, so it registers again.
+func TestIdleClientsAreSwept(t *testing.T) {
+	e := newEnv(t, nil)
+	acct := e.ConnectAccount("us")
+	id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+	resource := strings.Replace(mcpURL, e.URL, e.Public, 1)
+	unused := newFlow(t, e, resource)
+	ended := newFlow(t, e, resource)
+	_, tok := ended.exchange(ended.code())
+	require.NotEmpty(t, tok["refresh_token"])
+	g := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
+	require.Len(t, g, 1)
+	e.AdminCall("DELETE", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants/"+g[0].(map[string]any)["id"].(string), nil, http.StatusNoContent)
+	live := newFlow(t, e, resource)
+	_, liveTok := live.exchange(live.code())
+	require.NotEmpty(t, liveTok["refresh_token"])
+
+	known := func(f *flow) bool {
+		st, m := f.refresh("bmcp_rt_not-a-token")
+		require.Contains(t, []int{http.StatusBadRequest, http.StatusUnauthorized}, st, "%v", m)
+		return m["error"] != "invalid_client"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.App.RunSweeper(ctx, 10*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	e.Clock.Advance(23 * time.Hour)
+	n, err := e.Svc.SweepOAuthClients(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.True(t, known(unused) && known(ended), "under a day old, both stay")
+
+	e.Clock.Advance(time.Hour + time.Second)
+	require.Eventually(t, func() bool { return !known(unused) && !known(ended) }, 20*time.Second, 10*time.Millisecond,
+		"a day old and holding no grant, both are deleted")
+	assert.True(t, known(live), "a client with a live grant stays")
+	st, m := live.refresh(liveTok["refresh_token"].(string))
+	assert.Equal(t, http.StatusOK, st, "and works: %v", m)
 }

@@ -3,26 +3,31 @@ package oauth
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// maxFormBytes bounds token and registration request bodies.
+// maxFormBytes bounds the bodies of the token, registration and consent
+// requests.
 const maxFormBytes = 64 << 10
 
 // Dynamic Client Registration is open to anyone, so it is bounded: at
 // most registerLimit new clients per registerWindow across the server,
-// which caps how fast registered clients can pile up in the store.
+// which caps how fast registered clients can pile up in the store, and
+// registerPerAddress per registerWindow from one client address
+// (httpx.ClientAddr; a bucket that gives one back every
+// registerWindow/registerPerAddress), so that one address cannot use up
+// the server's registrations and lock out everyone else's.
 const (
-	registerLimit  = 100
-	registerWindow = 10 * time.Minute
+	registerLimit      = 100
+	registerWindow     = 10 * time.Minute
+	registerPerAddress = 20
 )
 
 // registrations counts the registrations of the current window.
@@ -56,6 +61,20 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	httpx.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
+// writeBodyError answers a request whose body could not be read (an
+// httpx.ReadBody or httpx.ParseForm error) in OAuth's error shape, with
+// the status of its cause: 413 for a body over the limit, 408 for a slow
+// one, else 400 with desc.
+func writeBodyError(w http.ResponseWriter, err error, code, desc string) {
+	c, msg, _ := httpx.Classify(err)
+	switch c {
+	case tokens.CodeTooLarge, tokens.CodeRequestTimeout:
+		writeOAuthError(w, httpx.StatusOf(c), code, msg)
+	default:
+		writeOAuthError(w, http.StatusBadRequest, code, desc)
+	}
+}
+
 // storeUnavailable answers, in OAuth's terms, a request whose store call
 // did not end in time (tokens.ErrUnavailable), and reports whether err
 // was one: 503 temporarily_unavailable with Retry-After.
@@ -76,14 +95,8 @@ func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, tokens.OAuthInvalidRequest, "use POST")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeOAuthError(w, http.StatusRequestEntityTooLarge, tokens.OAuthInvalidRequest, "the request body is over 64 KiB")
-			return
-		}
-		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRequest, "the body must be application/x-www-form-urlencoded")
+	if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
+		writeBodyError(w, err, tokens.OAuthInvalidRequest, "the body must be application/x-www-form-urlencoded")
 		return
 	}
 	f := r.PostForm
@@ -91,7 +104,7 @@ func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
 	if id, _, ok := r.BasicAuth(); ok && id != "" {
 		clientID = id
 	}
-	if _, err := h.clients.resolve(r.Context(), clientID); err != nil {
+	if _, err := h.clients.resolve(r.Context(), clientID, httpx.ClientAddr(r)); err != nil {
 		if storeUnavailable(w, err) {
 			return
 		}
@@ -167,9 +180,9 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, tokens.OAuthInvalidRequest, "use POST")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	body, err := httpx.ReadBody(w, r, maxFormBytes)
 	if err != nil {
-		writeOAuthError(w, http.StatusRequestEntityTooLarge, "invalid_client_metadata", "the registration is over 64 KiB")
+		writeBodyError(w, err, "invalid_client_metadata", "the registration could not be read")
 		return
 	}
 	var in struct {
@@ -182,15 +195,9 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_client_metadata", "the registration must be a JSON object")
 		return
 	}
-	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > 20 {
-		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, "redirect_uris must list 1 to 20 URIs")
+	if err := checkRedirectURIs(in.RedirectURIs); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, err.Error())
 		return
-	}
-	for _, u := range in.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
-			writeOAuthError(w, http.StatusBadRequest, tokens.OAuthInvalidRedirectURI, err.Error())
-			return
-		}
 	}
 	for _, g := range in.GrantTypes {
 		if g != "authorization_code" && g != "refresh_token" {
@@ -198,9 +205,15 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	addr := httpx.ClientAddr(r)
+	if d := h.registerAddrs.Take(ratelimit.Key{Name: addr, Limit: ratelimit.Limit{Requests: registerPerAddress, Per: registerWindow}}); !d.Allowed {
+		httpx.RetryAfter(w, d.RetryAfter)
+		h.logger.WarnContext(r.Context(), "OAuth client registrations from one address over their limit", "client_addr", addr, "limit", registerPerAddress, "window", registerWindow)
+		writeOAuthError(w, http.StatusTooManyRequests, tokens.OAuthUnavailable, "too many client registrations from your address; try again later")
+		return
+	}
 	if ok, wait := h.registrations.take(h.now()); !ok {
-		secs := int(wait.Round(time.Second) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		httpx.RetryAfter(w, wait.Round(time.Second))
 		h.logger.WarnContext(r.Context(), "OAuth client registrations over their limit", "limit", registerLimit, "window", registerWindow)
 		writeOAuthError(w, http.StatusTooManyRequests, tokens.OAuthUnavailable, "too many client registrations on this server; try again later")
 		return

@@ -58,7 +58,8 @@ func (a *API) document(others []route.Group) ([]byte, error) {
 			errResp(http.StatusRequestEntityTooLarge, "The body is over 1 MiB (too_large).", nil),
 			errResp(http.StatusUnsupportedMediaType, "The body is not application/json (unsupported_media_type).", nil),
 			errResp(http.StatusTooManyRequests, "Over a rate limit (rate_limited), never retried by the server: Zoho's (upstream holds Zoho's status, code and message), "+
-				"or the integrated account's own, refused before Zoho was called (no upstream).", quota),
+				"or the integrated account's own, refused before Zoho was called (no upstream); "+
+				"or, before the API token is checked, too many wrong API tokens from the client's address (Retry-After only).", quota),
 			errResp(http.StatusBadGateway, "Zoho answered with an error, or could not be reached (upstream_error); upstream holds Zoho's status, code and message when Zoho answered.", nil),
 			errResp(http.StatusGatewayTimeout, "Zoho did not answer in time (upstream_error).", nil),
 		},

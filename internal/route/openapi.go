@@ -28,7 +28,8 @@ type Operation struct {
 	Responses []Response
 	// Errors are the statuses of the shared error answers the operation
 	// may give (components.responses.E<status>). A guarded group's
-	// operations get 401 and 403 as well.
+	// operations get 401, 403 and 429 (the guard's budget of wrong tokens
+	// per client address) as well.
 	Errors []int
 }
 
@@ -295,7 +296,7 @@ func operation(g Group, op Operation) operationJS {
 	}
 	errs := op.Errors
 	if !g.Public {
-		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden}, errs...)
+		errs = append([]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}, errs...)
 	}
 	for _, status := range errs {
 		o.Responses[strconv.Itoa(status)] = map[string]string{"$ref": "#/components/responses/" + errorRef(status)}

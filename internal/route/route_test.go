@@ -64,8 +64,8 @@ func TestDocumentRefusesInconsistentTables(t *testing.T) {
 }
 
 // TestDocumentOfAGroup: each operation of each route is in the document
-// under its path, with the group's tag, its scope, the guard's 401 and
-// 403, and the group's schemas; public routes need no token.
+// under its path, with the group's tag, its scope, the guard's 401, 403
+// and 429, and the group's schemas; public routes need no token.
 func TestDocumentOfAGroup(t *testing.T) {
 	type item struct {
 		ID   string    `json:"id"`
@@ -81,7 +81,7 @@ func TestDocumentOfAGroup(t *testing.T) {
 	}, Schemas: map[string]*route.Schema{"Item": route.For[item]()}}
 	public := route.Group{Tag: "P", Public: true, Routes: []route.Route{{Method: "GET", Path: "/p", Handle: noop, Ops: op("p")}}}
 	b, err := route.Document(route.Spec{Title: "t", Version: "1", ServerURL: "https://x.example",
-		Errors: []route.Response{{Status: 401, Description: "x"}, {Status: 403, Description: "x"}, {Status: 404, Description: "x"}},
+		Errors: []route.Response{{Status: 401, Description: "x"}, {Status: 403, Description: "x"}, {Status: 404, Description: "x"}, {Status: 429, Description: "x"}},
 		Groups: []route.Group{g, public}})
 	require.NoError(t, err)
 	var doc struct {
@@ -102,8 +102,8 @@ func TestDocumentOfAGroup(t *testing.T) {
 	assert.Equal(t, []string{"T"}, a.Tags)
 	assert.Equal(t, "Scope: things.", a.Description)
 	assert.Nil(t, a.Security, "the document's API token applies")
-	assert.ElementsMatch(t, []string{"200", "401", "403"}, keys(a.Responses))
-	assert.ElementsMatch(t, []string{"401", "403", "404"}, keys(doc.Paths["/t/b"]["get"].Responses))
+	assert.ElementsMatch(t, []string{"200", "401", "403", "429"}, keys(a.Responses))
+	assert.ElementsMatch(t, []string{"401", "403", "404", "429"}, keys(doc.Paths["/t/b"]["get"].Responses))
 	p := doc.Paths["/p"]["get"]
 	require.NotNil(t, p.Security)
 	assert.Empty(t, *p.Security, "a public route needs no token")

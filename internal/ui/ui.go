@@ -20,6 +20,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -65,6 +66,10 @@ type Options struct {
 	Key    []byte
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Failures, when set, is the per-address budget of wrong sign-in
+	// tokens: past it, the sign-in form answers 429 without checking the
+	// token.
+	Failures *ratelimit.FailureBudget
 }
 
 // Handler serves the UI.
@@ -77,6 +82,7 @@ type Handler struct {
 	logger   *slog.Logger
 	sessions *sessions
 	pages    map[string]*template.Template
+	failures *ratelimit.FailureBudget
 }
 
 // New returns the UI's handler.
@@ -93,7 +99,7 @@ func New(o Options) (*Handler, error) {
 	}
 	h := &Handler{
 		svc: o.Service, dcs: o.Datacenters, public: pub, key: o.Key,
-		now: clock.OrSystem(o.Clock).Now, logger: o.Logger,
+		now: clock.OrSystem(o.Clock).Now, logger: o.Logger, failures: o.Failures,
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
@@ -149,14 +155,15 @@ func (h *Handler) Register(mux httpx.Router) {
 				h.problem(w, r, http.StatusForbidden, "Refused", crossSiteMessage)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
+			if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
+				switch code, _, _ := httpx.Classify(err); code {
+				case tokens.CodeTooLarge:
 					h.problem(w, r, http.StatusRequestEntityTooLarge, "Too large", "The form is larger than this server accepts.")
-					return
+				case tokens.CodeRequestTimeout:
+					h.problem(w, r, http.StatusRequestTimeout, "Too slow", "The form did not arrive in time. Send it again.")
+				default:
+					h.problem(w, r, http.StatusBadRequest, "Bad form", "The form could not be read.")
 				}
-				h.problem(w, r, http.StatusBadRequest, "Bad form", "The form could not be read.")
 				return
 			}
 		}
@@ -293,9 +300,21 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		h.signInPage(w, r, http.StatusForbidden, "The sign-in form was stale or came from elsewhere. Please sign in again.")
 		return
 	}
+	addr := httpx.ClientAddr(r)
+	if h.failures != nil {
+		if wait, blocked := h.failures.Blocked(addr); blocked {
+			httpx.RetryAfter(w, wait)
+			h.signInPage(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from your address. Wait "+
+				w.Header().Get("Retry-After")+" seconds, then sign in again.")
+			return
+		}
+	}
 	tok := strings.TrimSpace(r.PostForm.Get("token"))
 	t, err := h.svc.AuthenticateAPIToken(r.Context(), tok)
 	if errors.Is(err, tokens.ErrUnauthenticated) {
+		if h.failures != nil && h.failures.Fail(addr) {
+			h.logger.WarnContext(r.Context(), "an address spent its budget of wrong tokens", "client_addr", addr)
+		}
 		h.signInPage(w, r, http.StatusUnauthorized, "This API token is unknown or was deleted.")
 		return
 	}

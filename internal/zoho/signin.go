@@ -63,6 +63,7 @@ func parseMember(raw json.RawMessage) (*tokens.Member, error) {
 		Email    string          `json:"email"`
 		FullName string          `json:"full_name"`
 		Status   string          `json:"status"`
+		Confirm  *bool           `json:"confirm"`
 		Profile  struct {
 			Name string `json:"name"`
 		} `json:"profile"`
@@ -70,7 +71,8 @@ func parseMember(raw json.RawMessage) (*tokens.Member, error) {
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return nil, fmt.Errorf("decode user: %w", err)
 	}
-	m := &tokens.Member{UserID: idString(u.ID), ZUID: idString(u.ZUID), Email: u.Email, Name: u.FullName, Profile: u.Profile.Name, Status: u.Status}
+	m := &tokens.Member{UserID: idString(u.ID), ZUID: idString(u.ZUID), Email: u.Email, Name: u.FullName, Profile: u.Profile.Name, Status: u.Status,
+		Invited: u.Confirm != nil && !*u.Confirm}
 	if m.UserID == "" {
 		return nil, errors.New("the user record has no id")
 	}

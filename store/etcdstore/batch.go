@@ -12,17 +12,24 @@ import (
 // Audit entries are written through Batch: the appends that arrive
 // together are committed in one etcd transaction, so auditing every tool
 // call costs one Raft round per batch rather than per call. An append
-// writes one key (and, every trimEvery appends, one range delete that
-// trims the log), so a batch stays far below --max-txn-ops.
+// writes two keys, the entry and its index by account (and, every
+// trimEvery appends, one range delete that trims the log), so a batch
+// stays below --max-txn-ops.
 
-// maxBatch bounds the functions of one batch (etcd's --max-txn-ops
-// defaults to 128).
-const maxBatch = 100
+// maxBatch bounds the functions of one batch: 60 appends are 121 writes
+// at most (etcd's --max-txn-ops defaults to 128).
+const maxBatch = 60
 
 // trimEvery is how many appends pass between two retention checks:
 // counting the log is a range read over up to AuditRetention keys. (A
 // variable so that a test can check retention without 500 appends.)
 var trimEvery = 500
+
+// accountTrimEvery is how many appends of one account pass between two
+// checks of its bound (kv.Options.AuditAccountTrimEvery): counting is a
+// range read over its up to AuditRetentionPerAccount keys. (A variable
+// for the same reason.)
+var accountTrimEvery = 200
 
 // batchTimeout bounds one batch's commit.
 const batchTimeout = 10 * time.Second

@@ -35,6 +35,19 @@ func TestConformance(t *testing.T) {
 		return s
 	}
 	storetest.Run(t, func(t *testing.T, now func() time.Time) tokens.Store { return open(t, now) })
+	t.Run("Retention", func(t *testing.T) {
+		defer etcdstore.SetAccountTrimEvery(1)()
+		storetest.RunAuditRetention(t, func(t *testing.T, now func() time.Time, perAccount int) tokens.Store {
+			key := make([]byte, 32)
+			_, _ = rand.Read(key)
+			s, err := etcdstore.Open(context.Background(), etcdstore.Options{
+				Client: client, Prefix: "/conformance/" + uuid.NewString() + "/", Key: key, Now: now, AuditRetentionPerAccount: perAccount,
+			})
+			require.NoError(t, err)
+			t.Cleanup(func() { closeKeepingClient(s) })
+			return s
+		})
+	})
 	t.Run("Tx", func(t *testing.T) {
 		kvtest.Run(t, func(t *testing.T) kv.Backend { return etcdstore.Backend(open(t, nil)) })
 	})

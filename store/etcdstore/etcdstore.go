@@ -23,6 +23,7 @@
 //	t/<api token id>            API token JSON;  i/th/<hex hash> → id
 //	l/<link id>                 connect link JSON;  i/lh/<hex hash> → id
 //	audit/<entry id>            audit entry JSON (uuid v7: time order)
+//	i/aa/<account id>\x00<entry id>
 //	oc/<client id>              OAuth client JSON
 //	og/<grant id>               OAuth grant JSON;  i/gh/<hex hash> → id
 //	i/gs/<server id>\x00<grant id>
@@ -62,6 +63,12 @@ const DefaultPrefix = "/bigin-mcp/"
 // DefaultAuditRetention is how many audit entries are kept when
 // Options.AuditRetention is zero.
 const DefaultAuditRetention = 100_000
+
+// DefaultAuditRetentionPerAccount is how many audit entries of each
+// account are kept when Options.AuditRetentionPerAccount is zero: a tenth
+// of the whole log, so ten accounts' worth fill it before the global
+// bound trims anyone's.
+const DefaultAuditRetentionPerAccount = DefaultAuditRetention / 10
 
 // DefaultSessionTTL is the lease of locks and elections, in seconds: a
 // replica that dies releases them within this time.
@@ -153,6 +160,12 @@ type Options struct {
 	// AuditRetention is how many audit entries to keep (the oldest are
 	// trimmed); zero means DefaultAuditRetention, negative means no limit.
 	AuditRetention int
+	// AuditRetentionPerAccount is how many audit entries to keep of each
+	// integrated account (and of the entries of no account): an
+	// account's oldest are trimmed as its new ones arrive, never
+	// another's. Zero means DefaultAuditRetentionPerAccount, negative
+	// means no limit.
+	AuditRetentionPerAccount int
 	// SessionTTL is the lease, in seconds, of locks and elections; zero
 	// means DefaultSessionTTL.
 	SessionTTL int
@@ -223,7 +236,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if keep == 0 {
 		keep = DefaultAuditRetention
 	}
-	st.rules = kv.New(backend{st}, kv.Options{Sealer: s, Now: opts.Now, AuditRetention: keep, AuditTrimEvery: trimEvery})
+	perAccount := opts.AuditRetentionPerAccount
+	if perAccount == 0 {
+		perAccount = DefaultAuditRetentionPerAccount
+	}
+	st.rules = kv.New(backend{st}, kv.Options{Sealer: s, Now: opts.Now, AuditRetention: keep, AuditTrimEvery: trimEvery,
+		AuditPerAccount: perAccount, AuditAccountTrimEvery: accountTrimEvery})
 	if st.ttl <= 0 {
 		st.ttl = DefaultSessionTTL
 	}

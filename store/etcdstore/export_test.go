@@ -12,3 +12,11 @@ func SetTrimEvery(n int) (undo func()) {
 	trimEvery = n
 	return func() { trimEvery = old }
 }
+
+// SetAccountTrimEvery sets how many audit appends of one account pass
+// between two checks of its bound, and returns the undo.
+func SetAccountTrimEvery(n int) (undo func()) {
+	old := accountTrimEvery
+	accountTrimEvery = n
+	return func() { accountTrimEvery = old }
+}

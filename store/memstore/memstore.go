@@ -37,6 +37,10 @@ type Options struct {
 	// trimmed as new ones arrive); zero means DefaultAuditRetention,
 	// negative means no limit.
 	AuditRetention int
+	// AuditRetentionPerAccount is how many audit entries to keep of each
+	// account (checked on every append of the account); zero means
+	// DefaultAuditRetention / 10, negative means no limit.
+	AuditRetentionPerAccount int
 }
 
 // rules is the one implementation of the Store's rules.
@@ -68,12 +72,16 @@ func New(opts Options) (*Store, error) {
 	if keep == 0 {
 		keep = DefaultAuditRetention
 	}
+	perAccount := opts.AuditRetentionPerAccount
+	if perAccount == 0 {
+		perAccount = DefaultAuditRetention / 10
+	}
 	b := &backend{}
 	for i := range b.tables {
 		b.tables[i].vals = map[string][]byte{}
 	}
 	return &Store{
-		rules: kv.New(b, kv.Options{Sealer: sealer, Now: opts.Now, AuditRetention: keep}),
+		rules: kv.New(b, kv.Options{Sealer: sealer, Now: opts.Now, AuditRetention: keep, AuditPerAccount: perAccount, AuditAccountTrimEvery: 1}),
 		mem:   b,
 	}, nil
 }

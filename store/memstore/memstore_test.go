@@ -28,3 +28,12 @@ func TestConformance(t *testing.T) {
 		kvtest.Run(t, func(t *testing.T) kv.Backend { return memstore.Backend(open(t, nil)) })
 	})
 }
+
+func TestAuditRetentionConformance(t *testing.T) {
+	storetest.RunAuditRetention(t, func(t *testing.T, now func() time.Time, perAccount int) tokens.Store {
+		s, err := memstore.New(memstore.Options{Now: now, AuditRetentionPerAccount: perAccount})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}

@@ -49,9 +49,12 @@ export async function follow(url, { stopAt, decision = "approve" } = {}) {
     const consent = page.match(consentRe);
     if (consent) {
       const body = new URLSearchParams({ consent: unescapeHTML(consent[2]), decision });
+      // A browser names the page's origin on a form post; the server
+      // refuses a consent post without it.
+      const origin = new URL(req.url).origin;
       req = {
         url: new URL(unescapeHTML(consent[1]), req.url).href,
-        init: { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body },
+        init: { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin }, body },
       };
       continue;
     }

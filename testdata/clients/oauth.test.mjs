@@ -257,7 +257,7 @@ for (const kind of ["streamable", "sse"]) {
 }
 
 describe("TypeScript SDK OAuth client provider: tokens and refusals", () => {
-  test("a rejected access token is refreshed, and the old refresh token no longer works", async () => {
+  test("a rejected access token is refreshed; the old refresh token gets the same pair for a retry, then is reuse", async () => {
     const minted = await mintOAuth("sdk refresh");
     const provider = new Provider("http://127.0.0.1:47614/callback");
     const client = await connectOAuth("streamable", minted.url, provider);
@@ -270,13 +270,26 @@ describe("TypeScript SDK OAuth client provider: tokens and refusals", () => {
       assert.notEqual(provider.saved.refresh_token, first.refresh_token, "refresh tokens rotate");
       assert.notEqual(provider.saved.access_token, first.access_token);
 
-      // Presenting the rotated-away refresh token is reuse: the grant ends.
       const tokenURL = server.base + "/oauth/token";
-      const reuse = await fetch(tokenURL, {
-        method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: first.refresh_token, client_id: provider.client.client_id }),
-      });
+      const refresh = (refreshToken) =>
+        fetch(tokenURL, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: provider.client.client_id }),
+        });
+      // A client whose refresh answer was lost retries with the token it
+      // still holds: within the grace it gets the pair it missed.
+      const retry = await refresh(first.refresh_token);
+      assert.equal(retry.status, 200);
+      const again = await retry.json();
+      assert.equal(again.access_token, provider.saved.access_token, "the same pair, not a new one");
+      assert.equal(again.refresh_token, provider.saved.refresh_token);
+
+      // Once the new refresh token has been used in turn, the old one is
+      // reuse: the grant ends.
+      const next = await refresh(provider.saved.refresh_token);
+      assert.equal(next.status, 200);
+      const reuse = await refresh(first.refresh_token);
       assert.equal(reuse.status, 400);
       assert.equal((await reuse.json()).error, "invalid_grant");
       assert.deepEqual(await grantsOf(minted.id), [], "reuse revoked the whole grant");

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -209,4 +210,50 @@ func testOAuthGrantsPerServer(t *testing.T, open Factory) {
 	assert.Equal(t, other.ID, left.ID)
 	_, _, err = db.OAuthGrants(ctx, s1, "", 0)
 	assert.Error(t, err, "limit must be positive")
+}
+
+// testDeleteIdleOAuthClients: the clients created before the cutoff that
+// no grant names are deleted, however many there are; a client a grant
+// names, or a newer one, stays.
+func testDeleteIdleOAuthClients(t *testing.T, open Factory) {
+	ctx := context.Background()
+	clock := newTestClock()
+	db := open(t, clock.Now)
+	newClient := func(name string, at time.Time) *tokens.OAuthClient {
+		c := &tokens.OAuthClient{ID: "bmcp_client_" + NewID(t), Name: name, RedirectURIs: []string{"http://127.0.0.1/cb"}, CreatedAt: at}
+		require.NoError(t, db.CreateOAuthClient(ctx, c))
+		return c
+	}
+	cutoff := clock.Now()
+	old := cutoff.Add(-25 * time.Hour)
+	used := newClient("used", old)
+	g := testGrant(t, NewID(t))
+	g.ClientID = used.ID
+	require.NoError(t, db.CreateOAuthGrant(ctx, g))
+	ended := newClient("grant ended", old)
+	eg := testGrant(t, NewID(t))
+	eg.ClientID = ended.ID
+	require.NoError(t, db.CreateOAuthGrant(ctx, eg))
+	_, err := db.DeleteOAuthGrant(ctx, eg.ID)
+	require.NoError(t, err)
+	young := newClient("young", cutoff)
+	var idle []string
+	for i := range 250 { // more than one transaction's worth
+		idle = append(idle, newClient(fmt.Sprintf("idle %d", i), old.Add(time.Duration(i)*time.Second)).ID)
+	}
+
+	n, err := db.DeleteIdleOAuthClients(ctx, cutoff)
+	require.NoError(t, err)
+	assert.Equal(t, len(idle)+1, n, "every idle client and the one whose grant ended")
+	for _, id := range append(idle, ended.ID) {
+		_, err := db.OAuthClient(ctx, id)
+		assert.ErrorIs(t, err, tokens.ErrNotFound, "client %s", id)
+	}
+	for _, c := range []*tokens.OAuthClient{used, young} {
+		_, err := db.OAuthClient(ctx, c.ID)
+		assert.NoError(t, err, "%s stays", c.Name)
+	}
+	n, err = db.DeleteIdleOAuthClients(ctx, cutoff)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing left to delete")
 }

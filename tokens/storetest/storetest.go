@@ -51,6 +51,7 @@ func Run(t *testing.T, open Factory) {
 		{"CanceledContext", testCanceledContext},
 		{"LimitMustBePositive", testLimitMustBePositive},
 		{"OAuthClients", testOAuthClients},
+		{"DeleteIdleOAuthClients", testDeleteIdleOAuthClients},
 		{"OAuthGrantHashes", testOAuthGrantHashes},
 		{"OAuthGrantsPerServer", testOAuthGrantsPerServer},
 		{"Cache", testCache},

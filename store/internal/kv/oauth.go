@@ -2,8 +2,10 @@ package kv
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -65,6 +67,86 @@ func (s *Store) DeleteOAuthClient(ctx context.Context, id string) error {
 		}
 		return tx.Delete(OAuthClients, id)
 	})
+}
+
+// clientSweepBatch is how many clients one transaction of
+// DeleteIdleOAuthClients deletes at most (etcd's --max-txn-ops defaults
+// to 128).
+const clientSweepBatch = 100
+
+// grantClient is the one field DeleteIdleOAuthClients decodes of a grant.
+type grantClient struct {
+	ClientID string `json:"client_id"`
+}
+
+// DeleteIdleOAuthClients deletes the clients created before t that no
+// grant names, and returns how many, clientSweepBatch per transaction.
+// Each transaction reads the grants' client IDs and the clients anew,
+// unchecked (a full scan of both would be too many compares for an
+// optimistic backend): on one that runs transactions concurrently, a
+// grant created meanwhile for a client being deleted is not seen, and
+// that client must register again. Grants name clients only at
+// approval, so that is an authorization in progress for a client that
+// went a day without one.
+func (s *Store) DeleteIdleOAuthClients(ctx context.Context, t time.Time) (int, error) {
+	total, after := 0, ""
+	for {
+		var n int
+		var last string
+		var more bool
+		err := s.update(ctx, func(tx Tx) error {
+			n, last, more = 0, "", false
+			named := map[string]bool{}
+			if _, err := tx.Scan(OAuthGrants, Range{Unchecked: true}, func(k string, v []byte) error {
+				var g grantClient
+				if err := json.Unmarshal(v, &g); err != nil {
+					return fmt.Errorf("decode OAuth grant %q: %w", k, err)
+				}
+				named[g.ClientID] = true
+				return nil
+			}); err != nil {
+				return err
+			}
+			r := Range{Unchecked: true}
+			if after != "" {
+				r.Start = after + "\x00"
+			}
+			var idle []string
+			var err error
+			more, err = tx.Scan(OAuthClients, r, func(k string, v []byte) error {
+				c, err := record.DecodeOAuthClient(k, v)
+				if err != nil {
+					return err
+				}
+				last = k
+				if !named[k] && c.CreatedAt.Before(t) {
+					idle = append(idle, k)
+					if len(idle) == clientSweepBatch {
+						return ErrStopScan
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, id := range idle {
+				if err := tx.Delete(OAuthClients, id); err != nil {
+					return err
+				}
+			}
+			n = len(idle)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if !more {
+			return total, nil
+		}
+		after = last
+	}
 }
 
 // ForEachOAuthClient calls fn for every registered client in ID order

@@ -22,7 +22,20 @@ type Options struct {
 	// checks: 1 (or less) checks every append, which suits a backend that
 	// counts a table for free; more spreads the cost of counting.
 	AuditTrimEvery int
+	// AuditPerAccount is how many audit entries to keep of each account
+	// (and of the entries of no account): an account's oldest are
+	// trimmed as its new ones arrive, so one account's flood of entries
+	// never trims another's. Zero or negative means no limit.
+	AuditPerAccount int
+	// AuditAccountTrimEvery is how many appends of one account (in this
+	// process) pass between two checks of its bound; a check counts the
+	// account's entries. Zero means DefaultAuditAccountTrimEvery.
+	AuditAccountTrimEvery int
 }
+
+// DefaultAuditAccountTrimEvery is Options.AuditAccountTrimEvery when it is
+// zero.
+const DefaultAuditAccountTrimEvery = 200
 
 // Store implements every method of tokens.Store except Ping and Close,
 // which are the backend's: a backend embeds it.
@@ -33,6 +46,7 @@ type Store struct {
 	auditKeep int
 	trimEvery int64
 	appended  atomic.Int64 // audit entries written, for AuditTrimEvery
+	accounts  accountTrims // the bound per account, AuditPerAccount
 }
 
 // New returns the Store of backend b.
@@ -40,6 +54,10 @@ func New(b Backend, opts Options) *Store {
 	s := &Store{b: b, sealer: opts.Sealer, now: opts.Now, auditKeep: opts.AuditRetention, trimEvery: int64(max(opts.AuditTrimEvery, 1))}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.accounts = accountTrims{keep: opts.AuditPerAccount, every: opts.AuditAccountTrimEvery, appended: map[string]int{}}
+	if s.accounts.every <= 0 {
+		s.accounts.every = DefaultAuditAccountTrimEvery
 	}
 	return s
 }

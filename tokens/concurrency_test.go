@@ -29,6 +29,10 @@ func TestConcurrentChanges(t *testing.T) {
 
 	const workers, opsEach = 50, 12
 	var mu sync.Mutex
+	// clockMu keeps the sweeper's clock still while a worker mints a URL
+	// whose expiry it computed from the clock, so the expiry is still in
+	// the future when the server checks it.
+	var clockMu sync.RWMutex
 	everMinted := map[string]string{} // token → server ID, every one ever minted
 	// progress gets a value per mint, so the deleting and sweeping
 	// goroutines act while the workers are busy, not before or after.
@@ -49,10 +53,12 @@ func TestConcurrentChanges(t *testing.T) {
 				switch op := rng.IntN(4); {
 				case op <= 1 || len(mine) == 0:
 					body := map[string]any{"name": fmt.Sprintf("w%d-%d", w, i), "config": map[string]any{"methods": []string{"read"}}}
+					clockMu.RLock()
 					if rng.IntN(3) == 0 {
 						body["expires_at"] = e.Clock.Now().Add(time.Duration(250+rng.IntN(600)) * time.Second).Format(time.RFC3339)
 					}
 					r := e.Request("POST", "/admin/integrated-accounts/"+acct+"/mcp", body)
+					clockMu.RUnlock()
 					if r.Status == http.StatusNotFound && acct == doomed.ID {
 						continue
 					}
@@ -124,7 +130,9 @@ func TestConcurrentChanges(t *testing.T) {
 		defer wg.Done()
 		for range 20 {
 			minted()
+			clockMu.Lock()
 			e.Clock.Advance(30 * time.Second)
+			clockMu.Unlock()
 			n, err := e.Svc.Sweep(ctx)
 			assert.NoError(t, err)
 			swept.Add(int64(n))

@@ -39,7 +39,7 @@ func TestCatalogFeedsThePolicy(t *testing.T) {
 	inv := cat.Inventory().Tools()
 	require.Len(t, inv, len(cat.Entries()))
 	for i, e := range cat.Entries() {
-		assert.Equal(t, tokens.Tool{Name: e.Name, Method: e.Method, Tags: e.Tags}, inv[i], "the policy reads the declaration")
+		assert.Equal(t, tokens.Tool{Name: e.Name, Method: e.Method, Tags: e.Tags, Modules: e.Modules}, inv[i], "the policy reads the declaration")
 		assert.NotEmpty(t, e.Title, e.Name)
 		assert.NotEmpty(t, e.Description, e.Name)
 		assert.NotEmpty(t, e.OutputSchema, e.Name)
@@ -52,8 +52,16 @@ func TestCatalogFeedsThePolicy(t *testing.T) {
 }
 
 func TestBadDeclarationsAreRefused(t *testing.T) {
-	run := func(context.Context, *Call) ([]byte, error) { return nil, nil }
-	good := Tool{Name: "t", Title: "T", Description: "d", Method: tokens.MethodList, Input: map[string]any{"type": "object"}, Run: run}
+	type args struct {
+		Module string `json:"module"`
+		Limit  int    `json:"limit"`
+	}
+	run := handle(func(context.Context, *Call, *args) ([]byte, error) { return nil, nil })
+	input := object(map[string]any{
+		"module": moduleSchema([]string{"Contacts"}, "m"),
+		"limit":  map[string]any{"type": "integer"},
+	})
+	good := Tool{Name: "t", Title: "T", Description: "d", Method: tokens.MethodList, Modules: []string{"Contacts"}, Input: input, Run: run}
 	_, err := build([]Tool{good})
 	require.NoError(t, err)
 	for name, mutate := range map[string]func(*Tool){
@@ -63,6 +71,21 @@ func TestBadDeclarationsAreRefused(t *testing.T) {
 		"bad schema":        func(t *Tool) { t.Input = map[string]any{"type": 12} },
 		"fields without id": func(t *Tool) { t.Fields = []string{"email"} },
 		"duplicate":         nil,
+		"a property the arguments lack": func(t *Tool) {
+			t.Input = object(map[string]any{"module": input["properties"].(map[string]any)["module"], "limit": map[string]any{"type": "integer"},
+				"extra": map[string]any{"type": "string"}})
+		},
+		"an argument the schema lacks": func(t *Tool) {
+			t.Input = object(map[string]any{"module": input["properties"].(map[string]any)["module"]})
+		},
+		"types disagree": func(t *Tool) {
+			t.Input = object(map[string]any{"module": input["properties"].(map[string]any)["module"], "limit": map[string]any{"type": "string"}})
+		},
+		"modules not the enum": func(t *Tool) { t.Modules = []string{"Contacts", "Accounts"} },
+		"enum without modules": func(t *Tool) { t.Modules = nil },
+		"arguments not a struct": func(t *Tool) {
+			t.Run = handle(func(context.Context, *Call, *string) ([]byte, error) { return nil, nil })
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := good

@@ -462,11 +462,6 @@ func readGrowing(r io.Reader) ([]byte, error) {
 	}
 }
 
-// decode reads a directory answer (see decodeAs).
-func decode(status int, h http.Header, body []byte, now time.Time) (*answer, error) {
-	return decodeAs(wrappedErrors, status, h, body, now)
-}
-
 // decodeAs reads a Bigin answer. 204 is never decoded. Zoho's error
 // bodies become an APIError whatever the status (Zoho sends some errors
 // with 200): at the top level always, and wrapped in the resource key

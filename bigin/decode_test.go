@@ -130,3 +130,8 @@ func TestClip(t *testing.T) {
 	assert.True(t, json.Valid([]byte(`"`+c+`"`)), "still valid UTF-8")
 	assert.Equal(t, "a b", clip(" a \n b "))
 }
+
+// decode reads a directory answer, as the directory calls do.
+func decode(status int, h http.Header, body []byte, now time.Time) (*answer, error) {
+	return decodeAs(wrappedErrors, status, h, body, now)
+}

@@ -79,13 +79,6 @@ func (tc *tokenCache) invalidate(access string) {
 	tc.mu.Unlock()
 }
 
-// current returns the cached token, usable or not.
-func (tc *tokenCache) current() Token {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	return tc.tok
-}
-
 // startLocked returns the refresh in progress or starts one. The refresh
 // runs apart from the caller's cancellation (other callers may be waiting
 // for it) but bounded by the client's timeout.

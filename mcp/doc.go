@@ -10,9 +10,9 @@
 // Tools are data (declared in internal/catalog): each is declared once with
 // its schemas, annotations and handler; schemas are encoded once per
 // process. A tool's result is written once (result.go): the text block's
-// escaping and the structured content's bytes in one pass, the text block
-// left out for clients on protocol 2026-07-28 when Options.StructuredOnly
-// allows.
+// escaping and the structured content's bytes in one pass. Every result
+// carries both blocks unless Options.StructuredOnly (an opt-in) leaves
+// the text block out for clients on protocol 2026-07-28.
 //
 // Clients differ, so the endpoints are tolerant where the go-sdk is strict
 // and explicit where it is terse: a POST accepting only JSON or only an

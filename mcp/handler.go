@@ -62,9 +62,11 @@ type Options struct {
 	// answered 429 with Retry-After.
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
-	// StructuredOnly leaves out the text block of successful tool results
-	// for clients on protocol 2026-07-28 or later, which read
-	// structuredContent; earlier clients always get both.
+	// StructuredOnly, an opt-in, leaves out the text block of successful
+	// tool results for clients on protocol 2026-07-28 or later; earlier
+	// clients always get both. Off, every result carries both blocks:
+	// clients on 2026-07-28 that hand a model only content (the OpenAI
+	// Agents SDK by default) would otherwise pass it an empty result.
 	StructuredOnly bool
 }
 

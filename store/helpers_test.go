@@ -4,15 +4,9 @@ import (
 	"crypto/rand"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/bigin-mcp/bigin-mcp/internal/clock/clocktest"
 	"github.com/stretchr/testify/require"
 )
-
-func newTestClock() *clocktest.Fake {
-	return clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-}
 
 // testKey returns a fresh random 32-byte key.
 func testKey(t testing.TB) []byte {

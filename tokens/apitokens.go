@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Names of the API tokens Bootstrap manages.
@@ -17,9 +19,19 @@ const (
 	FirstStartTokenName = "first-start"
 )
 
-// minEnvTokenLen is the shortest BIGIN_MCP_ADMIN_TOKEN accepted: it guards
-// the whole admin API.
-const minEnvTokenLen = 16
+// BIGIN_MCP_ADMIN_TOKEN guards the whole admin API, every tenant's
+// accounts and URLs, so it must look random: at least
+// MinBootstrapTokenChars characters besides an APITokenPrefix (32 hex
+// characters carry 128 bits, a generated token's 43 base64url ones 256),
+// made of at least minBootstrapTokenDistinct different characters, which
+// refuses a placeholder like "aaaa…" or "abcabc…" while a random value of
+// 32 characters, even of digits only, has fewer about once in 10^7 draws.
+const (
+	// MinBootstrapTokenChars is the fewest characters the bootstrap token
+	// holds besides its optional APITokenPrefix.
+	MinBootstrapTokenChars    = 32
+	minBootstrapTokenDistinct = 6
+)
 
 // CreateAPIToken stores a new API token and returns it with its value,
 // which is shown only this once.
@@ -92,11 +104,20 @@ func (s *Service) Bootstrap(ctx context.Context, envToken string) (string, error
 }
 
 // CheckBootstrapToken reports whether tok can be the bootstrap API token
-// (BIGIN_MCP_ADMIN_TOKEN), so a server can refuse a bad one before it
+// (BIGIN_MCP_ADMIN_TOKEN), so a server can refuse a weak one before it
 // creates anything. The error does not repeat the token.
 func CheckBootstrapToken(tok string) error {
-	if len(tok) < minEnvTokenLen {
-		return fmt.Errorf("must be at least %d characters long (a generated one looks like bmcp_api_ plus 43 characters)", minEnvTokenLen)
+	random := strings.TrimPrefix(tok, APITokenPrefix)
+	if n := utf8.RuneCountInString(random); n < MinBootstrapTokenChars {
+		return fmt.Errorf("must hold at least %d random characters besides the %s prefix, and this one has %d; "+
+			"generate one with: openssl rand -hex 32", MinBootstrapTokenChars, APITokenPrefix, n)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range random {
+		distinct[r] = true
+	}
+	if len(distinct) < minBootstrapTokenDistinct {
+		return fmt.Errorf("repeats %d different characters, too few for a random token; generate one with: openssl rand -hex 32", len(distinct))
 	}
 	return nil
 }

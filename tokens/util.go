@@ -54,8 +54,6 @@ func checkName(name, field string) (string, error) {
 	return n, nil
 }
 
-func utc(t time.Time) time.Time { return t.UTC() }
-
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

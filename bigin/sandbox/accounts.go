@@ -74,10 +74,7 @@ func (s *Sandbox) authorize(w http.ResponseWriter, r *http.Request) {
 // splitScopes reads Zoho's comma-separated scope list (spaces tolerated).
 func splitScopes(v string) []string {
 	var out []string
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
 }
 
 // validScope accepts ZohoBigin.<resource>[.<resource>].<operation> and

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"slices"
-	"strings"
 )
 
 // The record modules' API names (Bigin's UI calls Accounts "Companies"
@@ -103,9 +102,6 @@ func (m *moduleDef) field(api string) *fieldDef {
 	}
 	return &m.fields[i]
 }
-
-// scope is the module's name in scope strings (ZohoBigin.modules.contacts.READ).
-func (m *moduleDef) scope() string { return strings.ToLower(m.name) }
 
 // Fields every module has, set by Zoho.
 func systemFields() []fieldDef {

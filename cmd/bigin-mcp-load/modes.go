@@ -46,7 +46,7 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	d := fs.Duration("duration", 60*time.Second, "time limit per server and round")
 	warm := fs.Int("warmup", 200, "warm-up calls per server, not measured")
 	cpu := fs.String("cpuprofile", "", "write a CPU profile of our server during its first round to this file")
-	structuredOnly := fs.Bool("structured-only", true, "ours leaves out the text block for clients on protocol 2026-07-28 (as the load's go-sdk clients are)")
+	structuredOnly := fs.Bool("structured-only", false, "ours leaves out the text block for clients on protocol 2026-07-28 (as the load's go-sdk clients are); off by default, as in the server")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ const accessTokenEnv = "BIGIN_MCP_LOAD_ACCESS_TOKEN"
 func runTarget(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet(targetMode, flag.ContinueOnError)
 	kind := fs.String("kind", kindOurs, "ours, bare, floor or maps")
-	structuredOnly := fs.Bool("structured-only", true, "ours: leave out the text block for clients on protocol 2026-07-28")
+	structuredOnly := fs.Bool("structured-only", false, "ours: leave out the text block for clients on protocol 2026-07-28 (the server's opt-in)")
 	zoho := fs.String("zoho", "", "sandbox Bigin base URL")
 	urls := fs.Int("urls", 1, "MCP URLs to mint per account (ours)")
 	dataDir := fs.String("data", "", "data directory (ours); reused if it holds a database")

@@ -49,6 +49,7 @@ var challengeRequest = regexp.MustCompile(`"path":"/\.well-known/acme-challenge/
 // go-sdk client, and the certificate is in the store, so a second serve
 // on the same data directory serves it with no ACME server to order from.
 func TestServeACMEWithPebble(t *testing.T) {
+	t.Parallel()
 	bin := pebbletest.Build(t)
 	tests := []struct {
 		challenge string

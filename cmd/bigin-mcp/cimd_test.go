@@ -92,6 +92,7 @@ func startBinary(t *testing.T, env map[string]string) (base string, logs *syncBu
 // that the setting is on, and still refuses link-local addresses; with it
 // off the same document is refused before any connection.
 func TestCIMDAllowLoopbackInTheBinary(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	docs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)

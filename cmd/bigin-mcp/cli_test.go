@@ -1,21 +1,31 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
+
+// cliBound is how long runCLI lets a command run: the commands it runs
+// exit by themselves, so one still running (a server that started when
+// it should have refused) is stopped and reported instead of hanging.
+const cliBound = 20 * time.Second
 
 // runCLI runs the command line as main does and returns its exit code and
 // output.
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := cli(context.Background(), args, envOf(env), &stdout, &stderr)
+	ctx, cancel := context.WithTimeout(context.Background(), cliBound)
+	defer cancel()
+	var stdout, stderr syncBuffer
+	code := cli(ctx, args, envOf(env), &stdout, &stderr)
+	if ctx.Err() != nil {
+		t.Errorf("bigin-mcp %s was still running after %s; it should have exited by itself", strings.Join(args, " "), cliBound)
+	}
 	return code, stdout.String(), stderr.String()
 }
 
@@ -29,6 +39,7 @@ func assertListsEveryCommand(t *testing.T, out string) {
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args  []string
 		usage string // the command whose flags are shown, "" for the overview
@@ -48,6 +59,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, nil, tt.args...)
 			assert.Equal(t, 0, code, "asking for help is not an error")
 			assert.Empty(t, stderr)
@@ -65,6 +77,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 // TestHelpNeverShowsSecrets: flags' defaults in the help are the built-in
 // ones, never the values of the variables (which hold secrets).
 func TestHelpNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{
 		"BIGIN_MCP_ADMIN_TOKEN":        "bmcp_api_this-must-not-be-printed",
 		"BIGIN_MCP_ZOHO_CLIENT_SECRET": "zoho-secret-must-not-be-printed",
@@ -79,6 +92,7 @@ func TestHelpNeverShowsSecrets(t *testing.T) {
 }
 
 func TestBadFlagIsPrintedOnceThenTheUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args    []string
 		command string
@@ -94,6 +108,7 @@ func TestBadFlagIsPrintedOnceThenTheUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runCLI(t, nil, tt.args...)
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout)
@@ -106,6 +121,7 @@ func TestBadFlagIsPrintedOnceThenTheUsage(t *testing.T) {
 }
 
 func TestUnknownCommand(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"frobnicate"}, {"help", "frobnicate"}} {
 		code, stdout, stderr := runCLI(t, nil, args...)
 		assert.Equal(t, 2, code)
@@ -116,6 +132,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestVersionAndFailures(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := runCLI(t, nil, "version")
 	assert.Equal(t, 0, code)
 	assert.Equal(t, "bigin-mcp "+buildVersion()+"\n", stdout)

@@ -63,6 +63,7 @@ func writeCertPair(t *testing.T, dir string) (certFile, keyFile string, roots *x
 }
 
 func TestParseConfigTLSAndPublicURL(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig("t", []string{"--tls-cert", "/c.pem", "--tls-key", "/k.pem", "--http-addr", "0.0.0.0:80"},
 		envOf(map[string]string{"BIGIN_MCP_ACME_EMAIL": "ops@example.com"}), io.Discard)
 	require.NoError(t, err)
@@ -95,6 +96,7 @@ func TestParseConfigTLSAndPublicURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := parseConfig("t", nil, envOf(tt.env), io.Discard)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -109,6 +111,7 @@ func TestParseConfigTLSAndPublicURL(t *testing.T) {
 // connect over it, answers carry HSTS, minted URLs are https, and the
 // plain-HTTP listener redirects to HTTPS.
 func TestServeHTTPSFromCertPair(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, roots := writeCertPair(t, t.TempDir())
 	base, tok, logs, _ := startServe(t, map[string]string{
 		"BIGIN_MCP_DATA_DIR":  t.TempDir(),
@@ -164,6 +167,7 @@ func TestServeHTTPSFromCertPair(t *testing.T) {
 // URL with the JSON-RPC 404 (id null: the body of a request to an unknown
 // token is never read, so the go-sdk client reports only "Not Found").
 func TestServeHTTPSWithMCPClient(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, roots := writeCertPair(t, t.TempDir())
 	base, _, _, _ := startServe(t, map[string]string{
 		"BIGIN_MCP_DATA_DIR": t.TempDir(),
@@ -185,6 +189,7 @@ func TestServeHTTPSWithMCPClient(t *testing.T) {
 }
 
 func TestServeTLSErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
 	certFile, _, _ := writeCertPair(t, t.TempDir())
 	tests := []struct {
 		name string
@@ -197,6 +202,7 @@ func TestServeTLSErrorsNameTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tt.env["BIGIN_MCP_ADDR"] = "127.0.0.1:0"
 			tt.env["BIGIN_MCP_DATA_DIR"] = t.TempDir()
 			cfg, err := parseConfig("t", nil, envOf(tt.env), io.Discard)
@@ -210,6 +216,7 @@ func TestServeTLSErrorsNameTheVariable(t *testing.T) {
 
 // A busy port says which setting to change, for serve and demo alike.
 func TestBusyPortNamesTheFlag(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -230,6 +237,7 @@ func TestBusyPortNamesTheFlag(t *testing.T) {
 }
 
 func TestHealthcheck(t *testing.T) {
+	t.Parallel()
 	base, _, _, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": t.TempDir()})
 	addr := strings.TrimPrefix(base, "http://")
 	var out strings.Builder
@@ -248,6 +256,7 @@ func TestHealthcheck(t *testing.T) {
 }
 
 func TestVersionFromTheBuild(t *testing.T) {
+	t.Parallel()
 	settings := func(kv ...string) []debug.BuildSetting {
 		var s []debug.BuildSetting
 		for i := 0; i < len(kv); i += 2 {
@@ -272,6 +281,7 @@ func TestVersionFromTheBuild(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, versionFrom(tt.stamped, tt.info, tt.info != nil))
 		})
 	}
@@ -281,6 +291,7 @@ func TestVersionFromTheBuild(t *testing.T) {
 }
 
 func TestHealthcheckTLS(t *testing.T) {
+	t.Parallel()
 	assert.Nil(t, healthcheckTLS(tlsconf.Config{}), "plain HTTP")
 	pair := healthcheckTLS(tlsconf.Config{CertFile: "c", KeyFile: "k"})
 	require.NotNil(t, pair)

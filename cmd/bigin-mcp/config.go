@@ -32,12 +32,11 @@ type config struct {
 	SecretKey        string
 	ZohoClientID     string
 	ZohoClientSecret string
-	DatacentersSpec  string
 	AllowedOrigins   []string
 	LogLevel         slog.Level
 	MaxResultChars   int
-	// StructuredOnly leaves the text block out of successful tool results
-	// for MCP clients on protocol 2026-07-28 or later.
+	// StructuredOnly (opt-in) leaves the text block out of successful
+	// tool results for MCP clients on protocol 2026-07-28 or later.
 	StructuredOnly bool
 	// TLS selects HTTPS: a certificate pair or ACME (tlsconf validates it
 	// when serve builds the manager); zero means plain HTTP.
@@ -78,176 +77,395 @@ type config struct {
 	publicFromAddr bool
 }
 
-// setting is one configuration setting: its variable, flag and default.
+// setting is one row of the configuration table: an environment
+// variable, the flag of the same meaning, the default (as the help shows
+// it), the help text, and read, which checks a value and stores it in the
+// config. read's error describes the value alone; parseConfig prefixes it
+// with the variable, so every error names the setting it is about.
 type setting struct {
 	env, flag, def, usage string
-	dst                   *string
+	read                  func(v string) error
 }
 
-func (c *config) settings(raw func(flag string) *string) []setting {
+// settings is the configuration table, in the order the values are read
+// (BIGIN_MCP_STORE before the etcd settings that depend on it). The
+// flags, their help, the variables and their defaults all come from it.
+func (c *config) settings() []setting {
 	return []setting{
-		{"BIGIN_MCP_ADDR", "addr", "127.0.0.1:8080", "listen address", raw("addr")},
-		{"BIGIN_MCP_DATA_DIR", "data-dir", "./data", "directory for bigin-mcp.db and secret.key", raw("data-dir")},
-		{"BIGIN_MCP_PUBLIC_URL", "public-url", "", "public base URL of minted MCP URLs (default http://<addr>)", raw("public-url")},
-		{"BIGIN_MCP_ADMIN_TOKEN", "admin-token", "", "bootstrap admin API token", raw("admin-token")},
-		{"BIGIN_MCP_SECRET_KEY", "secret-key", "", "base64 of 32 bytes, the AES-256-GCM key for secrets at rest", raw("secret-key")},
-		{"BIGIN_MCP_ZOHO_CLIENT_ID", "zoho-client-id", "", "Zoho OAuth client id", raw("zoho-client-id")},
-		{"BIGIN_MCP_ZOHO_CLIENT_SECRET", "zoho-client-secret", "", "Zoho OAuth client secret", raw("zoho-client-secret")},
-		{"BIGIN_MCP_DATACENTERS", "datacenters", "", "JSON (inline or @file) overriding or adding datacenters", raw("datacenters")},
-		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", raw("allowed-origins")},
-		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", raw("log-level")},
-		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", raw("max-result-chars")},
-		{"BIGIN_MCP_STRUCTURED_ONLY", "structured-only", "true", "send MCP clients on protocol 2026-07-28 or later a successful tool result as structuredContent alone, without the text block that repeats it", raw("structured-only")},
-		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", raw("tls-cert")},
-		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", raw("tls-key")},
-		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", raw("acme-domains")},
-		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", raw("acme-email")},
-		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", raw("acme-directory")},
-		{tlsconf.EnvACMECA, "acme-ca", "", "PEM file of the CA that signed a private ACME directory's HTTPS certificate (default: system roots)", raw("acme-ca")},
-		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", raw("http-addr")},
-		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", raw("metrics-addr")},
-		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", raw("audit-retention")},
-		{"BIGIN_MCP_CIMD_ALLOW_LOOPBACK", "cimd-allow-loopback", "false", "TESTS ONLY, never in production: fetch OAuth client metadata documents from loopback addresses too", raw("cimd-allow-loopback")},
-		{"BIGIN_MCP_BODY_TIMEOUT", "body-timeout", httpx.DefaultBodyTimeout.String(), "how long a request body may take to arrive in full (slower: 408)", raw("body-timeout")},
-		{"BIGIN_MCP_SSE_MAX_STREAMS", "sse-max-streams", strconv.Itoa(mcp.DefaultMaxSSEStreams), "open legacy SSE streams allowed in total (more: 429)", raw("sse-max-streams")},
-		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "sse-max-streams-per-url", strconv.Itoa(mcp.DefaultMaxSSEStreamsPerURL), "open legacy SSE streams allowed per MCP URL (more: 429)", raw("sse-max-streams-per-url")},
-		{"BIGIN_MCP_STORE", "store", "bbolt", "bbolt (one process) or etcd (replicas sharing a cluster)", raw("store")},
-		{"BIGIN_MCP_ETCD_ENDPOINTS", "etcd-endpoints", "", "comma-separated etcd client URLs", raw("etcd-endpoints")},
-		{"BIGIN_MCP_ETCD_PREFIX", "etcd-prefix", etcdstore.DefaultPrefix, "key prefix of bigin-mcp's records in etcd", raw("etcd-prefix")},
-		{"BIGIN_MCP_ETCD_CA", "etcd-ca", "", "PEM file of the CA that signed the etcd members' certificates", raw("etcd-ca")},
-		{"BIGIN_MCP_ETCD_CERT", "etcd-cert", "", "PEM client certificate for etcd", raw("etcd-cert")},
-		{"BIGIN_MCP_ETCD_KEY", "etcd-key", "", "PEM key of the etcd client certificate", raw("etcd-key")},
-		{"BIGIN_MCP_ETCD_USERNAME", "etcd-username", "", "etcd user", raw("etcd-username")},
-		{"BIGIN_MCP_ETCD_PASSWORD", "etcd-password", "", "etcd password", raw("etcd-password")},
-		{"BIGIN_MCP_ETCD_MAX_STALENESS", "etcd-max-staleness", "10s", "how long a replica may go without confirming it is current before it fails closed", raw("etcd-max-staleness")},
+		{"BIGIN_MCP_ADDR", "addr", "127.0.0.1:8080", "listen address", address(&c.Addr, true)},
+		{"BIGIN_MCP_DATA_DIR", "data-dir", "./data", "directory for bigin-mcp.db and secret.key", nonEmpty(&c.DataDir)},
+		{"BIGIN_MCP_PUBLIC_URL", "public-url", "", "public base URL of minted MCP URLs (default http://<addr>)", c.readPublicURL},
+		{"BIGIN_MCP_ADMIN_TOKEN", "admin-token", "", "bootstrap admin API token (at least 32 random characters)", c.readAdminToken},
+		{"BIGIN_MCP_SECRET_KEY", "secret-key", "", "base64 of 32 bytes, the AES-256-GCM key for secrets at rest", text(&c.SecretKey)},
+		{"BIGIN_MCP_ZOHO_CLIENT_ID", "zoho-client-id", "", "Zoho OAuth client id", text(&c.ZohoClientID)},
+		{"BIGIN_MCP_ZOHO_CLIENT_SECRET", "zoho-client-secret", "", "Zoho OAuth client secret", text(&c.ZohoClientSecret)},
+		{"BIGIN_MCP_DATACENTERS", "datacenters", "", "JSON (inline or @file) overriding or adding datacenters", c.readDatacenters},
+		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", list(&c.AllowedOrigins, checkOrigin)},
+		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", c.readLogLevel},
+		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", c.readResultBudget},
+		{"BIGIN_MCP_STRUCTURED_ONLY", "structured-only", "false", "opt-in: send MCP clients on protocol 2026-07-28 or later a successful tool result as structuredContent alone, without the text block that repeats it (clients that read only content, such as the OpenAI Agents SDK, then get empty results)", boolean(&c.StructuredOnly)},
+		{tlsconf.EnvCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (reloaded when the file changes)", text(&c.TLS.CertFile)},
+		{tlsconf.EnvKey, "tls-key", "", "PEM private key of --tls-cert", text(&c.TLS.KeyFile)},
+		{tlsconf.EnvACMEDomains, "acme-domains", "", "comma-separated domains to get certificates for through ACME (Let's Encrypt)", list(&c.TLS.ACMEDomains, nil)},
+		{tlsconf.EnvACMEEmail, "acme-email", "", "contact address of the ACME account", text(&c.TLS.ACMEEmail)},
+		{tlsconf.EnvACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt)", text(&c.TLS.ACMEDirectory)},
+		{tlsconf.EnvACMECA, "acme-ca", "", "PEM file of the CA that signed a private ACME directory's HTTPS certificate (default: system roots)", text(&c.TLS.ACMECAFile)},
+		{"BIGIN_MCP_HTTP_ADDR", "http-addr", "", "plain-HTTP listen address beside HTTPS, for ACME HTTP-01 and redirects to HTTPS (e.g. 0.0.0.0:80)", address(&c.HTTPAddr, false)},
+		{"BIGIN_MCP_METRICS_ADDR", "metrics-addr", "", "listen address of the Prometheus /metrics endpoint (off when empty)", address(&c.MetricsAddr, false)},
+		{"BIGIN_MCP_AUDIT_RETENTION", "audit-retention", "90d", "how long audit entries are kept: days (90d) or a Go duration (36h); 0 keeps them forever", c.readRetention},
+		{"BIGIN_MCP_CIMD_ALLOW_LOOPBACK", "cimd-allow-loopback", "false", "TESTS ONLY, never in production: fetch OAuth client metadata documents from loopback addresses too", boolean(&c.CIMDAllowLoopback)},
+		{"BIGIN_MCP_BODY_TIMEOUT", "body-timeout", httpx.DefaultBodyTimeout.String(), "how long a request body may take to arrive in full (slower: 408)", duration(&c.BodyTimeout, time.Nanosecond, "a positive duration like 10s")},
+		{"BIGIN_MCP_SSE_MAX_STREAMS", "sse-max-streams", strconv.Itoa(mcp.DefaultMaxSSEStreams), "open legacy SSE streams allowed in total (more: 429)", atLeast(&c.MaxSSEStreams, 1)},
+		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "sse-max-streams-per-url", strconv.Itoa(mcp.DefaultMaxSSEStreamsPerURL), "open legacy SSE streams allowed per MCP URL (more: 429)", atLeast(&c.MaxSSEStreamsPerURL, 1)},
+		{"BIGIN_MCP_STORE", "store", "bbolt", "bbolt (one process) or etcd (replicas sharing a cluster)", c.readStore},
+		// The etcd settings are read only with BIGIN_MCP_STORE=etcd.
+		{"BIGIN_MCP_ETCD_ENDPOINTS", "etcd-endpoints", "", "comma-separated etcd client URLs", c.ifEtcd(list(&c.Etcd.Endpoints, checkEndpoint))},
+		{"BIGIN_MCP_ETCD_PREFIX", "etcd-prefix", etcdstore.DefaultPrefix, "key prefix of bigin-mcp's records in etcd", c.ifEtcd(trimmedNonEmpty(&c.EtcdPrefix))},
+		{"BIGIN_MCP_ETCD_CA", "etcd-ca", "", "PEM file of the CA that signed the etcd members' certificates", c.ifEtcd(text(&c.Etcd.CAFile))},
+		{"BIGIN_MCP_ETCD_CERT", "etcd-cert", "", "PEM client certificate for etcd", c.ifEtcd(text(&c.Etcd.CertFile))},
+		{"BIGIN_MCP_ETCD_KEY", "etcd-key", "", "PEM key of the etcd client certificate", c.ifEtcd(text(&c.Etcd.KeyFile))},
+		{"BIGIN_MCP_ETCD_USERNAME", "etcd-username", "", "etcd user", c.ifEtcd(text(&c.Etcd.Username))},
+		{"BIGIN_MCP_ETCD_PASSWORD", "etcd-password", "", "etcd password", c.ifEtcd(verbatim(&c.Etcd.Password))},
+		{"BIGIN_MCP_ETCD_MAX_STALENESS", "etcd-max-staleness", "10s", "how long a replica may go without confirming it is current before it fails closed", c.ifEtcd(duration(&c.MaxStaleness, time.Second, "a duration of at least 1s (like 10s)"))},
+	}
+}
+
+// rule is a check that involves more than one setting, run once every
+// setting is read; its error is prefixed with env, the setting to change.
+type rule struct {
+	env   string
+	check func() error
+}
+
+// rules are the configuration's checks across settings, in order.
+func (c *config) rules() []rule {
+	return []rule{
+		{"BIGIN_MCP_HTTP_ADDR", c.checkHTTPAddr},
+		{"BIGIN_MCP_METRICS_ADDR", c.checkMetricsAddr},
+		{"BIGIN_MCP_PUBLIC_URL", c.defaultPublicURL},
+		{"BIGIN_MCP_ETCD_ENDPOINTS", func() error {
+			if c.Store == "etcd" && len(c.Etcd.Endpoints) == 0 {
+				return errors.New("required with BIGIN_MCP_STORE=etcd")
+			}
+			return nil
+		}},
+		{"BIGIN_MCP_SECRET_KEY", func() error {
+			if c.Store == "etcd" && c.SecretKey == "" {
+				return errors.New("required with BIGIN_MCP_STORE=etcd (every replica must seal and open secrets with the same key; generate one with: openssl rand -base64 32)")
+			}
+			return nil
+		}},
+		{"BIGIN_MCP_ETCD_CERT", func() error {
+			if (c.Etcd.CertFile == "") != (c.Etcd.KeyFile == "") {
+				return errors.New("BIGIN_MCP_ETCD_CERT and BIGIN_MCP_ETCD_KEY go together")
+			}
+			return nil
+		}},
 	}
 }
 
 // parseConfig reads the environment, then the flags in args. Every error
 // is one line that names the variable.
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
-	c := &config{}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	raw := map[string]*string{} // each flag's value, by flag name
-	sets := c.settings(func(flag string) *string {
-		p := new(string)
-		raw[flag] = p
-		return p
-	})
-	for _, s := range sets {
-		fs.StringVar(s.dst, s.flag, s.def, s.usage+" ($"+s.env+")")
-	}
+	fs, resolve := configFlags(name, stderr, nil)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	// A flag wins over its variable. The variables are applied after
-	// parsing so that --help never shows their values (secrets among them).
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, s := range sets {
-		if v := getenv(s.env); v != "" && !given[s.flag] {
-			*s.dst = v
+	return resolve(getenv)
+}
+
+// configFlags returns a command's flag set holding a flag for each
+// setting that flagged accepts (every one when flagged is nil; a command
+// may add flags of its own before parsing), and resolve, which, once the
+// flags are parsed, reads each setting from its flag, else its variable,
+// else its default, then runs the rules.
+func configFlags(name string, stderr io.Writer, flagged func(env string) bool) (*flag.FlagSet, func(getenv func(string) string) (*config, error)) {
+	c := &config{}
+	sets := c.settings()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	values := make([]*string, len(sets))
+	for i, s := range sets {
+		if flagged != nil && !flagged(s.env) {
+			values[i] = &sets[i].def // no flag: the variable or the default
+			continue
 		}
+		values[i] = fs.String(s.flag, s.def, s.usage+" ($"+s.env+")")
 	}
-	c.Addr = strings.TrimSpace(*raw["addr"])
-	c.DataDir = *raw["data-dir"]
-	c.PublicURL = strings.TrimRight(strings.TrimSpace(*raw["public-url"]), "/")
-	c.AdminToken = strings.TrimSpace(*raw["admin-token"])
-	c.SecretKey = strings.TrimSpace(*raw["secret-key"])
-	c.ZohoClientID = strings.TrimSpace(*raw["zoho-client-id"])
-	c.ZohoClientSecret = strings.TrimSpace(*raw["zoho-client-secret"])
-	c.DatacentersSpec = strings.TrimSpace(*raw["datacenters"])
-	for _, o := range strings.Split(*raw["allowed-origins"], ",") {
-		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
-			u, err := url.Parse(o)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-				return nil, fmt.Errorf("BIGIN_MCP_ALLOWED_ORIGINS: %q is not an origin like https://claude.ai", o)
+	resolve := func(getenv func(string) string) (*config, error) {
+		// A flag wins over its variable. The variables are applied after
+		// parsing so that --help never shows their values (secrets among
+		// them).
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for i, s := range sets {
+			v := *values[i]
+			if e := getenv(s.env); e != "" && !given[s.flag] {
+				v = e
 			}
-			c.AllowedOrigins = append(c.AllowedOrigins, o)
+			if err := s.read(v); err != nil {
+				return nil, fmt.Errorf("%s: %w", s.env, err)
+			}
 		}
-	}
-	if c.AdminToken != "" {
-		if err := tokens.CheckBootstrapToken(c.AdminToken); err != nil {
-			return nil, fmt.Errorf("BIGIN_MCP_ADMIN_TOKEN: %w", err)
+		for _, r := range c.rules() {
+			if err := r.check(); err != nil {
+				return nil, fmt.Errorf("%s: %w", r.env, err)
+			}
 		}
+		return c, nil
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(*raw["log-level"])); err != nil {
-		return nil, fmt.Errorf("BIGIN_MCP_LOG_LEVEL: %q is not one of debug, info, warn, error", *raw["log-level"])
+	return fs, resolve
+}
+
+// The readers of the table's values, by type. Each returns the read
+// function of a row that stores into dst.
+
+// text stores the value without surrounding space.
+func text(dst *string) func(string) error {
+	return func(v string) error { *dst = strings.TrimSpace(v); return nil }
+}
+
+// verbatim stores the value as given (a password may hold any character).
+func verbatim(dst *string) func(string) error {
+	return func(v string) error { *dst = v; return nil }
+}
+
+// nonEmpty stores the value as given, which must not be empty.
+func nonEmpty(dst *string) func(string) error {
+	return func(v string) error {
+		if v == "" {
+			return errors.New("must not be empty")
+		}
+		*dst = v
+		return nil
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(*raw["max-result-chars"]))
+}
+
+// trimmedNonEmpty stores the value without surrounding space, which must
+// leave something.
+func trimmedNonEmpty(dst *string) func(string) error {
+	return func(v string) error {
+		if *dst = strings.TrimSpace(v); *dst == "" {
+			return errors.New("must not be empty")
+		}
+		return nil
+	}
+}
+
+// address stores a listen address (host:port); an empty one is allowed unless
+// required (it then turns the listener off).
+func address(dst *string, required bool) func(string) error {
+	return func(v string) error {
+		*dst = strings.TrimSpace(v)
+		if *dst == "" && !required {
+			return nil
+		}
+		if _, _, err := net.SplitHostPort(*dst); err != nil {
+			return fmt.Errorf("%q is not host:port", *dst)
+		}
+		return nil
+	}
+}
+
+// boolean stores true or false (also 1, 0, t, f and their capitals).
+func boolean(dst *bool) func(string) error {
+	return func(v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*dst = b
+		return nil
+	}
+}
+
+// atLeast stores a whole number of at least floor.
+func atLeast(dst *int, floor int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < floor {
+			return fmt.Errorf("%q is not a whole number of at least %d", v, floor)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+// duration stores a Go duration of at least floor; want describes one for
+// the error.
+func duration(dst *time.Duration, floor time.Duration, want string) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < floor {
+			return fmt.Errorf("%q is not %s", v, want)
+		}
+		*dst = d
+		return nil
+	}
+}
+
+// list stores the comma-separated items, each without surrounding space,
+// leaving out empty ones; check, when not nil, checks and may rewrite
+// each item.
+func list(dst *[]string, check func(string) (string, error)) func(string) error {
+	return func(v string) error {
+		*dst = nil
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			if check != nil {
+				var err error
+				if item, err = check(item); err != nil {
+					return err
+				}
+			}
+			*dst = append(*dst, item)
+		}
+		return nil
+	}
+}
+
+// ifEtcd reads the value only when the store is etcd.
+func (c *config) ifEtcd(read func(string) error) func(string) error {
+	return func(v string) error {
+		if c.Store != "etcd" {
+			return nil
+		}
+		return read(v)
+	}
+}
+
+// The readers of one setting each.
+
+func (c *config) readPublicURL(v string) error {
+	c.PublicURL = strings.TrimRight(strings.TrimSpace(v), "/")
+	if c.PublicURL == "" {
+		return nil // the rule defaultPublicURL fills it in
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", c.PublicURL)
+	}
+	return nil
+}
+
+func (c *config) readAdminToken(v string) error {
+	if c.AdminToken = strings.TrimSpace(v); c.AdminToken == "" {
+		return nil
+	}
+	return tokens.CheckBootstrapToken(c.AdminToken)
+}
+
+func (c *config) readDatacenters(v string) error {
+	dcs, err := bigin.ParseDatacenters(strings.TrimSpace(v))
+	c.Datacenters = dcs
+	return err
+}
+
+func (c *config) readLogLevel(v string) error {
+	if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+		return fmt.Errorf("%q is not one of debug, info, warn, error", v)
+	}
+	return nil
+}
+
+func (c *config) readResultBudget(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || !tokens.ValidResultBudget(n) {
-		return nil, fmt.Errorf("BIGIN_MCP_MAX_RESULT_CHARS: %q is not a number of characters from %d to %d", *raw["max-result-chars"], tokens.MinResultChars, tokens.MaxResultChars)
+		return fmt.Errorf("%q is not a number of characters from %d to %d", v, tokens.MinResultChars, tokens.MaxResultChars)
 	}
 	c.MaxResultChars = n
-	if c.MetricsAddr = strings.TrimSpace(*raw["metrics-addr"]); c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			return nil, fmt.Errorf("BIGIN_MCP_METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+	return nil
+}
+
+func (c *config) readRetention(v string) (err error) {
+	c.AuditRetention, err = parseRetention(v)
+	return err
+}
+
+func (c *config) readStore(v string) error {
+	c.Store = strings.ToLower(strings.TrimSpace(v))
+	if c.Store != "bbolt" && c.Store != "etcd" {
+		return fmt.Errorf("%q is not bbolt or etcd", c.Store)
+	}
+	return nil
+}
+
+// checkOrigin accepts a browser Origin (scheme and host; a final slash is
+// dropped).
+func checkOrigin(o string) (string, error) {
+	o = strings.TrimRight(o, "/")
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return "", fmt.Errorf("%q is not an origin like https://claude.ai", o)
+	}
+	return o, nil
+}
+
+// checkEndpoint accepts an etcd client URL.
+func checkEndpoint(e string) (string, error) {
+	u, err := url.Parse(e)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not a URL like https://etcd-1:2379", e)
+	}
+	return e, nil
+}
+
+// The rules.
+
+// checkHTTPAddr: the plain-HTTP listener exists only beside HTTPS, on an
+// address of its own.
+func (c *config) checkHTTPAddr() error {
+	if c.HTTPAddr == "" {
+		return nil
+	}
+	if !c.TLS.Enabled() {
+		return fmt.Errorf("only used with HTTPS (%s and %s, or %s)", tlsconf.EnvCert, tlsconf.EnvKey, tlsconf.EnvACMEDomains)
+	}
+	if sameListener(c.HTTPAddr, c.Addr) {
+		return fmt.Errorf("%s is also the address of BIGIN_MCP_ADDR (%s); the plain-HTTP listener needs an address of its own", c.HTTPAddr, c.Addr)
+	}
+	return nil
+}
+
+// checkMetricsAddr: the metrics listener has an address of its own.
+func (c *config) checkMetricsAddr() error {
+	for _, o := range []struct{ env, addr string }{{"BIGIN_MCP_ADDR", c.Addr}, {"BIGIN_MCP_HTTP_ADDR", c.HTTPAddr}} {
+		if c.MetricsAddr != "" && sameListener(c.MetricsAddr, o.addr) {
+			return fmt.Errorf("%s is also the address of %s (%s); the metrics need an address of their own", c.MetricsAddr, o.env, o.addr)
 		}
 	}
-	if c.AuditRetention, err = parseRetention(*raw["audit-retention"]); err != nil {
-		return nil, fmt.Errorf("BIGIN_MCP_AUDIT_RETENTION: %w", err)
+	return nil
+}
+
+// defaultPublicURL fills in the public URL from the listen address, which
+// no client can reach when it listens on every interface.
+func (c *config) defaultPublicURL() error {
+	if c.PublicURL != "" {
+		return nil
 	}
-	if c.BodyTimeout, err = time.ParseDuration(strings.TrimSpace(*raw["body-timeout"])); err != nil || c.BodyTimeout <= 0 {
-		return nil, fmt.Errorf("BIGIN_MCP_BODY_TIMEOUT: %q is not a positive duration like 10s", *raw["body-timeout"])
-	}
-	for _, n := range []struct {
-		env string
-		raw *string
-		dst *int
-	}{
-		{"BIGIN_MCP_SSE_MAX_STREAMS", raw["sse-max-streams"], &c.MaxSSEStreams},
-		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", raw["sse-max-streams-per-url"], &c.MaxSSEStreamsPerURL},
-	} {
-		if *n.dst, err = strconv.Atoi(strings.TrimSpace(*n.raw)); err != nil || *n.dst < 1 {
-			return nil, fmt.Errorf("%s: %q is not a whole number of at least 1", n.env, *n.raw)
-		}
-	}
-	if c.StructuredOnly, err = strconv.ParseBool(strings.TrimSpace(*raw["structured-only"])); err != nil {
-		return nil, fmt.Errorf("BIGIN_MCP_STRUCTURED_ONLY: %q is not true or false", *raw["structured-only"])
-	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return nil, fmt.Errorf("BIGIN_MCP_ADDR: %q is not host:port", c.Addr)
-	}
-	if c.DataDir == "" {
-		return nil, errors.New("BIGIN_MCP_DATA_DIR: must not be empty")
-	}
-	byEnv := map[string]string{}
-	for _, s := range sets {
-		byEnv[s.env] = *s.dst
-	}
-	c.TLS = tlsconf.ConfigFromEnv(func(k string) string { return byEnv[k] })
-	c.HTTPAddr = strings.TrimSpace(*raw["http-addr"])
-	if c.HTTPAddr != "" {
-		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-			return nil, fmt.Errorf("BIGIN_MCP_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
-		}
-		if !c.TLS.Enabled() {
-			return nil, fmt.Errorf("BIGIN_MCP_HTTP_ADDR: only used with HTTPS (%s and %s, or %s)", tlsconf.EnvCert, tlsconf.EnvKey, tlsconf.EnvACMEDomains)
-		}
-	}
-	if c.CIMDAllowLoopback, err = strconv.ParseBool(strings.TrimSpace(*raw["cimd-allow-loopback"])); err != nil {
-		return nil, fmt.Errorf("BIGIN_MCP_CIMD_ALLOW_LOOPBACK: %q is not true or false", *raw["cimd-allow-loopback"])
-	}
-	if c.PublicURL == "" && unspecifiedHost(c.Addr) && len(c.TLS.ACMEDomains) == 0 {
-		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: must be set when BIGIN_MCP_ADDR (%s) listens on every interface, "+
+	if unspecifiedHost(c.Addr) && len(c.TLS.ACMEDomains) == 0 {
+		return fmt.Errorf("must be set when BIGIN_MCP_ADDR (%s) listens on every interface, "+
 			"or minted URLs would read %s/mcp/…, which no client can reach; set it to the URL clients use, e.g. https://mcp.example.com", c.Addr, "http://"+c.Addr)
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Addr
-		c.publicFromAddr = true
-	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("BIGIN_MCP_PUBLIC_URL: %q is not an absolute http(s) URL", c.PublicURL)
-	}
-	if err := c.parseStore(raw); err != nil {
-		return nil, err
-	}
-	dcs, err := bigin.ParseDatacenters(c.DatacentersSpec)
+	c.PublicURL = "http://" + c.Addr
+	c.publicFromAddr = true
+	return nil
+}
+
+// sameListener reports whether two listen addresses would compete for
+// one port: the same port (not 0, which picks a free one) on the same
+// host, or on every interface and any host.
+func sameListener(a, b string) bool {
+	ha, pa, err := net.SplitHostPort(a)
 	if err != nil {
-		return nil, fmt.Errorf("BIGIN_MCP_DATACENTERS: %w", err)
+		return false
 	}
-	c.Datacenters = dcs
-	return c, nil
+	hb, pb, err := net.SplitHostPort(b)
+	if err != nil || pa != pb || pa == "0" {
+		return false
+	}
+	return ha == hb || unspecifiedHost(a) || unspecifiedHost(b)
 }
 
 // unspecifiedHost reports whether addr listens on every interface
@@ -302,50 +520,4 @@ func checkDataDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
-}
-
-// parseStore reads the store settings. With etcd, the secret key must be
-// given: replicas share it, so none may generate its own.
-func (c *config) parseStore(raw map[string]*string) error {
-	c.Store = strings.ToLower(strings.TrimSpace(*raw["store"]))
-	switch c.Store {
-	case "bbolt":
-		return nil
-	case "etcd":
-	default:
-		return fmt.Errorf("BIGIN_MCP_STORE: %q is not bbolt or etcd", c.Store)
-	}
-	for _, e := range strings.Split(*raw["etcd-endpoints"], ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			u, err := url.Parse(e)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return fmt.Errorf("BIGIN_MCP_ETCD_ENDPOINTS: %q is not a URL like https://etcd-1:2379", e)
-			}
-			c.Etcd.Endpoints = append(c.Etcd.Endpoints, e)
-		}
-	}
-	if len(c.Etcd.Endpoints) == 0 {
-		return errors.New("BIGIN_MCP_ETCD_ENDPOINTS: required with BIGIN_MCP_STORE=etcd")
-	}
-	if c.SecretKey == "" {
-		return errors.New("BIGIN_MCP_SECRET_KEY: required with BIGIN_MCP_STORE=etcd (every replica must seal and open secrets with the same key; generate one with: openssl rand -base64 32)")
-	}
-	c.EtcdPrefix = strings.TrimSpace(*raw["etcd-prefix"])
-	if c.EtcdPrefix == "" {
-		return errors.New("BIGIN_MCP_ETCD_PREFIX: must not be empty")
-	}
-	c.Etcd.CAFile = strings.TrimSpace(*raw["etcd-ca"])
-	c.Etcd.CertFile = strings.TrimSpace(*raw["etcd-cert"])
-	c.Etcd.KeyFile = strings.TrimSpace(*raw["etcd-key"])
-	if (c.Etcd.CertFile == "") != (c.Etcd.KeyFile == "") {
-		return errors.New("BIGIN_MCP_ETCD_CERT: BIGIN_MCP_ETCD_CERT and BIGIN_MCP_ETCD_KEY go together")
-	}
-	c.Etcd.Username = strings.TrimSpace(*raw["etcd-username"])
-	c.Etcd.Password = *raw["etcd-password"]
-	d, err := time.ParseDuration(strings.TrimSpace(*raw["etcd-max-staleness"]))
-	if err != nil || d < time.Second {
-		return fmt.Errorf("BIGIN_MCP_ETCD_MAX_STALENESS: %q is not a duration of at least 1s (like 10s)", *raw["etcd-max-staleness"])
-	}
-	c.MaxStaleness = d
-	return nil
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +21,7 @@ func envOf(m map[string]string) func(string) string {
 }
 
 func TestParseConfigDefaultsAndOverrides(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig("t", nil, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8080", c.Addr)
@@ -29,7 +34,7 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, 10*time.Second, c.BodyTimeout)
 	assert.Equal(t, 1000, c.MaxSSEStreams)
 	assert.Equal(t, 32, c.MaxSSEStreamsPerURL)
-	assert.True(t, c.StructuredOnly, "2026-07-28 clients get structuredContent alone by default")
+	assert.False(t, c.StructuredOnly, "every client gets the text block and structuredContent by default")
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
@@ -58,15 +63,16 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	c, err = parseConfig("t", []string{"--cimd-allow-loopback", "1"}, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.CIMDAllowLoopback, "from the flag")
-	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "true"}), io.Discard)
 	require.NoError(t, err)
-	assert.False(t, c.StructuredOnly, "from the variable")
-	c, err = parseConfig("t", []string{"--structured-only=true"}, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "false"}), io.Discard)
+	assert.True(t, c.StructuredOnly, "from the variable")
+	c, err = parseConfig("t", []string{"--structured-only=false"}, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "true"}), io.Discard)
 	require.NoError(t, err)
-	assert.True(t, c.StructuredOnly, "the flag wins")
+	assert.False(t, c.StructuredOnly, "the flag wins")
 }
 
 func TestParseConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
 	dcFile := filepath.Join(t.TempDir(), "dcs.json")
 	require.NoError(t, os.WriteFile(dcFile, []byte(`{"us":`), 0o600))
 	tests := []struct {
@@ -100,6 +106,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := parseConfig("t", nil, envOf(tt.env), io.Discard)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -109,6 +116,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestParseConfigMetricsAndRetention(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig("t", nil, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Empty(t, c.MetricsAddr, "metrics are off by default")
@@ -134,6 +142,7 @@ func TestParseConfigMetricsAndRetention(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := parseConfig("t", tt.args, envOf(tt.env), io.Discard)
 			if tt.err != "" {
 				require.Error(t, err)
@@ -148,6 +157,7 @@ func TestParseConfigMetricsAndRetention(t *testing.T) {
 }
 
 func TestParseConfigEtcd(t *testing.T) {
+	t.Parallel()
 	c, err := parseConfig("t", []string{"--etcd-max-staleness", "5s"}, envOf(map[string]string{
 		"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "https://etcd-1:2379, https://etcd-2:2379",
 		"BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_USERNAME": "bigin", "BIGIN_MCP_ETCD_PASSWORD": "pw",
@@ -162,4 +172,110 @@ func TestParseConfigEtcd(t *testing.T) {
 	c, err = parseConfig("t", nil, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "bbolt", c.Store, "bbolt is the default")
+}
+
+// otherVariables are the BIGIN_MCP_* names in the repository that are
+// not settings of the server, with what reads them. They are documented
+// where their reader is, never in docs/configuration.md.
+var otherVariables = map[string]string{
+	"BIGIN_MCP_CHROMIUM":            "internal/ui's browser test: the Chromium binary to drive (docs/testing.md)",
+	"BIGIN_MCP_TEST_RUN_AS_BINARY":  "this package's tests: the test binary runs as bigin-mcp in a child process",
+	"BIGIN_MCP_LOAD_ADMIN_TOKEN":    "cmd/bigin-mcp-load: the admin token of the server under load",
+	"BIGIN_MCP_LOAD_ACCESS_TOKEN":   "cmd/bigin-mcp-load: the sandbox access token",
+	"BIGIN_MCP_LOAD_REFRESH_TOKENS": "cmd/bigin-mcp-load: the sandbox refresh tokens",
+	"BIGIN_MCP_BIN":                 "testdata/clients: the bigin-mcp binary the client suite runs",
+	"BIGIN_MCP_URL":                 "testdata/examples/langchain: the server's base URL",
+	"BIGIN_MCP_API_TOKEN":           "testdata/examples/langchain: an API token with the REST scopes",
+}
+
+// variableName finds BIGIN_MCP_* names; one ending in "_" is a family
+// (BIGIN_MCP_ETCD_*), not a name.
+var variableName = regexp.MustCompile(`BIGIN_MCP_[A-Z0-9_]*[A-Z0-9]\b`)
+
+// settingsByEnv is the configuration table by variable.
+func settingsByEnv() map[string]setting {
+	out := map[string]setting{}
+	for _, s := range (&config{}).settings() {
+		out[s.env] = s
+	}
+	return out
+}
+
+// TestConfigurationDocsMatchTheTable: docs/configuration.md documents
+// every setting of the table (a row of its table with the variable and
+// its default, and the flag), and every BIGIN_MCP_* name it mentions is a
+// setting.
+func TestConfigurationDocsMatchTheTable(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	require.NoError(t, err)
+	rows := map[string]string{} // each variable's row of the table
+	for _, line := range strings.Split(string(doc), "\n") {
+		if !strings.HasPrefix(line, "| `BIGIN_MCP_") {
+			continue
+		}
+		first := strings.SplitN(line, "|", 3)[1] // the variables of the row
+		for _, name := range variableName.FindAllString(first, -1) {
+			rows[name] = line
+		}
+	}
+	settings := settingsByEnv()
+	for env, s := range settings {
+		row, ok := rows[env]
+		if !assert.True(t, ok, "docs/configuration.md has no table row for %s", env) {
+			continue
+		}
+		if s.def != "" {
+			assert.Contains(t, row, "`"+s.def+"`", "the row of %s gives its default", env)
+		}
+		assert.Contains(t, string(doc), "`--"+s.flag+"`", "docs/configuration.md lists the flag of %s", env)
+	}
+	for _, name := range variableName.FindAllString(string(doc), -1) {
+		_, ok := settings[name]
+		assert.True(t, ok, "docs/configuration.md mentions %s, which is no setting of the table in config.go", name)
+	}
+}
+
+// TestEveryVariableIsASetting: every BIGIN_MCP_* name anywhere in the
+// repository (code, scripts, docs) is a setting of the table or one of
+// otherVariables, so no document or script sets a variable the server
+// does not read.
+func TestEveryVariableIsASetting(t *testing.T) {
+	t.Parallel()
+	settings := settingsByEnv()
+	seen := map[string]bool{}
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); name == "node_modules" || (strings.HasPrefix(name, ".") && path != root && name != ".ci") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".mjs", ".js", ".json", ".sh", ".yml", ".yaml", "":
+		default:
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || bytes.IndexByte(b, 0) >= 0 {
+			return err // a binary (a build left in the tree) is no text
+		}
+		for _, name := range variableName.FindAllString(string(b), -1) {
+			seen[name] = true
+			_, setting := settings[name]
+			_, other := otherVariables[name]
+			assert.True(t, setting || other, "%s names %s, which is neither a setting (config.go) nor in otherVariables", path, name)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	for name := range otherVariables {
+		assert.True(t, seen[name], "%s is listed in otherVariables but appears nowhere: remove it", name)
+		_, clash := settings[name]
+		assert.False(t, clash, "%s is a setting and in otherVariables", name)
+	}
 }

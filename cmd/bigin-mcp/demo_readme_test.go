@@ -20,6 +20,7 @@ import (
 // example as written, fills its placeholders with the sandbox credentials
 // the demo prints, and sends it to the demo: the account is created.
 func TestDemoCredentialsFitTheREADME(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../docs/admin-api.md")
 	require.NoError(t, err)
 	m := regexp.MustCompile(`curl -s -X POST \$BASE/admin/integrated-accounts [^\n]*\n[^\n]*\n\s*-d '([^']+)'`).FindSubmatch(readme)

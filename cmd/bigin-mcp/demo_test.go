@@ -19,6 +19,7 @@ import (
 // start does and uses what it prints: the MCP URL answers real tool calls
 // and the Claude Desktop block is valid JSON naming mcp-remote and the URL.
 func TestDemoPrintsAWorkingURL(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out, logs := &syncBuffer{}, &syncBuffer{}

@@ -17,6 +17,7 @@ import (
 // serve applies the limits of its settings: a slow body gets 408, a
 // stream past the per-URL cap gets 429, and both show in the logs.
 func TestServeAppliesLimits(t *testing.T) {
+	t.Parallel()
 	_, base, tok, url, logs, _ := sandboxServe(t, map[string]string{
 		"BIGIN_MCP_DATA_DIR":                t.TempDir(),
 		"BIGIN_MCP_BODY_TIMEOUT":            "500ms",

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,37 +29,26 @@ import (
 // signed-in AI clients stay signed in), cached ACME keys and certificates
 // (so the replicas need not order new ones), and the audit log.
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bigin-mcp migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	from := fs.String("from", "", "the bbolt file to copy (bigin-mcp.db)")
-	to := fs.String("to", "", "where to copy it: etcd")
-	var rest []string
-	// The etcd and key settings are serve's; split them from our two.
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name := strings.TrimLeft(a, "-")
-		if n, _, ok := strings.Cut(name, "="); ok {
-			name = n
-		}
-		if name == "from" || name == "to" {
-			if !strings.Contains(a, "=") && i+1 < len(args) {
-				if err := fs.Parse([]string{a, args[i+1]}); err != nil {
-					return err
-				}
-				i++
-				continue
-			}
-			if err := fs.Parse([]string{a}); err != nil {
-				return err
-			}
-			continue
-		}
-		rest = append(rest, a)
+	// The etcd and key settings are serve's; --from and --to are added to
+	// their flags.
+	flags, resolve := configFlags("bigin-mcp migrate", stderr, func(env string) bool {
+		return env == "BIGIN_MCP_SECRET_KEY" || strings.HasPrefix(env, "BIGIN_MCP_ETCD_")
+	})
+	from := flags.String("from", "", "the bbolt file to copy (bigin-mcp.db)")
+	to := flags.String("to", "", "where to copy it: etcd")
+	if err := parseFlags(flags, args); err != nil {
+		return err
 	}
 	if *from == "" || *to != "etcd" {
-		return errors.New("usage: bigin-mcp migrate --from <bbolt path> --to etcd (with BIGIN_MCP_ETCD_* and BIGIN_MCP_SECRET_KEY, or their flags)")
+		err := errors.New("usage: bigin-mcp migrate --from <bbolt path> --to etcd (with BIGIN_MCP_ETCD_* and BIGIN_MCP_SECRET_KEY, or their flags)")
+		fmt.Fprintf(stderr, "%v\n\n", err)
+		printUsage(stderr, flags)
+		return &usageError{err: err}
 	}
-	env := func(k string) string {
+	if err := checkSource(*from); err != nil {
+		return err
+	}
+	cfg, err := resolve(func(k string) string {
 		switch k {
 		case "BIGIN_MCP_STORE":
 			return "etcd"
@@ -72,13 +62,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 			}
 		}
 		return getenv(k)
-	}
-	cfg, err := parseConfig("bigin-mcp migrate", rest, env, stderr)
+	})
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(*from); err != nil {
-		return fmt.Errorf("--from: %w", err)
 	}
 	key, err := store.LoadOrCreateKey("", cfg.SecretKey)
 	if err != nil {
@@ -116,180 +102,167 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
+// checkSource makes sure --from names a file, before the settings are
+// read: a wrong path is a wrong path, not a missing secret key.
+func checkSource(from string) error {
+	fi, err := os.Stat(from)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--from: there is no file %s (give the path of the bbolt file, %s in the server's data directory)", from, store.DBFileName)
+	case err != nil:
+		return fmt.Errorf("--from: %w", err)
+	case fi.IsDir():
+		return fmt.Errorf("--from: %s is a directory; give the path of the bbolt file in it, %s", from, filepath.Join(from, store.DBFileName))
+	}
+	return nil
+}
+
 // count is what copyStore did with one kind of record.
 type count struct {
 	kind            string
 	copied, present int
 }
 
-// copyStore copies every record of src into dst, leaving those already
-// there, and reports counts per kind.
-func copyStore(ctx context.Context, src *store.DB, dst tokens.Store) ([]count, error) {
-	var out []count
-	tally := func(c *count, err error) error {
-		switch {
-		case err == nil:
-			c.copied++
-		case errors.Is(err, tokens.ErrConflict):
-			c.present++
-		default:
-			return err
-		}
-		return nil
-	}
-	acc := count{kind: "accounts"}
-	err := pages(func(after string) (string, bool, error) {
-		list, more, err := src.Accounts(ctx, after, 100)
-		for _, a := range list {
-			if err := tally(&acc, dst.CreateAccount(ctx, a)); err != nil {
-				return "", false, fmt.Errorf("account %s: %w", a.ID, err)
-			}
-			after = a.ID
-		}
-		return after, more && len(list) > 0, err
-	})
-	out = append(out, acc)
-	if err != nil {
-		return out, err
-	}
-	srv := count{kind: "mcp servers"}
-	err = src.ForEachMCPServer(ctx, func(m *tokens.MCPServer) error {
-		if err := tally(&srv, dst.CreateMCPServer(ctx, m)); err != nil {
-			return fmt.Errorf("mcp server %s: %w", m.ID, err)
-		}
-		return nil
-	})
-	out = append(out, srv)
-	if err != nil {
-		return out, err
-	}
-	tok := count{kind: "api tokens"}
-	err = pages(func(after string) (string, bool, error) {
-		list, more, err := src.APITokens(ctx, after, 100)
-		for _, t := range list {
-			if err := tally(&tok, dst.CreateAPIToken(ctx, t)); err != nil {
-				return "", false, fmt.Errorf("api token %s: %w", t.ID, err)
-			}
-			after = t.ID
-		}
-		return after, more && len(list) > 0, err
-	})
-	out = append(out, tok)
-	if err != nil {
-		return out, err
-	}
-	lnk := count{kind: "connect links"}
-	err = pages(func(after string) (string, bool, error) {
-		list, more, err := src.ConnectLinks(ctx, after, 100)
-		for _, l := range list {
-			if err := tally(&lnk, dst.CreateConnectLink(ctx, l)); err != nil {
-				return "", false, fmt.Errorf("connect link %s: %w", l.ID, err)
-			}
-			after = l.ID
-		}
-		return after, more && len(list) > 0, err
-	})
-	out = append(out, lnk)
-	if err != nil {
-		return out, err
-	}
-	// OAuth clients and grants come along, so the AI clients signed in to
-	// oauth URLs keep their registrations and refresh tokens.
-	cli := count{kind: "oauth clients"}
-	var clients []*tokens.OAuthClient
-	err = src.ForEachOAuthClient(ctx, func(c *tokens.OAuthClient) error { clients = append(clients, c); return nil })
-	for _, c := range clients {
-		if err != nil {
-			break
-		}
-		if terr := tally(&cli, dst.CreateOAuthClient(ctx, c)); terr != nil {
-			err = fmt.Errorf("oauth client %s: %w", c.ID, terr)
-		}
-	}
-	out = append(out, cli)
-	if err != nil {
-		return out, err
-	}
-	grt := count{kind: "oauth grants"}
-	err = src.ForEachMCPServer(ctx, func(m *tokens.MCPServer) error {
-		return pages(func(after string) (string, bool, error) {
-			list, more, err := src.OAuthGrants(ctx, m.ID, after, 100)
-			for _, g := range list {
-				if err := tally(&grt, dst.CreateOAuthGrant(ctx, g)); err != nil {
-					return "", false, fmt.Errorf("oauth grant %s: %w", g.ID, err)
-				}
-				after = g.ID
-			}
-			return after, more && len(list) > 0, err
-		})
-	})
-	out = append(out, grt)
-	if err != nil {
-		return out, err
-	}
-	// Cached ACME keys and certificates: the replicas share them, so
-	// they need not order new certificates for the domain. An entry
-	// already in etcd (a replica may have renewed it) is kept.
-	cch := count{kind: "cache entries"}
-	type entry struct {
-		key   string
-		value []byte
-	}
-	var entries []entry
-	err = src.ForEachCache(ctx, func(k string, v []byte) error { entries = append(entries, entry{k, v}); return nil })
-	for _, e := range entries {
-		if err != nil {
-			break
-		}
-		_, gerr := dst.CacheGet(ctx, e.key)
-		switch {
-		case gerr == nil:
-			cch.present++
-		case errors.Is(gerr, tokens.ErrNotFound):
-			if perr := dst.CachePut(ctx, e.key, e.value); perr != nil {
-				err = fmt.Errorf("cache entry %q: %w", e.key, perr)
-			} else {
-				cch.copied++
-			}
-		default:
-			err = fmt.Errorf("cache entry %q: %w", e.key, gerr)
-		}
-	}
-	out = append(out, cch)
-	if err != nil {
-		return out, err
-	}
-	// Audit entries keep their IDs, so copying one again rewrites it as
-	// it was: every entry counts as copied.
-	aud := count{kind: "audit entries"}
-	before := ""
-	for {
-		list, more, err := src.Audit(ctx, before, 500)
-		if err != nil {
-			return append(out, aud), err
-		}
-		for _, e := range list {
-			if err := dst.AppendAudit(ctx, e); err != nil {
-				return append(out, aud), fmt.Errorf("audit entry %s: %w", e.ID, err)
-			}
-			aud.copied++
-			before = e.ID
-		}
-		if !more || len(list) == 0 {
-			break
-		}
-	}
-	return append(out, aud), nil
+// recordKind is one kind of record that migrate copies.
+type recordKind struct {
+	kind string // plural, as the report names it
+	one  string // singular, as an error names one record
+	// copy hands every record of the kind in src to put, which writes it
+	// to dst, stopping at put's first error.
+	copy func(ctx context.Context, src *store.DB, dst tokens.Store, put func(id string, err error) error) error
 }
 
-// pages calls next from "" until it reports no more.
-func pages(next func(after string) (string, bool, error)) error {
-	after := ""
+// recordKinds lists what migrate copies, in an order that creates each
+// record after those it refers to (a server after its account, a grant
+// after its server and client).
+func recordKinds() []recordKind {
+	return []recordKind{
+		{"accounts", "account", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			return eachPage(ctx, src.Accounts, func(a *tokens.Account) (string, error) { return a.ID, put(a.ID, dst.CreateAccount(ctx, a)) })
+		}},
+		{"mcp servers", "mcp server", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			return src.ForEachMCPServer(ctx, func(m *tokens.MCPServer) error { return put(m.ID, dst.CreateMCPServer(ctx, m)) })
+		}},
+		{"api tokens", "api token", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			return eachPage(ctx, src.APITokens, func(t *tokens.APIToken) (string, error) { return t.ID, put(t.ID, dst.CreateAPIToken(ctx, t)) })
+		}},
+		{"connect links", "connect link", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			return eachPage(ctx, src.ConnectLinks, func(l *tokens.ConnectLink) (string, error) { return l.ID, put(l.ID, dst.CreateConnectLink(ctx, l)) })
+		}},
+		// OAuth clients and grants come along, so the AI clients signed in
+		// to oauth URLs keep their registrations and refresh tokens.
+		{"oauth clients", "oauth client", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			// src's walk runs in a read transaction: collect, then write.
+			var clients []*tokens.OAuthClient
+			if err := src.ForEachOAuthClient(ctx, func(c *tokens.OAuthClient) error { clients = append(clients, c); return nil }); err != nil {
+				return err
+			}
+			for _, c := range clients {
+				if err := put(c.ID, dst.CreateOAuthClient(ctx, c)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"oauth grants", "oauth grant", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			return src.ForEachMCPServer(ctx, func(m *tokens.MCPServer) error {
+				list := func(ctx context.Context, after string, limit int) ([]*tokens.OAuthGrant, bool, error) {
+					return src.OAuthGrants(ctx, m.ID, after, limit)
+				}
+				return eachPage(ctx, list, func(g *tokens.OAuthGrant) (string, error) { return g.ID, put(g.ID, dst.CreateOAuthGrant(ctx, g)) })
+			})
+		}},
+		// Cached ACME keys and certificates: the replicas share them, so
+		// they need not order new certificates for the domain. An entry
+		// already in etcd (a replica may have renewed it) is kept.
+		{"cache entries", "cache entry", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			type entry struct {
+				key   string
+				value []byte
+			}
+			var entries []entry
+			if err := src.ForEachCache(ctx, func(k string, v []byte) error { entries = append(entries, entry{k, v}); return nil }); err != nil {
+				return err
+			}
+			for _, e := range entries {
+				_, err := dst.CacheGet(ctx, e.key)
+				switch {
+				case err == nil:
+					err = tokens.ErrConflict // there already
+				case errors.Is(err, tokens.ErrNotFound):
+					err = dst.CachePut(ctx, e.key, e.value)
+				}
+				if err := put(strconv.Quote(e.key), err); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		// Audit entries keep their IDs. Appending one that is there
+		// already would rewrite it as it was, so those are found first
+		// and counted as already there.
+		{"audit entries", "audit entry", func(ctx context.Context, src *store.DB, dst tokens.Store, put func(string, error) error) error {
+			there := map[string]bool{}
+			if err := eachPage(ctx, dst.Audit, func(e *tokens.AuditEntry) (string, error) { there[e.ID] = true; return e.ID, nil }); err != nil {
+				return err
+			}
+			return eachPage(ctx, src.Audit, func(e *tokens.AuditEntry) (string, error) {
+				if there[e.ID] {
+					return e.ID, put(e.ID, tokens.ErrConflict)
+				}
+				return e.ID, put(e.ID, dst.AppendAudit(ctx, e))
+			})
+		}},
+	}
+}
+
+// copyStore copies every record of src into dst, leaving those already
+// there, and reports counts per kind, up to the kind that failed.
+func copyStore(ctx context.Context, src *store.DB, dst tokens.Store) ([]count, error) {
+	var out []count
+	for _, k := range recordKinds() {
+		c := count{kind: k.kind}
+		err := k.copy(ctx, src, dst, func(id string, err error) error {
+			switch {
+			case err == nil:
+				c.copied++
+			case errors.Is(err, tokens.ErrConflict):
+				c.present++
+			default:
+				return fmt.Errorf("%s %s: %w", k.one, id, err)
+			}
+			return nil
+		})
+		out = append(out, c)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", k.kind, err)
+		}
+	}
+	return out, nil
+}
+
+// pageSize is how many records migrate reads at a time.
+const pageSize = 100
+
+// eachPage calls fn for every record list returns, a page at a time. fn
+// returns the record's ID, which is the cursor list takes to give the
+// records after it (before it, for the audit log: newest first).
+func eachPage[T any](ctx context.Context, list func(ctx context.Context, cursor string, limit int) ([]T, bool, error), fn func(T) (string, error)) error {
+	cursor := ""
 	for {
-		a, more, err := next(after)
-		if err != nil || !more {
+		page, more, err := list(ctx, cursor, pageSize)
+		if err != nil {
 			return err
 		}
-		after = a
+		for _, r := range page {
+			id, err := fn(r)
+			if err != nil {
+				return err
+			}
+			cursor = id
+		}
+		if !more || len(page) == 0 {
+			return nil
+		}
 	}
 }

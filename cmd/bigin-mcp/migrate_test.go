@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,10 +26,13 @@ import (
 // oauth, with a registered client and a grant), API tokens (one limited),
 // connect links (one revoked), cached ACME data and audit entries into
 // etcd; afterwards every URL works on etcd-backed replicas, every record
-// reads back as it was, and a second run copies nothing new.
+// reads back as it was, and a second run copies nothing new and says so.
 func TestMigrateToEtcd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	cluster := etcdtest.Start(t, 3)
+	// One member: what is tested is the copy, not etcd's replication (and
+	// a three-member cluster takes seconds to stop).
+	cluster := etcdtest.Start(t, 1)
 	src := apptest.New(t, apptest.Options{})
 	acct := src.ConnectAccount("us")
 	var urls []string
@@ -87,6 +92,7 @@ func TestMigrateToEtcd(t *testing.T) {
 		"oauth clients:      1 copied,      0 already there",
 		"oauth grants:       1 copied,      0 already there",
 		"cache entries:      1 copied,      0 already there",
+		fmt.Sprintf("audit entries: %6d copied,      0 already there", len(audit)),
 	} {
 		assert.Contains(t, out.String(), line)
 	}
@@ -99,7 +105,9 @@ func TestMigrateToEtcd(t *testing.T) {
 		"connect links:      0 copied,      2 already there",
 		"oauth clients:      0 copied,      1 already there",
 		"oauth grants:       0 copied,      1 already there",
+		"api tokens:         0 copied,      3 already there",
 		"cache entries:      0 copied,      1 already there",
+		fmt.Sprintf("audit entries:      0 copied, %6d already there", len(audit)),
 	} {
 		assert.Contains(t, out.String(), line, "a second run is a no-op")
 	}
@@ -168,9 +176,55 @@ func postMCP(t *testing.T, url, bearer string) int {
 }
 
 func TestMigrateNeedsItsArguments(t *testing.T) {
+	t.Parallel()
 	err := run(context.Background(), []string{"migrate", "--from", "x.db"}, envOf(nil), io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "usage: bigin-mcp migrate")
+	code, stdout, stderr := runCLI(t, nil, "migrate", "--to", "etcd")
+	assert.Equal(t, 2, code, "a usage mistake")
+	assert.Empty(t, stdout)
+	assert.True(t, strings.HasPrefix(stderr, "usage: bigin-mcp migrate --from <bbolt path> --to etcd"), stderr)
+	assert.Contains(t, stderr, "Usage: bigin-mcp migrate [flags]")
 	err = run(context.Background(), []string{"serve", "--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:1"}, envOf(nil), io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "BIGIN_MCP_SECRET_KEY: required with BIGIN_MCP_STORE=etcd")
 	assert.NotContains(t, err.Error(), "\n", "one line")
+}
+
+// TestMigrateHelp: migrate --help (and help migrate) shows its flags,
+// --from and --to with the etcd settings of serve, and exits 0.
+func TestMigrateHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"migrate", "--help"}, {"migrate", "-h"}, {"help", "migrate"}} {
+		code, stdout, stderr := runCLI(t, nil, args...)
+		assert.Equal(t, 0, code, "%v", args)
+		assert.Empty(t, stderr)
+		assert.Contains(t, stdout, "Usage: bigin-mcp migrate [flags]")
+		for _, flag := range []string{"-from", "-to", "-etcd-endpoints", "-etcd-prefix", "-secret-key"} {
+			assert.Contains(t, stdout, "\n  "+flag+" ", "%v lists %s", args, flag)
+		}
+		assert.NotContains(t, stdout, "-acme-domains", "only the settings migrate reads")
+		assertListsEveryCommand(t, stdout)
+	}
+}
+
+// TestMigrateFromAMissingFile: a --from that names no file is reported as
+// such, before any setting (the secret key it would read beside the file
+// among them) is looked at.
+func TestMigrateFromAMissingFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		from string
+		want string
+	}{
+		{"/nope.db", "--from: there is no file /nope.db"},
+		{dir, "--from: " + dir + " is a directory; give the path of the bbolt file in it, " + filepath.Join(dir, "bigin-mcp.db")},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, nil, "migrate", "--from", tt.from, "--to", "etcd")
+		assert.Equal(t, 1, code)
+		assert.Empty(t, stdout)
+		assert.True(t, strings.HasPrefix(stderr, "bigin-mcp: "+tt.want), stderr)
+		assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %s", stderr)
+		assert.NotContains(t, stderr, "SECRET_KEY")
+	}
 }

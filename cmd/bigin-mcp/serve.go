@@ -28,21 +28,23 @@ import (
 
 // serve runs the server until ctx ends, then shuts down gracefully:
 // in-flight requests finish, open SSE streams close, the store closes.
-// ready, when not nil, is called with the listening address and the bootstrap
+// Every listener is bound first, so a busy address fails before anything
+// is created. ready, when not nil, is called with the listening address and the bootstrap
 // admin token when one was generated.
 func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, adminToken string)) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	lns, err := bindListeners(cfg)
+	if err != nil {
+		return err
+	}
+	defer lns.close()
 	db, key, fresh, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	ln, err := listen("BIGIN_MCP_ADDR", "--addr", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
+	ln := lns.main
 	port := ln.Addr().(*net.TCPAddr).Port
 	var certs *tlsconf.Manager
 	if cfg.TLS.Enabled() {
@@ -110,11 +112,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	if certs != nil {
 		srv.Handler = tlsconf.HSTS(srv.Handler)
 		srv.TLSConfig = certs.TLSConfig()
-		if cfg.HTTPAddr != "" {
-			httpLn, err := listen("BIGIN_MCP_HTTP_ADDR", "--http-addr", cfg.HTTPAddr)
-			if err != nil {
-				return err
-			}
+		if httpLn := lns.http; httpLn != nil {
 			httpSrv = &http.Server{
 				Handler:           httpx.LogRequests(logger, certs.HTTPHandler(nil)),
 				ReadHeaderTimeout: 10 * time.Second,
@@ -135,11 +133,7 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 	go stack.RunSweeper(sweepCtx, 30*time.Second)
 
 	errc := make(chan error, 2)
-	if cfg.MetricsAddr != "" {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("BIGIN_MCP_METRICS_ADDR: %w", err)
-		}
+	if mln := lns.metrics; mln != nil {
 		msrv := &http.Server{Handler: metricsMux(stack.Metrics.Handler()), ReadHeaderTimeout: 10 * time.Second}
 		defer msrv.Close()
 		go func() {
@@ -251,12 +245,56 @@ bigin-mcp started on a new data directory (%s).
 	fmt.Fprintln(w)
 }
 
+// listeners are the server's TCP listeners. All are bound before
+// anything else happens, so a busy address stops startup before the data
+// directory, an admin token or the banner exists.
+type listeners struct {
+	main    net.Listener
+	http    net.Listener // beside HTTPS only; nil when off
+	metrics net.Listener // nil when off
+}
+
+// bindListeners binds every listener cfg asks for; on an error none stays
+// bound.
+func bindListeners(cfg *config) (_ *listeners, err error) {
+	l := &listeners{}
+	defer func() {
+		if err != nil {
+			l.close()
+		}
+	}()
+	if l.main, err = listen("BIGIN_MCP_ADDR", "--addr", cfg.Addr); err != nil {
+		return nil, err
+	}
+	if cfg.HTTPAddr != "" && cfg.TLS.Enabled() {
+		if l.http, err = listen("BIGIN_MCP_HTTP_ADDR", "--http-addr", cfg.HTTPAddr); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.MetricsAddr != "" {
+		if l.metrics, err = listen("BIGIN_MCP_METRICS_ADDR", "--metrics-addr", cfg.MetricsAddr); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// close closes the listeners still open (the servers close theirs when
+// they shut down).
+func (l *listeners) close() {
+	for _, ln := range []net.Listener{l.main, l.http, l.metrics} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}
+
 // listen opens a TCP listener; an address in use is an error that says
 // which setting to change.
 func listen(envVar, flagName, addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("%s: %s is already in use (by another bigin-mcp or another program); choose a free address with %s or %s, e.g. %s %s",
+		return nil, fmt.Errorf("%s: %s is already in use (by another program, or by another of this server's addresses); choose a free address with %s or %s, e.g. %s %s",
 			envVar, addr, flagName, envVar, flagName, nextPort(addr))
 	}
 	if err != nil {

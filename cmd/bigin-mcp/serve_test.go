@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -69,7 +70,14 @@ func startServe(t *testing.T, env map[string]string) (base, adminToken string, l
 	var once sync.Once
 	var serr error
 	stop = func() error {
-		once.Do(func() { cancel(); serr = <-done })
+		once.Do(func() {
+			cancel()
+			select {
+			case serr = <-done:
+			case <-time.After(60 * time.Second): // serve's own shutdown gives up after 25 s
+				serr = errors.New("serve did not return within 60 s of its context's end")
+			}
+		})
 		return serr
 	}
 	t.Cleanup(func() { stop() })
@@ -108,6 +116,7 @@ func sandboxServe(t *testing.T, env map[string]string) (sb *sandbox.Sandbox, bas
 }
 
 func TestServeHealthAndBootstrapToken(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base, tok, logs, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir})
 	require.True(t, strings.HasPrefix(tok, "bmcp_api_"), "a bootstrap token is generated on first start")
@@ -153,6 +162,7 @@ func TestServeHealthAndBootstrapToken(t *testing.T) {
 }
 
 func TestServeStartupErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, _, _, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir})
 	require.NoError(t, stop())
@@ -171,6 +181,7 @@ func TestServeStartupErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tt.env["BIGIN_MCP_ADDR"] = "127.0.0.1:0"
 			cfg, err := parseConfig("t", nil, envOf(tt.env), io.Discard)
 			require.NoError(t, err)
@@ -182,6 +193,7 @@ func TestServeStartupErrors(t *testing.T) {
 }
 
 func TestRunUnknownCommand(t *testing.T) {
+	t.Parallel()
 	err := run(context.Background(), []string{"frobnicate"}, envOf(nil), io.Discard, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown command")
@@ -190,6 +202,7 @@ func TestRunUnknownCommand(t *testing.T) {
 // TestServeMetricsListener: BIGIN_MCP_METRICS_ADDR serves /metrics on a
 // listener of its own, and the main listener does not.
 func TestServeMetricsListener(t *testing.T) {
+	t.Parallel()
 	base, _, logs, _ := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": t.TempDir(), "BIGIN_MCP_METRICS_ADDR": "127.0.0.1:0"})
 	resp, err := http.Get(base + "/healthz")
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,9 @@ import (
 // TestFirstStartGuidance: serve on an empty data directory says in one
 // block what to do next, and warns when connect links cannot work.
 func TestFirstStartGuidance(t *testing.T) {
+	t.Parallel()
 	t.Run("generated token, no Zoho client", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		_, tok, logs, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir})
 		require.NoError(t, stop())
@@ -36,7 +39,8 @@ func TestFirstStartGuidance(t *testing.T) {
 		assert.Contains(t, logs.String(), "no Zoho OAuth client is configured")
 	})
 	t.Run("admin token and Zoho client set", func(t *testing.T) {
-		admin := "bmcp_api_" + strings.Repeat("a", 43)
+		t.Parallel()
+		admin := "bmcp_api_Qm3xT8vK1pZr6Yw0Ls9Dn4Hc7Ga2Fe5Jb8Uo1Ri3Wt6"
 		_, _, logs, stop := startServe(t, map[string]string{
 			"BIGIN_MCP_DATA_DIR":           t.TempDir(),
 			"BIGIN_MCP_ADMIN_TOKEN":        admin,
@@ -56,6 +60,7 @@ func TestFirstStartGuidance(t *testing.T) {
 // TestConfigErrorsNameTheVariableOnce: each bad setting stops startup with
 // one line that names its variable once.
 func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
+	t.Parallel()
 	key := func(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32)) }
 	sealedWithEnv := t.TempDir()
 	_, _, _, stop := startServe(t, map[string]string{"BIGIN_MCP_DATA_DIR": sealedWithEnv, "BIGIN_MCP_SECRET_KEY": key(1)})
@@ -74,7 +79,9 @@ func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
 	}{
 		{"key not base64", map[string]string{"BIGIN_MCP_SECRET_KEY": "not*base64!"}, "BIGIN_MCP_SECRET_KEY", "is not valid base64"},
 		{"short key", map[string]string{"BIGIN_MCP_SECRET_KEY": "c2hvcnQ="}, "BIGIN_MCP_SECRET_KEY", "decodes to 5 bytes"},
-		{"short admin token", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "short"}, "BIGIN_MCP_ADMIN_TOKEN", "at least 16 characters"},
+		{"short admin token", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "short"}, "BIGIN_MCP_ADMIN_TOKEN", "at least 32 random characters"},
+		{"admin token of 24 characters", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "bmcp_api_Qm3xT8vK1pZr6Yw0Ls9Dn4Hc"}, "BIGIN_MCP_ADMIN_TOKEN", "and this one has 24"},
+		{"placeholder admin token", map[string]string{"BIGIN_MCP_ADMIN_TOKEN": "bmcp_api_" + strings.Repeat("a", 43)}, "BIGIN_MCP_ADMIN_TOKEN", "too few for a random token"},
 		{"log level", map[string]string{"BIGIN_MCP_LOG_LEVEL": "loud"}, "BIGIN_MCP_LOG_LEVEL", "not one of"},
 		{"datacenters", map[string]string{"BIGIN_MCP_DATACENTERS": `{"us":`}, "BIGIN_MCP_DATACENTERS", "invalid datacenters JSON"},
 		{"data dir is a file", map[string]string{"BIGIN_MCP_DATA_DIR": file}, "BIGIN_MCP_DATA_DIR", "cannot create"},
@@ -84,6 +91,7 @@ func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if tt.env["BIGIN_MCP_DATA_DIR"] == "" {
 				tt.env["BIGIN_MCP_DATA_DIR"] = t.TempDir()
 			}
@@ -100,6 +108,7 @@ func TestConfigErrorsNameTheVariableOnce(t *testing.T) {
 // TestAdminTokenIsCheckedBeforeTheDataDir: a bad BIGIN_MCP_ADMIN_TOKEN
 // leaves no data directory or database behind.
 func TestAdminTokenIsCheckedBeforeTheDataDir(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	code, _, stderr := runCLI(t, map[string]string{"BIGIN_MCP_DATA_DIR": dir, "BIGIN_MCP_ADMIN_TOKEN": "too-short"}, "serve")
 	assert.Equal(t, 1, code)
@@ -113,6 +122,7 @@ func TestAdminTokenIsCheckedBeforeTheDataDir(t *testing.T) {
 // with BIGIN_MCP_SECRET_KEY, restarted without it, is refused without a
 // second secret.key or any other write; with the key it starts again.
 func TestRestartWithoutTheSecretKeyWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	env := map[string]string{"BIGIN_MCP_DATA_DIR": dir, "BIGIN_MCP_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))}
 	_, _, _, stop := startServe(t, env)
@@ -139,4 +149,57 @@ func TestRestartWithoutTheSecretKeyWritesNothing(t *testing.T) {
 
 	_, _, _, stop = startServe(t, env)
 	assert.NoError(t, stop(), "the right key opens it")
+}
+
+// TestListenersAreBoundBeforeAnythingIsCreated: a listen address that is
+// busy, or that another of the server's addresses already takes, stops
+// startup with one line naming its setting, before the data directory,
+// an admin token or the "started" banner exists.
+func TestListenersAreBoundBeforeAnythingIsCreated(t *testing.T) {
+	t.Parallel()
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { held.Close() })
+	busy := held.Addr().String()
+	_, busyPort, _ := net.SplitHostPort(busy)
+	certFile, keyFile, _ := writeCertPair(t, t.TempDir())
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"metrics address busy", map[string]string{"BIGIN_MCP_METRICS_ADDR": busy},
+			[]string{"BIGIN_MCP_METRICS_ADDR: " + busy + " is already in use", "--metrics-addr"}},
+		{"metrics address is the main one", map[string]string{"BIGIN_MCP_ADDR": busy, "BIGIN_MCP_METRICS_ADDR": busy},
+			[]string{"BIGIN_MCP_METRICS_ADDR: " + busy + " is also the address of BIGIN_MCP_ADDR"}},
+		{"metrics on every interface, same port", map[string]string{"BIGIN_MCP_ADDR": busy, "BIGIN_MCP_METRICS_ADDR": ":" + busyPort},
+			[]string{"BIGIN_MCP_METRICS_ADDR: :" + busyPort + " is also the address of BIGIN_MCP_ADDR"}},
+		{"plain-HTTP address busy", map[string]string{"BIGIN_MCP_TLS_CERT": certFile, "BIGIN_MCP_TLS_KEY": keyFile, "BIGIN_MCP_HTTP_ADDR": busy},
+			[]string{"BIGIN_MCP_HTTP_ADDR: " + busy + " is already in use", "--http-addr"}},
+		{"plain-HTTP address is the main one", map[string]string{"BIGIN_MCP_TLS_CERT": certFile, "BIGIN_MCP_TLS_KEY": keyFile, "BIGIN_MCP_ADDR": busy, "BIGIN_MCP_HTTP_ADDR": busy},
+			[]string{"BIGIN_MCP_HTTP_ADDR: " + busy + " is also the address of BIGIN_MCP_ADDR"}},
+		{"main address busy", map[string]string{"BIGIN_MCP_ADDR": busy},
+			[]string{"BIGIN_MCP_ADDR: " + busy + " is already in use", "--addr"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			tt.env["BIGIN_MCP_DATA_DIR"] = dir
+			if tt.env["BIGIN_MCP_ADDR"] == "" {
+				tt.env["BIGIN_MCP_ADDR"] = "127.0.0.1:0"
+			}
+			code, stdout, stderr := runCLI(t, tt.env, "serve")
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %s", stderr)
+			for _, w := range tt.want {
+				assert.Contains(t, stderr, w)
+			}
+			assert.NotContains(t, stderr, "bmcp_api_", "no admin token was minted")
+			assert.NotContains(t, stderr, "started")
+			_, err := os.Stat(dir)
+			assert.True(t, os.IsNotExist(err), "the data directory was not created")
+		})
+	}
 }

@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
@@ -43,8 +45,49 @@ func (a *API) handleCreateAccount(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusCreated, viewAccount(acc))
+	out := createdAccountView{accountView: viewAccount(acc)}
+	if warn := sameOrgWarning(a.svc, acc); warn != nil {
+		out.Warnings = []warning{*warn}
+	}
+	httpx.WriteJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// createdAccountView is the answer to a create: the account, and what the
+// caller should know about it although it was created.
+type createdAccountView struct {
+	accountView
+	Warnings []warning `json:"warnings,omitempty"`
+}
+
+// warning is something the caller should know about a change that was
+// made nonetheless: a code to test, a message to read, and the accounts
+// it concerns.
+type warning struct {
+	Code       string   `json:"code"`
+	Message    string   `json:"message"`
+	AccountIDs []string `json:"account_ids,omitempty"`
+}
+
+// sameOrgWarning says when the Zoho org of a new account was already
+// connected: the new account is a second, independent one, which is
+// rarely what was meant. Nothing is refused (an operator may want two).
+func sameOrgWarning(svc *tokens.Service, acc *tokens.Account) *warning {
+	var ids, named []string
+	for _, o := range svc.AccountsOfOrg(acc.Datacenter, acc.OrgID) {
+		if o.ID != acc.ID {
+			ids = append(ids, o.ID)
+			named = append(named, fmt.Sprintf("%q (%s)", o.Name, o.ID))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return &warning{Code: "org_already_connected", AccountIDs: ids, Message: fmt.Sprintf(
+		"Zoho org %s (%s) in datacenter %s was already connected as integrated account %s; this is a second, separate account for it. "+
+			"To repair the existing account instead, PATCH its refresh_token or make a reconnect link for it "+
+			"(POST /admin/connect-links with its account_id), then delete this one.",
+		acc.OrgID, acc.OrgName, acc.Datacenter, strings.Join(named, ", "))}
 }
 
 func (a *API) handleListAccounts(w http.ResponseWriter, r *http.Request) error {

@@ -38,7 +38,7 @@ func (a *API) WithOAuth(o *tokens.OAuth) *API {
 // Register mounts the admin API on mux: everything under /admin/ and the
 // integration guides' alias /integrated-account/{id}/mcp…. Every request
 // must carry an API token, even one for a path that does not exist.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux httpx.Router) {
 	api := http.NewServeMux()
 	route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
 		api.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {

@@ -276,7 +276,7 @@ func TestBootstrap(t *testing.T) {
 	assert.Empty(t, tok)
 
 	// The env token is registered once, across restarts.
-	env := "my-admin-token-0123456789"
+	env := "my-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"
 	for range 2 {
 		tok, err = e.Svc.Bootstrap(ctx, env)
 		require.NoError(t, err)
@@ -291,7 +291,7 @@ func TestBootstrap(t *testing.T) {
 	assert.Contains(t, string(r.Body), `"name":"bootstrap"`)
 
 	// A new value replaces the old one.
-	env2 := "rotated-admin-token-0123456789"
+	env2 := "rotated-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"
 	_, err = e.Svc.Bootstrap(ctx, env2)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, e.RequestAs(env, "", "GET", "/admin/api-tokens", nil).Status)
@@ -299,7 +299,7 @@ func TestBootstrap(t *testing.T) {
 	assert.Equal(t, http.StatusOK, e.Request("GET", "/admin/api-tokens", nil).Status, "the generated token is kept")
 
 	_, err = e.Svc.Bootstrap(ctx, "short")
-	assert.ErrorContains(t, err, "at least 16 characters")
+	assert.ErrorContains(t, err, "at least 32 random characters")
 }
 
 func TestBootstrapGeneratesOnEmptyStore(t *testing.T) {

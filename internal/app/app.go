@@ -70,15 +70,16 @@ type Config struct {
 	// served by whoever serves App.Metrics.Handler, on a listener of
 	// its own.
 	Metrics bool
-	// StructuredOnly leaves the text block out of successful tool results
-	// for MCP clients on protocol 2026-07-28 or later (mcp.Options).
+	// StructuredOnly (an opt-in) leaves the text block out of successful
+	// tool results for MCP clients on protocol 2026-07-28 or later
+	// (mcp.Options).
 	StructuredOnly bool
 	Clock          clock.Clock // nil: the system clock
 	Logger         *slog.Logger
 	// MaxStaleness, over a shared store (etcd), is how long a replica may
 	// go without confirming its URL index is current before it fails
-	// closed: 503 on MCP, admin and connect endpoints, /readyz not ready.
-	// 0 means 10 s.
+	// closed: 503 on every route but /healthz and the UI's static files,
+	// /readyz not ready. 0 means 10 s.
 	MaxStaleness time.Duration
 	// Limits bounds what one client can hold open.
 	Limits Limits
@@ -113,6 +114,7 @@ type App struct {
 
 	store   tokens.Store
 	handler http.Handler
+	routes  *httpx.Routes
 	logger  *slog.Logger
 
 	stop    context.CancelFunc // ends the background work of a shared store
@@ -234,11 +236,11 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		close(a.stopped)
 	}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux := httpx.NewRoutes()
+	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, http.StatusOK, `{"status":"ok"}`)
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+readyzPath, func(w http.ResponseWriter, r *http.Request) {
 		if err := store.Ping(); err != nil {
 			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"store is not open"}`)
 			return
@@ -276,7 +278,17 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		return nil, err
 	}
 	webUI.Register(mux)
-	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mcpHandler.Mount(mux)))
+	// The MCP endpoints take every path under /mcp/ (and /mcp) before the
+	// mux sees it; the table lists them too.
+	for _, p := range []string{"/mcp", "/mcp/{token}", "/mcp/{token}/sse"} {
+		mux.Note(p)
+	}
+	// A browser pointed at the server's address lands on the web UI.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, ui.Path, http.StatusFound)
+	})
+	a.routes = mux
+	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mcpHandler.Mount(routed(mux.Mux()))))
 	if met != nil {
 		a.handler = httpx.LogRequests(logger, inner, func(d httpx.Done) {
 			met.ObserveHTTP(d.Route, d.Method, d.Status, d.Duration)
@@ -287,16 +299,41 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// failClosed answers 503 on every endpoint that grants or changes access
-// while the URL index cannot confirm it is current (a replica cut off from
-// its shared store), rather than serve grants it may have lost.
+// routed serves mux, answering a request that no route matches with the
+// JSON error shape of every other answer (404, or 405 with Allow) instead
+// of ServeMux's plain text. The surfaces mounted on a prefix (admin API,
+// REST face, MCP, web UI) answer their own unknown paths.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			httpx.NotRouted(mux, w, r, "endpoint")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// Paths of the health endpoints.
+const (
+	healthzPath = "/healthz"
+	readyzPath  = "/readyz"
+)
+
+// failOpen reports whether a path is served even while the URL index
+// cannot confirm it is current: the health endpoints, which say how the
+// process is, and the web UI's static files, built into the binary. Every
+// other route, present or future, is refused while the replica is stale.
+func failOpen(path string) bool {
+	return path == healthzPath || path == readyzPath || strings.HasPrefix(path, ui.StaticPath)
+}
+
+// failClosed answers 503 on every route but the failOpen exemptions while
+// the URL index cannot confirm it is current (a replica cut off from its
+// shared store), rather than serve grants, pages or answers from a view it
+// may have lost.
 func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		guarded := strings.HasPrefix(p, "/mcp/") || strings.HasPrefix(p, "/admin/") ||
-			strings.HasPrefix(p, "/integrated-account/") || strings.HasPrefix(p, "/connect/") || p == connect.CallbackPath ||
-			strings.HasPrefix(p, "/unified/") || strings.HasPrefix(p, "/proxy/") || strings.HasPrefix(p, "/oauth/")
-		if guarded {
+		if !failOpen(r.URL.Path) {
 			if err := svc.Available(); err != nil {
 				w.Header().Set("Retry-After", "1")
 				httpx.WriteError(w, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
@@ -306,6 +343,10 @@ func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Routes returns the route table: every pattern the stack serves, in the
+// order registered.
+func (a *App) Routes() []string { return a.routes.Patterns() }
 
 // Close stops the background work of a shared store (the index's watch);
 // call it before the store closes.

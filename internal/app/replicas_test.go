@@ -153,8 +153,9 @@ func TestReplicasRefreshOnce(t *testing.T) {
 }
 
 // TestReplicasFailClosedAndRecover: with every etcd member stopped, the
-// replicas answer 503 on MCP and admin endpoints and /readyz within the
-// staleness bound, and serve again by themselves once the cluster is back.
+// replicas answer 503 on MCP, admin and UI routes and /readyz within the
+// staleness bound (/healthz still answers), and serve again by themselves
+// once the cluster is back.
 func TestReplicasFailClosedAndRecover(t *testing.T) {
 	cluster := etcdtest.Start(t, 3)
 	const staleness = 2 * time.Second
@@ -179,6 +180,9 @@ func TestReplicasFailClosedAndRecover(t *testing.T) {
 		assert.Equal(t, http.StatusServiceUnavailable, r.Status)
 		code, _ := r.ErrCode(t)
 		assert.Equal(t, "unavailable", code)
+		r = e.Request("GET", "/ui/accounts", nil)
+		assert.Equal(t, http.StatusServiceUnavailable, r.Status, "the web UI fails closed too")
+		assert.Equal(t, http.StatusOK, e.Request("GET", "/healthz", nil).Status, "the process is up")
 	}
 
 	cluster.RestartAll()

@@ -37,6 +37,14 @@ func (e *Entry) Decode(raw json.RawMessage) (any, error) {
 			return nil, &ArgsError{Tool: e.Name, Problems: []string{"the arguments are not valid JSON; send a JSON object"}}
 		}
 	}
+	// A null next_cursor is how the last page shows its cursor, and a
+	// model may pass it back as it read it: it means no cursor, as it did
+	// when the schema listed null among the argument's types.
+	if obj, ok := instance.(map[string]any); ok {
+		if v, present := obj["next_cursor"]; present && v == nil {
+			delete(obj, "next_cursor")
+		}
+	}
 	problems := explain(e.Input, instance)
 	if err := e.checkFields(instance); err != nil {
 		problems = append(problems, err.Error())

@@ -167,7 +167,7 @@ func TestArgumentMessages(t *testing.T) {
 		{"list_all_zohobigin_users", `{"limit":2.5}`, "limit must be an integer between 1 and 200; got 2.5"},
 		{"list_all_zohobigin_users", `{"limit":"10"}`, `limit must be an integer between 1 and 200; got the string "10"`},
 		{"list_all_zohobigin_users", `{"type":"Everyone"}`, `type must be one of ` + strings.Join(bigin.UserTypes(), ", ") + `; got the string "Everyone"`},
-		{"list_all_zohobigin_users", `{"next_cursor":5}`, "next_cursor must be a string or null; got 5"},
+		{"list_all_zohobigin_users", `{"next_cursor":5}`, "next_cursor must be a string; got 5"},
 		{"list_all_zohobigin_users", `{"bogus":1}`, `unknown argument "bogus"; this tool takes fields, limit, next_cursor, type`},
 		{"list_all_zohobigin_users", `{"limit":0,"type":1}`, "limit must be between 1 and 200; got 0. type must be a string; got 1"},
 		{"get_single_zohobigin_user_by_id", `{}`, "id is required"},
@@ -200,4 +200,48 @@ func TestArgumentMessagesClipWhatWasSent(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `got the string "`+strings.Repeat("é", 20)+`…"`)
 	assert.True(t, utf8.ValidString(err.Error()))
+}
+
+// TestInputSchemasHaveOneTypePerProperty: every argument of every tool,
+// and every schema nested in one, names exactly one JSON type, so that
+// function-calling dialects that take one type per property (Gemini's)
+// accept every tool; an optional argument is left out, never null.
+func TestInputSchemasHaveOneTypePerProperty(t *testing.T) {
+	cat, err := New()
+	require.NoError(t, err)
+	var walk func(t *testing.T, path string, s map[string]any)
+	walk = func(t *testing.T, path string, s map[string]any) {
+		typ, ok := s["type"].(string)
+		assert.True(t, ok, "%s: type is %#v, not one type", path, s["type"])
+		assert.NotEqual(t, "null", typ, "%s", path)
+		if props, ok := s["properties"].(map[string]any); ok {
+			for name, p := range props {
+				walk(t, path+"."+name, p.(map[string]any))
+			}
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(t, path+"[]", items)
+		}
+	}
+	var cursors int
+	for _, e := range cat.Entries() {
+		t.Run(e.Name, func(t *testing.T) {
+			walk(t, e.Name, e.Input)
+			if c, ok := e.Input["properties"].(map[string]any)["next_cursor"].(map[string]any); ok {
+				cursors++
+				assert.Equal(t, "string", c["type"])
+				required, _ := e.Input["required"].([]string)
+				assert.NotContains(t, required, "next_cursor")
+			}
+		})
+	}
+	assert.Positive(t, cursors, "the paged tools take next_cursor")
+
+	// A null cursor passed back from a last page still means the first.
+	e, ok := cat.Lookup("list_all_zohobigin_roles")
+	require.True(t, ok)
+	args, err := e.Decode(json.RawMessage(`{"limit":5,"next_cursor":null}`))
+	require.NoError(t, err)
+	assert.Nil(t, args.NextCursor)
+	assert.Equal(t, 5, args.Limit)
 }

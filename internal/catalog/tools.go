@@ -241,9 +241,13 @@ func fieldsSchema(names []string, paged bool) map[string]any {
 	}
 }
 
+// cursorSchema is the optional next_cursor argument: one type, string,
+// and absent for the first page, because function-calling dialects that
+// take one type per property (Gemini's) refuse a ["string","null"]. A
+// null passed back from a last page is still read as absent (Decode).
 func cursorSchema() map[string]any {
 	return map[string]any{
-		"type":        []string{"string", "null"},
+		"type":        "string",
 		"description": "The next_cursor of the previous result, to get the next page. Omit it for the first page; it only works with the same arguments.",
 	}
 }

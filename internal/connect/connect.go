@@ -235,7 +235,19 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 		h.page(w, http.StatusOK, pageDone, pageData{Title: "Zoho Bigin reconnected", Name: a.OrgName, AccountID: a.ID, Reconnected: true})
 		return
 	}
-	h.page(w, http.StatusOK, pageDone, pageData{Title: "Zoho Bigin connected", Name: a.OrgName, AccountID: a.ID})
+	d := pageData{Title: "Zoho Bigin connected", Name: a.OrgName, AccountID: a.ID}
+	for _, o := range h.svc.AccountsOfOrg(a.Datacenter, a.OrgID) {
+		if o.ID != a.ID {
+			d.SameOrg = append(d.SameOrg, o.ID)
+		}
+	}
+	if len(d.SameOrg) > 0 {
+		// Not refused (an operator may want two accounts), but said: most
+		// often the customer meant to renew the connection they had.
+		h.logger.WarnContext(r.Context(), "a connect link connected an org that was already connected",
+			"account_id", a.ID, "org_id", a.OrgID, "datacenter", a.Datacenter, "existing_account_ids", d.SameOrg)
+	}
+	h.page(w, http.StatusOK, pageDone, d)
 }
 
 // complete exchanges the code at the datacenter, reads the org and creates
@@ -277,6 +289,9 @@ type pageData struct {
 	Name        string
 	AccountID   string
 	Reconnected bool // the link repaired an existing account
+	// SameOrg are the other accounts of the org just connected: the new
+	// account is a second one for it.
+	SameOrg     []string
 	Datacenters []dcChoice
 }
 

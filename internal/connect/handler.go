@@ -15,6 +15,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -83,7 +84,7 @@ func New(o Options) *Handler {
 
 // Register mounts the two pages the end customer sees; they need no API
 // token (the link and the signed state are the credentials).
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux httpx.Router) {
 	mux.HandleFunc("GET /connect/{link}", h.handleConnect)
 	mux.HandleFunc("GET "+CallbackPath, h.handleCallback)
 }

@@ -108,7 +108,7 @@ func TestRevokeConnectLink(t *testing.T) {
 	status, _, page = z.get(link + "?dc=us")
 	assert.Equal(t, http.StatusGone, status)
 	assert.Contains(t, page, "withdrawn")
-	status, _, page = z.get(link)
+	status, _, _ = z.get(link)
 	assert.Equal(t, http.StatusGone, status, "the picker is not shown either")
 
 	atZohoID := linkByName(t, list, "revoked while at Zoho")["id"].(string)

@@ -3,6 +3,7 @@ package oauth
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -22,7 +23,6 @@ const (
 
 // Purposes of sealed values.
 const (
-	purposeRequest = "bigin-mcp oauth request"
 	purposeSignIn  = "bigin-mcp oauth sign-in"
 	purposeConsent = "bigin-mcp oauth consent"
 )
@@ -50,9 +50,9 @@ type consentState struct {
 }
 
 // handleAuthorize checks an authorization request and sends the person to
-// sign in with Zoho. Until the client and its redirect URI are known good,
-// problems are pages; after that they go back to the client as OAuth
-// errors.
+// sign in with Zoho, in the region of the URL's org. Until the client and
+// its redirect URI are known good, problems are pages; after that they go
+// back to the client as OAuth errors.
 func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	c, err := h.clients.resolve(r.Context(), q.Get("client_id"))
@@ -94,49 +94,18 @@ func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.Annotate(r.Context(), "mcp_server_id", res.Server.ID)
 	ar := authRequest{ClientID: c.ID, ClientName: c.Name, RedirectURI: redirect, State: q.Get("state"), Challenge: q.Get("code_challenge"), Resource: tok}
-	sealed, err := h.sealer.seal(purposeRequest, h.now().Add(requestLifetime), ar)
+	// The URL's account, and so its org's datacenter, is known, and only
+	// a user of that org can be admitted: straight to the Zoho sign-in of
+	// that datacenter, with no region to pick. A person whose Zoho account
+	// lives elsewhere is sent on by Zoho to their own region, comes back
+	// with its accounts-server, and is refused by Admit as not a user of
+	// the org.
+	dc, err := h.dcs.Get(res.Account.Datacenter)
 	if err != nil {
-		h.internalError(w, r, err)
-		return
-	}
-	keys := h.dcs.Keys()
-	if len(keys) == 1 {
-		h.toZoho(w, r, sealed, keys[0])
-		return
-	}
-	var choices []dcChoice
-	add := func(k string) {
-		choices = append(choices, dcChoice{Label: h.dcs.Label(k), Href: SignInPath + "?" + url.Values{"request": {sealed}, "dc": {k}}.Encode()})
-	}
-	add(res.Account.Datacenter) // the org's own region first
-	for _, k := range keys {
-		if k != res.Account.Datacenter {
-			add(k)
-		}
-	}
-	h.page(w, http.StatusOK, pagePick, pageData{Title: "Sign in with Zoho", ClientName: c.Name, URLName: res.Server.Name, Org: orgName(res), Datacenters: choices})
-}
-
-// handleSignIn sends the person to Zoho's sign-in in the region they
-// picked.
-func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	var ar authRequest
-	if err := h.sealer.open(purposeRequest, r.URL.Query().Get("request"), h.now(), &ar); err != nil {
-		h.expired(w)
-		return
-	}
-	h.toZoho(w, r, r.URL.Query().Get("request"), r.URL.Query().Get("dc"))
-}
-
-func (h *Handler) toZoho(w http.ResponseWriter, r *http.Request, sealedReq, dcKey string) {
-	dc, err := h.dcs.Get(strings.ToLower(dcKey))
-	if err != nil {
-		h.page(w, http.StatusBadRequest, pageError, pageData{Title: "Unknown region", Message: "Please go back and pick one of the regions offered."})
-		return
-	}
-	var ar authRequest
-	if err := h.sealer.open(purposeRequest, sealedReq, h.now(), &ar); err != nil {
-		h.expired(w)
+		h.logger.ErrorContext(r.Context(), "the datacenter of an OAuth URL's account is not configured",
+			"mcp_server_id", res.Server.ID, "datacenter", res.Account.Datacenter)
+		h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Region not configured",
+			Message: "The Bigin organization of this MCP URL is in a Zoho region this server is no longer configured for, so nobody can sign in to it. Please tell the server's administrator."})
 		return
 	}
 	state, err := h.sealer.seal(purposeSignIn, h.now().Add(requestLifetime), ar)
@@ -187,7 +156,9 @@ func (h *Handler) HandleZohoCallback(w http.ResponseWriter, r *http.Request) boo
 		if errors.As(err, &te) && te.Code == tokens.CodePermissionDenied {
 			h.logger.InfoContext(r.Context(), "OAuth sign-in refused", "mcp_server_id", res.Server.ID, "reason", te.Message)
 			h.page(w, http.StatusForbidden, pageError, pageData{Title: "Not allowed", Message: upperFirst(te.Message) + ".",
-				Hint: "Nothing was authorized. Ask an administrator of the Bigin organization if you think you should have access."})
+				Hint: fmt.Sprintf("This MCP URL belongs to the Bigin organization %q, whose users sign in with Zoho in %s. "+
+					"Nothing was authorized. Ask an administrator of that organization if you think you should have access.",
+					orgName(res), h.dcs.Label(res.Account.Datacenter))})
 			return true
 		}
 		h.logger.WarnContext(r.Context(), "OAuth membership check failed", "mcp_server_id", res.Server.ID, "err", err)
@@ -202,6 +173,9 @@ func (h *Handler) HandleZohoCallback(w http.ResponseWriter, r *http.Request) boo
 	rh := ar.RedirectURI
 	if u, err := url.Parse(ar.RedirectURI); err == nil {
 		rh = u.Scheme + "://" + u.Host
+		if u.Host == "" { // a private-use scheme without authority
+			rh = u.Scheme + ":"
+		}
 	}
 	h.page(w, http.StatusOK, pageConsent, pageData{
 		Title: "Allow access to Zoho Bigin?", ClientName: ar.ClientName, ClientID: ar.ClientID, URLName: res.Server.Name, Org: orgName(res),
@@ -305,15 +279,12 @@ func upperFirst(s string) string {
 
 // --- pages ---
 
-type dcChoice struct{ Label, Href string }
-
 type pageData struct {
 	Title, Message, Hint               string
 	ClientName, ClientID, URLName, Org string
 	Email, Profile, RedirectHost       string
 	Action, Consent                    string
 	Tools                              []string
-	Datacenters                        []dcChoice
 }
 
 //go:embed templates/*.html
@@ -321,7 +292,6 @@ var templateFS embed.FS
 
 var (
 	pageError   = mustPage("error.html")
-	pagePick    = mustPage("pick.html")
 	pageConsent = mustPage("consent.html")
 )
 

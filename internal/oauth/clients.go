@@ -236,32 +236,74 @@ func (cr *clientResolver) fetch(ctx context.Context, id string) (*client, error)
 	return &client{ID: id, Name: clip(name), RedirectURIs: doc.RedirectURIs}, nil
 }
 
-// checkRedirectURI accepts an absolute https URI, or http on a loopback
-// host (a native app's listener), without a fragment.
+// checkRedirectURI accepts the redirect URIs of the clients this server
+// serves, as RFC 8252 (OAuth for native apps) and the hosted clients use
+// them:
+//
+//   - https, an exact address (a hosted client's callback, such as
+//     https://claude.ai/api/mcp/auth_callback), matched byte for byte;
+//   - http on a loopback host, a native app's listener (RFC 8252 §7.3),
+//     whose port may differ at each authorization;
+//   - a private-use scheme (RFC 8252 §7.1), the scheme a native app claims
+//     on its platform, such as cursor://anysphere.cursor-mcp/oauth/callback
+//     or com.example.app:/oauth2redirect, matched exactly. Schemes that
+//     browsers handle themselves or that carry content (http elsewhere
+//     than loopback, javascript, data, file, …) are not an app's, and the
+//     URI must go on with a slash: javascript:alert(1) is no redirect.
+//
+// Never a fragment (RFC 6749 §3.1.2), user information, or a wildcard.
 func checkRedirectURI(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("redirect URI %q is not an absolute URI without a fragment", clip(raw))
+	refuse := func(why string) error { return fmt.Errorf("redirect URI %q %s", clip(raw), why) }
+	if raw == "" || len(raw) > 2048 || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return refuse("is not an absolute URI of at most 2048 characters without spaces")
 	}
-	switch u.Scheme {
-	case "https":
+	if strings.Contains(raw, "#") {
+		return refuse("must not have a fragment")
+	}
+	if strings.Contains(raw, "*") {
+		return refuse("must not hold a wildcard: register each exact address")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.User != nil {
+		return refuse("is not an absolute URI without user information")
+	}
+	switch {
+	case u.Scheme == "https":
+		if u.Hostname() == "" {
+			return refuse("has no host")
+		}
 		return nil
-	case "http":
+	case u.Scheme == "http":
 		if isLoopbackHost(u.Hostname()) {
 			return nil
 		}
+		return refuse("must use https, or http only on a loopback address (127.0.0.1, [::1] or localhost)")
+	case notAppSchemes[u.Scheme]:
+		return refuse("uses a scheme that is not an app's own; use https, http on a loopback address, or the app's private-use scheme")
+	case u.Opaque != "" || (u.Host == "" && u.Path == ""):
+		return refuse(`must go on with a slash after the scheme, as in com.example.app:/callback`)
 	}
-	return fmt.Errorf("redirect URI %q must use https, or http on a loopback address", clip(raw))
+	return nil
+}
+
+// notAppSchemes are the schemes that browsers and systems handle
+// themselves, or that carry the content itself: no app can claim them as
+// its private-use scheme, so a redirect there is never a client's.
+var notAppSchemes = map[string]bool{
+	"javascript": true, "vbscript": true, "data": true, "blob": true, "file": true, "filesystem": true,
+	"about": true, "view-source": true, "ftp": true, "ws": true, "wss": true,
+	"mailto": true, "tel": true, "sms": true, "urn": true,
 }
 
 // redirectAllowed reports whether the redirect URI of a request is one the
-// client registered; on a loopback host any port matches (RFC 8252 §7.3).
+// client registered: the same string, or, for http on a loopback host,
+// the same host, path and query on any port (RFC 8252 §7.3).
 func (c *client) redirectAllowed(raw string) bool {
 	if slices.Contains(c.RedirectURIs, raw) {
 		return true
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
+	if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) || u.User != nil || strings.Contains(raw, "#") {
 		return false
 	}
 	for _, reg := range c.RedirectURIs {
@@ -269,11 +311,21 @@ func (c *client) redirectAllowed(raw string) bool {
 		if err != nil || r.Scheme != "http" || !isLoopbackHost(r.Hostname()) {
 			continue
 		}
-		if r.Hostname() == u.Hostname() && r.Path == u.Path && r.RawQuery == u.RawQuery {
+		if r.Hostname() == u.Hostname() && loopbackPath(r) == loopbackPath(u) && r.RawQuery == u.RawQuery {
 			return true
 		}
 	}
 	return false
+}
+
+// loopbackPath is the path of an http URI, with the empty path read as
+// "/" (RFC 3986 §6.2.3): http://127.0.0.1:33418 and http://127.0.0.1/ name
+// the same listener path.
+func loopbackPath(u *url.URL) string {
+	if u.Path == "" {
+		return "/"
+	}
+	return u.Path
 }
 
 func isLoopbackHost(h string) bool {

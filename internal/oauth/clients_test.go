@@ -283,3 +283,79 @@ func TestCIMDCacheIsBounded(t *testing.T) {
 	assert.LessOrEqual(t, len(cr.cache), cimdCacheMax, "a full cache makes room")
 	assert.Contains(t, cr.cache, d.url("/client.json"))
 }
+
+// TestCheckRedirectURI: what a client may register, and why a refusal
+// says it was refused.
+func TestCheckRedirectURI(t *testing.T) {
+	tests := []struct {
+		uri  string
+		want string // "" when accepted, else part of the reason
+	}{
+		{"https://chatgpt.com/connector/oauth/Qz8xK2vT4Lp0", ""},
+		{"https://claude.ai/api/mcp/auth_callback", ""},
+		{"https://vscode.dev/redirect", ""},
+		{"http://127.0.0.1/", ""},
+		{"http://[::1]:8080/cb", ""},
+		{"http://localhost:33418/", ""},
+		{"cursor://anysphere.cursor-mcp/oauth/callback", ""},
+		{"com.example.app:/oauth2redirect/example-provider", ""},
+		{"HTTPS://claude.ai/api/mcp/auth_callback", ""},
+		{"http://app.example/cb", "http only on a loopback address"},
+		{"https://claude.ai/cb#", "must not have a fragment"},
+		{"https://*.example.com/cb", "must not hold a wildcard"},
+		{"javascript:alert(1)", "not an app's own"},
+		{"DATA:text/html,x", "not an app's own"},
+		{"ws://127.0.0.1/cb", "not an app's own"},
+		{"cursor:callback", "go on with a slash"},
+		{"cursor:", "go on with a slash"},
+		{"https://u:p@claude.ai/cb", "without user information"},
+		{"/cb", "not an absolute URI"},
+		{"https://claude.ai/a b", "without spaces"},
+		{"https://claude.ai/cb\n", "without spaces"},
+		{"https:///cb", "has no host"},
+		{"https://claude.ai/" + strings.Repeat("a", 2048), "at most 2048 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.uri, func(t *testing.T) {
+			err := checkRedirectURI(tt.uri)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+// TestRedirectAllowed: a request's redirect URI matches a registered one
+// exactly, except that a loopback listener may be on any port (RFC 8252
+// §7.3), with an empty path the same as "/".
+func TestRedirectAllowed(t *testing.T) {
+	c := &client{RedirectURIs: []string{
+		"https://claude.ai/api/mcp/auth_callback", "cursor://anysphere.cursor-mcp/oauth/callback",
+		"http://127.0.0.1:33418", "http://localhost/cb?x=1",
+	}}
+	tests := []struct {
+		uri  string
+		want bool
+	}{
+		{"https://claude.ai/api/mcp/auth_callback", true},
+		{"https://claude.ai/api/mcp/auth_callback/", false},
+		{"https://claude.ai:443/api/mcp/auth_callback", false},
+		{"cursor://anysphere.cursor-mcp/oauth/callback", true},
+		{"cursor://anysphere.cursor-mcp/oauth/callback?x", false},
+		{"http://127.0.0.1:33418", true},
+		{"http://127.0.0.1:51234/", true},
+		{"http://127.0.0.1/", true},
+		{"http://127.0.0.1:51234/cb", false},
+		{"http://127.0.0.1:51234/#", false},
+		{"http://localhost:9/cb?x=1", true},
+		{"http://localhost:9/cb?x=2", false},
+		{"http://localhost:9/cb", false},
+		{"http://[::1]:9/cb?x=1", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, c.redirectAllowed(tt.uri), tt.uri)
+	}
+}

@@ -25,7 +25,6 @@ import (
 // Paths of the authorization server.
 const (
 	AuthorizePath = "/oauth/authorize"
-	SignInPath    = "/oauth/signin"
 	ConsentPath   = "/oauth/consent"
 	TokenPath     = "/oauth/token"
 	RegisterPath  = "/oauth/register"
@@ -113,14 +112,13 @@ func New(o Options) (*Handler, error) {
 
 // Register mounts the metadata documents, the OAuth endpoints and the JSON
 // 404 for every other /.well-known path.
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux httpx.Router) {
 	mux.HandleFunc("GET "+asMetadataPath, h.handleASMetadata)
 	mux.HandleFunc("GET "+prmMetadataPath+"/mcp/{token}", h.handlePRM)
 	mux.HandleFunc("/.well-known/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteErrorStatus(w, http.StatusNotFound, tokens.CodeNotFound, "no such metadata document")
 	})
 	mux.HandleFunc("GET "+AuthorizePath, h.handleAuthorize)
-	mux.HandleFunc("GET "+SignInPath, h.handleSignIn)
 	mux.HandleFunc("POST "+ConsentPath, h.handleConsent)
 	mux.HandleFunc(TokenPath, h.handleToken)
 	mux.HandleFunc(RegisterPath, h.handleRegister)

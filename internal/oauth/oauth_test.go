@@ -33,27 +33,36 @@ import (
 )
 
 // browser follows an authorization headlessly, as a person would: it
-// picks the region dc, approves (or denies) on the consent page, and stops
-// at the client's redirect URI.
+// signs in at the Zoho the server sends it to, approves (or denies) on the
+// consent page, and stops at the client's redirect URI.
 type browser struct {
 	t        testing.TB
 	base     string // the server's URL, for relative links
 	redirect string // the client's redirect URI prefix
-	dc       string
-	deny     bool
+	// home, when set, is the Zoho (a sandbox's base URL) where the
+	// person's account lives. A sign-in that reaches another Zoho goes on
+	// there with the same query, as Zoho's accounts server sends a person
+	// to their own datacenter, which then answers the callback with its
+	// own accounts-server.
+	home string
+	deny bool
+	// signIn is the first Zoho sign-in the flow reached, before any hop
+	// to the person's home region.
+	signIn *url.URL
+	// ourPages counts the pages of this server shown before the Zoho
+	// sign-in (a region picker would be one).
+	ourPages int
 	// The last page when the flow ended on one (a refusal).
 	status int
 	page   string
 	// The consent form value submitted, if the flow got that far.
 	consent string
-	// The region picker, if the flow showed one.
-	picker string
 }
 
-var (
-	linkRe    = regexp.MustCompile(`href="(/oauth/signin\?[^"]+)"`)
-	consentRe = regexp.MustCompile(`name="consent" value="([^"]+)"`)
-)
+var consentRe = regexp.MustCompile(`name="consent" value="([^"]+)"`)
+
+// zohoSignInPath is the path of Zoho's sign-in and consent screen.
+const zohoSignInPath = "/oauth/v2/auth"
 
 // run follows u and returns the query the client's redirect URI got, or
 // an error when the flow ended on a page.
@@ -63,6 +72,18 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 	for range 20 {
 		if strings.HasPrefix(req.URL.String(), b.redirect) {
 			return req.URL.Query(), nil
+		}
+		if req.URL.Path == zohoSignInPath {
+			if b.signIn == nil {
+				b.signIn = req.URL
+			}
+			if b.home != "" && !strings.HasPrefix(req.URL.String(), b.home+"/") {
+				next, err := url.Parse(b.home + zohoSignInPath + "?" + req.URL.RawQuery)
+				if err != nil {
+					return nil, err
+				}
+				req, _ = http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
+			}
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
@@ -82,28 +103,21 @@ func (b *browser) run(ctx context.Context, u string) (url.Values, error) {
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("the flow ended on a page with status %d", resp.StatusCode)
 		}
-		if m := consentRe.FindStringSubmatch(b.page); m != nil {
-			decision := "approve"
-			if b.deny {
-				decision = "deny"
-			}
-			b.consent = htmlUnescape(m[1])
-			form := url.Values{"consent": {b.consent}, "decision": {decision}}
-			req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+oauth.ConsentPath, strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			continue
+		m := consentRe.FindStringSubmatch(b.page)
+		if m == nil {
+			return nil, errors.New("a page with no consent form")
 		}
-		var next string
-		b.picker = b.page
-		for _, m := range linkRe.FindAllStringSubmatch(b.page, -1) {
-			if l := htmlUnescape(m[1]); strings.Contains(l, "dc="+b.dc) {
-				next = l
-			}
+		if b.signIn == nil {
+			b.ourPages++
 		}
-		if next == "" {
-			return nil, errors.New("a page with neither a region to pick nor a consent form")
+		decision := "approve"
+		if b.deny {
+			decision = "deny"
 		}
-		req, _ = http.NewRequestWithContext(ctx, http.MethodGet, b.base+next, nil)
+		b.consent = htmlUnescape(m[1])
+		form := url.Values{"consent": {b.consent}, "decision": {decision}}
+		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, b.base+oauth.ConsentPath, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return nil, errors.New("too many steps")
 }
@@ -193,13 +207,12 @@ func TestGoSDKConnects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth", "oauth_profiles": []string{"Administrator"}})
-			b := &browser{t: t, base: e.URL, redirect: tt.redirect, dc: "us"}
+			b := &browser{t: t, base: e.URL, redirect: tt.redirect}
 			cs, err := connectOAuth(t, mcpURL, tt.cfg(b))
 			require.NoError(t, err, "page: %s", b.page)
-			for _, dc := range []string{"us", "eu"} {
-				host := strings.TrimPrefix(e.Sandboxes[dc].BaseURL(), "http://")
-				assert.Contains(t, b.picker, "("+host+")</a>", "the picker names the server each region really is")
-			}
+			require.NotNil(t, b.signIn, "the person signed in at Zoho")
+			assert.Equal(t, sb.BaseURL(), b.signIn.Scheme+"://"+b.signIn.Host, "straight to the Zoho of the org's region")
+			assert.Zero(t, b.ourPages, "no page of ours before Zoho's sign-in")
 			_, out := apptest.CallTool(t, cs, "list_all_zohobigin_me", nil)
 			me := out["result"].([]any)[0].(map[string]any)
 			assert.Equal(t, sb.PrimaryUserID(), me["id"])
@@ -228,6 +241,65 @@ func TestGoSDKConnects(t *testing.T) {
 			assert.Equal(t, g["client_id"], call.OAuthClient)
 		})
 	}
+}
+
+// TestAuthorizeGoesStraightToTheOrgsRegion: the first answer of
+// /oauth/authorize is a redirect to the Zoho sign-in of the datacenter of
+// the URL's account, whichever it is, with no page of ours in between;
+// a member of an org in the second region signs in there and gets in.
+func TestAuthorizeGoesStraightToTheOrgsRegion(t *testing.T) {
+	e := newEnv(t, nil)
+	const redirect = "http://127.0.0.1:5002/cb"
+	client := register(t, e, redirect)
+	verifier, challenge := pkce()
+	for _, dc := range []string{"us", "eu"} {
+		t.Run(dc, func(t *testing.T) {
+			sb := e.Sandboxes[dc]
+			acct := e.ConnectAccount(dc)
+			_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
+			u := authorizeURL(e, url.Values{
+				"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "state": {"s"},
+				"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "resource": {mcpURL},
+			})
+			hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := hc.Get(u)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusFound, resp.StatusCode, "no page: a redirect")
+			loc, err := url.Parse(resp.Header.Get("Location"))
+			require.NoError(t, err)
+			assert.Equal(t, sb.BaseURL()+"/oauth/v2/auth", loc.Scheme+"://"+loc.Host+loc.Path, "the Zoho sign-in of the org's region")
+			assert.Equal(t, e.Config.ZohoClientID, loc.Query().Get("client_id"))
+			assert.Equal(t, e.Public+"/oauth/zoho/callback", loc.Query().Get("redirect_uri"))
+			assert.True(t, strings.HasPrefix(loc.Query().Get("state"), oauth.SignInStatePrefix))
+
+			b := &browser{t: t, base: e.URL, redirect: redirect}
+			got, err := b.run(context.Background(), u)
+			require.NoError(t, err, "page: %s", b.page)
+			assert.Zero(t, b.ourPages)
+			f := &flow{t: t, e: e, client: client, redirect: redirect, resource: mcpURL, verifier: verifier}
+			status, tok := f.exchange(got.Get("code"))
+			require.Equal(t, http.StatusOK, status, "%v", tok)
+			assert.Equal(t, http.StatusOK, f.call(mcpURL, tok["access_token"].(string)).Status, "the member of the %s org is in", dc)
+		})
+	}
+}
+
+// TestAuthorizeWithTheOrgsRegionUnconfigured: an account whose datacenter
+// the server no longer has configured cannot be signed in to; the person
+// gets a page that says so, and nobody is sent to a Zoho at a guess.
+func TestAuthorizeWithTheOrgsRegionUnconfigured(t *testing.T) {
+	e := newEnv(t, nil)
+	a := e.SeedAccount("gone")
+	_, err := e.Store.UpdateAccount(context.Background(), a.ID, func(a *tokens.Account) error { a.Datacenter = "xx"; return nil })
+	require.NoError(t, err)
+	_, mcpURL := e.MintURL(a.ID, map[string]any{"auth": "oauth"})
+	f := newFlow(t, e, mcpURL)
+	_, b, err := f.authorize(f.params())
+	require.Error(t, err)
+	assert.Nil(t, b.signIn, "no Zoho sign-in")
+	assert.Equal(t, http.StatusInternalServerError, b.status)
+	assert.Contains(t, b.page, "region this server is no longer configured for")
 }
 
 // pkce returns a verifier and its S256 challenge.
@@ -267,28 +339,35 @@ func TestSignInRefusals(t *testing.T) {
 	require.NotEmpty(t, standard)
 	tests := []struct {
 		name   string
-		dc     string
+		home   string // the person's own Zoho region, when not the org's
 		user   func() // chooses who signs in
 		want   string
 		status int
 	}{
-		{"a user of another org", "eu", func() {}, "not a user of the Bigin organization", http.StatusForbidden},
-		{"a deactivated user", "us", func() { require.NoError(t, us.SetConsentUser(disabled[0])) }, "not active", http.StatusForbidden},
-		{"a profile not in oauth_profiles", "us", func() { require.NoError(t, us.SetConsentUser(standard)) }, "Administrator", http.StatusForbidden},
+		{"a user of another region and org", "eu", func() {}, "not a user of the Bigin organization", http.StatusForbidden},
+		{"a deactivated user", "", func() { require.NoError(t, us.SetConsentUser(disabled[0])) }, "not active", http.StatusForbidden},
+		{"a profile not in oauth_profiles", "", func() { require.NoError(t, us.SetConsentUser(standard)) }, "Administrator", http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth", "oauth_profiles": []string{"Administrator"}})
 			tt.user()
 			t.Cleanup(func() { require.NoError(t, us.SetConsentUser(us.PrimaryUserID())) })
-			b := &browser{t: t, base: e.URL, redirect: "http://127.0.0.1:5000/", dc: tt.dc}
+			b := &browser{t: t, base: e.URL, redirect: "http://127.0.0.1:5000/"}
+			if tt.home != "" {
+				b.home = e.Sandboxes[tt.home].BaseURL()
+			}
 			_, err := b.run(context.Background(), authorizeURL(e, url.Values{
 				"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "state": {"s"},
 				"code_challenge": {verifierChallenge}, "code_challenge_method": {"S256"}, "resource": {strings.Replace(mcpURL, e.URL, e.Public, 1)},
 			}))
 			require.Error(t, err)
+			require.NotNil(t, b.signIn)
+			assert.Equal(t, us.BaseURL(), b.signIn.Scheme+"://"+b.signIn.Host, "sent first to the Zoho of the org's region")
 			assert.Equal(t, tt.status, b.status)
 			assert.Contains(t, b.page, tt.want)
+			assert.Contains(t, b.page, "This MCP URL belongs to the Bigin organization &#34;Org us&#34;, whose users sign in with Zoho in United States (",
+				"the refusal says which org the URL belongs to, and where its users sign in")
 			grants := e.AdminCall("GET", "/admin/integrated-accounts/"+acct+"/mcp/"+id+"/grants", nil, http.StatusOK)["result"].([]any)
 			assert.Empty(t, grants, "nothing was granted")
 		})
@@ -320,7 +399,7 @@ func (f *flow) params() url.Values {
 // authorize runs the browser on the request and returns what the
 // redirect URI got.
 func (f *flow) authorize(q url.Values) (url.Values, *browser, error) {
-	b := &browser{t: f.t, base: f.e.URL, redirect: f.redirect, dc: "us"}
+	b := &browser{t: f.t, base: f.e.URL, redirect: f.redirect}
 	got, err := b.run(context.Background(), authorizeURL(f.e, q))
 	return got, b, err
 }
@@ -657,7 +736,7 @@ func TestDenials(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
 			f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
-			b := &browser{t: t, base: e.URL, redirect: f.redirect, dc: "us"}
+			b := &browser{t: t, base: e.URL, redirect: f.redirect}
 			tt.set(t, b)
 			got, err := b.run(context.Background(), authorizeURL(e, f.params()))
 			require.NoError(t, err, "the client is told, not left on a page: %s", b.page)
@@ -760,7 +839,7 @@ func TestConsentIsSingleUse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
 			f := newFlow(t, e, strings.Replace(mcpURL, e.URL, e.Public, 1))
-			b := &browser{t: t, base: e.URL, redirect: f.redirect, dc: "us", deny: tt.first == "deny"}
+			b := &browser{t: t, base: e.URL, redirect: f.redirect, deny: tt.first == "deny"}
 			_, err := b.run(context.Background(), authorizeURL(e, f.params()))
 			require.NoError(t, err)
 			require.NotEmpty(t, b.consent)

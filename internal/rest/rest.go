@@ -81,7 +81,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // Register mounts the REST face on mux. Each surface answers every path
 // under its prefix itself (a JSON 404 or 405 for what it does not serve),
 // after checking the API token and its scope.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux httpx.Router) {
 	surface := func(scope, what string, prefixes []string, routes map[string]handlerFunc) {
 		sub := http.NewServeMux()
 		for pattern, h := range routes {

@@ -244,6 +244,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(edit),
 		chromedp.WaitVisible(chromedp.CSS("#edit-form")),
 		chromedp.Click(chromedp.CSS(`#methods input[value="write"]`)),
+		// The live list grows and moves the button: click it once it has.
+		chromedp.Poll[chromedp.Void](`document.getElementById("preview-tools").textContent.includes("delete_a_zohobigin_user_by_id")`, chromedp.WithPollingTimeout(30*time.Second)),
 		chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS("#notice")),
 	)
@@ -257,8 +259,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#audit-filter")),
 		chromedp.SetValue(chromedp.CSS(`select[name="tool"]`), "list_all_zohobigin_users"),
 		chromedp.SetValue(chromedp.CSS(`input[name="outcome"]`), "ok"),
+		// The unfiltered page has an #audit too: mark it, to wait for the
+		// filtered one.
+		chromedp.Evaluate[chromedp.Void](`document.body.setAttribute("data-stale", "")`),
 		chromedp.Click(chromedp.CSS("#filter")),
-		chromedp.WaitVisible(chromedp.CSS("#audit")),
+		chromedp.WaitVisible(chromedp.CSS("body:not([data-stale]) #audit")),
 	)
 	assert.Contains(t, b.text("#audit .tool"), "list_all_zohobigin_users")
 	assert.Contains(t, b.text("#audit .action"), "tool_call")
@@ -322,6 +327,188 @@ func TestBrowser(t *testing.T) {
 	)
 	assert.Contains(t, b.text("#error"), "another site")
 	assert.NotContains(t, apiTokenNames(t, e), "evil")
+
+	// An API token limited to scopes and accounts, as the admin API makes
+	// them; the list shows its limits.
+	b.run("create an API token limited to tools and unified on Acme",
+		chromedp.Navigate(base+"api-tokens"),
+		chromedp.WaitVisible(chromedp.CSS("#token-form")),
+		chromedp.SendKeys(chromedp.CSS("#token-name"), "acme reporting"),
+		chromedp.Click(chromedp.CSS(`#token-scopes input[value="tools"]`)),
+		chromedp.Click(chromedp.CSS(`#token-scopes input[value="unified"]`)),
+		chromedp.Click(chromedp.CSS(`#token-accounts input[value="`+acc.ID+`"]`)),
+		chromedp.Click(chromedp.CSS("#create-token")),
+		chromedp.WaitVisible(chromedp.CSS("#token-value")),
+	)
+	scoped := b.text("#token-value")
+	require.True(t, strings.HasPrefix(scoped, tokens.APITokenPrefix))
+	assert.Contains(t, b.text("#created-token"), "It works for tools, unified on Acme only")
+	assert.Contains(t, b.text("#created-token"), "cannot sign in here")
+	scopedTok, err := e.Svc.AuthenticateAPIToken(context.Background(), scoped)
+	require.NoError(t, err)
+	assert.Equal(t, "acme reporting", scopedTok.Name)
+	assert.Equal(t, []string{"tools", "unified"}, scopedTok.Scopes)
+	assert.Equal(t, []string{acc.ID}, scopedTok.AccountIDs)
+	b.run("the list shows the token's limits",
+		chromedp.Navigate(base+"api-tokens"),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-token="`+scopedTok.ID+`"]`)),
+	)
+	assert.Equal(t, "tools, unified", b.text(`tr[data-token="`+scopedTok.ID+`"] .scopes`))
+	assert.Equal(t, "Acme", b.text(`tr[data-token="`+scopedTok.ID+`"] .accounts`))
+	adminTok, err := e.Svc.AuthenticateAPIToken(context.Background(), e.Admin)
+	require.NoError(t, err)
+	assert.Equal(t, "all", b.text(`tr[data-token="`+adminTok.ID+`"] .scopes`), "a token without limits")
+	assert.NotContains(t, b.html(), scoped, "the token is shown once")
+	b.run("a token limited to accounts cannot have the admin scope",
+		chromedp.SendKeys(chromedp.CSS("#token-name"), "too wide"),
+		chromedp.Click(chromedp.CSS(`#token-scopes input[value="admin"]`)),
+		chromedp.Click(chromedp.CSS(`#token-accounts input[value="`+acc.ID+`"]`)),
+		chromedp.Click(chromedp.CSS("#create-token")),
+		chromedp.WaitVisible(chromedp.CSS("#error")),
+	)
+	assert.Contains(t, b.text("#error"), "cannot have the admin scope")
+	kept, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector('#token-scopes input[value="admin"]').checked && `+
+		`document.querySelector('#token-accounts input[value="`+acc.ID+`"]').checked && document.getElementById("token-name").value === "too wide"`))
+	require.NoError(t, err)
+	assert.True(t, kept, "the form keeps what was chosen")
+	assert.NotContains(t, apiTokenNames(t, e), "too wide")
+
+	// Rate limits: the account's, and a URL's own on the mint and edit forms.
+	b.run("set the account's rate limit",
+		chromedp.Navigate(base+"accounts/"+acc.ID),
+		chromedp.WaitVisible(chromedp.CSS("#account-rate-form")),
+		chromedp.SendKeys(chromedp.CSS(`#account-rate-form input[name="rate_limit_requests"]`), "600"),
+		chromedp.SendKeys(chromedp.CSS(`#account-rate-form input[name="rate_limit_per_seconds"]`), "3600"),
+		chromedp.Click(chromedp.CSS("#save-account-rate")),
+		chromedp.WaitVisible(chromedp.CSS("#notice")),
+	)
+	assert.Equal(t, "600 calls per 3600 s", b.text("#account-rate"))
+	limited, err := e.Svc.Account(context.Background(), acc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, &tokens.RateLimit{Requests: 600, PerSeconds: 3600}, limited.RateLimit)
+	b.run("mint a URL with a rate limit of its own",
+		chromedp.Navigate(base+"accounts/"+acc.ID),
+		chromedp.WaitVisible(chromedp.CSS("#mint-form")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "limited bot"),
+		chromedp.SendKeys(chromedp.CSS(`#mint-form input[name="rate_limit_requests"]`), "5"),
+		chromedp.SendKeys(chromedp.CSS(`#mint-form input[name="rate_limit_per_seconds"]`), "60"),
+		chromedp.Click(chromedp.CSS("#mint")),
+		chromedp.WaitVisible(chromedp.CSS("#mcp-url")),
+	)
+	assert.Equal(t, "5 calls per 60 s", b.text("#minted-rate"))
+	limitedURL := b.text("#mcp-url")
+	servers, _, _, err = e.Svc.MCPServers(context.Background(), acc.ID, "", 10)
+	require.NoError(t, err)
+	var limitedSrv *tokens.MCPServer
+	for _, m := range servers {
+		if m.Name == "limited bot" {
+			limitedSrv = m
+		}
+	}
+	require.NotNil(t, limitedSrv)
+	assert.Equal(t, &tokens.RateLimit{Requests: 5, PerSeconds: 60}, limitedSrv.Config.RateLimit)
+	limitedEdit := base + "accounts/" + acc.ID + "/mcp/" + limitedSrv.ID
+	b.run("the edit form shows the URL's rate limit",
+		chromedp.Navigate(limitedEdit),
+		chromedp.WaitVisible(chromedp.CSS("#edit-form")),
+	)
+	shown, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#edit-form input[name="rate_limit_requests"]').value + "/" + `+
+		`document.querySelector('#edit-form input[name="rate_limit_per_seconds"]').value`))
+	require.NoError(t, err)
+	assert.Equal(t, "5/60", shown)
+	assert.Equal(t, "5 calls per 60 s", b.text("#url-rate-now"))
+	b.run("emptying both fields removes the URL's rate limit",
+		chromedp.SetValue(chromedp.CSS(`#edit-form input[name="rate_limit_requests"]`), ""),
+		chromedp.SetValue(chromedp.CSS(`#edit-form input[name="rate_limit_per_seconds"]`), ""),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#notice")),
+	)
+	assert.Equal(t, "none", b.text("#url-rate-now"))
+	unlimited, err := e.Svc.MCPServer(context.Background(), acc.ID, limitedSrv.ID)
+	require.NoError(t, err)
+	assert.Nil(t, unlimited.Config.RateLimit)
+	b.run("the account page lists each URL's rate limit",
+		chromedp.Navigate(base+"accounts/"+acc.ID),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-url="`+limitedSrv.ID+`"]`)),
+	)
+	assert.Equal(t, "none", b.text(`tr[data-url="`+limitedSrv.ID+`"] .rate`))
+
+	// The audit page at 1280 px: it fits, and names who acted.
+	res, _ = apptest.CallTool(t, e.MustConnect(limitedURL, "streamable"), "list_all_zohobigin_current_organization", map[string]any{})
+	require.False(t, res.IsError)
+	e.App.Flush()
+	b.run("the audit page fits 1280 px",
+		chromedp.Navigate(base+"audit"),
+		chromedp.WaitVisible(chromedp.CSS("#audit")),
+	)
+	fit, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => {
+		const main = document.querySelector("main"), cs = getComputedStyle(main);
+		const room = main.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+		const table = document.getElementById("audit").getBoundingClientRect().width;
+		const page = document.documentElement;
+		return (table <= room + 0.5 && page.scrollWidth <= page.clientWidth) ? "fits" :
+			"table " + table + " px in " + room + " px; page " + page.scrollWidth + " px in " + page.clientWidth + " px";
+	})()`))
+	require.NoError(t, err)
+	assert.Equal(t, "fits", fit)
+	actors, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#audit tr.entry td.actor")).map(td => td.textContent + "|" + td.title)`))
+	require.NoError(t, err)
+	assert.Contains(t, actors, adminTok.Name+"|api_token:"+adminTok.ID, "an API token by its name, its id in the title")
+	assert.Contains(t, actors, "MCP URL limited bot|mcp:"+limitedSrv.ID, "a URL's tool call by the URL's name")
+	for _, a := range actors {
+		assert.False(t, strings.HasPrefix(a, "api_token:"), "no API token shown as its id: %s", a)
+	}
+	urls, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#audit tr.entry td.url a")).map(a => a.textContent + "|" + a.title)`))
+	require.NoError(t, err)
+	assert.Contains(t, urls, "limited bot|"+limitedSrv.ID, "the MCP URL column names the URL too")
+
+	// Connecting the same org again makes a second account, and says so.
+	b.run("connect the org again with another link",
+		chromedp.Navigate(base+"connect-links"),
+		chromedp.WaitVisible(chromedp.CSS("#link-form")),
+		chromedp.SendKeys(chromedp.CSS("#link-name"), "Acme again"),
+		chromedp.SetValue(chromedp.CSS("#datacenter"), "us"),
+		chromedp.Click(chromedp.CSS("#create-link")),
+		chromedp.WaitVisible(chromedp.CSS("#link-url")),
+	)
+	b.run("the connect page says the org was already connected",
+		chromedp.Navigate(b.text("#link-url")),
+		chromedp.WaitVisible(chromedp.CSS("#same-org")),
+	)
+	assert.Contains(t, b.text("main"), "Org us is now connected")
+	assert.Contains(t, b.text("#same-org"), "already connected")
+	assert.Contains(t, b.text("#same-org"), acc.ID)
+	assert.Contains(t, b.text("#same-org"), "reconnect link")
+	accounts, _, err = e.Svc.Accounts(context.Background(), "", 10)
+	require.NoError(t, err)
+	require.Len(t, accounts, 2, "a second account all the same")
+	newer := accounts[1]
+	require.NotEqual(t, acc.ID, newer.ID)
+	b.run("both accounts are flagged in the list",
+		chromedp.Navigate(base+"accounts"),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-account="`+newer.ID+`"]`)),
+	)
+	assert.Equal(t, "org connected more than once", b.text(`tr[data-account="`+acc.ID+`"] .same-org`))
+	assert.Contains(t, b.text(`tr[data-account="`+newer.ID+`"]`), "also Acme")
+	assert.Contains(t, b.text(`tr[data-account="`+acc.ID+`"]`), "also Acme again")
+	b.run("the new account offers to reconnect the existing one instead",
+		chromedp.Navigate(base+"accounts/"+newer.ID),
+		chromedp.WaitVisible(chromedp.CSS("#same-org")),
+		chromedp.Click(chromedp.CSS(`#same-org button[data-account="`+acc.ID+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#created-link")),
+	)
+	assert.Contains(t, b.text("#created-link h2"), "Reconnect link for Acme")
+	links, _, err := e.Svc.ConnectLinks(context.Background(), "", 10)
+	require.NoError(t, err)
+	require.NotEmpty(t, links)
+	assert.Equal(t, acc.ID, links[len(links)-1].ReconnectAccountID, "a reconnect link for the existing account")
+	b.run("the existing account's page offers the same",
+		chromedp.Navigate(base+"accounts/"+acc.ID),
+		chromedp.WaitVisible(chromedp.CSS("#same-org")),
+	)
+	assert.Contains(t, b.text("#same-org"), "Acme again (newer)")
+	assert.Contains(t, b.text("#same-org"), "This is the oldest")
+	assert.Equal(t, "Make a reconnect link for Acme", b.text(`#same-org button[data-account="`+acc.ID+`"]`))
 
 	b.run("sign out",
 		chromedp.Navigate(base+"accounts"),

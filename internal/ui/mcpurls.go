@@ -22,6 +22,59 @@ type policyForm struct {
 	MaxResultChars string // "" for the server's budget
 	Expiry         string // one of expiryChoices' values
 	ExpiresAt      string // RFC 3339, for Expiry "at"
+	Rate           rateForm
+}
+
+// rateForm is a rate limit as a form holds it: both fields empty for none.
+type rateForm struct {
+	Requests   string
+	PerSeconds string
+}
+
+// MaxRequests is the most calls a rate limit allows per window, for the
+// form's input.
+func (rateForm) MaxRequests() int { return tokens.MaxRateLimitRequests }
+
+// MaxSeconds is the longest window of a rate limit, in seconds.
+func (rateForm) MaxSeconds() int { return tokens.MaxRateLimitSeconds }
+
+// readRate reads the rate-limit fields of a posted form.
+func readRate(r *http.Request) rateForm {
+	return rateForm{
+		Requests:   strings.TrimSpace(r.PostForm.Get("rate_limit_requests")),
+		PerSeconds: strings.TrimSpace(r.PostForm.Get("rate_limit_per_seconds")),
+	}
+}
+
+// rateFormOf is the form of a rate limit (nil: none).
+func rateFormOf(l *tokens.RateLimit) rateForm {
+	if l == nil {
+		return rateForm{}
+	}
+	return rateForm{Requests: strconv.Itoa(l.Requests), PerSeconds: strconv.Itoa(l.PerSeconds)}
+}
+
+// limit is the form's rate limit as the Service takes it: a pointer to
+// the zero RateLimit for none, which removes a limit on an edit. Bounds
+// are tokens.CheckRateLimit's, checked here too so that 0 is refused
+// rather than read as none.
+func (f rateForm) limit() (*tokens.RateLimit, error) {
+	if f.Requests == "" && f.PerSeconds == "" {
+		return &tokens.RateLimit{}, nil
+	}
+	if f.Requests == "" || f.PerSeconds == "" {
+		return nil, &tokens.Error{Code: tokens.CodeInvalidArgument, Message: "a rate limit needs both a number of calls and a window in seconds; leave both empty for none"}
+	}
+	n, err1 := strconv.Atoi(f.Requests)
+	secs, err2 := strconv.Atoi(f.PerSeconds)
+	if err1 != nil || err2 != nil {
+		return nil, &tokens.Error{Code: tokens.CodeInvalidArgument, Message: "a rate limit's calls and seconds must be whole numbers"}
+	}
+	l := &tokens.RateLimit{Requests: n, PerSeconds: secs}
+	if err := tokens.CheckRateLimit(l, "rate_limit"); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 type choice struct{ Value, Label string }
@@ -38,7 +91,7 @@ func readPolicy(r *http.Request) policyForm {
 	return policyForm{
 		Name: f.Get("name"), Methods: f["methods"], Tags: f["tags"], Auth: f.Get("auth"),
 		OAuthProfiles: f.Get("oauth_profiles"), MaxResultChars: strings.TrimSpace(f.Get("max_result_chars")),
-		Expiry: f.Get("expiry"), ExpiresAt: strings.TrimSpace(f.Get("expires_at")),
+		Expiry: f.Get("expiry"), ExpiresAt: strings.TrimSpace(f.Get("expires_at")), Rate: readRate(r),
 	}
 }
 
@@ -65,7 +118,11 @@ func (f policyForm) change() (*tokens.ConfigChange, error) {
 		}
 		budget = n
 	}
-	return &tokens.ConfigChange{Methods: &methods, Tags: &tags, Auth: &auth, OAuthProfiles: &profiles, MaxResultChars: &budget}, nil
+	rate, err := f.Rate.limit()
+	if err != nil {
+		return nil, err
+	}
+	return &tokens.ConfigChange{Methods: &methods, Tags: &tags, Auth: &auth, OAuthProfiles: &profiles, MaxResultChars: &budget, RateLimit: rate}, nil
 }
 
 func nonNil(s []string) []string {
@@ -97,7 +154,7 @@ func (f policyForm) expiry(now time.Time) (tokens.ExpiryChange, error) {
 // formOf is the form of an existing URL.
 func formOf(m *tokens.MCPServer) policyForm {
 	f := policyForm{Name: m.Name, Methods: m.Config.Methods, Tags: m.Config.Tags, Auth: m.Config.AuthMode(),
-		OAuthProfiles: strings.Join(m.Config.OAuthProfiles, ", "), Expiry: "keep"}
+		OAuthProfiles: strings.Join(m.Config.OAuthProfiles, ", "), Expiry: "keep", Rate: rateFormOf(m.Config.RateLimit)}
 	if m.Config.MaxResultChars != 0 {
 		f.MaxResultChars = strconv.Itoa(m.Config.MaxResultChars)
 	}
@@ -158,14 +215,34 @@ type accountData struct {
 	Form    policyForm
 	Choices policyChoices
 	Preview preview
+	Rate    rateForm       // the account's rate-limit form
+	SameOrg []*sameOrgInfo // the other accounts of its Zoho org
+}
+
+// OlderSameOrg are the accounts of the same Zoho org created before this
+// one: those it may have been meant to renew.
+func (d accountData) OlderSameOrg() []*sameOrgInfo {
+	var out []*sameOrgInfo
+	for _, o := range d.SameOrg {
+		if o.Older {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// newMintForm is the mint form as a page first shows it.
+func newMintForm() policyForm {
+	return policyForm{Methods: []string{tokens.MethodRead}, Auth: tokens.AuthURL, Expiry: "never"}
 }
 
 func (h *Handler) handleAccount(w http.ResponseWriter, r *http.Request, _ *session) {
-	f := policyForm{Methods: []string{tokens.MethodRead}, Auth: tokens.AuthURL, Expiry: "never"}
-	h.accountPage(w, r, http.StatusOK, f, "")
+	h.accountPage(w, r, http.StatusOK, newMintForm(), nil, "", "")
 }
 
-func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, status int, f policyForm, msg string) {
+// accountPage shows an account with the mint form f and, when rate is
+// set, the rate-limit form as posted (else the account's limit).
+func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, status int, f policyForm, rate *rateForm, notice, msg string) {
 	id := r.PathValue("id")
 	a, err := h.svc.Account(r.Context(), id)
 	if err != nil {
@@ -177,18 +254,43 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, status int
 		h.fail(w, r, nil, err)
 		return
 	}
-	d := accountData{Account: a, Form: f, Choices: h.choices(id), Preview: h.previewOf(f)}
+	d := accountData{Account: a, Form: f, Choices: h.choices(id), Preview: h.previewOf(f), Rate: rateFormOf(a.RateLimit),
+		SameOrg: h.sameOrg(a.Datacenter, a.OrgID, a.ID)}
+	if rate != nil {
+		d.Rate = *rate
+	}
 	for _, m := range list {
 		d.URLs = append(d.URLs, urlRow{MCPServer: m, Tools: len(h.svc.AllowedTools(m.Config))})
 	}
 	if more {
 		d.Next = last
 	}
-	h.render(w, r, status, "account", view{Title: a.Name, Nav: "accounts", Error: msg, Data: d})
+	h.render(w, r, status, "account", view{Title: a.Name, Nav: "accounts", Notice: notice, Error: msg, Data: d})
 }
 
 func (h *Handler) handleMintPreview(w http.ResponseWriter, r *http.Request, _ *session) {
-	h.accountPage(w, r, http.StatusOK, readPolicy(r), "")
+	h.accountPage(w, r, http.StatusOK, readPolicy(r), nil, "", "")
+}
+
+// handleAccountRateLimit sets or removes (both fields empty) the rate
+// limit all of an account's URLs and REST calls share, as the admin
+// API's PATCH of rate_limit does.
+func (h *Handler) handleAccountRateLimit(w http.ResponseWriter, r *http.Request, _ *session) {
+	rate := readRate(r)
+	again := func(status int, msg string) { h.accountPage(w, r, status, newMintForm(), &rate, "", msg) }
+	l, err := rate.limit()
+	if err == nil {
+		_, err = h.svc.UpdateAccount(r.Context(), r.PathValue("id"), tokens.AccountChange{RateLimit: l})
+	}
+	if err != nil {
+		h.fail(w, r, again, err)
+		return
+	}
+	notice := "Saved: the account has no rate limit now (each URL's own limit still applies)."
+	if !l.IsZero() {
+		notice = "Saved. The new rate limit applies from the account's next call."
+	}
+	h.accountPage(w, r, http.StatusOK, newMintForm(), nil, notice, "")
 }
 
 // handleTools answers the live list of the mint and edit forms: the tools
@@ -214,7 +316,7 @@ type minted struct {
 func (h *Handler) handleMint(w http.ResponseWriter, r *http.Request, _ *session) {
 	id := r.PathValue("id")
 	f := readPolicy(r)
-	again := func(status int, msg string) { h.accountPage(w, r, status, f, msg) }
+	again := func(status int, msg string) { h.accountPage(w, r, status, f, nil, "", msg) }
 	now := h.svc.Now()
 	ch, err := f.change()
 	if err != nil {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,9 +16,38 @@ const pageSize = 50
 // --- accounts ---
 
 type accountsData struct {
-	Accounts []*tokens.Account
+	Accounts []accountRow
 	Next     string // the after value of the next page, "" for none
 	Link     *createdLink
+}
+
+// accountRow is a listed account with the other accounts of its Zoho
+// org, if any.
+type accountRow struct {
+	*tokens.Account
+	SameOrg []*sameOrgInfo
+}
+
+// sameOrgInfo is another account connected to the same Zoho org.
+type sameOrgInfo struct {
+	ID, Name string
+	Older    bool // created before the account it is shown beside
+}
+
+// sameOrg returns the accounts of the Zoho org of the account except,
+// oldest first: connecting an org again makes a second account, which the
+// pages point out, offering a reconnect of the existing one instead.
+func (h *Handler) sameOrg(datacenter, orgID, except string) []*sameOrgInfo {
+	var out []*sameOrgInfo
+	older := true
+	for _, a := range h.svc.AccountsOfOrg(datacenter, orgID) {
+		if a.ID == except {
+			older = false
+			continue
+		}
+		out = append(out, &sameOrgInfo{ID: a.ID, Name: a.Name, Older: older})
+	}
+	return out
 }
 
 func (h *Handler) handleAccounts(w http.ResponseWriter, r *http.Request, _ *session) {
@@ -30,7 +60,10 @@ func (h *Handler) accountsPage(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, nil, err)
 		return
 	}
-	d := accountsData{Accounts: list, Link: link}
+	d := accountsData{Link: link}
+	for _, a := range list {
+		d.Accounts = append(d.Accounts, accountRow{Account: a, SameOrg: h.sameOrg(a.Datacenter, a.OrgID, a.ID)})
+	}
 	if more && len(list) > 0 {
 		d.Next = list[len(list)-1].ID
 	}
@@ -166,42 +199,95 @@ func (h *Handler) handleConnectLinkRevoke(w http.ResponseWriter, r *http.Request
 // --- API tokens ---
 
 type apiTokensData struct {
-	Tokens  []*tokens.APIToken
-	Next    string
-	Created *createdToken
-	Name    string
+	Tokens   []tokenRow
+	Next     string
+	Created  *createdToken
+	Form     tokenForm
+	Scopes   []string          // the scopes a token can be limited to
+	Accounts []*tokens.Account // the accounts a token can be limited to
 }
+
+// tokenForm is the new-token form as posted.
+type tokenForm struct {
+	Name       string
+	Scopes     []string
+	AccountIDs []string
+}
+
+// tokenRow is a listed token with the accounts it is limited to, named.
+type tokenRow struct {
+	*tokens.APIToken
+	Accounts []accountRef
+}
+
+// accountRef names an account an API token is limited to; Name is empty
+// for one that no longer exists (or is not among the first
+// maxFormAccounts).
+type accountRef struct{ ID, Name string }
 
 type createdToken struct {
 	Token *tokens.APIToken
 	Value string
+	Admin bool         // it signs in here and works for the admin API
+	Reach []accountRef // the accounts it is limited to, named
 }
+
+// maxFormAccounts is how many accounts a form offers to choose from.
+const maxFormAccounts = 200
 
 func (h *Handler) handleAPITokens(w http.ResponseWriter, r *http.Request, _ *session) {
-	h.apiTokensPage(w, r, http.StatusOK, nil, "", "")
+	h.apiTokensPage(w, r, http.StatusOK, nil, tokenForm{}, "")
 }
 
-func (h *Handler) apiTokensPage(w http.ResponseWriter, r *http.Request, status int, created *createdToken, name, msg string) {
+func (h *Handler) apiTokensPage(w http.ResponseWriter, r *http.Request, status int, created *createdToken, form tokenForm, msg string) {
 	list, more, err := h.svc.APITokens(r.Context(), r.URL.Query().Get("after"), pageSize)
 	if err != nil {
 		h.fail(w, r, nil, err)
 		return
 	}
-	d := apiTokensData{Tokens: list, Created: created, Name: name}
+	accounts, _, err := h.svc.Accounts(r.Context(), "", maxFormAccounts)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	d := apiTokensData{Created: created, Form: form, Scopes: tokens.APIScopes(), Accounts: accounts}
+	if created != nil {
+		created.Reach = refs(created.Token.AccountIDs, accounts)
+	}
+	for _, t := range list {
+		d.Tokens = append(d.Tokens, tokenRow{APIToken: t, Accounts: refs(t.AccountIDs, accounts)})
+	}
 	if more && len(list) > 0 {
 		d.Next = list[len(list)-1].ID
 	}
 	h.render(w, r, status, "apitokens", view{Title: "API tokens", Nav: "api-tokens", Error: msg, Data: d})
 }
 
+// refs names the account ids from accounts.
+func refs(ids []string, accounts []*tokens.Account) []accountRef {
+	out := make([]accountRef, 0, len(ids))
+	for _, id := range ids {
+		ref := accountRef{ID: id}
+		for _, a := range accounts {
+			if a.ID == id {
+				ref.Name = a.Name
+			}
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+// handleAPITokenCreate makes a token with the name, scopes and accounts of
+// the form, as the admin API's create does; none checked means no limit.
 func (h *Handler) handleAPITokenCreate(w http.ResponseWriter, r *http.Request, _ *session) {
-	name := r.PostForm.Get("name")
-	t, tok, err := h.svc.CreateAPIToken(r.Context(), tokens.APITokenInput{Name: name})
+	f := tokenForm{Name: r.PostForm.Get("name"), Scopes: r.PostForm["scopes"], AccountIDs: r.PostForm["account_ids"]}
+	t, tok, err := h.svc.CreateAPIToken(r.Context(), tokens.APITokenInput{Name: f.Name, Scopes: f.Scopes, AccountIDs: f.AccountIDs})
 	if err != nil {
-		h.fail(w, r, func(status int, msg string) { h.apiTokensPage(w, r, status, nil, name, msg) }, err)
+		h.fail(w, r, func(status int, msg string) { h.apiTokensPage(w, r, status, nil, f, msg) }, err)
 		return
 	}
-	h.apiTokensPage(w, r, http.StatusCreated, &createdToken{Token: t, Value: tok}, "", "")
+	h.apiTokensPage(w, r, http.StatusCreated, &createdToken{Token: t, Value: tok, Admin: t.Allows(tokens.ScopeAdmin)}, tokenForm{}, "")
 }
 
 func (h *Handler) handleAPITokenDeletePage(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -219,7 +305,7 @@ func (h *Handler) handleAPITokenDeletePage(w http.ResponseWriter, r *http.Reques
 func (h *Handler) handleAPITokenDelete(w http.ResponseWriter, r *http.Request, sess *session) {
 	id := r.PathValue("id")
 	if err := h.svc.DeleteAPIToken(r.Context(), id); err != nil {
-		h.fail(w, r, func(status int, msg string) { h.apiTokensPage(w, r, status, nil, "", msg) }, err)
+		h.fail(w, r, func(status int, msg string) { h.apiTokensPage(w, r, status, nil, tokenForm{}, msg) }, err)
 		return
 	}
 	h.sessions.endToken(id)
@@ -241,6 +327,8 @@ type auditFilterForm struct {
 type auditRow struct {
 	*tokens.AuditEntry
 	AccountName string
+	ActorName   string // who acted, in words: an API token's name, not its id
+	URLName     string // the MCP URL's name, "" when it is unknown or deleted
 }
 
 type auditData struct {
@@ -303,8 +391,10 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request, _ *session
 		h.fail(w, r, show, err)
 		return
 	}
+	who := h.newActorNames()
 	for _, e := range entries {
-		d.Entries = append(d.Entries, auditRow{AuditEntry: e, AccountName: names[e.AccountID]})
+		d.Entries = append(d.Entries, auditRow{AuditEntry: e, AccountName: names[e.AccountID],
+			ActorName: who.actor(r.Context(), e), URLName: who.url(r.Context(), e.AccountID, e.MCPServerID)})
 	}
 	if next != "" {
 		nq := r.URL.Query()
@@ -312,4 +402,89 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request, _ *session
 		d.NextQS = nq.Encode()
 	}
 	show(http.StatusOK, "")
+}
+
+// actorNames names the actors and MCP URLs of one audit page, looking each
+// up once: the page shows names, and keeps the ids in title attributes.
+type actorNames struct {
+	h      *Handler
+	tokens map[string]string // API token id → name; nil until needed
+	all    bool              // tokens holds every API token
+	urls   map[string]string // MCP URL id → name ("" when not found)
+	links  map[string]string // connect link id → what to call it
+}
+
+func (h *Handler) newActorNames() *actorNames {
+	return &actorNames{h: h, urls: map[string]string{}, links: map[string]string{}}
+}
+
+// maxNamedTokens bounds how many API tokens an audit page reads to name
+// its actors; a token beyond them shows as its id.
+const maxNamedTokens = 1000
+
+// actor is what the audit page calls the actor of e ("api_token:<id>",
+// "mcp:<url id>", "connect_link:<id>", …): an API token by its name, an
+// MCP URL and a connect link by theirs, anything else as recorded.
+func (n *actorNames) actor(ctx context.Context, e *tokens.AuditEntry) string {
+	kind, id, _ := strings.Cut(e.Actor, ":")
+	switch kind {
+	case "api_token":
+		if n.tokens == nil {
+			n.tokens = map[string]string{}
+			after := ""
+			for len(n.tokens) < maxNamedTokens {
+				list, more, err := n.h.svc.APITokens(ctx, after, 100)
+				if err != nil {
+					n.h.logger.WarnContext(ctx, "ui audit: list API tokens", "err", err)
+					break
+				}
+				for _, t := range list {
+					n.tokens[t.ID], after = t.Name, t.ID
+				}
+				if !more || len(list) == 0 {
+					n.all = true
+					break
+				}
+			}
+		}
+		if name, ok := n.tokens[id]; ok {
+			return name
+		}
+		if n.all {
+			return "a deleted API token"
+		}
+	case "mcp":
+		if name := n.url(ctx, e.AccountID, id); name != "" {
+			return "MCP URL " + name
+		}
+		return "a deleted MCP URL"
+	case "connect_link":
+		name, ok := n.links[id]
+		if !ok {
+			name = "a connect link"
+			if l, _, err := n.h.svc.ConnectLinkByID(ctx, id); err == nil && l != nil && l.Name != "" {
+				name = "connect link " + l.Name
+			}
+			n.links[id] = name
+		}
+		return name
+	}
+	return e.Actor
+}
+
+// url is the name of the MCP URL id of the account, "" when it is unknown
+// or was deleted.
+func (n *actorNames) url(ctx context.Context, accountID, id string) string {
+	if accountID == "" || id == "" {
+		return ""
+	}
+	if name, ok := n.urls[id]; ok {
+		return name
+	}
+	name := ""
+	if m, err := n.h.svc.MCPServer(ctx, accountID, id); err == nil {
+		name = m.Name
+	}
+	n.urls[id] = name
+	return name
 }

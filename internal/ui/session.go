@@ -99,10 +99,3 @@ func (s *sessions) endToken(id string) {
 		}
 	}
 }
-
-// count is how many sessions the table holds.
-func (s *sessions) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
-}

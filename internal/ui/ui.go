@@ -26,6 +26,10 @@ import (
 // Path is where the UI is mounted.
 const Path = "/ui/"
 
+// StaticPath is where the UI's stylesheet and script are served: files
+// built into the binary, the same for every visitor.
+const StaticPath = Path + "static/"
+
 // maxFormBytes bounds a form post: the largest form (an MCP URL's policy)
 // is a few hundred bytes.
 const maxFormBytes = 64 << 10
@@ -102,10 +106,10 @@ func New(o Options) (*Handler, error) {
 }
 
 // Register mounts the UI under /ui/ on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux httpx.Router) {
 	ui := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	ui.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
+	ui.Handle("GET "+StaticPath, http.StripPrefix(StaticPath, http.FileServerFS(static)))
 	ui.HandleFunc("GET /ui/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/accounts", http.StatusSeeOther)
 	})
@@ -121,6 +125,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	signed("GET /ui/accounts/{id}/delete", h.handleAccountDeletePage)
 	signed("POST /ui/accounts/{id}/delete", h.handleAccountDelete)
 	signed("POST /ui/accounts/{id}/reconnect", h.handleAccountReconnect)
+	signed("POST /ui/accounts/{id}/rate-limit", h.handleAccountRateLimit)
 	signed("POST /ui/accounts/{id}/mcp", h.handleMint)
 	signed("POST /ui/accounts/{id}/mcp/preview", h.handleMintPreview)
 	signed("GET /ui/accounts/{id}/mcp/{mcp_id}", h.handleURLPage)
@@ -140,8 +145,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header())
 		if r.Method == http.MethodPost {
-			if err := h.checkSameOrigin(r); err != nil {
-				h.problem(w, r, http.StatusForbidden, "Refused", err.Error())
+			if !h.sameOrigin(r) {
+				h.problem(w, r, http.StatusForbidden, "Refused", crossSiteMessage)
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -173,7 +178,7 @@ func setSecurityHeaders(hd http.Header) {
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	// same-origin, not no-referrer: under no-referrer browsers send
-	// "Origin: null" on form posts, which checkSameOrigin must refuse.
+	// "Origin: null" on form posts, which sameOrigin must refuse.
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
@@ -184,32 +189,30 @@ func (h *Handler) secure(r *http.Request) bool {
 	return r.TLS != nil || h.public.Scheme == "https"
 }
 
-var errCrossSite = errors.New("This form was sent from another site, so it was refused. Open the page on this server and send it again.")
+// crossSiteMessage is the refusal page's text when sameOrigin says no.
+const crossSiteMessage = "This form was sent from another site, so it was refused. Open the page on this server and send it again."
 
-// checkSameOrigin refuses a post that a browser says came from another
+// sameOrigin refuses (false) a post that a browser says came from another
 // site: by Sec-Fetch-Site, or by an Origin that is neither the server's
 // as the request reached it nor its public URL's. (SameSite=Strict keeps
 // the session cookie off such posts too, and the CSRF token is checked
 // after this.)
-func (h *Handler) checkSameOrigin(r *http.Request) error {
+func (h *Handler) sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return errCrossSite
+		return false
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return nil // not from a browser that sends one; the CSRF token decides
+		return true // not from a browser that sends one; the CSRF token decides
 	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	if origin == scheme+"://"+r.Host {
-		return nil
+		return true
 	}
-	if h.public.Host != "" && origin == h.public.Scheme+"://"+h.public.Host {
-		return nil
-	}
-	return errCrossSite
+	return h.public.Host != "" && origin == h.public.Scheme+"://"+h.public.Host
 }
 
 type ctxKey struct{}

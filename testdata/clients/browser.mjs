@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // A headless "browser" for the OAuth front door: it follows an
-// authorization URL through bigin-mcp's pages (region pick, consent) and
-// the sandbox's Zoho sign-in, as a person clicking through would, and
-// stops at the client's redirect URI.
+// authorization URL to the sandbox's Zoho sign-in (where bigin-mcp sends
+// it at once: the org's region is known) and through bigin-mcp's consent
+// page, as a person clicking through would, and stops at the client's
+// redirect URI.
 //
 // As a module, follow() is used by the TypeScript SDK tests. As a program
 // it is the browser mcp-remote opens (set as $BROWSER, which the xdg-open
@@ -15,7 +16,6 @@ import { appendFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const consentRe = /<form[^>]*action="([^"]+)"[\s\S]*?name="consent" value="([^"]+)"/;
-const regionRe = /href="(\/oauth\/signin\?[^"]+)"/g;
 
 function unescapeHTML(s) {
   return s
@@ -29,12 +29,14 @@ function unescapeHTML(s) {
 
 // follow walks from url. It returns { redirect } (a URL) when the flow
 // reached a URL starting with stopAt, or { status, page } when it ended on
-// a page. decision is "approve" or "deny"; region, when set, is the
-// datacenter key to pick on the region page (the first offered otherwise).
-export async function follow(url, { stopAt, decision = "approve", region } = {}) {
+// a page; visited lists every URL it requested, in order. decision is
+// "approve" or "deny".
+export async function follow(url, { stopAt, decision = "approve" } = {}) {
   let req = { url: String(url), init: { redirect: "manual" } };
+  const visited = [];
   for (let step = 0; step < 20; step++) {
-    if (stopAt && req.url.startsWith(stopAt)) return { redirect: new URL(req.url) };
+    if (stopAt && req.url.startsWith(stopAt)) return { redirect: new URL(req.url), visited };
+    visited.push(req.url);
     const res = await fetch(req.url, { ...req.init, signal: AbortSignal.timeout(30000) });
     const loc = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && loc) {
@@ -43,7 +45,7 @@ export async function follow(url, { stopAt, decision = "approve", region } = {})
       continue;
     }
     const page = await res.text();
-    if (res.status !== 200) return { status: res.status, page };
+    if (res.status !== 200) return { status: res.status, page, visited };
     const consent = page.match(consentRe);
     if (consent) {
       const body = new URLSearchParams({ consent: unescapeHTML(consent[2]), decision });
@@ -53,13 +55,7 @@ export async function follow(url, { stopAt, decision = "approve", region } = {})
       };
       continue;
     }
-    const regions = [...page.matchAll(regionRe)].map((m) => unescapeHTML(m[1]));
-    if (regions.length > 0) {
-      const pick = (region && regions.find((r) => new URLSearchParams(r.split("?")[1]).get("dc") === region)) ?? regions[0];
-      req = { url: new URL(pick, req.url).href, init: { redirect: "manual" } };
-      continue;
-    }
-    return { status: res.status, page };
+    return { status: res.status, page, visited };
   }
   throw new Error("the authorization took more than 20 steps");
 }

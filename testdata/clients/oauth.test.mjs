@@ -186,6 +186,10 @@ async function authorize(kind, url, provider, browserOpts = {}) {
 async function connectOAuth(kind, url, provider) {
   const { got, transport } = await authorize(kind, url, provider);
   assert.ok(got.redirect, `the flow ended on a page: ${got.status} ${got.page}`);
+  assert.ok(
+    got.visited[1]?.startsWith(sandbox.url + "/oauth/v2/auth?"),
+    `the authorization's first answer sends the person to the Zoho sign-in of the org's region, no page between: ${got.visited.slice(0, 2)}`,
+  );
   const q = got.redirect.searchParams;
   assert.equal(q.get("error"), null, q.get("error_description"));
   assert.equal(q.get("iss"), server.base, "RFC 9207 iss");

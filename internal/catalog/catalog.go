@@ -180,6 +180,7 @@ func (c *Catalog) Lookup(name string) (*Entry, bool) {
 }
 
 func compile(t Tool) (*Entry, error) {
+	t.Description = strings.TrimSpace(t.Description)
 	if t.Run == nil || t.Title == "" || t.Description == "" {
 		return nil, fmt.Errorf("a tool needs a title, a description and Run")
 	}

@@ -240,8 +240,9 @@ func TestInputSchemasHaveOneTypePerProperty(t *testing.T) {
 	// A null cursor passed back from a last page still means the first.
 	e, ok := cat.Lookup("list_all_zohobigin_roles")
 	require.True(t, ok)
-	args, err := e.Decode(json.RawMessage(`{"limit":5,"next_cursor":null}`))
+	decoded, err := e.Decode(json.RawMessage(`{"limit":5,"next_cursor":null}`))
 	require.NoError(t, err)
+	args := decoded.(*pagingArgs)
 	assert.Nil(t, args.NextCursor)
 	assert.Equal(t, 5, args.Limit)
 }

@@ -107,6 +107,11 @@ func defaultsNote(modules ...string) string {
 		". Ask for other fields by API name with `fields` (up to 50). "
 }
 
+// sameDefaults points at list_zohobigin_records's description, which
+// names every module's default fields.
+const sameDefaults = "Without `fields`, each record holds its module's default set, which list_zohobigin_records names (id is always included); " +
+	"ask for other fields by API name with `fields` (up to 50). "
+
 // The arguments of the record tools.
 type (
 	// moduleArg is the `module` argument.
@@ -237,7 +242,7 @@ func recordTools() []Tool {
 				"sort_order":  map[string]any{"type": "string", "enum": []string{"asc", "desc"}, "description": "asc or desc (the default)."},
 				"pipeline":    pipelineSchema("Pipelines only: list the deals of this team pipeline, by its name or id."),
 				"limit":       recordLimitSchema(),
-				"next_cursor": recordCursorSchema(),
+				"next_cursor": cursorSchema(),
 			}, "module"),
 			Output: listOutput("Zoho record objects with the requested (or default) fields and id."),
 			Run:    handle(listRecords),
@@ -267,7 +272,7 @@ func recordTools() []Tool {
 				"`email`; `phone`; or `criteria`, Zoho's criteria syntax: (Field:operator:value), combined as ((A)and(B)) or ((A)or(B)); " +
 				"operators equals, starts_with and in for text, greater_than, less_than and between for numbers and dates; escape ( ) and , in values with a backslash. " +
 				"Prefer it over COQL to find records by name, email or phone; Zoho searches at most 2,000 matches, and a record written a moment ago may not be found yet. " +
-				modulesNote + defaultsNote(all...) + fieldsNote + pagingNote,
+				modulesNote + sameDefaults + fieldsNote + pagingNote,
 			Method:  tokens.MethodList,
 			Tags:    []string{"records", "search"},
 			Scopes:  []string{scopeRecords, scopeSearch},
@@ -282,7 +287,7 @@ func recordTools() []Tool {
 				"phone":       searchSchema("A phone number to find."),
 				"fields":      recordFieldsSchema(),
 				"limit":       recordLimitSchema(),
-				"next_cursor": recordCursorSchema(),
+				"next_cursor": cursorSchema(),
 			}, "module"),
 			Output: listOutput("Matching Zoho record objects with the requested (or default) fields and id."),
 			Run:    handle(searchRecords),
@@ -311,7 +316,7 @@ func recordTools() []Tool {
 				"select_query": map[string]any{"type": "string", "minLength": 1, "maxLength": 10000,
 					"description": "The COQL query, e.g. SELECT Deal_Name, Stage, Amount FROM Pipelines WHERE Amount > 10000 ORDER BY Amount DESC."},
 				"limit":       recordLimitSchema(),
-				"next_cursor": recordCursorSchema(),
+				"next_cursor": cursorSchema(),
 			}, "select_query"),
 			Output: listOutput("The query's rows: the selected columns and id."),
 			Run:    handle(queryRecords),
@@ -323,7 +328,7 @@ func recordTools() []Tool {
 				"Only Contacts, Accounts (Companies), Pipelines (Deals) and Products have related lists: a contact's Pipelines, Products, Tasks, Events and Calls; " +
 				"a company's Contacts, Pipelines, Products, Tasks, Events and Calls; a deal's Contacts, Products, Tasks, Events and Calls; a product's Contacts, Accounts and Pipelines; every one's Notes. " +
 				"A contact's Pipelines cover every team pipeline unless `pipeline` names one. " +
-				defaultsNote(append(slices.Clone(all), bigin.RelatedNotes)...) + fieldsNote + pagingNote,
+				sameDefaults + defaultsNote(bigin.RelatedNotes) + fieldsNote + pagingNote,
 			Method:  tokens.MethodList,
 			Tags:    records,
 			Scopes:  []string{scopeRecords, scopeNotes, scopeSettings},
@@ -336,7 +341,7 @@ func recordTools() []Tool {
 				"pipeline":    pipelineSchema("A contact's Pipelines only: the deals of this team pipeline, by its name or id (default: every team pipeline)."),
 				"fields":      recordFieldsSchema(),
 				"limit":       recordLimitSchema(),
-				"next_cursor": recordCursorSchema(),
+				"next_cursor": cursorSchema(),
 			}, "module", "id", "related"),
 			Output: listOutput("The related Zoho records with the requested (or default) fields and id."),
 			Run:    handle(relatedRecords),
@@ -438,13 +443,6 @@ func recordLimitSchema() map[string]any {
 	return map[string]any{
 		"type": "integer", "minimum": 1, "maximum": maxLimit, "default": recordLimit,
 		"description": "The most records per page, 1 to 200 (default 50). A page may hold fewer to stay within the server's result size budget.",
-	}
-}
-
-func recordCursorSchema() map[string]any {
-	return map[string]any{
-		"type":        "string",
-		"description": "The next_cursor of the previous result, to get the next page. Omit it for the first page; it only works with the same arguments.",
 	}
 }
 

@@ -169,8 +169,9 @@ func outcomeUnknown(err error) bool {
 	var apiErr *bigin.APIError
 	var aerr *ArgsError
 	var cerr *cursorError
+	var wf *writesFailed
 	switch {
-	case err == nil, errors.As(err, &aerr), errors.As(err, &cerr), errors.Is(err, bigin.ErrInvalidArgument),
+	case err == nil, errors.As(err, &aerr), errors.As(err, &cerr), errors.As(err, &wf), errors.Is(err, bigin.ErrInvalidArgument),
 		errors.Is(err, bigin.ErrRefreshRefused):
 		return false
 	case errors.As(err, &apiErr):
@@ -268,6 +269,10 @@ func (fc failCtx) hint(e *bigin.APIError, te *ToolError) string {
 	t := fc.entry
 	id := t.args.str(fc.args, "id")
 	switch {
+	case !e.RateLimited() && t.Hints[e.Code] != "" && (id != "" || !strings.Contains(t.Hints[e.Code], "{id}")):
+		// The tool's own advice first: COQL's LIMIT_EXCEEDED is about
+		// its LIMIT, not the organization's API credits.
+		return strings.ReplaceAll(t.Hints[e.Code], "{id}", id)
 	case e.RateLimited() || e.Code == "LIMIT_EXCEEDED":
 		var parts []string
 		if te.RateLimit != nil {
@@ -282,8 +287,6 @@ func (fc failCtx) hint(e *bigin.APIError, te *ToolError) string {
 			parts = append(parts, "wait before retrying and make fewer calls (Zoho counts API credits over a rolling 24 hours)")
 		}
 		return "Rate limited: " + strings.Join(parts, "; ") + ". The server did not retry."
-	case t.Hints[e.Code] != "" && (id != "" || !strings.Contains(t.Hints[e.Code], "{id}")):
-		return strings.ReplaceAll(t.Hints[e.Code], "{id}", id)
 	case e.Code == "ID_ALREADY_DELETED":
 		return "The user is already deleted; nothing more to do."
 	case e.Code == "NO_PERMISSION" || e.Code == "OAUTH_SCOPE_MISMATCH" || e.Code == "AUTHORIZATION_FAILED":

@@ -265,8 +265,9 @@ func errorSchema() map[string]any {
 		"type":        "object",
 		"description": "Present instead of result when the call failed (isError is true).",
 		"properties": map[string]any{
-			"status":              map[string]any{"type": "integer", "description": "HTTP status of the failure."},
-			"code":                map[string]any{"type": "string", "description": "Zoho's error code, or invalid_argument, invalid_cursor, reauthorization_required, upstream_unavailable."},
+			"status": map[string]any{"type": "integer", "description": "HTTP status of the failure."},
+			"code": map[string]any{"type": "string", "description": "Zoho's error code, or the server's: invalid_argument, invalid_cursor, rate_limited, " +
+				"reauthorization_required, scope_missing, module_not_allowed, idempotency_key_reused, upstream_unavailable."},
 			"message":             map[string]any{"type": "string"},
 			"retry_after_seconds": map[string]any{"type": "number", "description": "Wait at least this long before retrying."},
 			"ratelimit": map[string]any{

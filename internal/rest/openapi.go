@@ -109,15 +109,19 @@ func Document(publicURL string, cat *catalog.Catalog) map[string]any {
 	policyParams := []any{
 		queryParam("methods", "Only tools with these methods (comma-separated): read, write, list, get, create, update, delete. Absent: all.", obj{"type": "string"}),
 		queryParam("tags", "Only tools with one of these tags (comma-separated). Absent: all.", obj{"type": "string"}),
+		queryParam("modules", "Only these record modules (comma-separated Zoho API names: "+strings.Join(cat.Inventory().Modules(), ", ")+
+			"): the record tools' module enums list only these, and a call naming another is refused (module_not_allowed). Absent: all.", obj{"type": "string"}),
 	}
 	add("/integrated-account/{id}/tools", "get", op("listTools", "List the account's tools",
-		"LLM-ready tool definitions, filtered by `methods` and `tags` with the same rules as an MCP URL's config. Scope: tools.", "Tools",
+		"LLM-ready tool definitions, filtered by `methods`, `tags` and `modules` with the same rules as an MCP URL's config. Scope: tools.", "Tools",
 		append([]any{accountID}, policyParams...), nil,
 		obj{"200": jsonResponse("The tools.", envelopeSchema(obj{"type": "array", "items": ref("Tool")}))}, "400", "403", "404"))
 	add("/integrated-account/{id}/tools/{name}", "post", op("callTool", "Call a tool",
 		"The body is the tool's arguments (its input_schema). The answer is exactly the MCP tool's structured result: "+
-			"list tools `{\"result\": [records], \"next_cursor\"}`, get `{\"result\": {record}}`, delete `{\"result\": {\"id\", \"deleted\": true}}`. "+
-			"A tool that `methods`/`tags` filter out is unknown (404). Scope: tools.", "Tools",
+			"list tools `{\"result\": [records], \"next_cursor\"}`, get `{\"result\": {record}}`, delete `{\"result\": {\"id\", \"deleted\": true}}`, "+
+			"record writes `{\"result\": [{\"index\", \"id\", \"status\", \"code\", \"message\", \"field\", \"existing_id\"}]}` (one per input record; when every record failed, 400, or 409 for duplicates, with `result` beside `error`). "+
+			"A tool that `methods`/`tags`/`modules` filter out is unknown (404); a call naming a module outside `modules` is 403 module_not_allowed. "+
+			"An `idempotency_key` is kept per API token and account. Scope: tools.", "Tools",
 		append([]any{accountID, pathParam("name", "The tool's name.", obj{"type": "string", "enum": toolNames})}, policyParams...),
 		obj{"required": false, "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}},
 		obj{"200": jsonResponse("The tool's result.", obj{"type": "object", "properties": obj{
@@ -274,6 +278,8 @@ func components() obj {
 	strOrNull := nullable(str)
 	timeS := obj{"type": "string", "format": "date-time"}
 	strs := obj{"type": "array", "items": str}
+	modulesS := obj{"type": "array", "items": obj{"type": "string", "enum": bigin.Modules()},
+		"description": "The record modules (Zoho's API names) the URL's tools act on; empty: all."}
 	errResp := func(desc string, headers obj) obj {
 		r := jsonResponse(desc, ref("Error"))
 		if headers != nil {
@@ -350,13 +356,14 @@ func components() obj {
 				"properties": obj{
 					"methods":                strs,
 					"tags":                   strs,
+					"modules":                modulesS,
 					"require_api_token_auth": obj{"type": "boolean"},
 					"expires_at":             nullable(timeS),
 				},
 			},
 			"Config": obj{
 				"type": "object", "required": []string{"methods", "tags", "require_api_token_auth"},
-				"properties": obj{"methods": strs, "tags": strs, "require_api_token_auth": obj{"type": "boolean"}},
+				"properties": obj{"methods": strs, "tags": strs, "modules": modulesS, "require_api_token_auth": obj{"type": "boolean"}},
 			},
 			"MCPServer": obj{
 				"type": "object", "required": []string{"id", "account_id", "name", "config", "expires_at", "tools", "created_at", "updated_at"},

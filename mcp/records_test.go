@@ -646,3 +646,33 @@ func TestWritesCountAgainstRateLimits(t *testing.T) {
 	assert.Equal(t, "rate_limited", codeOf(out))
 	assert.Equal(t, 0, r.zohoCalls(http.MethodDelete, "/bigin/v2/Tasks"))
 }
+
+// The conversation docs/mcp.md shows, against the same seeded org.
+func TestTheDocumentedConversation(t *testing.T) {
+	r := newRecords(t, nil)
+	const deal = "315674000003000661"
+	found := resultList(t, r.ok("search_zohobigin_records", map[string]any{"module": "Pipelines", "word": "Atlas Farms"}))
+	i := slices.Index(idsOf(found), deal)
+	require.GreaterOrEqual(t, i, 0, "the search finds the deal: %v", idsOf(found))
+	assert.Equal(t, "Atlas Farms Ltd - Annual renewal", found[i]["Deal_Name"])
+	assert.Equal(t, "Proposal/Price Quote", found[i]["Stage"])
+	assert.Equal(t, "Sales Pipeline Standard", found[i]["Sub_Pipeline"])
+
+	var stages []any
+	for _, p := range r.ok("describe_zohobigin_module", map[string]any{"module": "Pipelines"})["result"].(map[string]any)["pipelines"].([]any) {
+		for _, sp := range p.(map[string]any)["sub_pipelines"].([]any) {
+			if sp.(map[string]any)["name"] == "Sales Pipeline Standard" {
+				stages = sp.(map[string]any)["stages"].([]any)
+			}
+		}
+	}
+	assert.Equal(t, []any{"Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"}, stages)
+
+	updated := resultList(t, r.ok("update_zohobigin_records", map[string]any{"module": "Pipelines", "records": []any{map[string]any{"id": deal, "Stage": "Negotiation/Review"}}}))
+	assert.Equal(t, []map[string]any{{"index": float64(0), "id": deal, "status": "success", "code": "SUCCESS", "message": "record updated"}}, updated)
+	noted := resultList(t, r.ok("add_zohobigin_note", map[string]any{"module": "Pipelines", "record_id": deal, "title": "Next steps",
+		"content": "Wants the revised quote by Friday.", "idempotency_key": "atlas-quote-note"}))
+	require.Len(t, noted, 1)
+	assert.Equal(t, "record added", noted[0]["message"])
+	assert.Equal(t, "Negotiation/Review", r.record("Pipelines", deal)["Stage"])
+}

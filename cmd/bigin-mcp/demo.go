@@ -157,7 +157,7 @@ func printQuickStart(out io.Writer, listen string, adminToken, accountID, org, u
 	fmt.Fprintf(out, `
 bigin-mcp demo is running against a sandbox Bigin (a fake Zoho with org %q).
 
-  MCP URL (all seven tools):  %s
+  MCP URL (every tool):      %s
   Admin API token:            %s
   Integrated account id:      %s
   Admin API base:             http://%s/admin/

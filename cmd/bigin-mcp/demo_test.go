@@ -13,6 +13,8 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 )
 
 // TestDemoPrintsAWorkingURL runs `bigin-mcp demo` as the README's quick
@@ -29,7 +31,7 @@ func TestDemoPrintsAWorkingURL(t *testing.T) {
 		done <- run(ctx, []string{"demo"}, envOf(map[string]string{"BIGIN_MCP_ADDR": "127.0.0.1:0"}), out, logs)
 	}()
 
-	urlRE := regexp.MustCompile(`MCP URL \(all seven tools\):\s+(http://\S+/mcp/bmcp_\S+)`)
+	urlRE := regexp.MustCompile(`MCP URL \(every tool\):\s+(http://\S+/mcp/bmcp_\S+)`)
 	var url string
 	require.Eventually(t, func() bool {
 		m := urlRE.FindStringSubmatch(out.String())
@@ -68,7 +70,7 @@ func TestDemoPrintsAWorkingURL(t *testing.T) {
 	require.NoError(t, err)
 	tools, err := cs.ListTools(ctx, nil)
 	require.NoError(t, err)
-	assert.Len(t, tools.Tools, 7)
+	assert.Len(t, tools.Tools, len(apptest.AllTools()))
 	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "list_all_zohobigin_users", Arguments: map[string]any{"limit": 5}})
 	require.NoError(t, err)
 	require.False(t, res.IsError)

@@ -676,3 +676,32 @@ func TestTheDocumentedConversation(t *testing.T) {
 	assert.Equal(t, "record added", noted[0]["message"])
 	assert.Equal(t, "Negotiation/Review", r.record("Pipelines", deal)["Stage"])
 }
+
+// The audit keeps the tool, the module and ids of a record call, and of
+// its records only how many; never their contents, search terms or
+// queries, in the log or the audit.
+func TestRecordCallsAreAuditedWithoutContents(t *testing.T) {
+	r := newRecords(t, nil)
+	r.ok("create_zohobigin_records", map[string]any{"module": "Contacts", "idempotency_key": "audit-key",
+		"records": []any{map[string]any{"Last_Name": "Confidential", "Email": "confidential@secret.example"}}})
+	r.ok("search_zohobigin_records", map[string]any{"module": "Contacts", "email": "confidential@secret.example"})
+	r.ok("query_zohobigin_records", map[string]any{"select_query": "select Email from Contacts where Last_Name = 'Confidential'"})
+	r.App.Flush()
+	entries, _, err := r.Store.Audit(context.Background(), "", 3)
+	require.NoError(t, err)
+	require.Len(t, entries, 3)
+	type row struct {
+		Tool string
+		Args map[string]any
+	}
+	var got []row
+	for _, e := range entries {
+		got = append(got, row{e.Tool, e.Args})
+		assert.NotContains(t, mustJSON(t, e), "onfidential", "no record content, search term or query in the audit")
+	}
+	assert.Equal(t, []row{
+		{"query_zohobigin_records", map[string]any{"module": "Contacts"}},
+		{"search_zohobigin_records", map[string]any{"module": "Contacts"}},
+		{"create_zohobigin_records", map[string]any{"module": "Contacts", "records": float64(1), "idempotency_key": true}},
+	}, got)
+}

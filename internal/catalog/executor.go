@@ -329,6 +329,16 @@ func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.Account
 		attrs = append(attrs, "traceparent", trace)
 	}
 	kept := e.args.audit(args)
+	if m, ok := args.(moduleArgs); ok && kept["module"] == nil {
+		// A COQL query names its module in its text, which is not kept;
+		// only a module's name is, never another word.
+		if mods := m.modules(); len(mods) > 0 && slices.Contains(e.Modules, mods[0]) {
+			if kept == nil {
+				kept = map[string]any{}
+			}
+			kept["module"] = mods[0]
+		}
+	}
 	if replayed {
 		attrs = append(attrs, "idempotent_replay", true)
 		if kept == nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/bigin-mcp/bigin-mcp/tokens/storetest"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkMCPServerByTokenHash looks servers up by token hash, as every MCP
@@ -23,21 +22,17 @@ func BenchmarkMCPServerByTokenHash(b *testing.B) {
 	hashes := make([][32]byte, n)
 	const perTx = 10_000
 	for start := 0; start < n; start += perTx {
-		require.NoError(b, db.bolt.Update(func(tx *bolt.Tx) error {
-			for i := start; i < start+perTx; i++ {
-				var tok [8]byte
-				binary.BigEndian.PutUint64(tok[:], uint64(i))
-				hashes[i] = storetest.HashOf(string(tok[:]))
-				s := &tokens.MCPServer{
-					ID: storetest.NewID(b), AccountID: acct.ID, Name: "server", TokenHash: hashes[i],
-					Config: tokens.Config{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
-				}
-				if err := db.putNewServer(tx, s); err != nil {
-					return err
-				}
-			}
-			return nil
-		}))
+		batch := make([]*tokens.MCPServer, 0, perTx)
+		for i := start; i < start+perTx; i++ {
+			var tok [8]byte
+			binary.BigEndian.PutUint64(tok[:], uint64(i))
+			hashes[i] = storetest.HashOf(string(tok[:]))
+			batch = append(batch, &tokens.MCPServer{
+				ID: storetest.NewID(b), AccountID: acct.ID, Name: "server", TokenHash: hashes[i],
+				Config: tokens.Config{Methods: []string{"read"}, Tags: []string{"users", "directory"}},
+			})
+		}
+		require.NoError(b, db.CreateMCPServers(ctx, batch)) // one transaction each
 	}
 
 	b.ReportAllocs()

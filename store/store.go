@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,10 +9,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
-	"github.com/bigin-mcp/bigin-mcp/tokens"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/bigin-mcp/bigin-mcp/store/internal/kv"
+	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
+	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
 // SchemaVersion is the on-disk layout version this package writes. Open
@@ -60,6 +61,24 @@ var (
 
 	metaSchemaVersion = []byte("schema_version")
 	metaKeyCheck      = []byte("key_check")
+
+	// buckets is where each table of the Store's rules lives.
+	buckets = [kv.NumTables][]byte{
+		kv.Accounts:         bucketAccounts,
+		kv.Servers:          bucketServers,
+		kv.ServerHashes:     bucketServerIndex,
+		kv.ServersByAccount: bucketServersByAcct,
+		kv.APITokens:        bucketAPITokens,
+		kv.APITokenHashes:   bucketAPITokenIndex,
+		kv.Links:            bucketLinks,
+		kv.LinkHashes:       bucketLinkIndex,
+		kv.Audit:            bucketAudit,
+		kv.Cache:            bucketCache,
+		kv.OAuthClients:     bucketOAuthClients,
+		kv.OAuthGrants:      bucketOAuthGrants,
+		kv.GrantHashes:      bucketOAuthGrantIndex,
+		kv.GrantsByServer:   bucketOAuthGrantsByServer,
+	}
 )
 
 // Options configures Open.
@@ -79,19 +98,24 @@ type Options struct {
 	NoSync bool
 }
 
-// DB is an open bigin-mcp database. It is safe for concurrent use. Every
-// method that changes data commits one bbolt transaction (fsynced) before it
-// returns, and every record it returns is a fresh copy owned by the caller.
-// DB implements the policy.s Store.
-var _ tokens.Store = (*DB)(nil)
+// rules is the one implementation of the Store's rules, shared with every
+// backend; DB gives it bbolt transactions.
+type rules = kv.Store
 
+// DB is an open bigin-mcp database: the tokens.Store rules (package
+// store/internal/kv) over one bbolt file. It has every method of
+// tokens.Store, documented there. It is safe for concurrent use. Every
+// method that changes data commits one bbolt transaction (fsynced) before
+// it returns, and every record it returns is a fresh copy owned by the
+// caller.
 type DB struct {
-	bolt      *bolt.DB
-	path      string
-	sealer    record.Sealer
-	now       func() time.Time
-	auditKeep int
+	*rules
+	bolt   *bolt.DB
+	path   string
+	sealer record.Sealer
 }
+
+var _ tokens.Store = (*DB)(nil)
 
 // Open opens (creating if needed, mode 0600) the bbolt file at path. It fails
 // with ErrWrongKey if the database was created with another key, with
@@ -116,7 +140,7 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, path: path, sealer: s, now: opts.Now, auditKeep: opts.AuditRetention}
+	db := &DB{bolt: bdb, path: path, sealer: s}
 	// The key is checked in a read transaction first: a database that
 	// another key sealed is refused before anything is written to it.
 	if err := bdb.View(db.checkKey); err != nil {
@@ -131,16 +155,17 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: restrict mode to 0600: %w", path, err)
 		}
 	}
-	if db.now == nil {
-		db.now = time.Now
-	}
-	if db.auditKeep == 0 {
-		db.auditKeep = DefaultAuditRetention
-	}
 	if err := bdb.Update(db.initialize); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	keep := opts.AuditRetention
+	if keep == 0 {
+		keep = DefaultAuditRetention
+	}
+	// The audit bucket counts its entries (its sequence), so retention is
+	// checked on every append at no cost.
+	db.rules = kv.New(backend{bdb}, kv.Options{Sealer: s, Now: opts.Now, AuditRetention: keep, AuditTrimEvery: 1})
 	return db, nil
 }
 
@@ -208,63 +233,16 @@ func (db *DB) Ping() error {
 	})
 }
 
-// update runs fn in one write transaction after checking ctx.
-func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return db.bolt.Update(fn)
+// ForEachCache calls fn with every cached key and its unsealed value, in
+// key order (for `bigin-mcp migrate`), stopping at fn's first error. fn
+// runs inside a read transaction and must not call the DB.
+func (db *DB) ForEachCache(ctx context.Context, fn func(key string, value []byte) error) error {
+	return kv.ForEachCache(ctx, db.rules, fn)
 }
 
-// view runs fn in one read transaction after checking ctx.
-func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return db.bolt.View(fn)
-}
-
-// nowUTC reads the clock.
-func (db *DB) nowUTC() time.Time { return db.now().UTC() }
-
-// The record rules every backend shares.
-var (
-	checkID    = record.CheckID
-	checkLimit = record.CheckLimit
-	notFound   = record.NotFound
-)
-
-// putJSON marshals v under key in bucket b.
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(key, buf)
-}
-
-// pageForward walks b in key order from after (exclusive) and calls fn with
-// up to limit values; it reports whether more keys follow. fn's bytes are
-// only valid inside the transaction.
-func pageForward(b *bolt.Bucket, after string, limit int, fn func(k, v []byte) error) (bool, error) {
-	c := b.Cursor()
-	var k, v []byte
-	if after == "" {
-		k, v = c.First()
-	} else {
-		k, v = c.Seek([]byte(after))
-		if k != nil && string(k) == after {
-			k, v = c.Next()
-		}
-	}
-	for n := 0; k != nil; k, v = c.Next() {
-		if n == limit {
-			return true, nil
-		}
-		if err := fn(k, v); err != nil {
-			return false, err
-		}
-		n++
-	}
-	return false, nil
+// ForEachOAuthClient calls fn for every registered client in ID order
+// (for `bigin-mcp migrate`), stopping at fn's first error. fn runs inside
+// a read transaction and must not call the DB.
+func (db *DB) ForEachOAuthClient(ctx context.Context, fn func(*tokens.OAuthClient) error) error {
+	return kv.ForEachOAuthClient(ctx, db.rules, fn)
 }

@@ -197,6 +197,15 @@ func TestSealedValueBoundToRecord(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+// putJSON marshals v under key in bucket b.
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, buf)
+}
+
 // Crash test: a child process writes, then exits without closing the
 // database (no graceful step of any kind). The parent reopens the file and
 // checks that every acknowledged change is there and every delete stuck.

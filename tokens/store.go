@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// Store is where the policy keeps its records. The bbolt file of package
-// store implements it for one process; tokens/storetest holds the
-// conformance suite every implementation must pass.
+// Store is where the policy keeps its records. Package store implements
+// it on a bbolt file for one process, store/etcdstore on etcd for
+// replicas and store/memstore in memory for tests, all three with one
+// implementation of the rules (store/internal/kv); tokens/storetest holds
+// the conformance suite every implementation must pass.
 //
 // What every implementation promises:
 //   - Durability: a method that changes data returns only after the change

@@ -16,7 +16,7 @@ type accountView struct {
 	Datacenter string    `json:"datacenter"`
 	APIDomain  string    `json:"api_domain"`
 	Org        orgView   `json:"org"`
-	Status     string    `json:"status"`
+	Status     string    `json:"status" jsonschema:"needs_reauth when Zoho refuses the account's refresh token: PATCH new credentials or use a reconnect link."`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	// RateLimit is null when the account has none.
@@ -118,14 +118,18 @@ func (a *API) handleGetAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// accountPatch is the body of PATCH /admin/integrated-accounts/{id}:
+// absent fields are kept.
+type accountPatch struct {
+	Name         *string  `json:"name,omitempty"`
+	RefreshToken *string  `json:"refresh_token,omitempty"`
+	ClientID     *string  `json:"client_id,omitempty"`
+	ClientSecret *string  `json:"client_secret,omitempty"`
+	RateLimit    rawField `json:"rate_limit,omitzero"`
+}
+
 func (a *API) handlePatchAccount(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name         *string  `json:"name"`
-		RefreshToken *string  `json:"refresh_token"`
-		ClientID     *string  `json:"client_id"`
-		ClientSecret *string  `json:"client_secret"`
-		RateLimit    rawField `json:"rate_limit"`
-	}
+	var in accountPatch
 	if err := httpx.DecodeBody(w, r, &in); err != nil {
 		return err
 	}

@@ -35,54 +35,13 @@ func (a *API) WithOAuth(o *tokens.OAuth) *API {
 	return a
 }
 
-// Register mounts the admin API on mux: everything under /admin/ and the
-// integration guides' alias /integrated-account/{id}/mcp…. Every request
-// must carry an API token, even one for a path that does not exist.
+// Register mounts the admin API on mux from its table (Routes):
+// everything under /admin/ and the integration guides' alias
+// /integrated-account/{id}/mcp…. Every request must carry an API token
+// with the admin scope, even one for a path that does not exist.
 func (a *API) Register(mux httpx.Router) {
-	api := http.NewServeMux()
-	route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
-		api.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			httpx.Annotate(r.Context(), "route", r.Pattern)
-			if err := h(w, r); err != nil {
-				a.writeErr(w, r, err)
-			}
-		})
-	}
-	route("POST /admin/api-tokens", a.handleCreateAPIToken)
-	route("GET /admin/api-tokens", a.handleListAPITokens)
-	route("DELETE /admin/api-tokens/{id}", a.handleDeleteAPIToken)
-
-	route("POST /admin/connect-links", a.handleCreateConnectLink)
-	route("GET /admin/connect-links", a.handleListConnectLinks)
-	route("DELETE /admin/connect-links/{id}", a.handleRevokeConnectLink)
-
-	route("GET /admin/audit", a.handleAudit)
-
-	route("POST /admin/integrated-accounts", a.handleCreateAccount)
-	route("GET /admin/integrated-accounts", a.handleListAccounts)
-	route("GET /admin/integrated-accounts/{id}", a.handleGetAccount)
-	route("PATCH /admin/integrated-accounts/{id}", a.handlePatchAccount)
-	route("DELETE /admin/integrated-accounts/{id}", a.handleDeleteAccount)
-
-	for _, prefix := range []string{"/admin/integrated-accounts/{id}/mcp", "/integrated-account/{id}/mcp"} {
-		route("POST "+prefix, a.handleCreateMCPServer)
-		route("GET "+prefix, a.handleListMCPServers)
-		route("GET "+prefix+"/{mcp_id}", a.handleGetMCPServer)
-		route("PATCH "+prefix+"/{mcp_id}", a.handlePatchMCPServer)
-		route("DELETE "+prefix+"/{mcp_id}", a.handleDeleteMCPServer)
-		route("GET "+prefix+"/{mcp_id}/grants", a.handleListGrants)
-		route("DELETE "+prefix+"/{mcp_id}/grants/{grant_id}", a.handleRevokeGrant)
-	}
-
-	h := a.RequireScope(tokens.ScopeAdmin, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := api.Handler(r); pattern == "" {
-			httpx.NotRouted(api, w, r, "admin endpoint")
-			return
-		}
-		api.ServeHTTP(w, r)
-	}))
-	mux.Handle("/admin/", h)
-	mux.Handle("/integrated-account/", h)
+	g := a.Routes()
+	g.Register(mux, a.RequireScope, a.writeErr)
 }
 
 // RequireAPIToken wraps h so that it runs only for requests carrying a

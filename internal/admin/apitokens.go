@@ -16,7 +16,20 @@ type apiTokenView struct {
 	AccountIDs []string  `json:"account_ids"`
 	Scopes     []string  `json:"scopes"`
 	CreatedAt  time.Time `json:"created_at"`
-	Token      string    `json:"token,omitempty"` // only in the create response
+}
+
+// apiTokenCreated is the create answer: the token's value, shown only
+// there, after its view.
+type apiTokenCreated struct {
+	apiTokenView
+	Token string `json:"token" jsonschema:"The API token; shown only here."`
+}
+
+// apiTokenInput is the body of POST /admin/api-tokens.
+type apiTokenInput struct {
+	Name       string   `json:"name"`
+	AccountIDs []string `json:"account_ids,omitempty" jsonschema:"Only these integrated accounts."`
+	Scopes     []string `json:"scopes,omitempty" jsonschema:"Only these surfaces."`
 }
 
 func viewAPIToken(t *tokens.APIToken) apiTokenView {
@@ -31,11 +44,7 @@ func viewAPIToken(t *tokens.APIToken) apiTokenView {
 }
 
 func (a *API) handleCreateAPIToken(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name       string   `json:"name"`
-		AccountIDs []string `json:"account_ids"`
-		Scopes     []string `json:"scopes"`
-	}
+	var in apiTokenInput
 	if err := httpx.DecodeBody(w, r, &in); err != nil {
 		return err
 	}
@@ -43,9 +52,7 @@ func (a *API) handleCreateAPIToken(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	v := viewAPIToken(t)
-	v.Token = tok
-	httpx.WriteJSON(w, http.StatusCreated, v)
+	httpx.WriteJSON(w, http.StatusCreated, apiTokenCreated{apiTokenView: viewAPIToken(t), Token: tok})
 	return nil
 }
 

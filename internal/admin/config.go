@@ -46,15 +46,15 @@ func parseExpiry(f rawField, field string, now time.Time) (tokens.ExpiryChange, 
 
 // configInput is the "config" object of the MCP server requests.
 type configInput struct {
-	Methods             *[]string `json:"methods"`
-	Tags                *[]string `json:"tags"`
-	Modules             *[]string `json:"modules"`
-	RequireAPITokenAuth *bool     `json:"require_api_token_auth"`
-	Auth                *string   `json:"auth"`
-	OAuthProfiles       *[]string `json:"oauth_profiles"`
-	MaxResultChars      rawField  `json:"max_result_chars"`
-	RateLimit           rawField  `json:"rate_limit"`
-	ExpiresAt           rawField  `json:"expires_at"`
+	Methods             *[]string `json:"methods,omitempty" jsonschema:"Any of read, write, list, get, create, update, delete; empty: all."`
+	Tags                *[]string `json:"tags,omitempty" jsonschema:"Only tools with one of these tags; empty: all."`
+	Modules             *[]string `json:"modules,omitempty" jsonschema:"Record modules by Zoho's API name (Contacts, Accounts, Pipelines, Products, Tasks, Events, Calls) the URL's tools act on; empty: all."`
+	RequireAPITokenAuth *bool     `json:"require_api_token_auth,omitempty" jsonschema:"The older form of auth: api_token."`
+	Auth                *string   `json:"auth,omitempty" jsonschema:"How MCP requests are authenticated."`
+	OAuthProfiles       *[]string `json:"oauth_profiles,omitempty" jsonschema:"oauth URLs: the Bigin profiles whose users may approve; empty: any active user."`
+	MaxResultChars      rawField  `json:"max_result_chars,omitzero"`
+	RateLimit           rawField  `json:"rate_limit,omitzero"`
+	ExpiresAt           rawField  `json:"expires_at,omitzero"`
 }
 
 // change is the config change the input asks for (nil for none).

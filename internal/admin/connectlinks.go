@@ -9,11 +9,11 @@ import (
 )
 
 type connectLinkInput struct {
-	Name             string `json:"name"`
-	Datacenter       string `json:"datacenter"`
-	ExpiresInSeconds *int64 `json:"expires_in_seconds"`
+	Name             string `json:"name,omitempty" jsonschema:"Shown to the customer; a reconnect link's defaults to its account's."`
+	Datacenter       string `json:"datacenter,omitempty" jsonschema:"Fixes the datacenter; absent lets the customer pick. A reconnect link's is its account's."`
+	ExpiresInSeconds *int64 `json:"expires_in_seconds,omitempty" jsonschema:"The link's lifetime (default 3600)."`
 	// AccountID, when set, makes a reconnect link for that account.
-	AccountID *string `json:"account_id"`
+	AccountID *string `json:"account_id,omitempty" jsonschema:"Makes a reconnect link for this integrated account."`
 }
 
 // Link kinds as the API shows them.

@@ -18,21 +18,27 @@ type grantView struct {
 	UserZUID         string     `json:"user_zuid"`
 	UserEmail        string     `json:"user_email"`
 	UserProfile      string     `json:"user_profile"`
-	Status           string     `json:"status"` // "pending" (code not exchanged yet) or "active"
+	Status           string     `json:"status" jsonschema:"pending: the code is not exchanged yet; active: it is."`
 	AccessExpiresAt  *time.Time `json:"access_expires_at"`
 	RefreshExpiresAt *time.Time `json:"refresh_expires_at"`
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 }
 
+// Grant statuses.
+const (
+	grantPending = "pending" // the code is not exchanged yet
+	grantActive  = "active"
+)
+
 func viewGrant(g *tokens.OAuthGrant) grantView {
 	v := grantView{
 		ID: g.ID, MCPServerID: g.MCPServerID, ClientID: g.ClientID, ClientName: g.ClientName,
-		UserZUID: g.ZUID, UserEmail: g.Email, UserProfile: g.Profile, Status: "pending",
+		UserZUID: g.ZUID, UserEmail: g.Email, UserProfile: g.Profile, Status: grantPending,
 		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(),
 	}
 	if g.CodeUsedAt != nil {
-		v.Status = "active"
+		v.Status = grantActive
 		a, r := g.AccessExpiresAt.UTC(), g.RefreshExpiresAt.UTC()
 		v.AccessExpiresAt, v.RefreshExpiresAt = &a, &r
 	}

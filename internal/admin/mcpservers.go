@@ -14,10 +14,23 @@ type mcpServerView struct {
 	Name      string     `json:"name"`
 	Config    configView `json:"config"`
 	ExpiresAt *time.Time `json:"expires_at"`
-	Tools     []string   `json:"tools"`
-	URL       string     `json:"url,omitempty"` // only in the create response
+	Tools     []string   `json:"tools" jsonschema:"The tools the config allows."`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// mcpServerCreated is the create answer: the MCP URL, shown only there,
+// after the server's view.
+type mcpServerCreated struct {
+	mcpServerView
+	URL string `json:"url" jsonschema:"The MCP URL; shown only here."`
+}
+
+// mcpInput is the body of POST …/mcp.
+type mcpInput struct {
+	Name      string       `json:"name"`
+	Config    *configInput `json:"config,omitempty"`
+	ExpiresAt rawField     `json:"expires_at,omitzero"`
 }
 
 func (a *API) viewMCPServer(m *tokens.MCPServer) mcpServerView {
@@ -39,11 +52,7 @@ func (a *API) viewMCPServer(m *tokens.MCPServer) mcpServerView {
 }
 
 func (a *API) handleCreateMCPServer(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name      string       `json:"name"`
-		Config    *configInput `json:"config"`
-		ExpiresAt rawField     `json:"expires_at"`
-	}
+	var in mcpInput
 	if err := httpx.DecodeBody(w, r, &in); err != nil {
 		return err
 	}
@@ -67,9 +76,7 @@ func (a *API) handleCreateMCPServer(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	v := a.viewMCPServer(m)
-	v.URL = url
-	httpx.WriteJSON(w, http.StatusCreated, v)
+	httpx.WriteJSON(w, http.StatusCreated, mcpServerCreated{mcpServerView: a.viewMCPServer(m), URL: url})
 	return nil
 }
 
@@ -101,9 +108,9 @@ func (a *API) handleGetMCPServer(w http.ResponseWriter, r *http.Request) error {
 
 // mcpPatch is the body of PATCH …/mcp/{mcp_id}.
 type mcpPatch struct {
-	Name      *string      `json:"name"`
-	Config    *configInput `json:"config"`
-	ExpiresAt rawField     `json:"expires_at"`
+	Name      *string      `json:"name,omitempty"`
+	Config    *configInput `json:"config,omitempty"`
+	ExpiresAt rawField     `json:"expires_at,omitzero"`
 }
 
 func (a *API) handlePatchMCPServer(w http.ResponseWriter, r *http.Request) error {

@@ -26,6 +26,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/metrics"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 	"github.com/bigin-mcp/bigin-mcp/internal/rest"
+	"github.com/bigin-mcp/bigin-mcp/internal/route"
 	"github.com/bigin-mcp/bigin-mcp/internal/ui"
 	"github.com/bigin-mcp/bigin-mcp/internal/zoho"
 	"github.com/bigin-mcp/bigin-mcp/mcp"
@@ -237,26 +238,14 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	}
 
 	mux := httpx.NewRoutes()
-	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, r *http.Request) {
-		writeBody(w, http.StatusOK, `{"status":"ok"}`)
-	})
-	mux.HandleFunc("GET "+readyzPath, func(w http.ResponseWriter, r *http.Request) {
-		if err := store.Ping(); err != nil {
-			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"store is not open"}`)
-			return
-		}
-		if err := svc.Available(); err != nil {
-			writeBody(w, http.StatusServiceUnavailable, `{"status":"unavailable","reason":"the URL index cannot confirm it is current"}`)
-			return
-		}
-		writeBody(w, http.StatusOK, `{"status":"ready"}`)
-	})
+	health := healthRoutes(store, svc)
+	health.Register(mux, nil, nil)
 	adminAPI := admin.New(svc, logger).WithOAuth(front)
 	adminAPI.Register(mux)
 	oauthHandler.Register(mux)
 	restAPI, err := rest.New(rest.Options{
 		Service: svc, Catalog: cat, Executor: exec, RequireScope: adminAPI.RequireScope,
-		PublicURL: cfg.PublicURL, Clock: clk, Logger: logger,
+		PublicURL: cfg.PublicURL, Others: []route.Group{adminAPI.Routes(), health}, Clock: clk, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

@@ -29,7 +29,10 @@ type exchange struct {
 	// badRequest marks a request that breaks the document on purpose (bad
 	// input): only its answer is checked.
 	badRequest bool
-	before     func()
+	// jsonl marks an answer in JSON Lines: each line is checked as an
+	// item of the JSON page the same operation answers.
+	jsonl  bool
+	before func()
 }
 
 // TestOpenAPIDocumentMatchesLiveAnswers checks the document against the
@@ -102,6 +105,17 @@ func TestOpenAPIDocumentMatchesLiveAnswers(t *testing.T) {
 		{name: "delete token", method: "DELETE", path: "/admin/api-tokens/{token:doomed}", status: 204, before: newToken("doomed", `{"name":"doomed"}`)},
 		{name: "delete unknown token", method: "DELETE", path: "/admin/api-tokens/0190a0a0-0000-7000-8000-000000000000", status: 404},
 		{name: "create connect link", method: "POST", path: "/admin/connect-links", body: `{"name":"Acme","expires_in_seconds":600}`, status: 201},
+		{name: "create reconnect link", method: "POST", path: "/admin/connect-links", body: `{"account_id":"{acct}"}`, status: 201},
+		{name: "list connect links", method: "GET", path: "/admin/connect-links?limit=5", status: 200},
+		{name: "revoke connect link", method: "DELETE", path: "/admin/connect-links/{link}", status: 204, before: func() {
+			vars["{link}"] = s.AdminCall(http.MethodPost, "/admin/connect-links", map[string]any{"name": "doomed"}, http.StatusCreated)["id"].(string)
+		}},
+		{name: "list connect links, one revoked", method: "GET", path: "/admin/connect-links", status: 200},
+		{name: "revoke unknown connect link", method: "DELETE", path: "/admin/connect-links/0190a0a0-0000-7000-8000-000000000000", status: 404},
+		{name: "audit", method: "GET", path: "/admin/audit?limit=5", status: 200},
+		{name: "audit, filtered", method: "GET", path: "/admin/audit?account_id={acct}&since=2020-01-01T00:00:00Z&outcome=ok", status: 200},
+		{name: "audit, jsonl", method: "GET", path: "/admin/audit?format=jsonl", status: 200, jsonl: true},
+		{name: "audit, unknown parameter", method: "GET", path: "/admin/audit?colour=red", status: 400, badRequest: true},
 		{name: "create account", method: "POST", path: "/admin/integrated-accounts", body: `{"name":"b","datacenter":"us","refresh_token":"` + rt + `","client_id":"` + sb.ClientID() + `","client_secret":"` + sb.ClientSecret() + `"}`, status: 201},
 		{name: "create account, refused token", method: "POST", path: "/admin/integrated-accounts", body: `{"name":"b","datacenter":"us","refresh_token":"1000.nope","client_id":"` + sb.ClientID() + `","client_secret":"` + sb.ClientSecret() + `"}`, status: 400},
 		{name: "list accounts", method: "GET", path: "/admin/integrated-accounts", status: 200},
@@ -113,6 +127,19 @@ func TestOpenAPIDocumentMatchesLiveAnswers(t *testing.T) {
 		{name: "mint URL, no tool left", method: "POST", path: "/admin/integrated-accounts/{acct}/mcp", body: `{"name":"x","config":{"methods":["delete"],"tags":["roles"]}}`, status: 400},
 		{name: "list URLs", method: "GET", path: "/admin/integrated-accounts/{acct}/mcp", status: 200},
 		{name: "list URLs at the alias", method: "GET", path: "/integrated-account/{acct}/mcp", status: 200},
+		{name: "mint URL with limits", method: "POST", path: "/admin/integrated-accounts/{acct}/mcp", body: `{"name":"lim","config":{"tags":["users"],"max_result_chars":5000,"rate_limit":{"requests":10,"per_seconds":60},"auth":"api_token"}}`, status: 201},
+		{name: "get URL", method: "GET", path: "/admin/integrated-accounts/{acct}/mcp/{mcp}", status: 200, before: func() {
+			vars["{mcp}"] = s.AdminCall(http.MethodPost, "/admin/integrated-accounts/"+s.account+"/mcp", map[string]any{"name": "x"}, http.StatusCreated)["id"].(string)
+		}},
+		{name: "get URL at the alias", method: "GET", path: "/integrated-account/{acct}/mcp/{mcp}", status: 200},
+		{name: "get unknown URL", method: "GET", path: "/admin/integrated-accounts/{acct}/mcp/0190a0a0-0000-7000-8000-000000000000", status: 404},
+		{name: "patch URL", method: "PATCH", path: "/admin/integrated-accounts/{acct}/mcp/{mcp}", body: `{"name":"y","config":{"max_result_chars":null,"rate_limit":null},"expires_at":null}`, status: 200},
+		{name: "patch URL to oauth", method: "PATCH", path: "/integrated-account/{acct}/mcp/{mcp}", body: `{"config":{"auth":"oauth","oauth_profiles":["Administrator"]}}`, status: 200},
+		{name: "list grants", method: "GET", path: "/admin/integrated-accounts/{acct}/mcp/{mcp}/grants", status: 200},
+		{name: "list grants at the alias", method: "GET", path: "/integrated-account/{acct}/mcp/{mcp}/grants?limit=3", status: 200},
+		{name: "revoke unknown grant", method: "DELETE", path: "/admin/integrated-accounts/{acct}/mcp/{mcp}/grants/0190a0a0-0000-7000-8000-000000000000", status: 404},
+		{name: "delete URL", method: "DELETE", path: "/integrated-account/{acct}/mcp/{mcp}", status: 204},
+		{name: "account rate limit", method: "PATCH", path: "/admin/integrated-accounts/{acct}", body: `{"rate_limit":{"requests":1000,"per_seconds":60}}`, status: 200},
 
 		// Tools.
 		{name: "list tools", method: "GET", path: "/integrated-account/{acct}/tools?methods=read&tags=users", status: 200},
@@ -163,6 +190,13 @@ func TestOpenAPIDocumentMatchesLiveAnswers(t *testing.T) {
 			sb.RevokeRefreshToken(rt)
 			sb.ExpireAccessTokens()
 		}},
+
+		// The account's own limit refuses a call before Zoho.
+		{name: "account rate limit, tight", method: "PATCH", path: "/admin/integrated-accounts/{acct}", body: `{"rate_limit":{"requests":1,"per_seconds":86400}}`, status: 200},
+		{name: "call within the account's limit", method: "POST", path: "/integrated-account/{acct}/tools/list_all_zohobigin_roles", body: `{}`, status: 200},
+		{name: "call over the account's limit", method: "POST", path: "/integrated-account/{acct}/tools/list_all_zohobigin_roles", body: `{}`, status: 429},
+		{name: "proxy over the account's limit", method: "GET", path: "/proxy/me" + q, status: 429},
+		{name: "account rate limit removed", method: "PATCH", path: "/admin/integrated-accounts/{acct}", body: `{"rate_limit":null}`, status: 200},
 
 		// Last: the account goes.
 		{name: "delete account", method: "DELETE", path: "/admin/integrated-accounts/{acct}", status: 204},
@@ -215,6 +249,13 @@ func TestOpenAPIDocumentMatchesLiveAnswers(t *testing.T) {
 			res.Body.Close()
 			require.NoError(t, err)
 			require.Equal(t, x.status, res.StatusCode, "%s", raw)
+			if x.jsonl {
+				require.Equal(t, "application/jsonl; charset=utf-8", res.Header.Get("Content-Type"))
+				lines := bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
+				require.NotEmpty(t, lines)
+				raw = append(append([]byte(`{"result":[`), bytes.Join(lines, []byte(","))...), `],"next_cursor":null}`...)
+				res.Header.Set("Content-Type", "application/json")
+			}
 			res.Body = io.NopCloser(bytes.NewReader(raw))
 
 			req := build()

@@ -165,7 +165,7 @@ func deleteUser(id string) runFunc {
 		if err := c.Client.DeleteUser(ctx, id); err != nil {
 			return nil, err
 		}
-		return envelope(map[string]any{"id": id, "deleted": true}, "")
+		return envelope(deleted{ID: id, Deleted: true}, "")
 	}
 }
 
@@ -188,14 +188,5 @@ func (a *API) do(w http.ResponseWriter, r *http.Request, surface, accountID stri
 		return err
 	}
 	httpx.Annotate(r.Context(), "operation", op.Name)
-	res := a.exec.Do(r.Context(), op, account, caller(r.Context(), surface))
-	switch {
-	case res.Failure != nil:
-		a.writeFailure(w, res.Failure, byID)
-	case res.Body == nil:
-		return notFoundf("no record with this id in the integrated account's Bigin organization")
-	default:
-		writeBody(w, res.Body)
-	}
-	return nil
+	return a.answer(w, a.exec.Do(r.Context(), op, account, caller(r.Context(), surface)), byID)
 }

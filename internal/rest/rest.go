@@ -24,6 +24,7 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/route"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -38,8 +39,12 @@ type Options struct {
 	RequireScope func(scope string, h http.Handler) http.Handler
 	// PublicURL is the server URL the OpenAPI document names.
 	PublicURL string
-	Clock     clock.Clock
-	Logger    *slog.Logger
+	// Others are the route tables of the other HTTP APIs the OpenAPI
+	// document covers (the admin API, health), registered by their
+	// owners.
+	Others []route.Group
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // API is the REST face.
@@ -67,7 +72,7 @@ func New(o Options) (*API, error) {
 		svc: o.Service, cat: o.Catalog, exec: o.Executor, require: o.RequireScope,
 		public: strings.TrimRight(o.PublicURL, "/"), now: clock.OrSystem(o.Clock).Now, logger: logger,
 	}
-	doc, err := json.MarshalIndent(Document(a.public, a.cat), "", "  ")
+	doc, err := a.document(o.Others)
 	if err != nil {
 		return nil, err
 	}
@@ -75,55 +80,14 @@ func New(o Options) (*API, error) {
 	return a, nil
 }
 
-// handlerFunc is a route that may fail with an error for the client.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-// Register mounts the REST face on mux. Each surface answers every path
-// under its prefix itself (a JSON 404 or 405 for what it does not serve),
-// after checking the API token and its scope.
+// Register mounts the REST face on mux from its table (groups). Each
+// surface answers every path under its prefixes itself (a JSON 404 or 405
+// for what it does not serve), after checking the API token and its
+// scope; /openapi.json needs no token.
 func (a *API) Register(mux httpx.Router) {
-	surface := func(scope, what string, prefixes []string, routes map[string]handlerFunc) {
-		sub := http.NewServeMux()
-		for pattern, h := range routes {
-			sub.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-				httpx.Annotate(r.Context(), "route", r.Pattern)
-				if err := h(w, r); err != nil {
-					a.writeErr(w, r, err)
-				}
-			})
-		}
-		h := a.require(scope, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, pattern := sub.Handler(r); pattern == "" {
-				httpx.NotRouted(sub, w, r, what)
-				return
-			}
-			sub.ServeHTTP(w, r)
-		}))
-		for _, p := range prefixes {
-			mux.Handle(p, h)
-		}
+	for _, g := range a.groups() {
+		g.Register(mux, a.require, a.writeErr)
 	}
-	surface(tokens.ScopeTools, "tools endpoint", []string{"/integrated-account/{id}/tools", "/integrated-account/{id}/tools/"}, map[string]handlerFunc{
-		"GET /integrated-account/{id}/tools":         a.handleListTools,
-		"POST /integrated-account/{id}/tools/{name}": a.handleCallTool,
-	})
-	surface(tokens.ScopeUnified, "unified endpoint", []string{"/unified/"}, map[string]handlerFunc{
-		"GET /unified/user-directory/users":         a.handleUnifiedUsers,
-		"GET /unified/user-directory/users/{id}":    a.handleUnifiedUser,
-		"DELETE /unified/user-directory/users/{id}": a.handleUnifiedDeleteUser,
-		"GET /unified/user-directory/roles":         a.handleUnifiedRoles,
-		"GET /unified/user-directory/roles/{id}":    a.handleUnifiedRole,
-	})
-	surface(tokens.ScopeProxy, "proxy endpoint", []string{"/proxy/"}, map[string]handlerFunc{
-		"GET /proxy/{resource}":         a.handleProxyList,
-		"GET /proxy/{resource}/{id}":    a.handleProxyGet,
-		"DELETE /proxy/{resource}/{id}": a.handleProxyDelete,
-	})
-	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-cache")
-		_, _ = w.Write(a.openapi)
-	})
 }
 
 // account returns the integrated account a request names, after checking
@@ -229,19 +193,33 @@ func (a *API) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	httpx.WriteError(w, code, msg)
 }
 
-// upstream is Zoho's side of a failure, in the error shape's "upstream".
-type upstream struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+// answer writes an operation's result: the rate-limit headers of the
+// tightest limit it passed (none when no limit applies), then its failure
+// or its body. A nil body is no such record (404).
+func (a *API) answer(w http.ResponseWriter, res catalog.Result, byID bool) error {
+	res.Quota.SetHeaders(w.Header())
+	switch {
+	case res.Failure != nil:
+		a.writeFailure(w, res, byID)
+	case res.Body == nil:
+		return notFoundf("no record with this id in the integrated account's Bigin organization")
+	default:
+		writeBody(w, res.Body)
+	}
+	return nil
 }
 
 // writeFailure answers a call that failed at Zoho (or before it, for the
-// account's authorization) with the HTTP form of the failure:
+// account's authorization or the server's own rate limit) with the HTTP
+// form of the failure:
+//   - over the integrated account's rate limit: 429 rate_limited with the
+//     limit's headers (set by answer) and no upstream: Zoho was not
+//     called;
 //   - a refused refresh token: 409 reauthorization_required;
-//   - a rate limit: 429 rate_limited with ratelimit-limit,
+//   - Zoho's rate limit: 429 rate_limited with ratelimit-limit,
 //     ratelimit-remaining, ratelimit-reset and Retry-After, from Zoho's
-//     headers (never retried by the server);
+//     headers in place of the account limit's (never retried by the
+//     server);
 //   - a cursor this server did not issue for the call: 400;
 //   - Zoho's "the id given seems to be invalid" on a call for one record
 //     (byID): 404;
@@ -253,9 +231,12 @@ type upstream struct {
 //     status;
 //   - anything else: 502 upstream_error (504 when Zoho did not answer in
 //     time), with Zoho's status, code and message in "upstream".
-func (a *API) writeFailure(w http.ResponseWriter, f *catalog.Failure, byID bool) {
+func (a *API) writeFailure(w http.ResponseWriter, res catalog.Result, byID bool) {
+	f := res.Failure
 	te := f.Error
 	switch {
+	case res.Quota.Refused():
+		httpx.WriteError(w, tokens.CodeRateLimited, f.Text)
 	case f.Result != nil:
 		writeWriteFailure(w, f)
 	case te.Code == tokens.CodeReauthorizationRequired, te.Code == tokens.CodeModuleNotAllowed, te.Code == tokens.CodeScopeMissing,
@@ -265,6 +246,9 @@ func (a *API) writeFailure(w http.ResponseWriter, f *catalog.Failure, byID bool)
 		httpx.WriteError(w, tokens.CodeInvalidArgument, f.Text)
 	case te.Status == http.StatusTooManyRequests || te.Code == "TOO_MANY_REQUESTS" || te.Code == "TOKEN_RATE_LIMITED" ||
 		te.Code == "LIMIT_EXCEEDED" && (te.RateLimit != nil || te.RetryAfterSeconds != nil):
+		for _, k := range quotaHeaderNames {
+			w.Header().Del(k)
+		}
 		a.rateLimitHeaders(w.Header(), te)
 		writeErrorUpstream(w, http.StatusTooManyRequests, tokens.CodeRateLimited, f.Text, te)
 	case byID && te.Code == "INVALID_DATA":
@@ -277,6 +261,9 @@ func (a *API) writeFailure(w http.ResponseWriter, f *catalog.Failure, byID bool)
 		writeErrorUpstream(w, http.StatusBadGateway, tokens.CodeUpstreamError, f.Text, te)
 	}
 }
+
+// quotaHeaderNames are the headers of a rate limit's state.
+var quotaHeaderNames = []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"}
 
 // rateLimitHeaders sets the IETF rate-limit headers (ratelimit-limit,
 // ratelimit-remaining, ratelimit-reset in seconds from now) and
@@ -336,8 +323,8 @@ func writeErrorUpstream(w http.ResponseWriter, status int, code, message string,
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-		"code": code, "message": message,
-		"upstream": upstream{Status: te.Status, Code: te.Code, Message: te.Message},
+	_ = httpx.Encode(w, errorBody{Error: errorDetail{
+		Code: code, Message: message,
+		Upstream: &upstream{Status: te.Status, Code: te.Code, Message: te.Message},
 	}})
 }

@@ -111,8 +111,9 @@ func (a *API) handleCallTool(w http.ResponseWriter, r *http.Request) error {
 		// Nothing reached Zoho: the arguments failed the tool's schema.
 		return invalidf("invalid arguments for %s: %s", e.Name, f.Error.Message)
 	}
+	res.Quota.SetHeaders(w.Header())
 	if res.Failure != nil {
-		a.writeFailure(w, res.Failure, e.Method != tokens.MethodList)
+		a.writeFailure(w, res, e.Method != tokens.MethodList)
 		return nil
 	}
 	writeBody(w, res.Body)

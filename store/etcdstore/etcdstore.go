@@ -1,11 +1,16 @@
 // Package etcdstore keeps bigin-mcp's records in etcd, so any number of
-// stateless replicas can share them. It implements tokens.Store with the
-// same promises as the bbolt file (and passes the same conformance suite),
-// writes the same sealed records (package record), and adds what a shared
-// store needs: a change feed the replicas' URL indexes follow
-// (tokens.ChangeFeed), an election for jobs that run on one replica at a
-// time (tokens.Elector), and a lock that elects one refresher of an
-// account's Zoho access token.
+// stateless replicas can share them. It runs the same Store rules as the
+// bbolt file (package store/internal/kv, over optimistic etcd
+// transactions: txn.go), writes the same sealed records (package record),
+// and adds what a shared store needs: a change feed the replicas' URL
+// indexes follow (tokens.ChangeFeed), an election for jobs that run on one
+// replica at a time (tokens.Elector), and a lock that elects one refresher
+// of an account's Zoho access token.
+//
+// A rule's changes are one etcd transaction, so the cluster's
+// --max-txn-ops bounds them: deleting an account writes 3 keys per MCP
+// URL, CreateMCPServers 3 per URL, ending a URL's OAuth grants 2 per
+// grant plus one per hash it names (see docs/scaling.md).
 //
 // Key layout under the prefix (default "/bigin-mcp/"); no key holds a
 // token, only IDs and SHA-256 hashes of tokens:
@@ -46,6 +51,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 
+	"github.com/bigin-mcp/bigin-mcp/store/internal/kv"
 	"github.com/bigin-mcp/bigin-mcp/store/internal/record"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
@@ -153,18 +159,24 @@ type Options struct {
 	Logger     *slog.Logger
 }
 
-// Store is bigin-mcp's records in etcd. It is safe for concurrent use by
-// many goroutines and many processes.
-type Store struct {
-	c         *clientv3.Client
-	p         string
-	sealer    record.Sealer
-	now       func() time.Time
-	auditKeep int
-	ttl       int
-	logger    *slog.Logger
+// rules is the one implementation of the Store's rules, shared with every
+// backend; Store gives it etcd transactions (txn.go).
+type rules = kv.Store
 
-	audit *auditBatcher
+// Store is bigin-mcp's records in etcd: the tokens.Store rules (package
+// store/internal/kv) over optimistic etcd transactions, plus the change
+// feed, the election and the refresh lock. It has every method of
+// tokens.Store, documented there. It is safe for concurrent use by many
+// goroutines and many processes.
+type Store struct {
+	*rules
+	c      *clientv3.Client
+	p      string
+	sealer record.Sealer
+	ttl    int
+	logger *slog.Logger
+
+	batch *batcher
 
 	sessMu sync.Mutex
 	sess   *concurrency.Session
@@ -203,16 +215,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		p += "/"
 	}
 	st := &Store{
-		c: opts.Client, p: p, sealer: s, now: opts.Now, auditKeep: opts.AuditRetention,
+		c: opts.Client, p: p, sealer: s,
 		ttl: opts.SessionTTL, logger: opts.Logger, locks: map[string]*localLock{},
 		appliedC: make(chan struct{}),
 	}
-	if st.now == nil {
-		st.now = time.Now
+	keep := opts.AuditRetention
+	if keep == 0 {
+		keep = DefaultAuditRetention
 	}
-	if st.auditKeep == 0 {
-		st.auditKeep = DefaultAuditRetention
-	}
+	st.rules = kv.New(backend{st}, kv.Options{Sealer: s, Now: opts.Now, AuditRetention: keep, AuditTrimEvery: trimEvery})
 	if st.ttl <= 0 {
 		st.ttl = DefaultSessionTTL
 	}
@@ -222,7 +233,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := st.checkKey(ctx); err != nil {
 		return nil, err
 	}
-	st.audit = newAuditBatcher(st)
+	st.batch = newBatcher(st)
 	return st, nil
 }
 
@@ -259,7 +270,7 @@ func (s *Store) Close() error {
 // Release stops the audit writer and gives up locks and elections, but
 // leaves the client open (for a client shared by several stores).
 func (s *Store) Release() {
-	s.audit.close()
+	s.batch.close()
 	s.sessMu.Lock()
 	if s.sess != nil {
 		_ = s.sess.Close()
@@ -283,25 +294,6 @@ func (s *Store) Prefix() string { return s.p }
 
 // Client returns the etcd client.
 func (s *Store) Client() *clientv3.Client { return s.c }
-
-func (s *Store) nowUTC() time.Time { return s.now().UTC() }
-
-// Keys.
-func (s *Store) accountKey(id string) string { return s.p + "r/a/" + id }
-func (s *Store) serverKey(id string) string  { return s.p + "r/s/" + id }
-func (s *Store) serverHashKey(h [32]byte) string {
-	return s.p + "i/sh/" + fmt.Sprintf("%x", h[:])
-}
-func (s *Store) byAccountPrefix(accountID string) string { return s.p + "i/sa/" + accountID + "\x00" }
-func (s *Store) apiTokenKey(id string) string            { return s.p + "t/" + id }
-func (s *Store) apiTokenHashKey(h [32]byte) string {
-	return s.p + "i/th/" + fmt.Sprintf("%x", h[:])
-}
-func (s *Store) linkKey(id string) string { return s.p + "l/" + id }
-func (s *Store) linkHashKey(h [32]byte) string {
-	return s.p + "i/lh/" + fmt.Sprintf("%x", h[:])
-}
-func (s *Store) auditKey(id string) string { return s.p + "audit/" + id }
 
 // session returns the process's lease session, making a new one when the
 // last one expired (the cluster was unreachable longer than its TTL).

@@ -103,3 +103,44 @@ func TestAtRest(t *testing.T) {
 	assert.Error(t, err, "a value moved under another key does not open")
 	assert.NotErrorIs(t, err, tokens.ErrNotFound)
 }
+
+// TestAuditRetention: the log keeps at least the newest AuditRetention
+// entries, and trims the older ones once a check is due (every
+// trimEvery appends, here 10), oldest first, so what is left is always
+// the newest entries.
+func TestAuditRetention(t *testing.T) {
+	defer etcdstore.SetTrimEvery(10)()
+	ctx := context.Background()
+	cluster := etcdtest.Start(t, 1)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	s, err := etcdstore.Open(ctx, etcdstore.Options{Client: cluster.Client(t), Prefix: "/retention/", Key: key, AuditRetention: 5})
+	require.NoError(t, err)
+	t.Cleanup(s.Release)
+
+	var ids []string
+	kept := func() []string {
+		got, more, err := s.Audit(ctx, "", 100)
+		require.NoError(t, err)
+		require.False(t, more)
+		var out []string
+		for i := len(got) - 1; i >= 0; i-- {
+			out = append(out, got[i].ID)
+		}
+		return out
+	}
+	for i := range 43 {
+		e := &tokens.AuditEntry{Actor: "system", Action: "tool_call", Outcome: "ok"}
+		require.NoError(t, s.AppendAudit(ctx, e))
+		ids = append(ids, e.ID)
+		left := kept()
+		require.GreaterOrEqual(t, len(left), min(i+1, 5), "never fewer than the retention bound")
+		require.Equal(t, ids[len(ids)-len(left):], left, "what is left is the newest entries, in order")
+		if (i+1)%10 == 0 {
+			// The check rides with this append and counts the entries
+			// before it: 5 of them stay, and this one.
+			assert.Len(t, left, 5+1, "append %d trimmed the log", i+1)
+		}
+	}
+	assert.Len(t, kept(), 5+1+3, "three appends since the last check")
+}

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Factory) {
 		{"AccountCRUD", testAccountCRUD},
 		{"AccountsPaging", testAccountsPaging},
 		{"APITokens", testAPITokens},
+		{"LastAPITokenRace", testLastAPITokenRace},
 		{"AuditPagingNewestFirst", testAuditPagingNewestFirst},
 		{"AuditEntryFields", testAuditEntryFields},
 		{"DeleteAuditBefore", testDeleteAuditBefore},

@@ -74,7 +74,7 @@ func (a *API) Routes() route.Group {
 		{Method: "POST", Path: "/admin/integrated-accounts", Handle: a.handleCreateAccount, Ops: []route.Operation{{
 			ID: "createAccount", Summary: "Connect an integrated account",
 			Description: "The server refreshes the token once and reads the organization to prove the credentials. Secrets are never echoed.",
-			Body:        route.Ref("AccountInput"), Responses: []route.Response{created("Created.", "Account")}, Errors: append(bodyErrs, 502),
+			Body:        route.Ref("AccountInput"), Responses: []route.Response{created("Created; `warnings` says when the Zoho org was connected already.", "AccountCreated")}, Errors: append(bodyErrs, 502),
 		}}},
 		{Method: "GET", Path: "/admin/integrated-accounts", Handle: a.handleListAccounts, Ops: []route.Operation{{
 			ID: "listAccounts", Summary: "List integrated accounts",
@@ -193,8 +193,9 @@ func schemas() map[string]*route.Schema {
 			route.Enum("status", tokens.LinkUsable.String(), tokens.LinkUsed.String(), tokens.LinkExpired.String(), tokens.LinkRevoked.String())),
 		"AccountInput": route.For[tokens.NewAccount](route.Optional("client_id", "client_secret", "rate_limit"),
 			route.Set("rate_limit", rateLimitOrNull)),
-		"AccountPatch": route.For[accountPatch](route.Set("rate_limit", rateLimitOrNull)),
-		"Account":      route.For[accountView](route.Enum("status", tokens.StatusActive, tokens.StatusNeedsReauth), route.Set("rate_limit", rateLimitOrNull)),
+		"AccountPatch":   route.For[accountPatch](route.Set("rate_limit", rateLimitOrNull)),
+		"Account":        route.For[accountView](route.Enum("status", tokens.StatusActive, tokens.StatusNeedsReauth), route.Set("rate_limit", rateLimitOrNull)),
+		"AccountCreated": route.For[createdAccountView](route.Enum("status", tokens.StatusActive, tokens.StatusNeedsReauth), route.Set("rate_limit", rateLimitOrNull)),
 		"ConfigInput": route.For[configInput](
 			route.Enum("auth", tokens.AuthURL, tokens.AuthAPIToken, tokens.AuthOAuth),
 			route.Set("max_result_chars", route.Describe(route.Nullable(route.Integer(tokens.MinResultChars, tokens.MaxResultChars)), "Characters of result text a list page fills at most; null for the server's budget.")),

@@ -51,12 +51,14 @@ var (
 	bucketOAuthGrants         = []byte("oauth_grants")           // grant id → tokens.OAuthGrant JSON
 	bucketOAuthGrantIndex     = []byte("oauth_grant_index")      // sha256(code or token) → grant id
 	bucketOAuthGrantsByServer = []byte("oauth_grants_by_server") // server id \x00 grant id → nil
+	bucketIdempotencyKeys     = []byte("idempotency_keys")       // sha256(scope \x00 key) → tokens.IdempotencyRecord JSON
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketAccounts, bucketServers, bucketServerIndex,
 		bucketServersByAcct, bucketAPITokens, bucketAPITokenIndex,
 		bucketLinks, bucketLinkIndex, bucketAudit, bucketCache,
 		bucketOAuthClients, bucketOAuthGrants, bucketOAuthGrantIndex, bucketOAuthGrantsByServer,
+		bucketIdempotencyKeys,
 	}
 
 	metaSchemaVersion = []byte("schema_version")
@@ -78,6 +80,7 @@ var (
 		kv.OAuthGrants:      bucketOAuthGrants,
 		kv.GrantHashes:      bucketOAuthGrantIndex,
 		kv.GrantsByServer:   bucketOAuthGrantsByServer,
+		kv.IdempotencyKeys:  bucketIdempotencyKeys,
 	}
 )
 

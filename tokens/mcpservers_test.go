@@ -3,6 +3,7 @@ package tokens_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -381,4 +382,37 @@ func TestResolveRejects(t *testing.T) {
 		_, err := e.Svc.Resolve(ctx, tok)
 		assert.ErrorIs(t, err, tokens.ErrNotFound, tok)
 	}
+}
+
+// The sweeper gives back the space of expired idempotency keys: at its
+// first pass, and then every IdempotencySweepEvery.
+func TestRunSweeperDeletesExpiredIdempotencyKeys(t *testing.T) {
+	e := newTestEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	now := e.Clock.Now().UTC()
+	claim := func(key string, ttl time.Duration) {
+		_, err := e.Store.ClaimIdempotencyKey(ctx, &tokens.IdempotencyRecord{Scope: "mcp:s", Key: key, ClaimID: "c", Tool: "t", Fingerprint: "f",
+			CreatedAt: now, ExpiresAt: now.Add(ttl)})
+		require.NoError(t, err)
+	}
+	live := func(key string) bool {
+		_, err := e.Store.ClaimIdempotencyKey(ctx, &tokens.IdempotencyRecord{Scope: "mcp:s", Key: key, ClaimID: "probe", Tool: "t", Fingerprint: "f",
+			CreatedAt: now, ExpiresAt: now})
+		return errors.Is(err, tokens.ErrConflict)
+	}
+	claim("gone", time.Minute)
+	claim("kept", 24*time.Hour)
+	e.Clock.Advance(2 * time.Minute)
+	n, err := e.Svc.SweepIdempotencyKeys(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.True(t, live("kept"))
+
+	claim("later", 5*time.Minute)
+	done := make(chan struct{})
+	go func() { e.Svc.RunSweeper(ctx, 5*time.Millisecond); close(done) }()
+	e.Clock.Advance(tokens.IdempotencySweepEvery)
+	require.Eventually(t, func() bool { return !live("later") }, 5*time.Second, 5*time.Millisecond, "the sweeper deleted the expired key")
+	cancel()
+	<-done
 }

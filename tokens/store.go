@@ -46,6 +46,7 @@ type Store interface {
 	OAuthClientStore
 	OAuthGrantStore
 	CacheStore
+	IdempotencyStore
 
 	// Ping reports whether the store is usable (for /readyz).
 	Ping() error

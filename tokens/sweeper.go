@@ -8,8 +8,9 @@ import (
 
 // RunSweeper deletes expired MCP servers, and audit entries older than the
 // retention (SweepAudit), every interval until ctx ends
-// (within a minute of expiry when the caller passes e.g. 30 s). It sweeps
-// once at the start, for servers that expired while the process was down.
+// (within a minute of expiry when the caller passes e.g. 30 s), and
+// expired idempotency keys every IdempotencySweepEvery. It sweeps once at
+// the start, for servers that expired while the process was down.
 // Resolve already refuses expired servers before they are swept.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
@@ -17,12 +18,19 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var keysSwept time.Time
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep expired MCP servers", "err", err)
 		}
 		if _, err := s.SweepAudit(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep old audit entries", "err", err)
+		}
+		if now := s.now(); now.Sub(keysSwept) >= IdempotencySweepEvery {
+			keysSwept = now
+			if _, err := s.SweepIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				s.logger.ErrorContext(ctx, "sweep expired idempotency keys", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -65,4 +73,22 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		s.logger.InfoContext(ctx, "swept expired MCP servers", "count", len(deleted))
 	}
 	return len(deleted), nil
+}
+
+// IdempotencySweepEvery is how often RunSweeper deletes expired
+// idempotency keys. An expired key is already free for reuse when it is
+// claimed again; the sweep only gives back its space, so it can be rare.
+const IdempotencySweepEvery = 10 * time.Minute
+
+// SweepIdempotencyKeys deletes the idempotency keys whose outcome (or
+// abandoned claim) has expired by now, and reports how many.
+func (s *Service) SweepIdempotencyKeys(ctx context.Context) (int, error) {
+	n, err := s.db.DeleteExpiredIdempotencyKeys(ctx, s.now())
+	if err != nil {
+		return n, fmt.Errorf("delete expired idempotency keys: %w", err)
+	}
+	if n > 0 {
+		s.logger.InfoContext(ctx, "swept expired idempotency keys", "count", n)
+	}
+	return n, nil
 }

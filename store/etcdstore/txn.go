@@ -50,6 +50,7 @@ var layout = [kv.NumTables]struct {
 	kv.OAuthGrants:      {"og/", plain},
 	kv.GrantHashes:      {"i/gh/", hexed},
 	kv.GrantsByServer:   {"i/gs/", plain},
+	kv.IdempotencyKeys:  {"ik/", hexed},
 }
 
 // dir is the key prefix of table tb.

@@ -42,6 +42,7 @@ const (
 	OAuthGrants                   // grant id → OAuth grant
 	GrantHashes                   // code or token hash → grant id
 	GrantsByServer                // server id \x00 grant id → empty
+	IdempotencyKeys               // sha256(scope \x00 key) → idempotency record
 
 	// NumTables is how many tables there are; a backend maps each.
 	NumTables int = iota
@@ -51,7 +52,7 @@ var tableNames = [NumTables]string{
 	"accounts", "mcp_servers", "mcp_token_index", "mcp_by_account",
 	"api_tokens", "api_token_index", "connect_links", "connect_link_index",
 	"audit", "cache", "oauth_clients", "oauth_grants", "oauth_grant_index",
-	"oauth_grants_by_server",
+	"oauth_grants_by_server", "idempotency_keys",
 }
 
 // String returns the table's name (its bbolt bucket's name).

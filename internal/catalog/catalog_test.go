@@ -246,3 +246,52 @@ func TestInputSchemasHaveOneTypePerProperty(t *testing.T) {
 	assert.Nil(t, args.NextCursor)
 	assert.Equal(t, 5, args.Limit)
 }
+
+// A URL's modules narrow the module enum of its tools' input schemas;
+// each distinct set is encoded once and shared.
+func TestInputSchemaForModules(t *testing.T) {
+	cat, err := New()
+	require.NoError(t, err)
+	list, _ := cat.Lookup("list_zohobigin_records")
+	cfg := tokens.Config{Modules: []string{"Contacts", "Pipelines"}}
+	mods := list.ModulesUnder(cfg)
+	assert.Equal(t, []string{"Contacts", "Pipelines"}, mods)
+	narrowed := list.InputSchemaFor(mods)
+	var got struct {
+		Properties map[string]map[string]any `json:"properties"`
+		Required   []string                  `json:"required"`
+	}
+	require.NoError(t, json.Unmarshal(narrowed, &got))
+	assert.Equal(t, []any{"Contacts", "Pipelines"}, got.Properties["module"]["enum"])
+	assert.Equal(t, []string{"module"}, got.Required)
+	var full struct {
+		Properties map[string]map[string]any `json:"properties"`
+	}
+	require.NoError(t, json.Unmarshal(list.InputSchema, &full))
+	assert.Len(t, full.Properties["module"]["enum"], 7, "the shared full schema is untouched")
+	delete(full.Properties, "module")
+	delete(got.Properties, "module")
+	assert.Equal(t, full.Properties, got.Properties, "only the enum differs")
+	again := list.InputSchemaFor([]string{"Contacts", "Pipelines"})
+	assert.Same(t, &narrowed[0], &again[0], "a set is encoded once")
+	assert.Same(t, &list.InputSchema[0], &list.InputSchemaFor(nil)[0], "every module is the full schema")
+	assert.Same(t, &list.InputSchema[0], &list.InputSchemaFor(list.Modules)[0])
+
+	query, _ := cat.Lookup("query_zohobigin_records")
+	assert.Same(t, &query.InputSchema[0], &query.InputSchemaFor(query.ModulesUnder(cfg))[0], "a tool without a module argument has one schema")
+	notes, _ := cat.Lookup("add_zohobigin_note")
+	assert.Empty(t, notes.ModulesUnder(tokens.Config{Modules: []string{"Tasks"}}))
+}
+
+// Every tool's Zoho scopes are among those connect and reconnect links
+// ask for, so a newly connected account can call every tool.
+func TestToolScopesAreAskedForByConnectLinks(t *testing.T) {
+	cat, err := New()
+	require.NoError(t, err)
+	for _, e := range cat.Entries() {
+		assert.NotEmpty(t, e.Scopes, e.Name)
+		for _, s := range e.Scopes {
+			assert.Contains(t, bigin.Scopes(), s, e.Name)
+		}
+	}
+}

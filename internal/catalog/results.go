@@ -268,6 +268,9 @@ func (fc failCtx) classify(err error) (*ToolError, string) {
 func (fc failCtx) hint(e *bigin.APIError, te *ToolError) string {
 	t := fc.entry
 	id := t.args.str(fc.args, "id")
+	if id == "" {
+		id = t.args.str(fc.args, "record_id") // a note's record
+	}
 	switch {
 	case !e.RateLimited() && t.Hints[e.Code] != "" && (id != "" || !strings.Contains(t.Hints[e.Code], "{id}")):
 		// The tool's own advice first: COQL's LIMIT_EXCEEDED is about

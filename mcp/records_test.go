@@ -496,6 +496,9 @@ func TestRecordPolicy(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, apptest.AllTools(), names, "Contacts has related lists and notes: every tool is offered")
+	instructions := r.cs.InitializeResult().Instructions
+	assert.Contains(t, instructions, "Record tools act only on these modules: Contacts.")
+	assert.Contains(t, instructions, "This URL can change data")
 
 	before := len(r.sb.APIRequests())
 	for _, c := range []struct {
@@ -521,6 +524,7 @@ func TestRecordPolicy(t *testing.T) {
 
 	read := newRecords(t, map[string]any{"methods": []string{"read"}})
 	assert.ElementsMatch(t, apptest.ReadTools(), apptest.ToolNames(t, read.cs))
+	assert.Contains(t, read.cs.InitializeResult().Instructions, "This URL is read-only")
 	_, err = read.cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "create_zohobigin_records",
 		Arguments: map[string]any{"module": "Contacts", "records": []any{map[string]any{"Last_Name": "x"}}}})
 	require.Error(t, err)

@@ -305,7 +305,7 @@ func TestSearchRecords(t *testing.T) {
 	} {
 		text, out := r.fails("search_zohobigin_records", args)
 		assert.Equal(t, "invalid_argument", codeOf(out))
-		assert.Contains(t, text, "give exactly one of criteria, word, email and phone")
+		assert.Contains(t, text, "a search takes exactly one of criteria, word, email and phone")
 	}
 	assert.Len(t, r.sb.APIRequests(), before, "nothing reached Zoho")
 
@@ -548,10 +548,7 @@ func mustRaw(t *testing.T, v any) []byte {
 func TestRecordToolsNeedTheRecordScopes(t *testing.T) {
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
-	acct := e.AdminCall("POST", "/admin/integrated-accounts", map[string]any{
-		"name": "old", "datacenter": "us", "refresh_token": sb.IssueRefreshToken(sandbox.DirectoryScopes()...),
-		"client_id": sb.ClientID(), "client_secret": sb.ClientSecret(),
-	}, http.StatusCreated)["id"].(string)
+	acct := e.ConnectAccountWithScopes("us", sandbox.DirectoryScopes()...)
 	_, url := e.MintURL(acct, nil)
 	cs := e.MustConnect(url, "streamable")
 	refreshes := sb.RefreshCount()

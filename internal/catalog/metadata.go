@@ -49,29 +49,20 @@ func newMetaCache(now func() time.Time) *metaCache {
 	return &metaCache{now: now, m: map[metaKey]*metaEntry{}}
 }
 
-// moduleFields returns the module's fields, from the cache or from Zoho.
-func (c *Call) moduleFields(ctx context.Context, module string) ([]bigin.Field, error) {
-	e, err := c.meta.get(ctx, metaKey{c.account, module, metaFields}, func(ctx context.Context) (*metaEntry, error) {
-		f, err := c.Client.Fields(ctx, module)
-		return &metaEntry{fields: f}, err
+// metadata returns a kind of the module's metadata (metaFields: its
+// fields; metaLayouts: its layouts, for Pipelines its team pipelines),
+// from the account's cache or from Zoho.
+func (c *Call) metadata(ctx context.Context, module, kind string) (*metaEntry, error) {
+	return c.meta.get(ctx, metaKey{c.account, module, kind}, func(ctx context.Context) (*metaEntry, error) {
+		var e metaEntry
+		var err error
+		if kind == metaFields {
+			e.fields, err = c.Client.Fields(ctx, module)
+		} else {
+			e.layouts, err = c.Client.Layouts(ctx, module)
+		}
+		return &e, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return e.fields, nil
-}
-
-// layouts returns the module's layouts (for Pipelines, its team
-// pipelines), from the cache or from Zoho.
-func (c *Call) layouts(ctx context.Context, module string) ([]bigin.Layout, error) {
-	e, err := c.meta.get(ctx, metaKey{c.account, module, metaLayouts}, func(ctx context.Context) (*metaEntry, error) {
-		l, err := c.Client.Layouts(ctx, module)
-		return &metaEntry{layouts: l}, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return e.layouts, nil
 }
 
 // get returns the entry under k while it is fresh, else loads and keeps

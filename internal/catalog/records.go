@@ -509,10 +509,11 @@ func describeSchema() map[string]any {
 
 // describeModule answers from the account's metadata cache.
 func describeModule(ctx context.Context, c *Call, a *describeArgs) ([]byte, error) {
-	fields, err := c.moduleFields(ctx, a.Module)
+	meta, err := c.metadata(ctx, a.Module, metaFields)
 	if err != nil {
 		return nil, err
 	}
+	fields := meta.fields
 	type fieldView struct {
 		APIName  string   `json:"api_name"`
 		Label    string   `json:"label"`
@@ -545,11 +546,11 @@ func describeModule(ctx context.Context, c *Call, a *describeArgs) ([]byte, erro
 		out.Fields = append(out.Fields, v)
 	}
 	if a.Module == bigin.ModulePipelines {
-		layouts, err := c.layouts(ctx, bigin.ModulePipelines)
+		meta, err := c.metadata(ctx, bigin.ModulePipelines, metaLayouts)
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range layouts {
+		for _, l := range meta.layouts {
 			p := pipelineView{ID: l.ID, Name: l.Name, Stages: l.Stages()}
 			if p.Stages == nil {
 				p.Stages = []string{}
@@ -565,12 +566,12 @@ func describeModule(ctx context.Context, c *Call, a *describeArgs) ([]byte, erro
 
 // pipelineID resolves a team pipeline given by name (without case) or id.
 func (c *Call) pipelineID(ctx context.Context, nameOrID string) (string, error) {
-	layouts, err := c.layouts(ctx, bigin.ModulePipelines)
+	meta, err := c.metadata(ctx, bigin.ModulePipelines, metaLayouts)
 	if err != nil {
 		return "", err
 	}
 	var known []string
-	for _, l := range layouts {
+	for _, l := range meta.layouts {
 		if l.ID == nameOrID || strings.EqualFold(l.Name, nameOrID) || strings.EqualFold(l.DisplayLabel, nameOrID) {
 			return l.ID, nil
 		}
@@ -612,21 +613,12 @@ func getRecord(ctx context.Context, c *Call, a *getRecordArgs) ([]byte, error) {
 	return recordResult(rec), nil
 }
 
+// searchRecords leaves the rule of exactly one of criteria, word, email
+// and phone to the client, which refuses anything else before sending.
 func searchRecords(ctx context.Context, c *Call, a *searchArgs) ([]byte, error) {
-	var by, value string
-	n := 0
-	for _, kv := range [][2]string{{"criteria", a.Criteria}, {"word", a.Word}, {"email", a.Email}, {"phone", a.Phone}} {
-		if strings.TrimSpace(kv[1]) != "" {
-			by, value = kv[0], kv[1]
-			n++
-		}
-	}
-	if n != 1 {
-		return nil, &ArgsError{Tool: c.Tool, Problems: []string{fmt.Sprintf("give exactly one of criteria, word, email and phone; got %d", n)}}
-	}
 	fields := recordFields(a.Module, a.Fields)
 	limit := a.size(recordLimit)
-	key := strings.Join([]string{"s1", a.Module, by, value, strconv.Itoa(limit), strings.Join(fields, ",")}, "|")
+	key := strings.Join([]string{"s1", a.Module, a.Criteria, a.Word, a.Email, a.Phone, strconv.Itoa(limit), strings.Join(fields, ",")}, "|")
 	p := bigin.SearchParams{Module: a.Module, Criteria: a.Criteria, Word: a.Word, Email: a.Email, Phone: a.Phone, Fields: fields}
 	return c.pageList(ctx, &a.Paging, limit, key, func(ctx context.Context, page, perPage int) (bigin.Page, error) {
 		p.Page, p.PerPage = page, perPage
@@ -712,11 +704,11 @@ func relatedRecords(ctx context.Context, c *Call, a *relatedArgs) ([]byte, error
 		}
 		pipelines = []string{pid}
 	} else {
-		layouts, err := c.layouts(ctx, bigin.ModulePipelines)
+		meta, err := c.metadata(ctx, bigin.ModulePipelines, metaLayouts)
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range layouts {
+		for _, l := range meta.layouts {
 			pipelines = append(pipelines, l.ID)
 		}
 	}
@@ -744,33 +736,27 @@ func relatedRecords(ctx context.Context, c *Call, a *relatedArgs) ([]byte, error
 func asIs(rec json.RawMessage) json.RawMessage { return rec }
 
 func createRecords(ctx context.Context, c *Call, a *createArgs) ([]byte, error) {
-	res, err := c.Client.CreateRecords(ctx, a.Module, a.Records)
-	if err != nil {
-		return nil, err
-	}
-	return writeResult(res)
+	return written(c.Client.CreateRecords(ctx, a.Module, a.Records))
 }
 
 func updateRecords(ctx context.Context, c *Call, a *updateArgs) ([]byte, error) {
-	res, err := c.Client.UpdateRecords(ctx, a.Module, a.Records)
-	if err != nil {
-		return nil, err
-	}
-	return writeResult(res)
+	return written(c.Client.UpdateRecords(ctx, a.Module, a.Records))
 }
 
 func deleteRecords(ctx context.Context, c *Call, a *deleteArgs) ([]byte, error) {
-	res, err := c.Client.DeleteRecords(ctx, a.Module, a.IDs)
-	if err != nil {
-		return nil, err
-	}
-	return writeResult(res)
+	return written(c.Client.DeleteRecords(ctx, a.Module, a.IDs))
 }
 
 func addNote(ctx context.Context, c *Call, a *noteArgs) ([]byte, error) {
 	res, err := c.Client.AddNote(ctx, a.Module, a.RecordID, bigin.Note{Title: a.Title, Content: a.Content})
+	return written([]bigin.WriteResult{res}, err)
+}
+
+// written is a write's result: its outcomes (writeResult), or the error
+// of the call as a whole.
+func written(res []bigin.WriteResult, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return writeResult([]bigin.WriteResult{res})
+	return writeResult(res)
 }

@@ -37,17 +37,22 @@ func TestRecordToolsAnswerTheMCPStructuredContent(t *testing.T) {
 		{"list_zohobigin_related_records", map[string]any{"module": "Contacts", "id": contact, "related": "Pipelines"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.tool, func(t *testing.T) {
-			r := s.call(tt.tool, tt.args)
-			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-			res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: tt.tool, Arguments: tt.args})
-			require.NoError(t, err)
-			require.False(t, res.IsError)
-			want, err := json.Marshal(res.StructuredContent)
-			require.NoError(t, err)
-			assert.JSONEq(t, string(want), string(r.Body))
-		})
+		t.Run(tt.tool, func(t *testing.T) { s.sameAsMCP(t, cs, tt.tool, tt.args) })
 	}
+}
+
+// sameAsMCP calls a tool over REST and over MCP, and requires the REST
+// answer to be the MCP tool's structuredContent.
+func (s *stack) sameAsMCP(t *testing.T, cs *sdk.ClientSession, tool string, args map[string]any) {
+	t.Helper()
+	r := s.call(tool, args)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: tool, Arguments: args})
+	require.NoError(t, err)
+	require.False(t, res.IsError)
+	want, err := json.Marshal(res.StructuredContent)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(r.Body))
 }
 
 // ?modules= narrows the module enums of GET …/tools and refuses a call
@@ -135,17 +140,14 @@ func TestRecordToolFailuresOnREST(t *testing.T) {
 	r = s.call("search_zohobigin_records", map[string]any{"module": "Contacts"})
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
 	_, msg, _ = errorOf(t, r)
-	assert.Contains(t, msg, "give exactly one of criteria, word, email and phone")
+	assert.Contains(t, msg, "a search takes exactly one of criteria, word, email and phone")
 
 	sb.FailNext(1, sandbox.RateLimited)
 	r = s.call("list_zohobigin_records", map[string]any{"module": "Contacts"})
 	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
 	assert.Equal(t, "30", r.Header.Get("Retry-After"))
 
-	old := s.AdminCall("POST", "/admin/integrated-accounts", map[string]any{
-		"name": "old", "datacenter": "us", "refresh_token": sb.IssueRefreshToken(sandbox.DirectoryScopes()...),
-		"client_id": sb.ClientID(), "client_secret": sb.ClientSecret(),
-	}, http.StatusCreated)["id"].(string)
+	old := s.ConnectAccountWithScopes("us", sandbox.DirectoryScopes()...)
 	r = s.Request(http.MethodPost, "/integrated-account/"+old+"/tools/list_zohobigin_records", map[string]any{"module": "Contacts"})
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Body)
 	code, msg, _ := errorOf(t, r)

@@ -2,14 +2,12 @@ package rest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -87,16 +85,7 @@ func TestCallToolAnswersTheMCPStructuredContent(t *testing.T) {
 		{"list_all_zohobigin_profiles", map[string]any{}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.tool, func(t *testing.T) {
-			r := s.call(tt.tool, tt.args)
-			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-			res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: tt.tool, Arguments: tt.args})
-			require.NoError(t, err)
-			require.False(t, res.IsError)
-			want, err := json.Marshal(res.StructuredContent)
-			require.NoError(t, err)
-			assert.JSONEq(t, string(want), string(r.Body))
-		})
+		t.Run(tt.tool, func(t *testing.T) { s.sameAsMCP(t, cs, tt.tool, tt.args) })
 	}
 }
 

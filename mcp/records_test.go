@@ -490,7 +490,7 @@ func TestRecordPolicy(t *testing.T) {
 				Enum []string `json:"enum"`
 			} `json:"properties"`
 		}
-		require.NoError(t, json.Unmarshal(mustRaw(t, tool.InputSchema), &schema))
+		require.NoError(t, json.Unmarshal([]byte(mustJSON(t, tool.InputSchema)), &schema))
 		if m, ok := schema.Properties["module"]; ok {
 			assert.Equal(t, []string{"Contacts"}, m.Enum, tool.Name)
 		}
@@ -534,13 +534,6 @@ func TestRecordPolicy(t *testing.T) {
 	assert.ElementsMatch(t, []string{"describe_zohobigin_module", "list_zohobigin_records", "get_single_zohobigin_record_by_id", "search_zohobigin_records",
 		"query_zohobigin_records", "create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids"},
 		apptest.ToolNames(t, tasks.cs), "Tasks have no related lists or notes")
-}
-
-func mustRaw(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return b
 }
 
 // An account connected before the record tools lacks their scopes: its

@@ -206,6 +206,12 @@ func recordTools() []Tool {
 	notFound := map[string]string{"INVALID_DATA": "No record of this module has id {id}, or a value is invalid; " +
 		"find ids with list_zohobigin_records or search_zohobigin_records, and field names with describe_zohobigin_module."}
 	badList := map[string]string{"INVALID_DATA": "Check `fields` (Zoho's API names, case-sensitive; describe_zohobigin_module lists them) and any id or pipeline given."}
+	// write is a write of any module's records: the records tag and scope,
+	// and the per-record results.
+	write := func(t Tool) Tool {
+		t.Tags, t.Scopes, t.Modules, t.Output = records, []string{scopeRecords}, all, writeOutput()
+		return t
+	}
 	return []Tool{
 		{
 			Name:  "describe_zohobigin_module",
@@ -346,61 +352,49 @@ func recordTools() []Tool {
 			Output: listOutput("The related Zoho records with the requested (or default) fields and id."),
 			Run:    handle(relatedRecords),
 		},
-		{
+		write(Tool{
 			Name:  "create_zohobigin_records",
 			Title: "Create Bigin records",
 			Description: "Creates 1 to 100 records in one module. Each record is an object of field API names to values. " + valuesNote +
 				"Required fields: Contacts Last_Name; Accounts Account_Name; Pipelines Deal_Name, Sub_Pipeline and Stage (with Pipeline {\"id\": a team pipeline's id}); Products Product_Name; " +
 				"Tasks Subject; Events Event_Title, Start_DateTime and End_DateTime; Calls Subject, Call_Type, Call_Start_Time and Call_Duration (describe_zohobigin_module tells this organization's). " +
 				resultsNote + keyNote + modulesNote,
-			Method:  tokens.MethodCreate,
-			Tags:    records,
-			Scopes:  []string{scopeRecords},
-			Modules: all,
+			Method: tokens.MethodCreate,
 			Input: object(map[string]any{
 				"module":          moduleSchema(all, "The module to create the records in."),
 				"records":         recordsSchema("The records to create: objects of field API names to values.", false),
 				"idempotency_key": keySchema(),
 			}, "module", "records"),
-			Output: writeOutput(),
-			Run:    handle(createRecords),
-		},
-		{
+			Run: handle(createRecords),
+		}),
+		write(Tool{
 			Name:  "update_zohobigin_records",
 			Title: "Update Bigin records",
 			Description: "Updates 1 to 100 records of one module: each record is {\"id\": \"…\"} plus only the fields to change. " + valuesNote +
 				"To move a deal to another stage: module Pipelines, records [{\"id\": \"…\", \"Stage\": \"Negotiation/Review\"}], with a stage of the deal's team pipeline (describe_zohobigin_module lists them). " +
 				resultsNote + "An unknown id is that record's INVALID_DATA. " + modulesNote,
-			Method:  tokens.MethodUpdate,
-			Tags:    records,
-			Scopes:  []string{scopeRecords},
-			Modules: all,
+			Method: tokens.MethodUpdate,
 			Input: object(map[string]any{
 				"module":  moduleSchema(all, "The records' module."),
 				"records": recordsSchema("The changes: each record's id and the fields to change.", true),
 			}, "module", "records"),
-			Output: writeOutput(),
-			Run:    handle(updateRecords),
-		},
-		{
+			Run: handle(updateRecords),
+		}),
+		write(Tool{
 			Name:  "delete_zohobigin_records_by_ids",
 			Title: "Delete Bigin records",
 			Description: "Deletes 1 to 100 records of one module by id. Deleting cannot be undone through this server: confirm the records " +
 				"(get_single_zohobigin_record_by_id) with the person you act for before calling. " +
 				"The result has one entry per id, in order: status success, or error with Zoho's code (an unknown id is INVALID_DATA). " + modulesNote,
-			Method:  tokens.MethodDelete,
-			Tags:    records,
-			Scopes:  []string{scopeRecords},
-			Modules: all,
+			Method: tokens.MethodDelete,
 			Input: object(map[string]any{
 				"module": moduleSchema(all, "The records' module."),
 				"ids": map[string]any{"type": "array", "minItems": 1, "maxItems": bigin.MaxWriteRecords,
 					"items":       map[string]any{"type": "string", "pattern": idPattern},
 					"description": "The ids of the records to delete (1 to 100)."},
 			}, "module", "ids"),
-			Output: writeOutput(),
-			Run:    handle(deleteRecords),
-		},
+			Run: handle(deleteRecords),
+		}),
 		{
 			Name:  "add_zohobigin_note",
 			Title: "Add a note to a Bigin record",

@@ -85,10 +85,10 @@ var (
 
 // The words the record tools' descriptions share.
 const (
-	modulesNote = "Modules are Zoho's API names: Contacts, Accounts (the app's Companies), Pipelines (the app's Deals), Products, Tasks, Events and Calls. "
-	fieldsNote  = "Field names are Zoho's API names, case-sensitive (e.g. Last_Name, Account_Name, Stage); describe_zohobigin_module lists a module's fields with their types, picklist values and which are required. " +
-		"Lookups come back as {\"name\",\"id\"} objects. "
-	valuesNote = "Values go to Zoho as given: text, numbers, true/false, dates as \"YYYY-MM-DD\", date-times as ISO 8601 with an offset (\"2026-03-01T15:00:00+01:00\"), " +
+	modulesNote    = "Modules are Zoho's API names: Contacts, Accounts (the app's Companies), Pipelines (the app's Deals), Products, Tasks, Events and Calls. "
+	fieldNamesNote = "Field names are Zoho's API names, case-sensitive (e.g. Last_Name, Account_Name, Stage); describe_zohobigin_module lists a module's fields with their types, picklist values and which are required. "
+	fieldsNote     = fieldNamesNote + "Lookups come back as {\"name\",\"id\"} objects. "
+	valuesNote     = "Values go to Zoho as given: text, numbers, true/false, dates as \"YYYY-MM-DD\", date-times as ISO 8601 with an offset (\"2026-03-01T15:00:00+01:00\"), " +
 		"a picklist's value as describe_zohobigin_module lists it, and lookups (Account_Name, Contact_Name, Owner, …) as {\"id\": \"…\"}. "
 	keyNote = "Pass an `idempotency_key` (1 to 64 characters, new for each distinct write) to make a retry safe: the same key with the same arguments within 24 hours " +
 		"returns the first call's result without writing again; the same key with other arguments is an error (idempotency_key_reused). "
@@ -308,7 +308,7 @@ func recordTools() []Tool {
 				"COQL returns at most 200 rows a call and reaches at most 10,000 rows in all (LIMIT plus OFFSET): without a LIMIT the server pages the query for you, `limit` rows a call, continued with next_cursor; " +
 				"with its own LIMIT the query runs as written. The FROM module must be one this URL allows. " + modulesNote +
 				"Use it for conditions search cannot express (not equal, empty fields, ranges, several fields), ordering by any field and exact columns; " +
-				"to find a record by name, email or phone, search_zohobigin_records is simpler. " + fieldsNote + pagingNote,
+				"to find a record by name, email or phone, search_zohobigin_records is simpler. " + fieldNamesNote + pagingNote,
 			Method:  tokens.MethodList,
 			Tags:    []string{"records", "search"},
 			Scopes:  []string{scopeCOQL, scopeRecords},

@@ -27,6 +27,7 @@ import (
 // datacenter key of the built-in table, the table overridden to point each
 // key at its sandbox, and checks the request Zoho got and the parsed result.
 func TestOperationsEveryDatacenter(t *testing.T) {
+	t.Parallel()
 	keys := bigin.DefaultDatacenters().Keys()
 	require.Len(t, keys, 9)
 	sbs := map[string]*sandbox.Sandbox{}
@@ -142,6 +143,7 @@ func TestOperationsEveryDatacenter(t *testing.T) {
 // TestPagingEveryUserOnce pages through the 260-user org with an odd page
 // size and with AllUsers, for every user type.
 func TestPagingEveryUserOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{})
 	c := f.client(t, nil)
 	all := f.sb.UserIDs("AllUsers")
@@ -180,6 +182,7 @@ func TestPagingEveryUserOnce(t *testing.T) {
 // refresh, with no token, with an expired seeded token, and when all of
 // them hit 401 INVALID_TOKEN on the same stale token.
 func TestSingleFlightRefresh(t *testing.T) {
+	t.Parallel()
 	run100 := func(t *testing.T, c *bigin.Client) {
 		t.Helper()
 		var wg sync.WaitGroup
@@ -246,6 +249,7 @@ func TestSingleFlightRefresh(t *testing.T) {
 
 // TestInvalidTokenRefreshesAndRetriesOnce covers the 401 rule.
 func TestInvalidTokenRefreshesAndRetriesOnce(t *testing.T) {
+	t.Parallel()
 	for _, fault := range []sandbox.Fault{sandbox.InvalidToken, sandbox.AuthenticationFailure} {
 		t.Run(fmt.Sprint(fault), func(t *testing.T) {
 			f := newFixture(t, sandbox.Options{Users: 20})
@@ -310,6 +314,7 @@ func TestInvalidTokenRefreshesAndRetriesOnce(t *testing.T) {
 // TestRetries: 429 surfaces and is never retried; GETs are retried at most
 // twice on 5xx and network errors; DELETE never.
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	t.Run("429 is not retried and keeps the rate limit", func(t *testing.T) {
 		f := newFixture(t, sandbox.Options{Users: 20})
 		c := f.client(t, nil)
@@ -396,6 +401,7 @@ func TestRetries(t *testing.T) {
 // TestZohoAnswers: errors in 200 bodies, garbage, 204, wrapped errors and
 // refusals all give typed errors, never a panic.
 func TestZohoAnswers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 30})
 	c := f.client(t, nil)
 	admin := f.sb.PrimaryUserID()
@@ -500,6 +506,7 @@ func TestZohoAnswers(t *testing.T) {
 
 // TestBadArguments are refused before any call.
 func TestBadArguments(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 	tests := []struct {
@@ -538,6 +545,7 @@ func TestBadArguments(t *testing.T) {
 // TestTimeouts: every call is bounded by Options.Timeout and the caller's
 // context.
 func TestTimeouts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil, func(o *bigin.Options) { o.Timeout = 300 * time.Millisecond })
 	_, err := c.Org(t.Context())
@@ -561,6 +569,7 @@ func TestTimeouts(t *testing.T) {
 
 // TestSeededTokenSavesARefresh: a token from the store is used as is.
 func TestSeededTokenSavesARefresh(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	var log tokenLog
 	first := f.client(t, &log)
@@ -579,6 +588,7 @@ func TestSeededTokenSavesARefresh(t *testing.T) {
 
 // TestClock: the client's clock decides expiry.
 func TestClock(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	clock := clocktest.New(time.Now())
 	c := f.client(t, nil, func(o *bigin.Options) { o.Now = clock.Now })
@@ -597,6 +607,7 @@ func TestClock(t *testing.T) {
 // TestRedirectsAreNotFollowed: a token is only ever sent to the configured
 // host, even if it answers with a redirect.
 func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	var elsewhere counter
 	other := httptest.NewServer(&elsewhere)
 	t.Cleanup(other.Close)
@@ -620,6 +631,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 }
 
 func TestUserTypesAndScopes(t *testing.T) {
+	t.Parallel()
 	types := bigin.UserTypes()
 	assert.Equal(t, "AllUsers", types[0])
 	assert.Len(t, types, 10)
@@ -637,6 +649,7 @@ func TestUserTypesAndScopes(t *testing.T) {
 // Zoho may frame an answer with Content-Length or chunked; the client reads
 // both alike, and refuses an answer cut short of its declared length.
 func TestAnswerFraming(t *testing.T) {
+	t.Parallel()
 	sb := sandbox.New(sandbox.Options{Location: "us", Users: 60})
 	framing := "length"
 	var mu sync.Mutex

@@ -12,6 +12,7 @@ import (
 )
 
 func TestDefaultDatacenters(t *testing.T) {
+	t.Parallel()
 	want := map[string][2]string{
 		"us": {"https://accounts.zoho.com", "https://www.zohoapis.com"},
 		"eu": {"https://accounts.zoho.eu", "https://www.zohoapis.eu"},
@@ -37,6 +38,7 @@ func TestDefaultDatacenters(t *testing.T) {
 }
 
 func TestParseDatacenters(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "dcs.json")
 	require.NoError(t, os.WriteFile(file, []byte(`{"us":{"accounts_url":"http://127.0.0.1:9000/","api_url":"http://127.0.0.1:9001"}}`), 0o600))
 
@@ -63,6 +65,7 @@ func TestParseDatacenters(t *testing.T) {
 }
 
 func TestParseDatacentersErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, spec, want string
 	}{
@@ -96,6 +99,7 @@ func TestParseDatacentersErrors(t *testing.T) {
 }
 
 func TestDatacenterLookups(t *testing.T) {
+	t.Parallel()
 	d := bigin.DefaultDatacenters()
 	_, err := d.Get("mars")
 	require.ErrorIs(t, err, bigin.ErrUnknownDatacenter)
@@ -132,6 +136,7 @@ func TestDatacenterLookups(t *testing.T) {
 }
 
 func TestNewClientErrors(t *testing.T) {
+	t.Parallel()
 	good := bigin.Options{Datacenter: "us", Credentials: bigin.Credentials{ClientID: "1000.X", ClientSecret: "s", RefreshToken: "1000.r.t"}}
 	tests := []struct {
 		name string
@@ -167,6 +172,7 @@ func TestNewClientErrors(t *testing.T) {
 // TestDatacenterLabel: the picker's label names the region and the server
 // the person will really be sent to.
 func TestDatacenterLabel(t *testing.T) {
+	t.Parallel()
 	d, err := bigin.ParseDatacenters(`{"us":{"accounts_url":"http://127.0.0.1:8099"},"acme":{"accounts_url":"https://login.acme.test","api_url":"https://api.acme.test"}}`)
 	require.NoError(t, err)
 	for key, want := range map[string]string{

@@ -12,6 +12,7 @@ import (
 )
 
 func TestDecode(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	tests := []struct {
 		name   string
@@ -56,6 +57,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestDecodeKeepsDetailsAndHeaders(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	h := http.Header{}
 	h.Set("X-Rate-Limit-Limit", "50")
@@ -72,6 +74,7 @@ func TestDecodeKeepsDetailsAndHeaders(t *testing.T) {
 }
 
 func TestRateLimitOf(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	tests := []struct {
 		name    string
@@ -112,6 +115,7 @@ func TestRateLimitOf(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	for range 100 {
 		d := backoff(1)
 		assert.GreaterOrEqual(t, d, backoffBase/2)
@@ -124,6 +128,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestClip(t *testing.T) {
+	t.Parallel()
 	long := string(bytes.Repeat([]byte("é"), 400))
 	c := clip(long + "\n")
 	assert.LessOrEqual(t, len(c), maxMessage+len("…"))

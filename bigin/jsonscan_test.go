@@ -66,6 +66,7 @@ func FuzzValidJSON(f *testing.F) {
 }
 
 func TestValidJSONDepthLimit(t *testing.T) {
+	t.Parallel()
 	deep := strings.Repeat("[", maxNestingDepth) + strings.Repeat("]", maxNestingDepth)
 	assert.True(t, validJSON([]byte(deep)))
 	assert.False(t, validJSON([]byte("["+deep+"]")), "one level deeper than encoding/json allows")

@@ -20,6 +20,7 @@ import (
 // TestRefreshRefused: a revoked refresh token or bad client credentials
 // wrap ErrRefreshRefused, and no secret is in the message.
 func TestRefreshRefused(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		mod  func(f *fixture, o *bigin.Options)
@@ -71,6 +72,7 @@ func TestRefreshRefused(t *testing.T) {
 // TestTokenThrottle: Zoho Accounts' "Access Denied" is a rate limit, not a
 // refusal.
 func TestTokenThrottle(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20, RefreshLimit: 10})
 	c := f.client(t, nil)
 	for range 10 {
@@ -92,6 +94,7 @@ func TestTokenThrottle(t *testing.T) {
 // TestHostileAPIDomain: a token whose api_domain is not configured is
 // refused and the host named never hears from the client.
 func TestHostileAPIDomain(t *testing.T) {
+	t.Parallel()
 	var hostile counter
 	evil := httptest.NewServer(&hostile)
 	t.Cleanup(evil.Close)
@@ -142,6 +145,7 @@ func TestHostileAPIDomain(t *testing.T) {
 // TestTokenEndpointAnswers drives the refresh against a scripted token
 // endpoint: every odd answer gives a typed error without the body.
 func TestTokenEndpointAnswers(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cr3t-client-secret"
 	const refresh = "1000.refresh.secret"
 	tests := []struct {
@@ -224,6 +228,7 @@ func apiErrWith(status int, code string) func(t *testing.T, err error) {
 // TestConnectFlow: AuthCodeURL → the sandbox's consent → Exchange → a
 // working client, across two datacenters.
 func TestConnectFlow(t *testing.T) {
+	t.Parallel()
 	us := newFixture(t, sandbox.Options{Location: "us", Users: 20})
 	eu := newFixture(t, sandbox.Options{Location: "eu", Users: 20})
 	dcs := tableFor(t, map[string]string{"us": us.ts.URL, "eu": eu.ts.URL})

@@ -36,6 +36,7 @@ func (o *observed) observer() bigin.Observer {
 }
 
 func TestObserverSeesRequestsRetriesAndRefreshes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{})
 	var o observed
 	c := f.client(t, nil, func(opts *bigin.Options) { opts.Observer = o.observer() })

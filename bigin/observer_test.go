@@ -7,6 +7,7 @@ import (
 )
 
 func TestPathTemplateNamesNoRecord(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/users":                 "/users",
 		"/users/315674000000291": "/users/{id}",

@@ -13,6 +13,7 @@ import (
 // TestReadOutcome reads both shapes Zoho has for DUPLICATE_DATA and the
 // other per-record answers.
 func TestReadOutcome(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		item string
@@ -50,6 +51,7 @@ func TestReadOutcome(t *testing.T) {
 // Zoho's statuses for it; a top-level error still fails it; a directory
 // answer's wrapped error does not pass as an outcome.
 func TestDecodeWriteAnswers(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	failing := `{"data":[{"code":"MANDATORY_NOT_FOUND","details":{"api_name":"Last_Name"},"message":"required field not found","status":"error"}]}`
 	for _, status := range []int{200, 201, 202, 207, 400} {
@@ -81,6 +83,7 @@ func TestDecodeWriteAnswers(t *testing.T) {
 // TestFieldsOfBothShapes reads a lookup's module in Zoho's v2 shape and
 // its later one, and keeps picklists in their sequence order.
 func TestFieldsOfBothShapes(t *testing.T) {
+	t.Parallel()
 	var raw []rawField
 	require.NoError(t, json.Unmarshal([]byte(`[
 		{"api_name":"Account_Name","field_label":"Company","data_type":"lookup","lookup":{"display_label":"Company","api_name":"Account_Name","module":"Accounts","id":"1"},"id":"10"},

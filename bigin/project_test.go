@@ -20,6 +20,7 @@ func keepOnly(keys ...string) func(string) bool {
 }
 
 func TestProjectKeepsChosenMembersUnchanged(t *testing.T) {
+	t.Parallel()
 	user := `{"id":"1","full_name":"Patricia Boyle","role":{"name":"CEO","id":"9"},"phone":null,"Isonline":false,"offset":-18000000}`
 	tests := []struct {
 		name, in string

@@ -12,6 +12,7 @@ import (
 )
 
 func TestReadGrowingReadsEverything(t *testing.T) {
+	t.Parallel()
 	for _, size := range []int{0, 1, firstRead - 1, firstRead, firstRead + 1, 100_000, 3*firstRead + 7} {
 		data := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
 		for name, r := range map[string]func() io.Reader{
@@ -28,6 +29,7 @@ func TestReadGrowingReadsEverything(t *testing.T) {
 }
 
 func TestReadGrowingPassesErrorsOn(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("connection reset")
 	_, err := readGrowing(io.MultiReader(bytes.NewReader(make([]byte, 40_000)), iotest.ErrReader(boom)))
 	assert.ErrorIs(t, err, boom)
@@ -35,7 +37,7 @@ func TestReadGrowingPassesErrorsOn(t *testing.T) {
 
 // A page of 100 users without a Content-Length is read in a handful of
 // allocations, fewer than half of io.ReadAll's.
-func TestReadGrowingAllocations(t *testing.T) {
+func TestReadGrowingAllocations(t *testing.T) { // not parallel: AllocsPerRun counts the whole process's allocations
 	data := make([]byte, 100_000)
 	allocs := testing.AllocsPerRun(20, func() {
 		if _, err := readGrowing(bytes.NewReader(data)); err != nil {

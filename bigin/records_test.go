@@ -23,6 +23,7 @@ func decoded(t *testing.T, raw json.RawMessage) map[string]any {
 }
 
 func TestListRecords(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 
@@ -104,6 +105,7 @@ func keys(m map[string]any) []string {
 }
 
 func TestSearchQueryAndRelated(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 	// A contact with an email, a company and deals.
@@ -226,6 +228,7 @@ func mustRecord(t *testing.T, sb *sandbox.Sandbox, module, id string) json.RawMe
 }
 
 func TestWriteRecords(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 	existing := decoded(t, mustRecord(t, f.sb, sandbox.Contacts, f.sb.RecordIDs(sandbox.Contacts)[0]))
@@ -335,6 +338,7 @@ func TestWriteRecords(t *testing.T) {
 }
 
 func TestMetadata(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 
@@ -389,6 +393,7 @@ func TestMetadata(t *testing.T) {
 // client neither refreshes nor retries, and the error is neither a
 // refused refresh token nor anything but a missing scope.
 func TestScopeMismatchIsNotAnExpiredToken(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil, func(o *bigin.Options) {
 		o.Credentials.RefreshToken = f.sb.IssueRefreshToken(bigin.DirectoryScopes()...)
@@ -447,6 +452,7 @@ func TestScopeMismatchIsNotAnExpiredToken(t *testing.T) {
 // TestRecordRetries: reads are retried on 5xx like every GET; writes and
 // COQL (a POST) never are.
 func TestRecordRetries(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 	_, err := c.Org(t.Context())
@@ -522,6 +528,7 @@ func TestRecordRetries(t *testing.T) {
 
 // TestRecordArgumentsRefused: malformed arguments never reach Zoho.
 func TestRecordArgumentsRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 	ctx := t.Context()
@@ -612,6 +619,7 @@ func TestRecordArgumentsRefused(t *testing.T) {
 // itself: 204 for records and writes, garbage, and a write answer with
 // fewer entries than records.
 func TestRecordAnswers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, sandbox.Options{Users: 20})
 	c := f.client(t, nil)
 	tests := []struct {
@@ -671,6 +679,7 @@ func TestRecordAnswers(t *testing.T) {
 }
 
 func TestQueryModule(t *testing.T) {
+	t.Parallel()
 	for q, want := range map[string]string{
 		"select Last_Name from Contacts where id is not null":                       "Contacts",
 		"SELECT Deal_Name FROM Pipelines WHERE Stage = 'from Accounts'":             "Pipelines",

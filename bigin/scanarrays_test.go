@@ -11,6 +11,7 @@ import (
 // TestScanAnswerSplitsArraysAsEncodingJSON: the elements of an array member
 // are what encoding/json finds, for the shapes Zoho sends and nastier ones.
 func TestScanAnswerSplitsArraysAsEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{
 		`[]`, ` [ ] `, `[{}]`, `[{"a":1}]`,
 		`[{"id":"1","n":"x, y ] }"},{"id":"2","q":"\"quoted\" [","e":"\\"}]`,

@@ -33,10 +33,11 @@ func chain(endpoint http.Handler, steps ...step) http.Handler {
 // endpoint (and the go-sdk) sees it, built once per endpoint: the Host
 // (DNS rebinding), the Origin and CORS preflight (methods lists what the
 // endpoint serves), the URL's token, the credential its auth mode asks
-// for, and the body. An unknown or unauthorised URL is refused before its
-// body is read at all, so such refusals carry the id null.
+// for, the body, and the one JSON-RPC message it must hold. An unknown or
+// unauthorised URL is refused before its body is read at all, so such
+// refusals carry the id null.
 func (h *Handler) admission(methods string, endpoint http.Handler) http.Handler {
-	return chain(endpoint, h.checkHost, h.cors(methods), h.resolveURL, h.authenticate, readBody)
+	return chain(endpoint, h.checkHost, h.cors(methods), h.resolveURL, h.authenticate, readBody, checkMessage)
 }
 
 // checkHost refuses, on a loopback listener, a Host that is neither

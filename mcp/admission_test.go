@@ -112,6 +112,7 @@ func refusedWith(t *testing.T, rec *httptest.ResponseRecorder, p *passed, status
 }
 
 func TestChainRunsStepsInOrderUntilOneAnswers(t *testing.T) {
+	t.Parallel()
 	var ran []string
 	mark := func(name string, answer bool) step {
 		return func(next http.Handler) http.Handler {
@@ -138,6 +139,7 @@ func TestChainRunsStepsInOrderUntilOneAnswers(t *testing.T) {
 }
 
 func TestCheckHostStep(t *testing.T) {
+	t.Parallel()
 	loopback := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
 	public := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 8080}
 	tests := []struct {
@@ -173,6 +175,7 @@ func TestCheckHostStep(t *testing.T) {
 }
 
 func TestCORSStep(t *testing.T) {
+	t.Parallel()
 	h := testHandler(&fakePolicy{}, nil)
 	const methods = "GET, POST, OPTIONS"
 
@@ -222,6 +225,7 @@ func TestCORSStep(t *testing.T) {
 }
 
 func TestResolveURLStep(t *testing.T) {
+	t.Parallel()
 	live := &tokens.Resolved{Server: tokens.ServerInfo{ID: "s1"}}
 	var logged bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logged, nil))
@@ -266,6 +270,7 @@ func TestResolveURLStep(t *testing.T) {
 // Adding an auth mode is its constant in tokens, its entry in
 // authenticators and its tests: this fails until the entry exists.
 func TestEveryAuthModeHasAnAuthenticator(t *testing.T) {
+	t.Parallel()
 	for _, mode := range tokens.AuthModes() {
 		assert.NotNil(t, authenticators[mode], mode)
 	}
@@ -273,6 +278,7 @@ func TestEveryAuthModeHasAnAuthenticator(t *testing.T) {
 }
 
 func TestAuthenticateStep(t *testing.T) {
+	t.Parallel()
 	const account, other = "acct-1", "acct-2"
 	urlOf := func(mode string) *tokens.Resolved {
 		return &tokens.Resolved{
@@ -360,6 +366,7 @@ func TestAuthenticateStep(t *testing.T) {
 }
 
 func TestReadBodyStep(t *testing.T) {
+	t.Parallel()
 	const body = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
 	big := strings.Repeat("x", httpx.MaxBodyBytes+1)
 	tests := []struct {

@@ -66,6 +66,9 @@ func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.C
 		return nil, apiTokenRequired
 	}
 	t, err := h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
+	if errors.Is(err, tokens.ErrUnavailable) {
+		return nil, refuse(err) // 503: the store did not answer in time
+	}
 	if err != nil {
 		if !errors.Is(err, tokens.ErrUnauthenticated) {
 			h.logger.Error("check API token", "err", err)
@@ -87,6 +90,9 @@ func (h *Handler) authOAuth(r *http.Request, res *tokens.Resolved) (*tokens.Call
 		grant, err := h.opts.OAuth.Authenticate(r.Context(), res, bearer)
 		if err == nil {
 			return &tokens.Caller{MCPServerID: res.Server.ID, Grant: grant}, nil
+		}
+		if errors.Is(err, tokens.ErrUnavailable) {
+			return nil, refuse(err) // 503: the store did not answer in time
 		}
 		if !errors.Is(err, tokens.ErrUnauthenticated) {
 			h.logger.Error("check OAuth access token", "err", err)

@@ -17,6 +17,7 @@ import (
 // 403 naming what it lacks, on both transports; a missing or unknown one
 // with 401.
 func TestAPITokenURLsTakeOnlyMCPTokensOfTheirAccount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "us", "eu")
 	us, eu := e.ConnectAccount("us"), e.ConnectAccount("eu")
 	_, url := e.MintURL(us, map[string]any{"auth": "api_token"})
@@ -78,6 +79,7 @@ func TestAPITokenURLsTakeOnlyMCPTokensOfTheirAccount(t *testing.T) {
 // made it: the identity admission found travels with the request, on
 // both transports.
 func TestAPITokenCallsAreAuditedWithTheirToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	id, url := e.MintURL(acct, map[string]any{"auth": "api_token"})

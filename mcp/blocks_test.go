@@ -44,6 +44,7 @@ func callRaw(t *testing.T, cs *sdk.ClientSession, name string, args map[string]a
 // structuredContent alone and an empty content array. Failures keep
 // their text (what happened and what to do) for every client.
 func TestResultBlocksByProtocol(t *testing.T) {
+	t.Parallel()
 	for _, structuredOnly := range []bool{false, true} {
 		e := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.StructuredOnly = structuredOnly }})
 		acct := e.ConnectAccount("us")

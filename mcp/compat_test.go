@@ -80,6 +80,7 @@ func sseData(t *testing.T, body string) string {
 // hosted proxy, Claude Code and the Agent SDK have been seen to) are
 // served in the format they accept.
 func TestAcceptOneSide(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, url := e.MintURL(e.ConnectAccount("us"), map[string]any{})
 	tests := []struct {
@@ -124,6 +125,7 @@ func TestAcceptOneSide(t *testing.T) {
 // those of unknown tokens and unclean or unknown paths alike with the id
 // null, since such requests are refused before their body is read.
 func TestEvery4xxIsJSONRPC(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, url := e.MintURL(e.ConnectAccount("us"), map[string]any{})
 	token := url[strings.LastIndex(url, "/")+1:]
@@ -178,6 +180,7 @@ func TestEvery4xxIsJSONRPC(t *testing.T) {
 }
 
 func TestCORSPreflight(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, url := e.MintURL(e.ConnectAccount("us"), map[string]any{})
 	for _, tt := range []struct{ url, methods string }{
@@ -207,6 +210,7 @@ func TestCORSPreflight(t *testing.T) {
 // tools/list depends on the URL's policy, so no shared cache may keep it;
 // its order is stable.
 func TestToolsListIsPrivateAndOrdered(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, url := e.MintURL(e.ConnectAccount("us"), map[string]any{})
 	var orders [][]string
@@ -237,6 +241,7 @@ func TestToolsListIsPrivateAndOrdered(t *testing.T) {
 // The legacy SSE stream gets a comment every keep-alive interval of the
 // injected clock, between events, and stays usable.
 func TestSSEKeepAlive(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, url := e.MintURL(e.ConnectAccount("us"), map[string]any{})
 	baseline := e.Clock.Pending()

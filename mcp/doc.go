@@ -5,7 +5,15 @@
 //
 // Open SSE streams are capped per URL and in total (Options.MaxSSEStreams,
 // Options.MaxSSEStreamsPerURL); past a cap a stream is refused with 429
-// and Retry-After, and Handler.SSEStreams reports the counts.
+// and Retry-After, and Handler.SSEStreams reports the counts. Each
+// session holds at most Options.MaxSSEAnswersInFlight answers its stream
+// has not taken, and a stream whose client takes no write within
+// Options.SSEWriteTimeout ends with its session (ssesession.go).
+//
+// A POST's body must be one JSON-RPC message that the go-sdk answers as
+// sent (message.go): batches, inexact ids and non-messages are refused
+// before anything runs, and the go-sdk's own errors get JSON-RPC's codes
+// and clipped messages on the way out (rpcerrors.go).
 //
 // Tools are data (declared in internal/catalog): each is declared once with
 // its schemas, annotations and handler; schemas are encoded once per

@@ -18,6 +18,7 @@ import (
 )
 
 func TestToolsListFollowsConfig(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	tests := []struct {
@@ -50,6 +51,7 @@ func TestToolsListFollowsConfig(t *testing.T) {
 }
 
 func TestFilteredToolIsUncallable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	_, url := e.MintURL(acct, map[string]any{"methods": []string{"read"}})
@@ -62,6 +64,7 @@ func TestFilteredToolIsUncallable(t *testing.T) {
 }
 
 func TestInitializeNamesOrgAndPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	_, url := e.MintURL(acct, map[string]any{"methods": []string{"read"}})
@@ -128,6 +131,7 @@ func assertErrorShape(t *testing.T, body, code string) {
 }
 
 func TestHTTPErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	mcpID, url := e.MintURL(acct, map[string]any{})
@@ -219,6 +223,7 @@ func TestHTTPErrors(t *testing.T) {
 }
 
 func TestChangesTakeEffectOnNextRequest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	id, url := e.MintURL(acct, map[string]any{})
@@ -268,6 +273,7 @@ func openSSE(t *testing.T, url string) func(d time.Duration) bool {
 }
 
 func TestSSEStreamClosesOnChangeAndDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	id, url := e.MintURL(acct, map[string]any{})
@@ -291,6 +297,7 @@ func TestSSEStreamClosesOnChangeAndDelete(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	exp := e.Clock.Now().Add(61 * time.Second).UTC().Format(time.RFC3339)
@@ -308,6 +315,7 @@ func TestExpiry(t *testing.T) {
 // An open SSE stream ends at its URL's expiry even when nothing else
 // happens: the expiry timer runs on the injected clock.
 func TestSSEStreamEndsAtExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	exp := e.Clock.Now().Add(61 * time.Second)
@@ -323,13 +331,16 @@ func TestSSEStreamEndsAtExpiry(t *testing.T) {
 }
 
 func TestSSESessionsAreBoundToTheirURL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	_, urlA := e.MintURL(acct, map[string]any{"methods": []string{"read"}})
 	_, urlB := e.MintURL(acct, map[string]any{})
 
 	// Open a session on A and learn its endpoint from the first event.
-	req, _ := http.NewRequest("GET", urlA+"/sse", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), generous) // a stream that sends nothing fails the read
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", urlA+"/sse", nil)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -351,6 +362,7 @@ func TestSSESessionsAreBoundToTheirURL(t *testing.T) {
 }
 
 func TestServerCacheDropsDeletedURLs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	h := e.App.MCP

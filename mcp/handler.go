@@ -62,6 +62,14 @@ type Options struct {
 	// answered 429 with Retry-After.
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
+	// MaxSSEAnswersInFlight caps, per legacy SSE session, the requests
+	// it accepted whose answers its stream has not yet taken (0:
+	// DefaultMaxSSEAnswersInFlight); one more is answered 429 with
+	// Retry-After. SSEWriteTimeout bounds each write to a legacy SSE
+	// stream (0: DefaultSSEWriteTimeout): a stream whose client has not
+	// taken a write within it is ended, and its session with it.
+	MaxSSEAnswersInFlight int
+	SSEWriteTimeout       time.Duration
 	// StructuredOnly, an opt-in, leaves out the text block of successful
 	// tool results for clients on protocol 2026-07-28 or later; earlier
 	// clients always get both. Off, every result carries both blocks:
@@ -87,6 +95,8 @@ type Handler struct {
 	streamable    *sdk.StreamableHTTPHandler
 	streamableSSE *sdk.StreamableHTTPHandler
 	streams       *sseStreams
+	sessions      *sseSessions
+	writeTimeout  time.Duration // of each write to a legacy SSE stream
 
 	mu      sync.Mutex
 	servers map[string]*cachedServer // by MCP server id
@@ -133,6 +143,11 @@ func NewHandler(opts Options) (*Handler, error) {
 		h.keepAlive = DefaultKeepAlive
 	}
 	h.streams = newSSEStreams(opts.MaxSSEStreams, opts.MaxSSEStreamsPerURL)
+	h.sessions = newSSESessions(opts.MaxSSEAnswersInFlight)
+	h.writeTimeout = opts.SSEWriteTimeout
+	if h.writeTimeout <= 0 {
+		h.writeTimeout = DefaultSSEWriteTimeout
+	}
 	if opts.PublicURL != "" {
 		u, err := url.Parse(opts.PublicURL)
 		if err != nil || u.Host == "" {
@@ -257,52 +272,68 @@ func accepts(values []string) (jsonOK, streamOK bool) {
 // serveSSE serves an admitted request to the URL's legacy SSE endpoint:
 // GET opens the event stream of a session, POST sends it a message.
 func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+	ctx := r.Context()
+	res := resolvedFrom(ctx)
+	switch r.Method {
+	case http.MethodPost:
+		// A message to a session: it holds a place among the session's
+		// answers until its answer is written on the stream.
+		done, ok := h.reserveAnswer(w, r, res)
+		if !ok {
+			return
+		}
+		ew := &rpcErrorWriter{ResponseWriter: w, id: requestID(bodyFrom(ctx))}
+		h.server(res).sse.ServeHTTP(ew, r)
+		ew.finish()
+		done(ew.statusCode())
+		return
+	case http.MethodGet:
+	default:
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
 		writeRPCError(w, nil, tokens.CodeMethodNotAllowed, "use GET to open the event stream and POST to send messages")
 		return
 	}
-	ctx := r.Context()
-	res := resolvedFrom(ctx)
-	cs := h.server(res)
-	var out http.ResponseWriter = w
-	if r.Method == http.MethodGet {
-		release, ok := h.openStream(w, r, res)
-		if !ok {
-			return
-		}
-		defer release()
-		// The stream ends when the URL is changed, deleted or expires:
-		// the client reconnects and sees the new state.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		if exp := res.Server.ExpiresAt; exp != nil {
-			t := h.clock.AfterFunc(exp.Sub(h.clock.Now()), cancel)
-			defer t.Stop()
-		}
-		if who := tokens.CallerFrom(ctx); who != nil && who.Grant != nil { // the stream lives no longer than its access token
-			t := h.clock.AfterFunc(who.Grant.AccessExpiresAt.Sub(h.clock.Now()), cancel)
-			defer t.Stop()
-		}
-		go func() {
-			select {
-			case <-res.Done():
-			case <-h.closing:
-			case <-ctx.Done():
-			}
-			cancel()
-		}()
-		// Proxies must pass events on at once, and see traffic often
-		// enough not to cut an idle stream. The keep-alive timer is
-		// scheduled after the expiry timer.
-		w.Header().Set("X-Accel-Buffering", "no")
-		ka := newKeepAliveWriter(w, h.clock, h.keepAlive)
-		defer ka.stop()
-		out = ka
+	release, ok := h.openStream(w, r, res)
+	if !ok {
+		return
 	}
-	ew := &rpcErrorWriter{ResponseWriter: out, id: requestID(bodyFrom(ctx))}
-	cs.sse.ServeHTTP(ew, r.WithContext(ctx))
+	defer release()
+	// The stream ends when the URL is changed, deleted or expires: the
+	// client reconnects and sees the new state.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if exp := res.Server.ExpiresAt; exp != nil {
+		t := h.clock.AfterFunc(exp.Sub(h.clock.Now()), cancel)
+		defer t.Stop()
+	}
+	if who := tokens.CallerFrom(ctx); who != nil && who.Grant != nil { // the stream lives no longer than its access token
+		t := h.clock.AfterFunc(who.Grant.AccessExpiresAt.Sub(h.clock.Now()), cancel)
+		defer t.Stop()
+	}
+	go func() {
+		select {
+		case <-res.Done():
+		case <-h.closing:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	// Proxies must pass events on at once, and see traffic often enough
+	// not to cut an idle stream. The keep-alive timer is scheduled after
+	// the expiry timer. A client that stops reading holds a write past
+	// the write timeout: the stream ends, and its session with what it
+	// held.
+	w.Header().Set("X-Accel-Buffering", "no")
+	dw := &deadlineWriter{ResponseWriter: w, clock: h.clock, timeout: h.writeTimeout, stalled: func() {
+		httpx.Annotate(ctx, "sse_ended", "write_timeout")
+		cancel()
+	}}
+	ka := newKeepAliveWriter(dw, h.clock, h.keepAlive)
+	defer ka.stop()
+	sw := &sessionWriter{ResponseWriter: ka, sessions: h.sessions, serverID: res.Server.ID}
+	defer sw.close()
+	ew := &rpcErrorWriter{ResponseWriter: sw}
+	h.server(res).sse.ServeHTTP(ew, r.WithContext(ctx))
 	ew.finish()
 }
 

@@ -11,6 +11,7 @@ import (
 )
 
 func TestLoopbackHostCheck(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		host string
 		want bool

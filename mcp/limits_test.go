@@ -32,6 +32,7 @@ func newLimitedEnv(t *testing.T, limits app.Limits) *apptest.Env {
 // at the body deadline with 408, while the server goes on answering
 // everyone else.
 func TestSlowBodiesAreCutWhileOthersAreServed(t *testing.T) {
+	t.Parallel()
 	e := newLimitedEnv(t, app.Limits{BodyTimeout: 2 * time.Second})
 	acct := e.ConnectAccount("us")
 	_, url := e.MintURL(acct, map[string]any{})
@@ -78,6 +79,7 @@ func TestSlowBodiesAreCutWhileOthersAreServed(t *testing.T) {
 // answered at once, without waiting for its body, and its connection
 // closes: the body deadline here is an hour.
 func TestRefusedBeforeTheBodyIsRead(t *testing.T) {
+	t.Parallel()
 	e := newLimitedEnv(t, app.Limits{BodyTimeout: time.Hour})
 	acct := e.ConnectAccount("us")
 	_, url := e.MintURL(acct, map[string]any{})
@@ -170,6 +172,7 @@ func (o *sseOpener) closeAll() {
 // close, whether the client closes them or a change or deletion of their
 // URL does.
 func TestSSEStreamCaps(t *testing.T) {
+	t.Parallel()
 	e := newLimitedEnv(t, app.Limits{MaxSSEStreams: 5, MaxSSEStreamsPerURL: 3})
 	acct := e.ConnectAccount("us")
 	idA, urlA := e.MintURL(acct, map[string]any{})

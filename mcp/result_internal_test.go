@@ -35,6 +35,7 @@ var escapeCases = []struct{ name, in string }{
 }
 
 func TestAppendEscapedMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for _, tc := range escapeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := appendEscaped([]byte("prefix"), []byte(tc.in))
@@ -58,6 +59,7 @@ func FuzzAppendEscaped(f *testing.F) {
 // go-sdk's own encoding of the same result: the same JSON, whatever the
 // result carries besides its content.
 func TestWireResultEncodesAsTheSDK(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"result":[{"id":"1","full_name":"Zoë \"Z\" <z@example.com>","line":"a\nb"}],"next_cursor":null}`)
 	cases := []struct {
 		name string
@@ -94,6 +96,7 @@ func TestWireResultEncodesAsTheSDK(t *testing.T) {
 }
 
 func TestContentAtRefusesAnotherLayout(t *testing.T) {
+	t.Parallel()
 	for _, head := range []string{`{"content":[],"isError":true}`, `{"isError":true,"content":null}`, `{"_meta":{"a":1},"content":null}`} {
 		assert.Equal(t, -1, contentAt([]byte(head), sdk.Meta{"b": 2}), head)
 	}

@@ -95,6 +95,7 @@ func assertBudgetCuts(t *testing.T, pages []textPage, budget, limit int) {
 }
 
 func TestDefaultCallFitsTheBudgetAndPagesEveryUserOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")
@@ -133,6 +134,7 @@ func TestDefaultCallFitsTheBudgetAndPagesEveryUserOnce(t *testing.T) {
 }
 
 func TestFieldsShrinkRecordsAndStillPageThroughAll(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")
@@ -217,6 +219,7 @@ func TestFieldsShrinkRecordsAndStillPageThroughAll(t *testing.T) {
 }
 
 func TestBudgetSmallerThanARecordReturnsOnePerPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")
@@ -252,6 +255,7 @@ func TestBudgetSmallerThanARecordReturnsOnePerPage(t *testing.T) {
 }
 
 func TestURLBudgetOverridesTheServers(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.MaxResultChars = 10_000 }})
 	acct := e.ConnectAccount("us")
 	srvID, url := e.MintURL(acct, map[string]any{})

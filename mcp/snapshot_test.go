@@ -18,6 +18,7 @@ var update = flag.Bool("update", false, "rewrite the tool schema snapshots in te
 // sees is API, so a change must be deliberate
 // (go test ./mcp -run TestToolSnapshots -update) and reviewed in the diff.
 func TestToolSnapshots(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	_, url := e.MintURL(acct, map[string]any{})

@@ -29,6 +29,9 @@ type SSEStreamCounts struct {
 	Open    int    // streams open now
 	URLs    int    // URLs with at least one open stream
 	Refused uint64 // streams refused at a cap since the handler started
+	// AnswersInFlight is how many requests the open sessions accepted
+	// whose answers their streams have not taken yet.
+	AnswersInFlight int
 
 	MaxTotal  int // the cap on Open
 	MaxPerURL int // the cap on one URL's open streams
@@ -95,7 +98,11 @@ func (s *sseStreams) counts() SSEStreamCounts {
 }
 
 // SSEStreams returns the counts of open legacy SSE streams.
-func (h *Handler) SSEStreams() SSEStreamCounts { return h.streams.counts() }
+func (h *Handler) SSEStreams() SSEStreamCounts {
+	c := h.streams.counts()
+	c.AnswersInFlight = h.sessions.total()
+	return c
+}
 
 // openStream takes a place for a new SSE stream on res's URL, adding the
 // counts to the request's log line. Past a cap it answers 429 with

@@ -16,6 +16,7 @@ import (
 )
 
 func TestToolResultsAgainstSandbox(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")
@@ -143,6 +144,7 @@ func copyArgs(m map[string]any) map[string]any {
 }
 
 func TestDeleteUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")
@@ -167,6 +169,7 @@ func TestDeleteUser(t *testing.T) {
 }
 
 func TestZohoFailuresBecomeToolErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")
@@ -219,6 +222,7 @@ func TestZohoFailuresBecomeToolErrors(t *testing.T) {
 }
 
 func TestRevokedRefreshTokenNeedsReauth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	rt := sb.IssueRefreshToken()
@@ -255,6 +259,7 @@ func TestRevokedRefreshTokenNeedsReauth(t *testing.T) {
 }
 
 func TestTwoAccountsNeverCross(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "us", "eu")
 	us, eu := e.Sandboxes["us"], e.Sandboxes["eu"]
 	_, urlUS := e.MintURL(e.ConnectAccount("us"), map[string]any{})
@@ -278,6 +283,7 @@ func TestTwoAccountsNeverCross(t *testing.T) {
 }
 
 func TestEveryToolCallIsAudited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	acct := e.ConnectAccount("us")
 	id, url := e.MintURL(acct, map[string]any{})
@@ -304,6 +310,7 @@ func TestEveryToolCallIsAudited(t *testing.T) {
 // correct itself from, on both transports; nothing reaches Bigin, and the
 // attempt is audited. An unknown tool stays a JSON-RPC error.
 func TestInvalidArgumentsAreToolResults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")

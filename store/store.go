@@ -99,6 +99,11 @@ type Options struct {
 	// NoSync skips fsync on commit: a crash of the machine may then lose
 	// acknowledged changes. Only for tests that do not test durability.
 	NoSync bool
+	// BatchDelay is how long an audit entry waits for others to share its
+	// commit; zero means bbolt's default (10 ms). Writes that follow one
+	// another (the admin API's) each wait it in full: tests, which make
+	// thousands, set it short.
+	BatchDelay time.Duration
 }
 
 // rules is the one implementation of the Store's rules, shared with every
@@ -142,6 +147,9 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if opts.BatchDelay > 0 {
+		bdb.MaxBatchDelay = opts.BatchDelay
 	}
 	db := &DB{bolt: bdb, path: path, sealer: s}
 	// The key is checked in a read transaction first: a database that

@@ -14,6 +14,7 @@ import (
 // tokens.Account changes that need no Zoho call: rename, status, delete, sync.
 
 func TestAccountRenameReissuesResolutions(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")
@@ -46,6 +47,7 @@ func TestAccountRenameReissuesResolutions(t *testing.T) {
 }
 
 func TestMarkNeedsReauth(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")
@@ -75,6 +77,7 @@ func TestMarkNeedsReauth(t *testing.T) {
 }
 
 func TestAccountDeleteCascades(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")
@@ -115,6 +118,7 @@ func TestAccountDeleteCascades(t *testing.T) {
 }
 
 func TestAccountListAndGet(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.SeedAccount("one")
 	e.SeedAccount("two")
@@ -144,6 +148,7 @@ func TestAccountListAndGet(t *testing.T) {
 }
 
 func TestSyncAccount(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")

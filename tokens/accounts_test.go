@@ -63,6 +63,7 @@ func (z *zohoEnv) createAccount(name string) map[string]any {
 }
 
 func TestAccountCreate(t *testing.T) {
+	t.Parallel()
 	z := newZohoEnv(t)
 	ctx := context.Background()
 	rt := z.zoho.IssueRefreshToken()
@@ -116,6 +117,7 @@ func TestAccountCreate(t *testing.T) {
 }
 
 func TestAccountCreateDefaultClient(t *testing.T) {
+	t.Parallel()
 	var zoho *sandbox.Sandbox
 	z := newZohoEnv(t, func(o *app.Config) {
 		o.ZohoClientID, o.ZohoClientSecret = sandbox.DefaultClientID, sandbox.DefaultClientSecret
@@ -130,6 +132,7 @@ func TestAccountCreateDefaultClient(t *testing.T) {
 }
 
 func TestAccountCreateErrors(t *testing.T) {
+	t.Parallel()
 	z := newZohoEnv(t)
 	revoked := z.zoho.IssueRefreshToken()
 	require.True(t, z.zoho.RevokeRefreshToken(revoked))
@@ -184,6 +187,7 @@ func TestAccountCreateErrors(t *testing.T) {
 }
 
 func TestAccountPatchCredentials(t *testing.T) {
+	t.Parallel()
 	z := newZohoEnv(t)
 	ctx := context.Background()
 	m := z.createAccount("acme")
@@ -246,6 +250,7 @@ func TestAccountPatchCredentials(t *testing.T) {
 }
 
 func TestNoSecretsInDatabaseFile(t *testing.T) {
+	t.Parallel()
 	z := newZohoEnv(t)
 	ctx := context.Background()
 	m := z.createAccount("acme")
@@ -268,6 +273,7 @@ func TestNoSecretsInDatabaseFile(t *testing.T) {
 }
 
 func TestAccountCreateZohoFaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		setup  func(z *zohoEnv) (refreshToken string)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAuditFilterAndPaging(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	start := e.Clock.Now()

@@ -12,6 +12,7 @@ import (
 // TestCallerActor: audit entries name a caller the same way whichever
 // surface identified it.
 func TestCallerActor(t *testing.T) {
+	t.Parallel()
 	tok := &tokens.APIToken{ID: "t1"}
 	grant := &tokens.OAuthGrant{ID: "g1", ZUID: "z1"}
 	tests := []struct {
@@ -37,6 +38,7 @@ func TestCallerActor(t *testing.T) {
 }
 
 func TestCallerTravelsInTheContext(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	assert.Nil(t, tokens.CallerFrom(ctx), "no caller: the system")
 	who := &tokens.Caller{APIToken: &tokens.APIToken{ID: "t1"}}

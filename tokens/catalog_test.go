@@ -8,6 +8,7 @@ import (
 )
 
 func TestNewInventoryRefusesBadTools(t *testing.T) {
+	t.Parallel()
 	ok := Tool{Name: "a", Method: MethodList, Tags: []string{"x"}}
 	for name, tools := range map[string][]Tool{
 		"none":       nil,
@@ -31,6 +32,7 @@ func TestNewInventoryRefusesBadTools(t *testing.T) {
 // A config field this package does not interpret is kept by Normalize,
 // not dropped.
 func TestNormalizeKeepsEveryField(t *testing.T) {
+	t.Parallel()
 	inv, err := NewInventory([]Tool{{Name: "a", Method: MethodList}})
 	require.NoError(t, err)
 	got, err := inv.Normalize(Config{RequireAPITokenAuth: true})

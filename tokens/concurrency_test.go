@@ -18,6 +18,7 @@ import (
 // goroutines over HTTP, while accounts change status and one is deleted,
 // and then checks that the index and the store agree exactly.
 func TestConcurrentChanges(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	var accounts []*tokens.Account
@@ -32,11 +33,11 @@ func TestConcurrentChanges(t *testing.T) {
 	// progress gets a value per mint, so the deleting and sweeping
 	// goroutines act while the workers are busy, not before or after.
 	progress := make(chan struct{}, workers*opsEach)
-	var wg sync.WaitGroup
+	var wg, working sync.WaitGroup
 	for w := range workers {
-		wg.Add(1)
+		working.Add(1)
 		go func() {
-			defer wg.Done()
+			defer working.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 1))
 			type minted struct{ acct, id, token string }
 			var mine []minted
@@ -91,12 +92,22 @@ func TestConcurrentChanges(t *testing.T) {
 			}
 		}()
 	}
+	// Workers that stop early (a failed assertion) may mint fewer than
+	// the goroutines below wait for: those then stop waiting.
+	workersDone := make(chan struct{})
+	go func() { working.Wait(); close(workersDone) }()
+	minted := func() {
+		select {
+		case <-progress:
+		case <-workersDone:
+		}
+	}
 	var swept atomic.Int64
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		for range 20 {
-			<-progress
+			minted()
 		}
 		r := e.Request("DELETE", "/admin/integrated-accounts/"+doomed.ID, nil)
 		assert.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
@@ -112,7 +123,7 @@ func TestConcurrentChanges(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for range 20 {
-			<-progress
+			minted()
 			e.Clock.Advance(30 * time.Second)
 			n, err := e.Svc.Sweep(ctx)
 			assert.NoError(t, err)
@@ -120,6 +131,7 @@ func TestConcurrentChanges(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+	<-workersDone
 	t.Logf("%d tokens minted, %d swept", len(everMinted), swept.Load())
 
 	tokens.AssertIndexMatchesStore(t, e.Svc, e.DB)

@@ -15,6 +15,7 @@ import (
 // and Reset with records another replica wrote): changes that do not
 // touch what a resolution holds keep it, others re-issue or drop it.
 func TestIndexFollowsChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newTestEnv(t)
 	svc := e.Svc
@@ -114,6 +115,7 @@ func TestIndexFollowsChanges(t *testing.T) {
 // Config, so a field added later cannot be ignored by the replicas that
 // follow another one's change.
 func TestSameConfigSeesEveryField(t *testing.T) {
+	t.Parallel()
 	base := tokens.Config{}
 	typ := reflect.TypeOf(base)
 	for i := range typ.NumField() {
@@ -144,6 +146,7 @@ func TestSameConfigSeesEveryField(t *testing.T) {
 // TestSameAccountInfoSeesEveryField: likewise for what the index keeps of
 // an account.
 func TestSameAccountInfoSeesEveryField(t *testing.T) {
+	t.Parallel()
 	base := tokens.AccountInfo{}
 	typ := reflect.TypeOf(base)
 	for i := range typ.NumField() {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestMCPServerCreate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	acct := e.SeedAccount("acme")
 	now := e.Clock.Now()
@@ -96,6 +97,7 @@ func TestMCPServerCreate(t *testing.T) {
 }
 
 func TestMCPServerCreateErrors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	acct := e.SeedAccount("acme")
 	now := e.Clock.Now()
@@ -145,6 +147,7 @@ func TestMCPServerCreateErrors(t *testing.T) {
 }
 
 func TestMCPServerPatchAndDelete(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")
@@ -300,6 +303,7 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	acct := e.SeedAccount("acme")
@@ -358,6 +362,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestRunSweeper(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	acct := e.SeedAccount("acme")
@@ -372,10 +377,15 @@ func TestRunSweeper(t *testing.T) {
 	_, err := e.Svc.Resolve(ctx, token)
 	assert.ErrorIs(t, err, tokens.ErrNotFound)
 	cancel()
-	<-done
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunSweeper did not return within 5s of its context's end")
+	}
 }
 
 func TestResolveRejects(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	for _, tok := range []string{"", "bmcp_", tokens.NewMCPToken(), tokens.NewAPIToken(), e.Admin, "../../etc/passwd"} {

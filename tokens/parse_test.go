@@ -11,6 +11,7 @@ import (
 )
 
 func TestConnectLinkLifetime(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		seconds int64
 		want    time.Duration
@@ -27,6 +28,7 @@ func TestConnectLinkLifetime(t *testing.T) {
 }
 
 func TestParseExpiry(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	t.Run("RFC 3339 in any zone is kept in UTC", func(t *testing.T) {
 		ch, err := tokens.ParseExpiry("2026-12-01T14:00:00+02:00", "expires_at", now)

@@ -11,6 +11,7 @@ import (
 // channel a caller got must be closed once the resolution is stale, and
 // every caller of one resolution must get the same channel.
 func TestResolvedDoneRacesInvalidate(t *testing.T) {
+	t.Parallel()
 	for i := 0; i < 200; i++ {
 		var r Resolved
 		var wg sync.WaitGroup
@@ -32,6 +33,7 @@ func TestResolvedDoneRacesInvalidate(t *testing.T) {
 }
 
 func TestResolvedDoneIsOneChannel(t *testing.T) {
+	t.Parallel()
 	var r Resolved
 	assert.False(t, r.Stale())
 	a, b := r.Done(), r.Done()

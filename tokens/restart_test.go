@@ -96,6 +96,7 @@ func killAndRestartChild(t *testing.T) {
 }
 
 func TestKillAndRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path, out := filepath.Join(dir, "bigin-mcp.db"), filepath.Join(dir, "record.json")
 	key := make([]byte, 32)

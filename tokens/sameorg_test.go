@@ -12,6 +12,7 @@ import (
 )
 
 func TestAccountsOfOrg(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{Datacenters: []string{"us", "eu"}})
 	ids := func(list []*tokens.AccountInfo) []string {
 		var out []string

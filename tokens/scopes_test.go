@@ -10,6 +10,7 @@ import (
 )
 
 func TestAPITokenLimits(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		tok       tokens.APIToken
@@ -42,6 +43,7 @@ func TestAPITokenLimits(t *testing.T) {
 // TestPermit: a refusal is permission_denied and names the scope or the
 // account the token lacks.
 func TestPermit(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		tok            tokens.APIToken

@@ -160,7 +160,7 @@ func NewService(ctx context.Context, db Store, opts ServiceOptions) (*Service, e
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	s := &Service{
-		db:       db,
+		db:       BoundStore(db),
 		inv:      opts.Tools,
 		zoho:     opts.Zoho,
 		opts:     opts,

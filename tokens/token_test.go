@@ -10,6 +10,7 @@ import (
 )
 
 func TestTokenShapes(t *testing.T) {
+	t.Parallel()
 	mcpRE := regexp.MustCompile(`^bmcp_[A-Za-z0-9_-]{43}$`)
 	apiRE := regexp.MustCompile(`^bmcp_api_[A-Za-z0-9_-]{43}$`)
 	seen := map[string]bool{}
@@ -27,6 +28,7 @@ func TestTokenShapes(t *testing.T) {
 }
 
 func TestHashToken(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", "bmcp_x", NewMCPToken(), NewAPIToken(), strings.Repeat("long", 100)} {
 		assert.Equal(t, sha256.Sum256([]byte(s)), HashToken(s))
 	}

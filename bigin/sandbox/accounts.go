@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
+	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,8 +12,11 @@ import (
 	"time"
 )
 
-// authorize is GET /oauth/v2/auth, Zoho's consent screen, approved at
-// once by the consent user. A bad client or
+// authorize is GET /oauth/v2/auth, Zoho's sign-in and consent screens.
+// It approves at once as the consent user, or as the user a
+// sandbox_user=<id> parameter names; with Options.SignInPage and no such
+// parameter it shows a page on which a person picks the user and accepts
+// or rejects (decision=reject), posting back here. A bad client or
 // redirect URI gets a 400 page (Zoho shows an error page; its exact shape
 // is UNVERIFIED); other problems redirect back with error= as OAuth 2.0
 // does (the error values are UNVERIFIED).
@@ -52,24 +58,170 @@ func (s *Sandbox) authorize(w http.ResponseWriter, r *http.Request) {
 		back(url.Values{"error": {"invalid_scope"}})
 		return
 	}
+	who := q.Get("sandbox_user")
+	if who == "" && s.opts.SignInPage {
+		s.signInPage(w, q, scopes)
+		return
+	}
+	if q.Get("decision") == "reject" {
+		back(url.Values{"error": {"access_denied"}})
+		return
+	}
 	s.mu.Lock()
 	if s.denyConsent {
 		s.mu.Unlock()
 		back(url.Values{"error": {"access_denied"}})
 		return
 	}
-	code := newToken()
-	s.codes[code] = &codeGrant{
-		userID:      s.consentUser,
-		scopes:      scopes,
-		redirectURI: q.Get("redirect_uri"),
-		offline:     q.Get("access_type") == "offline",
-		expiry:      s.now().Add(CodeLifetime),
+	if who == "" {
+		who = s.consentUser
+	}
+	// The user signs in to their own org: this one or the other.
+	issuer := s
+	if _, ok := s.byID[who]; !ok {
+		if s.other == nil || !s.other.hasUser(who) {
+			s.mu.Unlock()
+			// sandbox_user is the sandbox's own parameter; Zoho has none.
+			writeOAuthError(w, http.StatusBadRequest, "invalid_user")
+			return
+		}
+		issuer = s.other
 	}
 	base := s.baseURL
 	s.mu.Unlock()
+	code := issuer.issueCode(&codeGrant{
+		userID:      who,
+		scopes:      scopes,
+		redirectURI: q.Get("redirect_uri"),
+		offline:     q.Get("access_type") == "offline",
+	})
 	back(url.Values{"code": {code}, "location": {s.opts.Location}, "accounts-server": {base}})
 }
+
+// hasUser reports whether the org has a user with the id.
+func (s *Sandbox) hasUser(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.byID[id]
+	return ok
+}
+
+// issueCode stores an authorization code for g, valid for CodeLifetime.
+func (s *Sandbox) issueCode(g *codeGrant) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code := newToken()
+	g.expiry = s.now().Add(CodeLifetime)
+	s.codes[code] = g
+	return code
+}
+
+// signInChoice is one person the sign-in page offers.
+type signInChoice struct {
+	ID, Name, Email, About string
+	Default                bool
+}
+
+// signInChoices are the people the sign-in page offers: the org's primary
+// user (an administrator), an active standard user and a deactivated one,
+// the other org's primary user, and the consent user when none of those.
+func (s *Sandbox) signInChoices() []signInChoice {
+	s.mu.Lock()
+	org, consent := s.org.CompanyName, s.consentUser
+	var out []signInChoice
+	add := func(u *User, about string) {
+		if u != nil && !slices.ContainsFunc(out, func(c signInChoice) bool { return c.ID == u.ID }) {
+			out = append(out, signInChoice{ID: u.ID, Name: u.FullName, Email: u.Email, About: about, Default: u.ID == consent})
+		}
+	}
+	add(s.byID[s.primary], "Administrator of "+org+", active: its primary user")
+	for _, u := range s.users {
+		if u.Status == "active" && u.Confirm && u.Profile.Name == "Standard" {
+			add(u, "Standard profile in "+org+", active")
+			break
+		}
+	}
+	for _, u := range s.users {
+		if u.Status == "disabled" {
+			add(u, u.Profile.Name+" profile in "+org+", deactivated")
+			break
+		}
+	}
+	if c := s.byID[consent]; c != nil {
+		add(c, c.Profile.Name+" profile in "+org+", "+c.Status)
+	}
+	s.mu.Unlock()
+	if o := s.other; o != nil {
+		o.mu.Lock()
+		add(o.byID[o.primary], "Administrator of another organization, "+o.org.CompanyName+": no user of "+org)
+		o.mu.Unlock()
+	}
+	return out
+}
+
+// signInPage shows the sandbox's stand-in for Zoho's sign-in: the person
+// picks who signs in and accepts or rejects. Zoho's real pages are not
+// imitated; the form posts the request's parameters back to authorize.
+func (s *Sandbox) signInPage(w http.ResponseWriter, q url.Values, scopes []string) {
+	type hidden struct{ Name, Value string }
+	var fields []hidden
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k == "sandbox_user" || k == "decision" {
+			continue
+		}
+		for _, v := range q[k] {
+			fields = append(fields, hidden{k, v})
+		}
+	}
+	var b bytes.Buffer
+	err := signInTemplate.Execute(&b, map[string]any{
+		"Location": s.opts.Location, "Scopes": strings.Join(scopes, ", "), "Hidden": fields, "Choices": s.signInChoices(),
+	})
+	if err != nil {
+		http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.Bytes())
+}
+
+var signInTemplate = template.Must(template.New("signin").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in (sandbox Zoho)</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}
+.note{color:#555;font-size:.92rem}
+fieldset{border:0;padding:0;margin:1rem 0}
+label{display:block;margin:.5rem 0;padding:.6rem .8rem;border:1px solid #ccc;border-radius:6px;cursor:pointer}
+button{font:inherit;padding:.45rem 1.1rem;margin-right:.6rem}
+</style>
+</head>
+<body>
+<h1>Sign in to Zoho</h1>
+<p class="note">This is the sandbox Bigin's stand-in for Zoho's sign-in and consent screens (datacenter <code>{{.Location}}</code>); nothing here reaches the real Zoho. Choose who signs in. The application asks for: <code>{{.Scopes}}</code>.</p>
+<form method="post" action="/oauth/v2/auth">
+{{- range .Hidden}}
+<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{- end}}
+<fieldset>
+<legend>Sign in as</legend>
+{{- range .Choices}}
+<label><input type="radio" name="sandbox_user" value="{{.ID}}"{{if .Default}} checked{{end}}> <strong>{{.Name}}</strong> &lt;{{.Email}}&gt;: {{.About}}</label>
+{{- end}}
+</fieldset>
+<p><button type="submit" name="decision" value="accept">Sign in and accept</button><button type="submit" name="decision" value="reject">Reject</button></p>
+</form>
+</body>
+</html>
+`))
 
 // splitScopes reads Zoho's comma-separated scope list (spaces tolerated).
 func splitScopes(v string) []string {
@@ -116,6 +268,11 @@ func (s *Sandbox) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.Form
+	if s.other.ownsGrant(f) {
+		// A user of the other org signed in here: its org answers.
+		s.other.token(w, r)
+		return
+	}
 	grant := f.Get("grant_type")
 	s.mu.Lock()
 	defer s.mu.Unlock()

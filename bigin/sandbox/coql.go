@@ -160,7 +160,7 @@ func (p *coqlParser) next() token {
 // unread gives back the token next returned, so an error names it.
 func (p *coqlParser) unread(t token) {
 	if t.kind != tkEOF {
-		p.unread(t)
+		p.pos--
 	}
 }
 

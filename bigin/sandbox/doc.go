@@ -12,7 +12,11 @@
 // layouts) with Zoho's shapes, statuses, error bodies and scope checks,
 // and has switches for the faults a client must survive: 429 with
 // rate-limit headers, errors in 200 bodies, 5xx, garbage, latency,
-// expired and revoked tokens, and the token endpoint's throttle. It is a
-// test double: nothing in the production path uses it unless configured
-// to.
+// expired and revoked tokens, and the token endpoint's throttle. Beside
+// its org it holds a small other one (OtherOrgName) whose users can sign
+// in at the same accounts server, as users of any org sign in at Zoho's.
+// Its consent endpoint approves at once as a chosen user, or, with
+// Options.SignInPage, shows a page on which a person picks who signs in.
+// It is a test double: nothing in the production path uses it unless
+// configured to.
 package sandbox

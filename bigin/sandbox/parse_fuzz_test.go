@@ -12,7 +12,7 @@ func FuzzParseCOQL(f *testing.F) {
 		"select Last_Name, Account_Name.Account_Name from Contacts where ((Last_Name like 'K%' and Email is not null) or id in ('1','2')) order by Last_Name desc, id limit 10, 5",
 		"select Deal_Name from Pipelines where Amount not between 1 and 2 limit 200 offset 9800",
 		"select 'External' from Contacts where Closing_Date >= '2024-01-01'",
-		"select", "select a from", "select * from Contacts where", "select x from Contacts where (a = 'b'", "'", `"`, "-", "select Last_Name from Contacts where Last_Name = 'O''Brien'",
+		"select", "select a from", "select * from Contacts where", "select a from Contacts where a like 5", "select x from Contacts where (a = 'b'", "'", `"`, "-", "select Last_Name from Contacts where Last_Name = 'O''Brien'",
 	} {
 		f.Add(q)
 	}

@@ -301,6 +301,13 @@ func TestCOQL(t *testing.T) {
 		{"LIMIT over 200", "select Last_Name from Contacts where id is not null limit 201", "LIMIT_EXCEEDED", nil},
 		{"past 10,000 rows", "select Last_Name from Contacts where id is not null limit 200 offset 9801", "LIMIT_EXCEEDED", nil},
 		{"no query", "", "REQUIRED_PARAM_MISSING", map[string]any{"param_name": "select_query"}},
+		// A token the parser has read and gives back (unread) is the one
+		// the error names.
+		{"a module that is not a word", "select Last_Name from 'Contacts' where id is not null", "SYNTAX_ERROR", map[string]any{"clause": "from", "near": "'Contacts'"}},
+		{"LIKE without a string", "select Last_Name from Contacts where Last_Name like 5", "SYNTAX_ERROR", map[string]any{"clause": "where", "near": "5"}},
+		{"no operator", "select Last_Name from Contacts where Last_Name 'a'", "SYNTAX_ERROR", map[string]any{"clause": "where", "near": "'a'"}},
+		{"a symbol for a value", "select Last_Name from Contacts where Last_Name = (", "SYNTAX_ERROR", map[string]any{"clause": "where", "near": "("}},
+		{"a LIMIT that is not a number", "select Last_Name from Contacts where id is not null limit all", "SYNTAX_ERROR", map[string]any{"clause": "limit", "near": "all"}},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

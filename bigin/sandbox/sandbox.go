@@ -75,7 +75,21 @@ type Options struct {
 	// RedirectURIs are the client's registered redirect URIs; empty accepts
 	// any absolute http(s) URI.
 	RedirectURIs []string
+	// SignInPage makes the consent endpoint a page on which a person picks
+	// who signs in (an administrator, a standard user, a deactivated user
+	// of the org, or a user of another organization) and accepts or
+	// rejects, instead of approving at once as the consent user: for the
+	// demo, where a person drives the flow. The consent user is the
+	// page's default choice. With or without it, a request that names
+	// sandbox_user=<user id> signs in as that user at once.
+	SignInPage bool
 }
+
+// OtherOrgName is the company_name of the other organization every
+// sandbox holds beside its own: its users can sign in at the sandbox's
+// accounts server (as users of any org sign in at Zoho's), but they are
+// no users of the sandbox's org.
+const OtherOrgName = "Northwind Traders"
 
 // Request is one API request the sandbox answered, for assertions.
 type Request struct {
@@ -122,6 +136,14 @@ type Sandbox struct {
 	hold        *hold // nil: API requests are not held
 	denyConsent bool
 	consentUser string
+
+	// other is the other organization in the same datacenter (nil in
+	// the other itself): its users sign in here and its tokens are
+	// answered by it.
+	other *Sandbox
+	// zuidBase starts the seeded users' ZUIDs (0: the default); ZUIDs are
+	// Zoho-wide, so the other org's differ.
+	zuidBase int
 }
 
 type refreshGrant struct {
@@ -187,8 +209,39 @@ func New(opts Options) *Sandbox {
 	}
 	s.seed()
 	s.consentUser = s.primary
+	s.other = newOther(opts)
 	return s
 }
+
+// newOther returns the other organization of a sandbox: a small org in
+// the same datacenter, with the same OAuth client.
+func newOther(opts Options) *Sandbox {
+	o := &Sandbox{
+		opts: Options{
+			Location: opts.Location, ClientID: opts.ClientID, ClientSecret: opts.ClientSecret,
+			OrgName: OtherOrgName, Users: 5, Now: opts.Now, Seed: opts.Seed ^ 0x5bd1e9955bd1e995,
+			ThrottleStatus: opts.ThrottleStatus, RedirectURIs: opts.RedirectURIs,
+		},
+		now:       opts.Now,
+		byID:      map[string]*User{},
+		refresh:   map[string]*refreshGrant{},
+		refreshBy: map[string][]string{},
+		access:    map[string]*accessGrant{},
+		codes:     map[string]*codeGrant{},
+		zuidBase:  71034346,
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	o.seed()
+	o.consentUser = o.primary
+	return o
+}
+
+// OtherOrg returns the other organization in the sandbox's datacenter
+// (see OtherOrgName), whose users sign in at this sandbox's accounts
+// server; nil for the other org itself.
+func (s *Sandbox) OtherOrg() *Sandbox { return s.other }
 
 // ServeHTTP serves the accounts server (/oauth/v2/auth, /oauth/v2/token)
 // and the Bigin API (/bigin/v1/..., /bigin/v2/...).
@@ -197,6 +250,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	if s.baseURL == "" && r.Host != "" {
 		s.baseURL = "http://" + r.Host
+		if s.other != nil {
+			s.other.SetBaseURL(s.baseURL)
+		}
 	}
 	s.mu.Unlock()
 	switch p := r.URL.Path; {
@@ -205,6 +261,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/oauth/v2/token":
 		s.token(w, r)
 	case strings.HasPrefix(p, "/bigin/v1/"), strings.HasPrefix(p, "/bigin/v2/"):
+		if s.other.ownsAccessToken(r) {
+			s.other.api(w, r)
+			return
+		}
 		s.api(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one", nil)
@@ -216,8 +276,37 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Until then the sandbox uses http://<Host of the request>.
 func (s *Sandbox) SetBaseURL(u string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.baseURL = strings.TrimRight(u, "/")
+	s.mu.Unlock()
+	if s.other != nil {
+		s.other.SetBaseURL(u)
+	}
+}
+
+// ownsGrant reports whether a token request's form exchanges a code or
+// refresh token that s issued (false for a nil s).
+func (s *Sandbox) ownsGrant(f url.Values) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, code := s.codes[f.Get("code")]
+	_, rt := s.refresh[f.Get("refresh_token")]
+	return code || rt
+}
+
+// ownsAccessToken reports whether an API request carries an access token
+// that s issued (false for a nil s).
+func (s *Sandbox) ownsAccessToken(r *http.Request) bool {
+	if s == nil {
+		return false
+	}
+	_, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.access[strings.TrimSpace(cred)]
+	return ok
 }
 
 // BaseURL returns the URL set by SetBaseURL.

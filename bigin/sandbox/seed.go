@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -214,7 +215,9 @@ func (s *Sandbox) seed() {
 	}
 
 	// Users. The primary user comes first: org owner, CEO, Administrator.
+	// ZUIDs are Zoho-wide: the other org's are in a range of their own.
 	n := s.opts.Users
+	zuidBase := cmp.Or(s.zuidBase, 60034346)
 	primaryID := id(291009)
 	holders := map[string][]*User{} // role name → users holding it
 	for i := range n {
@@ -224,7 +227,7 @@ func (s *Sandbox) seed() {
 		}
 		u := &User{
 			ID:            id(291009 + 17*i),
-			ZUID:          fmt.Sprintf("%d", 60034346+7*i+rng.IntN(7)),
+			ZUID:          fmt.Sprintf("%d", zuidBase+7*i+rng.IntN(7)),
 			FirstName:     first,
 			LastName:      last,
 			FullName:      first + " " + last,

@@ -55,11 +55,14 @@ type config struct {
 	// when it is on).
 	CIMDAllowLoopback bool
 
-	// BodyTimeout, MaxSSEStreams and MaxSSEStreamsPerURL are the
-	// server's resource limits (app.Limits).
-	BodyTimeout         time.Duration
-	MaxSSEStreams       int
-	MaxSSEStreamsPerURL int
+	// BodyTimeout, MaxSSEStreams, MaxSSEStreamsPerURL,
+	// MaxSSEAnswersInFlight and SSEWriteTimeout are the server's resource
+	// limits (app.Limits).
+	BodyTimeout           time.Duration
+	MaxSSEStreams         int
+	MaxSSEStreamsPerURL   int
+	MaxSSEAnswersInFlight int
+	SSEWriteTimeout       time.Duration
 
 	// Store is "bbolt" (one process, the file in DataDir) or "etcd"
 	// (any number of replicas sharing a cluster).
@@ -117,6 +120,8 @@ func (c *config) settings() []setting {
 		{"BIGIN_MCP_BODY_TIMEOUT", "body-timeout", httpx.DefaultBodyTimeout.String(), "how long a request body may take to arrive in full (slower: 408)", duration(&c.BodyTimeout, time.Nanosecond, "a positive duration like 10s")},
 		{"BIGIN_MCP_SSE_MAX_STREAMS", "sse-max-streams", strconv.Itoa(mcp.DefaultMaxSSEStreams), "open legacy SSE streams allowed in total (more: 429)", atLeast(&c.MaxSSEStreams, 1)},
 		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "sse-max-streams-per-url", strconv.Itoa(mcp.DefaultMaxSSEStreamsPerURL), "open legacy SSE streams allowed per MCP URL (more: 429)", atLeast(&c.MaxSSEStreamsPerURL, 1)},
+		{"BIGIN_MCP_SSE_MAX_ANSWERS_IN_FLIGHT", "sse-max-answers-in-flight", strconv.Itoa(mcp.DefaultMaxSSEAnswersInFlight), "requests a legacy SSE session may have whose answers its stream has not taken (more: 429)", atLeast(&c.MaxSSEAnswersInFlight, 1)},
+		{"BIGIN_MCP_SSE_WRITE_TIMEOUT", "sse-write-timeout", mcp.DefaultSSEWriteTimeout.String(), "how long a legacy SSE stream's client may take to read one write before the stream and its session end", duration(&c.SSEWriteTimeout, time.Nanosecond, "a positive duration like 30s")},
 		{"BIGIN_MCP_STORE", "store", "bbolt", "bbolt (one process) or etcd (replicas sharing a cluster)", c.readStore},
 		// The etcd settings are read only with BIGIN_MCP_STORE=etcd.
 		{"BIGIN_MCP_ETCD_ENDPOINTS", "etcd-endpoints", "", "comma-separated etcd client URLs", c.ifEtcd(list(&c.Etcd.Endpoints, checkEndpoint))},

@@ -186,6 +186,7 @@ var otherVariables = map[string]string{
 	"BIGIN_MCP_BIN":                 "testdata/clients: the bigin-mcp binary the client suite runs",
 	"BIGIN_MCP_URL":                 "testdata/examples/langchain: the server's base URL",
 	"BIGIN_MCP_API_TOKEN":           "testdata/examples/langchain: an API token with the REST scopes",
+	"BIGIN_MCP_PORT":                "this package's TestShellBlockRecorderCatchesAnAssignmentCutOff: a name the server does not read",
 }
 
 // variableName finds BIGIN_MCP_* names; one ending in "_" is a family

@@ -79,6 +79,9 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 			BodyTimeout:         cfg.BodyTimeout,
 			MaxSSEStreams:       cfg.MaxSSEStreams,
 			MaxSSEStreamsPerURL: cfg.MaxSSEStreamsPerURL,
+
+			MaxSSEAnswersInFlight: cfg.MaxSSEAnswersInFlight,
+			SSEWriteTimeout:       cfg.SSEWriteTimeout,
 		},
 	})
 	if err != nil {

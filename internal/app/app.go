@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
@@ -82,6 +83,13 @@ type Config struct {
 	// closed: 503 on every route but /healthz and the UI's static files,
 	// /readyz not ready. 0 means 10 s.
 	MaxStaleness time.Duration
+	// StoreTimeout bounds each store call made for a request: one still
+	// running then fails, and the request gets 503 unavailable with
+	// Retry-After instead of waiting out a store outage. 0 means half of
+	// MaxStaleness (5 s by default): below the staleness bound, so a
+	// request admitted in an outage's first moments ends before the
+	// replica fails closed.
+	StoreTimeout time.Duration
 	// Limits bounds what one client can hold open.
 	Limits Limits
 }
@@ -97,6 +105,12 @@ type Limits struct {
 	// mcp.DefaultMaxSSEStreams and mcp.DefaultMaxSSEStreamsPerURL).
 	MaxSSEStreams       int
 	MaxSSEStreamsPerURL int
+	// MaxSSEAnswersInFlight caps, per legacy SSE session, the accepted
+	// requests whose answers its stream has not taken yet; SSEWriteTimeout
+	// ends a stream whose client takes no write within it (defaults
+	// mcp.DefaultMaxSSEAnswersInFlight and mcp.DefaultSSEWriteTimeout).
+	MaxSSEAnswersInFlight int
+	SSEWriteTimeout       time.Duration
 }
 
 // DefaultMaxStaleness is Config.MaxStaleness when it is zero.
@@ -171,14 +185,17 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 			Refresh: met.ObserveRefresh,
 		}
 	}
+	// The request paths that reach the store other than through the
+	// Service keep to the request's store deadline too.
+	bounded := tokens.BoundStore(store)
 	locker, _ := store.(zoho.RefreshLocker)
 	clients := zoho.NewClients(zoho.ClientsOptions{
-		Store: store, Locker: locker, Datacenters: cfg.Datacenters,
+		Store: bounded, Locker: locker, Datacenters: cfg.Datacenters,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
 		HTTPClient: cfg.HTTPClient, Timeout: cfg.BiginTimeout, Observer: upstream, Clock: clk, Logger: logger,
 	})
 	exec, err := catalog.NewExecutor(catalog.ExecutorOptions{
-		Catalog: cat, Clients: clients, Reauth: svc, Audit: store, Idempotency: store,
+		Catalog: cat, Clients: clients, Reauth: svc, Audit: bounded, Idempotency: store,
 		CursorKey:      DeriveKey(cfg.SecretKey, "bigin-mcp cursor key v1"),
 		MaxResultChars: cfg.MaxResultChars,
 		Clock:          clk, Logger: logger,
@@ -220,6 +237,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 
 		MaxSSEStreams:       cfg.Limits.MaxSSEStreams,
 		MaxSSEStreamsPerURL: cfg.Limits.MaxSSEStreamsPerURL,
+
+		MaxSSEAnswersInFlight: cfg.Limits.MaxSSEAnswersInFlight,
+		SSEWriteTimeout:       cfg.Limits.SSEWriteTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -229,9 +249,19 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if feed, ok := store.(tokens.ChangeFeed); ok {
 		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		a.stop = cancel
+		var wg sync.WaitGroup
+		wg.Add(2)
 		go func() {
-			defer close(a.stopped)
+			defer wg.Done()
 			_ = feed.Follow(fctx, svc)
+		}()
+		go func() {
+			defer wg.Done()
+			watchCurrency(fctx, svc, cmp.Or(cfg.MaxStaleness, DefaultMaxStaleness), logger)
+		}()
+		go func() {
+			wg.Wait()
+			close(a.stopped)
 		}()
 	} else {
 		close(a.stopped)
@@ -277,7 +307,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		http.Redirect(w, r, ui.Path, http.StatusFound)
 	})
 	a.routes = mux
-	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mcpHandler.Mount(routed(mux.Mux()))))
+	inner := httpx.BodyDeadline(cfg.Limits.BodyTimeout, failClosed(svc, mux, mcpHandler.Mount(routed(mux.Mux()))))
 	if met != nil {
 		a.handler = httpx.LogRequests(logger, inner, func(d httpx.Done) {
 			met.ObserveHTTP(d.Route, d.Method, d.Status, d.Duration)
@@ -285,7 +315,18 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	} else {
 		a.handler = httpx.LogRequests(logger, inner)
 	}
+	a.handler = storeDeadline(cmp.Or(cfg.StoreTimeout, cmp.Or(cfg.MaxStaleness, DefaultMaxStaleness)/2), a.handler)
 	return a, nil
+}
+
+// storeDeadline gives every request's store calls a deadline
+// (tokens.WithStoreDeadline). It is outermost: the request log and the
+// routers below record on the request they are given, so the context is
+// set before any of them copies the request.
+func storeDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(tokens.WithStoreDeadline(r.Context(), d)))
+	})
 }
 
 // routed serves mux, answering a request that no route matches with the
@@ -319,11 +360,15 @@ func failOpen(path string) bool {
 // failClosed answers 503 on every route but the failOpen exemptions while
 // the URL index cannot confirm it is current (a replica cut off from its
 // shared store), rather than serve grants, pages or answers from a view it
-// may have lost.
-func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
+// may have lost. A refusal is logged and measured under the route of the
+// table the request falls under, as it would be when served.
+func failClosed(svc *tokens.Service, routes *httpx.Routes, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !failOpen(r.URL.Path) {
 			if err := svc.Available(); err != nil {
+				if route := routes.Match(r); route != "" {
+					httpx.Annotate(r.Context(), "route", route)
+				}
 				w.Header().Set("Retry-After", "1")
 				httpx.WriteError(w, tokens.CodeUnavailable, "this replica cannot confirm its view of the store is current; try again shortly")
 				return
@@ -331,6 +376,40 @@ func failClosed(svc *tokens.Service, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// watchCurrency logs, once each time, when the replica turns stale (the
+// index has not been confirmed current within maxStaleness, so every
+// route but the exemptions answers 503) and when it is current again,
+// until ctx ends. It checks a few times per maxStaleness, at most once a
+// second.
+func watchCurrency(ctx context.Context, svc *tokens.Service, maxStaleness time.Duration, logger *slog.Logger) {
+	if maxStaleness <= 0 {
+		return // never stale
+	}
+	every := min(max(maxStaleness/4, 5*time.Millisecond), time.Second)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var staleSince time.Time // when it was last current, while stale
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := svc.Available()
+		switch {
+		case err != nil && staleSince.IsZero():
+			staleSince = svc.CurrentAsOf()
+			logger.WarnContext(ctx, "this replica cannot confirm that its view of the store is current, so it fails closed: "+
+				"every route but "+healthzPath+", "+readyzPath+" and "+ui.StaticPath+" answers 503 until the store answers again",
+				"current_as_of", staleSince.UTC().Format(time.RFC3339Nano), "max_staleness", maxStaleness.String())
+		case err == nil && !staleSince.IsZero():
+			logger.InfoContext(ctx, "this replica's view of the store is current again; it serves every route",
+				"stale_for", svc.CurrentAsOf().Sub(staleSince).Round(time.Millisecond).String())
+			staleSince = time.Time{}
+		}
+	}
 }
 
 // Routes returns the route table: every pattern the stack serves, in the

@@ -15,6 +15,7 @@ import (
 )
 
 func TestResultBudgetOfTheServer(t *testing.T) {
+	t.Parallel()
 	key := bytes.Repeat([]byte{3}, 32)
 	db, err := store.Open(filepath.Join(t.TempDir(), "bigin-mcp.db"), store.Options{Key: key, NoSync: true})
 	require.NoError(t, err)

@@ -101,6 +101,7 @@ func refusedAsStale(status int, body []byte) bool {
 // and the web UI's static files. On a replica that is current, no route
 // gives that answer, so it is the guard's and nothing else's.
 func TestStaleReplicaRefusesEveryRouteButTheExemptions(t *testing.T) {
+	t.Parallel()
 	stale := apptest.New(t, apptest.Options{
 		OpenStore: func(t testing.TB, key []byte, now func() time.Time) tokens.Store {
 			return staleStore{openBolt(t, key, now)}

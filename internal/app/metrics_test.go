@@ -68,6 +68,7 @@ func series(t *testing.T, families map[string]*dto.MetricFamily, name string, wa
 }
 
 func TestMetricsAfterKnownTraffic(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.Metrics = true }})
 	sb := env.Sandboxes["us"]
 	acct := env.ConnectAccount("us")

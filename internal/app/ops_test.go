@@ -67,6 +67,7 @@ func callConcurrently(t *testing.T, cs []*sdk.ClientSession, n int, tool string)
 }
 
 func TestRateLimitHoldsUnderConcurrentCalls(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t, apptest.Options{})
 	acct := env.ConnectAccount("us")
 	m, tok := env.Mint(acct, map[string]any{"name": "limited", "config": map[string]any{"rate_limit": map[string]any{"requests": 7, "per_seconds": 60}}})
@@ -117,6 +118,7 @@ func TestRateLimitHoldsUnderConcurrentCalls(t *testing.T) {
 }
 
 func TestRateLimitValidation(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t, apptest.Options{})
 	acct := env.ConnectAccount("us")
 	tests := []struct {
@@ -184,6 +186,7 @@ func auditIDs(page map[string]any) []string {
 }
 
 func TestAuditAPI(t *testing.T) {
+	t.Parallel()
 	env, acct, url1, url2, start := auditEnv(t)
 	all := env.AdminCall("GET", "/admin/audit?limit=100", nil, http.StatusOK)
 	entries := all["result"].([]any)
@@ -257,6 +260,7 @@ func TestAuditAPI(t *testing.T) {
 }
 
 func TestAuditExportJSONL(t *testing.T) {
+	t.Parallel()
 	env, _, url1, _, _ := auditEnv(t)
 	all := env.AdminCall("GET", "/admin/audit?limit=100", nil, http.StatusOK)
 	for _, tt := range []struct {
@@ -281,21 +285,32 @@ func TestAuditExportJSONL(t *testing.T) {
 }
 
 func TestAuditExportStreamsPastOnePage(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t, apptest.Options{})
 	acct := env.ConnectAccount("us")
 	for range 3 {
 		_, _ = env.MintURL(acct, nil)
 	}
-	// More entries than one page of the export's reads.
-	for range 1100 {
-		require.NoError(t, env.DB.AppendAudit(context.Background(), newEntry(acct)))
+	// More entries than one page of the export's reads. The store batches
+	// appends that arrive together into one write (one alone waits for
+	// company), so they are appended from many goroutines, as a busy
+	// server's calls append theirs.
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			for range 11 {
+				assert.NoError(t, env.DB.AppendAudit(context.Background(), newEntry(acct)))
+			}
+		})
 	}
+	wg.Wait()
 	r := env.Request("GET", "/admin/audit?format=jsonl&account_id="+acct, nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	assert.Equal(t, 1100+4, bytes.Count(r.Body, []byte("\n")))
 }
 
 func TestAuditAPIRefusesBadQueries(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t, apptest.Options{})
 	tests := []struct {
 		name, query, want string
@@ -324,6 +339,7 @@ func TestAuditAPIRefusesBadQueries(t *testing.T) {
 }
 
 func TestAuditRetentionWithTheFakeClock(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		retention time.Duration
@@ -337,6 +353,7 @@ func TestAuditRetentionWithTheFakeClock(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			env := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.AuditRetention = tt.retention }})
 			acct := env.ConnectAccount("us")
 			_, url := env.MintURL(acct, nil)
@@ -357,6 +374,7 @@ func TestAuditRetentionWithTheFakeClock(t *testing.T) {
 }
 
 func TestTraceParentInTheLogLines(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	env := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.Logger = logger }})

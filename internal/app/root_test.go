@@ -18,6 +18,7 @@ import (
 // every other answer, never Go's plain text; the surfaces that answer
 // their own unknown paths keep their shapes.
 func TestRootAndUnknownPaths(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	do := func(c *http.Client, method, path string) (*http.Response, string) {

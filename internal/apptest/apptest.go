@@ -155,7 +155,10 @@ func (e *Env) open() {
 	if e.opts.OpenStore != nil {
 		db = e.opts.OpenStore(e.T, e.Key, e.Clock.Now)
 	} else {
-		bdb, err := store.Open(e.Path, store.Options{Key: e.Key, Now: e.Clock.Now, NoSync: !e.opts.Durable})
+		// Audit entries wait a millisecond, not bbolt's 10 ms, for others
+		// to share their commit: the admin calls of a test follow one
+		// another, and would each wait it out.
+		bdb, err := store.Open(e.Path, store.Options{Key: e.Key, Now: e.Clock.Now, NoSync: !e.opts.Durable, BatchDelay: time.Millisecond})
 		require.NoError(e.T, err)
 		e.DB, db = bdb, bdb
 	}
@@ -181,19 +184,45 @@ func (e *Env) open() {
 	srv.Start()
 }
 
+// Wait bounds every wait of the harness: an answer, a shutdown step. One
+// that takes longer fails the test, saying what it waited for, well
+// inside the package's timeout, rather than hang the package.
+const Wait = 30 * time.Second
+
 // Close shuts the stack down as serve does: streams end, in-flight calls
-// finish, audit entries are flushed, the store closes.
+// finish, audit entries are flushed, the store closes. A step that does
+// not end within Wait fails the test.
 func (e *Env) Close() {
 	if e.Srv != nil {
-		e.App.MCP.CloseStreams()
-		e.Srv.Close()
-		e.App.Flush()
-		e.App.Close()
+		a, srv := e.App, e.Srv
 		e.Srv = nil
+		e.within("end its streams and in-flight requests", func() {
+			a.MCP.CloseStreams()
+			srv.Close()
+		})
+		e.within("flush its audit entries", a.Flush)
+		e.within("stop following the store", a.Close)
 	}
 	if e.Store != nil {
-		_ = e.Store.Close()
+		st := e.Store
 		e.Store, e.DB = nil, nil
+		e.within("close the store", func() { _ = st.Close() })
+	}
+}
+
+// within runs step and fails the test if it has not ended within Wait.
+func (e *Env) within(what string, step func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		step()
+	}()
+	t := time.NewTimer(Wait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		e.T.Errorf("apptest: the stack did not %s within %s", what, Wait)
 	}
 }
 
@@ -203,6 +232,10 @@ func (e *Env) Reopen() {
 	e.Close()
 	e.open()
 }
+
+// httpClient sends the harness's requests: an answer that does not come
+// within Wait fails the request.
+var httpClient = &http.Client{Timeout: Wait}
 
 // Response is an HTTP answer.
 type Response struct {
@@ -262,8 +295,8 @@ func (e *Env) RequestAs(token, contentType, method, path string, body any) Respo
 	if rd != nil && contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(e.T, err)
+	res, err := httpClient.Do(req)
+	require.NoError(e.T, err, "%s %s", method, path)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	require.NoError(e.T, err)
@@ -353,22 +386,33 @@ func (e *Env) MustConnect(url, transport string) *sdk.ClientSession {
 	return cs
 }
 
-// Connect opens a go-sdk client session on url.
+// Connect opens a go-sdk client session on url; a server that has not
+// answered the handshake within Wait fails it.
 func Connect(url, transport string, hdr http.Header) (*sdk.ClientSession, error) {
 	client := sdk.NewClient(&sdk.Implementation{Name: "bigin-mcp-test", Version: "1"}, nil)
-	httpClient := &http.Client{Transport: headerTransport{hdr}}
+	hc := &http.Client{Transport: headerTransport{hdr}}
 	var tr sdk.Transport
 	switch transport {
 	case "sse":
-		tr = &sdk.SSEClientTransport{Endpoint: url + "/sse", HTTPClient: httpClient}
+		tr = &sdk.SSEClientTransport{Endpoint: url + "/sse", HTTPClient: hc}
 	case "streamable", "":
-		tr = &sdk.StreamableClientTransport{Endpoint: url, HTTPClient: httpClient, MaxRetries: -1}
+		tr = &sdk.StreamableClientTransport{Endpoint: url, HTTPClient: hc, MaxRetries: -1}
 	default:
 		return nil, fmt.Errorf("unknown transport %q", transport)
 	}
 	// The SSE transport ties its event stream to Connect's context, so it
-	// must outlive the call.
-	return client.Connect(context.Background(), tr, nil)
+	// must outlive the call: only a handshake still running at the
+	// deadline is canceled.
+	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.AfterFunc(Wait, cancel)
+	cs, err := client.Connect(ctx, tr, nil)
+	if !deadline.Stop() {
+		if err == nil {
+			_ = cs.Close()
+		}
+		return nil, fmt.Errorf("connect to %s over %s: no session within %s", url, transport, Wait)
+	}
+	return cs, err
 }
 
 type headerTransport struct{ h http.Header }
@@ -406,7 +450,9 @@ func CallTool(t testing.TB, cs *sdk.ClientSession, name string, args map[string]
 // ToolNames lists the session's tools by name, in order.
 func ToolNames(t testing.TB, cs *sdk.ClientSession) []string {
 	t.Helper()
-	res, err := cs.ListTools(context.Background(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	defer cancel()
+	res, err := cs.ListTools(ctx, nil)
 	require.NoError(t, err)
 	var names []string
 	for _, tool := range res.Tools {

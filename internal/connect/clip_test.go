@@ -11,6 +11,7 @@ import (
 )
 
 func TestClipTextKeepsCharactersWhole(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string

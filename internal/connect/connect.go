@@ -73,8 +73,7 @@ func (h *Handler) checkState(state string) (string, error) {
 func (h *Handler) handleConnect(w http.ResponseWriter, r *http.Request) {
 	l, st, err := h.svc.ConnectLinkByToken(r.Context(), r.PathValue("link"))
 	if err != nil {
-		h.logger.ErrorContext(r.Context(), "load connect link", "err", err)
-		h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Something went wrong", Message: "Please try the link again in a moment."})
+		h.failed(w, r, err, "Please try the link again in a moment.")
 		return
 	}
 	if l != nil {
@@ -156,8 +155,7 @@ func (h *Handler) handleCallback(w http.ResponseWriter, r *http.Request) {
 	httpx.Annotate(r.Context(), "connect_link_id", linkID)
 	l, st, err := h.svc.ConnectLinkByID(r.Context(), linkID)
 	if err != nil {
-		h.logger.ErrorContext(r.Context(), "load connect link", "err", err)
-		h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Something went wrong", Message: "Please open your connect link again in a moment."})
+		h.failed(w, r, err, "Please open your connect link again in a moment.")
 		return
 	}
 	if l == nil {
@@ -312,4 +310,17 @@ func mustPage(name string) *template.Template {
 // framed, cached or leaking its URL (which holds the link) as a referrer.
 func (h *Handler) page(w http.ResponseWriter, status int, t *template.Template, d pageData) {
 	httpx.HTMLPage(w, h.logger, status, t, d, "connect page")
+}
+
+// failed answers a link that could not be loaded: 503 with Retry-After
+// when the store did not answer in time (tokens.ErrUnavailable), 500
+// (logged) for anything else; again says what to do.
+func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error, again string) {
+	if errors.Is(err, tokens.ErrUnavailable) {
+		w.Header().Set("Retry-After", httpx.RetryAfterOf(tokens.CodeUnavailable))
+		h.page(w, http.StatusServiceUnavailable, pageError, pageData{Title: "Not available right now", Message: again})
+		return
+	}
+	h.logger.ErrorContext(r.Context(), "load connect link", "err", err)
+	h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Something went wrong", Message: again})
 }

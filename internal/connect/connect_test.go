@@ -131,6 +131,7 @@ func (z *connectEnv) accountCount() int {
 }
 
 func TestConnectFlowInTwoDatacenters(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	for _, tt := range []struct{ dc, how string }{{"us", "picked"}, {"eu", "fixed"}} {
 		t.Run(tt.dc, func(t *testing.T) {
@@ -188,6 +189,7 @@ func TestConnectFlowInTwoDatacenters(t *testing.T) {
 }
 
 func TestConnectFailuresCreateNothing(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	tests := []struct {
 		name   string
@@ -282,6 +284,7 @@ func TestConnectFailuresCreateNothing(t *testing.T) {
 }
 
 func TestDeniedConsentKeepsTheLinkUsable(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	link := z.mintLink(map[string]any{})
 	z.zoho["us"].SetDenyConsent(true)
@@ -293,6 +296,7 @@ func TestDeniedConsentKeepsTheLinkUsable(t *testing.T) {
 }
 
 func TestCreateConnectLinkValidation(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	for _, tt := range []struct {
 		body any

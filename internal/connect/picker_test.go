@@ -14,6 +14,7 @@ import (
 // not be sent to some Zoho region nobody chose; the form says a choice is
 // required, and a submission without one shows the picker again.
 func TestPickerHasNoDefault(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	link := z.mintLink(map[string]any{"name": "Acme"})
 
@@ -40,6 +41,7 @@ func TestPickerHasNoDefault(t *testing.T) {
 // configuration (here, both point at sandboxes on loopback) is labelled
 // with the host the customer will be sent to, not Zoho's.
 func TestPickerLabelsNameTheRealServer(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	_, _, page := z.get(z.mintLink(map[string]any{}))
 	host := strings.TrimPrefix(z.zoho["us"].BaseURL(), "http://")
@@ -51,6 +53,7 @@ func TestPickerLabelsNameTheRealServer(t *testing.T) {
 // TestPagesEscapeNames: a link's name is the admin's text, shown as text:
 // it cannot add markup to the customer's page.
 func TestPagesEscapeNames(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	_, _, page := z.get(z.mintLink(map[string]any{"name": `<img src=x onerror=alert(1)> & Co`}))
 	assert.NotContains(t, page, "<img")

@@ -59,6 +59,7 @@ func (z *connectEnv) mintReconnect(accountID string) (string, string) {
 // grant, keeps its id and URLs, and the same MCP session works again at
 // once. The link is spent and the reconnect audited.
 func TestReconnectLinkRepairsTheSameAccount(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	ctx := context.Background()
 	sb := z.zoho["us"]
@@ -130,6 +131,7 @@ func TestReconnectLinkRepairsTheSameAccount(t *testing.T) {
 // comes back from another datacenter, changes nothing and leaves the link
 // usable; once the right org consents, the same link repairs the account.
 func TestReconnectRefusesAnotherOrg(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	ctx := context.Background()
 	acct, rt := z.connectAccount("us")
@@ -198,6 +200,7 @@ func TestReconnectRefusesAnotherOrg(t *testing.T) {
 // TestReconnectLinkOfADeletedAccount: the account a reconnect link was
 // made for is deleted before the customer consents: nothing is created.
 func TestReconnectLinkOfADeletedAccount(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	acct, _ := z.connectAccount("us")
 	_, link := z.mintReconnect(acct)
@@ -213,6 +216,7 @@ func TestReconnectLinkOfADeletedAccount(t *testing.T) {
 // for an unknown account or another datacenter than the account's, with
 // a clear 400.
 func TestCreateReconnectLinkRefusals(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	acct, _ := z.connectAccount("us")
 	tests := []struct {

@@ -28,6 +28,7 @@ func linkByName(t *testing.T, list []any, name string) map[string]any {
 // TestListConnectLinks: the admin list pages like every list, shows each
 // link's state and what became of it, and never its token or URL.
 func TestListConnectLinks(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	used := z.mintLink(map[string]any{"name": "used"})
 	status, page := z.callback(z.consent(used, "us"))
@@ -91,6 +92,7 @@ func TestListConnectLinks(t *testing.T) {
 // for a customer who was at Zoho's consent page when it was revoked, and
 // creates nothing.
 func TestRevokeConnectLink(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	link := z.mintLink(map[string]any{"name": "to revoke"})
 	atZoho := z.mintLink(map[string]any{"name": "revoked while at Zoho"})

@@ -12,6 +12,7 @@ import (
 // account: an operator may want two), and the page says so, naming the
 // existing account and telling the customer how to renew it instead.
 func TestConnectingAnOrgAgainSaysSo(t *testing.T) {
+	t.Parallel()
 	z := newConnectEnv(t)
 	const warning = "This organization was already connected"
 

@@ -34,6 +34,7 @@ func errorCode(t *testing.T, body []byte) string {
 // A body that trickles in is cut at the deadline with 408 in the error
 // shape, whichever way the handler reads it, and its connection closes.
 func TestBodyDeadlineCutsASlowBody(t *testing.T) {
+	t.Parallel()
 	handlers := []struct {
 		name string
 		read func(w http.ResponseWriter, r *http.Request) error
@@ -76,6 +77,7 @@ func TestBodyDeadlineCutsASlowBody(t *testing.T) {
 // the body is never waited for, even with a long deadline, whether the
 // handler returns or flushes its answer and goes on.
 func TestBodyDeadlineRefusalDoesNotReadTheBody(t *testing.T) {
+	t.Parallel()
 	release, done := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(httpx.BodyDeadline(time.Hour, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, tokens.CodeUnauthenticated, "send Authorization: Bearer <api token>")
@@ -112,6 +114,7 @@ func TestBodyDeadlineRefusalDoesNotReadTheBody(t *testing.T) {
 // reading its body, or a request without a body (the SSE GET), runs on
 // with a live context, and the connection stays reusable.
 func TestBodyDeadlineSparesTheRestOfTheRequest(t *testing.T) {
+	t.Parallel()
 	const d = 100 * time.Millisecond
 	srv := httptest.NewServer(httpx.BodyDeadline(d, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {

@@ -12,14 +12,22 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// JSON-RPC error codes of MCP requests refused before they reach a
-// server, following the TypeScript SDK's servers: -32700 for a body that
-// is not JSON, -32001 for what is not there (an unknown URL or session),
-// -32000 for every other refusal.
+// JSON-RPC error codes. A fault of the message itself has JSON-RPC's own
+// code: -32700 for a body that is not JSON, -32600 for JSON that is not a
+// valid request (a batch among them), -32601 for a method the server does
+// not have, -32602 for params it cannot read, -32603 for a failure of the
+// server's own. A request refused before it reaches a server, for what
+// the HTTP request carries (its URL, credentials, headers, size), follows
+// the TypeScript SDK's servers: -32001 for what is not there (an unknown
+// URL or session), -32000 for every other refusal.
 const (
-	RPCParseError = -32700
-	RPCNotFound   = -32001
-	RPCRefused    = -32000
+	RPCParseError     = -32700
+	RPCInvalidRequest = -32600
+	RPCMethodNotFound = -32601
+	RPCInvalidParams  = -32602
+	RPCInternalError  = -32603
+	RPCNotFound       = -32001
+	RPCRefused        = -32000
 )
 
 // wireCode is how one error code of the vocabulary (tokens.Code*) goes on
@@ -88,6 +96,21 @@ func RPCCodeOf(code string) int {
 	return RPCRefused
 }
 
+// unavailableRetryAfter is the Retry-After (seconds) of an unavailable
+// answer: a replica that cannot confirm its view, or a store that did not
+// answer in time, is worth asking again at once, here or on another
+// replica.
+const unavailableRetryAfter = "1"
+
+// RetryAfterOf returns the Retry-After an answer with code carries, or ""
+// for none (rate limits set their own, from the limit).
+func RetryAfterOf(code string) string {
+	if code == tokens.CodeUnavailable {
+		return unavailableRetryAfter
+	}
+	return ""
+}
+
 // CodeOf returns the error code of an HTTP status that another library
 // answered with (the go-sdk's plain-text errors): the status's first code
 // in the table, else invalid_argument for a 4xx and internal for the rest.
@@ -108,13 +131,17 @@ func WriteError(w http.ResponseWriter, code, message string) {
 }
 
 // WriteErrorStatus is WriteError with an explicit status. A 401 carries
-// WWW-Authenticate unless the caller set one.
+// WWW-Authenticate, and an unavailable answer Retry-After (RetryAfterOf),
+// unless the caller set one.
 func WriteErrorStatus(w http.ResponseWriter, status int, code, message string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Bearer realm="bigin-mcp"`)
+	}
+	if ra := RetryAfterOf(code); ra != "" && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", ra)
 	}
 	w.WriteHeader(status)
 	_ = Encode(w, map[string]any{"error": map[string]string{"code": code, "message": message}})
@@ -150,6 +177,8 @@ func Classify(err error) (code, message string, known bool) {
 		return tokens.CodeTooLarge, "request body is over 1 MiB", true
 	case errors.Is(err, ErrBodyTimeout):
 		return tokens.CodeRequestTimeout, bodyTimeoutMessage, true
+	case errors.Is(err, tokens.ErrUnavailable):
+		return tokens.CodeUnavailable, "the store is not answering; try again shortly", true
 	case errors.Is(err, tokens.ErrUnauthenticated):
 		return tokens.CodeUnauthenticated, "send Authorization: Bearer <api token>", true
 	case errors.Is(err, tokens.ErrNotFound):

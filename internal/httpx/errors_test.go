@@ -17,6 +17,7 @@ import (
 // TestJSONIsNotHTMLEscaped: answers are JSON read by people and programs,
 // not HTML, so "<", ">" and "&" are written as they are.
 func TestJSONIsNotHTMLEscaped(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		write func(w http.ResponseWriter)
@@ -44,6 +45,7 @@ func TestJSONIsNotHTMLEscaped(t *testing.T) {
 // JSON-RPC error code, and a status another library answers with maps
 // back to a code.
 func TestEveryCodeOnTheWire(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		code   string
 		status int
@@ -93,6 +95,7 @@ func TestEveryCodeOnTheWire(t *testing.T) {
 // TestNotRouted: a path served for other methods is 405
 // method_not_allowed with Allow; an unknown path is 404 not_found.
 func TestNotRouted(t *testing.T) {
+	t.Parallel()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /things", func(http.ResponseWriter, *http.Request) {})
 	mux.HandleFunc("POST /things", func(http.ResponseWriter, *http.Request) {})

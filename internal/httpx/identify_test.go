@@ -18,6 +18,7 @@ import (
 // TestIdentify: the caller a surface found travels in the context to
 // what runs after it, and the request's log line names it by id.
 func TestIdentify(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		who    *tokens.Caller

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ import (
 // status and latency, plus whatever handlers attached with Annotate (such
 // as the MCP server id or the tool name). The request id is taken from a
 // well-formed X-Request-Id header or generated, and echoed in the response.
-// A token in the path is logged as "bmcp_…", never in full. A valid W3C
+// The path is logged redacted (RedactPath): never a token in it. A valid W3C
 // Traceparent header is logged too (WithTraceParent adds one found in a
 // message). Each observer is called once the request is answered, with
 // its route pattern, never its raw path (for metrics).
@@ -131,22 +132,95 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
-// RedactPath replaces every path segment that holds a token (bmcp_…,
-// in any case and anywhere in the segment, such as after a stray space in
-// "/mcp/%20bmcp_…") with "bmcp_…", so a path can be logged. Tokens never
-// hold a slash, so a token in a path always lies inside one segment.
+// secretRoutes are the route patterns whose path carries a secret: the
+// segment of the {token} or {link} wildcard (the names every such route
+// uses; a test holds the server's route table to this list). RedactPath matches a path
+// against them segment by segment, ignoring case, empty and "." segments
+// and what ".." takes back, so an unclean or mistyped path (/MCP/…,
+// /mcp//…, //mcp/…) that a router would refuse or redirect is redacted
+// like the clean one. The other wildcards match any segment.
+var secretRoutes = [][]string{
+	{"mcp", "{token}", "sse"},
+	{".well-known", "{document}", "mcp", "{token}"},
+	{"connect", "{link}"},
+}
+
+// Placeholders of redacted path segments: the secret itself, and a
+// segment after it that is not its route's.
+const (
+	redactedSecret = tokens.MCPTokenPrefix + "…"
+	redactedAfter  = "…"
+)
+
+// RedactPath returns p fit for a log. The segment that holds a route's
+// secret (secretRoutes) is replaced by "bmcp_…", whatever it holds (a
+// token without its bmcp_ prefix, or with a mangled one, is still a
+// secret), and every later segment that is not its route's own literal
+// by "…". Any other segment that holds "bmcp_", in any case and anywhere
+// in it, is replaced by "bmcp_…" too. Tokens never hold a slash, so a
+// token in a path always lies inside one segment.
 func RedactPath(p string) string {
-	if !containsFold(p, tokens.MCPTokenPrefix) {
-		return p
-	}
 	segs := strings.Split(p, "/")
+	var clean []string // the segments before the current one, as a router cleans them
+	changed := false
 	for i, s := range segs {
-		if containsFold(s, tokens.MCPTokenPrefix) {
-			segs[i] = tokens.MCPTokenPrefix + "…"
+		switch s {
+		case "", ".":
+			continue
+		case "..":
+			if len(clean) > 0 {
+				clean = clean[:len(clean)-1]
+			}
+			continue
 		}
+		if r := redactSegment(clean, s); r != "" {
+			segs[i], changed = r, true
+		}
+		clean = append(clean, s)
+	}
+	if !changed {
+		return p
 	}
 	return strings.Join(segs, "/")
 }
+
+// redactSegment returns what replaces segment s after the segments
+// before, or "" when s may be logged.
+func redactSegment(before []string, s string) string {
+	for _, route := range secretRoutes {
+		at := len(before)
+		secret := slices.IndexFunc(route, isSecretWildcard)
+		if at < secret || !routeMatches(route[:secret], before[:secret]) {
+			continue
+		}
+		switch {
+		case at == secret:
+			return redactedSecret
+		case at >= len(route) || isWildcard(route[at]) || !strings.EqualFold(route[at], s):
+			return redactedAfter
+		}
+		return ""
+	}
+	if containsFold(s, tokens.MCPTokenPrefix) {
+		return redactedSecret
+	}
+	return ""
+}
+
+// routeMatches reports whether segs match the route's segments: a
+// literal ignoring case, a wildcard anything.
+func routeMatches(route, segs []string) bool {
+	for i, r := range route {
+		if !isWildcard(r) && !strings.EqualFold(r, segs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isWildcard(seg string) bool { return strings.HasPrefix(seg, "{") }
+
+func isSecretWildcard(seg string) bool { return seg == "{token}" || seg == "{link}" }
 
 // containsFold reports whether substr (ASCII lower case) is in s, ignoring
 // ASCII case.

@@ -3,13 +3,17 @@ package httpx_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/admin"
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -18,6 +22,7 @@ import (
 )
 
 func TestLogRequests(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
@@ -62,7 +67,7 @@ func TestLogRequests(t *testing.T) {
 	assert.Equal(t, "/mcp/bmcp_…", lines[0]["path"])
 	assert.Equal(t, "srv-1", lines[0]["mcp_server_id"])
 	assert.EqualValues(t, 202, lines[0]["status"])
-	assert.Equal(t, "/mcp/bmcp_…/unknown", lines[1]["path"])
+	assert.Equal(t, "/mcp/bmcp_…/…", lines[1]["path"], "nothing after the token but its route's own segments")
 	assert.Equal(t, "GET /admin/api-tokens", lines[2]["route"], "the admin route, not the /admin/ mount")
 	assert.NotEmpty(t, lines[2]["api_token_id"])
 	assert.EqualValues(t, 401, lines[3]["status"])
@@ -73,6 +78,7 @@ func TestLogRequests(t *testing.T) {
 }
 
 func TestRedactPath(t *testing.T) {
+	t.Parallel()
 	tok := tokens.NewMCPToken()
 	assert.Equal(t, "/mcp/bmcp_…", httpx.RedactPath("/mcp/"+tok))
 	assert.Equal(t, "/mcp/bmcp_…/sse", httpx.RedactPath("/mcp/"+tok+"/sse"))
@@ -80,6 +86,7 @@ func TestRedactPath(t *testing.T) {
 }
 
 func TestRedactPathAnywhereInASegment(t *testing.T) {
+	t.Parallel()
 	tok := tokens.NewMCPToken()
 	tests := []struct{ name, path, want string }{
 		{"whole segment", "/mcp/" + tok, "/mcp/bmcp_…"},
@@ -88,7 +95,16 @@ func TestRedactPathAnywhereInASegment(t *testing.T) {
 		{"inside a segment", "/mcp/x" + tok + "y/sse", "/mcp/bmcp_…/sse"},
 		{"upper case prefix", "/mcp/BMCP_" + tok[len(tokens.MCPTokenPrefix):], "/mcp/bmcp_…"},
 		{"after an empty segment", "/mcp//" + tok, "/mcp//bmcp_…"},
+		{"no prefix", "/mcp/" + tok[len(tokens.MCPTokenPrefix):], "/mcp/bmcp_…"},
+		{"a mangled prefix", "/mcp/bmcp-" + tok[len(tokens.MCPTokenPrefix):] + "/sse", "/mcp/bmcp_…/sse"},
+		{"after the token", "/mcp/" + tok + "/sse/x", "/mcp/bmcp_…/sse/…"},
+		{"taken back by ..", "/mcp/x/../y", "/mcp/bmcp_…/../bmcp_…"},
+		{"a cleaned lead", "/a/..//./mcp/x", "/a/..//./mcp/bmcp_…"},
+		{"metadata of a URL", "/.well-known/oauth-protected-resource/mcp/x", "/.well-known/oauth-protected-resource/mcp/bmcp_…"},
+		{"a connect link", "/connect/x", "/connect/bmcp_…"},
 		{"no token", "/admin/integrated-accounts", "/admin/integrated-accounts"},
+		{"ids are not secrets", "/admin/integrated-accounts/x/mcp/y", "/admin/integrated-accounts/x/mcp/y"},
+		{"the metadata document", "/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,27 +113,159 @@ func TestRedactPathAnywhereInASegment(t *testing.T) {
 	}
 }
 
-// FuzzRedactPath puts a real token anywhere in an arbitrary path: the
-// redacted path never holds the token's random part, and a path without
-// the prefix is left alone.
+// FuzzRedactPath checks the log's path redaction on arbitrary paths:
+//   - a real token anywhere is never logged;
+//   - the random part of a token, without its prefix or with a mangled
+//     one, is never logged where a route carries a secret, after any lead
+//     that a router cleans away (//, /./, /x/..);
+//   - a path that names no such route and holds no "bmcp_" is logged as
+//     it is.
 func FuzzRedactPath(f *testing.F) {
-	for _, seed := range [][2]string{
-		{"/mcp/", ""}, {"/mcp/ ", "/sse"}, {"/mcp/%", "?x"}, {"", ""}, {"/a/b", "c/d"},
-		{"/mcp/bmcp", "_"}, {"/\x00", "\xff/"}, {"/mcp/é", "ü/"},
+	for _, seed := range [][3]string{
+		{"", "", ""}, {"", " ", "/sse"}, {"/", "%", "?x"}, {"//", "", ""}, {"/a/b", "bmcp-", "c/d"},
+		{"/.", "bmcp", "_"}, {"/x/..", "\x00", "\xff/"}, {"/mcp/..", "é", "ü/"}, {"", "", "/../../admin"},
 	} {
-		f.Add(seed[0], seed[1])
+		f.Add(seed[0], seed[1], seed[2])
 	}
-	f.Fuzz(func(t *testing.T, before, after string) {
+	routes := []string{"/mcp/", "/MCP/", "/mcp//", "/.well-known/oauth-protected-resource/mcp/", "/.well-known/x/mcp/", "/connect/"}
+	f.Fuzz(func(t *testing.T, lead, before, after string) {
 		tok := tokens.NewMCPToken()
 		secret := tok[len(tokens.MCPTokenPrefix):]
-		got := httpx.RedactPath(before + tok + after)
-		if strings.Contains(got, secret) {
-			t.Fatalf("RedactPath(%q + token + %q) = %q holds the token", before, after, got)
+		if got := httpx.RedactPath(lead + before + tok + after); strings.Contains(got, secret) {
+			t.Fatalf("RedactPath(%q + token + %q) = %q holds the token", lead+before, after, got)
 		}
-		if plain := before + after; !strings.Contains(strings.ToLower(plain), tokens.MCPTokenPrefix) {
-			if got := httpx.RedactPath(plain); got != plain {
-				t.Fatalf("RedactPath(%q) = %q; a path without a token must not change", plain, got)
+		if path.Clean("/"+lead+"/z") == "/z" && !strings.Contains(before, "/") {
+			for _, r := range routes {
+				p := lead + r + before + secret + after
+				if got := httpx.RedactPath(p); strings.Contains(got, secret) {
+					t.Fatalf("RedactPath(%q) = %q holds the secret", p, got)
+				}
 			}
 		}
+		plain := lead + before + after
+		if containsFold(plain, tokens.MCPTokenPrefix) {
+			return
+		}
+		for _, seg := range strings.Split(plain, "/") {
+			for _, first := range []string{"mcp", ".well-known", "connect"} {
+				if strings.EqualFold(seg, first) {
+					return
+				}
+			}
+		}
+		if got := httpx.RedactPath(plain); got != plain {
+			t.Fatalf("RedactPath(%q) = %q; a path that names no secret route and holds no token must not change", plain, got)
+		}
 	})
+}
+
+// containsFold reports whether substr (lower case) is in s, ignoring case.
+func containsFold(s, substr string) bool {
+	for i := 0; i+len(substr) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(substr)], substr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Every route of the server whose path carries a secret (a wildcard named
+// {token} or {link}, the names such routes use) is redacted, with or
+// without the secret's prefix: a route added later is held to this too.
+func TestEveryRouteWithASecretIsRedacted(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	secret := tokens.NewMCPToken()[len(tokens.MCPTokenPrefix):]
+	checked := 0
+	for _, pattern := range e.App.Routes() {
+		if _, p, ok := strings.Cut(pattern, " "); ok {
+			pattern = p // without its method
+		}
+		if !strings.Contains(pattern, "{token}") && !strings.Contains(pattern, "{link}") {
+			continue
+		}
+		for _, prefix := range []string{"", tokens.MCPTokenPrefix, "bmcp-"} {
+			segs := strings.Split(pattern, "/")
+			for i, seg := range segs {
+				switch {
+				case seg == "{token}" || seg == "{link}":
+					segs[i] = prefix + secret
+				case strings.HasPrefix(seg, "{"):
+					segs[i] = "x"
+				}
+			}
+			path := strings.Join(segs, "/")
+			assert.NotContains(t, httpx.RedactPath(path), secret, "route %s: %s", pattern, path)
+		}
+		checked++
+	}
+	assert.GreaterOrEqual(t, checked, 4, "the MCP endpoints, the protected resource metadata and connect links carry secrets")
+}
+
+// lockedBuffer is a bytes.Buffer the server's goroutines may write to
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestLogRedactsEveryTokenRoute sends, to the real stack, requests whose
+// path holds a secret in every route that carries one, with and without
+// the bmcp_ prefix (a client that dropped or mangled it, a guessed
+// token), on matched and unmatched paths: the log holds none of them.
+func TestLogRedactsEveryTokenRoute(t *testing.T) {
+	var logs lockedBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	e := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.Logger = logger }})
+	random := func() string { return tokens.NewMCPToken()[len(tokens.MCPTokenPrefix):] }
+	type want struct{ secret, logged string }
+	paths := map[string]want{} // path → its secret and the path as the log must show it
+	add := func(format, logged string) {
+		s := random()
+		paths[fmt.Sprintf(format, s)] = want{s, logged}
+	}
+	add("/mcp/%s", "/mcp/bmcp_…")
+	add("/mcp/bmcp-%s", "/mcp/bmcp_…")
+	add("/mcp/%s/sse", "/mcp/bmcp_…/sse")
+	add("/mcp/%s/unknown", "/mcp/bmcp_…/…")
+	add("/mcp/sse/%s", "/mcp/bmcp_…/…")
+	add("/mcp//%s", "/mcp//bmcp_…")
+	add("//mcp/%s", "//mcp/bmcp_…")
+	add("/MCP/%s", "/MCP/bmcp_…")
+	add("/.well-known/oauth-protected-resource/mcp/%s", "/.well-known/oauth-protected-resource/mcp/bmcp_…")
+	add("/.well-known/oauth-authorization-server/mcp/%s", "/.well-known/oauth-authorization-server/mcp/bmcp_…")
+	add("/connect/%s", "/connect/bmcp_…")
+	add("/connect/bmcp_link_%s", "/connect/bmcp_…")
+	add("/admin/x/bmcp_%s", "/admin/x/bmcp_…")
+	for p := range paths {
+		req, err := http.NewRequest("GET", e.URL+p, nil)
+		require.NoError(t, err)
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+	}
+	out := logs.String()
+	logged := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m))
+		if m["msg"] == "http request" {
+			logged[m["path"].(string)] = true
+		}
+	}
+	for p, w := range paths {
+		assert.NotContains(t, out, w.secret, "the log holds the secret of %s", p)
+		assert.True(t, logged[w.logged], "%s is logged as %s", p, w.logged)
+	}
 }

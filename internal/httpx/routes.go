@@ -19,34 +19,54 @@ type Router interface {
 // rather than for the routes someone remembered.
 type Routes struct {
 	mux *http.ServeMux
+	// front matches the noted patterns, served in front of mux; it
+	// serves nothing.
+	front *http.ServeMux
 
 	mu       sync.Mutex
 	patterns []string
 }
 
 // NewRoutes returns an empty route table.
-func NewRoutes() *Routes { return &Routes{mux: http.NewServeMux()} }
+func NewRoutes() *Routes { return &Routes{mux: http.NewServeMux(), front: http.NewServeMux()} }
 
 // Handle registers handler for pattern, as http.ServeMux.Handle does.
 func (rt *Routes) Handle(pattern string, handler http.Handler) {
 	rt.mux.Handle(pattern, handler)
-	rt.Note(pattern)
+	rt.list(pattern)
 }
 
 // HandleFunc registers handler for pattern, as http.ServeMux.HandleFunc
 // does.
 func (rt *Routes) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
 	rt.mux.HandleFunc(pattern, handler)
-	rt.Note(pattern)
+	rt.list(pattern)
 }
 
 // Note adds to the table a pattern that is served in front of the mux
 // (by a handler that takes its paths before the mux sees them), so the
-// table lists it too.
+// table lists it too, and Match finds it.
 func (rt *Routes) Note(pattern string) {
+	rt.front.Handle(pattern, http.NotFoundHandler())
+	rt.list(pattern)
+}
+
+func (rt *Routes) list(pattern string) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	rt.patterns = append(rt.patterns, pattern)
+}
+
+// Match returns the pattern of the table that a request falls under (a
+// noted pattern first, as those are served in front of the mux), or ""
+// when none does, without serving it: what a handler that answers before
+// the routes (a guard) logs as the request's route.
+func (rt *Routes) Match(r *http.Request) string {
+	if _, p := rt.front.Handler(r); p != "" {
+		return p
+	}
+	_, p := rt.mux.Handler(r)
+	return p
 }
 
 // Patterns returns the registered patterns, in the order of registration.

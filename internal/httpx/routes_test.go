@@ -15,6 +15,7 @@ import (
 // lists every pattern registered on it, and those noted as served in
 // front of it, in order.
 func TestRoutesListWhatTheyServe(t *testing.T) {
+	t.Parallel()
 	rt := httpx.NewRoutes()
 	var _ httpx.Router = rt
 	var _ httpx.Router = http.NewServeMux()
@@ -31,4 +32,27 @@ func TestRoutesListWhatTheyServe(t *testing.T) {
 	w := httptest.NewRecorder()
 	rt.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/c", nil))
 	assert.Equal(t, http.StatusNotFound, w.Code, "a noted pattern is listed, not served")
+}
+
+// TestRoutesMatchWithoutServing: Match names the pattern a request falls
+// under, noted patterns included, without serving it; "" for a path no
+// pattern takes or a method the pattern does not allow.
+func TestRoutesMatchWithoutServing(t *testing.T) {
+	t.Parallel()
+	served := 0
+	rt := httpx.NewRoutes()
+	rt.HandleFunc("GET /a/{id}", func(http.ResponseWriter, *http.Request) { served++ })
+	rt.HandleFunc("/b/", func(http.ResponseWriter, *http.Request) { served++ })
+	rt.Note("/c/{token}")
+	tests := []struct{ method, path, want string }{
+		{http.MethodGet, "/a/7", "GET /a/{id}"},
+		{http.MethodPost, "/a/7", ""},
+		{http.MethodPost, "/b/x/y", "/b/"},
+		{http.MethodGet, "/c/bmcp_x", "/c/{token}"},
+		{http.MethodGet, "/nowhere", ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, rt.Match(httptest.NewRequest(tt.method, tt.path, nil)), "%s %s", tt.method, tt.path)
+	}
+	assert.Zero(t, served, "matching serves nothing")
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestValidTraceParent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		v    string
@@ -37,6 +38,7 @@ func TestValidTraceParent(t *testing.T) {
 }
 
 func TestWithTraceParentIgnoresInvalidValues(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	assert.Empty(t, TraceParent(WithTraceParent(ctx, "garbage")))
 	tp := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -44,6 +46,7 @@ func TestWithTraceParentIgnoresInvalidValues(t *testing.T) {
 }
 
 func TestRouteTemplate(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"GET /admin/audit":    "/admin/audit",
 		"/mcp/{token}":        "/mcp/{token}",

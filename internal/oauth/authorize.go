@@ -56,6 +56,10 @@ type consentState struct {
 func (h *Handler) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	c, err := h.clients.resolve(r.Context(), q.Get("client_id"))
+	if errors.Is(err, tokens.ErrUnavailable) {
+		h.internalError(w, r, err)
+		return
+	}
 	if err != nil {
 		msg := "The application did not identify itself in a way this server accepts, so nothing was authorized."
 		if errors.Is(err, errUnknownClient) && q.Get("client_id") != "" {
@@ -258,7 +262,15 @@ func (h *Handler) expired(w http.ResponseWriter) {
 		Message: "The authorization took too long or was already finished. Please start again from your application."})
 }
 
+// internalError answers a step that failed: 503 with Retry-After when
+// the store did not answer in time (tokens.ErrUnavailable), 500 (logged)
+// for anything else.
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, tokens.ErrUnavailable) {
+		w.Header().Set("Retry-After", httpx.RetryAfterOf(tokens.CodeUnavailable))
+		h.page(w, http.StatusServiceUnavailable, pageError, pageData{Title: "Not available right now", Message: "Please start again from your application in a moment."})
+		return
+	}
 	h.logger.ErrorContext(r.Context(), "OAuth authorization failed", "err", err)
 	h.page(w, http.StatusInternalServerError, pageError, pageData{Title: "Something went wrong", Message: "Please start again from your application in a moment."})
 }

@@ -84,6 +84,7 @@ func sized(n int) func(w http.ResponseWriter, id string) {
 // loopback allowed (BIGIN_MCP_CIMD_ALLOW_LOOPBACK) exactly the loopback
 // ones pass and the rest stay refused.
 func TestRefusePrivate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		addr       string
 		refused    bool
@@ -144,6 +145,7 @@ func (l *logBuffer) String() string {
 }
 
 func TestCIMDRefusesNonPublicAddresses(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
 	clk := clocktest.New(time.Now())
 	tests := []struct {
@@ -177,6 +179,7 @@ func TestCIMDRefusesNonPublicAddresses(t *testing.T) {
 }
 
 func TestCIMDFetchTimesOut(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/slow.json": func(w http.ResponseWriter, id string) { <-release }})
 	t.Cleanup(func() { close(release) }) // before the server's Close, which waits for handlers
@@ -193,6 +196,7 @@ func TestCIMDFetchTimesOut(t *testing.T) {
 }
 
 func TestCIMDDocuments(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){
 		"/ok.json":          doc(nil),
 		"/at-limit.json":    sized(cimdMaxBytes),
@@ -249,6 +253,7 @@ func TestCIMDDocuments(t *testing.T) {
 }
 
 func TestCIMDCache(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
 	clk := clocktest.New(time.Now())
 	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk.Now, slog.New(slog.DiscardHandler))
@@ -272,6 +277,7 @@ func TestCIMDCache(t *testing.T) {
 }
 
 func TestCIMDCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	d := newDocServer(t, map[string]func(http.ResponseWriter, string){"/client.json": doc(nil)})
 	clk := clocktest.New(time.Now())
 	cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk.Now, slog.New(slog.DiscardHandler))
@@ -287,6 +293,7 @@ func TestCIMDCacheIsBounded(t *testing.T) {
 // TestCheckRedirectURI: what a client may register, and why a refusal
 // says it was refused.
 func TestCheckRedirectURI(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		uri  string
 		want string // "" when accepted, else part of the reason
@@ -332,6 +339,7 @@ func TestCheckRedirectURI(t *testing.T) {
 // exactly, except that a loopback listener may be on any port (RFC 8252
 // §7.3), with an empty path the same as "/".
 func TestRedirectAllowed(t *testing.T) {
+	t.Parallel()
 	c := &client{RedirectURIs: []string{
 		"https://claude.ai/api/mcp/auth_callback", "cursor://anysphere.cursor-mcp/oauth/callback",
 		"http://127.0.0.1:33418", "http://localhost/cb?x=1",

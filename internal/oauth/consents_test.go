@@ -9,6 +9,7 @@ import (
 )
 
 func TestConsentsClaim(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	fill := func(until time.Time) *consents {
 		c := &consents{used: map[string]time.Time{}}

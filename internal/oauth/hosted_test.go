@@ -81,6 +81,7 @@ var (
 // Zoho, consent, the code at that exact redirect URI, the token exchange,
 // and an MCP request with the access token.
 func TestHostedClientsSignIn(t *testing.T) {
+	t.Parallel()
 	d := newDocs(t)
 	e := newEnv(t, d.tls)
 	acct := e.ConnectAccount("us")
@@ -134,6 +135,7 @@ func TestHostedClientsSignIn(t *testing.T) {
 // ways, and an authorization may only name an address its client
 // registered (exactly, but for the port of a loopback listener).
 func TestRedirectURIsRefused(t *testing.T) {
+	t.Parallel()
 	d := newDocs(t)
 	e := newEnv(t, d.tls)
 	acct := e.ConnectAccount("us")

@@ -177,6 +177,7 @@ func connectOAuth(t *testing.T, mcpURL string, cfg *auth.AuthorizationCodeHandle
 }
 
 func TestGoSDKConnects(t *testing.T) {
+	t.Parallel()
 	const redirect = "http://127.0.0.1/callback" // any port on loopback matches
 	docURL, tlsCfg := cimdServer(t, redirect)
 	e := newEnv(t, tlsCfg)
@@ -248,6 +249,7 @@ func TestGoSDKConnects(t *testing.T) {
 // the URL's account, whichever it is, with no page of ours in between;
 // a member of an org in the second region signs in there and gets in.
 func TestAuthorizeGoesStraightToTheOrgsRegion(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	const redirect = "http://127.0.0.1:5002/cb"
 	client := register(t, e, redirect)
@@ -289,6 +291,7 @@ func TestAuthorizeGoesStraightToTheOrgsRegion(t *testing.T) {
 // the server no longer has configured cannot be signed in to; the person
 // gets a page that says so, and nobody is sent to a Zoho at a guess.
 func TestAuthorizeWithTheOrgsRegionUnconfigured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	a := e.SeedAccount("gone")
 	_, err := e.Store.UpdateAccount(context.Background(), a.ID, func(a *tokens.Account) error { a.Datacenter = "xx"; return nil })
@@ -321,6 +324,7 @@ func authorizeURL(e *apptest.Env, q url.Values) string {
 }
 
 func TestSignInRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	us := e.Sandboxes["us"]
@@ -448,6 +452,7 @@ func (f *flow) call(mcpURL, access string) apptest.Response {
 }
 
 func TestAuthorizeRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	_, mcpURL := e.MintURL(acct, map[string]any{"auth": "oauth"})
@@ -483,6 +488,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 }
 
 func TestTokensAndGrantLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	sb := e.Sandboxes["us"]
@@ -660,6 +666,7 @@ func TestTokensAndGrantLifecycle(t *testing.T) {
 }
 
 func TestRegisterRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	uris := func(n int) []string {
 		var out []string
@@ -719,6 +726,7 @@ func TestRegisterRefusals(t *testing.T) {
 }
 
 func TestDenials(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	us := e.Sandboxes["us"]
@@ -776,6 +784,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestLegacySSECallIsAudited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	sb := e.Sandboxes["us"]
@@ -818,6 +827,7 @@ func TestLegacySSECallIsAudited(t *testing.T) {
 }
 
 func TestConsentIsSingleUse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	acct := e.ConnectAccount("us")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -863,6 +873,7 @@ func TestConsentIsSingleUse(t *testing.T) {
 }
 
 func TestRegisterIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	body := map[string]any{"client_name": "flood", "redirect_uris": []string{"http://127.0.0.1/cb"}}
 	reg := func() apptest.Response {

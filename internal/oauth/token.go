@@ -56,6 +56,18 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	httpx.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
 }
 
+// storeUnavailable answers, in OAuth's terms, a request whose store call
+// did not end in time (tokens.ErrUnavailable), and reports whether err
+// was one: 503 temporarily_unavailable with Retry-After.
+func storeUnavailable(w http.ResponseWriter, err error) bool {
+	if !errors.Is(err, tokens.ErrUnavailable) {
+		return false
+	}
+	w.Header().Set("Retry-After", httpx.RetryAfterOf(tokens.CodeUnavailable))
+	writeOAuthError(w, http.StatusServiceUnavailable, tokens.OAuthUnavailable, "the server cannot reach its store right now; try again shortly")
+	return true
+}
+
 // handleToken is the token endpoint: the authorization code grant with
 // PKCE, and refresh with rotation.
 func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -80,6 +92,9 @@ func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
 		clientID = id
 	}
 	if _, err := h.clients.resolve(r.Context(), clientID); err != nil {
+		if storeUnavailable(w, err) {
+			return
+		}
 		if !errors.Is(err, errUnknownClient) {
 			h.logger.ErrorContext(r.Context(), "resolve OAuth client", "err", err)
 		}
@@ -104,6 +119,9 @@ func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		if storeUnavailable(w, err) {
+			return
+		}
 		var oe *tokens.OAuthError
 		if errors.As(err, &oe) {
 			status := http.StatusBadRequest
@@ -192,6 +210,9 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		name = "Unnamed application"
 	}
 	c, err := h.o.RegisterClient(r.Context(), name, in.RedirectURIs)
+	if storeUnavailable(w, err) {
+		return
+	}
 	if err != nil {
 		h.logger.ErrorContext(r.Context(), "register OAuth client", "err", err)
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", "the client could not be registered; try again")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestEveryCallIsAuditedWithItsSurface(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	tok := s.AdminCall(http.MethodPost, "/admin/api-tokens", map[string]any{"name": "agent", "scopes": []string{"tools", "unified", "proxy"}}, http.StatusCreated)
 	q := "?integrated_account_id=" + s.account

@@ -43,6 +43,7 @@ var notRouted = regexp.MustCompile(`"no [a-z]+ endpoint at `)
 // tables put each operation beside its route; this holds the served mux
 // to them, the health endpoints included.
 func TestEveryDocumentedOperationIsServed(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	ops := documented(t, s)
 	require.Greater(t, len(ops), 40, "the document lists the operations")
@@ -66,6 +67,7 @@ func TestEveryDocumentedOperationIsServed(t *testing.T) {
 // show (a curl example or a `METHOD /path` in the text or a table) is an
 // operation of /openapi.json.
 func TestDocsEndpointsAreInTheDocument(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	ops := documented(t, s)
 	found := map[string]string{} // "METHOD /path" → the doc that shows it

@@ -29,6 +29,7 @@ func surfaces(account string) map[string]func(*apptest.Env) apptest.Response {
 }
 
 func TestZohoErrorsAsHTTP(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	sb := s.Sandboxes["us"]
 	for name, send := range surfaces(s.account) {
@@ -81,6 +82,7 @@ func TestZohoErrorsAsHTTP(t *testing.T) {
 }
 
 func TestRefusedRefreshTokenIsReauthorizationRequired(t *testing.T) {
+	t.Parallel()
 	for name := range surfaces("") {
 		t.Run(name, func(t *testing.T) {
 			e := apptest.New(t, apptest.Options{})

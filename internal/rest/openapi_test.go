@@ -39,6 +39,7 @@ type exchange struct {
 // OpenAPI 3.1 schema, then every exchange's request and answer against
 // the document: its paths, parameters, bodies, statuses and headers.
 func TestOpenAPIDocumentMatchesLiveAnswers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	sb := s.Sandboxes["us"]
 

@@ -12,6 +12,7 @@ import (
 )
 
 func TestProxyListsZohoObjectsUnchanged(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	sb := s.Sandboxes["us"]
 	q := "?integrated_account_id=" + s.account
@@ -68,6 +69,7 @@ func TestProxyListsZohoObjectsUnchanged(t *testing.T) {
 }
 
 func TestProxyRefusesWhatItDoesNotMap(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	q := "?integrated_account_id=" + s.account
 	sb := s.Sandboxes["us"]

@@ -18,6 +18,7 @@ import (
 // server's own (no upstream: Zoho was never called); a call without a
 // limit carries no such headers.
 func TestRateLimitHeadersOnEveryAnswer(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	sb := s.Sandboxes["us"]
 	for name := range surfaces("") {
@@ -61,6 +62,7 @@ func TestRateLimitHeadersOnEveryAnswer(t *testing.T) {
 // TestOwnRateLimitRefusalHasNoUpstream: a 429 of the account's own limit
 // says so and carries no upstream block, for Zoho was never called.
 func TestOwnRateLimitRefusalHasNoUpstream(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	sb := s.Sandboxes["us"]
 	s.AdminCall(http.MethodPatch, "/admin/integrated-accounts/"+s.account, map[string]any{"rate_limit": map[string]any{"requests": 1, "per_seconds": 60}}, http.StatusOK)
@@ -83,6 +85,7 @@ func TestOwnRateLimitRefusalHasNoUpstream(t *testing.T) {
 // TestZoho429WithAnAccountLimit: Zoho's 429 reports Zoho's limit, not the
 // account's, and keeps Zoho's facts in upstream.
 func TestZoho429WithAnAccountLimit(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	sb := s.Sandboxes["us"]
 	s.AdminCall(http.MethodPatch, "/admin/integrated-accounts/"+s.account, map[string]any{"rate_limit": map[string]any{"requests": 50, "per_seconds": 60}}, http.StatusOK)

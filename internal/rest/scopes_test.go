@@ -12,6 +12,7 @@ import (
 )
 
 func TestScopedAPITokens(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{Datacenters: []string{"us", "eu"}})
 	us, eu := e.ConnectAccount("us"), e.ConnectAccount("eu")
 	mint := func(body map[string]any) string {

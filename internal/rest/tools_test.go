@@ -17,6 +17,7 @@ import (
 )
 
 func TestListToolsFiltersLikeAnMCPURL(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	tests := []struct {
 		query string
@@ -69,6 +70,7 @@ func TestListToolsFiltersLikeAnMCPURL(t *testing.T) {
 // The REST result of a tool is byte for byte the MCP tool's
 // structuredContent.
 func TestCallToolAnswersTheMCPStructuredContent(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	_, url := s.MintURL(s.account, nil)
 	cs := s.MustConnect(url, "streamable")
@@ -90,6 +92,7 @@ func TestCallToolAnswersTheMCPStructuredContent(t *testing.T) {
 }
 
 func TestCallToolPagesAcrossAllUsers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	seen := map[string]bool{}
 	args := map[string]any{"limit": 100}
@@ -126,6 +129,7 @@ func keys(m map[string]bool) []string {
 }
 
 func TestCallToolDeletes(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	uid := s.Sandboxes["us"].UserIDs("ActiveUsers")[5]
 	r := s.call("delete_a_zohobigin_user_by_id", map[string]any{"id": uid})
@@ -143,6 +147,7 @@ func TestCallToolDeletes(t *testing.T) {
 }
 
 func TestCallToolBadInput(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	base := "/integrated-account/" + s.account + "/tools/"
 	big := `{"id":"` + strings.Repeat("1", 1<<20) + `"}`

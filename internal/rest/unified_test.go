@@ -12,6 +12,7 @@ import (
 )
 
 func TestUnifiedUsersPageAcrossAllUsers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	ids := s.walk("/unified/user-directory/users?limit=100&integrated_account_id=" + s.account)
 	assert.Len(t, ids, sandbox.DefaultUsers)
@@ -19,6 +20,7 @@ func TestUnifiedUsersPageAcrossAllUsers(t *testing.T) {
 }
 
 func TestUnifiedUserMapping(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	sb := s.Sandboxes["us"]
 	q := "?integrated_account_id=" + s.account
@@ -61,6 +63,7 @@ func TestUnifiedUserMapping(t *testing.T) {
 }
 
 func TestUnifiedDeleteUser(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	q := "?integrated_account_id=" + s.account
 	uid := s.Sandboxes["us"].UserIDs("ActiveUsers")[7]
@@ -77,6 +80,7 @@ func TestUnifiedDeleteUser(t *testing.T) {
 }
 
 func TestUnifiedRoles(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	q := "?integrated_account_id=" + s.account
 	zohoRoles := s.Sandboxes["us"].Roles()
@@ -97,6 +101,7 @@ func TestUnifiedRoles(t *testing.T) {
 }
 
 func TestUnifiedBadInput(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	q := "?integrated_account_id=" + s.account
 	tests := []struct {

@@ -26,6 +26,7 @@ func openStore(t *testing.T) *store.DB {
 }
 
 func TestStoreCacheIsAnAutocertCache(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openStore(t)
 	c := StoreCache(db)

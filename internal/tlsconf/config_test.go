@@ -17,6 +17,7 @@ import (
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	cache := autocert.DirCache(t.TempDir())
 	notPEM := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
@@ -72,6 +73,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestNewACMEWithoutCacheIsAProgrammingError(t *testing.T) {
+	t.Parallel()
 	_, err := New(Config{ACMEDomains: []string{"mcp.example.com"}}, nil)
 	require.Error(t, err)
 	var ce *ConfigError
@@ -80,6 +82,7 @@ func TestNewACMEWithoutCacheIsAProgrammingError(t *testing.T) {
 }
 
 func TestNewACMENormalisesDomains(t *testing.T) {
+	t.Parallel()
 	m, err := New(Config{
 		ACMEDomains: []string{"MCP.Example.com.", " mcp.example.com", "bücher.example"},
 		Cache:       autocert.DirCache(t.TempDir()),
@@ -97,6 +100,7 @@ func TestNewACMENormalisesDomains(t *testing.T) {
 }
 
 func TestNewACMEClientChoice(t *testing.T) {
+	t.Parallel()
 	own := &http.Client{}
 	roots := x509.NewCertPool()
 	tests := []struct {
@@ -133,6 +137,7 @@ func TestNewACMEClientChoice(t *testing.T) {
 }
 
 func TestConfigFromEnv(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -172,6 +177,7 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestNewPairLoadsAtStartup(t *testing.T) {
+	t.Parallel()
 	p := newTestPair(t, "A", "mcp.example.com")
 	certFile, keyFile := writePairFiles(t, t.TempDir(), p.certPEM, p.keyPEM, time.Now())
 	m, err := New(Config{CertFile: certFile, KeyFile: keyFile}, nil)
@@ -187,6 +193,7 @@ func TestNewPairLoadsAtStartup(t *testing.T) {
 // BIGIN_MCP_ACME_CA's certificates are the roots of the ACME client's
 // HTTPS connections, added to ACMERootCAs when both are given.
 func TestNewACMECAFile(t *testing.T) {
+	t.Parallel()
 	fromFile := newTestPair(t, "private ACME CA", "acme.internal.example")
 	given := newTestPair(t, "given", "other.example")
 	caFile := filepath.Join(t.TempDir(), "ca.pem")

@@ -22,6 +22,7 @@ func request(method, target, host string) *http.Request {
 }
 
 func TestHTTPHandlerACME(t *testing.T) {
+	t.Parallel()
 	cache := autocert.DirCache(t.TempDir())
 	m, err := New(Config{ACMEDomains: []string{"mcp.example.com"}, Cache: cache, HTTPSPort: 8443}, nil)
 	require.NoError(t, err)
@@ -70,6 +71,7 @@ func TestHTTPHandlerACME(t *testing.T) {
 }
 
 func TestHTTPHandlerFallbackAndDefaultPort(t *testing.T) {
+	t.Parallel()
 	m, err := New(Config{ACMEDomains: []string{"mcp.example.com"}, Cache: autocert.DirCache(t.TempDir())}, nil)
 	require.NoError(t, err)
 
@@ -84,6 +86,7 @@ func TestHTTPHandlerFallbackAndDefaultPort(t *testing.T) {
 }
 
 func TestHTTPHandlerPairRedirectsToCertificateNames(t *testing.T) {
+	t.Parallel()
 	p := newTestPair(t, "A", "mcp.example.com", "*.tenants.example.com", "192.0.2.7")
 	certFile, keyFile := writePairFiles(t, t.TempDir(), p.certPEM, p.keyPEM, time.Now())
 	m, err := New(Config{CertFile: certFile, KeyFile: keyFile}, nil)
@@ -117,6 +120,7 @@ func TestHTTPHandlerPairRedirectsToCertificateNames(t *testing.T) {
 }
 
 func TestHSTS(t *testing.T) {
+	t.Parallel()
 	h := HSTS(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
 	tests := []struct {
 		name string
@@ -139,6 +143,7 @@ func TestHSTS(t *testing.T) {
 }
 
 func TestHSTSOverRealListeners(t *testing.T) {
+	t.Parallel()
 	h := HSTS(http.NotFoundHandler())
 
 	plain := httptest.NewServer(h)

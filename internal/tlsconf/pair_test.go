@@ -56,6 +56,7 @@ func serveTLS(t *testing.T, cfg *tls.Config, h http.Handler) string {
 }
 
 func TestPairServesAndReloadsRotatedFiles(t *testing.T) {
+	t.Parallel()
 	const host = "mcp.bigin.test"
 	dir := t.TempDir()
 	start := time.Now().Truncate(time.Second)
@@ -131,6 +132,7 @@ func keyBody(keyPEM []byte) string {
 }
 
 func TestPairStartupErrorsNameTheFile(t *testing.T) {
+	t.Parallel()
 	const host = "mcp.bigin.test"
 	a := newTestPair(t, "A", host)
 	b := newTestPair(t, "B", host)

@@ -67,6 +67,7 @@ func (s *statusWriter) WriteHeader(code int) {
 // ports it is given. The challenge type not under test gets a port that
 // closes every connection, so only the one under test can succeed.
 func TestACMEWithPebble(t *testing.T) {
+	t.Parallel()
 	bin := pebbletest.Build(t)
 	tests := []struct {
 		challenge string

@@ -85,8 +85,16 @@ func (h *headless) run(label string, actions ...chromedp.Action[chromedp.Void]) 
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(h.ctx, time.Minute) // a step that waits for what never comes fails alone
 	defer cancel()
-	err := chromedp.Do(ctx, actions...)
-	if shot, serr := chromedp.Run(h.ctx, chromedp.FullScreenshot(100)); serr == nil {
+	var err error
+	for i, a := range actions {
+		if err = chromedp.Do(ctx, a); err != nil {
+			err = fmt.Errorf("action %d of %d (%T): %w", i+1, len(actions), a, err)
+			break
+		}
+	}
+	sctx, scancel := context.WithTimeout(h.ctx, readTimeout)
+	defer scancel()
+	if shot, serr := chromedp.Run(sctx, chromedp.FullScreenshot(100)); serr == nil {
 		h.shots, h.labels = append(h.shots, shot), append(h.labels, label)
 	}
 	require.NoError(h.t, err, "browser step %q", label)
@@ -110,24 +118,34 @@ func (h *headless) writeShots() {
 	h.t.Logf("screenshots of each step: %s", dir)
 }
 
+// readTimeout bounds a read of the page, which waits for its node.
+const readTimeout = 30 * time.Second
+
 // html returns the current page's HTML.
 func (h *headless) html() string {
 	h.t.Helper()
-	s, err := chromedp.Run(h.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
-	require.NoError(h.t, err)
+	ctx, cancel := context.WithTimeout(h.ctx, readTimeout)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	require.NoError(h.t, err, "the page's HTML")
 	return s
 }
 
+// text returns the text of the first node sel matches, once it is
+// visible.
 func (h *headless) text(sel string) string {
 	h.t.Helper()
-	s, err := chromedp.Run(h.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
-	require.NoError(h.t, err, "text of %s", sel)
+	ctx, cancel := context.WithTimeout(h.ctx, readTimeout)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	require.NoError(h.t, err, "text of %s (visible)", sel)
 	return strings.TrimSpace(s)
 }
 
 // TestBrowser drives the UI in a real headless Chromium against the real
 // stack and the sandbox's Zoho, as an operator would.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	b := newHeadless(t)
 	base := e.URL + "/ui/"

@@ -17,6 +17,7 @@ import (
 // The forms for token limits and rate limits refuse what the admin API
 // refuses, with its message, on a page that keeps what was typed.
 func TestLimitFormsRefuseBadInput(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	acc := e.ConnectAccount("us")
 	b := newBrowser(t, e)
@@ -71,6 +72,7 @@ func TestLimitFormsRefuseBadInput(t *testing.T) {
 // An account's rate limit is set and removed through the form, audited as
 // the signed-in token's change, as the admin API's PATCH does.
 func TestAccountRateLimitForm(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	acc := e.ConnectAccount("us")
 	b := newBrowser(t, e)
@@ -104,6 +106,7 @@ func TestAccountRateLimitForm(t *testing.T) {
 // The audit page names an API token that was deleted as such, keeping its
 // id in the title, and shows one that exists by its name.
 func TestAuditNamesActors(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	acc := e.ConnectAccount("us")
 	out := e.AdminCall("POST", "/admin/api-tokens", map[string]any{"name": "short-lived"}, http.StatusCreated)

@@ -13,6 +13,7 @@ import (
 // A token without the admin scope cannot sign in to the UI, which does
 // what the admin API does.
 func TestSignInNeedsTheAdminScope(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	acct := e.ConnectAccount("us")
 	out := e.AdminCall("POST", "/admin/api-tokens", map[string]any{"name": "tools only", "scopes": []string{"tools"}, "account_ids": []string{acct}}, http.StatusCreated)

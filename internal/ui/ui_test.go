@@ -28,6 +28,7 @@ func apiTokenNames(t *testing.T, e *apptest.Env) []string {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	t.Run("a wrong token does not sign in", func(t *testing.T) {
 		b := newBrowser(t, e)
@@ -70,6 +71,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSessionCookieIsSecureUnderHTTPS(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{PublicURL: "https://mcp.example.com"})
 	b := newBrowser(t, e)
 	b.hdr.Set("Origin", "https://mcp.example.com") // the browser's view behind a TLS proxy
@@ -89,6 +91,7 @@ func TestSessionCookieIsSecureUnderHTTPS(t *testing.T) {
 }
 
 func TestCrossSitePostsAreRefused(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	b := newBrowser(t, e)
 	b.signIn(e.Admin)
@@ -128,6 +131,7 @@ func TestCrossSitePostsAreRefused(t *testing.T) {
 }
 
 func TestSessionEnds(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	t.Run("at sign-out", func(t *testing.T) {
 		b := newBrowser(t, e)
@@ -168,6 +172,7 @@ func TestSessionEnds(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	b := newBrowser(t, e)
 	for _, path := range []string{"/ui/signin", "/ui/static/ui.css", "/ui/static/ui.js", "/ui/nowhere"} {
@@ -188,6 +193,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestBadInputIsA4xxPage(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	acc := e.ConnectAccount("us")
 	b := newBrowser(t, e)
@@ -243,6 +249,7 @@ func onlyTokenID(t *testing.T, e *apptest.Env) string {
 }
 
 func TestNeedsReauthAccountGetsAReconnectLink(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	acc := e.SeedAccount("Acme")
 	require.NoError(t, e.Svc.MarkNeedsReauth(context.Background(), acc.ID))

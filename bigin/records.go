@@ -391,11 +391,89 @@ func checkModule(module string) error {
 // before sending the query. A query with no FROM, or a FROM not followed
 // by a name, wraps ErrInvalidArgument.
 func QueryModule(query string) (string, error) {
-	var words []string
+	q, err := ReadQuery(query)
+	return q.Module, err
+}
+
+// Query is a COQL query read at its top-level keywords (outside quotes),
+// so that a caller can page it or complete it without parsing it whole.
+type Query struct {
+	// Text is the query as given, without surrounding space or a
+	// trailing semicolon.
+	Text string
+	// Module is the word after FROM.
+	Module string
+	// HasWhere and HasLimit report a WHERE and a LIMIT clause.
+	HasWhere, HasLimit bool
+	// whereAt is where a WHERE clause goes when there is none: before
+	// ORDER BY or LIMIT, else at the end.
+	whereAt int
+}
+
+// ReadQuery reads a COQL query's module and clauses. A query with no FROM,
+// or a FROM not followed by a name, wraps ErrInvalidArgument.
+func ReadQuery(query string) (Query, error) {
+	text := strings.TrimSpace(query)
+	text = strings.TrimSpace(strings.TrimSuffix(text, ";"))
+	q := Query{Text: text, whereAt: len(text)}
+	words := queryWords(text)
+	from := -1
+	for k, w := range words {
+		switch {
+		case from < 0 && strings.EqualFold(w.text, "from"):
+			from = k
+		case from < 0:
+		case strings.EqualFold(w.text, "where"):
+			q.HasWhere = true
+		case strings.EqualFold(w.text, "limit"):
+			q.HasLimit = true
+			q.whereAt = min(q.whereAt, w.at)
+		case strings.EqualFold(w.text, "order") && k+1 < len(words) && strings.EqualFold(words[k+1].text, "by"):
+			q.whereAt = min(q.whereAt, w.at)
+		}
+	}
+	if from < 0 || from+1 >= len(words) || words[from+1].text == "" {
+		return Query{}, fmt.Errorf("bigin: %w: the COQL query names no module after FROM", ErrInvalidArgument)
+	}
+	q.Module = words[from+1].text
+	return q, nil
+}
+
+// Complete returns the query with "where id is not null" added when it
+// has no WHERE clause: Zoho's COQL has required one (CRM's before v7),
+// and the condition selects every record.
+func (q Query) Complete() string {
+	if q.HasWhere {
+		return q.Text
+	}
+	out := strings.TrimSpace(q.Text[:q.whereAt]) + " where id is not null"
+	if tail := strings.TrimSpace(q.Text[q.whereAt:]); tail != "" {
+		out += " " + tail
+	}
+	return out
+}
+
+// Page returns the completed query reading limit rows from offset; only
+// for a query without its own LIMIT.
+func (q Query) Page(limit, offset int) string {
+	return q.Complete() + " limit " + strconv.Itoa(limit) + " offset " + strconv.Itoa(offset)
+}
+
+// queryWord is a word of a query and where it starts; a quoted value or
+// column is a word with no text, so it is never taken for a keyword.
+type queryWord struct {
+	text string
+	at   int
+}
+
+// queryWords splits a query into its words outside quotes.
+func queryWords(query string) []queryWord {
+	var words []queryWord
 	for i := 0; i < len(query); {
 		switch c := query[i]; {
 		case c == '\'' || c == '"':
 			// Skip the quoted text; a doubled quote stays inside.
+			start := i
 			for i++; i < len(query); i++ {
 				if query[i] == c {
 					if i+1 < len(query) && query[i+1] == c {
@@ -406,25 +484,17 @@ func QueryModule(query string) (string, error) {
 				}
 			}
 			i++
-			words = append(words, "") // a quoted value or column is no keyword
+			words = append(words, queryWord{at: start})
 		case wordByte(c):
 			j := i
 			for j < len(query) && wordByte(query[j]) {
 				j++
 			}
-			words = append(words, query[i:j])
+			words = append(words, queryWord{text: query[i:j], at: i})
 			i = j
 		default:
 			i++
 		}
 	}
-	for k, w := range words {
-		if strings.EqualFold(w, "from") {
-			if k+1 < len(words) && words[k+1] != "" {
-				return words[k+1], nil
-			}
-			break
-		}
-	}
-	return "", fmt.Errorf("bigin: %w: the COQL query names no module after FROM", ErrInvalidArgument)
+	return words
 }

@@ -696,3 +696,32 @@ func TestQueryModule(t *testing.T) {
 		assert.ErrorIs(t, err, bigin.ErrInvalidArgument, q)
 	}
 }
+
+// A query without WHERE gets one that reads every record, in the place
+// COQL's grammar wants it; its own LIMIT is noticed so that it runs as
+// written.
+func TestReadQueryCompletesAndPages(t *testing.T) {
+	tests := []struct {
+		query, complete, page string
+		limit                 bool
+	}{
+		{"select Last_Name from Contacts", "select Last_Name from Contacts where id is not null",
+			"select Last_Name from Contacts where id is not null limit 50 offset 200", false},
+		{"  SELECT Deal_Name FROM Pipelines ORDER BY Amount DESC; ", "SELECT Deal_Name FROM Pipelines where id is not null ORDER BY Amount DESC",
+			"SELECT Deal_Name FROM Pipelines where id is not null ORDER BY Amount DESC limit 50 offset 200", false},
+		{"select Email from Contacts limit 5", "select Email from Contacts where id is not null limit 5", "", true},
+		{"select Email from Contacts where Last_Name = 'order by limit'", "select Email from Contacts where Last_Name = 'order by limit'",
+			"select Email from Contacts where Last_Name = 'order by limit' limit 50 offset 200", false},
+		{"select Email from Contacts where Email like '%x%' order by Email limit 10 offset 20",
+			"select Email from Contacts where Email like '%x%' order by Email limit 10 offset 20", "", true},
+	}
+	for _, tt := range tests {
+		q, err := bigin.ReadQuery(tt.query)
+		require.NoError(t, err, tt.query)
+		assert.Equal(t, tt.complete, q.Complete(), tt.query)
+		assert.Equal(t, tt.limit, q.HasLimit, tt.query)
+		if !tt.limit {
+			assert.Equal(t, tt.page, q.Page(50, 200), tt.query)
+		}
+	}
+}

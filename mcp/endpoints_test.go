@@ -28,11 +28,15 @@ func TestToolsListFollowsConfig(t *testing.T) {
 	}{
 		{"all", map[string]any{}, apptest.AllTools()},
 		{"read only", map[string]any{"methods": []string{"read"}}, apptest.ReadTools()},
-		{"delete only", map[string]any{"methods": []string{"delete"}}, []string{"delete_a_zohobigin_user_by_id"}},
-		{"write", map[string]any{"methods": []string{"write"}}, []string{"delete_a_zohobigin_user_by_id"}},
+		{"delete only", map[string]any{"methods": []string{"delete"}}, []string{"delete_a_zohobigin_user_by_id", "delete_zohobigin_records_by_ids"}},
+		{"write", map[string]any{"methods": []string{"write"}}, []string{"delete_a_zohobigin_user_by_id",
+			"create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids", "add_zohobigin_note"}},
+		{"directory write", map[string]any{"methods": []string{"write"}, "tags": []string{"directory"}}, []string{"delete_a_zohobigin_user_by_id"}},
 		{"tag roles", map[string]any{"tags": []string{"roles"}}, []string{"list_all_zohobigin_roles"}},
 		{"organization read", map[string]any{"tags": []string{"organization"}, "methods": []string{"read"}}, []string{"list_all_zohobigin_current_organization"}},
-		{"exact methods", map[string]any{"methods": []string{"get", "delete"}}, []string{"get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id"}},
+		{"exact methods", map[string]any{"methods": []string{"get", "delete"}, "tags": []string{"users"}},
+			[]string{"get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id"}},
+		{"records read", map[string]any{"methods": []string{"read"}, "tags": []string{"records"}}, apptest.RecordReadTools()},
 		{"permissions list", map[string]any{"tags": []string{"permissions"}, "methods": []string{"list"}}, []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"}},
 	}
 	for _, tt := range tests {

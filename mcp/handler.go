@@ -87,7 +87,8 @@ type Options struct {
 type Handler struct {
 	opts       Options
 	exec       *catalog.Executor
-	tools      map[string]*sdk.Tool // by name, shared by every server; never mutated
+	toolsMu    sync.Mutex
+	tools      map[string]*sdk.Tool // by name and the modules they offer, shared by every server; never mutated
 	clock      clock.Clock
 	logger     *slog.Logger
 	publicHost string
@@ -151,9 +152,6 @@ func NewHandler(opts Options) (*Handler, error) {
 	h.writeTimeout = opts.SSEWriteTimeout
 	if h.writeTimeout <= 0 {
 		h.writeTimeout = DefaultSSEWriteTimeout
-	}
-	for _, e := range opts.Catalog.Entries() {
-		h.tools[e.Name] = sdkTool(e)
 	}
 	if opts.PublicURL != "" {
 		u, err := url.Parse(opts.PublicURL)
@@ -420,7 +418,7 @@ func (h *Handler) build(res *tokens.Resolved) *sdk.Server {
 	srv.AddReceivingMiddleware(writeOnce(h.opts.StructuredOnly))
 	for _, name := range res.Tools {
 		if e, ok := h.opts.Catalog.Lookup(name); ok {
-			srv.AddTool(h.tools[name], h.toolHandler(e, res))
+			srv.AddTool(h.sdkTool(e, res.Server.Config), h.toolHandler(e, res))
 		}
 	}
 	return srv
@@ -432,17 +430,24 @@ func (h *Handler) instructions(res *tokens.Resolved) string {
 		org = res.Account.Name
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "This server administers one Zoho Bigin organization: %q (org id %s, datacenter %s). ", org, res.Account.OrgID, res.Account.Datacenter)
-	readOnly := true
+	fmt.Fprintf(&b, "This server works on one Zoho Bigin organization: %q (org id %s, datacenter %s). ", org, res.Account.OrgID, res.Account.Datacenter)
+	readOnly, records := true, false
 	for _, t := range res.Tools {
-		if e, ok := h.opts.Catalog.Lookup(t); ok && !e.Annotations().ReadOnly {
-			readOnly = false
+		if e, ok := h.opts.Catalog.Lookup(t); ok {
+			readOnly = readOnly && e.Annotations().ReadOnly
+			records = records || len(e.Modules) > 0
 		}
 	}
 	if readOnly {
-		b.WriteString("This URL is read-only: it can list and read users, the organization, roles and profiles, and cannot change anything. ")
+		b.WriteString("This URL is read-only: its tools only read, and nothing can be changed through it. ")
 	} else {
-		b.WriteString("This URL can delete users: deleting is permanent, so confirm the user with the person you act for first. ")
+		b.WriteString("This URL can change data: confirm a create, update or delete with the person you act for first; deleting is permanent. ")
+	}
+	if records {
+		b.WriteString("Record modules go by Zoho's API names (Accounts are the app's Companies, Pipelines its Deals); describe_zohobigin_module lists a module's fields. ")
+		if m := res.Server.Config.Modules; len(m) > 0 {
+			fmt.Fprintf(&b, "Record tools act only on these modules: %s. ", strings.Join(m, ", "))
+		}
 	}
 	fmt.Fprintf(&b, "Tools: %s. ", strings.Join(res.Tools, ", "))
 	b.WriteString("List tools page with next_cursor. Failures come back as tool results with isError and a structured error (status, code, message, rate limits) that says what to do.")

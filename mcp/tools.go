@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -9,15 +10,30 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// sdkTool is a catalog tool as MCP clients see it, with every annotation
-// set explicitly.
-func sdkTool(e *catalog.Entry) *sdk.Tool {
+// sdkTool is a catalog tool as MCP clients see it under a URL's config,
+// with every annotation set explicitly: its `module` argument offers the
+// modules the config allows. One is built per tool and distinct set of
+// modules, and shared by every server that offers it.
+func (h *Handler) sdkTool(e *catalog.Entry, c tokens.Config) *sdk.Tool {
+	modules := e.ModulesUnder(c)
+	key := e.Name + "|" + strings.Join(modules, ",")
+	h.toolsMu.Lock()
+	defer h.toolsMu.Unlock()
+	if t, ok := h.tools[key]; ok {
+		return t
+	}
+	t := newSDKTool(e, modules)
+	h.tools[key] = t
+	return t
+}
+
+func newSDKTool(e *catalog.Entry, modules []string) *sdk.Tool {
 	a := e.Annotations()
 	return &sdk.Tool{
 		Name:         e.Name,
 		Title:        e.Title,
 		Description:  e.Description,
-		InputSchema:  e.InputSchema,
+		InputSchema:  e.InputSchemaFor(modules),
 		OutputSchema: e.OutputSchema,
 		Annotations: &sdk.ToolAnnotations{
 			Title:           e.Title,
@@ -36,7 +52,7 @@ func sdkTool(e *catalog.Entry) *sdk.Tool {
 // any handler runs.
 func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHandler {
 	base := catalog.Caller{ServerID: res.Server.ID, Surface: tokens.SurfaceMCP,
-		MaxResultChars: res.Server.Config.MaxResultChars, RateLimit: res.Server.Config.RateLimit}
+		MaxResultChars: res.Server.Config.MaxResultChars, RateLimit: res.Server.Config.RateLimit, Modules: res.Server.Config.Modules}
 	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		who := base
 		who.Who = tokens.CallerFrom(ctx) // admission identified the request (its stream's, for SSE)

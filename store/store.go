@@ -58,6 +58,7 @@ var (
 	bucketOAuthGrantIndex     = []byte("oauth_grant_index")      // sha256(code or token) → grant id
 	bucketOAuthGrantsByServer = []byte("oauth_grants_by_server") // server id \x00 grant id → nil
 	bucketAuditByAccount      = []byte("audit_by_account")       // account id \x00 entry id → nil
+	bucketIdempotencyKeys     = []byte("idempotency_keys")       // sha256(scope \x00 key) → tokens.IdempotencyRecord JSON
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketAccounts, bucketServers, bucketServerIndex,
@@ -65,6 +66,7 @@ var (
 		bucketLinks, bucketLinkIndex, bucketAudit, bucketCache,
 		bucketOAuthClients, bucketOAuthGrants, bucketOAuthGrantIndex, bucketOAuthGrantsByServer,
 		bucketAuditByAccount,
+		bucketIdempotencyKeys,
 	}
 
 	metaSchemaVersion = []byte("schema_version")
@@ -87,6 +89,7 @@ var (
 		kv.GrantHashes:      bucketOAuthGrantIndex,
 		kv.GrantsByServer:   bucketOAuthGrantsByServer,
 		kv.AuditByAccount:   bucketAuditByAccount,
+		kv.IdempotencyKeys:  bucketIdempotencyKeys,
 	}
 )
 

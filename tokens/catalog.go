@@ -23,12 +23,18 @@ const (
 	MethodWrite = "write" // create + update + delete
 )
 
-// Tool is the policy's view of one tool: its name, method and tags. The
-// tool catalog declares each tool once and hands these to NewInventory.
+// Tool is the policy's view of one tool: its name, method and tags, and
+// the record modules it acts on. The tool catalog declares each tool once
+// and hands these to NewInventory.
 type Tool struct {
 	Name   string
 	Method string
 	Tags   []string
+	// Modules are the record modules (Zoho's API names) the tool's
+	// `module` argument takes, in the order it lists them; nil for a tool
+	// that acts on no module (the directory tools). A config's modules
+	// narrow them, and a tool left with none is not offered.
+	Modules []string
 }
 
 // methodWords maps every word accepted in config.methods to the exact
@@ -58,8 +64,9 @@ const maxTools = 64
 // it decides which of them a URL's config allows. It is safe for
 // concurrent use.
 type Inventory struct {
-	tools []Tool
-	tags  []string // every tag, sorted
+	tools   []Tool
+	tags    []string // every tag, sorted
+	modules []string // every module, in the order tools first name them
 
 	mu    sync.Mutex
 	lists map[uint64][]string // allowed names by mask, shared by every config that allows them
@@ -83,8 +90,14 @@ func NewInventory(tools []Tool) (*Inventory, error) {
 			return nil, fmt.Errorf("tokens: tool %s has method %q, not one of list, get, create, update, delete", t.Name, t.Method)
 		}
 		t.Tags = slices.Clone(t.Tags)
+		t.Modules = slices.Clone(t.Modules)
 		inv.tools = append(inv.tools, t)
 		inv.tags = append(inv.tags, t.Tags...)
+		for _, m := range t.Modules {
+			if !slices.Contains(inv.modules, m) {
+				inv.modules = append(inv.modules, m)
+			}
+		}
 	}
 	slices.Sort(inv.tags)
 	inv.tags = slices.Compact(inv.tags)
@@ -96,6 +109,7 @@ func (inv *Inventory) Tools() []Tool {
 	out := make([]Tool, len(inv.tools))
 	for i, t := range inv.tools {
 		t.Tags = slices.Clone(t.Tags)
+		t.Modules = slices.Clone(t.Modules)
 		out[i] = t
 	}
 	return out
@@ -104,9 +118,66 @@ func (inv *Inventory) Tools() []Tool {
 // Tags returns every tag the tools carry, sorted.
 func (inv *Inventory) Tags() []string { return slices.Clone(inv.tags) }
 
+// Modules returns every record module a tool acts on, the words
+// config.modules accepts, in the order the tools list them (Contacts
+// first).
+func (inv *Inventory) Modules() []string { return slices.Clone(inv.modules) }
+
+// ToolModules returns the modules the tool takes under a config: its own
+// modules that the config's modules allow, in the tool's order. It is
+// nil for a tool that acts on no module, and the tool's own list (shared:
+// do not modify) when the config allows every module.
+func ToolModules(t Tool, c Config) []string {
+	if len(t.Modules) == 0 || len(c.Modules) == 0 {
+		return t.Modules
+	}
+	var out []string
+	for _, m := range t.Modules {
+		if slices.Contains(c.Modules, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ModuleAllowed reports whether a config's modules allow the module:
+// every module when it names none.
+func (c Config) ModuleAllowed(module string) bool {
+	return len(c.Modules) == 0 || slices.Contains(c.Modules, module)
+}
+
+// Offer is one tool a config offers: its name and method, and the
+// modules it takes under the config (nil for a tool that acts on none).
+type Offer struct {
+	Name    string
+	Method  string
+	Modules []string
+}
+
+// Preview checks c as Normalize does and returns the tools it offers, in
+// inventory order, each with the modules its `module` argument takes
+// under it: what a URL minted with c would list. A form that edits a
+// URL's policy shows it as the person types.
+func (inv *Inventory) Preview(c Config) ([]Offer, error) {
+	n, err := inv.Normalize(c)
+	if err != nil {
+		return nil, err
+	}
+	names := inv.Allowed(n)
+	out := make([]Offer, 0, len(names))
+	for _, t := range inv.tools {
+		if slices.Contains(names, t.Name) {
+			out = append(out, Offer{Name: t.Name, Method: t.Method, Modules: slices.Clone(ToolModules(t, n))})
+		}
+	}
+	return out, nil
+}
+
 // Allowed returns the names of the tools the config allows, in inventory
-// order. methods AND tags apply; empty means all. Words that are not
-// methods or tags (a config that skipped Normalize) match nothing.
+// order. methods AND tags apply, and a tool that acts on modules needs
+// one the config's modules allow; empty means all. Words that are not
+// methods, tags or modules (a config that skipped Normalize) match
+// nothing.
 //
 // The returned slice is shared by every config that allows the same tools
 // (an index of 100,000 URLs holds a handful of distinct lists, not
@@ -114,7 +185,7 @@ func (inv *Inventory) Tags() []string { return slices.Clone(inv.tags) }
 func (inv *Inventory) Allowed(c Config) []string {
 	var mask uint64
 	for i, t := range inv.tools {
-		if methodAllowed(c.Methods, t.Method) && tagAllowed(c.Tags, t.Tags) {
+		if methodAllowed(c.Methods, t.Method) && tagAllowed(c.Tags, t.Tags) && (len(t.Modules) == 0 || len(ToolModules(t, c)) > 0) {
 			mask |= 1 << i
 		}
 	}
@@ -183,15 +254,59 @@ func (inv *Inventory) Normalize(c Config) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	modules, err := inv.normalizeModules(c.Modules)
+	if err != nil {
+		return Config{}, err
+	}
 	out, err := normalizeAuth(c) // every other field is kept as given
 	if err != nil {
 		return Config{}, err
 	}
-	out.Methods, out.Tags = methods, tags
+	out.Methods, out.Tags, out.Modules = methods, tags, modules
 	out.RateLimit = normalRateLimit(c.RateLimit)
 	if len(inv.Allowed(out)) == 0 {
+		if len(modules) > 0 {
+			return Config{}, invalidf("config allows no tool: no tool has one of the methods [%s] and one of the tags [%s] and acts on none of the modules [%s] or on no module; widen methods, tags or modules (empty means all)",
+				strings.Join(methods, ", "), strings.Join(tags, ", "), strings.Join(modules, ", "))
+		}
 		return Config{}, invalidf("config allows no tool: no tool has one of the methods [%s] and one of the tags [%s]; widen methods or tags (empty means all)",
 			strings.Join(methods, ", "), strings.Join(tags, ", "))
+	}
+	return out, nil
+}
+
+// moduleLabels are the names Bigin's web app shows for the modules whose
+// API names differ, for messages.
+var moduleLabels = map[string]string{"Accounts": "Companies", "Pipelines": "Deals"}
+
+// normalizeModules checks config.modules: module API names, matched
+// without case and stored as the API spells them, without repeats, in
+// inventory order; nil when empty.
+func (inv *Inventory) normalizeModules(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	for _, w := range in {
+		n := strings.TrimSpace(w)
+		i := slices.IndexFunc(inv.modules, func(m string) bool { return strings.EqualFold(m, n) })
+		if i < 0 {
+			valid := make([]string, len(inv.modules))
+			for k, m := range inv.modules {
+				valid[k] = m
+				if l := moduleLabels[m]; l != "" {
+					valid[k] += " (the app's " + l + ")"
+				}
+			}
+			return nil, invalidf("unknown module %q in config.modules; valid modules (Zoho's API names): %s", w, strings.Join(valid, ", "))
+		}
+		seen[inv.modules[i]] = true
+	}
+	var out []string
+	for _, m := range inv.modules {
+		if seen[m] {
+			out = append(out, m)
+		}
 	}
 	return out, nil
 }

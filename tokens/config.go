@@ -38,6 +38,7 @@ func checkExpiry(t time.Time, now time.Time, field string) error {
 type ConfigChange struct {
 	Methods             *[]string
 	Tags                *[]string
+	Modules             *[]string
 	RequireAPITokenAuth *bool
 	Auth                *string
 	OAuthProfiles       *[]string
@@ -60,6 +61,9 @@ func (ch *ConfigChange) Apply(c Config) Config {
 	}
 	if ch.Tags != nil {
 		c.Tags = *ch.Tags
+	}
+	if ch.Modules != nil {
+		c.Modules = *ch.Modules
 	}
 	if ch.Auth != nil {
 		c.Auth = *ch.Auth

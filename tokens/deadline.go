@@ -130,6 +130,22 @@ func (b boundStore) CachePut(ctx context.Context, key string, value []byte) erro
 	return call0(ctx, func(c context.Context) error { return b.Store.CachePut(c, key, value) })
 }
 
+func (b boundStore) ClaimIdempotencyKey(ctx context.Context, r *IdempotencyRecord) (*IdempotencyRecord, error) {
+	return call1(ctx, func(c context.Context) (*IdempotencyRecord, error) { return b.Store.ClaimIdempotencyKey(c, r) })
+}
+
+func (b boundStore) FinishIdempotencyKey(ctx context.Context, r *IdempotencyRecord) error {
+	return call0(ctx, func(c context.Context) error { return b.Store.FinishIdempotencyKey(c, r) })
+}
+
+func (b boundStore) ReleaseIdempotencyKey(ctx context.Context, scope, key, claimID string) error {
+	return call0(ctx, func(c context.Context) error { return b.Store.ReleaseIdempotencyKey(c, scope, key, claimID) })
+}
+
+func (b boundStore) DeleteExpiredIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
+	return call1(ctx, func(c context.Context) (int, error) { return b.Store.DeleteExpiredIdempotencyKeys(c, now) })
+}
+
 func (b boundStore) ConnectLink(ctx context.Context, id string) (*ConnectLink, error) {
 	return call1(ctx, func(c context.Context) (*ConnectLink, error) { return b.Store.ConnectLink(c, id) })
 }

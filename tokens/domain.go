@@ -39,6 +39,10 @@ type Account struct {
 type Config struct {
 	Methods []string `json:"methods,omitempty"`
 	Tags    []string `json:"tags,omitempty"`
+	// Modules are the record modules (Zoho's API names) the URL's tools
+	// may act on; empty means all. A tool's `module` argument offers only
+	// these, and a call naming another is refused.
+	Modules []string `json:"modules,omitempty"`
 	// RequireAPITokenAuth is the older spelling of Auth "api_token"; a
 	// normalized config keeps it equal to Auth == AuthAPIToken.
 	RequireAPITokenAuth bool `json:"require_api_token_auth,omitempty"`

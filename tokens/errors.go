@@ -58,6 +58,19 @@ const (
 	// CodeUpstreamUnavailable: Zoho could not be reached or did not answer
 	// in time (a tool result's code).
 	CodeUpstreamUnavailable = "upstream_unavailable"
+	// CodeModuleNotAllowed: a tool call names a record module that the
+	// URL's config.modules (or the REST face's ?modules=) leaves out;
+	// nothing reached Zoho (a tool result's code).
+	CodeModuleNotAllowed = "module_not_allowed"
+	// CodeScopeMissing: Zoho refused a call because the integrated
+	// account's authorization lacks the OAuth scope it needs (an account
+	// connected before the record tools); an administrator must reconnect
+	// it, and it keeps working for what its scopes cover (a tool result's
+	// code).
+	CodeScopeMissing = "scope_missing"
+	// CodeIdempotencyKeyReused: a write's idempotency_key was used before
+	// with other arguments (a tool result's code).
+	CodeIdempotencyKeyReused = "idempotency_key_reused"
 )
 
 // Error is an error with one of the codes above and a message for the

@@ -240,7 +240,7 @@ func sameServer(si *ServerInfo, m *MCPServer) bool {
 func sameConfig(a, b *Config) bool {
 	return a.RequireAPITokenAuth == b.RequireAPITokenAuth && a.Auth == b.Auth &&
 		a.AuthEpoch == b.AuthEpoch && a.MaxResultChars == b.MaxResultChars && sameRateLimit(a.RateLimit, b.RateLimit) &&
-		equalStrings(a.Methods, b.Methods) && equalStrings(a.Tags, b.Tags) &&
+		equalStrings(a.Methods, b.Methods) && equalStrings(a.Tags, b.Tags) && equalStrings(a.Modules, b.Modules) &&
 		equalStrings(a.OAuthProfiles, b.OAuthProfiles)
 }
 

@@ -77,6 +77,9 @@ func (s *Service) CreateMCPServer(ctx context.Context, accountID string, in NewM
 func describe(m *MCPServer) string {
 	d := fmt.Sprintf("methods=[%s] tags=[%s] auth=%s",
 		strings.Join(m.Config.Methods, ","), strings.Join(m.Config.Tags, ","), m.Config.AuthMode())
+	if len(m.Config.Modules) > 0 {
+		d += " modules=[" + strings.Join(m.Config.Modules, ",") + "]"
+	}
 	if len(m.Config.OAuthProfiles) > 0 {
 		d += " oauth_profiles=[" + strings.Join(m.Config.OAuthProfiles, ",") + "]"
 	}

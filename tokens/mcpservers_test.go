@@ -3,6 +3,7 @@ package tokens_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,26 +30,29 @@ func TestMCPServerCreate(t *testing.T) {
 		expires any    // expected expires_at: nil or RFC 3339 string
 	}{
 		{name: "defaults: all tools", body: map[string]any{"name": "all"}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 		{name: "read only", body: map[string]any{"name": "ro", "config": map[string]any{"methods": []string{"read"}}}, tools: apptest.ReadTools(),
-			config: `{"methods":["read"],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
+			config: `{"methods":["read"],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 		{name: "tags and auth", body: map[string]any{"name": "perm", "config": map[string]any{"tags": []string{"Permissions"}, "require_api_token_auth": true}},
 			tools:  []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"},
-			config: `{"methods":[],"tags":["permissions"],"require_api_token_auth":true,"max_result_chars":null,"rate_limit":null}`},
+			config: `{"methods":[],"tags":["permissions"],"modules":[],"require_api_token_auth":true,"max_result_chars":null,"rate_limit":null}`},
 		{name: "result budget", body: map[string]any{"name": "small", "config": map[string]any{"max_result_chars": 8000}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":8000,"rate_limit":null}`},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":8000,"rate_limit":null}`},
 		{name: "rate limit", body: map[string]any{"name": "rl", "config": map[string]any{"rate_limit": map[string]any{"requests": 5, "per_seconds": 60}}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":{"requests":5,"per_seconds":60}}`},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":{"requests":5,"per_seconds":60}}`},
 		{name: "null result budget", body: map[string]any{"name": "dflt", "config": map[string]any{"max_result_chars": nil}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 		{name: "expiry at top level", body: map[string]any{"name": "exp", "expires_at": in(time.Hour)}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(time.Hour)},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(time.Hour)},
 		{name: "expiry in config", body: map[string]any{"name": "exp", "config": map[string]any{"expires_at": in(2 * time.Hour)}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(2 * time.Hour)},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(2 * time.Hour)},
 		{name: "top level wins", body: map[string]any{"name": "exp", "expires_at": in(time.Hour), "config": map[string]any{"expires_at": "garbage"}}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(time.Hour)},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, expires: in(time.Hour)},
+		{name: "modules", body: map[string]any{"name": "deals", "config": map[string]any{"modules": []string{"pipelines", "Contacts"}, "methods": []string{"write"}}},
+			tools:  []string{"delete_a_zohobigin_user_by_id", "create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids", "add_zohobigin_note"},
+			config: `{"methods":["write"],"tags":[],"modules":["Contacts","Pipelines"],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 		{name: "null expiry", body: map[string]any{"name": "exp", "expires_at": nil}, tools: apptest.AllTools(),
-			config: `{"methods":[],"tags":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
+			config: `{"methods":[],"tags":[],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`},
 	}
 	for _, tt := range tests {
 		for _, prefix := range []string{"/admin/integrated-accounts/", "/integrated-account/"} {
@@ -107,8 +111,11 @@ func TestMCPServerCreateErrors(t *testing.T) {
 		{"unknown account", "/admin/integrated-accounts/" + apptest.NewID() + "/mcp", map[string]any{"name": "x"}, 404, "no integrated account"},
 		{"name missing", "", map[string]any{"config": map[string]any{}}, 400, "name is required"},
 		{"unknown method", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read", "erase"}}}, 400, `unknown method "erase" in config.methods; valid methods: read, write, list, get, create, update, delete`},
-		{"unknown tag", "", map[string]any{"name": "x", "config": map[string]any{"tags": []string{"deals"}}}, 400, `unknown tag "deals" in config.tags; valid tags: directory, organization, permissions, profiles, roles, users`},
-		{"no tool left", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"create"}}}, 400, "config allows no tool"},
+		{"unknown tag", "", map[string]any{"name": "x", "config": map[string]any{"tags": []string{"deals"}}}, 400, `unknown tag "deals" in config.tags; valid tags: directory, metadata, notes, organization, permissions, profiles, records, roles, search, users`},
+		{"unknown module", "", map[string]any{"name": "x", "config": map[string]any{"modules": []string{"Leads"}}}, 400, `unknown module "Leads" in config.modules; valid modules (Zoho's API names): Contacts, Accounts (the app's Companies)`},
+		{"modules wrong type", "", map[string]any{"name": "x", "config": map[string]any{"modules": "Contacts"}}, 400, `field "config.modules" must be an array of strings`},
+		{"no tool left", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"create"}, "tags": []string{"users"}}}, 400, "config allows no tool"},
+		{"no tool left: notes of tasks", "", map[string]any{"name": "x", "config": map[string]any{"tags": []string{"notes"}, "modules": []string{"Tasks"}}}, 400, "config allows no tool"},
 		{"no tool left: write+roles", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"write"}, "tags": []string{"roles"}}}, 400, "config allows no tool"},
 		{"expiry 59s", "", map[string]any{"name": "x", "expires_at": now.Add(59 * time.Second).Format(time.RFC3339)}, 400, "expires_at must be at least 60 seconds in the future"},
 		{"expiry past in config", "", map[string]any{"name": "x", "config": map[string]any{"expires_at": now.Add(-time.Hour).Format(time.RFC3339)}}, 400, "config.expires_at must be at least 60 seconds in the future"},
@@ -168,12 +175,12 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 		}},
 		{name: "tags merge over methods", body: map[string]any{"config": map[string]any{"tags": []string{"organization"}}}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, []any{"list_all_zohobigin_current_organization"}, m["tools"])
-			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, mustJSON(t, m["config"]))
+			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"modules":[],"require_api_token_auth":false,"max_result_chars":null,"rate_limit":null}`, mustJSON(t, m["config"]))
 		}},
 		{name: "resulting config is revalidated", body: map[string]any{"config": map[string]any{"methods": []string{"write"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "unknown tag", body: map[string]any{"config": map[string]any{"tags": []string{"x"}}}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "result budget", body: map[string]any{"config": map[string]any{"max_result_chars": 8000}}, status: 200, check: func(t *testing.T, m map[string]any) {
-			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"require_api_token_auth":false,"max_result_chars":8000,"rate_limit":null}`, mustJSON(t, m["config"]))
+			assert.JSONEq(t, `{"methods":["read"],"tags":["organization"],"modules":[],"require_api_token_auth":false,"max_result_chars":8000,"rate_limit":null}`, mustJSON(t, m["config"]))
 			res, err := e.Svc.Resolve(ctx, token)
 			require.NoError(t, err)
 			assert.Equal(t, 8000, res.Server.Config.MaxResultChars)
@@ -190,6 +197,18 @@ func TestMCPServerPatchAndDelete(t *testing.T) {
 		}},
 		{name: "widen", body: map[string]any{"config": map[string]any{"methods": []string{}, "tags": []string{}}}, status: 200, check: func(t *testing.T, m map[string]any) {
 			assert.Equal(t, toAny(apptest.AllTools()), m["tools"])
+		}},
+		{name: "modules", body: map[string]any{"config": map[string]any{"modules": []string{"calls", "Tasks"}}}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, []any{"Tasks", "Calls"}, m["config"].(map[string]any)["modules"])
+			assert.NotContains(t, m["tools"], "add_zohobigin_note", "tasks and calls take no notes")
+			assert.Contains(t, m["tools"], "create_zohobigin_records")
+			res, err := e.Svc.Resolve(ctx, token)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"Tasks", "Calls"}, res.Server.Config.Modules, "the index holds the URL's modules")
+		}},
+		{name: "modules emptied", body: map[string]any{"config": map[string]any{"modules": []string{}}}, status: 200, check: func(t *testing.T, m map[string]any) {
+			assert.Equal(t, toAny(apptest.AllTools()), m["tools"])
+			assert.Equal(t, []any{}, m["config"].(map[string]any)["modules"])
 		}},
 		{name: "expiry too soon", body: map[string]any{"expires_at": now.Add(30 * time.Second).Format(time.RFC3339)}, status: 400, errCode: tokens.CodeInvalidArgument},
 		{name: "expiry null removes it", body: `{"expires_at": null}`, status: 200, check: func(t *testing.T, m map[string]any) {
@@ -373,4 +392,37 @@ func TestResolveRejects(t *testing.T) {
 		_, err := e.Svc.Resolve(ctx, tok)
 		assert.ErrorIs(t, err, tokens.ErrNotFound, tok)
 	}
+}
+
+// The sweeper gives back the space of expired idempotency keys: at its
+// first pass, and then every IdempotencySweepEvery.
+func TestRunSweeperDeletesExpiredIdempotencyKeys(t *testing.T) {
+	e := newTestEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	now := e.Clock.Now().UTC()
+	claim := func(key string, ttl time.Duration) {
+		_, err := e.Store.ClaimIdempotencyKey(ctx, &tokens.IdempotencyRecord{Scope: "mcp:s", Key: key, ClaimID: "c", Tool: "t", Fingerprint: "f",
+			CreatedAt: now, ExpiresAt: now.Add(ttl)})
+		require.NoError(t, err)
+	}
+	live := func(key string) bool {
+		_, err := e.Store.ClaimIdempotencyKey(ctx, &tokens.IdempotencyRecord{Scope: "mcp:s", Key: key, ClaimID: "probe", Tool: "t", Fingerprint: "f",
+			CreatedAt: now, ExpiresAt: now})
+		return errors.Is(err, tokens.ErrConflict)
+	}
+	claim("gone", time.Minute)
+	claim("kept", 24*time.Hour)
+	e.Clock.Advance(2 * time.Minute)
+	n, err := e.Svc.SweepIdempotencyKeys(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.True(t, live("kept"))
+
+	claim("later", 5*time.Minute)
+	done := make(chan struct{})
+	go func() { e.Svc.RunSweeper(ctx, 5*time.Millisecond); close(done) }()
+	e.Clock.Advance(tokens.IdempotencySweepEvery)
+	require.Eventually(t, func() bool { return !live("later") }, 5*time.Second, 5*time.Millisecond, "the sweeper deleted the expired key")
+	cancel()
+	<-done
 }

@@ -501,5 +501,11 @@ func (s *Service) MCPServerCount() int {
 // inventory order (shared: do not modify).
 func (s *Service) AllowedTools(c Config) []string { return s.inv.Allowed(c) }
 
+// PreviewTools returns the tools a URL minted with config c would offer,
+// each with the modules it takes under c, or the invalid_argument error
+// creating that URL would answer: what a policy form shows as it is
+// filled in.
+func (s *Service) PreviewTools(c Config) ([]Offer, error) { return s.inv.Preview(c) }
+
 // Inventory returns the tools URL configs choose from.
 func (s *Service) Inventory() *Inventory { return s.inv }

@@ -46,6 +46,7 @@ type Store interface {
 	OAuthClientStore
 	OAuthGrantStore
 	CacheStore
+	IdempotencyStore
 
 	// Ping reports whether the store is usable (for /readyz).
 	Ping() error
@@ -210,4 +211,62 @@ type AuditRetentionStore interface {
 	// the first one that is not before t. It may commit in several
 	// transactions; a failure part way keeps what was deleted so far.
 	DeleteAuditBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// IdempotencyRecord is a write called with an idempotency key: claimed
+// while the first call runs, then its outcome, kept so that a retry with
+// the same key gets that outcome instead of writing again.
+type IdempotencyRecord struct {
+	// Scope is whose keys these are: one MCP URL ("mcp:<server id>"), or
+	// one API token on one account on the REST face
+	// ("rest:<token id>:<account id>"). Key is the caller's key.
+	Scope string `json:"scope"`
+	Key   string `json:"key"`
+	// ClaimID names the call that claimed the key, so that only it
+	// finishes or releases the claim.
+	ClaimID string `json:"claim_id"`
+	// Tool and Fingerprint (hex SHA-256 of the tool and its other
+	// arguments) tell a retry from another call reusing the key.
+	Tool        string `json:"tool"`
+	Fingerprint string `json:"fingerprint"`
+	// Done is false while the claiming call runs, true once Result holds
+	// its outcome: the structured result's JSON, a tool error (isError)
+	// when Failed, with Text the text a model reads.
+	Done   bool   `json:"done"`
+	Result []byte `json:"result,omitempty"`
+	Failed bool   `json:"failed,omitempty"`
+	Text   string `json:"text,omitempty"`
+	// CreatedAt is when the key was claimed; from ExpiresAt on the record
+	// is gone for every reader (a claim expires soon after its call would
+	// have timed out, an outcome a day after it was stored).
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// MaxIdempotencyKey bounds an idempotency key, in bytes.
+const MaxIdempotencyKey = 64
+
+// IdempotencyStore keeps the outcomes of writes called with an
+// idempotency key, shared by every replica of a backend.
+type IdempotencyStore interface {
+	// ClaimIdempotencyKey stores r, a claim (Done false), unless a record
+	// of r.Scope and r.Key exists whose ExpiresAt is after r.CreatedAt:
+	// then it stores nothing and returns a copy of that record with
+	// ErrConflict. An expired record is replaced. Scope and Key must be
+	// non-empty, Key at most MaxIdempotencyKey bytes.
+	ClaimIdempotencyKey(ctx context.Context, r *IdempotencyRecord) (*IdempotencyRecord, error)
+	// FinishIdempotencyKey replaces the claim of r.Scope and r.Key with r
+	// (its outcome), in one transaction, if the stored record is the claim
+	// r.ClaimID made: ErrNotFound if there is none, ErrConflict if another
+	// claim holds the key.
+	FinishIdempotencyKey(ctx context.Context, r *IdempotencyRecord) error
+	// ReleaseIdempotencyKey deletes the record of scope and key if it is
+	// the claim claimID made and not yet finished (the call ended without
+	// an outcome to keep, so a retry may write); otherwise it does
+	// nothing.
+	ReleaseIdempotencyKey(ctx context.Context, scope, key, claimID string) error
+	// DeleteExpiredIdempotencyKeys deletes the records whose ExpiresAt is
+	// at or before now and returns how many it deleted. It may commit in
+	// several transactions.
+	DeleteExpiredIdempotencyKeys(ctx context.Context, now time.Time) (int, error)
 }

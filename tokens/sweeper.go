@@ -13,18 +13,18 @@ const oauthClientSweepEvery = time.Hour
 
 // RunSweeper deletes expired MCP servers, and audit entries older than the
 // retention (SweepAudit), every interval until ctx ends
-// (within a minute of expiry when the caller passes e.g. 30 s), and idle
-// OAuth clients (SweepOAuthClients) every hour by the Service's clock. It
-// sweeps once at the start, for servers that expired while the process
-// was down. Resolve already refuses expired servers before they are
-// swept.
+// (within a minute of expiry when the caller passes e.g. 30 s), idle
+// OAuth clients (SweepOAuthClients) every hour and expired idempotency
+// keys every IdempotencySweepEvery, by the Service's clock. It sweeps
+// once at the start, for servers that expired while the process was
+// down. Resolve already refuses expired servers before they are swept.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var clientsSwept time.Time
+	var clientsSwept, keysSwept time.Time
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.logger.ErrorContext(ctx, "sweep expired MCP servers", "err", err)
@@ -37,6 +37,12 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 				s.logger.ErrorContext(ctx, "sweep idle OAuth clients", "err", err)
 			} else {
 				clientsSwept = now
+			}
+		}
+		if now := s.now(); now.Sub(keysSwept) >= IdempotencySweepEvery {
+			keysSwept = now
+			if _, err := s.SweepIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				s.logger.ErrorContext(ctx, "sweep expired idempotency keys", "err", err)
 			}
 		}
 		select {
@@ -80,4 +86,22 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		s.logger.InfoContext(ctx, "swept expired MCP servers", "count", len(deleted))
 	}
 	return len(deleted), nil
+}
+
+// IdempotencySweepEvery is how often RunSweeper deletes expired
+// idempotency keys. An expired key is already free for reuse when it is
+// claimed again; the sweep only gives back its space, so it can be rare.
+const IdempotencySweepEvery = 10 * time.Minute
+
+// SweepIdempotencyKeys deletes the idempotency keys whose outcome (or
+// abandoned claim) has expired by now, and reports how many.
+func (s *Service) SweepIdempotencyKeys(ctx context.Context) (int, error) {
+	n, err := s.db.DeleteExpiredIdempotencyKeys(ctx, s.now())
+	if err != nil {
+		return n, fmt.Errorf("delete expired idempotency keys: %w", err)
+	}
+	if n > 0 {
+		s.logger.InfoContext(ctx, "swept expired idempotency keys", "count", n)
+	}
+	return n, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
 )
 
@@ -75,7 +76,7 @@ func TestDemoPrintsAWorkingURL(t *testing.T) {
 	require.NoError(t, err)
 	tools, err := cs.ListTools(ctx, nil)
 	require.NoError(t, err)
-	assert.Len(t, tools.Tools, 7)
+	assert.Len(t, tools.Tools, len(apptest.AllTools()))
 	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "list_all_zohobigin_users", Arguments: map[string]any{"limit": 5}})
 	require.NoError(t, err)
 	require.False(t, res.IsError)

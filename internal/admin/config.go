@@ -48,6 +48,7 @@ func parseExpiry(f rawField, field string, now time.Time) (tokens.ExpiryChange, 
 type configInput struct {
 	Methods             *[]string `json:"methods,omitempty" jsonschema:"Any of read, write, list, get, create, update, delete; empty: all."`
 	Tags                *[]string `json:"tags,omitempty" jsonschema:"Only tools with one of these tags; empty: all."`
+	Modules             *[]string `json:"modules,omitempty" jsonschema:"Record modules by Zoho's API name (Contacts, Accounts, Pipelines, Products, Tasks, Events, Calls) the URL's tools act on; empty: all."`
 	RequireAPITokenAuth *bool     `json:"require_api_token_auth,omitempty" jsonschema:"The older form of auth: api_token."`
 	Auth                *string   `json:"auth,omitempty" jsonschema:"How MCP requests are authenticated."`
 	OAuthProfiles       *[]string `json:"oauth_profiles,omitempty" jsonschema:"oauth URLs: the Bigin profiles whose users may approve; empty: any active user."`
@@ -63,7 +64,7 @@ func (in *configInput) change() (*tokens.ConfigChange, error) {
 	if in == nil {
 		return nil, nil
 	}
-	ch := &tokens.ConfigChange{Methods: in.Methods, Tags: in.Tags, RequireAPITokenAuth: in.RequireAPITokenAuth, Auth: in.Auth, OAuthProfiles: in.OAuthProfiles}
+	ch := &tokens.ConfigChange{Methods: in.Methods, Tags: in.Tags, Modules: in.Modules, RequireAPITokenAuth: in.RequireAPITokenAuth, Auth: in.Auth, OAuthProfiles: in.OAuthProfiles}
 	if f := in.MaxResultChars; f.set {
 		n := 0
 		if !f.isNull() {
@@ -120,8 +121,10 @@ func expiry(top rawField, in *configInput, now time.Time) (tokens.ExpiryChange, 
 // a client can PATCH back what it got. max_result_chars is null when the
 // URL uses the server's budget.
 type configView struct {
-	Methods             []string `json:"methods"`
-	Tags                []string `json:"tags"`
+	Methods []string `json:"methods"`
+	Tags    []string `json:"tags"`
+	// Modules are the record modules the URL's tools act on; empty: all.
+	Modules             []string `json:"modules"`
 	RequireAPITokenAuth bool     `json:"require_api_token_auth"`
 	// Auth and OAuthProfiles are shown for oauth URLs; url and api_token
 	// URLs keep the view they had before auth existed
@@ -134,7 +137,7 @@ type configView struct {
 }
 
 func viewConfig(c tokens.Config) configView {
-	v := configView{Methods: c.Methods, Tags: c.Tags, RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken, RateLimit: c.RateLimit}
+	v := configView{Methods: c.Methods, Tags: c.Tags, Modules: c.Modules, RequireAPITokenAuth: c.AuthMode() == tokens.AuthAPIToken, RateLimit: c.RateLimit}
 	if c.MaxResultChars != 0 {
 		n := c.MaxResultChars
 		v.MaxResultChars = &n
@@ -150,6 +153,9 @@ func viewConfig(c tokens.Config) configView {
 	}
 	if v.Tags == nil {
 		v.Tags = []string{}
+	}
+	if v.Modules == nil {
+		v.Modules = []string{}
 	}
 	return v
 }

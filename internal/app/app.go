@@ -206,7 +206,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		HTTPClient: cfg.HTTPClient, Timeout: cfg.BiginTimeout, Observer: upstream, Clock: clk, Logger: logger,
 	})
 	exec, err := catalog.NewExecutor(catalog.ExecutorOptions{
-		Catalog: cat, Clients: clients, Reauth: svc, Audit: bounded,
+		Catalog: cat, Clients: clients, Reauth: svc, Audit: bounded, Idempotency: bounded,
 		CursorKey:      DeriveKey(cfg.SecretKey, "bigin-mcp cursor key v1"),
 		MaxResultChars: cfg.MaxResultChars,
 		Clock:          clk, Logger: logger,

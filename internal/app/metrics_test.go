@@ -111,6 +111,10 @@ func TestMetricsAfterKnownTraffic(t *testing.T) {
 	res, _ = apptest.CallTool(t, cs, "list_all_zohobigin_current_organization", nil)
 	require.False(t, res.IsError)
 
+	// A record tool is named like any other.
+	res, _ = apptest.CallTool(t, cs, "list_zohobigin_records", map[string]any{"module": "Contacts", "limit": 2})
+	require.False(t, res.IsError)
+
 	// An open legacy SSE stream.
 	sse := env.MustConnect(url, "sse")
 	_, err = sse.ListTools(context.Background(), nil)
@@ -126,6 +130,7 @@ func TestMetricsAfterKnownTraffic(t *testing.T) {
 	assert.Equal(t, uint64(2), count(op, map[string]string{"mcp_method_name": "tools/call", "gen_ai_tool_name": "list_all_zohobigin_users", "error_type": ""}))
 	assert.Equal(t, uint64(1), count(op, map[string]string{"mcp_method_name": "tools/call", "gen_ai_tool_name": "get_single_zohobigin_user_by_id", "error_type": "tool_error"}))
 	assert.Equal(t, uint64(1), count(op, map[string]string{"mcp_method_name": "tools/call", "gen_ai_tool_name": "list_all_zohobigin_roles", "error_type": "tool_error"}))
+	assert.Equal(t, uint64(1), count(op, map[string]string{"mcp_method_name": "tools/call", "gen_ai_tool_name": "list_zohobigin_records", "error_type": ""}))
 	assert.Equal(t, uint64(2), count(op, map[string]string{"mcp_method_name": "server/discover", "gen_ai_tool_name": "", "error_type": ""}), "one per session")
 	assert.Equal(t, uint64(1), count(op, map[string]string{"mcp_method_name": "initialize", "gen_ai_tool_name": "", "error_type": ""}), "the legacy SSE session initializes")
 	assert.Equal(t, uint64(1), count(op, map[string]string{"mcp_method_name": "tools/call", "gen_ai_tool_name": "", "error_type": "-32602"}), "the unknown tool, unnamed")
@@ -137,7 +142,7 @@ func TestMetricsAfterKnownTraffic(t *testing.T) {
 	httpDur := "http_server_request_duration_seconds"
 	assert.Equal(t, uint64(1), count(httpDur, map[string]string{"http_route": "/admin/integrated-accounts", "http_request_method": "POST", "http_response_status_code": "201"}))
 	assert.Equal(t, uint64(1), count(httpDur, map[string]string{"http_route": "/admin/integrated-accounts/{id}", "http_request_method": "GET", "http_response_status_code": "200"}))
-	assert.Equal(t, uint64(6), count(httpDur, map[string]string{"http_route": "/mcp/{token}", "http_request_method": "POST", "http_response_status_code": "200"}), "discover and five tool calls")
+	assert.Equal(t, uint64(7), count(httpDur, map[string]string{"http_route": "/mcp/{token}", "http_request_method": "POST", "http_response_status_code": "200"}), "discover and six tool calls")
 
 	up := "bigin_upstream_request_duration_seconds"
 	assert.Equal(t, uint64(2), count(up, map[string]string{"datacenter": "us", "operation": "GET /users", "http_response_status_code": "200"}))

@@ -400,6 +400,10 @@ func TestReplicasSweepOnOneReplica(t *testing.T) {
 	exp := envs[0].Clock.Now().Add(time.Minute).Format(time.RFC3339)
 	m, _ := envs[0].Mint(acct, map[string]any{"name": "short", "expires_at": exp})
 	id := m["id"].(string)
+	// The sweep takes its candidates from the replica's index: whichever
+	// replica is elected must have seen the mint before its first pass,
+	// the only one within this test (the next is an hour away).
+	servedEverywhere(t, envs, m["url"].(string))
 	envs[0].Clock.Advance(2 * time.Minute)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -332,9 +332,17 @@ func (e *Env) SeedAccount(name string) *tokens.Account {
 // sandbox through the admin API and returns its id.
 func (e *Env) ConnectAccount(dc string) string {
 	e.T.Helper()
+	return e.ConnectAccountWithScopes(dc, bigin.Scopes()...)
+}
+
+// ConnectAccountWithScopes is ConnectAccount with an authorization that
+// holds only the given scopes (sandbox.DirectoryScopes() is an account
+// connected before the record tools).
+func (e *Env) ConnectAccountWithScopes(dc string, scopes ...string) string {
+	e.T.Helper()
 	sb := e.Sandboxes[dc]
 	out := e.AdminCall("POST", "/admin/integrated-accounts", map[string]any{
-		"name": "acct " + dc, "datacenter": dc, "refresh_token": sb.IssueRefreshToken(bigin.Scopes()...),
+		"name": "acct " + dc, "datacenter": dc, "refresh_token": sb.IssueRefreshToken(scopes...),
 		"client_id": sb.ClientID(), "client_secret": sb.ClientSecret(),
 	}, http.StatusCreated)
 	return out["id"].(string)

@@ -3,7 +3,9 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,15 +24,17 @@ type ArgsError struct {
 // Error returns the problems as one message.
 func (e *ArgsError) Error() string { return strings.Join(e.Problems, ". ") }
 
-// Decode validates raw arguments against the tool's input schema and
-// decodes them; a failure is an *ArgsError.
-func (e *Entry) Decode(raw json.RawMessage) (Args, error) {
-	var args Args
+// Decode validates raw arguments against the tool's input schema (every
+// module: a module the URL leaves out is the Executor's to refuse, as
+// module_not_allowed) and decodes them into a new value of the tool's
+// argument type, returned as a pointer; a failure is an *ArgsError.
+func (e *Entry) Decode(raw json.RawMessage) (any, error) {
+	args := reflect.New(e.args.typ).Interface()
 	empty := len(raw) == 0 || string(raw) == "null"
 	var instance any = map[string]any{}
 	if !empty {
 		if err := json.Unmarshal(raw, &instance); err != nil {
-			return args, &ArgsError{Tool: e.Name, Problems: []string{"the arguments are not valid JSON; send a JSON object"}}
+			return nil, &ArgsError{Tool: e.Name, Problems: []string{"the arguments are not valid JSON; send a JSON object"}}
 		}
 	}
 	// A null next_cursor is how the last page shows its cursor, and a
@@ -46,16 +50,16 @@ func (e *Entry) Decode(raw json.RawMessage) (Args, error) {
 		problems = append(problems, err.Error())
 	}
 	if len(problems) > 0 {
-		return args, &ArgsError{Tool: e.Name, Problems: problems}
+		return nil, &ArgsError{Tool: e.Name, Problems: problems}
 	}
 	// The published schema stays the authority: anything it refuses that
 	// explain does not describe is still refused.
 	if err := e.input.Validate(instance); err != nil {
-		return args, &ArgsError{Tool: e.Name, Problems: []string{"the arguments do not match the tool's input schema: " + err.Error()}}
+		return nil, &ArgsError{Tool: e.Name, Problems: []string{"the arguments do not match the tool's input schema: " + err.Error()}}
 	}
 	if !empty {
-		if err := json.Unmarshal(raw, &args); err != nil {
-			return args, &ArgsError{Tool: e.Name, Problems: []string{"the arguments could not be read: " + err.Error()}}
+		if err := json.Unmarshal(raw, args); err != nil {
+			return nil, &ArgsError{Tool: e.Name, Problems: []string{"the arguments could not be read: " + err.Error()}}
 		}
 	}
 	return args, nil
@@ -149,7 +153,97 @@ func explainValue(s map[string]any, v any) string {
 			return "a string matching " + pat
 		}
 	}
+	if str, ok := v.(string); ok {
+		if r := sizeWords(s, "minLength", "maxLength", "character"); r != "" && outOfSize(s, "minLength", "maxLength", utf8.RuneCountInString(str)) {
+			return "a string of " + r
+		}
+	}
+	if list, ok := v.([]any); ok {
+		if r := sizeWords(s, "minItems", "maxItems", "item"); r != "" && outOfSize(s, "minItems", "maxItems", len(list)) {
+			return "an array of " + r + fmt.Sprintf(" (it has %d)", len(list))
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			for i, item := range list {
+				if msg := explainItem(items, item); msg != "" {
+					return fmt.Sprintf("an array whose items are each %s; item %d is not (%s)", itemWords(items), i, msg)
+				}
+			}
+		}
+	}
 	return ""
+}
+
+// explainItem says what is wrong with one item of an array ("" when
+// nothing is): its type or value, or, for an object, a missing required
+// key or a bad value under a key the item schema describes.
+func explainItem(s map[string]any, v any) string {
+	if msg := explainValue(s, v); msg != "" {
+		return "got " + describe(v)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	if required, ok := s["required"].([]string); ok {
+		for _, name := range required {
+			if _, ok := obj[name]; !ok {
+				return "it has no " + name
+			}
+		}
+	}
+	props, _ := s["properties"].(map[string]any)
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		if val, ok := obj[name]; ok {
+			if msg := explainValue(props[name].(map[string]any), val); msg != "" {
+				return name + " must be " + msg + "; got " + describe(val)
+			}
+		}
+	}
+	return ""
+}
+
+// itemWords names what an array's items must be: "a string", "an object
+// with id", ….
+func itemWords(s map[string]any) string {
+	w := typeWords(schemaTypes(s), s)
+	if required, ok := s["required"].([]string); ok && len(required) > 0 {
+		w += " with " + strings.Join(required, ", ")
+	}
+	if w == "" {
+		return "valid"
+	}
+	return w
+}
+
+// sizeWords is "1 to 64 characters", "at least 1 item", … or "".
+func sizeWords(s map[string]any, minKey, maxKey, unit string) string {
+	lo, hasLo := number(s[minKey])
+	hi, hasHi := number(s[maxKey])
+	plural := func(n float64) string {
+		if n == 1 {
+			return formatNumber(n) + " " + unit
+		}
+		return formatNumber(n) + " " + unit + "s"
+	}
+	switch {
+	case hasLo && hasHi:
+		return formatNumber(lo) + " to " + plural(hi)
+	case hasLo:
+		return "at least " + plural(lo)
+	case hasHi:
+		return "at most " + plural(hi)
+	}
+	return ""
+}
+
+func outOfSize(s map[string]any, minKey, maxKey string, n int) bool {
+	if lo, ok := number(s[minKey]); ok && float64(n) < lo {
+		return true
+	}
+	if hi, ok := number(s[maxKey]); ok && float64(n) > hi {
+		return true
+	}
+	return false
 }
 
 func schemaTypes(s map[string]any) []string {

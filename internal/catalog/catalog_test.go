@@ -39,7 +39,7 @@ func TestCatalogFeedsThePolicy(t *testing.T) {
 	inv := cat.Inventory().Tools()
 	require.Len(t, inv, len(cat.Entries()))
 	for i, e := range cat.Entries() {
-		assert.Equal(t, tokens.Tool{Name: e.Name, Method: e.Method, Tags: e.Tags}, inv[i], "the policy reads the declaration")
+		assert.Equal(t, tokens.Tool{Name: e.Name, Method: e.Method, Tags: e.Tags, Modules: e.Modules}, inv[i], "the policy reads the declaration")
 		assert.NotEmpty(t, e.Title, e.Name)
 		assert.NotEmpty(t, e.Description, e.Name)
 		assert.NotEmpty(t, e.OutputSchema, e.Name)
@@ -52,8 +52,16 @@ func TestCatalogFeedsThePolicy(t *testing.T) {
 }
 
 func TestBadDeclarationsAreRefused(t *testing.T) {
-	run := func(context.Context, *Call) ([]byte, error) { return nil, nil }
-	good := Tool{Name: "t", Title: "T", Description: "d", Method: tokens.MethodList, Input: map[string]any{"type": "object"}, Run: run}
+	type args struct {
+		Module string `json:"module"`
+		Limit  int    `json:"limit"`
+	}
+	run := handle(func(context.Context, *Call, *args) ([]byte, error) { return nil, nil })
+	input := object(map[string]any{
+		"module": moduleSchema([]string{"Contacts"}, "m"),
+		"limit":  map[string]any{"type": "integer"},
+	})
+	good := Tool{Name: "t", Title: "T", Description: "d", Method: tokens.MethodList, Modules: []string{"Contacts"}, Input: input, Run: run}
 	_, err := build([]Tool{good})
 	require.NoError(t, err)
 	for name, mutate := range map[string]func(*Tool){
@@ -63,6 +71,21 @@ func TestBadDeclarationsAreRefused(t *testing.T) {
 		"bad schema":        func(t *Tool) { t.Input = map[string]any{"type": 12} },
 		"fields without id": func(t *Tool) { t.Fields = []string{"email"} },
 		"duplicate":         nil,
+		"a property the arguments lack": func(t *Tool) {
+			t.Input = object(map[string]any{"module": input["properties"].(map[string]any)["module"], "limit": map[string]any{"type": "integer"},
+				"extra": map[string]any{"type": "string"}})
+		},
+		"an argument the schema lacks": func(t *Tool) {
+			t.Input = object(map[string]any{"module": input["properties"].(map[string]any)["module"]})
+		},
+		"types disagree": func(t *Tool) {
+			t.Input = object(map[string]any{"module": input["properties"].(map[string]any)["module"], "limit": map[string]any{"type": "string"}})
+		},
+		"modules not the enum": func(t *Tool) { t.Modules = []string{"Contacts", "Accounts"} },
+		"enum without modules": func(t *Tool) { t.Modules = nil },
+		"arguments not a struct": func(t *Tool) {
+			t.Run = handle(func(context.Context, *Call, *string) ([]byte, error) { return nil, nil })
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := good
@@ -217,8 +240,58 @@ func TestInputSchemasHaveOneTypePerProperty(t *testing.T) {
 	// A null cursor passed back from a last page still means the first.
 	e, ok := cat.Lookup("list_all_zohobigin_roles")
 	require.True(t, ok)
-	args, err := e.Decode(json.RawMessage(`{"limit":5,"next_cursor":null}`))
+	decoded, err := e.Decode(json.RawMessage(`{"limit":5,"next_cursor":null}`))
 	require.NoError(t, err)
+	args := decoded.(*pagingArgs)
 	assert.Nil(t, args.NextCursor)
 	assert.Equal(t, 5, args.Limit)
+}
+
+// A URL's modules narrow the module enum of its tools' input schemas;
+// each distinct set is encoded once and shared.
+func TestInputSchemaForModules(t *testing.T) {
+	cat, err := New()
+	require.NoError(t, err)
+	list, _ := cat.Lookup("list_zohobigin_records")
+	cfg := tokens.Config{Modules: []string{"Contacts", "Pipelines"}}
+	mods := list.ModulesUnder(cfg)
+	assert.Equal(t, []string{"Contacts", "Pipelines"}, mods)
+	narrowed := list.InputSchemaFor(mods)
+	var got struct {
+		Properties map[string]map[string]any `json:"properties"`
+		Required   []string                  `json:"required"`
+	}
+	require.NoError(t, json.Unmarshal(narrowed, &got))
+	assert.Equal(t, []any{"Contacts", "Pipelines"}, got.Properties["module"]["enum"])
+	assert.Equal(t, []string{"module"}, got.Required)
+	var full struct {
+		Properties map[string]map[string]any `json:"properties"`
+	}
+	require.NoError(t, json.Unmarshal(list.InputSchema, &full))
+	assert.Len(t, full.Properties["module"]["enum"], 7, "the shared full schema is untouched")
+	delete(full.Properties, "module")
+	delete(got.Properties, "module")
+	assert.Equal(t, full.Properties, got.Properties, "only the enum differs")
+	again := list.InputSchemaFor([]string{"Contacts", "Pipelines"})
+	assert.Same(t, &narrowed[0], &again[0], "a set is encoded once")
+	assert.Same(t, &list.InputSchema[0], &list.InputSchemaFor(nil)[0], "every module is the full schema")
+	assert.Same(t, &list.InputSchema[0], &list.InputSchemaFor(list.Modules)[0])
+
+	query, _ := cat.Lookup("query_zohobigin_records")
+	assert.Same(t, &query.InputSchema[0], &query.InputSchemaFor(query.ModulesUnder(cfg))[0], "a tool without a module argument has one schema")
+	notes, _ := cat.Lookup("add_zohobigin_note")
+	assert.Empty(t, notes.ModulesUnder(tokens.Config{Modules: []string{"Tasks"}}))
+}
+
+// Every tool's Zoho scopes are among those connect and reconnect links
+// ask for, so a newly connected account can call every tool.
+func TestToolScopesAreAskedForByConnectLinks(t *testing.T) {
+	cat, err := New()
+	require.NoError(t, err)
+	for _, e := range cat.Entries() {
+		assert.NotEmpty(t, e.Scopes, e.Name)
+		for _, s := range e.Scopes {
+			assert.Contains(t, bigin.Scopes(), s, e.Name)
+		}
+	}
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,16 +22,17 @@ import (
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
-// Call is one tool invocation: the decoded arguments and what the handler
-// needs to reach Bigin.
+// Call is one tool invocation: what the handler needs to reach Bigin
+// beside its arguments.
 type Call struct {
 	Tool     string
-	Args     Args
 	Client   *bigin.Client
 	cursors  *cursorCodec
 	account  string   // integrated account id, binds cursors
 	budget   int      // characters of result text a list page may fill
 	declared []string // the tool's selectable fields
+	meta     *metaCache
+	op       Paging // an operation's paging arguments (Executor.Do)
 }
 
 // Reauther flips an account to needs_reauth (tokens.Service does).
@@ -52,8 +56,11 @@ type ExecutorOptions struct {
 	// Limiter keeps the rate limits' budgets; nil means one of the
 	// Executor's own on Clock.
 	Limiter *ratelimit.Limiter
-	Clock   clock.Clock
-	Logger  *slog.Logger
+	// Idempotency keeps the outcomes of writes called with an
+	// idempotency_key (the Store; shared by replicas on etcd).
+	Idempotency tokens.IdempotencyStore
+	Clock       clock.Clock
+	Logger      *slog.Logger
 }
 
 // Executor runs tools for integrated accounts, the same way for every
@@ -67,9 +74,11 @@ type Executor struct {
 	clients *zoho.Clients
 	reauth  Reauther
 	audit   tokens.AuditStore
+	idem    tokens.IdempotencyStore
 	cursors *cursorCodec
 	budget  int
 	limiter *ratelimit.Limiter
+	meta    *metaCache
 	now     func() time.Time
 	logger  *slog.Logger
 	auditWG sync.WaitGroup
@@ -82,8 +91,8 @@ var errNoCursorKey = errors.New("catalog: cursor key must be at least 32 bytes")
 
 // NewExecutor returns an Executor.
 func NewExecutor(o ExecutorOptions) (*Executor, error) {
-	if o.Catalog == nil || o.Clients == nil || o.Reauth == nil || o.Audit == nil {
-		return nil, errors.New("catalog: Catalog, Clients, Reauth and Audit are required")
+	if o.Catalog == nil || o.Clients == nil || o.Reauth == nil || o.Audit == nil || o.Idempotency == nil {
+		return nil, errors.New("catalog: Catalog, Clients, Reauth, Audit and Idempotency are required")
 	}
 	if len(o.CursorKey) < 32 {
 		return nil, errNoCursorKey
@@ -103,11 +112,12 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if limiter == nil {
 		limiter = ratelimit.New(o.Clock)
 	}
+	clk := clock.OrSystem(o.Clock)
 	x := &Executor{
-		cat: o.Catalog, clients: o.Clients, reauth: o.Reauth, audit: o.Audit,
-		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, limiter: limiter, now: clock.OrSystem(o.Clock).Now, logger: logger,
+		cat: o.Catalog, clients: o.Clients, reauth: o.Reauth, audit: o.Audit, idem: o.Idempotency,
+		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, limiter: limiter, meta: newMetaCache(clk.Now), now: clk.Now, logger: logger,
 	}
-	x.refused = &refusals{clock: clock.OrSystem(o.Clock), record: x.record, open: map[refusalKind]*refusalWindow{}}
+	x.refused = &refusals{clock: clk, record: x.record, open: map[refusalKind]*refusalWindow{}}
 	return x, nil
 }
 
@@ -129,6 +139,9 @@ type Caller struct {
 	// RateLimit is the URL's own rate limit (its config's rate_limit);
 	// nil means none. The account's applies as well.
 	RateLimit *tokens.RateLimit
+	// Modules are the record modules the call may act on (the URL's
+	// config.modules, or the REST face's ?modules=); nil means all.
+	Modules []string
 }
 
 // Result is a finished call: Body is the structured result's JSON on
@@ -144,13 +157,16 @@ type Result struct {
 
 // Call runs the tool for the account and returns its result; every
 // failure a model can act on, including arguments that fail the tool's
-// schema (code invalid_argument, nothing reaches Bigin) and a call over a
-// rate limit (code rate_limited, refused before Zoho), is a Failure.
-// Every call is logged and audited; repeated refusals of one kind are
-// audited one entry a minute (see RefusalWindow).
+// schema (code invalid_argument, nothing reaches Bigin), a module the
+// caller may not act on (module_not_allowed) and a call over a rate limit
+// (code rate_limited, refused before Zoho), is a Failure. A write called
+// again with its idempotency_key and the same arguments returns the first
+// call's outcome without reaching Zoho. Every call is logged and audited;
+// repeated refusals of one kind are audited one entry a minute (see
+// RefusalWindow).
 func (x *Executor) Call(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, who Caller) Result {
 	args, err := e.Decode(raw)
-	return x.run(ctx, e, account, args, err, who, "")
+	return x.run(ctx, e, account, raw, args, err, who, "")
 }
 
 // Operation is a call to Bigin that is not a declared tool (the unified
@@ -162,29 +178,69 @@ type Operation struct {
 	Run  func(ctx context.Context, c *Call) ([]byte, error)
 }
 
+// Args are the arguments of an Operation: what its log line and audit
+// entry show, and the paging its Call reads (PageSize, Position).
+type Args struct {
+	ID         string   `json:"id" audit:"keep"`
+	Type       string   `json:"type" audit:"keep"`
+	Limit      int      `json:"limit" audit:"keep"`
+	Fields     []string `json:"fields" audit:"keep"`
+	NextCursor *string  `json:"next_cursor" audit:"flag"`
+}
+
+// operationArgs is how the audit reads an Operation's Args.
+var operationArgs, _ = inspectArgs(reflect.TypeFor[Args]())
+
 // Do runs an operation for the account the way Call runs a tool: through
 // the account's shared client and rate limits, with the same failure
 // classification, needs_reauth handling, log and audit. Its arguments are
 // the caller's to validate.
 func (x *Executor) Do(ctx context.Context, op Operation, account *tokens.AccountInfo, who Caller) Result {
-	return x.run(ctx, &Entry{Tool: Tool{Name: op.Name, Run: op.Run}}, account, op.Args, nil, who, op.Name)
+	run := func(ctx context.Context, c *Call, a *Args) ([]byte, error) {
+		c.op = Paging{Limit: a.Limit, NextCursor: a.NextCursor}
+		return op.Run(ctx, c)
+	}
+	e := &Entry{Tool: Tool{Name: op.Name, Run: handle(run)}, args: operationArgs}
+	args := op.Args
+	return x.run(ctx, e, account, nil, &args, nil, who, op.Name)
 }
 
-// run calls e for the account, unless argErr (the arguments' *ArgsError)
-// is set or a rate limit refuses it; operation is set for calls that are
-// not a tool.
-func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, argErr error, who Caller, operation string) Result {
+// run calls e for the account with args, unless argErr (the arguments'
+// *ArgsError) is set, a module is not allowed or a rate limit refuses
+// it; raw are the arguments as sent (for an idempotency key's
+// fingerprint); operation is set for calls that are not a tool.
+func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInfo, raw []byte, args any, argErr error,
+	who Caller, operation string) Result {
 	start := time.Now()
+	fc := failCtx{entry: e, args: args, account: account.ID}
+	refuse := func(f *Failure, quota *Quota) Result { // before Zoho
+		x.refused.note(ctx, x.finish(ctx, e, account, args, who, start, f, operation, false))
+		return Result{Failure: f, Quota: quota}
+	}
 	if argErr != nil {
 		// Not Bigin's failure: argErr is the *ArgsError that fail classifies.
-		f := fail(e, args, argErr)
-		x.refused.note(ctx, x.finish(ctx, e, account, args, who, start, f, operation))
-		return Result{Failure: f}
+		return refuse(fc.fail(argErr), nil)
+	}
+	if f := checkModules(e, args, who.Modules); f != nil {
+		return refuse(f, nil)
+	}
+	var claim *tokens.IdempotencyRecord
+	if key := idempotencyKey(args); key != "" {
+		var replay *Result
+		var f *Failure
+		claim, replay, f = x.claim(ctx, e, account, raw, key, who)
+		if f != nil {
+			return refuse(f, nil)
+		}
+		if replay != nil {
+			x.record(ctx, x.finish(ctx, e, account, args, who, start, replay.Failure, operation, true))
+			return *replay
+		}
 	}
 	quota, refused := x.Admit(account, who)
 	if refused != nil {
-		x.refused.note(ctx, x.finish(ctx, e, account, args, who, start, refused, operation))
-		return Result{Failure: refused, Quota: quota}
+		x.release(ctx, claim)
+		return refuse(refused, quota)
 	}
 	var body []byte
 	var client *bigin.Client
@@ -194,13 +250,13 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 	} else {
 		client, err = x.clients.Get(ctx, account)
 		if err == nil {
-			body, err = e.Run(ctx, &Call{Tool: e.Name, Args: args, Client: client, cursors: x.cursors, account: account.ID,
-				budget: x.Budget(who), declared: e.Fields})
+			body, err = e.Run.run(ctx, &Call{Tool: e.Name, Client: client, cursors: x.cursors, account: account.ID,
+				budget: x.Budget(who), declared: e.Fields, meta: x.meta}, args)
 		}
 	}
 	res := Result{Quota: quota}
 	if err != nil {
-		res.Failure = fail(e, args, err)
+		res.Failure = fc.fail(err)
 		if res.Failure.Error.Code == tokens.CodeReauthorizationRequired && client != nil && x.clients.StillCurrent(context.WithoutCancel(ctx), account.ID, client) {
 			if merr := x.reauth.MarkNeedsReauth(context.WithoutCancel(ctx), account.ID); merr != nil {
 				x.logger.Error("mark account needs_reauth", "account_id", account.ID, "err", merr)
@@ -209,14 +265,53 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 	} else {
 		res.Body = body
 	}
-	x.record(ctx, x.finish(ctx, e, account, args, who, start, res.Failure, operation))
+	if claim != nil {
+		// Keep what Zoho answered for the records, and a write whose
+		// answer was lost (a retry must not write again blindly); free
+		// the key when Zoho surely wrote nothing.
+		var wf *writesFailed
+		if err == nil || errors.As(err, &wf) || outcomeUnknown(err) {
+			x.keep(ctx, claim, res)
+		} else {
+			x.release(ctx, claim)
+		}
+	}
+	x.record(ctx, x.finish(ctx, e, account, args, who, start, res.Failure, operation, false))
 	return res
 }
 
-// finish logs a call that ran (or was refused) and returns its audit
-// entry. The audit's surface is mcp or rest; a REST call's part of the
-// face (tools, unified, proxy) shows in its action.
-func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.AccountInfo, args Args, who Caller, start time.Time, f *Failure, operation string) *tokens.AuditEntry {
+// moduleArgs are arguments that name record modules.
+type moduleArgs interface {
+	// modules returns the modules the call acts on ("" for one it could
+	// not read, which the tool itself refuses).
+	modules() []string
+}
+
+// checkModules refuses a call whose arguments name a module the caller
+// may not act on; nothing reaches Zoho.
+func checkModules(e *Entry, args any, allowed []string) *Failure {
+	m, ok := args.(moduleArgs)
+	if !ok || len(allowed) == 0 {
+		return nil
+	}
+	for _, mod := range m.modules() {
+		if mod == "" || slices.Contains(allowed, mod) {
+			continue
+		}
+		te := &ToolError{Status: httpx.StatusOf(tokens.CodeModuleNotAllowed), Code: tokens.CodeModuleNotAllowed,
+			Message: fmt.Sprintf("This MCP URL does not allow the %s module: its tools act only on %s; nothing was sent to Zoho.", mod, strings.Join(allowed, ", "))}
+		return &Failure{Error: te, Text: te.Message + " Use one of those modules, or ask an administrator for a URL that allows " + mod + "."}
+	}
+	return nil
+}
+
+// finish logs a call that ran (or was refused, or replayed the outcome
+// kept under its idempotency key) and returns its audit entry, for the
+// caller to record or, for a refusal, to count. The audit's surface is mcp or
+// rest; a REST call's part of the face (tools, unified, proxy) shows in
+// its action. The audit keeps the arguments the type marks (ids, enums,
+// numbers, field names), never free text or record contents.
+func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.AccountInfo, args any, who Caller, start time.Time, f *Failure, operation string, replayed bool) *tokens.AuditEntry {
 	latency := float64(time.Since(start).Microseconds()) / 1000
 	outcome, status := "ok", http.StatusOK
 	if f != nil {
@@ -240,10 +335,28 @@ func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.Account
 	if trace != "" {
 		attrs = append(attrs, "traceparent", trace)
 	}
+	kept := e.args.audit(args)
+	if m, ok := args.(moduleArgs); ok && kept["module"] == nil {
+		// A COQL query names its module in its text, which is not kept;
+		// only a module's name is, never another word.
+		if mods := m.modules(); len(mods) > 0 && slices.Contains(e.Modules, mods[0]) {
+			if kept == nil {
+				kept = map[string]any{}
+			}
+			kept["module"] = mods[0]
+		}
+	}
+	if replayed {
+		attrs = append(attrs, "idempotent_replay", true)
+		if kept == nil {
+			kept = map[string]any{}
+		}
+		kept["idempotent_replay"] = true
+	}
 	x.logger.Info("tool call", attrs...)
 	entry := &tokens.AuditEntry{
 		Actor: who.Who.Actor(), Surface: surface, Action: action, APITokenID: who.Who.APITokenID(),
-		AccountID: account.ID, MCPServerID: who.ServerID, Tool: tool, Operation: operation, Args: auditArgs(args),
+		AccountID: account.ID, MCPServerID: who.ServerID, Tool: tool, Operation: operation, Args: kept,
 		Outcome: outcome, Status: status, LatencyMS: latency, TraceID: httpx.TraceID(trace),
 	}
 	if who.Who != nil && who.Who.Grant != nil {
@@ -251,32 +364,6 @@ func (x *Executor) finish(ctx context.Context, e *Entry, account *tokens.Account
 		entry.UserZUID, entry.UserEmail, entry.OAuthClient = g.ZUID, g.Email, g.ClientID
 	}
 	return entry
-}
-
-// auditArgs keeps the arguments an audit entry may hold: ids, enums and
-// numbers, never free text. A cursor is noted, not kept (it is long and
-// says nothing to a reader).
-func auditArgs(a Args) map[string]any {
-	m := map[string]any{}
-	if a.ID != "" {
-		m["id"] = a.ID
-	}
-	if a.Type != "" {
-		m["type"] = a.Type
-	}
-	if a.Limit != 0 {
-		m["limit"] = a.Limit
-	}
-	if len(a.Fields) > 0 {
-		m["fields"] = a.Fields
-	}
-	if a.NextCursor != nil {
-		m["next_cursor"] = true
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
 
 // Budget is the result budget of a call by who: the URL's, else the

@@ -23,6 +23,8 @@ func inventory(t *testing.T) *tokens.Inventory {
 
 func TestPublishedInventory(t *testing.T) {
 	inv := inventory(t)
+	all := []string{"Contacts", "Accounts", "Pipelines", "Products", "Tasks", "Events", "Calls"}
+	parents := []string{"Contacts", "Accounts", "Pipelines", "Products"}
 	want := []tokens.Tool{
 		{Name: "list_all_zohobigin_users", Method: "list", Tags: []string{"users", "directory"}},
 		{Name: "get_single_zohobigin_user_by_id", Method: "get", Tags: []string{"users", "directory"}},
@@ -31,9 +33,20 @@ func TestPublishedInventory(t *testing.T) {
 		{Name: "list_all_zohobigin_me", Method: "list", Tags: []string{"users", "directory"}},
 		{Name: "list_all_zohobigin_roles", Method: "list", Tags: []string{"roles", "directory", "permissions"}},
 		{Name: "list_all_zohobigin_profiles", Method: "list", Tags: []string{"profiles", "directory", "permissions"}},
+		{Name: "describe_zohobigin_module", Method: "get", Tags: []string{"records", "metadata"}, Modules: all},
+		{Name: "list_zohobigin_records", Method: "list", Tags: []string{"records"}, Modules: all},
+		{Name: "get_single_zohobigin_record_by_id", Method: "get", Tags: []string{"records"}, Modules: all},
+		{Name: "search_zohobigin_records", Method: "list", Tags: []string{"records", "search"}, Modules: all},
+		{Name: "query_zohobigin_records", Method: "list", Tags: []string{"records", "search"}, Modules: all},
+		{Name: "list_zohobigin_related_records", Method: "list", Tags: []string{"records"}, Modules: parents},
+		{Name: "create_zohobigin_records", Method: "create", Tags: []string{"records"}, Modules: all},
+		{Name: "update_zohobigin_records", Method: "update", Tags: []string{"records"}, Modules: all},
+		{Name: "delete_zohobigin_records_by_ids", Method: "delete", Tags: []string{"records"}, Modules: all},
+		{Name: "add_zohobigin_note", Method: "create", Tags: []string{"records", "notes"}, Modules: parents},
 	}
 	assert.Equal(t, want, inv.Tools())
-	assert.Equal(t, []string{"directory", "organization", "permissions", "profiles", "roles", "users"}, inv.Tags())
+	assert.Equal(t, []string{"directory", "metadata", "notes", "organization", "permissions", "profiles", "records", "roles", "search", "users"}, inv.Tags())
+	assert.Equal(t, all, inv.Modules())
 
 	c := inv.Tools()
 	c[0].Tags[0] = "changed"
@@ -53,8 +66,23 @@ func TestNormalizeConfig(t *testing.T) {
 		{name: "empty is all", in: tokens.Config{}, want: tokens.Config{}, tools: apptest.AllTools()},
 		{name: "empty lists are all", in: tokens.Config{Methods: []string{}, Tags: []string{}}, want: tokens.Config{}, tools: apptest.AllTools()},
 		{name: "read", in: tokens.Config{Methods: []string{"read"}}, want: tokens.Config{Methods: []string{"read"}}, tools: apptest.ReadTools()},
-		{name: "write", in: tokens.Config{Methods: []string{"write"}}, want: tokens.Config{Methods: []string{"write"}}, tools: []string{"delete_a_zohobigin_user_by_id"}},
-		{name: "exact get", in: tokens.Config{Methods: []string{"get"}}, want: tokens.Config{Methods: []string{"get"}}, tools: []string{"get_single_zohobigin_user_by_id"}},
+		{name: "write", in: tokens.Config{Methods: []string{"write"}}, want: tokens.Config{Methods: []string{"write"}},
+			tools: []string{"delete_a_zohobigin_user_by_id", "create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids", "add_zohobigin_note"}},
+		{name: "exact get", in: tokens.Config{Methods: []string{"get"}}, want: tokens.Config{Methods: []string{"get"}},
+			tools: []string{"get_single_zohobigin_user_by_id", "describe_zohobigin_module", "get_single_zohobigin_record_by_id"}},
+		{name: "directory only", in: tokens.Config{Tags: []string{"directory", "organization"}}, want: tokens.Config{Tags: []string{"directory", "organization"}},
+			tools: apptest.DirectoryTools()},
+		{name: "records only", in: tokens.Config{Tags: []string{"records"}}, want: tokens.Config{Tags: []string{"records"}}, tools: apptest.RecordTools()},
+		{name: "read records", in: tokens.Config{Methods: []string{"read"}, Tags: []string{"records"}}, want: tokens.Config{Methods: []string{"read"}, Tags: []string{"records"}},
+			tools: apptest.RecordReadTools()},
+		{name: "modules", in: tokens.Config{Modules: []string{"Pipelines", " contacts", "Contacts"}}, want: tokens.Config{Modules: []string{"Contacts", "Pipelines"}},
+			tools: apptest.AllTools()},
+		{name: "modules without related lists", in: tokens.Config{Modules: []string{"Tasks"}}, want: tokens.Config{Modules: []string{"Tasks"}},
+			tools: append(apptest.DirectoryTools(), "describe_zohobigin_module", "list_zohobigin_records", "get_single_zohobigin_record_by_id",
+				"search_zohobigin_records", "query_zohobigin_records", "create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids")},
+		{name: "unknown module", in: tokens.Config{Modules: []string{"Deals"}},
+			errSubstr: `unknown module "Deals" in config.modules; valid modules (Zoho's API names): Contacts, Accounts (the app's Companies), Pipelines (the app's Deals), Products, Tasks, Events, Calls`},
+		{name: "no tool: notes of tasks", in: tokens.Config{Tags: []string{"notes"}, Modules: []string{"Tasks"}}, errSubstr: "config allows no tool"},
 		{name: "normalised", in: tokens.Config{Methods: []string{" LIST", "get", "list"}, Tags: []string{"Users", "users"}},
 			want:  tokens.Config{Methods: []string{"get", "list"}, Tags: []string{"users"}},
 			tools: []string{"list_all_zohobigin_users", "get_single_zohobigin_user_by_id", "list_all_zohobigin_me"}},
@@ -70,8 +98,8 @@ func TestNormalizeConfig(t *testing.T) {
 		{name: "result budget too large", in: tokens.Config{MaxResultChars: 1_000_001}, errSubstr: "config.max_result_chars must be 500 to 1000000 characters, got 1000001"},
 		{name: "negative result budget", in: tokens.Config{MaxResultChars: -1}, errSubstr: "got -1"},
 		{name: "unknown method", in: tokens.Config{Methods: []string{"read", "destroy"}}, errSubstr: `unknown method "destroy" in config.methods; valid methods: read, write, list, get, create, update, delete`},
-		{name: "unknown tag", in: tokens.Config{Tags: []string{"contacts"}}, errSubstr: `unknown tag "contacts" in config.tags; valid tags: directory, organization, permissions, profiles, roles, users`},
-		{name: "no tool: create", in: tokens.Config{Methods: []string{"create", "update"}}, errSubstr: "config allows no tool"},
+		{name: "unknown tag", in: tokens.Config{Tags: []string{"contacts"}}, errSubstr: `unknown tag "contacts" in config.tags; valid tags: directory, metadata, notes, organization, permissions, profiles, records, roles, search, users`},
+		{name: "no tool: create a user", in: tokens.Config{Methods: []string{"create", "update"}, Tags: []string{"users"}}, errSubstr: "config allows no tool"},
 		{name: "no tool: delete organization", in: tokens.Config{Methods: []string{"write"}, Tags: []string{"organization"}}, errSubstr: "config allows no tool"},
 	}
 	for _, tt := range tests {
@@ -98,4 +126,24 @@ func TestAllowedToolsIgnoresUnknownWords(t *testing.T) {
 	inv := inventory(t)
 	assert.Empty(t, inv.Allowed(tokens.Config{Methods: []string{"bogus"}}))
 	assert.Equal(t, apptest.AllTools(), inv.Allowed(tokens.Config{}))
+	assert.Equal(t, apptest.DirectoryTools(), inv.Allowed(tokens.Config{Modules: []string{"bogus"}}), "an unknown module offers no record tool")
+}
+
+// Preview is what a policy form shows: each tool a config offers with the
+// modules it takes under it, or the error minting would answer.
+func TestPreviewNamesEachToolsModules(t *testing.T) {
+	inv := inventory(t)
+	got, err := inv.Preview(tokens.Config{Methods: []string{"create"}, Modules: []string{"tasks", "Contacts"}})
+	require.NoError(t, err)
+	assert.Equal(t, []tokens.Offer{
+		{Name: "create_zohobigin_records", Method: "create", Modules: []string{"Contacts", "Tasks"}},
+		{Name: "add_zohobigin_note", Method: "create", Modules: []string{"Contacts"}},
+	}, got)
+	got, err = inv.Preview(tokens.Config{Tags: []string{"organization"}})
+	require.NoError(t, err)
+	assert.Equal(t, []tokens.Offer{{Name: "list_all_zohobigin_current_organization", Method: "list"}}, got)
+	_, err = inv.Preview(tokens.Config{Modules: []string{"Leads"}})
+	var e *tokens.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, tokens.CodeInvalidArgument, e.Code)
 }

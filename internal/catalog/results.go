@@ -124,21 +124,60 @@ type RateLimit struct {
 
 // Failure is a failed call as the model reads it: Error is the structured
 // form ({"error": Error} is the structured result), Text says what
-// happened and what to do.
+// happened and what to do. Result, when set, is a write's per-record
+// outcomes (every record failed), given beside the error.
 type Failure struct {
-	Error *ToolError
-	Text  string
+	Error  *ToolError
+	Text   string
+	Result json.RawMessage
+}
+
+// failCtx is what a failure's words draw on: the tool, its arguments and
+// the account.
+type failCtx struct {
+	entry   *Entry
+	args    any
+	account string
 }
 
 // fail classifies err for the tool's failure. The text is the message
 // and the hint as separate sentences.
-func fail(e *Entry, args Args, err error) *Failure {
-	te, hint := classify(e, args, err)
+func (fc failCtx) fail(err error) *Failure {
+	te, hint := fc.classify(err)
 	text := sentence(te.Message)
 	if hint != "" {
 		text += " " + sentence(hint)
 	}
-	return &Failure{Error: te, Text: text}
+	f := &Failure{Error: te, Text: text}
+	var wf *writesFailed
+	if errors.As(err, &wf) {
+		f.Result = wf.result
+		f.Text += " " + wf.summary()
+	}
+	if fc.entry.Method != tokens.MethodList && fc.entry.Method != tokens.MethodGet && outcomeUnknown(err) {
+		f.Text += " Zoho's answer to this write was lost, so whether it happened is not known: look the records up (list, search or get) before writing them again."
+	}
+	return f
+}
+
+// outcomeUnknown reports whether a write that failed with err may still
+// have happened: Zoho's answer was lost (a network error, a timeout, a
+// 5xx or an answer the client could not read). Refusals (4xx, a missing
+// scope, a refused refresh token, arguments refused before sending) wrote
+// nothing.
+func outcomeUnknown(err error) bool {
+	var apiErr *bigin.APIError
+	var aerr *ArgsError
+	var cerr *cursorError
+	var wf *writesFailed
+	switch {
+	case err == nil, errors.As(err, &aerr), errors.As(err, &cerr), errors.As(err, &wf), errors.Is(err, bigin.ErrInvalidArgument),
+		errors.Is(err, bigin.ErrRefreshRefused):
+		return false
+	case errors.As(err, &apiErr):
+		return apiErr.Status >= 500 || apiErr.Code == bigin.CodeInvalidResponse
+	}
+	return true
 }
 
 // sentence ends s with a full stop unless it already ends a sentence.
@@ -150,20 +189,27 @@ func sentence(s string) string {
 	return s + "."
 }
 
-// Body returns the failure's structured result: {"error": {...}}, without
-// HTML escaping (a Zoho message quoting "<" reads as it was written).
+// Body returns the failure's structured result: {"error": {...}} (and a
+// write's per-record "result"), without HTML escaping (a Zoho message
+// quoting "<" reads as it was written).
 func (f *Failure) Body() []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(map[string]any{"error": f.Error})
+	body := struct {
+		Error  *ToolError      `json:"error"`
+		Result json.RawMessage `json:"result,omitempty"`
+	}{f.Error, f.Result}
+	_ = enc.Encode(body)
 	return bytes.TrimRight(buf.Bytes(), "\n")
 }
 
-func classify(e *Entry, args Args, err error) (*ToolError, string) {
+func (fc failCtx) classify(err error) (*ToolError, string) {
+	e := fc.entry
 	var apiErr *bigin.APIError
 	var cerr *cursorError
 	var aerr *ArgsError
+	var wf *writesFailed
 	switch {
 	case errors.As(err, &aerr):
 		return &ToolError{Status: httpx.StatusOf(tokens.CodeInvalidArgument), Code: tokens.CodeInvalidArgument, Message: aerr.Error()},
@@ -174,9 +220,29 @@ func classify(e *Entry, args Args, err error) (*ToolError, string) {
 		return &ToolError{Status: http.StatusUnauthorized, Code: tokens.CodeReauthorizationRequired,
 				Message: "Zoho refused this account's authorization (its refresh token was revoked or expired)."},
 			"An administrator must reconnect the Bigin account (send the customer a new connect link, or PATCH the integrated account with a new refresh token); retrying will not help until then."
+	case errors.Is(err, bigin.ErrInvalidArgument):
+		// The client refused a value before sending it (a field name that
+		// cannot be Zoho's, a query over its length): nothing reached Zoho.
+		msg := strings.TrimPrefix(err.Error(), "bigin: ")
+		msg = strings.TrimPrefix(msg, bigin.ErrInvalidArgument.Error()+": ")
+		return &ToolError{Status: httpx.StatusOf(tokens.CodeInvalidArgument), Code: tokens.CodeInvalidArgument, Message: msg},
+			"Nothing was sent to Zoho Bigin. Call " + e.Name + " again with the arguments corrected as described."
 	case errors.As(err, &cerr):
 		return &ToolError{Status: httpx.StatusOf(tokens.CodeInvalidCursor), Code: tokens.CodeInvalidCursor, Message: cerr.Error()},
 			"Call the tool again without next_cursor to start from the first page, and pass back next_cursor only with the same arguments."
+	case errors.Is(err, bigin.ErrScopeMismatch):
+		// Zoho's 401 OAUTH_SCOPE_MISMATCH is not an expired token: the
+		// account stays active and keeps working for what its scopes cover.
+		msg := "Zoho refused the call: this Bigin account was connected without an OAuth scope " + e.Name + " needs"
+		if len(e.Scopes) > 0 {
+			msg += " (it needs " + strings.Join(e.Scopes, ", ") + ")"
+		}
+		return &ToolError{Status: httpx.StatusOf(tokens.CodeScopeMissing), Code: tokens.CodeScopeMissing, Message: msg + "."},
+			"Retrying will not help. An administrator must make a reconnect link for the account (POST /admin/connect-links with {\"account_id\": \"" + fc.account +
+				"\"}, or Reconnect on the account's page of the web UI) and have a user of the Bigin organization open it and consent; connect links now ask for every scope the tools need. " +
+				"The account stays active meanwhile, and the tools its scopes cover keep working."
+	case errors.As(err, &wf):
+		return wf.toolError(), wf.hint(e)
 	case errors.As(err, &apiErr):
 		te := &ToolError{Status: apiErr.Status, Code: apiErr.Code, Message: sentence(fmt.Sprintf("Zoho Bigin answered %d %s: %s", apiErr.Status, apiErr.Code, apiErr.Message))}
 		if apiErr.RateLimit != nil {
@@ -189,7 +255,7 @@ func classify(e *Entry, args Args, err error) (*ToolError, string) {
 			s := math.Ceil(apiErr.RetryAfter.Seconds())
 			te.RetryAfterSeconds = &s
 		}
-		return te, hintFor(e, args, apiErr, te)
+		return te, fc.hint(apiErr, te)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &ToolError{Status: http.StatusGatewayTimeout, Code: tokens.CodeUpstreamUnavailable, Message: "Zoho Bigin did not answer in time."},
 			"Try again in a moment."
@@ -199,8 +265,17 @@ func classify(e *Entry, args Args, err error) (*ToolError, string) {
 	}
 }
 
-func hintFor(t *Entry, args Args, e *bigin.APIError, te *ToolError) string {
+func (fc failCtx) hint(e *bigin.APIError, te *ToolError) string {
+	t := fc.entry
+	id := t.args.str(fc.args, "id")
+	if id == "" {
+		id = t.args.str(fc.args, "record_id") // a note's record
+	}
 	switch {
+	case !e.RateLimited() && t.Hints[e.Code] != "" && (id != "" || !strings.Contains(t.Hints[e.Code], "{id}")):
+		// The tool's own advice first: COQL's LIMIT_EXCEEDED is about
+		// its LIMIT, not the organization's API credits.
+		return strings.ReplaceAll(t.Hints[e.Code], "{id}", id)
 	case e.RateLimited() || e.Code == "LIMIT_EXCEEDED":
 		var parts []string
 		if te.RateLimit != nil {
@@ -215,8 +290,6 @@ func hintFor(t *Entry, args Args, e *bigin.APIError, te *ToolError) string {
 			parts = append(parts, "wait before retrying and make fewer calls (Zoho counts API credits over a rolling 24 hours)")
 		}
 		return "Rate limited: " + strings.Join(parts, "; ") + ". The server did not retry."
-	case t.Hints[e.Code] != "" && (args.ID != "" || !strings.Contains(t.Hints[e.Code], "{id}")):
-		return strings.ReplaceAll(t.Hints[e.Code], "{id}", args.ID)
 	case e.Code == "ID_ALREADY_DELETED":
 		return "The user is already deleted; nothing more to do."
 	case e.Code == "NO_PERMISSION" || e.Code == "OAUTH_SCOPE_MISMATCH" || e.Code == "AUTHORIZATION_FAILED":

@@ -32,12 +32,59 @@ var userFields = []string{
 	"language", "locale", "country_locale", "time_zone", "time_format", "date_format", "alias", "dob", "Currency", "offset",
 }
 
-// declarations declares every tool, in the order clients list them. Tool
-// names are part of the published inventory and never change.
-// Descriptions are API too: a model reads them to decide what to call, so
-// change them with care (the schema snapshots under mcp/testdata/toolsnaps
-// make every change visible).
-func declarations() []Tool {
+// Paging is the paging arguments of a list tool, embedded in its
+// arguments.
+type Paging struct {
+	Limit      int     `json:"limit" audit:"keep"`
+	NextCursor *string `json:"next_cursor" audit:"flag"`
+}
+
+// size is the call's limit, or def when it gives none.
+func (p *Paging) size(def int) int {
+	if p.Limit == 0 {
+		return def
+	}
+	return p.Limit
+}
+
+// cursor is the call's next_cursor, "" for the first page.
+func (p *Paging) cursor() string {
+	if p.NextCursor == nil {
+		return ""
+	}
+	return *p.NextCursor
+}
+
+// The arguments of the directory tools.
+type (
+	listUsersArgs struct {
+		Type   string   `json:"type" audit:"keep"`
+		Fields []string `json:"fields" audit:"keep"`
+		Paging
+	}
+	userArgs struct {
+		ID     string   `json:"id" audit:"keep"`
+		Fields []string `json:"fields" audit:"keep"`
+	}
+	idArgs struct {
+		ID string `json:"id" audit:"keep"`
+	}
+	noArgs     struct{}
+	pagingArgs struct{ Paging }
+)
+
+// directoryScopes are the scopes of the directory tools, by what they
+// read.
+var (
+	scopeUsers    = []string{"ZohoBigin.users.ALL"}
+	scopeOrg      = []string{"ZohoBigin.org.READ"}
+	scopeRoles    = []string{"ZohoBigin.settings.roles.READ"}
+	scopeProfiles = []string{"ZohoBigin.settings.profiles.READ"}
+)
+
+// directoryTools declares the tools of users, the organization, roles
+// and profiles.
+func directoryTools() []Tool {
 	users := []string{"users", "directory"}
 	noSuchUser := map[string]string{"INVALID_DATA": "No user with id {id} exists in this organization; use list_all_zohobigin_users to find valid ids."}
 	deleteHints := map[string]string{
@@ -56,6 +103,7 @@ func declarations() []Tool {
 				"Use it to find a user's id before getting or deleting that user.",
 			Method: tokens.MethodList,
 			Tags:   users,
+			Scopes: scopeUsers,
 			Fields: userFields,
 			Input: object(map[string]any{
 				"type": map[string]any{
@@ -69,7 +117,7 @@ func declarations() []Tool {
 				"next_cursor": cursorSchema(),
 			}),
 			Output: listOutput("Zoho user objects, unchanged except that only the requested `fields` (and id) are kept."),
-			Run:    listUsers,
+			Run:    handle(listUsers),
 		},
 		{
 			Name:  "get_single_zohobigin_user_by_id",
@@ -79,6 +127,7 @@ func declarations() []Tool {
 				"Use list_all_zohobigin_users first if you do not know the id.",
 			Method: tokens.MethodGet,
 			Tags:   users,
+			Scopes: scopeUsers,
 			Hints:  noSuchUser,
 			Fields: userFields,
 			Input: object(map[string]any{
@@ -86,7 +135,7 @@ func declarations() []Tool {
 				"fields": fieldsSchema(userFields, false),
 			}, "id"),
 			Output: getOutput("The Zoho user object, unchanged except that only the requested `fields` (and id) are kept."),
-			Run:    getUser,
+			Run:    handle(getUser),
 		},
 		{
 			Name:  "delete_a_zohobigin_user_by_id",
@@ -96,6 +145,7 @@ func declarations() []Tool {
 				"Returns {\"result\":{\"id\",\"deleted\":true}} on success.",
 			Method: tokens.MethodDelete,
 			Tags:   users,
+			Scopes: scopeUsers,
 			Hints:  deleteHints,
 			Input:  object(map[string]any{"id": idSchema("The id of the user to delete: Zoho's numeric id as a string.")}, "id"),
 			Output: outputSchema(map[string]any{
@@ -106,7 +156,7 @@ func declarations() []Tool {
 				},
 				"required": []string{"id", "deleted"},
 			}),
-			Run: deleteUser,
+			Run: handle(deleteUser),
 		},
 		{
 			Name:  "list_all_zohobigin_current_organization",
@@ -115,9 +165,10 @@ func declarations() []Tool {
 				"(id, company_name, primary_email, country, time_zone, currency, license_details, ...). Takes no arguments.",
 			Method: tokens.MethodList,
 			Tags:   []string{"organization"},
+			Scopes: scopeOrg,
 			Input:  object(map[string]any{}),
 			Output: listOutput("The Zoho org object (exactly one), unchanged."),
-			Run:    getOrg,
+			Run:    handle(getOrg),
 		},
 		{
 			Name:  "list_all_zohobigin_me",
@@ -126,9 +177,10 @@ func declarations() []Tool {
 				"Use it to learn who the actions are performed as and with which role and profile. Takes no arguments.",
 			Method: tokens.MethodList,
 			Tags:   users,
+			Scopes: scopeUsers,
 			Input:  object(map[string]any{}),
 			Output: listOutput("The current Zoho user object (exactly one), unchanged."),
-			Run:    getMe,
+			Run:    handle(getMe),
 		},
 		{
 			Name:  "list_all_zohobigin_roles",
@@ -138,9 +190,10 @@ func declarations() []Tool {
 				pagingNote,
 			Method: tokens.MethodList,
 			Tags:   []string{"roles", "directory", "permissions"},
+			Scopes: scopeRoles,
 			Input:  object(map[string]any{"limit": limitSchema(), "next_cursor": cursorSchema()}),
 			Output: listOutput("Zoho role objects, unchanged."),
-			Run:    listRoles,
+			Run:    handle(listRoles),
 		},
 		{
 			Name:  "list_all_zohobigin_profiles",
@@ -149,9 +202,10 @@ func declarations() []Tool {
 				"Records are Zoho's profile objects unchanged. " + pagingNote,
 			Method: tokens.MethodList,
 			Tags:   []string{"profiles", "directory", "permissions"},
+			Scopes: scopeProfiles,
 			Input:  object(map[string]any{"limit": limitSchema(), "next_cursor": cursorSchema()}),
 			Output: listOutput("Zoho profile objects, unchanged."),
-			Run:    listProfiles,
+			Run:    handle(listProfiles),
 		},
 	}
 }
@@ -211,8 +265,9 @@ func errorSchema() map[string]any {
 		"type":        "object",
 		"description": "Present instead of result when the call failed (isError is true).",
 		"properties": map[string]any{
-			"status":              map[string]any{"type": "integer", "description": "HTTP status of the failure."},
-			"code":                map[string]any{"type": "string", "description": "Zoho's error code, or invalid_argument, invalid_cursor, reauthorization_required, upstream_unavailable."},
+			"status": map[string]any{"type": "integer", "description": "HTTP status of the failure."},
+			"code": map[string]any{"type": "string", "description": "Zoho's error code, or the server's: invalid_argument, invalid_cursor, rate_limited, " +
+				"reauthorization_required, scope_missing, module_not_allowed, idempotency_key_reused, upstream_unavailable."},
 			"message":             map[string]any{"type": "string"},
 			"retry_after_seconds": map[string]any{"type": "number", "description": "Wait at least this long before retrying."},
 			"ratelimit": map[string]any{
@@ -252,71 +307,108 @@ func getOutput(desc string) map[string]any {
 }
 
 // listUsers reads Zoho's pages of `limit` users and returns up to limit
-// of them, or fewer when the budget ends the page. A cursor is the
-// position of the next record in the list, so it can point inside one of
-// Zoho's pages: the next call reads that page again, skips what was
-// returned, and reads the following page too if it needs more records to
-// fill its own (limit records span at most two of Zoho's pages of limit).
-// Without a cut, a call reads exactly one of Zoho's pages, as before.
-func listUsers(ctx context.Context, c *Call) ([]byte, error) {
-	typ := c.Args.Type
+// of them, or fewer when the budget ends the page (see fill).
+func listUsers(ctx context.Context, c *Call, a *listUsersArgs) ([]byte, error) {
+	typ := a.Type
 	if typ == "" {
 		typ = "AllUsers"
 	}
-	limit := c.limit()
-	fields := c.fields()
+	limit := a.size(defaultLimit)
+	fields := c.fields(a.Fields)
 	// The key names the cursor's meaning (a position in records, "u2")
 	// and every argument that shapes the pages, so a cursor is refused
 	// when any of them changes.
 	key := "u2|" + typ + "|" + strconv.Itoa(limit) + "|" + strings.Join(fields, ",")
-	pos := 0
-	if c.cursor() != "" {
-		p, err := c.cursors.decode(c.cursor(), c.Tool, c.account, key)
-		if err != nil {
-			return nil, err
-		}
-		pos = p
+	return c.pageList(ctx, &a.Paging, limit, key, func(ctx context.Context, page, perPage int) (bigin.Page, error) {
+		return c.Client.ListUsers(ctx, bigin.ListUsersParams{Type: typ, Page: page, PerPage: perPage})
+	}, func(rec json.RawMessage) json.RawMessage { return project(rec, fields) })
+}
+
+// pageList returns one page of a list Zoho serves in pages, from the
+// call's cursor (bound to key, the arguments that shape the list), each
+// record projected with proj.
+func (c *Call) pageList(ctx context.Context, p *Paging, limit int, key string, fetch func(ctx context.Context, page, perPage int) (bigin.Page, error),
+	proj func(json.RawMessage) json.RawMessage) ([]byte, error) {
+	pos, err := c.position(p, key)
+	if err != nil {
+		return nil, err
 	}
-	out := c.newPage()
+	out := c.newPage(limit)
+	reads := 0
+	next, done, err := fill(ctx, out, pos, &reads, fetch, proj)
+	if err != nil {
+		return nil, err
+	}
+	return c.listEnd(out, key, next, done), nil
+}
+
+// maxReadsPerCall bounds the Zoho pages one list call reads: limit
+// records span at most two of Zoho's pages of limit.
+const maxReadsPerCall = 2
+
+// fill adds records to out from a list that Zoho serves in pages, from
+// position pos of the list: it reads Zoho's pages of out's limit records
+// (the page that holds pos first), projects each record with proj, and
+// stops when out is full, when the budget ends the page, when the list
+// ends (done), or once *reads reaches maxReadsPerCall. It returns the
+// position of the first record not taken.
+//
+// A cursor is that position, so it can point inside one of Zoho's pages:
+// the next call reads that page again, skips what was returned, and reads
+// the following page too if it needs more records to fill its own.
+// Without a cut, a call reads exactly one of Zoho's pages.
+func fill(ctx context.Context, out *page, pos int, reads *int, fetch func(ctx context.Context, page, perPage int) (bigin.Page, error),
+	proj func(json.RawMessage) json.RawMessage) (next int, done bool, err error) {
+	limit := out.limit
 	zpage, skip := pos/limit+1, pos%limit
-	for reads := 0; ; reads++ {
-		pg, err := c.Client.ListUsers(ctx, bigin.ListUsersParams{Type: typ, Page: zpage, PerPage: limit})
+	for {
+		pg, err := fetch(ctx, zpage, limit)
 		if err != nil {
-			return nil, err
+			return 0, false, err
 		}
+		*reads++
 		for i := min(skip, len(pg.Records)); i < len(pg.Records); i++ {
-			if !out.add(project(pg.Records[i], fields)) {
-				return listResult(out.records, c.cursors.encode(c.Tool, c.account, key, (zpage-1)*limit+i)), nil
+			if !out.add(proj(pg.Records[i])) {
+				return (zpage-1)*limit + i, false, nil
 			}
 		}
 		if !pg.Info.MoreRecords || len(pg.Records) == 0 {
-			return listResult(out.records, ""), nil
+			return (zpage-1)*limit + len(pg.Records), true, nil
 		}
 		// This Zoho page is used up and Zoho has more: continue with the
 		// next one now if the page has room, else in the next call.
 		zpage, skip = zpage+1, 0
-		if out.full() || reads == 1 {
-			return listResult(out.records, c.cursors.encode(c.Tool, c.account, key, (zpage-1)*limit)), nil
+		if out.full() || *reads >= maxReadsPerCall {
+			return (zpage - 1) * limit, false, nil
 		}
 	}
 }
 
-func getUser(ctx context.Context, c *Call) ([]byte, error) {
-	rec, err := c.Client.GetUser(ctx, c.Args.ID)
+// listEnd encodes a list page: its cursor is next, unless the list is
+// done.
+func (c *Call) listEnd(out *page, key string, next int, done bool) []byte {
+	if done {
+		return listResult(out.records, "")
+	}
+	return listResult(out.records, c.cursors.encode(c.Tool, c.account, key, next))
+}
+
+func getUser(ctx context.Context, c *Call, a *userArgs) ([]byte, error) {
+	rec, err := c.Client.GetUser(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
-	return recordResult(project(rec, c.fields())), nil
+	return recordResult(project(rec, c.fields(a.Fields))), nil
 }
 
-func deleteUser(ctx context.Context, c *Call) ([]byte, error) {
-	if err := c.Client.DeleteUser(ctx, c.Args.ID); err != nil {
+func deleteUser(ctx context.Context, c *Call, a *idArgs) ([]byte, error) {
+	if err := c.Client.DeleteUser(ctx, a.ID); err != nil {
 		return nil, err
 	}
-	return json.Marshal(map[string]any{"result": map[string]any{"id": c.Args.ID, "deleted": true}})
+	return json.Marshal(map[string]any{"result": map[string]any{"id": a.ID, "deleted": true}})
 }
 
-func getOrg(ctx context.Context, c *Call) ([]byte, error) {
+func getOrg(ctx context.Context, c *Call, _ *noArgs) ([]byte, error) {
 	rec, err := c.Client.Org(ctx)
 	if err != nil {
 		return nil, err
@@ -324,7 +416,7 @@ func getOrg(ctx context.Context, c *Call) ([]byte, error) {
 	return listResult([]json.RawMessage{rec}, ""), nil
 }
 
-func getMe(ctx context.Context, c *Call) ([]byte, error) {
+func getMe(ctx context.Context, c *Call, _ *noArgs) ([]byte, error) {
 	rec, err := c.Client.CurrentUser(ctx)
 	if err != nil {
 		return nil, err
@@ -332,33 +424,29 @@ func getMe(ctx context.Context, c *Call) ([]byte, error) {
 	return listResult([]json.RawMessage{rec}, ""), nil
 }
 
-func listRoles(ctx context.Context, c *Call) ([]byte, error) {
-	return pageLocally(ctx, c, c.Client.Roles)
+func listRoles(ctx context.Context, c *Call, a *pagingArgs) ([]byte, error) {
+	return pageLocally(ctx, c, &a.Paging, c.Client.Roles)
 }
 
-func listProfiles(ctx context.Context, c *Call) ([]byte, error) {
-	return pageLocally(ctx, c, c.Client.Profiles)
+func listProfiles(ctx context.Context, c *Call, a *pagingArgs) ([]byte, error) {
+	return pageLocally(ctx, c, &a.Paging, c.Client.Profiles)
 }
 
 // pageLocally pages a list that Zoho returns whole (roles, profiles), so
 // that limit, the result budget and next_cursor work the same as for
 // users: a cursor is the offset of the next record.
-func pageLocally(ctx context.Context, c *Call, fetch func(context.Context) ([]json.RawMessage, error)) ([]byte, error) {
-	limit := c.limit()
+func pageLocally(ctx context.Context, c *Call, p *Paging, fetch func(context.Context) ([]json.RawMessage, error)) ([]byte, error) {
+	limit := p.size(defaultLimit)
 	key := strconv.Itoa(limit)
-	offset := 0
-	if c.cursor() != "" {
-		o, err := c.cursors.decode(c.cursor(), c.Tool, c.account, key)
-		if err != nil {
-			return nil, err
-		}
-		offset = o
+	offset, err := c.position(p, key)
+	if err != nil {
+		return nil, err
 	}
 	all, err := fetch(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := c.newPage()
+	out := c.newPage(limit)
 	for i := min(offset, len(all)); i < len(all); i++ {
 		if !out.add(all[i]) {
 			return listResult(out.records, c.cursors.encode(c.Tool, c.account, key, i)), nil
@@ -375,34 +463,29 @@ func project(rec json.RawMessage, fields []string) json.RawMessage {
 	return bigin.Project(rec, func(k string) bool { return slices.Contains(fields, k) })
 }
 
-// fields returns the call's `fields` with id added, without repeats, in
+// fields returns the asked fields with id added, without repeats, in
 // the tool's order, so that the same set asked in any order is the same
 // projection (and the same cursor binding); nil when none were asked.
-func (c *Call) fields() []string {
-	if len(c.Args.Fields) == 0 {
+func (c *Call) fields(asked []string) []string {
+	if len(asked) == 0 {
 		return nil
 	}
 	var out []string
 	for _, f := range c.declared {
-		if f == "id" || slices.Contains(c.Args.Fields, f) {
+		if f == "id" || slices.Contains(asked, f) {
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
-func (c *Call) newPage() *page { return newPage(c.limit(), c.budget) }
+func (c *Call) newPage(limit int) *page { return newPage(limit, c.budget) }
 
-func (c *Call) limit() int {
-	if c.Args.Limit == 0 {
-		return defaultLimit
+// position decodes the call's next_cursor, issued for the same tool,
+// account and key (the arguments that shape the list); 0 without one.
+func (c *Call) position(p *Paging, key string) (int, error) {
+	if p.cursor() == "" {
+		return 0, nil
 	}
-	return c.Args.Limit
-}
-
-func (c *Call) cursor() string {
-	if c.Args.NextCursor == nil {
-		return ""
-	}
-	return *c.Args.NextCursor
+	return c.cursors.decode(p.cursor(), c.Tool, c.account, key)
 }

@@ -9,6 +9,7 @@ package rest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -222,6 +223,12 @@ func (a *API) answer(w http.ResponseWriter, res catalog.Result, byID bool) error
 //   - a cursor this server did not issue for the call: 400;
 //   - Zoho's "the id given seems to be invalid" on a call for one record
 //     (byID): 404;
+//   - a write whose every record failed: 400 invalid_argument (409
+//     conflict when they were duplicates), with each record's outcome in
+//     "result" beside the error;
+//   - the server's own refusals of a tool call (module_not_allowed,
+//     scope_missing, idempotency_key_reused, conflict): their code's
+//     status;
 //   - anything else: 502 upstream_error (504 when Zoho did not answer in
 //     time), with Zoho's status, code and message in "upstream".
 func (a *API) writeFailure(w http.ResponseWriter, res catalog.Result, byID bool) {
@@ -230,11 +237,15 @@ func (a *API) writeFailure(w http.ResponseWriter, res catalog.Result, byID bool)
 	switch {
 	case res.Quota.Refused():
 		httpx.WriteError(w, tokens.CodeRateLimited, f.Text)
-	case te.Code == tokens.CodeReauthorizationRequired:
-		httpx.WriteError(w, tokens.CodeReauthorizationRequired, f.Text)
+	case f.Result != nil:
+		writeWriteFailure(w, f)
+	case te.Code == tokens.CodeReauthorizationRequired, te.Code == tokens.CodeModuleNotAllowed, te.Code == tokens.CodeScopeMissing,
+		te.Code == tokens.CodeIdempotencyKeyReused, te.Code == tokens.CodeConflict, te.Code == tokens.CodeUnavailable, te.Code == tokens.CodeInternal:
+		httpx.WriteError(w, te.Code, f.Text)
 	case te.Code == tokens.CodeInvalidCursor:
 		httpx.WriteError(w, tokens.CodeInvalidArgument, f.Text)
-	case te.Status == http.StatusTooManyRequests || te.Code == "TOO_MANY_REQUESTS" || te.Code == "LIMIT_EXCEEDED" || te.Code == "TOKEN_RATE_LIMITED":
+	case te.Status == http.StatusTooManyRequests || te.Code == "TOO_MANY_REQUESTS" || te.Code == "TOKEN_RATE_LIMITED" ||
+		te.Code == "LIMIT_EXCEEDED" && (te.RateLimit != nil || te.RetryAfterSeconds != nil):
 		for _, k := range quotaHeaderNames {
 			w.Header().Del(k)
 		}
@@ -283,6 +294,27 @@ func (a *API) rateLimitHeaders(h http.Header, te *catalog.ToolError) {
 	if retry >= 0 {
 		h.Set("Retry-After", strconv.FormatFloat(retry, 'f', 0, 64))
 	}
+}
+
+// writeWriteFailure writes a write whose every record failed: the error
+// shape, with each record's outcome in "result".
+func writeWriteFailure(w http.ResponseWriter, f *catalog.Failure) {
+	te := f.Error
+	status, code := http.StatusBadRequest, tokens.CodeInvalidArgument
+	if te.Code == "DUPLICATE_DATA" {
+		status, code = http.StatusConflict, tokens.CodeConflict
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"error": map[string]any{
+			"code": code, "message": f.Text,
+			"upstream": upstream{Status: te.Status, Code: te.Code, Message: te.Message},
+		},
+		"result": f.Result,
+	})
 }
 
 // writeErrorUpstream writes the error shape with Zoho's side of it.

@@ -22,6 +22,8 @@ func (a *API) groups() []route.Group {
 	policy := []route.Param{
 		route.QueryParam("methods", "Only tools with these methods (comma-separated): read, write, list, get, create, update, delete. Absent: all.", route.String()),
 		route.QueryParam("tags", "Only tools with one of these tags (comma-separated). Absent: all.", route.String()),
+		route.QueryParam("modules", "Only these record modules (comma-separated Zoho API names: "+strings.Join(a.cat.Inventory().Modules(), ", ")+
+			"): the record tools' module enums list only these, and a call naming another is refused with 403 module_not_allowed. Absent: all.", route.String()),
 	}
 	acct := route.QueryParam("integrated_account_id", "The integrated account to act on.", route.String())
 	acct.Required = true
@@ -53,7 +55,7 @@ func (a *API) groups() []route.Group {
 		Routes: []route.Route{
 			{Method: "GET", Path: "/integrated-account/{id}/tools", Handle: a.handleListTools, Ops: []route.Operation{{
 				ID: "listTools", Summary: "List the account's tools",
-				Description: "LLM-ready tool definitions, filtered by `methods` and `tags` with the same rules as an MCP URL's config.",
+				Description: "LLM-ready tool definitions, filtered by `methods`, `tags` and `modules` with the same rules as an MCP URL's config.",
 				Params:      append([]route.Param{accountID}, policy...),
 				Responses:   []route.Response{{Status: http.StatusOK, Description: "The tools.", Schema: route.Envelope(route.ArrayOf(route.Ref("Tool")))}},
 				Errors:      []int{400, 404},
@@ -61,12 +63,15 @@ func (a *API) groups() []route.Group {
 			{Method: "POST", Path: "/integrated-account/{id}/tools/{name}", Handle: a.handleCallTool, Ops: []route.Operation{{
 				ID: "callTool", Summary: "Call a tool",
 				Description: "The body is the tool's arguments (its input_schema). The answer is exactly the MCP tool's structured result: " +
-					"list tools `{\"result\": [records], \"next_cursor\"}`, get `{\"result\": {record}}`, delete `{\"result\": {\"id\", \"deleted\": true}}`. " +
-					"A tool that `methods`/`tags` filter out is unknown (404).",
+					"list tools `{\"result\": [records], \"next_cursor\"}`, get `{\"result\": {record}}`, delete `{\"result\": {\"id\", \"deleted\": true}}`, " +
+					"record writes `{\"result\": [{\"index\", \"id\", \"status\", \"code\", \"message\", \"field\", \"existing_id\"}]}`, one per input record " +
+					"(when every record failed: 400, or 409 for duplicates, with `result` beside `error`). " +
+					"A tool that `methods`/`tags`/`modules` filter out is unknown (404); a call naming a module outside `modules` is 403 module_not_allowed. " +
+					"An `idempotency_key` is kept per API token and account.",
 				Params: append([]route.Param{accountID, toolName}, policy...),
 				Body:   route.Object("The tool's arguments."), OptionalBody: true,
 				Responses: []route.Response{ok("The tool's result.", toolResult)},
-				Errors:    append([]int{413, 415}, callErrs...),
+				Errors:    append([]int{403, 413, 415}, callErrs...),
 			}}},
 		},
 	}

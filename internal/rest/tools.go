@@ -24,9 +24,10 @@ type toolView struct {
 	OutputSchema json.RawMessage `json:"output_schema"`
 }
 
-// policy reads ?methods= and ?tags= (comma-separated or repeated) as an
-// MCP URL's config, with the same rules, and returns the tools it allows.
-func (a *API) policy(q url.Values) ([]string, error) {
+// policy reads ?methods=, ?tags= and ?modules= (comma-separated or
+// repeated) as an MCP URL's config, with the same rules, and returns the
+// config and the tools it allows.
+func (a *API) policy(q url.Values) (tokens.Config, []string, error) {
 	words := func(key string) []string {
 		var out []string
 		for _, v := range q[key] {
@@ -39,27 +40,32 @@ func (a *API) policy(q url.Values) ([]string, error) {
 		return out
 	}
 	inv := a.cat.Inventory()
-	c, err := inv.Normalize(tokens.Config{Methods: words("methods"), Tags: words("tags")})
+	c, err := inv.Normalize(tokens.Config{Methods: words("methods"), Tags: words("tags"), Modules: words("modules")})
 	if err != nil {
 		var te *tokens.Error
 		if errors.As(err, &te) { // the config's field names are the query's here
-			msg := strings.NewReplacer("config.methods", "methods", "config.tags", "tags", "config allows", "methods and tags allow").Replace(te.Message)
-			return nil, &tokens.Error{Code: te.Code, Message: msg, Err: err}
+			allow := "methods and tags allow"
+			if len(q["modules"]) > 0 {
+				allow = "methods, tags and modules allow"
+			}
+			msg := strings.NewReplacer("config.methods", "methods", "config.tags", "tags", "config.modules", "modules",
+				"config allows", allow).Replace(te.Message)
+			return tokens.Config{}, nil, &tokens.Error{Code: te.Code, Message: msg, Err: err}
 		}
-		return nil, err
+		return tokens.Config{}, nil, err
 	}
-	return inv.Allowed(c), nil
+	return c, inv.Allowed(c), nil
 }
 
 func (a *API) handleListTools(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "methods", "tags")
+	q, err := query(r, "methods", "tags", "modules")
 	if err != nil {
 		return err
 	}
 	if _, err := a.account(r.Context(), r.PathValue("id"), "the path's account id"); err != nil {
 		return err
 	}
-	allowed, err := a.policy(q)
+	cfg, allowed, err := a.policy(q)
 	if err != nil {
 		return err
 	}
@@ -68,7 +74,7 @@ func (a *API) handleListTools(w http.ResponseWriter, r *http.Request) error {
 		e, _ := a.cat.Lookup(name)
 		views = append(views, toolView{
 			Name: e.Name, Description: e.Description, Method: e.Method, Tags: e.Tags,
-			InputSchema: e.InputSchema, OutputSchema: e.OutputSchema,
+			InputSchema: e.InputSchemaFor(e.ModulesUnder(cfg)), OutputSchema: e.OutputSchema,
 		})
 	}
 	writeEnvelope(w, views)
@@ -76,7 +82,7 @@ func (a *API) handleListTools(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) handleCallTool(w http.ResponseWriter, r *http.Request) error {
-	q, err := query(r, "methods", "tags")
+	q, err := query(r, "methods", "tags", "modules")
 	if err != nil {
 		return err
 	}
@@ -84,21 +90,23 @@ func (a *API) handleCallTool(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	allowed, err := a.policy(q)
+	cfg, allowed, err := a.policy(q)
 	if err != nil {
 		return err
 	}
 	name := r.PathValue("name")
 	e, ok := a.cat.Lookup(name)
 	if !ok || !slices.Contains(allowed, name) {
-		return notFoundf("no tool named %q here; GET /integrated-account/%s/tools lists the tools (with the same methods and tags)", clip(name), account.ID)
+		return notFoundf("no tool named %q here; GET /integrated-account/%s/tools lists the tools (with the same methods, tags and modules)", clip(name), account.ID)
 	}
 	raw, err := readArgs(w, r)
 	if err != nil {
 		return err
 	}
 	httpx.Annotate(r.Context(), "tool", e.Name)
-	res := a.exec.Call(r.Context(), e, account, raw, caller(r.Context(), "tools"))
+	who := caller(r.Context(), "tools")
+	who.Modules = cfg.Modules
+	res := a.exec.Call(r.Context(), e, account, raw, who)
 	if f := res.Failure; f != nil && f.Error.Code == tokens.CodeInvalidArgument {
 		// Nothing reached Zoho: the arguments failed the tool's schema.
 		return invalidf("invalid arguments for %s: %s", e.Name, f.Error.Message)

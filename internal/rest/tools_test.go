@@ -2,18 +2,17 @@ package rest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 )
 
@@ -24,14 +23,14 @@ func TestListToolsFiltersLikeAnMCPURL(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{"", []string{"list_all_zohobigin_users", "get_single_zohobigin_user_by_id", "delete_a_zohobigin_user_by_id",
-			"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles"}},
-		{"?methods=read", []string{"list_all_zohobigin_users", "get_single_zohobigin_user_by_id",
-			"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles"}},
+		{"", apptest.AllTools()},
+		{"?methods=read", apptest.ReadTools()},
+		{"?methods=write&tags=records&modules=Tasks", []string{"create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids"}},
+		{"?tags=notes&modules=contacts,Tasks", []string{"add_zohobigin_note"}},
 		{"?tags=roles,profiles", []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"}},
 		{"?tags=roles&tags=organization", []string{"list_all_zohobigin_current_organization", "list_all_zohobigin_roles"}},
 		{"?methods=delete&tags=users", []string{"delete_a_zohobigin_user_by_id"}},
-		{"?methods=GET", []string{"get_single_zohobigin_user_by_id"}},
+		{"?methods=GET", []string{"get_single_zohobigin_user_by_id", "describe_zohobigin_module", "get_single_zohobigin_record_by_id"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -53,7 +52,9 @@ func TestListToolsFiltersLikeAnMCPURL(t *testing.T) {
 		{"?methods=readonly", `unknown method "readonly" in methods; valid methods: read, write, list, get, create, update, delete`},
 		{"?tags=nope", `unknown tag "nope" in tags`},
 		{"?methods=delete&tags=organization", "methods and tags allow no tool"},
-		{"?fields=x", `unknown query parameter "fields"; allowed: methods, tags`},
+		{"?tags=notes&modules=Tasks", "methods, tags and modules allow no tool"},
+		{"?modules=Deals", `unknown module "Deals" in modules; valid modules (Zoho's API names): Contacts, Accounts (the app's Companies), Pipelines (the app's Deals)`},
+		{"?fields=x", `unknown query parameter "fields"; allowed: methods, tags, modules`},
 	}
 	for _, tt := range bad {
 		t.Run(tt.query, func(t *testing.T) {
@@ -86,16 +87,7 @@ func TestCallToolAnswersTheMCPStructuredContent(t *testing.T) {
 		{"list_all_zohobigin_profiles", map[string]any{}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.tool, func(t *testing.T) {
-			r := s.call(tt.tool, tt.args)
-			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-			res, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: tt.tool, Arguments: tt.args})
-			require.NoError(t, err)
-			require.False(t, res.IsError)
-			want, err := json.Marshal(res.StructuredContent)
-			require.NoError(t, err)
-			assert.JSONEq(t, string(want), string(r.Body))
-		})
+		t.Run(tt.tool, func(t *testing.T) { s.sameAsMCP(t, cs, tt.tool, tt.args) })
 	}
 }
 

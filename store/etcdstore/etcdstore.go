@@ -28,6 +28,7 @@
 //	og/<grant id>               OAuth grant JSON;  i/gh/<hex hash> → id
 //	i/gs/<server id>\x00<grant id>
 //	cache/<hex sha256(key)>     a cached value (ACME), sealed and bound to its key
+//	ik/<hex sha256(scope\x00key)>  a write's outcome under its idempotency key
 //	lock/…, elect/…             refresh locks and elections (leased)
 //
 // Everything under r/ is what a replica's index holds; one watch on r/

@@ -51,6 +51,7 @@ var layout = [kv.NumTables]struct {
 	kv.GrantHashes:      {"i/gh/", hexed},
 	kv.GrantsByServer:   {"i/gs/", plain},
 	kv.AuditByAccount:   {"i/aa/", plain},
+	kv.IdempotencyKeys:  {"ik/", hexed},
 }
 
 // dir is the key prefix of table tb.

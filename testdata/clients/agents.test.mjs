@@ -15,15 +15,8 @@ import { ScriptedModel, assistantMessage, functionCall } from "@openai/agents/te
 
 import { killAll, startSandbox, startServer } from "./harness.mjs";
 
-const ALL_TOOLS = [
-  "delete_a_zohobigin_user_by_id",
-  "get_single_zohobigin_user_by_id",
-  "list_all_zohobigin_current_organization",
-  "list_all_zohobigin_me",
-  "list_all_zohobigin_profiles",
-  "list_all_zohobigin_roles",
-  "list_all_zohobigin_users",
-];
+// The published inventory, read from the server in before().
+let ALL_TOOLS;
 const MODERN = "2026-07-28";
 
 // No trace leaves the machine: the SDK would otherwise try to export its
@@ -39,6 +32,7 @@ const urls = {};
 async function mintOn(srv) {
   const { refresh_token } = await sandbox.control("POST", "refresh-token");
   const account = await srv.admin("POST", "/admin/integrated-accounts", { name: "Agents suite", datacenter: "us", refresh_token }, 201);
+  ALL_TOOLS ??= await srv.tools(account.id);
   return (await srv.admin("POST", `/admin/integrated-accounts/${account.id}/mcp`, { name: "agents", config: {} }, 201)).url;
 }
 

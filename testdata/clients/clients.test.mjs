@@ -18,16 +18,9 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { killAll, startSandbox, startServer, track } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ALL_TOOLS = [
-  "delete_a_zohobigin_user_by_id",
-  "get_single_zohobigin_user_by_id",
-  "list_all_zohobigin_current_organization",
-  "list_all_zohobigin_me",
-  "list_all_zohobigin_profiles",
-  "list_all_zohobigin_roles",
-  "list_all_zohobigin_users",
-];
-const READ_TOOLS = ALL_TOOLS.filter((t) => t !== "delete_a_zohobigin_user_by_id");
+// The published inventory, read from the server in before().
+let ALL_TOOLS;
+let READ_TOOLS;
 
 let sandbox;
 let server;
@@ -45,6 +38,9 @@ before(async () => {
     201,
   );
   accountId = account.id;
+  ALL_TOOLS = await server.tools(accountId);
+  READ_TOOLS = await server.tools(accountId, "?methods=read");
+  assert.ok(ALL_TOOLS.includes("list_all_zohobigin_users") && !READ_TOOLS.includes("delete_a_zohobigin_user_by_id"));
   const mint = async (name, config) =>
     (await server.admin("POST", `/admin/integrated-accounts/${accountId}/mcp`, { name, config }, 201)).url;
   urls.full = await mint("full", {});
@@ -214,7 +210,7 @@ for (const kind of ["streamable", "sse"]) {
     test("a deleted URL answers 404", async () => {
       const minted = await server.admin("POST", `/admin/integrated-accounts/${accountId}/mcp`, { name: "doomed", config: {} }, 201);
       const client = await connect(kind, minted.url);
-      assert.equal((await client.listTools()).tools.length, 7);
+      assert.equal((await client.listTools()).tools.length, ALL_TOOLS.length);
       await server.admin("DELETE", `/admin/integrated-accounts/${accountId}/mcp/${minted.id}`, undefined, 204);
       await assert.rejects(client.listTools());
       await client.close().catch(() => {});
@@ -353,12 +349,12 @@ describe("mcp-remote over stdio, as Claude Desktop runs it", () => {
   }
 
   const cases = [
-    { name: "streamable HTTP", args: () => [urls.full], tools: ALL_TOOLS },
-    { name: "SSE only", args: () => [urls.readOnly + "/sse", "--transport", "sse-only"], tools: READ_TOOLS },
+    { name: "streamable HTTP", args: () => [urls.full], tools: () => ALL_TOOLS },
+    { name: "SSE only", args: () => [urls.readOnly + "/sse", "--transport", "sse-only"], tools: () => READ_TOOLS },
     {
       name: "API token header",
       args: () => [urls.authed, "--header", `Authorization:Bearer ${server.adminToken}`],
-      tools: ALL_TOOLS,
+      tools: () => ALL_TOOLS,
     },
   ];
   for (const c of cases) {
@@ -366,7 +362,7 @@ describe("mcp-remote over stdio, as Claude Desktop runs it", () => {
       const client = await viaRemote(c.args());
       try {
         assert.equal(client.getServerVersion().name, "bigin-mcp");
-        assert.deepEqual(names((await client.listTools()).tools), c.tools);
+        assert.deepEqual(names((await client.listTools()).tools), c.tools());
         const res = await client.callTool({ name: "list_all_zohobigin_me", arguments: {} });
         assert.equal(res.isError ?? false, false);
         const data = await sandbox.control("GET", "data");

@@ -117,5 +117,11 @@ export async function startServer(sandbox, { tls = false, env: extra = {} } = {}
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { base, adminToken, admin, child, stop };
+  // tools returns the names of the tools an account's URLs offer under the
+  // policy in query (e.g. "?methods=read"), sorted, as the REST face
+  // publishes them: the suite asserts the inventory as published, so a new
+  // tool costs it nothing.
+  const tools = async (accountId, query = "") =>
+    (await admin("GET", `/integrated-account/${accountId}/tools${query}`, undefined, 200)).result.map((t) => t.name).sort();
+  return { base, adminToken, admin, tools, child, stop };
 }

@@ -55,6 +55,8 @@ func Run(t *testing.T, open Factory) {
 		{"OAuthGrantHashes", testOAuthGrantHashes},
 		{"OAuthGrantsPerServer", testOAuthGrantsPerServer},
 		{"Cache", testCache},
+		{"IdempotencyKeys", testIdempotencyKeys},
+		{"IdempotencySweepSpansBatches", testIdempotencySweepSpansBatches},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}

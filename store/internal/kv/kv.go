@@ -43,6 +43,7 @@ const (
 	GrantHashes                   // code or token hash → grant id
 	GrantsByServer                // server id \x00 grant id → empty
 	AuditByAccount                // account id ("" for none) \x00 entry id → empty
+	IdempotencyKeys               // sha256(scope \x00 key) → idempotency record
 
 	// NumTables is how many tables there are; a backend maps each.
 	NumTables int = iota
@@ -52,7 +53,7 @@ var tableNames = [NumTables]string{
 	"accounts", "mcp_servers", "mcp_token_index", "mcp_by_account",
 	"api_tokens", "api_token_index", "connect_links", "connect_link_index",
 	"audit", "cache", "oauth_clients", "oauth_grants", "oauth_grant_index",
-	"oauth_grants_by_server", "audit_by_account",
+	"oauth_grants_by_server", "audit_by_account", "idempotency_keys",
 }
 
 // String returns the table's name (its bbolt bucket's name).

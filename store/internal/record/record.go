@@ -181,6 +181,7 @@ func CloneServer(s *tokens.MCPServer) *tokens.MCPServer {
 	c := *s
 	c.Config.Methods = slices.Clone(s.Config.Methods)
 	c.Config.Tags = slices.Clone(s.Config.Tags)
+	c.Config.Modules = slices.Clone(s.Config.Modules)
 	c.Config.OAuthProfiles = slices.Clone(s.Config.OAuthProfiles)
 	if s.ExpiresAt != nil {
 		t := *s.ExpiresAt

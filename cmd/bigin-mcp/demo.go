@@ -152,16 +152,39 @@ func loadDemoState(dir string) (demoState, error) {
 	return st, nil
 }
 
-// save writes the state to dir, readable by its owner only.
+// save writes the state to dir, readable by its owner only: through a
+// new file (0600) renamed over the old, so a file that was already there
+// with wider permissions does not keep them, and a crash midway leaves
+// the old state whole.
 func (st demoState) save(dir string) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, demoStateFile), append(b, '\n'), 0o600); err != nil {
+	if err := writeOwnerOnly(filepath.Join(dir, demoStateFile), append(b, '\n')); err != nil {
 		return fmt.Errorf("demo: keep the admin token for the next run: %w", err)
 	}
 	return nil
+}
+
+// writeOwnerOnly replaces the file at path with data, mode 0600.
+func writeOwnerOnly(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*") // created 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // once renamed, there is nothing left to remove
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // demoAPI calls the demo server's admin API.

@@ -398,3 +398,32 @@ func TestDemoReportsSetupErrorsAtOnce(t *testing.T) {
 		stopsWith(t, startDemo(t, "--data-dir", dir), "no longer works")
 	})
 }
+
+// TestDemoStateIsOwnerOnly: demo.json holds the demo server's admin
+// token, so it is readable by its owner only, even when a file of that
+// name was already there with wider permissions (copied in, or written
+// by an older demo): writing it tightens them.
+func TestDemoStateIsOwnerOnly(t *testing.T) {
+	t.Parallel()
+	for _, existing := range []os.FileMode{0, 0o644, 0o666} {
+		t.Run(existing.String(), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, demoStateFile)
+			if existing != 0 {
+				require.NoError(t, os.WriteFile(path, []byte(`{"admin_token":"old"}`), existing))
+				require.NoError(t, os.Chmod(path, existing)) // whatever the umask
+			}
+			require.NoError(t, demoState{AdminToken: "bmcp_api_new"}.save(dir))
+			fi, err := os.Stat(path)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+			st, err := loadDemoState(dir)
+			require.NoError(t, err)
+			assert.Equal(t, "bmcp_api_new", st.AdminToken)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Len(t, entries, 1, "no temporary file is left behind")
+		})
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/internal/connect"
 )
 
 // demo runs the real server against an embedded sandbox Bigin:
@@ -50,7 +51,11 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 
 	// The sandbox Bigin: Zoho's accounts server and API on one loopback
 	// port, with a sign-in page on which the person picks who signs in.
+	// Like a real Zoho client, its client sends sign-ins to registered
+	// redirect URIs only: none until the server listens, then the
+	// server's own callback.
 	sb := sandbox.New(sandbox.Options{Location: "us", SignInPage: true})
+	sb.SetRedirectURIs()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -98,6 +103,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	defer stop()
 	setup := make(chan error, 1)
 	err = serve(sctx, cfg, stderr, func(listen, adminToken string) {
+		sb.SetRedirectURIs(cfg.PublicURL + connect.CallbackPath) // final now: serve has bound the address
 		go func() {
 			err := demoSetup(sctx, listen, cfg, sb, adminToken, dir, state, stdout)
 			setup <- err

@@ -58,6 +58,11 @@ const (
 	// CodeUpstreamUnavailable: Zoho could not be reached or did not answer
 	// in time (a tool result's code).
 	CodeUpstreamUnavailable = "upstream_unavailable"
+	// CodeCanceled: the client cancelled the request (closed its
+	// connection) before it was answered. No one reads the answer; the
+	// request log and metrics count it as the client's outcome, not a
+	// server error.
+	CodeCanceled = "canceled"
 )
 
 // Error is an error with one of the codes above and a message for the

@@ -189,7 +189,7 @@ func writeBody(w http.ResponseWriter, body []byte) {
 // writeErr answers with err's code and message, logging errors it does
 // not know.
 func (a *API) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg, known := httpx.Classify(err)
+	code, msg, known := httpx.Classify(r.Context(), err)
 	if !known {
 		a.logger.ErrorContext(r.Context(), "REST request failed", "method", r.Method, "route", r.Pattern, "request_id", httpx.RequestID(r.Context()), "err", err)
 	}

@@ -82,8 +82,8 @@ func (g *Group) Register(mux httpx.Router, guard Guard, fail Fail) {
 		panic(fmt.Sprintf("route: the guarded group %q has no Scope: set the API token scope its routes need, or make it Public", g.Tag))
 	}
 	if fail == nil {
-		fail = func(w http.ResponseWriter, _ *http.Request, err error) {
-			code, msg, _ := httpx.Classify(err)
+		fail = func(w http.ResponseWriter, r *http.Request, err error) {
+			code, msg, _ := httpx.Classify(r.Context(), err)
 			httpx.WriteError(w, code, msg)
 		}
 	}

@@ -364,7 +364,7 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, ti
 // the admin API; errors it does not know are logged and shown as
 // internal.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, again func(status int, msg string), err error) {
-	code, msg, known := httpx.Classify(err)
+	code, msg, known := httpx.Classify(r.Context(), err)
 	if !known {
 		h.logger.ErrorContext(r.Context(), "ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -32,9 +32,10 @@ type refusal struct {
 	retryAfter    time.Duration // sent as Retry-After when set
 }
 
-// refuse is the refusal of a *tokens.Error (any other error is internal).
-func refuse(err error) *refusal {
-	code, msg, _ := httpx.Classify(err)
+// refuse is the refusal of r for a *tokens.Error (any other error is
+// internal).
+func refuse(r *http.Request, err error) *refusal {
+	code, msg, _ := httpx.Classify(r.Context(), err)
 	return &refusal{code: code, message: msg}
 }
 
@@ -100,7 +101,7 @@ func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.C
 	}
 	t, err := h.opts.Resolver.AuthenticateAPIToken(r.Context(), bearer)
 	if errors.Is(err, tokens.ErrUnavailable) {
-		return nil, refuse(err) // 503: the store did not answer in time
+		return nil, refuse(r, err) // 503: the store did not answer in time
 	}
 	if err != nil {
 		if !errors.Is(err, tokens.ErrUnauthenticated) {
@@ -111,7 +112,7 @@ func (h *Handler) authAPIToken(r *http.Request, res *tokens.Resolved) (*tokens.C
 		return nil, apiTokenRequired
 	}
 	if err := t.Permit(tokens.ScopeMCP, res.Account.ID); err != nil {
-		return nil, refuse(err)
+		return nil, refuse(r, err)
 	}
 	return &tokens.Caller{MCPServerID: res.Server.ID, APIToken: t}, nil
 }
@@ -133,7 +134,7 @@ func (h *Handler) authOAuth(r *http.Request, res *tokens.Resolved) (*tokens.Call
 			return &tokens.Caller{MCPServerID: res.Server.ID, Grant: grant}, nil
 		}
 		if errors.Is(err, tokens.ErrUnavailable) {
-			return nil, refuse(err) // 503: the store did not answer in time
+			return nil, refuse(r, err) // 503: the store did not answer in time
 		}
 		if !errors.Is(err, tokens.ErrUnauthenticated) {
 			h.logger.Error("check OAuth access token", "err", err)

@@ -281,8 +281,12 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	res := resolvedFrom(ctx)
 	switch r.Method {
 	case http.MethodPost:
-		// A message to a session: it holds a place among the session's
-		// answers until its answer is written on the stream.
+		// A message to a session, from the caller that opened it: it
+		// holds a place among the session's answers until its answer is
+		// written on the stream.
+		if !h.checkSessionCaller(w, r, res) {
+			return
+		}
 		done, ok := h.reserveAnswer(w, r, res)
 		if !ok {
 			return
@@ -335,7 +339,7 @@ func (h *Handler) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}}
 	ka := newKeepAliveWriter(dw, h.clock, h.keepAlive)
 	defer ka.stop()
-	sw := &sessionWriter{ResponseWriter: ka, sessions: h.sessions, serverID: res.Server.ID}
+	sw := &sessionWriter{ResponseWriter: ka, sessions: h.sessions, serverID: res.Server.ID, owner: sessionOwner(tokens.CallerFrom(ctx))}
 	defer sw.close()
 	ew := &rpcErrorWriter{ResponseWriter: sw}
 	h.server(res).sse.ServeHTTP(ew, r.WithContext(ctx))

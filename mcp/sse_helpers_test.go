@@ -17,7 +17,8 @@ import (
 // read one event at a time, and the URL its messages are posted to.
 type sseSession struct {
 	t      *testing.T
-	post   string // the endpoint the server named, absolute
+	post   string      // the endpoint the server named, absolute
+	hdr    http.Header // sent with the stream's request and every message
 	events chan sseEvent
 	cancel context.CancelFunc
 }
@@ -29,14 +30,25 @@ type sseEvent struct{ name, data string }
 // endpoint event.
 func openSSESession(t *testing.T, mcpURL string) *sseSession {
 	t.Helper()
+	return openSSESessionAs(t, mcpURL, nil)
+}
+
+// openSSESessionAs is openSSESession with the headers hdr (a credential)
+// on the stream's request and on every message send posts.
+func openSSESessionAs(t *testing.T, mcpURL string, hdr http.Header) *sseSession {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, "GET", mcpURL+"/sse", nil)
 	require.NoError(t, err)
+	req.Header = hdr.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	s := &sseSession{t: t, events: make(chan sseEvent, 16), cancel: func() { cancel(); resp.Body.Close() }}
+	s := &sseSession{t: t, hdr: hdr, events: make(chan sseEvent, 16), cancel: func() { cancel(); resp.Body.Close() }}
 	t.Cleanup(s.cancel)
 	go func() {
 		defer close(s.events)
@@ -87,7 +99,21 @@ func (s *sseSession) next() sseEvent {
 // send posts one body to the session and returns the HTTP answer.
 func (s *sseSession) send(body string) (int, string) {
 	s.t.Helper()
-	resp, err := http.Post(s.post, "application/json", strings.NewReader(body))
+	return s.sendAs(s.hdr, body)
+}
+
+// sendAs posts one body to the session with the headers hdr (another
+// caller's credential, or none) and returns the HTTP answer.
+func (s *sseSession) sendAs(hdr http.Header, body string) (int, string) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.post, strings.NewReader(body))
+	require.NoError(s.t, err)
+	req.Header = hdr.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(s.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/clock"
+	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 )
 
@@ -48,9 +49,11 @@ type sseSessions struct {
 	inFlight int                    // over every session
 }
 
-// sseSession is one session's count of answers in flight.
+// sseSession is one session: who opened its stream, and its count of
+// answers in flight.
 type sseSession struct {
-	inFlight int // guarded by sseSessions.mu
+	owner    string // sessionOwner of the stream's request; never changes
+	inFlight int    // guarded by sseSessions.mu
 }
 
 func newSSESessions(max int) *sseSessions {
@@ -62,11 +65,12 @@ func newSSESessions(max int) *sseSessions {
 
 func sessionKey(serverID, sessionID string) string { return serverID + "/" + sessionID }
 
-// open registers a session; close forgets it and what it held.
-func (s *sseSessions) open(key string) *sseSession {
+// open registers a session opened by owner; close forgets it and what
+// it held.
+func (s *sseSessions) open(key, owner string) *sseSession {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ss := &sseSession{}
+	ss := &sseSession{owner: owner}
 	s.byID[key] = ss
 	return ss
 }
@@ -112,10 +116,68 @@ func (s *sseSessions) release(ss *sseSession) {
 	}
 }
 
+// ownerOf returns who opened the session key names, and false for a
+// session it does not know (unknown, or already ended).
+func (s *sseSessions) ownerOf(key string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.byID[key]
+	if ss == nil {
+		return "", false
+	}
+	return ss.owner, true
+}
+
 func (s *sseSessions) total() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.inFlight
+}
+
+// sessionOwner names the credential a request was admitted with, which
+// a legacy SSE session opened by it belongs to: its OAuth grant, else its
+// API token, else the URL itself (an auth url URL is its own
+// credential, so every caller of it is the same one). "" for a request
+// without one, which no session takes messages from.
+func sessionOwner(c *tokens.Caller) string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Grant != nil:
+		if c.Grant.ID == "" {
+			return ""
+		}
+		return "oauth_grant:" + c.Grant.ID
+	case c.APIToken != nil:
+		if c.APIToken.ID == "" {
+			return ""
+		}
+		return "api_token:" + c.APIToken.ID
+	case c.MCPServerID != "":
+		return "mcp:" + c.MCPServerID
+	}
+	return ""
+}
+
+// checkSessionCaller refuses, with 403, a POST to a legacy SSE session
+// from another caller than the one whose request opened the session's
+// stream: the go-sdk runs a session's messages in its stream's context,
+// so they would act (and be audited) as the stream's caller, and a second
+// valid credential of the URL that learned the session id would act in
+// the first one's name. Nothing of a refused message runs. A session it
+// does not know passes: the go-sdk answers 404.
+func (h *Handler) checkSessionCaller(w http.ResponseWriter, r *http.Request, res *tokens.Resolved) bool {
+	owner, ok := h.sessions.ownerOf(sessionKey(res.Server.ID, r.URL.Query().Get("sessionid")))
+	if !ok {
+		return true
+	}
+	if who := sessionOwner(tokens.CallerFrom(r.Context())); who == "" || who != owner {
+		httpx.Annotate(r.Context(), "sse_refused", "another_caller")
+		writeRPCError(w, requestID(bodyFrom(r.Context())), tokens.CodePermissionDenied,
+			"this SSE session belongs to the credential that opened its event stream; open your own stream (GET …/sse) and post to the endpoint it names")
+		return false
+	}
+	return true
 }
 
 // reserveAnswer takes, for a POST to a legacy SSE session that the
@@ -147,6 +209,7 @@ type sessionWriter struct {
 	http.ResponseWriter
 	sessions *sseSessions
 	serverID string
+	owner    string // sessionOwner of the stream's request
 
 	key     string
 	session *sseSession // nil until the endpoint event
@@ -157,7 +220,7 @@ func (s *sessionWriter) Write(b []byte) (int, error) {
 	if s.session == nil && name == "endpoint" {
 		if u, err := url.Parse(string(data)); err == nil {
 			s.key = sessionKey(s.serverID, u.Query().Get("sessionid"))
-			s.session = s.sessions.open(s.key)
+			s.session = s.sessions.open(s.key, s.owner)
 		}
 	}
 	n, err := s.ResponseWriter.Write(b)

@@ -55,7 +55,10 @@ func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHa
 		MaxResultChars: res.Server.Config.MaxResultChars, RateLimit: res.Server.Config.RateLimit, Modules: res.Server.Config.Modules}
 	return func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		who := base
-		who.Who = tokens.CallerFrom(ctx) // admission identified the request (its stream's, for SSE)
+		// Admission identified the request; over legacy SSE, the stream's,
+		// whose session takes messages from that caller alone
+		// (checkSessionCaller).
+		who.Who = tokens.CallerFrom(ctx)
 		out := h.exec.Call(ctx, e, res.Account, req.Params.Arguments, who)
 		if out.Failure != nil {
 			return failure(out.Failure), nil

@@ -71,6 +71,11 @@ const (
 	// CodeIdempotencyKeyReused: a write's idempotency_key was used before
 	// with other arguments (a tool result's code).
 	CodeIdempotencyKeyReused = "idempotency_key_reused"
+	// CodeCanceled: the client cancelled the request (closed its
+	// connection) before it was answered. No one reads the answer; the
+	// request log and metrics count it as the client's outcome, not a
+	// server error.
+	CodeCanceled = "canceled"
 )
 
 // Error is an error with one of the codes above and a message for the

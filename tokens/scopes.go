@@ -35,8 +35,14 @@ var impliedBy = map[string][]string{ScopeMCP: {ScopeTools}}
 func APIScopes() []string { return slices.Clone(validScopes) }
 
 // Allows reports whether the token may use the surface of scope. A token
-// without scopes may use every surface.
+// without scopes may use every surface, except that a token limited to
+// accounts never has the admin scope: the admin API manages every
+// account. Creating a token refuses that combination; Allows refuses it
+// again for a record made another way (migrated, or written by hand).
 func (t *APIToken) Allows(scope string) bool {
+	if scope == ScopeAdmin && len(t.AccountIDs) > 0 {
+		return false
+	}
 	if len(t.Scopes) == 0 || slices.Contains(t.Scopes, scope) {
 		return true
 	}
@@ -53,6 +59,9 @@ func (t *APIToken) Allows(scope string) bool {
 // nil, or a permission_denied *Error that names the scope or the account
 // the token lacks.
 func (t *APIToken) Permit(scope, accountID string) error {
+	if scope == ScopeAdmin && len(t.AccountIDs) > 0 {
+		return &Error{Code: CodePermissionDenied, Message: "this API token is limited to integrated accounts, so it cannot use the admin API (which manages every account); use a token without account_ids"}
+	}
 	if scope != "" && !t.Allows(scope) {
 		return &Error{Code: CodePermissionDenied, Message: "this API token does not have the " + scope +
 			" scope (it has: " + strings.Join(t.Scopes, ", ") + "); use a token with that scope"}

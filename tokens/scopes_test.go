@@ -30,6 +30,11 @@ func TestAPITokenLimits(t *testing.T) {
 		{"mcp not granted by admin", tokens.APIToken{Scopes: []string{tokens.ScopeAdmin}}, tokens.ScopeMCP, "a", false, true},
 		{"tools not granted by mcp", tokens.APIToken{Scopes: []string{tokens.ScopeMCP}}, tokens.ScopeTools, "a", false, true},
 		{"mcp of a token limited to accounts made without scopes", tokens.APIToken{AccountIDs: []string{"a"}, Scopes: []string{"proxy", "tools", "unified"}}, tokens.ScopeMCP, "a", true, true},
+		// Creating a token refuses admin with account_ids; a record made
+		// another way (migrated, written by hand) still gets no admin.
+		{"admin of a record limited to accounts with the admin scope", tokens.APIToken{AccountIDs: []string{"a"}, Scopes: []string{"admin"}}, tokens.ScopeAdmin, "a", false, true},
+		{"admin of a record limited to accounts without scopes", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeAdmin, "a", false, true},
+		{"tools of a record limited to accounts without scopes", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeTools, "a", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +61,8 @@ func TestPermit(t *testing.T) {
 		{"no account named", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeTools, "", ""},
 		{"scope missing", tokens.APIToken{Scopes: []string{tokens.ScopeProxy}}, tokens.ScopeMCP, "a", "does not have the mcp scope (it has: proxy)"},
 		{"account missing", tokens.APIToken{AccountIDs: []string{"a"}}, tokens.ScopeTools, "b", "limited to other integrated accounts, not b"},
+		{"admin of a token limited to accounts", tokens.APIToken{AccountIDs: []string{"a"}, Scopes: []string{tokens.ScopeAdmin}}, tokens.ScopeAdmin, "",
+			"is limited to integrated accounts, so it cannot use the admin API"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

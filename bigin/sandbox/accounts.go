@@ -33,7 +33,7 @@ func (s *Sandbox) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	redirect, err := url.Parse(q.Get("redirect_uri"))
 	if err != nil || (redirect.Scheme != "http" && redirect.Scheme != "https") || redirect.Host == "" || redirect.Fragment != "" ||
-		(len(s.opts.RedirectURIs) > 0 && !slices.Contains(s.opts.RedirectURIs, q.Get("redirect_uri"))) {
+		!s.redirectRegistered(q.Get("redirect_uri")) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_redirect_uri")
 		return
 	}

@@ -73,7 +73,8 @@ type Options struct {
 	// deletes the oldest.
 	DenyOverCap bool
 	// RedirectURIs are the client's registered redirect URIs; empty accepts
-	// any absolute http(s) URI.
+	// any absolute http(s) URI, for tests that do not care (a Zoho client
+	// always has some). SetRedirectURIs changes them later.
 	RedirectURIs []string
 	// SignInPage makes the consent endpoint a page on which a person picks
 	// who signs in (an administrator, a standard user, a deactivated user
@@ -136,6 +137,11 @@ type Sandbox struct {
 	hold        *hold // nil: API requests are not held
 	denyConsent bool
 	consentUser string
+	// redirectURIs are the client's registered redirect URIs; while
+	// redirectsSet is false (none in Options, no SetRedirectURIs) any
+	// absolute http(s) URI is accepted.
+	redirectURIs []string
+	redirectsSet bool
 
 	// other is the other organization in the same datacenter (nil in
 	// the other itself): its users sign in here and its tokens are
@@ -209,6 +215,7 @@ func New(opts Options) *Sandbox {
 	}
 	s.seed()
 	s.consentUser = s.primary
+	s.redirectURIs, s.redirectsSet = slices.Clone(opts.RedirectURIs), len(opts.RedirectURIs) > 0
 	s.other = newOther(opts)
 	return s
 }
@@ -235,6 +242,7 @@ func newOther(opts Options) *Sandbox {
 	}
 	o.seed()
 	o.consentUser = o.primary
+	o.redirectURIs, o.redirectsSet = slices.Clone(opts.RedirectURIs), len(opts.RedirectURIs) > 0
 	return o
 }
 
@@ -428,6 +436,29 @@ func (s *Sandbox) SetDenyConsent(deny bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.denyConsent = deny
+}
+
+// SetRedirectURIs replaces the client's registered redirect URIs, as a
+// developer edits them in Zoho's API console: from then on the consent
+// endpoint accepts only these, exactly (none at all when called with
+// none), whatever Options.RedirectURIs said. A server whose public URL
+// is known only once it listens (port 0) registers its callback then.
+func (s *Sandbox) SetRedirectURIs(uris ...string) {
+	s.mu.Lock()
+	s.redirectURIs, s.redirectsSet = slices.Clone(uris), true
+	s.mu.Unlock()
+	if s.other != nil {
+		s.other.SetRedirectURIs(uris...)
+	}
+}
+
+// redirectRegistered reports whether the consent endpoint may send the
+// browser to uri: any address while none are registered, else one of
+// them.
+func (s *Sandbox) redirectRegistered(uri string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.redirectsSet || slices.Contains(s.redirectURIs, uri)
 }
 
 // SetConsentUser sets the user who approves the consent screen (the

@@ -378,6 +378,22 @@ func TestAuthorizeAndCodeGrant(t *testing.T) {
 		req, _ = http.NewRequest(http.MethodGet, e.ts.URL+"/oauth/v2/auth?"+q.Encode(), nil)
 		assert.Equal(t, 302, e.do(t, req).status)
 	})
+	t.Run("redirect URIs registered later", func(t *testing.T) {
+		e := start(t, sandbox.Options{Users: 20})
+		status := func(redirect string) int {
+			q := url.Values{"scope": {"ZohoBigin.org.READ"}, "client_id": {e.sb.ClientID()}, "response_type": {"code"}, "redirect_uri": {redirect}}
+			req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/oauth/v2/auth?"+q.Encode(), nil)
+			return e.do(t, req).status
+		}
+		assert.Equal(t, 302, status("https://any.example/cb"), "none registered: any address (for tests that do not care)")
+		e.sb.SetRedirectURIs()
+		assert.Equal(t, 400, status("https://any.example/cb"), "registered as none: every address is refused")
+		e.sb.SetRedirectURIs("https://ok.example/cb", "http://127.0.0.1:8080/oauth/zoho/callback")
+		assert.Equal(t, 302, status("http://127.0.0.1:8080/oauth/zoho/callback"))
+		assert.Equal(t, 302, status("https://ok.example/cb"))
+		assert.Equal(t, 400, status("https://any.example/cb"))
+		assert.Equal(t, 400, status("http://127.0.0.1:8081/oauth/zoho/callback"), "an exact match, port included")
+	})
 }
 
 func TestAPIAuthAndRouting(t *testing.T) {

@@ -343,13 +343,28 @@ func (c *config) ifEtcd(read func(string) error) func(string) error {
 
 // The readers of one setting each.
 
+// readPublicURL reads the base of minted URLs: scheme, host and an
+// optional path, nothing a URL appended to it would break (a query or a
+// fragment) or leak (user information, which the message never shows).
 func (c *config) readPublicURL(v string) error {
 	c.PublicURL = strings.TrimRight(strings.TrimSpace(v), "/")
 	if c.PublicURL == "" {
 		return nil // the rule defaultPublicURL fills it in
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute http(s) URL", c.PublicURL)
+	}
+	const only = "; give the scheme, host and optional path that minted URLs start with, such as https://mcp.example.com"
+	switch {
+	case u.User != nil:
+		shown := *u
+		shown.User = nil
+		return fmt.Errorf("%q has user information (…@)%s", strings.Replace(shown.String(), "://", "://…@", 1), only)
+	case strings.Contains(c.PublicURL, "#"):
+		return fmt.Errorf("%q has a fragment (#…)%s", c.PublicURL, only)
+	case strings.Contains(c.PublicURL, "?"):
+		return fmt.Errorf("%q has a query (?…)%s", c.PublicURL, only)
 	}
 	return nil
 }

@@ -87,6 +87,16 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad log level", map[string]string{"BIGIN_MCP_LOG_LEVEL": "loud"}, "BIGIN_MCP_LOG_LEVEL"},
 		{"bad addr", map[string]string{"BIGIN_MCP_ADDR": "8080"}, "BIGIN_MCP_ADDR"},
 		{"bad public URL", map[string]string{"BIGIN_MCP_PUBLIC_URL": "mcp.example.com"}, "BIGIN_MCP_PUBLIC_URL"},
+		{"public URL with a fragment", map[string]string{"BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/#top"},
+			`BIGIN_MCP_PUBLIC_URL: "https://mcp.example.com/#top" has a fragment (#…)`},
+		{"public URL with an empty fragment", map[string]string{"BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com#"},
+			`BIGIN_MCP_PUBLIC_URL: "https://mcp.example.com#" has a fragment (#…)`},
+		{"public URL with a query", map[string]string{"BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com/?x=1"},
+			`BIGIN_MCP_PUBLIC_URL: "https://mcp.example.com/?x=1" has a query (?…)`},
+		{"public URL with an empty query", map[string]string{"BIGIN_MCP_PUBLIC_URL": "https://mcp.example.com?"},
+			`BIGIN_MCP_PUBLIC_URL: "https://mcp.example.com?" has a query (?…)`},
+		{"public URL with user information", map[string]string{"BIGIN_MCP_PUBLIC_URL": "https://ops:hunter2@mcp.example.com"},
+			`BIGIN_MCP_PUBLIC_URL: "https://…@mcp.example.com" has user information (…@)`},
 		{"bad origin", map[string]string{"BIGIN_MCP_ALLOWED_ORIGINS": "claude.ai"}, "BIGIN_MCP_ALLOWED_ORIGINS"},
 		{"result budget not a number", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40k"}, `BIGIN_MCP_MAX_RESULT_CHARS: "40k" is not a number of characters from 500 to 1000000`},
 		{"result budget too small", map[string]string{"BIGIN_MCP_MAX_RESULT_CHARS": "40"}, "BIGIN_MCP_MAX_RESULT_CHARS"},
@@ -111,6 +121,7 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "\n", "one line")
+			assert.NotContains(t, err.Error(), "hunter2", "a password in the URL is never shown")
 		})
 	}
 }

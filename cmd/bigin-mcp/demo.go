@@ -19,6 +19,7 @@ import (
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
 	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
+	"github.com/bigin-mcp/bigin-mcp/internal/connect"
 )
 
 // demo runs the real server against an embedded sandbox Bigin:
@@ -50,7 +51,11 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 
 	// The sandbox Bigin: Zoho's accounts server and API on one loopback
 	// port, with a sign-in page on which the person picks who signs in.
+	// Like a real Zoho client, its client sends sign-ins to registered
+	// redirect URIs only: none until the server listens, then the
+	// server's own callback.
 	sb := sandbox.New(sandbox.Options{Location: "us", SignInPage: true})
+	sb.SetRedirectURIs()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -98,6 +103,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	defer stop()
 	setup := make(chan error, 1)
 	err = serve(sctx, cfg, stderr, func(listen, adminToken string) {
+		sb.SetRedirectURIs(cfg.PublicURL + connect.CallbackPath) // final now: serve has bound the address
 		go func() {
 			err := demoSetup(sctx, listen, cfg, sb, adminToken, dir, state, stdout)
 			setup <- err
@@ -152,16 +158,39 @@ func loadDemoState(dir string) (demoState, error) {
 	return st, nil
 }
 
-// save writes the state to dir, readable by its owner only.
+// save writes the state to dir, readable by its owner only: through a
+// new file (0600) renamed over the old, so a file that was already there
+// with wider permissions does not keep them, and a crash midway leaves
+// the old state whole.
 func (st demoState) save(dir string) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, demoStateFile), append(b, '\n'), 0o600); err != nil {
+	if err := writeOwnerOnly(filepath.Join(dir, demoStateFile), append(b, '\n')); err != nil {
 		return fmt.Errorf("demo: keep the admin token for the next run: %w", err)
 	}
 	return nil
+}
+
+// writeOwnerOnly replaces the file at path with data, mode 0600.
+func writeOwnerOnly(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*") // created 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // once renamed, there is nothing left to remove
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // demoAPI calls the demo server's admin API.

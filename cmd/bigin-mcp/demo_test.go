@@ -399,3 +399,70 @@ func TestDemoReportsSetupErrorsAtOnce(t *testing.T) {
 		stopsWith(t, startDemo(t, "--data-dir", dir), "no longer works")
 	})
 }
+
+// TestDemoStateIsOwnerOnly: demo.json holds the demo server's admin
+// token, so it is readable by its owner only, even when a file of that
+// name was already there with wider permissions (copied in, or written
+// by an older demo): writing it tightens them.
+func TestDemoStateIsOwnerOnly(t *testing.T) {
+	t.Parallel()
+	for _, existing := range []os.FileMode{0, 0o644, 0o666} {
+		t.Run(existing.String(), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, demoStateFile)
+			if existing != 0 {
+				require.NoError(t, os.WriteFile(path, []byte(`{"admin_token":"old"}`), existing))
+				require.NoError(t, os.Chmod(path, existing)) // whatever the umask
+			}
+			require.NoError(t, demoState{AdminToken: "bmcp_api_new"}.save(dir))
+			fi, err := os.Stat(path)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+			st, err := loadDemoState(dir)
+			require.NoError(t, err)
+			assert.Equal(t, "bmcp_api_new", st.AdminToken)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Len(t, entries, 1, "no temporary file is left behind")
+		})
+	}
+}
+
+// TestDemoSandboxSignsInOnlyForTheServer: the demo's sandbox Zoho has
+// the demo server's callback as its client's one redirect URI, as a real
+// Zoho client has, so its sign-in sends no one (and no code) to another
+// address: the connect link's sign-in is shown, and the same sign-in
+// naming another redirect URI is refused.
+func TestDemoSandboxSignsInOnlyForTheServer(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t)
+	out := d.printed(t)
+	link := regexp.MustCompile(`(http://\S+/connect/bmcp_link_\S+)`).FindStringSubmatch(out)
+	require.NotNil(t, link, "the demo prints a connect link:\n%s", out)
+	base := strings.TrimSuffix(field(t, out, "Admin API base:"), "/admin/")
+
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) (int, string) {
+		resp, err := noRedirect.Get(u)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	status, loc := get(link[1])
+	require.Equal(t, http.StatusFound, status)
+	signIn, err := url.Parse(loc)
+	require.NoError(t, err)
+	require.Equal(t, "/oauth/v2/auth", signIn.Path, "the link sends the browser to the sandbox's sign-in")
+	q := signIn.Query()
+	assert.Equal(t, base+"/oauth/zoho/callback", q.Get("redirect_uri"))
+	status, _ = get(signIn.String())
+	assert.Equal(t, http.StatusOK, status, "the sign-in for the server's own callback is shown")
+
+	for _, other := range []string{"https://attacker.example/cb", base + "/elsewhere", strings.Replace(base, "127.0.0.1", "localhost", 1) + "/oauth/zoho/callback"} {
+		q.Set("redirect_uri", other)
+		signIn.RawQuery = q.Encode()
+		status, loc = get(signIn.String())
+		assert.Equal(t, http.StatusBadRequest, status, "redirect_uri %s: the sandbox refuses it (Location %q)", other, loc)
+	}
+}

@@ -71,31 +71,25 @@ func docShellBlocks(t *testing.T) []shellBlock {
 // run does too (to bash it would be a redirection).
 var placeholder = regexp.MustCompile(`<[A-Za-z][A-Za-z0-9 _.-]*[A-Za-z0-9]>|<[A-Za-z]>`)
 
-// A line that starts a command with an assignment-free or assignment-led
-// relative path ("./bigin-mcp-load calls", "X=1 testdata/clients/run").
-var relativeCommand = regexp.MustCompile(`^(\s*(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|"[^"]*"|\$\([^)]*\)|[^\s'"])*\s+)*)([A-Za-z0-9_.-]*/[^\s;&|]*)`)
-
 // runnable turns a block into what the test runs: placeholders filled in,
-// and commands given by a relative path (which bash would run from disk)
-// sent through the recorder.
-func runnable(text string) string {
-	text = placeholder.ReplaceAllString(text, "PLACEHOLDER")
-	lines := strings.Split(text, "\n")
-	continued := false
-	for i, line := range lines {
-		if !continued {
-			lines[i] = relativeCommand.ReplaceAllString(line, "${1}__bigin_relative ${2}")
-		}
-		trimmed := strings.TrimSpace(line)
-		continued = strings.HasSuffix(trimmed, `\`) && !strings.HasPrefix(trimmed, "#")
-	}
-	return strings.Join(lines, "\n")
+// and every command word bash would not look up on PATH (a path, which
+// bash runs from disk, or a word built by expansion) sent through the
+// recorder, wherever a command starts (routeCommands).
+func runnable(text string) (string, error) {
+	return routeCommands(placeholder.ReplaceAllString(text, "PLACEHOLDER"))
 }
 
-// recorderPrelude makes every command a recorder: PATH is empty, so bash
-// hands each external command to command_not_found_handle, which writes
-// its argv, every BIGIN_MCP_* variable the shell holds, and those the
-// command's environment receives (exported, or assigned in its prefix).
+// recorderPrelude makes every command a recorder: PATH is empty (and
+// read-only), so bash hands each external command to
+// command_not_found_handle, and the commands routeCommands marks go to
+// __bigin_path; both write its argv, every BIGIN_MCP_* variable the shell
+// holds, and those the command's environment receives (exported, or
+// assigned in its prefix). The builtins that would run a command past
+// them, or look one up elsewhere (exec, eval, command, builtin, source,
+// ., trap, hash, mapfile, fc, enable), are disabled, so a block's use of
+// them is recorded like any command; the recorder's functions are
+// read-only. The documentation is ours, not hostile: this stops the
+// ordinary ways a block runs a program, not one written to escape.
 const recorderPrelude = `
 __bigin_record() {
   # One write per record: the commands of a pipeline record at once.
@@ -107,7 +101,10 @@ __bigin_record() {
   return 0
 }
 command_not_found_handle() { __bigin_record "$@"; }
-__bigin_relative() { __bigin_record "$@"; }
+` + pathCommand + `() { __bigin_record "$@"; }
+readonly -f __bigin_record ` + pathCommand + ` command_not_found_handle
+readonly PATH
+enable -n exec eval command builtin source . trap hash mapfile readarray fc enable
 `
 
 // shellCall is one command a block ran.
@@ -127,7 +124,9 @@ func runShellBlock(t *testing.T, bash string, b shellBlock) ([]shellCall, string
 	require.NoError(t, os.Mkdir(work, 0o755))
 	logPath := filepath.Join(dir, "calls")
 	script := filepath.Join(dir, "block.sh")
-	require.NoError(t, os.WriteFile(script, []byte(recorderPrelude+runnable(b.text)), 0o644))
+	text, err := runnable(b.text)
+	require.NoError(t, err, "%s: %s\n%s", b, err, b.text)
+	require.NoError(t, os.WriteFile(script, []byte(recorderPrelude+text), 0o644))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -136,7 +135,7 @@ func runShellBlock(t *testing.T, bash string, b shellBlock) ([]shellCall, string
 	cmd.Env = []string{"PATH=" + empty, "HOME=" + dir, "__BIGIN_LOG=" + logPath}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 
 	var calls []shellCall
 	f, ferr := os.Open(logPath)
@@ -277,6 +276,8 @@ func TestShellBlocksInDocs(t *testing.T) {
 							assert.NoError(t, err, "%s: `%s` names %s, which is not a directory of the repository", b, strings.Join(c.argv, " "), a)
 						}
 					}
+				case path.IsAbs(name) || !filepath.IsLocal(filepath.FromSlash(name)):
+					assert.Fail(t, "a command outside the repository", "%s runs %s: run a command by its name, or by a path in the repository", b, name)
 				case strings.Contains(name, "/"):
 					_, err := os.Stat(filepath.Join(root, filepath.FromSlash(name)))
 					assert.True(t, err == nil || slices.Contains(built, path.Clean(name)),
@@ -339,4 +340,120 @@ type failures struct{ msgs []string }
 
 func (f *failures) Errorf(format string, args ...any) {
 	f.msgs = append(f.msgs, fmt.Sprintf(format, args...))
+}
+
+// TestShellBlockRecorderRunsNothingFromDisk: a block runs no program from
+// disk, wherever its command stands: a program named by an absolute or
+// relative path after |, &&, ||, ;, inside $( ), ` `, a subshell, a
+// group, a condition, an assignment's substitution or a function, one
+// named through a variable, and one handed to exec, eval or command, is
+// recorded and does not run; a block that resets PATH fails.
+func TestShellBlockRecorderRunsNothingFromDisk(t *testing.T) {
+	t.Parallel()
+	bash, err := exec.LookPath("bash")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "marker")
+	ran := marker + ".ran"
+	// Run, it leaves a file beside itself (with bash's own redirection:
+	// PATH is empty).
+	require.NoError(t, os.WriteFile(marker, []byte("#!"+bash+"\n: > \""+ran+"\"\n"), 0o755))
+
+	tests := []struct{ name, block string }{
+		{"after a pipe", "echo x | MARKER"},
+		{"after &&", "true && MARKER"},
+		{"after ||", "false || MARKER"},
+		{"after ;", "true; MARKER"},
+		{"after &", "true & MARKER"},
+		{"after a line continued", "true && \\\n  MARKER"},
+		{"in $( )", "echo $(MARKER)"},
+		{"in quoted $( )", `echo "$(MARKER)"`},
+		{"in backquotes", "echo `MARKER`"},
+		{"in $( ) in an assignment", "X=$(MARKER) true"},
+		{"in ${ } in an argument", `echo "${X:-$(MARKER)}"`},
+		{"in $(( ))", "echo $(( $(MARKER) + 1 ))"},
+		{"in a subshell", "(MARKER)"},
+		{"in a group", "{ MARKER; }"},
+		{"as a condition", "if MARKER; then :; fi"},
+		{"negated", "! MARKER"},
+		{"in a loop", "for i in 1; do MARKER; done"},
+		{"in a case", "case x in x) MARKER ;; esac"},
+		{"after an assignment", "X=1 MARKER"},
+		{"after a redirection", "2>/dev/null MARKER"},
+		{"in a function", "f() { MARKER; }; f"},
+		{"in a function keyword", "function f { MARKER; }; f"},
+		{"through a variable", "M=MARKER; $M"},
+		{"quoted", `"MARKER"`},
+		{"escaped", `\MARKER`},
+		{"exec", "exec MARKER"},
+		{"eval", "eval MARKER"},
+		{"command", "command MARKER"},
+		{"hash", "hash -p MARKER m; m"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := filepath.Join(dir, fmt.Sprint(i)) // t.TempDir would hold the name's & and $(
+			require.NoError(t, os.Mkdir(d, 0o755))
+			m := filepath.Join(d, "marker")
+			require.NoError(t, os.WriteFile(m, []byte("#!"+bash+"\n: > \""+m+".ran\"\n"), 0o755))
+			b := shellBlock{file: "hostile.md", line: 1, text: strings.ReplaceAll(tt.block, "MARKER", m) + "\nwait\n"}
+			calls, stderr, err := runShellBlock(t, bash, b)
+			require.NoError(t, err, stderr)
+			_, statErr := os.Stat(m + ".ran")
+			assert.ErrorIs(t, statErr, os.ErrNotExist, "%q ran the program from disk", b.text)
+			recorded := slices.ContainsFunc(calls, func(c shellCall) bool { return slices.Contains(c.argv, m) })
+			assert.True(t, recorded, "%q: the recorder has its call: %v", b.text, calls)
+		})
+	}
+
+	// A relative path that climbs out of the block's directory.
+	rel := shellBlock{file: "hostile.md", line: 1, text: "true && ../../../../../../../../../../.." + marker + "\n"}
+	calls, stderr, err := runShellBlock(t, bash, rel)
+	require.NoError(t, err, stderr)
+	_, statErr := os.Stat(ran)
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "the relative path ran the program")
+	require.Len(t, calls, 1)
+	assert.True(t, strings.HasSuffix(calls[0].argv[0], marker))
+
+	// PATH cannot be given back.
+	_, stderr, _ = runShellBlock(t, bash, shellBlock{file: "hostile.md", line: 1, text: "PATH=" + dir + "\nmarker\n"})
+	assert.Contains(t, stderr, "PATH: readonly variable")
+	_, statErr = os.Stat(ran)
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "a block that sets PATH ran the program")
+}
+
+// TestRouteCommands: what routeCommands sends through the recorder, and
+// what it leaves to bash's own lookup (plain names, arguments, quoted
+// data).
+func TestRouteCommands(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"go test ./...", "go test ./..."},
+		{"./bigin-mcp-load calls -c 32", "__bigin_path ./bigin-mcp-load calls -c 32"},
+		{"X=1 testdata/clients/run", "X=1 __bigin_path testdata/clients/run"},
+		{"curl -s $BASE/admin | /usr/bin/jq .", "curl -s $BASE/admin | __bigin_path /usr/bin/jq ."},
+		{"a && /x || ./y; z/w & v", "a && __bigin_path /x || __bigin_path ./y; __bigin_path z/w & v"},
+		{"echo $(/x) `./y` \"$(z/w)\"", "echo $(__bigin_path /x) `__bigin_path ./y` \"$(__bigin_path z/w)\""},
+		{"cat <(/x) >(./y)", "cat <(__bigin_path /x) >(__bigin_path ./y)"},
+		{"<(/x)", "__bigin_path <(__bigin_path /x)"},
+		{"K=$(cat secret.key) \\\n  bigin-mcp serve", "K=$(cat secret.key) \\\n  bigin-mcp serve"},
+		{"echo '/x; /y' \"a && /z\" # /w; /v", "echo '/x; /y' \"a && /z\" # /w; /v"},
+		{"go build -o x ./cmd/x > out.json 2>&1", "go build -o x ./cmd/x > out.json 2>&1"},
+		{"$CMD arg", "__bigin_path $CMD arg"},
+		{"if /x; then ./y; else z; fi", "if __bigin_path /x; then __bigin_path ./y; else z; fi"},
+		{"arr=(a /b $(./c)) d", "arr=(a /b $(__bigin_path ./c)) d"},
+		{"echo $((1 + $(/x)))", "echo $((1 + $(__bigin_path /x)))"},
+		{"f() { /x; }", "f() { __bigin_path /x; }"},
+		{"jq -rs 'map(select(.A==\"p\")) | .[]' app.json", "jq -rs 'map(select(.A==\"p\")) | .[]' app.json"},
+	}
+	for _, tt := range tests {
+		got, err := routeCommands(tt.in)
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+	for _, bad := range []string{"echo 'x", `echo "x`, "echo $(x", "echo `x", "echo ${x", "echo $((1+2)"} {
+		_, err := routeCommands(bad)
+		assert.Error(t, err, "%q cannot be read, so the block fails", bad)
+	}
 }

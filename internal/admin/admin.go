@@ -105,7 +105,7 @@ func (a *API) RequireScope(scope string, h http.Handler) http.Handler {
 // logging the errors it does not know (without secrets: no error built
 // here holds one).
 func (a *API) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg, known := httpx.Classify(err)
+	code, msg, known := httpx.Classify(r.Context(), err)
 	if !known {
 		a.logger.ErrorContext(r.Context(), "admin request failed", "method", r.Method, "route", r.Pattern, "request_id", httpx.RequestID(r.Context()), "err", err)
 	}

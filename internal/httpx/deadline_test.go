@@ -52,7 +52,7 @@ func TestBodyDeadlineCutsASlowBody(t *testing.T) {
 		t.Run(h.name, func(t *testing.T) {
 			srv := httptest.NewServer(httpx.BodyDeadline(300*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if err := h.read(w, r); err != nil {
-					code, msg, _ := httpx.Classify(err)
+					code, msg, _ := httpx.Classify(r.Context(), err)
 					httpx.WriteError(w, code, msg)
 					return
 				}

@@ -62,7 +62,13 @@ var wireCodes = []wireCode{
 	{tokens.CodeUpstreamError, http.StatusBadGateway, RPCRefused},
 	{tokens.CodeUpstreamUnavailable, http.StatusBadGateway, RPCRefused},
 	{tokens.CodeUnavailable, http.StatusServiceUnavailable, RPCRefused},
+	{tokens.CodeCanceled, StatusClientClosedRequest, RPCRefused},
 }
+
+// StatusClientClosedRequest is the status of a request its client
+// cancelled before the answer (nginx's 499): the client never sees it;
+// the request log and metrics do, as the client's outcome.
+const StatusClientClosedRequest = 499
 
 // byCode and byStatus index wireCodes.
 var byCode, byStatus = indexWireCodes()
@@ -165,9 +171,12 @@ func Encode(w io.Writer, v any) error {
 }
 
 // Classify is the one place that maps an error to a code and a message for
-// the client. Errors it does not know are internal (known is false): their
-// text belongs in the log, and the client sees a generic message.
-func Classify(err error) (code, message string, known bool) {
+// the client; ctx is the request's. Errors it does not know are internal
+// (known is false): their text belongs in the log, and the client sees a
+// generic message. A context.Canceled is the client's doing (canceled)
+// only when ctx is done; otherwise the server cancelled something itself,
+// which is internal.
+func Classify(ctx context.Context, err error) (code, message string, known bool) {
 	var e *tokens.Error
 	var mbe *http.MaxBytesError
 	switch {
@@ -185,8 +194,8 @@ func Classify(err error) (code, message string, known bool) {
 		return tokens.CodeNotFound, "not found", true
 	case errors.Is(err, tokens.ErrConflict):
 		return tokens.CodeConflict, "the change conflicts with the current state", true
-	case errors.Is(err, context.Canceled):
-		return tokens.CodeInternal, "the request was cancelled", true
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return tokens.CodeCanceled, "the request was cancelled by its client", true
 	}
 	return tokens.CodeInternal, "internal error; the server log has the details", false
 }

@@ -1,7 +1,9 @@
 package httpx_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,6 +72,7 @@ func TestEveryCodeOnTheWire(t *testing.T) {
 		{tokens.CodeUpstreamUnavailable, 502, -32000},
 		{tokens.CodeUnavailable, 503, -32000},
 		{tokens.CodeInternal, 500, -32000},
+		{tokens.CodeCanceled, 499, -32000},
 		{"no_such_code", 500, -32000},
 	} {
 		assert.Equal(t, tt.status, httpx.StatusOf(tt.code), tt.code)
@@ -122,4 +125,29 @@ func TestNotRouted(t *testing.T) {
 			assert.NotEmpty(t, body.Error.Message)
 		})
 	}
+}
+
+// TestClassifyCanceled: a request its client cancelled (its own context
+// done) is the client's outcome, canceled, which no one reads and which
+// is no server error; a context.Canceled while the request's context is
+// live came from the server itself, and is an internal error for the log.
+func TestClassifyCanceled(t *testing.T) {
+	t.Parallel()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	wrapped := fmt.Errorf("load the account: %w", context.Canceled)
+
+	code, msg, known := httpx.Classify(gone, wrapped)
+	assert.Equal(t, tokens.CodeCanceled, code)
+	assert.Equal(t, httpx.StatusClientClosedRequest, httpx.StatusOf(code))
+	assert.NotEmpty(t, msg)
+	assert.True(t, known, "nothing for the error log")
+
+	code, _, known = httpx.Classify(context.Background(), wrapped)
+	assert.Equal(t, tokens.CodeInternal, code)
+	assert.False(t, known, "a cancellation the client did not make is the server's, for the log")
+
+	code, _, known = httpx.Classify(gone, &tokens.Error{Code: tokens.CodeNotFound, Message: "no such account"})
+	assert.Equal(t, tokens.CodeNotFound, code, "other errors keep their code")
+	assert.True(t, known)
 }

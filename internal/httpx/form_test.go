@@ -36,7 +36,7 @@ func TestFormAndBodyLimits(t *testing.T) {
 			serve := func(d time.Duration) string {
 				srv := httptest.NewServer(httpx.BodyDeadline(d, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if err := rd.read(w, r); err != nil {
-						code, msg, _ := httpx.Classify(err)
+						code, msg, _ := httpx.Classify(r.Context(), err)
 						httpx.WriteError(w, code, msg)
 						return
 					}

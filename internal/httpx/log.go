@@ -76,7 +76,10 @@ func LogRequests(logger *slog.Logger, h http.Handler, observers ...func(Done)) h
 			}
 		}
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status == StatusClientClosedRequest: // the client went away: its outcome, not an error
+			attrs = append(attrs, slog.String("outcome", tokens.CodeCanceled))
+		case status >= 500:
 			level = slog.LevelError
 		}
 		logger.LogAttrs(r.Context(), level, "http request", attrs...)

@@ -2,6 +2,7 @@ package httpx_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -11,11 +12,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/internal/admin"
 	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/route"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -268,4 +271,71 @@ func TestLogRedactsEveryTokenRoute(t *testing.T) {
 		assert.NotContains(t, out, w.secret, "the log holds the secret of %s", p)
 		assert.True(t, logged[w.logged], "%s is logged as %s", p, w.logged)
 	}
+}
+
+// TestRequestCancelledByItsClient: a client that goes away before its
+// answer is no server failure. The request is logged at info with
+// outcome canceled and status 499 (the status nginx gives it), never as
+// an error, and metrics see 499, not a 5xx.
+func TestRequestCancelledByItsClient(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	g := route.Group{Public: true, Routes: []route.Route{{Method: "GET", Path: "/slow", Handle: func(w http.ResponseWriter, r *http.Request) error {
+		close(started)
+		<-r.Context().Done() // a slow store or Zoho call, which the client does not wait for
+		return fmt.Errorf("read the records: %w", r.Context().Err())
+	}}}}
+	mux := http.NewServeMux()
+	g.Register(mux, nil, nil)
+	lines := lineWriter(make(chan string, 4))
+	logger := slog.New(slog.NewJSONHandler(lines, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	done := make(chan httpx.Done, 1)
+	srv := httptest.NewServer(httpx.LogRequests(logger, mux, func(d httpx.Done) { done <- d }))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/slow", nil)
+	require.NoError(t, err)
+	answered := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		answered <- err
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not start within 10 s")
+	}
+	cancel()
+	require.ErrorIs(t, <-answered, context.Canceled)
+
+	var d httpx.Done
+	select {
+	case d = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the cancelled request was not logged within 10 s")
+	}
+	assert.Equal(t, httpx.StatusClientClosedRequest, d.Status, "metrics count it as 499, not a 5xx")
+	var raw string
+	select {
+	case raw = <-lines:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no request log line within 10 s")
+	}
+	var line map[string]any
+	require.NoError(t, json.Unmarshal([]byte(raw), &line), raw)
+	assert.Equal(t, "INFO", line["level"])
+	assert.Equal(t, "canceled", line["outcome"])
+	assert.EqualValues(t, 499, line["status"])
+}
+
+// lineWriter hands each line a logger writes to the test.
+type lineWriter chan string
+
+func (l lineWriter) Write(p []byte) (int, error) {
+	l <- string(p)
+	return len(p), nil
 }

@@ -1,6 +1,7 @@
 package httpx_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,7 +39,7 @@ func TestClassifyUnavailable(t *testing.T) {
 		fmt.Errorf("look up: %w", errors.Join(tokens.ErrUnavailable, errors.New("deadline"))),
 		fmt.Errorf("look up: %w", &tokens.Error{Code: tokens.CodeUnavailable, Message: "m", Err: tokens.ErrUnavailable}),
 	} {
-		code, _, known := httpx.Classify(err)
+		code, _, known := httpx.Classify(context.Background(), err)
 		assert.True(t, known)
 		assert.Equal(t, tokens.CodeUnavailable, code)
 	}

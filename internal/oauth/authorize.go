@@ -212,7 +212,7 @@ func (h *Handler) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
-		code, _, _ := httpx.Classify(err)
+		code, _, _ := httpx.Classify(r.Context(), err)
 		switch code {
 		case tokens.CodeTooLarge:
 			h.page(w, http.StatusRequestEntityTooLarge, pageError, pageData{Title: "Too large", Message: "The form is larger than this server accepts. Please start again from your application."})

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -415,7 +416,8 @@ func checkRedirectURIs(uris []string) error {
 //     than loopback, javascript, data, file, …) are not an app's, and the
 //     URI must go on with a slash: javascript:alert(1) is no redirect.
 //
-// Never a fragment (RFC 6749 §3.1.2), user information, or a wildcard.
+// Never a fragment (RFC 6749 §3.1.2), user information, a wildcard, or a
+// port outside 1–65535.
 func checkRedirectURI(raw string) error {
 	refuse := func(why string) error { return fmt.Errorf("redirect URI %q %s", clip(raw), why) }
 	if raw == "" || len(raw) > maxRedirectURI || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
@@ -430,6 +432,11 @@ func checkRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.User != nil {
 		return refuse("is not an absolute URI without user information")
+	}
+	if p := u.Port(); p != "" { // url.Parse has checked it is digits
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return refuse("must have a port from 1 to 65535")
+		}
 	}
 	switch {
 	case u.Scheme == "https":

@@ -357,6 +357,12 @@ func TestCheckRedirectURI(t *testing.T) {
 		{"https:///cb", "has no host"},
 		{"https://claude.ai/" + strings.Repeat("a", 494), ""}, // 512 bytes
 		{"https://claude.ai/" + strings.Repeat("a", 495), "at most 512 characters"},
+		{"http://127.0.0.1:65535/cb", ""},
+		{"http://127.0.0.1:99999/cb", "port from 1 to 65535"},
+		{"https://claude.ai:65536/cb", "port from 1 to 65535"},
+		{"http://localhost:0/cb", "port from 1 to 65535"},
+		{"cursor://anysphere.cursor-mcp:70000/cb", "port from 1 to 65535"},
+		{"http://127.0.0.1:80a/cb", "is not an absolute URI"}, // url.Parse refuses a port that is not digits
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {

@@ -65,8 +65,8 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 // httpx.ReadBody or httpx.ParseForm error) in OAuth's error shape, with
 // the status of its cause: 413 for a body over the limit, 408 for a slow
 // one, else 400 with desc.
-func writeBodyError(w http.ResponseWriter, err error, code, desc string) {
-	c, msg, _ := httpx.Classify(err)
+func writeBodyError(w http.ResponseWriter, r *http.Request, err error, code, desc string) {
+	c, msg, _ := httpx.Classify(r.Context(), err)
 	switch c {
 	case tokens.CodeTooLarge, tokens.CodeRequestTimeout:
 		writeOAuthError(w, httpx.StatusOf(c), code, msg)
@@ -96,7 +96,7 @@ func (h *Handler) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
-		writeBodyError(w, err, tokens.OAuthInvalidRequest, "the body must be application/x-www-form-urlencoded")
+		writeBodyError(w, r, err, tokens.OAuthInvalidRequest, "the body must be application/x-www-form-urlencoded")
 		return
 	}
 	f := r.PostForm
@@ -182,7 +182,7 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := httpx.ReadBody(w, r, maxFormBytes)
 	if err != nil {
-		writeBodyError(w, err, "invalid_client_metadata", "the registration could not be read")
+		writeBodyError(w, r, err, "invalid_client_metadata", "the registration could not be read")
 		return
 	}
 	var in struct {

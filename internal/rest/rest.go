@@ -91,15 +91,19 @@ func (a *API) Register(mux httpx.Router) {
 }
 
 // account returns the integrated account a request names, after checking
-// that the request's API token may reach it.
+// that the request's API token may reach it. A request without an API
+// token in its context (a guard that let it through without one) is
+// refused rather than let past the account limit.
 func (a *API) account(ctx context.Context, id, field string) (*tokens.AccountInfo, error) {
 	if id == "" {
 		return nil, invalidf("%s is required: the id of the integrated account to act on", field)
 	}
-	if c := tokens.CallerFrom(ctx); c != nil && c.APIToken != nil {
-		if err := c.APIToken.Permit("", id); err != nil {
-			return nil, err
-		}
+	c := tokens.CallerFrom(ctx)
+	if c == nil || c.APIToken == nil {
+		return nil, &tokens.Error{Code: tokens.CodeUnauthenticated, Message: "send Authorization: Bearer <api token>"}
+	}
+	if err := c.APIToken.Permit("", id); err != nil {
+		return nil, err
 	}
 	return a.svc.AccountInfo(ctx, id)
 }
@@ -186,7 +190,7 @@ func writeBody(w http.ResponseWriter, body []byte) {
 // writeErr answers with err's code and message, logging errors it does
 // not know.
 func (a *API) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg, known := httpx.Classify(err)
+	code, msg, known := httpx.Classify(r.Context(), err)
 	if !known {
 		a.logger.ErrorContext(r.Context(), "REST request failed", "method", r.Method, "route", r.Pattern, "request_id", httpx.RequestID(r.Context()), "err", err)
 	}

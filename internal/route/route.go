@@ -9,6 +9,7 @@
 package route
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -45,7 +46,8 @@ type Group struct {
 	// holds.
 	Tag            string
 	TagDescription string
-	// Scope is the API token scope every route of the group needs.
+	// Scope is the API token scope every route of the group needs;
+	// a group that is not Public must have one (Register panics).
 	Scope string
 	// Public routes need no API token: each is mounted on its own
 	// pattern, and the group has no Prefixes.
@@ -72,11 +74,16 @@ type Fail func(w http.ResponseWriter, r *http.Request, err error)
 // Register mounts the group's routes on mux. A guarded group answers
 // every path under its prefixes itself, after guard: a route, or the JSON
 // 404 or 405 of httpx.NotRouted. Each served request is annotated with
-// its route pattern for the request log and metrics.
+// its route pattern for the request log and metrics. A guarded group
+// without a Scope panics, as ServeMux does on a conflicting pattern: its
+// guard would ask for no scope and admit any valid API token.
 func (g *Group) Register(mux httpx.Router, guard Guard, fail Fail) {
+	if !g.Public && g.Scope == "" {
+		panic(fmt.Sprintf("route: the guarded group %q has no Scope: set the API token scope its routes need, or make it Public", g.Tag))
+	}
 	if fail == nil {
-		fail = func(w http.ResponseWriter, _ *http.Request, err error) {
-			code, msg, _ := httpx.Classify(err)
+		fail = func(w http.ResponseWriter, r *http.Request, err error) {
+			code, msg, _ := httpx.Classify(r.Context(), err)
 			httpx.WriteError(w, code, msg)
 		}
 	}

@@ -176,3 +176,19 @@ func TestRegister(t *testing.T) {
 		"every guarded request, and no public one, went through the guard with the group's scope")
 	assert.False(t, strings.Contains(strings.Join(guarded, ","), "/p"))
 }
+
+// TestRegisterRefusesAGuardedGroupWithoutScope: a guarded group that
+// names no scope would let any valid API token through its guard (""
+// asks for none), so registering it fails at once, naming the group,
+// rather than serve its routes open to every token.
+func TestRegisterRefusesAGuardedGroupWithoutScope(t *testing.T) {
+	g := route.Group{Tag: "Things", What: "thing endpoint", Prefixes: []string{"/t/"}, Routes: []route.Route{
+		{Method: "GET", Path: "/t/ok", Handle: noop},
+	}}
+	guarded := false
+	guard := func(scope string, h http.Handler) http.Handler { guarded = true; return h }
+	assert.PanicsWithValue(t, `route: the guarded group "Things" has no Scope: set the API token scope its routes need, or make it Public`, func() {
+		g.Register(http.NewServeMux(), guard, nil)
+	})
+	assert.False(t, guarded, "nothing was mounted")
+}

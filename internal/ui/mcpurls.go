@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -179,7 +180,7 @@ func (h *Handler) previewOf(f policyForm) preview {
 			return preview{Tools: nonNil(h.svc.AllowedTools(cfg))}
 		}
 	}
-	_, msg, _ := httpx.Classify(err)
+	_, msg, _ := httpx.Classify(context.Background(), err) // the policy alone, no I/O: nothing a client cancels
 	return preview{Tools: []string{}, Error: msg}
 }
 

@@ -156,7 +156,7 @@ func (h *Handler) Register(mux httpx.Router) {
 				return
 			}
 			if err := httpx.ParseForm(w, r, maxFormBytes); err != nil {
-				switch code, _, _ := httpx.Classify(err); code {
+				switch code, _, _ := httpx.Classify(r.Context(), err); code {
 				case tokens.CodeTooLarge:
 					h.problem(w, r, http.StatusRequestEntityTooLarge, "Too large", "The form is larger than this server accepts.")
 				case tokens.CodeRequestTimeout:
@@ -383,7 +383,7 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, ti
 // the admin API; errors it does not know are logged and shown as
 // internal.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, again func(status int, msg string), err error) {
-	code, msg, known := httpx.Classify(err)
+	code, msg, known := httpx.Classify(r.Context(), err)
 	if !known {
 		h.logger.ErrorContext(r.Context(), "ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -71,6 +71,9 @@ export async function startServer(sandbox, { tls = false, env: extra = {} } = {}
   const base = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), "bigin-mcp-clients-"));
   const adminToken = "bmcp_api_" + randomBytes(32).toString("base64url");
+  // The sandbox's Zoho sends sign-ins only to registered redirect URIs,
+  // as a real Zoho client does: this server's own callback.
+  await sandbox.control("POST", "redirect-uri?uri=" + encodeURIComponent(base + "/oauth/zoho/callback"));
   const env = {
     PATH: process.env.PATH,
     BIGIN_MCP_ADDR: `127.0.0.1:${port}`,

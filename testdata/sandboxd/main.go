@@ -2,9 +2,10 @@
 // bigin/sandbox) on a loopback port for the third-party client suite in
 // testdata/clients, with a small control API under /_sandboxd/ so tests
 // can issue refresh tokens (with every scope, or the directory scopes
-// only), inject faults, read the seeded data and record ids, choose which
-// sandbox user signs in at its Zoho sign-in (and whether they deny it),
-// and change a user's status.
+// only), inject faults, read the seeded data and record ids, register the
+// redirect URI of each server under test (its sign-in sends browsers to
+// no other address), choose which sandbox user signs in at its Zoho
+// sign-in (and whether they deny it), and change a user's status.
 //
 // It prints one JSON line on stdout, {"url","client_id","client_secret"},
 // and exits on SIGINT, SIGTERM or when its stdin closes (so it never
@@ -18,9 +19,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -36,6 +39,14 @@ func main() {
 
 func run() error {
 	sb := sandbox.New(sandbox.Options{Location: "us"})
+	// Like a real Zoho client, the sandbox's sends sign-ins only to the
+	// redirect URIs registered (none yet): each server under test
+	// registers its own callback before it starts.
+	var (
+		mu        sync.Mutex
+		redirects []string
+	)
+	sb.SetRedirectURIs()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -74,6 +85,21 @@ func run() error {
 	})
 	mux.HandleFunc("POST /_sandboxd/clear", func(w http.ResponseWriter, r *http.Request) {
 		sb.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_sandboxd/redirect-uri", func(w http.ResponseWriter, r *http.Request) {
+		// ?uri=<a server's callback>, such as
+		// http://127.0.0.1:8080/oauth/zoho/callback: one more redirect
+		// URI the sign-in may send browsers to.
+		u, err := url.Parse(r.URL.Query().Get("uri"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			http.Error(w, "want ?uri=<absolute http(s) callback URL of a server>", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		redirects = append(redirects, u.String())
+		sb.SetRedirectURIs(redirects...)
+		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /_sandboxd/consent-user", func(w http.ResponseWriter, r *http.Request) {

@@ -16,7 +16,8 @@ import (
 
 // LogRequests wraps h so that every request is logged once it is answered,
 // as one slog line with a request id, the method, route, redacted path,
-// status and latency, plus whatever handlers attached with Annotate (such
+// status, latency and client address (ClientIP: behind a trusted proxy,
+// the client it names), plus whatever handlers attached with Annotate (such
 // as the MCP server id or the tool name). The request id is taken from a
 // well-formed X-Request-Id header or generated, and echoed in the response.
 // The path is logged redacted (RedactPath): never a token in it. A valid W3C
@@ -59,6 +60,9 @@ func LogRequests(logger *slog.Logger, h http.Handler, observers ...func(Done)) h
 			slog.String("path", RedactPath(r.URL.Path)),
 			slog.Int("status", status),
 			slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
+		}
+		if a := ClientIP(r); a.IsValid() {
+			attrs = append(attrs, slog.String("client_addr", a.String()))
 		}
 		ann.mu.Lock()
 		for _, a := range ann.attrs {

@@ -93,6 +93,11 @@ type Config struct {
 	StoreTimeout time.Duration
 	// Limits bounds what one client can hold open.
 	Limits Limits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client of a request, for the per-address limits and the
+	// request log; nil trusts none, and the client is the connection's
+	// remote address.
+	TrustedProxies *httpx.TrustedProxies
 }
 
 // Limits are the server's own resource limits; the zero value of each
@@ -118,6 +123,16 @@ type Limits struct {
 	// shared by all of them (default DefaultCredentialFailures). Past
 	// it, a request with a credential gets 429 with Retry-After.
 	CredentialFailures ratelimit.Limit
+	// NoCredentialFailureBudget turns that budget off, for deployments
+	// that limit failed sign-ins at their edge: wrong tokens are then
+	// refused one by one, never the address.
+	NoCredentialFailureBudget bool
+	// RegistrationsPerAddress is how many OAuth clients one client
+	// address may register per oauth.RegistrationWindow (default
+	// oauth.DefaultRegistrationsPerAddress). The per-address limit of
+	// Client ID Metadata Document fetches is Config.CIMD's
+	// FetchesPerAddress.
+	RegistrationsPerAddress int
 }
 
 // DefaultCredentialFailures is Limits.CredentialFailures when it is
@@ -225,10 +240,11 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	oauthHandler, err := oauth.New(oauth.Options{
 		OAuth: front, Zoho: z, Datacenters: cfg.Datacenters, PublicURL: cfg.PublicURL,
 		ZohoClientID: cfg.ZohoClientID, ZohoClientSecret: cfg.ZohoClientSecret,
-		CallbackPath: connect.CallbackPath,
-		Key:          DeriveKey(cfg.SecretKey, "bigin-mcp oauth front door v1"),
-		CIMD:         cfg.CIMD,
-		Clock:        clk, Logger: logger,
+		CallbackPath:            connect.CallbackPath,
+		Key:                     DeriveKey(cfg.SecretKey, "bigin-mcp oauth front door v1"),
+		CIMD:                    cfg.CIMD,
+		RegistrationsPerAddress: cfg.Limits.RegistrationsPerAddress,
+		Clock:                   clk, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -237,7 +253,10 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	if !failureLimit.Valid() {
 		failureLimit = DefaultCredentialFailures
 	}
-	failures := ratelimit.NewFailureBudget(clk, failureLimit)
+	var failures *ratelimit.FailureBudget // nil: no budget, each surface checks every token
+	if !cfg.Limits.NoCredentialFailureBudget {
+		failures = ratelimit.NewFailureBudget(clk, failureLimit)
+	}
 	var observeMCP func(mcp.Operation)
 	if met != nil {
 		observeMCP = func(op mcp.Operation) { met.ObserveMCP(op.Method, op.Tool, op.ErrorType, op.Duration) }
@@ -337,6 +356,9 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 	} else {
 		a.handler = httpx.LogRequests(logger, inner)
 	}
+	// The client address is worked out once, outside the request log
+	// that writes it and the per-address limits that key on it.
+	a.handler = cfg.TrustedProxies.Wrap(a.handler)
 	a.handler = storeDeadline(cmp.Or(cfg.StoreTimeout, cmp.Or(cfg.MaxStaleness, DefaultMaxStaleness)/2), a.handler)
 	return a, nil
 }

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -32,16 +33,20 @@ import (
 // (cimdCacheTTL when usable, cimdFailureTTL when not, cimdCacheMax
 // documents at most); at most cimdMaxFetches run at once across the
 // server; and each client address may make the server fetch
-// cimdFetchesPerAddress documents it does not remember per minute.
+// CIMDOptions.FetchesPerAddress documents it does not remember per
+// minute.
 const (
-	cimdTimeout           = 5 * time.Second
-	cimdMaxBytes          = 64 << 10
-	cimdCacheTTL          = 10 * time.Minute
-	cimdFailureTTL        = time.Minute
-	cimdCacheMax          = 1000
-	cimdMaxFetches        = 8
-	cimdFetchesPerAddress = 20
+	cimdTimeout    = 5 * time.Second
+	cimdMaxBytes   = 64 << 10
+	cimdCacheTTL   = 10 * time.Minute
+	cimdFailureTTL = time.Minute
+	cimdCacheMax   = 1000
+	cimdMaxFetches = 8
 )
+
+// DefaultCIMDFetchesPerAddress is CIMDOptions.FetchesPerAddress when it
+// is zero.
+const DefaultCIMDFetchesPerAddress = 20
 
 // CIMDOptions configures how Client ID Metadata Documents are fetched.
 type CIMDOptions struct {
@@ -61,6 +66,10 @@ type CIMDOptions struct {
 	// Timeout bounds one fetch, connection included; zero means 5 s.
 	// Only tests shorten it.
 	Timeout time.Duration
+	// FetchesPerAddress is how many documents the server does not
+	// remember one client address may make it fetch per minute (0 means
+	// DefaultCIMDFetchesPerAddress).
+	FetchesPerAddress int
 }
 
 // client is an OAuth client as the authorization server knows it.
@@ -75,12 +84,13 @@ type client struct {
 // cached (see the limits above); any other client_id must have been
 // registered (DCR).
 type clientResolver struct {
-	o       *tokens.OAuth
-	http    *http.Client
-	now     func() time.Time
-	logger  *slog.Logger
-	perAddr *ratelimit.Limiter // uncached fetches per client address
-	slots   chan struct{}      // one per fetch in flight
+	o            *tokens.OAuth
+	http         *http.Client
+	now          func() time.Time
+	logger       *slog.Logger
+	perAddr      *ratelimit.Limiter // uncached fetches per client address
+	perAddrLimit ratelimit.Limit
+	slots        chan struct{} // one per fetch in flight
 
 	mu       sync.Mutex
 	cache    map[string]cachedClient
@@ -136,7 +146,8 @@ func newClientResolver(o *tokens.OAuth, opts CIMDOptions, clk clock.Clock, logge
 	clk = clock.OrSystem(clk)
 	return &clientResolver{
 		o: o, now: clk.Now, logger: logger, cache: map[string]cachedClient{}, inflight: map[string]*fetchCall{},
-		perAddr: ratelimit.New(clk), slots: make(chan struct{}, cimdMaxFetches),
+		perAddr: ratelimit.New(clk), perAddrLimit: ratelimit.Limit{Requests: cmp.Or(opts.FetchesPerAddress, DefaultCIMDFetchesPerAddress), Per: time.Minute},
+		slots: make(chan struct{}, cimdMaxFetches),
 		http: &http.Client{
 			Transport: tr,
 			Timeout:   timeout,
@@ -282,8 +293,8 @@ func (cr *clientResolver) resolve(ctx context.Context, id, addr string) (*client
 // admitFetch takes a fetch slot and one of addr's fetches, or says why
 // not; cr.mu is held.
 func (cr *clientResolver) admitFetch(addr string) error {
-	if d := cr.perAddr.Take(ratelimit.Key{Name: addr, Limit: ratelimit.Limit{Requests: cimdFetchesPerAddress, Per: time.Minute}}); !d.Allowed {
-		return fmt.Errorf("%w: this address asked for over %d new metadata documents in a minute", errUnknownClient, cimdFetchesPerAddress)
+	if d := cr.perAddr.Take(ratelimit.Key{Name: addr, Limit: cr.perAddrLimit}); !d.Allowed {
+		return fmt.Errorf("%w: this address asked for over %d new metadata documents in a minute", errUnknownClient, cr.perAddrLimit.Requests)
 	}
 	select {
 	case cr.slots <- struct{}{}:

@@ -501,7 +501,8 @@ func TestCIMDFailuresAreCached(t *testing.T) {
 // TestCIMDFetchesAreBounded: requests naming one document share one
 // fetch; at most cimdMaxFetches run at once, and one more is refused at
 // once; and each client address may make the server fetch
-// cimdFetchesPerAddress new documents a minute.
+// FetchesPerAddress (by default DefaultCIMDFetchesPerAddress) new
+// documents a minute.
 func TestCIMDFetchesAreBounded(t *testing.T) {
 	shared, slow := newGate(), newGate()
 	docs := map[string]func(http.ResponseWriter, string){"/shared.json": shared.then(doc(nil))}
@@ -588,26 +589,33 @@ func TestCIMDFetchesAreBounded(t *testing.T) {
 		assert.NoError(t, err, "a slot is free again, and the refusal was not remembered")
 	})
 
-	t.Run("new documents per client address", func(t *testing.T) {
-		cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls}, clk, slog.New(slog.DiscardHandler))
-		for i := range cimdFetchesPerAddress {
-			_, err := cr.resolve(ctx, d.url(fmt.Sprintf("/none-%d.json", i)), "198.51.100.7")
+	for _, perAddr := range []int{0, 3} { // the default, and a setting
+		t.Run(fmt.Sprintf("new documents per client address (FetchesPerAddress %d)", perAddr), func(t *testing.T) {
+			cr := newClientResolver(nil, CIMDOptions{AllowPrivateAddresses: true, TLSConfig: d.tls, FetchesPerAddress: perAddr}, clk, slog.New(slog.DiscardHandler))
+			limit := perAddr
+			if limit == 0 {
+				limit = DefaultCIMDFetchesPerAddress
+			}
+			path := func(s string) string { return fmt.Sprintf("/none-%d-%s.json", perAddr, s) }
+			for i := range limit {
+				_, err := cr.resolve(ctx, d.url(path(fmt.Sprint(i))), "198.51.100.7")
+				require.ErrorIs(t, err, errUnknownClient)
+				require.Contains(t, err.Error(), "HTTP 404", "fetched")
+			}
+			over := path("over")
+			_, err := cr.resolve(ctx, d.url(over), "198.51.100.7")
 			require.ErrorIs(t, err, errUnknownClient)
-			require.Contains(t, err.Error(), "HTTP 404", "fetched")
-		}
-		over := fmt.Sprintf("/none-%d.json", cimdFetchesPerAddress)
-		_, err := cr.resolve(ctx, d.url(over), "198.51.100.7")
-		require.ErrorIs(t, err, errUnknownClient)
-		assert.Contains(t, err.Error(), "in a minute")
-		assert.Zero(t, d.count(over), "not fetched")
-		_, err = cr.resolve(ctx, d.url(over), "198.51.100.8")
-		assert.Contains(t, err.Error(), "HTTP 404", "another address still gets it fetched")
-		_, err = cr.resolve(ctx, d.url("/none-0.json"), "198.51.100.7")
-		assert.Contains(t, err.Error(), "HTTP 404", "a remembered document costs no fetch")
-		clk.Advance(time.Minute / cimdFetchesPerAddress)
-		_, err = cr.resolve(ctx, d.url("/none-extra.json"), "198.51.100.7")
-		assert.Contains(t, err.Error(), "HTTP 404", "the budget refills")
-	})
+			assert.Contains(t, err.Error(), fmt.Sprintf("over %d new metadata documents in a minute", limit))
+			assert.Zero(t, d.count(over), "not fetched")
+			_, err = cr.resolve(ctx, d.url(over), "198.51.100.8")
+			assert.Contains(t, err.Error(), "HTTP 404", "another address still gets it fetched")
+			_, err = cr.resolve(ctx, d.url(path("0")), "198.51.100.7")
+			assert.Contains(t, err.Error(), "HTTP 404", "a remembered document costs no fetch")
+			clk.Advance(time.Minute / time.Duration(limit))
+			_, err = cr.resolve(ctx, d.url(path("extra")), "198.51.100.7")
+			assert.Contains(t, err.Error(), "HTTP 404", "the budget refills")
+		})
+	}
 }
 
 // waitBound bounds every wait on a server in these tests, for a slow,

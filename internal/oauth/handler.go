@@ -7,6 +7,7 @@
 package oauth
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,9 +59,14 @@ type Options struct {
 	// derive it from the secret key so they survive a restart).
 	Key []byte
 	// CIMD configures fetching Client ID Metadata Documents.
-	CIMD   CIMDOptions
-	Clock  clock.Clock
-	Logger *slog.Logger
+	CIMD CIMDOptions
+	// RegistrationsPerAddress is how many clients one client address may
+	// register per RegistrationWindow (0 means
+	// DefaultRegistrationsPerAddress); at most MaxRegistrations, the
+	// limit across the server.
+	RegistrationsPerAddress int
+	Clock                   clock.Clock
+	Logger                  *slog.Logger
 }
 
 // Handler serves the authorization server.
@@ -77,11 +83,12 @@ type Handler struct {
 	consents *consents
 	// registrations and registerAddrs bound Dynamic Client
 	// Registration, across the server and per client address.
-	registrations registrations
-	registerAddrs *ratelimit.Limiter
-	clients       *clientResolver
-	now           func() time.Time
-	logger        *slog.Logger
+	registrations   registrations
+	registerAddrs   *ratelimit.Limiter
+	registerPerAddr ratelimit.Limit
+	clients         *clientResolver
+	now             func() time.Time
+	logger          *slog.Logger
 }
 
 // New returns the authorization server.
@@ -102,6 +109,13 @@ func New(o Options) (*Handler, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	clk := clock.OrSystem(o.Clock)
+	perAddr := cmp.Or(o.RegistrationsPerAddress, DefaultRegistrationsPerAddress)
+	if perAddr < 0 || perAddr > MaxRegistrations {
+		return nil, fmt.Errorf("oauth: %d registrations per address is not from 1 to %d", perAddr, MaxRegistrations)
+	}
+	if o.CIMD.FetchesPerAddress < 0 {
+		return nil, fmt.Errorf("oauth: %d document fetches per address is negative", o.CIMD.FetchesPerAddress)
+	}
 	origin, ok := originOf(o.PublicURL)
 	if !ok {
 		return nil, fmt.Errorf("oauth: public URL %q is not an http or https URL", o.PublicURL)
@@ -115,9 +129,11 @@ func New(o Options) (*Handler, error) {
 		sealer:        s,
 		consents:      &consents{used: map[string]time.Time{}},
 		registerAddrs: ratelimit.New(clk),
-		clients:       newClientResolver(o.OAuth, o.CIMD, clk, logger),
-		now:           clk.Now,
-		logger:        logger,
+		// One registration back every RegistrationWindow/perAddr.
+		registerPerAddr: ratelimit.Limit{Requests: perAddr, Per: RegistrationWindow},
+		clients:         newClientResolver(o.OAuth, o.CIMD, clk, logger),
+		now:             clk.Now,
+		logger:          logger,
 	}, nil
 }
 

@@ -1025,6 +1025,23 @@ func TestRegisterIsBoundedPerAddress(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, registerFrom(t, e, "127.0.2.1").Status)
 }
 
+// TestRegistrationsPerAddressIsASetting: Limits.RegistrationsPerAddress
+// sets how many clients one address registers per 10 minutes, one more
+// coming back every 10 minutes divided by it.
+func TestRegistrationsPerAddressIsASetting(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.Limits.RegistrationsPerAddress = 2 }})
+	for i := range 2 {
+		require.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.3.1").Status, "registration %d", i)
+	}
+	r := registerFrom(t, e, "127.0.3.1")
+	assert.Equal(t, http.StatusTooManyRequests, r.Status)
+	assert.Equal(t, "300", r.Header.Get("Retry-After"), "one back every 5 minutes")
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.3.2").Status, "another address registers")
+	e.Clock.Advance(5 * time.Minute)
+	assert.Equal(t, http.StatusCreated, registerFrom(t, e, "127.0.3.1").Status)
+}
+
 // TestClientNameIsClippedBetweenCharacters: a registered client_name over
 // 200 bytes is cut before the character that crosses the limit, so the
 // stored name and the consent page stay valid UTF-8 with no replacement

@@ -18,16 +18,16 @@ import (
 const maxFormBytes = 64 << 10
 
 // Dynamic Client Registration is open to anyone, so it is bounded: at
-// most registerLimit new clients per registerWindow across the server,
-// which caps how fast registered clients can pile up in the store, and
-// registerPerAddress per registerWindow from one client address
-// (httpx.ClientAddr; a bucket that gives one back every
-// registerWindow/registerPerAddress), so that one address cannot use up
-// the server's registrations and lock out everyone else's.
+// most MaxRegistrations new clients per RegistrationWindow across the
+// server, which caps how fast registered clients can pile up in the
+// store, and Options.RegistrationsPerAddress per RegistrationWindow from
+// one client address (httpx.ClientAddr; a bucket that gives one back
+// every RegistrationWindow/RegistrationsPerAddress), so that one address
+// cannot use up the server's registrations and lock out everyone else's.
 const (
-	registerLimit      = 100
-	registerWindow     = 10 * time.Minute
-	registerPerAddress = 20
+	MaxRegistrations               = 100
+	RegistrationWindow             = 10 * time.Minute
+	DefaultRegistrationsPerAddress = 20
 )
 
 // registrations counts the registrations of the current window.
@@ -42,11 +42,11 @@ type registrations struct {
 func (rg *registrations) take(now time.Time) (bool, time.Duration) {
 	rg.mu.Lock()
 	defer rg.mu.Unlock()
-	if !now.Before(rg.start.Add(registerWindow)) {
+	if !now.Before(rg.start.Add(RegistrationWindow)) {
 		rg.start, rg.n = now, 0
 	}
-	if rg.n >= registerLimit {
-		return false, rg.start.Add(registerWindow).Sub(now)
+	if rg.n >= MaxRegistrations {
+		return false, rg.start.Add(RegistrationWindow).Sub(now)
 	}
 	rg.n++
 	return true, 0
@@ -206,15 +206,15 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	addr := httpx.ClientAddr(r)
-	if d := h.registerAddrs.Take(ratelimit.Key{Name: addr, Limit: ratelimit.Limit{Requests: registerPerAddress, Per: registerWindow}}); !d.Allowed {
+	if d := h.registerAddrs.Take(ratelimit.Key{Name: addr, Limit: h.registerPerAddr}); !d.Allowed {
 		httpx.RetryAfter(w, d.RetryAfter)
-		h.logger.WarnContext(r.Context(), "OAuth client registrations from one address over their limit", "client_addr", addr, "limit", registerPerAddress, "window", registerWindow)
+		h.logger.WarnContext(r.Context(), "OAuth client registrations from one address over their limit", "client_addr", addr, "limit", h.registerPerAddr.Requests, "window", RegistrationWindow)
 		writeOAuthError(w, http.StatusTooManyRequests, tokens.OAuthUnavailable, "too many client registrations from your address; try again later")
 		return
 	}
 	if ok, wait := h.registrations.take(h.now()); !ok {
 		httpx.RetryAfter(w, wait.Round(time.Second))
-		h.logger.WarnContext(r.Context(), "OAuth client registrations over their limit", "limit", registerLimit, "window", registerWindow)
+		h.logger.WarnContext(r.Context(), "OAuth client registrations over their limit", "limit", MaxRegistrations, "window", RegistrationWindow)
 		writeOAuthError(w, http.StatusTooManyRequests, tokens.OAuthUnavailable, "too many client registrations on this server; try again later")
 		return
 	}

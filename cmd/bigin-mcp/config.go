@@ -14,8 +14,11 @@ import (
 	"time"
 
 	"github.com/bigin-mcp/bigin-mcp/bigin"
+	"github.com/bigin-mcp/bigin-mcp/internal/app"
 	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/internal/httpx"
+	"github.com/bigin-mcp/bigin-mcp/internal/oauth"
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 	"github.com/bigin-mcp/bigin-mcp/internal/tlsconf"
 	"github.com/bigin-mcp/bigin-mcp/mcp"
 	"github.com/bigin-mcp/bigin-mcp/store/etcdstore"
@@ -63,6 +66,18 @@ type config struct {
 	MaxSSEStreamsPerURL   int
 	MaxSSEAnswersInFlight int
 	SSEWriteTimeout       time.Duration
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; nil trusts none.
+	TrustedProxies *httpx.TrustedProxies
+	// CredentialFailures (0: no budget) and CredentialFailureRefill are
+	// each client address's budget of failed credential checks;
+	// RegistrationsPerAddress and CIMDFetchesPerAddress bound its OAuth
+	// client registrations and metadata document fetches.
+	CredentialFailures      int
+	CredentialFailureRefill time.Duration
+	RegistrationsPerAddress int
+	CIMDFetchesPerAddress   int
 
 	// Store is "bbolt" (one process, the file in DataDir) or "etcd"
 	// (any number of replicas sharing a cluster).
@@ -122,6 +137,11 @@ func (c *config) settings() []setting {
 		{"BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "sse-max-streams-per-url", strconv.Itoa(mcp.DefaultMaxSSEStreamsPerURL), "open legacy SSE streams allowed per MCP URL (more: 429)", atLeast(&c.MaxSSEStreamsPerURL, 1)},
 		{"BIGIN_MCP_SSE_MAX_ANSWERS_IN_FLIGHT", "sse-max-answers-in-flight", strconv.Itoa(mcp.DefaultMaxSSEAnswersInFlight), "requests a legacy SSE session may have whose answers its stream has not taken (more: 429)", atLeast(&c.MaxSSEAnswersInFlight, 1)},
 		{"BIGIN_MCP_SSE_WRITE_TIMEOUT", "sse-write-timeout", mcp.DefaultSSEWriteTimeout.String(), "how long a legacy SSE stream's client may take to read one write before the stream and its session end", duration(&c.SSEWriteTimeout, time.Nanosecond, "a positive duration like 30s")},
+		{"BIGIN_MCP_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client of a request (empty: no header is trusted)", c.readTrustedProxies},
+		{"BIGIN_MCP_CREDENTIAL_FAILURES", "credential-failures", strconv.Itoa(app.DefaultCredentialFailures.Requests), "failed credential checks a client address may make before its requests with a token get 429 (0 turns the budget off)", between(&c.CredentialFailures, 0, maxCredentialFailures)},
+		{"BIGIN_MCP_CREDENTIAL_FAILURE_REFILL", "credential-failure-refill", defaultFailureRefill.String(), "how often a client address gets one failed credential check back", durationBetween(&c.CredentialFailureRefill, time.Second, 24*time.Hour)},
+		{"BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS", "oauth-registrations-per-address", strconv.Itoa(oauth.DefaultRegistrationsPerAddress), "OAuth clients one client address may register per 10 minutes (more: 429)", between(&c.RegistrationsPerAddress, 1, oauth.MaxRegistrations)},
+		{"BIGIN_MCP_CIMD_FETCHES_PER_ADDRESS", "cimd-fetches-per-address", strconv.Itoa(oauth.DefaultCIMDFetchesPerAddress), "OAuth client metadata documents it does not remember that the server fetches per minute for one client address (more: refused)", atLeast(&c.CIMDFetchesPerAddress, 1)},
 		{"BIGIN_MCP_STORE", "store", "bbolt", "bbolt (one process) or etcd (replicas sharing a cluster)", c.readStore},
 		// The etcd settings are read only with BIGIN_MCP_STORE=etcd.
 		{"BIGIN_MCP_ETCD_ENDPOINTS", "etcd-endpoints", "", "comma-separated etcd client URLs", c.ifEtcd(list(&c.Etcd.Endpoints, checkEndpoint))},
@@ -296,6 +316,30 @@ func atLeast(dst *int, floor int) func(string) error {
 	}
 }
 
+// between stores a whole number from lo to hi.
+func between(dst *int, lo, hi int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+// durationBetween stores a Go duration from lo to hi.
+func durationBetween(dst *time.Duration, lo, hi time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < lo || d > hi {
+			return fmt.Errorf("%q is not a duration from %s to %s (like 30s)", v, lo, hi)
+		}
+		*dst = d
+		return nil
+	}
+}
+
 // duration stores a Go duration of at least floor; want describes one for
 // the error.
 func duration(dst *time.Duration, floor time.Duration, want string) func(string) error {
@@ -401,6 +445,27 @@ func (c *config) readResultBudget(v string) error {
 func (c *config) readRetention(v string) (err error) {
 	c.AuditRetention, err = parseRetention(v)
 	return err
+}
+
+func (c *config) readTrustedProxies(v string) (err error) {
+	c.TrustedProxies, err = httpx.ParseTrustedProxies(strings.Split(v, ","))
+	return err
+}
+
+// maxCredentialFailures bounds BIGIN_MCP_CREDENTIAL_FAILURES, so that a
+// budget's full refill (count × BIGIN_MCP_CREDENTIAL_FAILURE_REFILL, at
+// most 24 h) stays far inside a time.Duration.
+const maxCredentialFailures = 10000
+
+// defaultFailureRefill is BIGIN_MCP_CREDENTIAL_FAILURE_REFILL's default:
+// the interval of app.DefaultCredentialFailures.
+var defaultFailureRefill = app.DefaultCredentialFailures.Per / time.Duration(app.DefaultCredentialFailures.Requests)
+
+// credentialFailures is the budget of BIGIN_MCP_CREDENTIAL_FAILURES and
+// BIGIN_MCP_CREDENTIAL_FAILURE_REFILL: the count, one back every refill.
+// It is invalid when the count is 0 (the budget is off).
+func (c *config) credentialFailures() ratelimit.Limit {
+	return ratelimit.Limit{Requests: c.CredentialFailures, Per: time.Duration(c.CredentialFailures) * c.CredentialFailureRefill}
 }
 
 func (c *config) readStore(v string) error {

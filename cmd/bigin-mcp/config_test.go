@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -35,6 +37,10 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, 1000, c.MaxSSEStreams)
 	assert.Equal(t, 32, c.MaxSSEStreamsPerURL)
 	assert.False(t, c.StructuredOnly, "every client gets the text block and structuredContent by default")
+	assert.Nil(t, c.TrustedProxies, "no forwarding header is trusted by default")
+	assert.Equal(t, ratelimit.Limit{Requests: 20, Per: 10 * time.Minute}, c.credentialFailures(), "20 failures, one back every 30 s")
+	assert.Equal(t, 20, c.RegistrationsPerAddress)
+	assert.Equal(t, 20, c.CIMDFetchesPerAddress)
 	_, err = c.Datacenters.Get("ca")
 	assert.NoError(t, err, "built-in datacenters are loaded")
 
@@ -112,6 +118,17 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"etcd without a key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379"}, "BIGIN_MCP_SECRET_KEY"},
 		{"etcd cert without key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_CERT": "c.pem"}, "BIGIN_MCP_ETCD_CERT"},
 		{"etcd bad staleness", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_MAX_STALENESS": "10ms"}, "BIGIN_MCP_ETCD_MAX_STALENESS"},
+		{"trusted proxy not an address", map[string]string{"BIGIN_MCP_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}, `BIGIN_MCP_TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR prefix`},
+		{"trusted proxy prefix too long", map[string]string{"BIGIN_MCP_TRUSTED_PROXIES": "10.0.0.0/33"}, `BIGIN_MCP_TRUSTED_PROXIES: "10.0.0.0/33"`},
+		{"credential failures negative", map[string]string{"BIGIN_MCP_CREDENTIAL_FAILURES": "-1"}, `BIGIN_MCP_CREDENTIAL_FAILURES: "-1" is not a whole number from 0 to 10000`},
+		{"credential failures not a number", map[string]string{"BIGIN_MCP_CREDENTIAL_FAILURES": "twenty"}, "BIGIN_MCP_CREDENTIAL_FAILURES"},
+		{"credential failures too many", map[string]string{"BIGIN_MCP_CREDENTIAL_FAILURES": "10001"}, "BIGIN_MCP_CREDENTIAL_FAILURES"},
+		{"refill without a unit", map[string]string{"BIGIN_MCP_CREDENTIAL_FAILURE_REFILL": "30"}, `BIGIN_MCP_CREDENTIAL_FAILURE_REFILL: "30" is not a duration from 1s to 24h0m0s`},
+		{"refill too short", map[string]string{"BIGIN_MCP_CREDENTIAL_FAILURE_REFILL": "100ms"}, "BIGIN_MCP_CREDENTIAL_FAILURE_REFILL"},
+		{"refill too long", map[string]string{"BIGIN_MCP_CREDENTIAL_FAILURE_REFILL": "25h"}, "BIGIN_MCP_CREDENTIAL_FAILURE_REFILL"},
+		{"no registrations per address", map[string]string{"BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS": "0"}, `BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS: "0" is not a whole number from 1 to 100`},
+		{"more registrations per address than in all", map[string]string{"BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS": "101"}, "BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS"},
+		{"no document fetches per address", map[string]string{"BIGIN_MCP_CIMD_FETCHES_PER_ADDRESS": "0"}, `BIGIN_MCP_CIMD_FETCHES_PER_ADDRESS: "0" is not a whole number of at least 1`},
 		{"structured-only not a boolean", map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "sometimes"}, `BIGIN_MCP_STRUCTURED_ONLY: "sometimes" is not true or false`},
 	}
 	for _, tt := range tests {
@@ -124,6 +141,29 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 			assert.NotContains(t, err.Error(), "hunter2", "a password in the URL is never shown")
 		})
 	}
+}
+
+// TestParseConfigPerAddressLimits: the trusted proxies and the
+// per-address bounds come from their variables and flags.
+func TestParseConfigPerAddressLimits(t *testing.T) {
+	t.Parallel()
+	c, err := parseConfig("t", []string{"--credential-failure-refill", "1m"}, envOf(map[string]string{
+		"BIGIN_MCP_TRUSTED_PROXIES":                 " 10.0.0.0/8, 192.0.2.1,, fd00::/8 ",
+		"BIGIN_MCP_CREDENTIAL_FAILURES":             "5",
+		"BIGIN_MCP_CREDENTIAL_FAILURE_REFILL":       "10s",
+		"BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS": "100",
+		"BIGIN_MCP_CIMD_FETCHES_PER_ADDRESS":        "7",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.0.0/8,192.0.2.1/32,fd00::/8", c.TrustedProxies.String())
+	assert.Equal(t, ratelimit.Limit{Requests: 5, Per: 5 * time.Minute}, c.credentialFailures(), "5, one back every minute: the flag wins")
+	assert.Equal(t, 100, c.RegistrationsPerAddress)
+	assert.Equal(t, 7, c.CIMDFetchesPerAddress)
+
+	c, err = parseConfig("t", []string{"--credential-failures", "0", "--trusted-proxies", "::1"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, c.credentialFailures().Valid(), "0 turns the budget off")
+	assert.Equal(t, "::1/128", c.TrustedProxies.String())
 }
 
 func TestParseConfigMetricsAndRetention(t *testing.T) {

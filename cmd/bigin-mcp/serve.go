@@ -69,7 +69,8 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 		MaxResultChars:   cfg.MaxResultChars,
 		AuditRetention:   cfg.AuditRetention,
 		Metrics:          cfg.MetricsAddr != "",
-		CIMD:             oauth.CIMDOptions{AllowLoopback: cfg.CIMDAllowLoopback},
+		CIMD:             oauth.CIMDOptions{AllowLoopback: cfg.CIMDAllowLoopback, FetchesPerAddress: cfg.CIMDFetchesPerAddress},
+		TrustedProxies:   cfg.TrustedProxies,
 		StructuredOnly:   cfg.StructuredOnly,
 		SecretKey:        key,
 		Version:          buildVersion(),
@@ -82,6 +83,10 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer, ready func(addr, 
 
 			MaxSSEAnswersInFlight: cfg.MaxSSEAnswersInFlight,
 			SSEWriteTimeout:       cfg.SSEWriteTimeout,
+
+			CredentialFailures:        cfg.credentialFailures(),
+			NoCredentialFailureBudget: cfg.CredentialFailures == 0,
+			RegistrationsPerAddress:   cfg.RegistrationsPerAddress,
 		},
 	})
 	if err != nil {

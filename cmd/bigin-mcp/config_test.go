@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -63,6 +65,10 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	c, err = parseConfig("t", []string{"--cimd-allow-loopback", "1"}, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.CIMDAllowLoopback, "from the flag")
+	assert.Equal(t, catalog.DefaultRecordURL, c.RecordURL.String(), "the default record URL")
+	c, err = parseConfig("t", []string{"--record-url", "https://bigin.zoho.eu/bigin/org20096296201/Home#/{tab}/{id}"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "https://bigin.zoho.eu/bigin/org20096296201/Home#/{tab}/{id}", c.RecordURL.String(), "from the flag")
 	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "true"}), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.StructuredOnly, "from the variable")
@@ -103,6 +109,9 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"etcd cert without key", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_CERT": "c.pem"}, "BIGIN_MCP_ETCD_CERT"},
 		{"etcd bad staleness", map[string]string{"BIGIN_MCP_STORE": "etcd", "BIGIN_MCP_ETCD_ENDPOINTS": "http://127.0.0.1:2379", "BIGIN_MCP_SECRET_KEY": "k", "BIGIN_MCP_ETCD_MAX_STALENESS": "10ms"}, "BIGIN_MCP_ETCD_MAX_STALENESS"},
 		{"structured-only not a boolean", map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "sometimes"}, `BIGIN_MCP_STRUCTURED_ONLY: "sometimes" is not true or false`},
+		{"record URL without the record", map[string]string{"BIGIN_MCP_RECORD_URL": "{web}/bigin/org{zgid}/Home"}, `BIGIN_MCP_RECORD_URL: "{web}/bigin/org{zgid}/Home" does not name the record: it needs {id}`},
+		{"record URL unknown placeholder", map[string]string{"BIGIN_MCP_RECORD_URL": "{web}/bigin/{org}/Home#/{tab}/{id}"}, "BIGIN_MCP_RECORD_URL: unknown placeholder {org}"},
+		{"record URL not absolute", map[string]string{"BIGIN_MCP_RECORD_URL": "/bigin/{tab}/{id}"}, "BIGIN_MCP_RECORD_URL: \"/bigin/{tab}/{id}\" is not an absolute http or https URL once filled in"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -279,7 +279,7 @@ func TestChatGPTToolsFollowTheURLsModules(t *testing.T) {
 		assert.Contains(t, text, "This MCP URL does not allow the", id)
 	}
 	assert.Len(t, s.sb.APIRequests(), before, "nothing reached Zoho")
-	assert.Equal(t, "Accounts", s.fetch("Accounts:"+s.company)["metadata"].(map[string]any)["module"])
+	assert.Equal(t, "Accounts", s.fetch("Accounts:" + s.company)["metadata"].(map[string]any)["module"])
 
 	for _, modules := range [][]string{{"Products"}, {"Tasks", "Events", "Calls"}} {
 		_, url := s.MintURL(s.acct, map[string]any{"modules": modules})

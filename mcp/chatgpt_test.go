@@ -352,3 +352,14 @@ func TestChatGPTCallsAreAudited(t *testing.T) {
 	assert.Nil(t, entries[1].Args)
 	assert.NotContains(t, mustJSON(t, entries[1]), "Quillfeather", "no search term in the audit")
 }
+
+// A URL for ChatGPT alone (tags ["chatgpt"]) is read-only and lists the
+// two tools; its instructions name no tool it does not offer.
+func TestChatGPTOnlyURL(t *testing.T) {
+	r := newRecords(t, map[string]any{"tags": []string{"chatgpt"}})
+	assert.ElementsMatch(t, apptest.ChatGPTTools(), apptest.ToolNames(t, r.cs))
+	instructions := r.cs.InitializeResult().Instructions
+	assert.Contains(t, instructions, "This URL is read-only")
+	assert.Contains(t, instructions, "Tools: search, fetch.")
+	assert.NotContains(t, instructions, "describe_zohobigin_module")
+}

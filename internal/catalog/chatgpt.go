@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -345,32 +346,44 @@ func chatFetch(ctx context.Context, c *Call, a *chatFetchArgs) ([]byte, error) {
 
 // renderNotes appends the record's notes, newest first, as many as fit.
 func renderNotes(text *docText, notes bigin.Page, err error) {
-	text.line("")
+	const notesCut = "The record's notes do not fit the result size budget; list_zohobigin_related_records with related Notes lists them."
 	switch {
 	case err != nil:
-		text.line("Notes: they could not be read (" + oneLine(err.Error()) + ").")
+		if !text.line("") || !text.line("Notes: they could not be read ("+oneLine(err.Error())+").") {
+			text.cut(notesCut)
+		}
 		return
 	case len(notes.Records) == 0:
-		text.line("Notes: none.")
+		if text.line("") {
+			text.line("Notes: none.")
+		}
 		return
 	}
 	type note struct {
 		created, title, content, owner string
+		at                             time.Time // zero when Zoho's time does not parse
 	}
 	list := make([]note, 0, len(notes.Records))
 	for _, raw := range notes.Records {
 		n := readRecord(raw)
 		s := func(k string) string { v, _ := n[k].(string); return strings.TrimSpace(v) }
-		list = append(list, note{created: s("Created_Time"), title: s("Note_Title"), content: s("Note_Content"), owner: display(n["Owner"])})
+		created := s("Created_Time")
+		at, _ := time.Parse(time.RFC3339, created)
+		list = append(list, note{created: created, at: at, title: s("Note_Title"), content: s("Note_Content"), owner: display(n["Owner"])})
 	}
-	// ISO 8601 times of one organization share its offset, so their text
-	// sorts as the times do; Zoho's own order of notes is not documented.
-	slices.SortStableFunc(list, func(x, y note) int { return strings.Compare(y.created, x.created) })
+	// Zoho's own order of a record's notes is not documented.
+	slices.SortStableFunc(list, func(x, y note) int {
+		if !x.at.IsZero() && !y.at.IsZero() {
+			return y.at.Compare(x.at)
+		}
+		return strings.Compare(y.created, x.created)
+	})
 	head := fmt.Sprintf("Notes (%d, newest first):", len(list))
 	if notes.Info.MoreRecords {
 		head = fmt.Sprintf("Notes (the %d Zoho returned first, newest first; the record has more):", len(list))
 	}
-	if !text.line(head) {
+	if !text.line("") || !text.line(head) {
+		text.cut(notesCut)
 		return
 	}
 	for i, n := range list {
@@ -382,7 +395,11 @@ func renderNotes(text *docText, notes bigin.Page, err error) {
 		if n.title != "" {
 			first = "- " + n.title + " (" + by + ")"
 		}
-		if !text.fits(first+"\n"+n.content) || !text.line(first) || !text.line(n.content) {
+		block := first
+		if n.content != "" {
+			block += "\n" + n.content
+		}
+		if !text.line(block) {
 			text.cut(fmt.Sprintf("%d older notes do not fit the result size budget; list_zohobigin_related_records with related Notes lists them all.", len(list)-i))
 			return
 		}
@@ -402,9 +419,6 @@ type docText struct {
 const cutNote = 200
 
 func newDocText(budget int) *docText { return &docText{left: budget - cutNote} }
-
-// fits reports whether s would fit as one or more lines.
-func (t *docText) fits(s string) bool { return !t.full && jsonChars(s)+2 <= t.left }
 
 // line appends s as a line and reports whether it fitted. The first line
 // always goes in, so a document is never empty; a line that does not fit

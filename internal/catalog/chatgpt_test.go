@@ -175,9 +175,11 @@ func TestDocText(t *testing.T) {
 	text = newDocText(cutNote + 30)
 	assert.True(t, text.line(`"quoted"`)) // 10 characters inside JSON, and its \n
 	assert.True(t, text.line("ünïcode"))  // 7
-	assert.False(t, text.fits("more than a few characters"))
 	assert.True(t, text.line("ok"))
 	assert.False(t, text.full)
+	assert.False(t, text.line("more"), "6 more characters do not fit in the 5 left")
+	assert.True(t, text.full)
+	assert.Equal(t, "\"quoted\"\nünïcode\nok", text.String())
 	assert.LessOrEqual(t, jsonChars(text.String()), 30)
 	assert.Equal(t, 10, jsonChars(`"quoted"`))
 	assert.Equal(t, 7, utf8.RuneCountInString("ünïcode"))
@@ -194,4 +196,39 @@ func TestChatToolsDeclarations(t *testing.T) {
 		assert.False(t, a.Destructive, tool.Name)
 		assert.True(t, slices.Contains(tool.Scopes, "ZohoBigin.modules.ALL"), tool.Name)
 	}
+}
+
+// Notes come newest first by their time, not their text: the hour the
+// clocks go back has two offsets.
+func TestRenderNotes(t *testing.T) {
+	t.Parallel()
+	page := bigin.Page{Records: []json.RawMessage{
+		json.RawMessage(`{"id":"1","Note_Content":"first","Created_Time":"2026-11-01T01:30:00-04:00","Owner":{"name":"Amelia Smith","id":"9"}}`),
+		json.RawMessage(`{"id":"2","Note_Title":"Call","Note_Content":"second","Created_Time":"2026-11-01T01:10:00-05:00"}`),
+		json.RawMessage(`{"id":"3","Note_Content":"","Created_Time":"2026-10-30T09:00:00-04:00"}`),
+	}}
+	text := newDocText(10_000)
+	text.line("Contact: Patricia Boyle")
+	renderNotes(text, page, nil)
+	assert.Equal(t, "Contact: Patricia Boyle\n\nNotes (3, newest first):\n"+
+		"- Call (2026-11-01T01:10:00-05:00)\nsecond\n"+
+		"- 2026-11-01T01:30:00-04:00, by Amelia Smith\nfirst\n"+
+		"- 2026-10-30T09:00:00-04:00", text.String())
+
+	small := newDocText(cutNote + 70)
+	small.line("Contact: Patricia Boyle")
+	renderNotes(small, page, nil)
+	assert.Equal(t, "Contact: Patricia Boyle\n\nNotes (3, newest first):\n"+
+		"[3 older notes do not fit the result size budget; list_zohobigin_related_records with related Notes lists them all.]", small.String())
+
+	failed := newDocText(10_000)
+	failed.line("Deal: Pilot")
+	renderNotes(failed, bigin.Page{}, &bigin.APIError{Status: 401, Code: "OAUTH_SCOPE_MISMATCH", Message: "invalid oauth scope"})
+	assert.Contains(t, failed.String(), "\n\nNotes: they could not be read (")
+	assert.Contains(t, failed.String(), "OAUTH_SCOPE_MISMATCH")
+
+	none := newDocText(10_000)
+	none.line("Deal: Pilot")
+	renderNotes(none, bigin.Page{}, nil)
+	assert.Equal(t, "Deal: Pilot\n\nNotes: none.", none.String())
 }

@@ -200,7 +200,8 @@ type chatHit struct {
 }
 
 // chatSearch runs Zoho's word search in each allowed module at once, one
-// call each, and returns the best matches of all of them.
+// call each, and returns the best matches of all of them; a module's
+// failure fails the search (a model retries it, or narrows the URL).
 func chatSearch(ctx context.Context, c *Call, a *chatSearchArgs) ([]byte, error) {
 	query := strings.TrimSpace(a.Query)
 	if query == "" {
@@ -280,8 +281,8 @@ type chatDoc struct {
 // chatFetch reads the record, its notes and its module's field labels
 // (from the account's metadata cache) at once, and renders them as a
 // document within the result budget. A record that cannot be read fails
-// the call; notes and labels that cannot be read are left out, and the
-// text says so for notes.
+// the call; notes that cannot be read are named so in the text, and
+// without the labels the fields go by their API names.
 func chatFetch(ctx context.Context, c *Call, a *chatFetchArgs) ([]byte, error) {
 	module, id, ok := splitDocID(a.ID)
 	if !ok || !slices.Contains(chatModules, module) {

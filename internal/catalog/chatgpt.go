@@ -201,7 +201,7 @@ type chatHit struct {
 
 // chatSearch runs Zoho's word search in each allowed module at once, one
 // call each, and returns the best matches of all of them; a module's
-// failure fails the search (a model retries it, or narrows the URL).
+// failure fails the search with its error, rather than hide a module.
 func chatSearch(ctx context.Context, c *Call, a *chatSearchArgs) ([]byte, error) {
 	query := strings.TrimSpace(a.Query)
 	if query == "" {

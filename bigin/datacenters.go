@@ -12,11 +12,17 @@ import (
 	"strings"
 )
 
-// Datacenter is one Zoho datacenter: its accounts server and API base.
+// Datacenter is one Zoho datacenter: its accounts server, API base, and
+// the address of Bigin's web app there.
 type Datacenter struct {
 	Key         string `json:"-"`            // e.g. "us"
 	AccountsURL string `json:"accounts_url"` // e.g. https://accounts.zoho.com
 	APIURL      string `json:"api_url"`      // e.g. https://www.zohoapis.com
+	// WebURL is where the datacenter's users open Bigin in a browser,
+	// e.g. https://bigin.zoho.com: the base of a record's page
+	// (RecordTab). Empty when unknown (a datacenter added by
+	// configuration without one); links to records are then left out.
+	WebURL string `json:"web_url,omitempty"`
 }
 
 // Datacenters is an immutable table of datacenters by key. The zero value
@@ -28,19 +34,44 @@ type Datacenters struct{ m map[string]Datacenter }
 // they follow Zoho Accounts' naming (uk's API host is a guess, Bigin lists
 // no UK datacenter). Canada does not follow the pattern: its accounts
 // server is zohocloud.ca but its API host is zohoapis.ca.
+//
+// The web app's hosts of us, eu and in are seen in links to records that
+// shipped integrations build; the others follow the accounts server's
+// domain and are UNVERIFIED (ca's above all: bigin.zohocloud.ca after its
+// accounts server, not zoho.ca).
 func builtin() []Datacenter {
 	return []Datacenter{
-		{Key: "us", AccountsURL: "https://accounts.zoho.com", APIURL: "https://www.zohoapis.com"},
-		{Key: "eu", AccountsURL: "https://accounts.zoho.eu", APIURL: "https://www.zohoapis.eu"},
-		{Key: "in", AccountsURL: "https://accounts.zoho.in", APIURL: "https://www.zohoapis.in"},
-		{Key: "au", AccountsURL: "https://accounts.zoho.com.au", APIURL: "https://www.zohoapis.com.au"},
-		{Key: "jp", AccountsURL: "https://accounts.zoho.jp", APIURL: "https://www.zohoapis.jp"},
-		{Key: "ca", AccountsURL: "https://accounts.zohocloud.ca", APIURL: "https://www.zohoapis.ca"},
-		{Key: "sa", AccountsURL: "https://accounts.zoho.sa", APIURL: "https://www.zohoapis.sa"},
-		{Key: "cn", AccountsURL: "https://accounts.zoho.com.cn", APIURL: "https://www.zohoapis.com.cn"},
-		{Key: "uk", AccountsURL: "https://accounts.zoho.uk", APIURL: "https://www.zohoapis.uk"},
+		{Key: "us", AccountsURL: "https://accounts.zoho.com", APIURL: "https://www.zohoapis.com", WebURL: "https://bigin.zoho.com"},
+		{Key: "eu", AccountsURL: "https://accounts.zoho.eu", APIURL: "https://www.zohoapis.eu", WebURL: "https://bigin.zoho.eu"},
+		{Key: "in", AccountsURL: "https://accounts.zoho.in", APIURL: "https://www.zohoapis.in", WebURL: "https://bigin.zoho.in"},
+		{Key: "au", AccountsURL: "https://accounts.zoho.com.au", APIURL: "https://www.zohoapis.com.au", WebURL: "https://bigin.zoho.com.au"},
+		{Key: "jp", AccountsURL: "https://accounts.zoho.jp", APIURL: "https://www.zohoapis.jp", WebURL: "https://bigin.zoho.jp"},
+		{Key: "ca", AccountsURL: "https://accounts.zohocloud.ca", APIURL: "https://www.zohoapis.ca", WebURL: "https://bigin.zohocloud.ca"},
+		{Key: "sa", AccountsURL: "https://accounts.zoho.sa", APIURL: "https://www.zohoapis.sa", WebURL: "https://bigin.zoho.sa"},
+		{Key: "cn", AccountsURL: "https://accounts.zoho.com.cn", APIURL: "https://www.zohoapis.com.cn", WebURL: "https://bigin.zoho.com.cn"},
+		{Key: "uk", AccountsURL: "https://accounts.zoho.uk", APIURL: "https://www.zohoapis.uk", WebURL: "https://bigin.zoho.uk"},
 	}
 }
+
+// RecordTab returns the part of a record's page address in Bigin's web
+// app that names its module (…/Home#/{tab}/{record id}): deals for
+// Pipelines and companies for Accounts, as links that shipped
+// integrations build show, and contacts for Contacts, which follows them
+// (UNVERIFIED); "" for the modules whose pages are not known.
+func RecordTab(module string) string {
+	switch module {
+	case ModuleContacts:
+		return "contacts"
+	case ModuleAccounts:
+		return "companies"
+	case ModulePipelines:
+		return "deals"
+	}
+	return ""
+}
+
+// Datacenter returns the datacenter the client calls.
+func (c *Client) Datacenter() Datacenter { return c.dc }
 
 // DefaultDatacenters returns the built-in table.
 func DefaultDatacenters() Datacenters {
@@ -53,8 +84,9 @@ func DefaultDatacenters() Datacenters {
 
 // ParseDatacenters returns the built-in table with the JSON spec (inline, or
 // "@path" to read a file) merged over it. An empty spec gives the built-in
-// table. A key of the built-in table may override one URL and keep the
-// other; a new key needs both. Errors name what is wrong in one line.
+// table. A key of the built-in table may override any of its URLs and
+// keep the others; a new key needs accounts_url and api_url, and web_url
+// is optional. Errors name what is wrong in one line.
 func ParseDatacenters(spec string) (Datacenters, error) {
 	d := DefaultDatacenters()
 	spec = strings.TrimSpace(spec)
@@ -92,6 +124,7 @@ func ParseDatacenters(spec string) (Datacenters, error) {
 		var v struct {
 			AccountsURL *string `json:"accounts_url"`
 			APIURL      *string `json:"api_url"`
+			WebURL      *string `json:"web_url"`
 		}
 		vd := json.NewDecoder(bytes.NewReader(in[k]))
 		vd.DisallowUnknownFields()
@@ -116,6 +149,13 @@ func ParseDatacenters(spec string) (Datacenters, error) {
 				return Datacenters{}, fmt.Errorf("datacenter %q: api_url %w", k, err)
 			}
 			dc.APIURL = u
+		}
+		if v.WebURL != nil {
+			u, err := cleanURL(*v.WebURL)
+			if err != nil {
+				return Datacenters{}, fmt.Errorf("datacenter %q: web_url %w", k, err)
+			}
+			dc.WebURL = u
 		}
 		d.m[k] = dc
 	}

@@ -13,23 +13,23 @@ import (
 
 func TestDefaultDatacenters(t *testing.T) {
 	t.Parallel()
-	want := map[string][2]string{
-		"us": {"https://accounts.zoho.com", "https://www.zohoapis.com"},
-		"eu": {"https://accounts.zoho.eu", "https://www.zohoapis.eu"},
-		"in": {"https://accounts.zoho.in", "https://www.zohoapis.in"},
-		"au": {"https://accounts.zoho.com.au", "https://www.zohoapis.com.au"},
-		"jp": {"https://accounts.zoho.jp", "https://www.zohoapis.jp"},
-		"ca": {"https://accounts.zohocloud.ca", "https://www.zohoapis.ca"},
-		"sa": {"https://accounts.zoho.sa", "https://www.zohoapis.sa"},
-		"cn": {"https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"},
-		"uk": {"https://accounts.zoho.uk", "https://www.zohoapis.uk"},
+	want := map[string][3]string{
+		"us": {"https://accounts.zoho.com", "https://www.zohoapis.com", "https://bigin.zoho.com"},
+		"eu": {"https://accounts.zoho.eu", "https://www.zohoapis.eu", "https://bigin.zoho.eu"},
+		"in": {"https://accounts.zoho.in", "https://www.zohoapis.in", "https://bigin.zoho.in"},
+		"au": {"https://accounts.zoho.com.au", "https://www.zohoapis.com.au", "https://bigin.zoho.com.au"},
+		"jp": {"https://accounts.zoho.jp", "https://www.zohoapis.jp", "https://bigin.zoho.jp"},
+		"ca": {"https://accounts.zohocloud.ca", "https://www.zohoapis.ca", "https://bigin.zohocloud.ca"},
+		"sa": {"https://accounts.zoho.sa", "https://www.zohoapis.sa", "https://bigin.zoho.sa"},
+		"cn": {"https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn", "https://bigin.zoho.com.cn"},
+		"uk": {"https://accounts.zoho.uk", "https://www.zohoapis.uk", "https://bigin.zoho.uk"},
 	}
 	for _, d := range []bigin.Datacenters{bigin.DefaultDatacenters(), {}} {
 		assert.Equal(t, []string{"au", "ca", "cn", "eu", "in", "jp", "sa", "uk", "us"}, d.Keys())
 		for k, urls := range want {
 			dc, err := d.Get(k)
 			require.NoError(t, err)
-			assert.Equal(t, bigin.Datacenter{Key: k, AccountsURL: urls[0], APIURL: urls[1]}, dc)
+			assert.Equal(t, bigin.Datacenter{Key: k, AccountsURL: urls[0], APIURL: urls[1], WebURL: urls[2]}, dc)
 		}
 	}
 	d, err := bigin.ParseDatacenters("  ")
@@ -44,15 +44,21 @@ func TestParseDatacenters(t *testing.T) {
 
 	d, err := bigin.ParseDatacenters(`{"us":{"accounts_url":"http://127.0.0.1:9000/","api_url":"http://127.0.0.1:9001//"},` +
 		`"priv":{"accounts_url":"https://accounts.example.com","api_url":"https://api.example.com/zoho"},` +
-		`"eu":{"api_url":"https://proxy.example.eu"}}`)
+		`"eu":{"api_url":"https://proxy.example.eu"},"in":{"web_url":"https://bigin.example.in/"}}`)
 	require.NoError(t, err)
 	us, _ := d.Get("us")
-	assert.Equal(t, bigin.Datacenter{Key: "us", AccountsURL: "http://127.0.0.1:9000", APIURL: "http://127.0.0.1:9001"}, us, "override, trailing slash trimmed")
+	assert.Equal(t, bigin.Datacenter{Key: "us", AccountsURL: "http://127.0.0.1:9000", APIURL: "http://127.0.0.1:9001", WebURL: "https://bigin.zoho.com"}, us,
+		"override, trailing slash trimmed")
 	priv, err := d.Get("priv")
 	require.NoError(t, err)
 	assert.Equal(t, "https://api.example.com/zoho", priv.APIURL, "an added key")
+	assert.Empty(t, priv.WebURL, "an added key without web_url has no web app")
 	eu, _ := d.Get("eu")
-	assert.Equal(t, bigin.Datacenter{Key: "eu", AccountsURL: "https://accounts.zoho.eu", APIURL: "https://proxy.example.eu"}, eu, "a partial override keeps the other URL")
+	assert.Equal(t, bigin.Datacenter{Key: "eu", AccountsURL: "https://accounts.zoho.eu", APIURL: "https://proxy.example.eu", WebURL: "https://bigin.zoho.eu"}, eu,
+		"a partial override keeps the other URLs")
+	in, _ := d.Get("in")
+	assert.Equal(t, bigin.Datacenter{Key: "in", AccountsURL: "https://accounts.zoho.in", APIURL: "https://www.zohoapis.in", WebURL: "https://bigin.example.in"}, in,
+		"web_url alone")
 	ca, _ := d.Get("ca")
 	assert.Equal(t, "https://www.zohoapis.ca", ca.APIURL, "untouched keys stay built in")
 	assert.Len(t, d.Keys(), 10)
@@ -86,6 +92,8 @@ func TestParseDatacentersErrors(t *testing.T) {
 		{"query", `{"us":{"api_url":"https://api.example?x=1"}}`, "must not have a query or fragment"},
 		{"fragment", `{"us":{"api_url":"https://api.example#x"}}`, "must not have a query or fragment"},
 		{"user info", `{"us":{"api_url":"https://u:p@api.example"}}`, "must not contain user information"},
+		{"bad web URL", `{"us":{"web_url":"bigin.zoho.com"}}`, `datacenter "us": web_url "bigin.zoho.com" must be an absolute http or https URL`},
+		{"web URL not a string", `{"us":{"web_url":true}}`, `datacenter "us": "web_url" holds a JSON bool, want a string`},
 		{"missing file", "@/nonexistent/dcs.json", "cannot read datacenters file"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -448,7 +449,11 @@ func (h *Handler) instructions(res *tokens.Resolved) string {
 		b.WriteString("This URL can change data: confirm a create, update or delete with the person you act for first; deleting is permanent. ")
 	}
 	if records {
-		b.WriteString("Record modules go by Zoho's API names (Accounts are the app's Companies, Pipelines its Deals); describe_zohobigin_module lists a module's fields. ")
+		b.WriteString("Record modules go by Zoho's API names (Accounts are the app's Companies, Pipelines its Deals)")
+		if slices.Contains(res.Tools, "describe_zohobigin_module") { // a URL of ChatGPT's search and fetch alone has not
+			b.WriteString("; describe_zohobigin_module lists a module's fields")
+		}
+		b.WriteString(". ")
 		if m := res.Server.Config.Modules; len(m) > 0 {
 			fmt.Fprintf(&b, "Record tools act only on these modules: %s. ", strings.Join(m, ", "))
 		}

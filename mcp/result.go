@@ -25,6 +25,9 @@ const structuredOnlyVersion = "2026-07-28"
 type encoded struct {
 	text string // what precedes the JSON in the text block ("" on success)
 	body []byte
+	// textAlways keeps the text block whatever structuredOnly says: the
+	// tool's clients read its result there (ChatGPT's search and fetch).
+	textAlways bool
 }
 
 // MarshalJSON returns the structured content's bytes as they are.
@@ -47,7 +50,7 @@ func writeOnce(structuredOnly bool) sdk.Middleware {
 				return res, err
 			}
 			text := true
-			if structuredOnly && !ctr.IsError {
+			if structuredOnly && !ctr.IsError && !enc.textAlways {
 				if r, ok := req.(*sdk.CallToolRequest); ok && r.ProtocolVersion() >= structuredOnlyVersion {
 					text = false
 				}

@@ -63,14 +63,15 @@ func (h *Handler) toolHandler(e *catalog.Entry, res *tokens.Resolved) sdk.ToolHa
 		if out.Failure != nil {
 			return failure(out.Failure), nil
 		}
-		return success(out.Body), nil
+		return success(out.Body, e.TextAlways), nil
 	}
 }
 
 // success is a tool result whose structured content is body, repeated as
-// the text block; writeOnce encodes both in one pass.
-func success(body []byte) *sdk.CallToolResult {
-	return &sdk.CallToolResult{StructuredContent: &encoded{body: body}}
+// the text block (for every client when textAlways); writeOnce encodes
+// both in one pass.
+func success(body []byte, textAlways bool) *sdk.CallToolResult {
+	return &sdk.CallToolResult{StructuredContent: &encoded{body: body, textAlways: textAlways}}
 }
 
 // failure is a tool result with isError: a text a model can act on,

@@ -111,7 +111,7 @@ func TestMCPServerCreateErrors(t *testing.T) {
 		{"unknown account", "/admin/integrated-accounts/" + apptest.NewID() + "/mcp", map[string]any{"name": "x"}, 404, "no integrated account"},
 		{"name missing", "", map[string]any{"config": map[string]any{}}, 400, "name is required"},
 		{"unknown method", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"read", "erase"}}}, 400, `unknown method "erase" in config.methods; valid methods: read, write, list, get, create, update, delete`},
-		{"unknown tag", "", map[string]any{"name": "x", "config": map[string]any{"tags": []string{"deals"}}}, 400, `unknown tag "deals" in config.tags; valid tags: directory, metadata, notes, organization, permissions, profiles, records, roles, search, users`},
+		{"unknown tag", "", map[string]any{"name": "x", "config": map[string]any{"tags": []string{"deals"}}}, 400, `unknown tag "deals" in config.tags; valid tags: chatgpt, directory, metadata, notes, organization, permissions, profiles, records, roles, search, users`},
 		{"unknown module", "", map[string]any{"name": "x", "config": map[string]any{"modules": []string{"Leads"}}}, 400, `unknown module "Leads" in config.modules; valid modules (Zoho's API names): Contacts, Accounts (the app's Companies)`},
 		{"modules wrong type", "", map[string]any{"name": "x", "config": map[string]any{"modules": "Contacts"}}, 400, `field "config.modules" must be an array of strings`},
 		{"no tool left", "", map[string]any{"name": "x", "config": map[string]any{"methods": []string{"create"}, "tags": []string{"users"}}}, 400, "config allows no tool"},

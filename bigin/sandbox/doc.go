@@ -17,6 +17,8 @@
 // in at the same accounts server, as users of any org sign in at Zoho's.
 // Its consent endpoint approves at once as a chosen user, or, with
 // Options.SignInPage, shows a page on which a person picks who signs in.
+// A link to one of its records in Bigin's web app (/bigin/org{zgid}/Home)
+// opens a page that says the sandbox has no web app.
 // It is a test double: nothing in the production path uses it unless
 // configured to.
 package sandbox

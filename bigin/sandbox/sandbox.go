@@ -274,6 +274,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.api(w, r)
+	case isRecordPage(p):
+		s.recordPage(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one", nil)
 	}

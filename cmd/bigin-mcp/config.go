@@ -87,6 +87,9 @@ type config struct {
 	MaxStaleness time.Duration
 
 	Datacenters bigin.Datacenters
+	// RecordURL is the template of a record's page in Bigin's web app
+	// (the url of ChatGPT's search and fetch results).
+	RecordURL catalog.RecordURL
 
 	// quietBootstrap leaves printing a generated admin token to the caller.
 	quietBootstrap bool
@@ -118,6 +121,7 @@ func (c *config) settings() []setting {
 		{"BIGIN_MCP_ZOHO_CLIENT_ID", "zoho-client-id", "", "Zoho OAuth client id", text(&c.ZohoClientID)},
 		{"BIGIN_MCP_ZOHO_CLIENT_SECRET", "zoho-client-secret", "", "Zoho OAuth client secret", text(&c.ZohoClientSecret)},
 		{"BIGIN_MCP_DATACENTERS", "datacenters", "", "JSON (inline or @file) overriding or adding datacenters", c.readDatacenters},
+		{"BIGIN_MCP_RECORD_URL", "record-url", catalog.DefaultRecordURL, "template of a record's page in Bigin's web app, the url of ChatGPT's search and fetch results: {web} (the datacenter's web_url), {zgid} (the organization's zgid), {org_id}, {tab} (contacts, companies or deals), {module}, {id}", c.readRecordURL},
 		{"BIGIN_MCP_ALLOWED_ORIGINS", "allowed-origins", "https://claude.ai,https://chatgpt.com", "comma-separated browser Origins accepted on MCP endpoints", list(&c.AllowedOrigins, checkOrigin)},
 		{"BIGIN_MCP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", c.readLogLevel},
 		{"BIGIN_MCP_MAX_RESULT_CHARS", "max-result-chars", strconv.Itoa(catalog.DefaultMaxResultChars), "result budget: the most characters of result text a list tool returns per page", c.readResultBudget},
@@ -440,6 +444,11 @@ func (c *config) readResultBudget(v string) error {
 	}
 	c.MaxResultChars = n
 	return nil
+}
+
+func (c *config) readRecordURL(v string) (err error) {
+	c.RecordURL, err = catalog.ParseRecordURL(v)
+	return err
 }
 
 func (c *config) readRetention(v string) (err error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bigin-mcp/bigin-mcp/internal/catalog"
 	"github.com/bigin-mcp/bigin-mcp/internal/ratelimit"
 )
 
@@ -69,6 +70,10 @@ func TestParseConfigDefaultsAndOverrides(t *testing.T) {
 	c, err = parseConfig("t", []string{"--cimd-allow-loopback", "1"}, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.CIMDAllowLoopback, "from the flag")
+	assert.Equal(t, catalog.DefaultRecordURL, c.RecordURL.String(), "the default record URL")
+	c, err = parseConfig("t", []string{"--record-url", "https://bigin.zoho.eu/bigin/org20096296201/Home#/{tab}/{id}"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "https://bigin.zoho.eu/bigin/org20096296201/Home#/{tab}/{id}", c.RecordURL.String(), "from the flag")
 	c, err = parseConfig("t", nil, envOf(map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "true"}), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.StructuredOnly, "from the variable")
@@ -130,6 +135,9 @@ func TestParseConfigErrorsNameTheVariable(t *testing.T) {
 		{"more registrations per address than in all", map[string]string{"BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS": "101"}, "BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS"},
 		{"no document fetches per address", map[string]string{"BIGIN_MCP_CIMD_FETCHES_PER_ADDRESS": "0"}, `BIGIN_MCP_CIMD_FETCHES_PER_ADDRESS: "0" is not a whole number of at least 1`},
 		{"structured-only not a boolean", map[string]string{"BIGIN_MCP_STRUCTURED_ONLY": "sometimes"}, `BIGIN_MCP_STRUCTURED_ONLY: "sometimes" is not true or false`},
+		{"record URL without the record", map[string]string{"BIGIN_MCP_RECORD_URL": "{web}/bigin/org{zgid}/Home"}, `BIGIN_MCP_RECORD_URL: "{web}/bigin/org{zgid}/Home" does not name the record: it needs {id}`},
+		{"record URL unknown placeholder", map[string]string{"BIGIN_MCP_RECORD_URL": "{web}/bigin/{org}/Home#/{tab}/{id}"}, "BIGIN_MCP_RECORD_URL: unknown placeholder {org}"},
+		{"record URL not absolute", map[string]string{"BIGIN_MCP_RECORD_URL": "/bigin/{tab}/{id}"}, "BIGIN_MCP_RECORD_URL: \"/bigin/{tab}/{id}\" is not an absolute http or https URL once filled in"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,7 +70,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		"BIGIN_MCP_ADDR":               *addr,
 		"BIGIN_MCP_DATA_DIR":           dir,
 		"BIGIN_MCP_PUBLIC_URL":         *publicURL,
-		"BIGIN_MCP_DATACENTERS":        fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q}}`, sandboxURL, sandboxURL),
+		"BIGIN_MCP_DATACENTERS":        fmt.Sprintf(`{"us":{"accounts_url":%q,"api_url":%q,"web_url":%q}}`, sandboxURL, sandboxURL, sandboxURL),
 		"BIGIN_MCP_ZOHO_CLIENT_ID":     sb.ClientID(),
 		"BIGIN_MCP_ZOHO_CLIENT_SECRET": sb.ClientSecret(),
 		"BIGIN_MCP_ADMIN_TOKEN":        "",

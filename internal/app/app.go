@@ -66,6 +66,10 @@ type Config struct {
 	// of result text a list tool puts in one page (0 means
 	// catalog.DefaultMaxResultChars). A URL's config may set its own.
 	MaxResultChars int
+	// RecordURL is the template of a record's page in Bigin's web app,
+	// the url of ChatGPT's search and fetch results (the zero value is
+	// catalog.DefaultRecordURL).
+	RecordURL catalog.RecordURL
 	// AuditRetention is how long audit entries are kept: 0 means
 	// tokens.DefaultAuditRetention (90 days), negative means forever.
 	AuditRetention time.Duration
@@ -224,6 +228,7 @@ func New(ctx context.Context, store tokens.Store, cfg Config) (*App, error) {
 		Catalog: cat, Clients: clients, Reauth: svc, Audit: bounded, Idempotency: bounded,
 		CursorKey:      DeriveKey(cfg.SecretKey, "bigin-mcp cursor key v1"),
 		MaxResultChars: cfg.MaxResultChars,
+		RecordURL:      cfg.RecordURL,
 		Clock:          clk, Logger: logger,
 	})
 	if err != nil {

@@ -117,7 +117,7 @@ func New(t testing.TB, opts Options) *Env {
 		t.Cleanup(ts.Close)
 		sb.SetBaseURL(ts.URL)
 		e.Sandboxes[k] = sb
-		spec[k] = map[string]string{"accounts_url": ts.URL, "api_url": ts.URL}
+		spec[k] = map[string]string{"accounts_url": ts.URL, "api_url": ts.URL, "web_url": ts.URL}
 	}
 	raw, _ := json.Marshal(spec)
 	dcs, err := bigin.ParseDatacenters(string(raw))

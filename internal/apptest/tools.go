@@ -1,5 +1,7 @@
 package apptest
 
+import "slices"
+
 // The published tool inventory, in the order clients list them: tests
 // assert against the inventory as published, not against the catalog
 // that produces it.
@@ -30,14 +32,18 @@ func RecordReadTools() []string {
 	}
 }
 
+// ChatGPTTools returns ChatGPT's search and fetch, offered when a URL
+// allows one of Contacts, Accounts and Pipelines; both only read.
+func ChatGPTTools() []string { return []string{"search", "fetch"} }
+
 // AllTools returns every published tool: what a URL with no methods,
 // tags or modules offers.
-func AllTools() []string { return append(DirectoryTools(), RecordTools()...) }
+func AllTools() []string { return slices.Concat(DirectoryTools(), RecordTools(), ChatGPTTools()) }
 
 // ReadTools returns the published read-only tools (methods ["read"]).
 func ReadTools() []string {
-	return append([]string{
+	return slices.Concat([]string{
 		"list_all_zohobigin_users", "get_single_zohobigin_user_by_id",
 		"list_all_zohobigin_current_organization", "list_all_zohobigin_me", "list_all_zohobigin_roles", "list_all_zohobigin_profiles",
-	}, RecordReadTools()...)
+	}, RecordReadTools(), ChatGPTTools())
 }

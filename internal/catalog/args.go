@@ -68,7 +68,8 @@ func (e *Entry) Decode(raw json.RawMessage) (any, error) {
 // patternWords says in words what the patterns of the tools' schemas
 // accept.
 var patternWords = map[string]string{
-	idPattern: `a string of 1 to 30 digits (Zoho's numeric id, e.g. "4876876000000223001")`,
+	idPattern:    `a string of 1 to 30 digits (Zoho's numeric id, e.g. "4876876000000223001")`,
+	docIDPattern: `a module and a record id as search returns them, e.g. "Contacts:4876876000000223001"`,
 }
 
 // explain checks instance against an object schema of the kind the tools
@@ -344,6 +345,9 @@ func formatNumber(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64)
 // matchesKnown checks the patterns the tools use without a regexp engine
 // per call; an unknown pattern is left to the schema validator.
 func matchesKnown(pat, s string) bool {
+	if pat == docIDPattern {
+		return validDocID(s)
+	}
 	if pat != idPattern {
 		return true
 	}

@@ -12,9 +12,9 @@
 // in Caller.MaxResultChars), next_cursor is the position of the next
 // record, and `fields` projects records before they are counted.
 //
-// Adding a tool is: its declaration in tools.go or records.go, its call in
-// package bigin, its route in the sandbox, and its schema snapshot in
-// mcp/testdata.
+// Adding a tool is: its declaration in tools.go, records.go or
+// chatgpt.go, its call in package bigin, its route in the sandbox, and its
+// schema snapshot in mcp/testdata.
 package catalog
 
 import (
@@ -57,6 +57,11 @@ type Tool struct {
 	// or takes Zoho's field names as they are. The input schema's
 	// `fields` property must then be fieldsSchema(Fields).
 	Fields []string
+	// TextAlways keeps the text block that repeats a successful result
+	// for every MCP client, even where the server's structured-only
+	// opt-in leaves it out: ChatGPT reads search's and fetch's results
+	// from that one text block.
+	TextAlways bool
 	// Run calls Bigin with the tool's own arguments and returns the
 	// structured result's JSON: handle(f) for a function of the tool's
 	// argument type, whose JSON fields must be the input schema's
@@ -136,8 +141,8 @@ type Catalog struct {
 	inv     *tokens.Inventory
 }
 
-// New builds the catalog from the declarations in tools.go and
-// records.go. It fails only if a declaration is malformed.
+// New builds the catalog from the declarations in tools.go, records.go
+// and chatgpt.go. It fails only if a declaration is malformed.
 func New() (*Catalog, error) { return build(declarations()) }
 
 // declarations declares every tool, in the order clients list them. Tool
@@ -145,7 +150,7 @@ func New() (*Catalog, error) { return build(declarations()) }
 // Descriptions are API too: a model reads them to decide what to call, so
 // change them with care (the schema snapshots under mcp/testdata/toolsnaps
 // make every change visible).
-func declarations() []Tool { return append(directoryTools(), recordTools()...) }
+func declarations() []Tool { return slices.Concat(directoryTools(), recordTools(), chatgptTools()) }
 
 func build(tools []Tool) (*Catalog, error) {
 	c := &Catalog{byName: map[string]*Entry{}}

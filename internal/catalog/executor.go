@@ -33,6 +33,11 @@ type Call struct {
 	declared []string // the tool's selectable fields
 	meta     *metaCache
 	op       Paging // an operation's paging arguments (Executor.Do)
+	// allowed are the tool's modules that the caller may act on (all of
+	// them when the caller's modules do not narrow them).
+	allowed []string
+	links   RecordURL // the template of a record's page in Bigin's web app
+	orgID   string    // the account's organization
 }
 
 // Reauther flips an account to needs_reauth (tokens.Service does).
@@ -59,8 +64,12 @@ type ExecutorOptions struct {
 	// Idempotency keeps the outcomes of writes called with an
 	// idempotency_key (the Store; shared by replicas on etcd).
 	Idempotency tokens.IdempotencyStore
-	Clock       clock.Clock
-	Logger      *slog.Logger
+	// RecordURL is the template of a record's page in Bigin's web app,
+	// the url of ChatGPT's search and fetch results; the zero value is
+	// DefaultRecordURL.
+	RecordURL RecordURL
+	Clock     clock.Clock
+	Logger    *slog.Logger
 }
 
 // Executor runs tools for integrated accounts, the same way for every
@@ -79,6 +88,7 @@ type Executor struct {
 	budget  int
 	limiter *ratelimit.Limiter
 	meta    *metaCache
+	links   RecordURL
 	now     func() time.Time
 	logger  *slog.Logger
 	auditWG sync.WaitGroup
@@ -115,7 +125,7 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	clk := clock.OrSystem(o.Clock)
 	x := &Executor{
 		cat: o.Catalog, clients: o.Clients, reauth: o.Reauth, audit: o.Audit, idem: o.Idempotency,
-		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, limiter: limiter, meta: newMetaCache(clk.Now), now: clk.Now, logger: logger,
+		cursors: &cursorCodec{key: o.CursorKey}, budget: budget, limiter: limiter, meta: newMetaCache(clk.Now), links: o.RecordURL, now: clk.Now, logger: logger,
 	}
 	x.refused = &refusals{clock: clk, record: x.record, open: map[refusalKind]*refusalWindow{}}
 	return x, nil
@@ -251,7 +261,8 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 		client, err = x.clients.Get(ctx, account)
 		if err == nil {
 			body, err = e.Run.run(ctx, &Call{Tool: e.Name, Client: client, cursors: x.cursors, account: account.ID,
-				budget: x.Budget(who), declared: e.Fields, meta: x.meta}, args)
+				budget: x.Budget(who), declared: e.Fields, meta: x.meta, allowed: tokens.ToolModules(e.Policy(), tokens.Config{Modules: who.Modules}),
+				links: x.links, orgID: account.OrgID}, args)
 		}
 	}
 	res := Result{Quota: quota}

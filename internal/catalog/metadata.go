@@ -36,6 +36,7 @@ type metaKey struct {
 type metaEntry struct {
 	fields  []bigin.Field
 	layouts []bigin.Layout
+	zgid    string // the organization's (metaOrg), for links to records
 	expires time.Time
 }
 

@@ -25,6 +25,7 @@ func TestPublishedInventory(t *testing.T) {
 	inv := inventory(t)
 	all := []string{"Contacts", "Accounts", "Pipelines", "Products", "Tasks", "Events", "Calls"}
 	parents := []string{"Contacts", "Accounts", "Pipelines", "Products"}
+	chat := []string{"Contacts", "Accounts", "Pipelines"}
 	want := []tokens.Tool{
 		{Name: "list_all_zohobigin_users", Method: "list", Tags: []string{"users", "directory"}},
 		{Name: "get_single_zohobigin_user_by_id", Method: "get", Tags: []string{"users", "directory"}},
@@ -43,9 +44,11 @@ func TestPublishedInventory(t *testing.T) {
 		{Name: "update_zohobigin_records", Method: "update", Tags: []string{"records"}, Modules: all},
 		{Name: "delete_zohobigin_records_by_ids", Method: "delete", Tags: []string{"records"}, Modules: all},
 		{Name: "add_zohobigin_note", Method: "create", Tags: []string{"records", "notes"}, Modules: parents},
+		{Name: "search", Method: "list", Tags: []string{"search", "chatgpt"}, Modules: chat},
+		{Name: "fetch", Method: "get", Tags: []string{"search", "chatgpt"}, Modules: chat},
 	}
 	assert.Equal(t, want, inv.Tools())
-	assert.Equal(t, []string{"directory", "metadata", "notes", "organization", "permissions", "profiles", "records", "roles", "search", "users"}, inv.Tags())
+	assert.Equal(t, []string{"chatgpt", "directory", "metadata", "notes", "organization", "permissions", "profiles", "records", "roles", "search", "users"}, inv.Tags())
 	assert.Equal(t, all, inv.Modules())
 
 	c := inv.Tools()
@@ -69,7 +72,7 @@ func TestNormalizeConfig(t *testing.T) {
 		{name: "write", in: tokens.Config{Methods: []string{"write"}}, want: tokens.Config{Methods: []string{"write"}},
 			tools: []string{"delete_a_zohobigin_user_by_id", "create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids", "add_zohobigin_note"}},
 		{name: "exact get", in: tokens.Config{Methods: []string{"get"}}, want: tokens.Config{Methods: []string{"get"}},
-			tools: []string{"get_single_zohobigin_user_by_id", "describe_zohobigin_module", "get_single_zohobigin_record_by_id"}},
+			tools: []string{"get_single_zohobigin_user_by_id", "describe_zohobigin_module", "get_single_zohobigin_record_by_id", "fetch"}},
 		{name: "directory only", in: tokens.Config{Tags: []string{"directory", "organization"}}, want: tokens.Config{Tags: []string{"directory", "organization"}},
 			tools: apptest.DirectoryTools()},
 		{name: "records only", in: tokens.Config{Tags: []string{"records"}}, want: tokens.Config{Tags: []string{"records"}}, tools: apptest.RecordTools()},
@@ -80,6 +83,13 @@ func TestNormalizeConfig(t *testing.T) {
 		{name: "modules without related lists", in: tokens.Config{Modules: []string{"Tasks"}}, want: tokens.Config{Modules: []string{"Tasks"}},
 			tools: append(apptest.DirectoryTools(), "describe_zohobigin_module", "list_zohobigin_records", "get_single_zohobigin_record_by_id",
 				"search_zohobigin_records", "query_zohobigin_records", "create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids")},
+		{name: "modules none of search and fetch read", in: tokens.Config{Modules: []string{"Products"}}, want: tokens.Config{Modules: []string{"Products"}},
+			tools: append(apptest.DirectoryTools(), apptest.RecordTools()...)},
+		{name: "one module search and fetch read", in: tokens.Config{Modules: []string{"Tasks", "Pipelines"}}, want: tokens.Config{Modules: []string{"Pipelines", "Tasks"}},
+			tools: apptest.AllTools()},
+		{name: "chatgpt", in: tokens.Config{Tags: []string{"chatgpt"}}, want: tokens.Config{Tags: []string{"chatgpt"}}, tools: apptest.ChatGPTTools()},
+		{name: "search", in: tokens.Config{Tags: []string{"search"}}, want: tokens.Config{Tags: []string{"search"}},
+			tools: []string{"search_zohobigin_records", "query_zohobigin_records", "search", "fetch"}},
 		{name: "unknown module", in: tokens.Config{Modules: []string{"Deals"}},
 			errSubstr: `unknown module "Deals" in config.modules; valid modules (Zoho's API names): Contacts, Accounts (the app's Companies), Pipelines (the app's Deals), Products, Tasks, Events, Calls`},
 		{name: "no tool: notes of tasks", in: tokens.Config{Tags: []string{"notes"}, Modules: []string{"Tasks"}}, errSubstr: "config allows no tool"},
@@ -98,7 +108,7 @@ func TestNormalizeConfig(t *testing.T) {
 		{name: "result budget too large", in: tokens.Config{MaxResultChars: 1_000_001}, errSubstr: "config.max_result_chars must be 500 to 1000000 characters, got 1000001"},
 		{name: "negative result budget", in: tokens.Config{MaxResultChars: -1}, errSubstr: "got -1"},
 		{name: "unknown method", in: tokens.Config{Methods: []string{"read", "destroy"}}, errSubstr: `unknown method "destroy" in config.methods; valid methods: read, write, list, get, create, update, delete`},
-		{name: "unknown tag", in: tokens.Config{Tags: []string{"contacts"}}, errSubstr: `unknown tag "contacts" in config.tags; valid tags: directory, metadata, notes, organization, permissions, profiles, records, roles, search, users`},
+		{name: "unknown tag", in: tokens.Config{Tags: []string{"contacts"}}, errSubstr: `unknown tag "contacts" in config.tags; valid tags: chatgpt, directory, metadata, notes, organization, permissions, profiles, records, roles, search, users`},
 		{name: "no tool: create a user", in: tokens.Config{Methods: []string{"create", "update"}, Tags: []string{"users"}}, errSubstr: "config allows no tool"},
 		{name: "no tool: delete organization", in: tokens.Config{Methods: []string{"write"}, Tags: []string{"organization"}}, errSubstr: "config allows no tool"},
 	}

@@ -72,6 +72,7 @@ func TestOpenAPIDocumentMatchesLiveAnswers(t *testing.T) {
 		"{primary}": sb.PrimaryUserID(),
 		"{role}":    sb.Roles()[1].ID,
 		"{profile}": sb.Profiles()[0].ID,
+		"{deal}":    sb.RecordIDs("Pipelines")[0],
 	}
 	tokens := map[string]string{}
 	expand := func(s string) string {
@@ -156,6 +157,9 @@ func TestOpenAPIDocumentMatchesLiveAnswers(t *testing.T) {
 		{name: "call, unknown tool", method: "POST", path: "/integrated-account/{acct}/tools/nope", body: `{}`, status: 404, badRequest: true},
 		{name: "call, rate limited", method: "POST", path: "/integrated-account/{acct}/tools/list_all_zohobigin_roles", body: `{}`, status: 429, before: func() { sb.FailNext(1, sandbox.RateLimited) }},
 		{name: "call, Zoho fails", method: "POST", path: "/integrated-account/{acct}/tools/list_all_zohobigin_roles", body: `{}`, status: 502, before: func() { sb.FailNext(3, sandbox.InternalError) }},
+		{name: "call search", method: "POST", path: "/integrated-account/{acct}/tools/search", body: `{"query":"Atlas"}`, status: 200},
+		{name: "call fetch", method: "POST", path: "/integrated-account/{acct}/tools/fetch", body: `{"id":"Pipelines:{deal}"}`, status: 200},
+		{name: "call fetch, unknown id", method: "POST", path: "/integrated-account/{acct}/tools/fetch", body: `{"id":"Pipelines:1234567"}`, status: 404},
 		{name: "call, limited token elsewhere", method: "POST", path: "/integrated-account/{acct}/tools/list_all_zohobigin_roles", body: `{}`, token: "proxy", status: 403},
 
 		// Unified.

@@ -35,6 +35,8 @@ func TestRecordToolsAnswerTheMCPStructuredContent(t *testing.T) {
 		{"query_zohobigin_records", map[string]any{"select_query": "select Deal_Name, Amount from Pipelines where Amount > 50000 order by Amount desc", "limit": 10}},
 		{"list_zohobigin_related_records", map[string]any{"module": "Pipelines", "id": deal, "related": "Notes"}},
 		{"list_zohobigin_related_records", map[string]any{"module": "Contacts", "id": contact, "related": "Pipelines"}},
+		{"search", map[string]any{"query": "Atlas Farms"}},
+		{"fetch", map[string]any{"id": "Pipelines:" + deal}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tool, func(t *testing.T) { s.sameAsMCP(t, cs, tt.tool, tt.args) })
@@ -53,6 +55,59 @@ func (s *stack) sameAsMCP(t *testing.T, cs *sdk.ClientSession, tool string, args
 	want, err := json.Marshal(res.StructuredContent)
 	require.NoError(t, err)
 	assert.JSONEq(t, string(want), string(r.Body))
+}
+
+// ChatGPT's search and fetch on the REST face: listed when ?modules=
+// allows one of Contacts, Accounts and Pipelines, fetch's id held to it,
+// an unknown id a 404.
+func TestChatGPTToolsOnREST(t *testing.T) {
+	s := newStack(t)
+	names := func(query string) []string {
+		var out []string
+		for _, v := range s.get("/integrated-account/"+s.account+"/tools"+query, http.StatusOK)["result"].([]any) {
+			out = append(out, v.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	assert.Equal(t, []string{"search", "fetch"}, names("?tags=chatgpt"))
+	assert.Equal(t, []string{"search", "fetch"}, names("?tags=chatgpt&modules=Pipelines"))
+	assert.NotContains(t, names("?modules=Products"), "search")
+	assert.NotContains(t, names("?modules=Products"), "fetch")
+
+	sb := s.Sandboxes["us"]
+	account := sb.RecordIDs("Accounts")[0]
+	before := len(sb.APIRequests())
+	r := s.Request(http.MethodPost, "/integrated-account/"+s.account+"/tools/fetch?modules=Contacts", map[string]any{"id": "Accounts:" + account})
+	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+	code, msg, _ := errorOf(t, r)
+	assert.Equal(t, "module_not_allowed", code)
+	assert.Contains(t, msg, "does not allow the Accounts module")
+	assert.Len(t, sb.APIRequests(), before, "nothing reached Zoho")
+
+	r = s.Request(http.MethodPost, "/integrated-account/"+s.account+"/tools/fetch", map[string]any{"id": "Accounts:1234567"})
+	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+	code, msg, _ = errorOf(t, r)
+	assert.Equal(t, "not_found", code)
+	assert.Contains(t, msg, "No record with id Accounts:1234567 exists")
+
+	r = s.Request(http.MethodPost, "/integrated-account/"+s.account+"/tools/search?modules=Accounts", map[string]any{"query": "Logistics"})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var found struct {
+		Results []struct{ ID, Title, URL string }
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &found))
+	require.NotEmpty(t, found.Results)
+	named := 0 // the companies named Logistics come first, then those Zoho found by another field (their industry)
+	for i, res := range found.Results {
+		assert.True(t, strings.HasPrefix(res.ID, "Accounts:"), res.ID)
+		assert.True(t, strings.HasPrefix(res.URL, sb.BaseURL()+"/bigin/org"), res.URL)
+		if strings.Contains(res.Title, "Logistics") {
+			assert.Equal(t, named, i, "%s ranks after a company not named Logistics", res.Title)
+			named++
+		}
+	}
+	assert.Positive(t, named)
+	assert.Less(t, named, len(found.Results), "some companies are found by their industry")
 }
 
 // ?modules= narrows the module enums of GET …/tools and refuses a call

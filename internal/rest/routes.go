@@ -43,9 +43,21 @@ func (a *API) groups() []route.Group {
 	}
 	callErrs := []int{400, 404, 409, 429, 502, 504}
 	toolName := route.PathParam("name", "The tool's name.", &route.Schema{Type: "string", Enum: toolNames})
-	toolResult := &route.Schema{Type: "object", Required: []string{"result"}, Properties: map[string]*route.Schema{
-		"result":      {},
-		"next_cursor": {Types: []string{"null", "string"}},
+	str := route.String
+	toolResult := &route.Schema{AnyOf: []*route.Schema{
+		{Type: "object", Required: []string{"result"}, Properties: map[string]*route.Schema{
+			"result":      {},
+			"next_cursor": {Types: []string{"null", "string"}},
+		}},
+		// ChatGPT's search and fetch keep the shapes OpenAI fixes.
+		{Type: "object", Required: []string{"results"}, Properties: map[string]*route.Schema{
+			"results": route.ArrayOf(&route.Schema{Type: "object", Required: []string{"id", "title", "url"},
+				Properties: map[string]*route.Schema{"id": str(), "title": str(), "url": str()}}),
+		}},
+		{Type: "object", Required: []string{"id", "title", "text", "url"}, Properties: map[string]*route.Schema{
+			"id": str(), "title": str(), "text": str(), "url": str(),
+			"metadata": {Type: "object", AdditionalProperties: str()},
+		}},
 	}}
 
 	tools := route.Group{
@@ -65,7 +77,8 @@ func (a *API) groups() []route.Group {
 				Description: "The body is the tool's arguments (its input_schema). The answer is exactly the MCP tool's structured result: " +
 					"list tools `{\"result\": [records], \"next_cursor\"}`, get `{\"result\": {record}}`, delete `{\"result\": {\"id\", \"deleted\": true}}`, " +
 					"record writes `{\"result\": [{\"index\", \"id\", \"status\", \"code\", \"message\", \"field\", \"existing_id\"}]}`, one per input record " +
-					"(when every record failed: 400, or 409 for duplicates, with `result` beside `error`). " +
+					"(when every record failed: 400, or 409 for duplicates, with `result` beside `error`); " +
+					"ChatGPT's `search` `{\"results\": [{\"id\", \"title\", \"url\"}]}` and `fetch` `{\"id\", \"title\", \"text\", \"url\", \"metadata\"}`. " +
 					"A tool that `methods`/`tags`/`modules` filter out is unknown (404); a call naming a module outside `modules` is 403 module_not_allowed. " +
 					"An `idempotency_key` is kept per API token and account.",
 				Params: append([]route.Param{accountID, toolName}, policy...),

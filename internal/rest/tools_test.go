@@ -30,7 +30,7 @@ func TestListToolsFiltersLikeAnMCPURL(t *testing.T) {
 		{"?tags=roles,profiles", []string{"list_all_zohobigin_roles", "list_all_zohobigin_profiles"}},
 		{"?tags=roles&tags=organization", []string{"list_all_zohobigin_current_organization", "list_all_zohobigin_roles"}},
 		{"?methods=delete&tags=users", []string{"delete_a_zohobigin_user_by_id"}},
-		{"?methods=GET", []string{"get_single_zohobigin_user_by_id", "describe_zohobigin_module", "get_single_zohobigin_record_by_id"}},
+		{"?methods=GET", []string{"get_single_zohobigin_user_by_id", "describe_zohobigin_module", "get_single_zohobigin_record_by_id", "fetch"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

@@ -32,7 +32,8 @@ type Call struct {
 	budget   int      // characters of result text a list page may fill
 	declared []string // the tool's selectable fields
 	meta     *metaCache
-	op       Paging // an operation's paging arguments (Executor.Do)
+	op       Paging   // an operation's paging arguments (Executor.Do)
+	modules  []string // the record modules the call may act on; nil: all
 }
 
 // Reauther flips an account to needs_reauth (tokens.Service does).
@@ -251,7 +252,7 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 		client, err = x.clients.Get(ctx, account)
 		if err == nil {
 			body, err = e.Run.run(ctx, &Call{Tool: e.Name, Client: client, cursors: x.cursors, account: account.ID,
-				budget: x.Budget(who), declared: e.Fields, meta: x.meta}, args)
+				budget: x.Budget(who), declared: e.Fields, meta: x.meta, modules: who.Modules}, args)
 		}
 	}
 	res := Result{Quota: quota}

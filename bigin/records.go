@@ -385,11 +385,14 @@ func checkModule(module string) error {
 	return nil
 }
 
-// QueryModule returns the module a COQL query reads: the word after its
-// first FROM outside quotes, e.g. "Contacts" for "select Last_Name from
-// Contacts where …". A caller that allows only some modules checks it
-// before sending the query. A query with no FROM, or a FROM not followed
-// by a name, wraps ErrInvalidArgument.
+// QueryModule returns the module a COQL query names first: the word after
+// its first FROM outside quotes, e.g. "Contacts" for "select Last_Name
+// from Contacts where …". It is not every module the query reads: a
+// column in dot notation (Account_Name.Phone, in SELECT, WHERE or ORDER
+// BY) reads the record its lookup points to, in another module, and a
+// subquery has a FROM of its own. A caller that allows only some modules
+// checks ReadQuery's Modules and Lookups as well. A query with no FROM, or
+// a FROM not followed by a name, wraps ErrInvalidArgument.
 func QueryModule(query string) (string, error) {
 	q, err := ReadQuery(query)
 	return q.Module, err
@@ -401,8 +404,24 @@ type Query struct {
 	// Text is the query as given, without surrounding space or a
 	// trailing semicolon.
 	Text string
-	// Module is the word after FROM.
+	// Module is the word after the first FROM.
 	Module string
+	// Modules are the names after every FROM outside quotes, Module
+	// first, once each: a subquery's module as well.
+	Modules []string
+	// Lookups are the columns that read a looked-up record by dot
+	// notation, anywhere in the query, as written without spaces around
+	// the dots: "Account_Name.Phone" reads the Phone of the Accounts
+	// record a contact's Account_Name points to. A dotted name in quotes
+	// counts where a column stands: in SELECT and ORDER BY, and before a
+	// comparator. The list errs on the side of more: a query is read both
+	// with and without backslash escapes in quotes.
+	Lookups []string
+	// MaybeLookups are the other quoted texts that read as dotted names,
+	// such as 'www.example.com': values where Zoho's grammar wants a
+	// value, but a caller that must not miss a column checks that their
+	// first name is not a lookup (a value rarely starts with one).
+	MaybeLookups []string
 	// HasWhere and HasLimit report a WHERE and a LIMIT clause.
 	HasWhere, HasLimit bool
 	// whereAt is where a WHERE clause goes when there is none: before
@@ -436,7 +455,29 @@ func ReadQuery(query string) (Query, error) {
 		return Query{}, fmt.Errorf("bigin: %w: the COQL query names no module after FROM", ErrInvalidArgument)
 	}
 	q.Module = words[from+1].text
+	q.Modules = []string{q.Module}
+	for _, escapes := range []bool{false, true} {
+		r := queryRefs(text, escapes)
+		for _, m := range r.froms {
+			if !slices.ContainsFunc(q.Modules, func(n string) bool { return strings.EqualFold(n, m) }) {
+				q.Modules = append(q.Modules, m)
+			}
+		}
+		q.Lookups = appendNew(q.Lookups, r.lookups...)
+		q.MaybeLookups = appendNew(q.MaybeLookups, r.maybe...)
+	}
+	q.MaybeLookups = slices.DeleteFunc(q.MaybeLookups, func(l string) bool { return slices.Contains(q.Lookups, l) })
 	return q, nil
+}
+
+// appendNew appends the values list does not hold yet.
+func appendNew(list []string, values ...string) []string {
+	for _, v := range values {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
 }
 
 // Complete returns the query with "where id is not null" added when it
@@ -497,4 +538,155 @@ func queryWords(query string) []queryWord {
 		}
 	}
 	return words
+}
+
+// refToken is a token of a query as queryRefs reads it.
+type refToken struct {
+	kind byte   // 'w' a word, 'q' a quoted name or value, '.' a dot, 's' another symbol
+	text string // a word, a quoted token's content, a symbol
+}
+
+// refTokens splits a query into words, quoted tokens, dots and other
+// symbols. With escapes, a backslash in quotes takes the next character
+// as it is (the sandbox's reading; Zoho's docs do not say); a doubled
+// quote stays inside either way, and an unclosed quote runs to the end.
+func refTokens(query string, escapes bool) []refToken {
+	var out []refToken
+	for i := 0; i < len(query); {
+		switch c := query[i]; {
+		case c <= ' ' || c >= 0x7f:
+			i++ // space, and to be safe any other byte outside printable ASCII
+		case c == '\'' || c == '"':
+			var b strings.Builder
+			for i++; i < len(query); i++ {
+				if escapes && query[i] == '\\' && i+1 < len(query) {
+					i++
+				} else if query[i] == c {
+					if i+1 >= len(query) || query[i+1] != c {
+						break
+					}
+					i++
+				}
+				b.WriteByte(query[i])
+			}
+			i++
+			out = append(out, refToken{'q', b.String()})
+		case wordByte(c):
+			j := i
+			for j < len(query) && wordByte(query[j]) {
+				j++
+			}
+			out = append(out, refToken{'w', query[i:j]})
+			i = j
+		case c == '.':
+			out = append(out, refToken{'.', "."})
+			i++
+		default:
+			n := 1
+			if i+1 < len(query) {
+				switch query[i : i+2] {
+				case "!=", "<>", "<=", ">=":
+					n = 2
+				}
+			}
+			out = append(out, refToken{'s', query[i : i+n]})
+			i += n
+		}
+	}
+	return out
+}
+
+// comparator reports whether t compares a column with a value.
+func comparator(t refToken) bool {
+	switch {
+	case t.kind == 's':
+		switch t.text {
+		case "=", "!=", "<>", "<", ">", "<=", ">=":
+			return true
+		}
+	case t.kind == 'w':
+		for _, w := range []string{"like", "not", "in", "is", "between"} {
+			if strings.EqualFold(t.text, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// refs are what a query names besides its columns of the FROM module.
+type refs struct {
+	froms   []string // the names after each FROM
+	lookups []string // Query.Lookups
+	maybe   []string // Query.MaybeLookups
+}
+
+// queryRefs reads a query's refs, with or without backslash escapes in
+// quotes.
+func queryRefs(query string, escapes bool) refs {
+	var r refs
+	toks := refTokens(query, escapes)
+	name := func(t refToken) bool { return t.kind == 'w' || t.kind == 'q' }
+	clause := ""
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind == 'w' {
+			switch w := strings.ToLower(t.text); {
+			case w == "select", w == "where", w == "limit", w == "offset":
+				clause = w
+			case w == "order" && i+1 < len(toks) && strings.EqualFold(toks[i+1].text, "by"):
+				clause = "order"
+				i++
+				continue
+			case w == "from":
+				clause = w
+				if i+1 < len(toks) && name(toks[i+1]) {
+					r.froms = append(r.froms, strings.TrimSpace(toks[i+1].text))
+					i++
+				}
+				continue
+			}
+		}
+		if t.kind == 's' && t.text == ")" {
+			clause = "where" // the end of a subquery, inside a condition
+		}
+		if !name(t) {
+			continue
+		}
+		// A name and the names joined to it by dots.
+		parts, j := []string{t.text}, i
+		for j+2 < len(toks) && toks[j+1].kind == '.' && name(toks[j+2]) {
+			parts = append(parts, toks[j+2].text)
+			j += 2
+		}
+		if j+1 < len(toks) && toks[j+1].kind == '.' {
+			parts, j = append(parts, ""), j+1 // a dot with nothing after it
+		}
+		dotted := j > i
+		i = j
+		if !dotted && (t.kind != 'q' || !strings.Contains(t.text, ".")) {
+			continue
+		}
+		if t.kind == 'w' && len(parts) == 2 && number(parts[0]) && number(parts[1]) {
+			continue // a decimal number
+		}
+		var segs []string
+		for _, p := range parts {
+			for _, s := range strings.Split(p, ".") {
+				segs = append(segs, strings.TrimSpace(s))
+			}
+		}
+		col := strings.Join(segs, ".")
+		if !dotted && clause != "select" && clause != "order" && (i+1 >= len(toks) || !comparator(toks[i+1])) {
+			r.maybe = append(r.maybe, col) // where a value stands
+			continue
+		}
+		r.lookups = append(r.lookups, col)
+	}
+	return r
+}
+
+// number reports whether s is digits only.
+func number(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }

@@ -697,6 +697,44 @@ func TestQueryModule(t *testing.T) {
 	}
 }
 
+// Every module a query reads is named: each FROM's, and each column that
+// follows a lookup by dot notation, wherever it stands and however it is
+// quoted or spaced; values with dots are told apart where the grammar
+// wants a value.
+func TestReadQueryNamesWhatItReads(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		query          string
+		modules        []string
+		lookups, maybe []string
+	}{
+		{"select Last_Name from Contacts where id is not null", []string{"Contacts"}, nil, nil},
+		{"select Last_Name, Account_Name.Phone from Contacts", []string{"Contacts"}, []string{"Account_Name.Phone"}, nil},
+		{"select Last_Name from Contacts where (Account_Name.Phone like '5%' and Email is null) order by Contact_Name.Account_Name.Website desc",
+			[]string{"Contacts"}, []string{"Account_Name.Phone", "Contact_Name.Account_Name.Website"}, nil},
+		{"select 'Account_Name.Phone', \"Account_Name\".Website, Account_Name . Owner from Contacts where 'Account_Name.Account_Name' = 'x'",
+			[]string{"Contacts"}, []string{"Account_Name.Phone", "Account_Name.Website", "Account_Name.Owner", "Account_Name.Account_Name"}, nil},
+		{"select Last_Name from Contacts where Email like '%.example' and Amount > 10.5 order by Last_Name", []string{"Contacts"}, nil, []string{"%.example"}},
+		{"select Last_Name from Accounts where Website = 'www.example.com' or Phone in ('a.b', 'c')", []string{"Accounts"}, nil,
+			[]string{"www.example.com", "a.b"}},
+		{"select Last_Name from Contacts where Account_Name in (select id from Accounts where Phone = '1') order by Last_Name",
+			[]string{"Contacts", "Accounts"}, nil, nil},
+		{"select Last_Name from Contacts where Account_Name.\u00a0Phone is not null", []string{"Contacts"}, []string{"Account_Name.Phone"}, nil},
+		{"select Account_Name., Last_Name from Contacts where Account_Name. is null", []string{"Contacts"}, []string{"Account_Name.", "Account_Name.is"}, nil},
+		// Read with backslash escapes, the quote closes at the second
+		// quote and the column stands outside it; without, it is inside.
+		{`select Last_Name from Contacts where Last_Name = 'a\'' , Account_Name.Phone , 'b'`, []string{"Contacts"}, []string{"Account_Name.Phone"},
+			[]string{`a\' , Account_Name.Phone ,`}},
+	}
+	for _, tt := range tests {
+		q, err := bigin.ReadQuery(tt.query)
+		require.NoError(t, err, tt.query)
+		assert.Equal(t, tt.modules, q.Modules, tt.query)
+		assert.Equal(t, tt.lookups, q.Lookups, tt.query)
+		assert.Equal(t, tt.maybe, q.MaybeLookups, tt.query)
+	}
+}
+
 // A query without WHERE gets one that reads every record, in the place
 // COQL's grammar wants it; its own LIMIT is noticed so that it runs as
 // written.

@@ -699,3 +699,51 @@ func TestRecordCallsAreAuditedWithoutContents(t *testing.T) {
 		{"create_zohobigin_records", map[string]any{"module": "Contacts", "records": float64(1), "idempotency_key": true}},
 	}, got)
 }
+
+// COQL reads a lookup's record by dot notation, in SELECT, WHERE and
+// ORDER BY: on a URL limited to some modules, a query may follow a lookup
+// only into a module the URL allows, whatever the FROM.
+func TestQueryLookupsKeepToTheURLsModules(t *testing.T) {
+	r := newRecords(t, map[string]any{"modules": []string{"Contacts"}})
+	for _, c := range []struct{ query, column, module string }{
+		{"select Last_Name, Account_Name.Phone from Contacts where id is not null", "Account_Name.Phone", "Accounts"},
+		{"select Last_Name from Contacts where Account_Name.Account_Name like '%a%'", "Account_Name.Account_Name", "Accounts"},
+		{"select Last_Name from Contacts where id is not null order by Account_Name.Phone desc limit 5", "Account_Name.Phone", "Accounts"},
+		{"select Last_Name, 'Account_Name.Phone' from Contacts where id is not null", "Account_Name.Phone", "Accounts"},
+		{"select Last_Name from Contacts where \"Account_Name\".Website is not null", "Account_Name.Website", "Accounts"},
+		{"select Last_Name, account_name . phone from Contacts", "account_name.phone", "Accounts"},
+	} {
+		text, out := r.fails("query_zohobigin_records", map[string]any{"select_query": c.query})
+		assert.Equal(t, "module_not_allowed", codeOf(out), c.query)
+		assert.Contains(t, text, "This MCP URL does not allow the "+c.module+" module, which the query's column "+c.column+" reads through a lookup", c.query)
+		assert.Contains(t, text, "its tools act only on Contacts", c.query)
+	}
+	for _, c := range []struct{ query, text string }{
+		{"select Last_Name, Owner.email from Contacts where id is not null", "the query's column Owner.email does not follow a lookup to one of them"},
+		{"select Last_Name from Contacts where Account_Name in (select id from Accounts where Phone like '5%')",
+			"This MCP URL does not allow the Accounts module: its tools act only on Contacts"},
+	} {
+		text, out := r.fails("query_zohobigin_records", map[string]any{"select_query": c.query})
+		assert.Equal(t, "module_not_allowed", codeOf(out), c.query)
+		assert.Contains(t, text, c.text, c.query)
+	}
+	assert.Zero(t, r.zohoCalls(http.MethodPost, "/coql"), "no refused query reached Zoho")
+
+	// Values with dots, and a lookup's own id, stay the module's.
+	rows := resultList(t, r.ok("query_zohobigin_records", map[string]any{
+		"select_query": "select Last_Name, Email, Account_Name from Contacts where Email like '%.%' and Account_Name is not null limit 3"}))
+	require.Len(t, rows, 3)
+	assert.Equal(t, []string{"Account_Name", "Email", "Last_Name", "id"}, keys(rows[0]))
+
+	both := newRecords(t, map[string]any{"modules": []string{"Contacts", "Accounts"}})
+	rows = resultList(t, both.ok("query_zohobigin_records", map[string]any{
+		"select_query": "select Last_Name, Account_Name.Account_Name from Contacts where Account_Name.Account_Name is not null order by Account_Name.Phone limit 3"}))
+	require.Len(t, rows, 3)
+	assert.NotEmpty(t, rows[0]["Account_Name.Account_Name"], "a lookup into an allowed module")
+
+	all := newRecords(t, nil)
+	rows = resultList(t, all.ok("query_zohobigin_records", map[string]any{
+		"select_query": "select Last_Name, Account_Name.Phone from Contacts where Account_Name is not null limit 2"}))
+	require.Len(t, rows, 2)
+	assert.Zero(t, all.zohoCalls(http.MethodGet, "/settings/fields"), "a URL with every module reads no metadata for a query")
+}

@@ -279,6 +279,11 @@ func (inv *Inventory) Normalize(c Config) (Config, error) {
 // API names differ, for messages.
 var moduleLabels = map[string]string{"Accounts": "Companies", "Pipelines": "Deals"}
 
+// ModuleLabel returns the name Bigin's web app shows for a module whose
+// API name differs ("Companies" for Accounts, "Deals" for Pipelines), or
+// "" when it shows the API name.
+func ModuleLabel(module string) string { return moduleLabels[module] }
+
 // normalizeModules checks config.modules: module API names, matched
 // without case and stored as the API spells them, without repeats, in
 // inventory order; nil when empty.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,12 @@ func TestModesRunEndToEnd(t *testing.T) {
 			`ours serves 3 minted URLs; bare and ours return the same 100 records`,
 			`(?m)^\s+bare\s+9\s+0\s`, `(?m)^\s+floor\s+9\s+0\s`, `(?m)^\s+ours\s+9\s+0\s`,
 			`throughput ours/bare = \d`, `p99 added: ours - bare = `}},
+		{[]string{"calls", "-tool", "records", "-c", "2", "-n", "6", "-rounds", "2", "-warmup", "2", "-urls", "2"}, []string{
+			`tools/call list_zohobigin_records \(module Contacts, default fields, default limit 50\)`,
+			`one Zoho call per tools/call: GET /bigin/v2/Contacts\?fields=First_Name%2CLast_Name%2C\S+&page=1&per_page=50\n`,
+			`ours serves 2 minted URLs; bare and ours return the same 50 records`,
+			`(?m)^\s+bare\s+6\s+0\s`, `(?m)^\s+floor\s+6\s+0\s`, `(?m)^\s+maps\s+6\s+0\s`, `(?m)^\s+ours\s+6\s+0\s`,
+			`throughput ours/bare = \d`}},
 		{[]string{"urls", "-n", "300", "-sample", "20"}, []string{
 			`minted 300 URLs`, `restart with 300 URLs`, `idle RSS \d+\.\d MB`, `after 40 calls over 20 distinct URLs`}},
 		{[]string{"sse", "-k", "5"}, []string{`5 open SSE sessions: \+`}},
@@ -55,7 +62,7 @@ func TestModesRunEndToEnd(t *testing.T) {
 			`(?m)^\s+1 replica, bbolt\s+12\s+0\s+\d+\s+\S+ms\s+\S+ms\s+\S+ms\s+\S+ms\s+0$`,
 			`(?m)^\s+2 replicas, etcd \(1 members\)\s+12\s+0\s+\d+\s+\S+ms\s+\S+ms\s+\S+ms\s+\S+ms\s+0$`}},
 	} {
-		t.Run(tt.args[0], func(t *testing.T) {
+		t.Run(strings.Join(tt.args[:min(3, len(tt.args))], " "), func(t *testing.T) {
 			var out bytes.Buffer
 			require.NoError(t, run(context.Background(), tt.args, &out))
 			for _, re := range tt.want {
@@ -99,7 +106,7 @@ func TestOnlyLoopbackTargets(t *testing.T) {
 func TestModeFlagsAreBounded(t *testing.T) {
 	ctx := context.Background()
 	for _, args := range [][]string{
-		{"calls", "-c", "0"}, {"calls", "-n", "0"}, {"calls", "-c", "100000"}, {"calls", "-rounds", "0"}, {"calls", "-urls", "0"}, {"calls", "-n", "3", "-rounds", "4"},
+		{"calls", "-c", "0"}, {"calls", "-tool", "deals"}, {"calls", "-n", "0"}, {"calls", "-c", "100000"}, {"calls", "-rounds", "0"}, {"calls", "-urls", "0"}, {"calls", "-n", "3", "-rounds", "4"},
 		{"sse", "-k", "0"}, {"sse", "-k", "1000000"},
 		{"accounts", "-m", "0"}, {"accounts", "-c", "5000"},
 		{"urls", "-n", "0"}, {"frobnicate"}, {},
@@ -127,9 +134,10 @@ func TestSamePayloadRefusesUnlikeServers(t *testing.T) {
 	b := serve(`{"result":[{"id":"1"},{"id":"2"}],"next_cursor":"other"}`)
 	c := serve(`{"result":[{"id":"1"}],"next_cursor":null}`)
 
-	p, err := samePayload(ctx, a, b)
+	users := benchTools["users"]
+	p, err := samePayload(ctx, a, b, users)
 	require.NoError(t, err, "cursors may differ")
 	assert.Equal(t, 2, p.records)
-	_, err = samePayload(ctx, a, c)
+	_, err = samePayload(ctx, a, c, users)
 	assert.ErrorContains(t, err, "other records")
 }

@@ -7,7 +7,9 @@
 //
 // Modes:
 //
-//	bigin-mcp-load calls    [-c 32] [-n 2000] [-rounds 5] [-urls 100] [-structured-only]   ours vs bare go-sdk, fair floor and maps, interleaved
+//	bigin-mcp-load calls    [-tool users|records] [-c 32] [-n 2000] [-rounds 5] [-urls 100] [-structured-only]
+//	                        ours vs bare go-sdk, fair floor and maps, interleaved; -tool records calls
+//	                        list_zohobigin_records (50 contacts, default fields) instead of list_all_zohobigin_users
 //	bigin-mcp-load urls     [-n 100000]                          RSS of a server holding N minted URLs
 //	bigin-mcp-load sse      [-k 1000]                            memory per open SSE session
 //	bigin-mcp-load accounts [-m 20] [-c 200]                     token refreshes under concurrent calls

@@ -25,6 +25,23 @@ const usersTool = "list_all_zohobigin_users"
 
 var usersArgs = map[string]any{"limit": 100}
 
+// benchTool is a tool the calls mode measures. The bare, floor and maps
+// servers serve its equivalent: the records of the one Zoho call ours
+// makes for it (read from the sandbox's log, so it is the same call),
+// taken from listKey of Zoho's answer.
+type benchTool struct {
+	name    string
+	args    map[string]any
+	about   string // how the report names the call
+	listKey string // the key of Zoho's answer that holds the records
+}
+
+// benchTools are the tools -tool chooses from.
+var benchTools = map[string]benchTool{
+	"users":   {name: usersTool, args: usersArgs, about: "(limit 100)", listKey: "users"},
+	"records": {name: "list_zohobigin_records", args: map[string]any{"module": "Contacts"}, about: "(module Contacts, default fields, default limit 50)", listKey: "data"},
+}
+
 // measured is one server's row in the calls table.
 type measured struct {
 	kind         string
@@ -47,8 +64,13 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	warm := fs.Int("warmup", 200, "warm-up calls per server, not measured")
 	cpu := fs.String("cpuprofile", "", "write a CPU profile of our server during its first round to this file")
 	structuredOnly := fs.Bool("structured-only", false, "ours leaves out the text block for clients on protocol 2026-07-28 (as the load's go-sdk clients are); off by default, as in the server")
+	toolName := fs.String("tool", "users", "the tool called: users (list_all_zohobigin_users, limit 100) or records (list_zohobigin_records, 50 contacts with the default fields)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	spec, ok := benchTools[*toolName]
+	if !ok {
+		return fmt.Errorf("-tool %q: want users or records", *toolName)
 	}
 	if err := checkBounds(*c, 1, 1024, "-c"); err != nil {
 		return err
@@ -75,30 +97,40 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 	kinds := []string{kindBare, kindFloor, kindMaps, kindOurs}
 	const bareAt, floorAt, mapsAt, oursAt = 0, 1, 2, 3
 	targets := make([]*target, len(kinds))
-	for i, kind := range kinds {
+	// Ours starts first: the others serve what its one Zoho call answers.
+	var zohoCall string
+	for _, i := range []int{oursAt, bareAt, floorAt, mapsAt} {
+		kind := kinds[i]
 		dir, err := os.MkdirTemp("", "bigin-mcp-load-*")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
 		env := []string{accessTokenEnv + "=" + access}
+		args := []string{"-kind", kind, "-zoho", z.srv.URL, "-data", dir, "-urls", fmt.Sprint(*nURLs), fmt.Sprintf("-structured-only=%v", *structuredOnly)}
 		if kind == kindOurs {
 			env = []string{refreshTokensEnv + "=" + z.sb.IssueRefreshToken()}
+		} else {
+			args = append(args, "-tool-name", spec.name, "-zoho-call", zohoCall, "-list-key", spec.listKey)
 		}
-		t, err := startTarget(ctx, env, "-kind", kind, "-zoho", z.srv.URL, "-data", dir, "-urls", fmt.Sprint(*nURLs),
-			fmt.Sprintf("-structured-only=%v", *structuredOnly))
+		t, err := startTarget(ctx, env, args...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
 		defer t.stop()
 		targets[i] = t
 		if *warm > 0 {
-			if _, err := drive(ctx, t.info.URLs, usersTool, usersArgs, *c, *warm, *d); err != nil {
+			if _, err := drive(ctx, t.info.URLs, spec.name, spec.args, *c, *warm, *d); err != nil {
 				return fmt.Errorf("%s warm-up: %w", kind, err)
 			}
 		}
+		if kind == kindOurs {
+			if zohoCall, err = observeZohoCall(ctx, z, t, spec, *d); err != nil {
+				return err
+			}
+		}
 	}
-	payload, err := samePayload(ctx, targets[bareAt], targets[oursAt])
+	payload, err := samePayload(ctx, targets[bareAt], targets[oursAt], spec)
 	if err != nil {
 		return err
 	}
@@ -118,7 +150,7 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 				profiled = make(chan error, 1)
 				go func() { profiled <- targets[i].saveProfile("profile?seconds=5", *cpu) }()
 			}
-			err := rows[i].add(ctx, targets[i], *c, per, *d)
+			err := rows[i].add(ctx, targets[i], spec, *c, per, *d)
 			if profiled != nil && err == nil {
 				err = <-profiled
 			}
@@ -133,7 +165,8 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(out, "tools/call %s (limit 100), C=%d, %d calls per server in %d interleaved rounds, loopback, GOMAXPROCS=%d\n", usersTool, *c, *n, *rounds, gomaxprocs())
+	fmt.Fprintf(out, "tools/call %s %s, C=%d, %d calls per server in %d interleaved rounds, loopback, GOMAXPROCS=%d\n", spec.name, spec.about, *c, *n, *rounds, gomaxprocs())
+	fmt.Fprintf(out, "one Zoho call per tools/call: GET %s\n", zohoCall)
 	fmt.Fprintf(out, "ours serves %d minted URLs; bare and ours return the same %d records (%d bytes of JSON); structured-only %v\n\n", len(targets[oursAt].info.URLs), payload.records, payload.bytes, *structuredOnly)
 	fmt.Fprintln(tw, "server\tcalls\terrors\treq/s\tp50\tp95\tp99\tRSS MB\tallocs/call\tKB/call\t")
 	for _, r := range rows {
@@ -152,10 +185,29 @@ func runCalls(ctx context.Context, args []string, out io.Writer) error {
 // payload describes the result both servers returned.
 type payload struct{ records, bytes int }
 
-// samePayload calls the users tool once on bare and on ours and checks that
+// observeZohoCall calls the tool once on ours and returns the Zoho call
+// it made (path and query), from the sandbox's log: the call the floor
+// server repeats and whose records the bare servers return.
+func observeZohoCall(ctx context.Context, z *zohoSandbox, ours *target, spec benchTool, d time.Duration) (string, error) {
+	before := len(z.sb.APIRequests())
+	res, err := drive(ctx, ours.info.URLs[:1], spec.name, spec.args, 1, 1, d)
+	if err != nil {
+		return "", err
+	}
+	if res.errors > 0 {
+		return "", fmt.Errorf("ours: %s failed", spec.name)
+	}
+	reqs := z.sb.APIRequests()[before:]
+	if len(reqs) != 1 || reqs[0].Method != http.MethodGet {
+		return "", fmt.Errorf("ours made %d Zoho calls for one %s, want one GET: the bare servers could not serve its equivalent", len(reqs), spec.name)
+	}
+	return reqs[0].Path + "?" + reqs[0].Query.Encode(), nil
+}
+
+// samePayload calls the tool once on bare and on ours and checks that
 // both return the same records, so the comparison is of like with like
 // (the cursors differ: ours is a real one).
-func samePayload(ctx context.Context, bare, ours *target) (payload, error) {
+func samePayload(ctx context.Context, bare, ours *target, spec benchTool) (payload, error) {
 	get := func(kind string, t *target) (json.RawMessage, error) {
 		// A client on 2025-11-25 gets the text block from every server.
 		client := sdk.NewClient(&sdk.Implementation{Name: "bigin-mcp-load", Version: "1"}, nil)
@@ -165,7 +217,7 @@ func samePayload(ctx context.Context, bare, ours *target) (payload, error) {
 			return nil, err
 		}
 		defer cs.Close()
-		r, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: usersTool, Arguments: usersArgs})
+		r, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: spec.name, Arguments: spec.args})
 		if err != nil {
 			return nil, err
 		}
@@ -203,12 +255,12 @@ func samePayload(ctx context.Context, bare, ours *target) (payload, error) {
 }
 
 // add drives one round of n calls at t and adds it to m.
-func (m *measured) add(ctx context.Context, t *target, c, n int, d time.Duration) error {
+func (m *measured) add(ctx context.Context, t *target, spec benchTool, c, n int, d time.Duration) error {
 	m0, err := t.memstats(false)
 	if err != nil {
 		return err
 	}
-	res, err := drive(ctx, t.info.URLs, usersTool, usersArgs, c, n, d)
+	res, err := drive(ctx, t.info.URLs, spec.name, spec.args, c, n, d)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,9 @@ func runTarget(ctx context.Context, args []string) error {
 	urls := fs.Int("urls", 1, "MCP URLs to mint per account (ours)")
 	dataDir := fs.String("data", "", "data directory (ours); reused if it holds a database")
 	mintOnly := fs.Bool("mint-only", false, "mint, print, and exit (ours)")
+	tool := fs.String("tool-name", usersTool, "bare, floor and maps: the name of their one tool")
+	zohoCall := fs.String("zoho-call", "/bigin/v2/users?type=AllUsers&page=1&per_page=100", "bare, floor and maps: the Zoho call (path and query) whose records the tool returns")
+	listKey := fs.String("list-key", "users", "bare, floor and maps: the key of Zoho's answer that holds the records")
 	so := storeOptions{}
 	fs.StringVar(&so.etcd, "etcd", "", "comma-separated etcd endpoints: keep the records there instead of a bbolt file (ours)")
 	fs.StringVar(&so.prefix, "etcd-prefix", "", "etcd key prefix (ours, with -etcd)")
@@ -96,7 +99,7 @@ func runTarget(ctx context.Context, args []string) error {
 			return json.NewEncoder(os.Stdout).Encode(info)
 		}
 	case kindBare, kindFloor, kindMaps:
-		h, err := setupBare(ctx, *kind, *zoho)
+		h, err := setupBare(ctx, *kind, *zoho, *tool, *zohoCall, *listKey)
 		if err != nil {
 			return err
 		}
@@ -268,10 +271,15 @@ func mintBatch(ctx context.Context, db *store.DB, accountID, base string, n int)
 }
 
 // setupBare builds the comparison server: the go-sdk's stateless
-// streamable handler with one tool, list_all_zohobigin_users, returning
-// the same payload ours returns for limit 100 (bare), or fetching it from
-// the sandbox on every call and returning it as is (floor).
-func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
+// streamable handler with one tool, named tool, returning the records
+// ours returns, those of the Zoho call (path and query) under listKey of
+// its answer (bare), or fetching them from the sandbox on every call and
+// returning Zoho's answer as is (floor), or decoding them into maps on
+// every call (maps).
+func setupBare(ctx context.Context, kind, zoho, tool, call, listKey string) (http.Handler, error) {
+	if !strings.HasPrefix(call, "/bigin/") {
+		return nil, fmt.Errorf("-zoho-call %q is not a Bigin API path", call)
+	}
 	var fetch func(context.Context) ([]byte, error)
 	// The floor calls the sandbox through the same transport as ours, so
 	// that the two differ by our work and not by connection reuse.
@@ -281,7 +289,7 @@ func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
 		return nil, errors.New("no access token for the floor server")
 	}
 	fetch = func(ctx context.Context) ([]byte, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", zoho+"/bigin/v2/users?type=AllUsers&page=1&per_page=100", nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", zoho+call, nil)
 		req.Header.Set("Authorization", "Zoho-oauthtoken "+token)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -294,19 +302,21 @@ func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var env struct {
-		Users []json.RawMessage `json:"users"`
-	}
+	var env map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &env); err != nil {
-		return nil, fmt.Errorf("sandbox users: %w", err)
+		return nil, fmt.Errorf("sandbox %s: %w", call, err)
 	}
-	fixed, _ := json.Marshal(map[string]any{"result": env.Users, "next_cursor": "c1.x"})
+	var records []json.RawMessage
+	if err := json.Unmarshal(env[listKey], &records); err != nil || len(records) == 0 {
+		return nil, fmt.Errorf("sandbox %s: no records under %q", call, listKey)
+	}
+	fixed, _ := json.Marshal(map[string]any{"result": records, "next_cursor": "c1.x"})
 	srv := sdk.NewServer(&sdk.Implementation{Name: "bare", Version: "1"}, &sdk.ServerOptions{Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}}})
 	if kind == kindMaps {
-		addMapsTool(srv, payload)
+		addMapsTool(srv, tool, env[listKey])
 		return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}), nil
 	}
-	srv.AddTool(&sdk.Tool{Name: "list_all_zohobigin_users", InputSchema: json.RawMessage(`{"type":"object"}`)},
+	srv.AddTool(&sdk.Tool{Name: tool, InputSchema: json.RawMessage(`{"type":"object"}`)},
 		func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 			body := fixed
 			if kind == kindFloor {
@@ -321,26 +331,25 @@ func setupBare(ctx context.Context, kind, zoho string) (http.Handler, error) {
 	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}), nil
 }
 
-// usersOut is the maps server's typed result: the users as a naive tool
+// mapsOut is the maps server's typed result: the records as a naive tool
 // holds them after decoding Zoho's answer.
-type usersOut struct {
+type mapsOut struct {
 	Result     []map[string]any `json:"result"`
 	NextCursor string           `json:"next_cursor"`
 }
 
 // addMapsTool adds the maps server's one tool: on every call it decodes
-// the same 100 users into maps, as a tool that decodes Zoho's answer
-// would, and returns them through the go-sdk's typed handler, which
-// encodes them as the text block and as structured content.
-func addMapsTool(srv *sdk.Server, payload []byte) {
-	sdk.AddTool(srv, &sdk.Tool{Name: "list_all_zohobigin_users"},
-		func(ctx context.Context, req *sdk.CallToolRequest, _ map[string]any) (*sdk.CallToolResult, usersOut, error) {
-			var env struct {
-				Users []map[string]any `json:"users"`
+// the same records (the JSON array records) into maps, as a tool that
+// decodes Zoho's answer would, and returns them through the go-sdk's
+// typed handler, which encodes them as the text block and as structured
+// content.
+func addMapsTool(srv *sdk.Server, tool string, records json.RawMessage) {
+	sdk.AddTool(srv, &sdk.Tool{Name: tool},
+		func(ctx context.Context, req *sdk.CallToolRequest, _ map[string]any) (*sdk.CallToolResult, mapsOut, error) {
+			var recs []map[string]any
+			if err := json.Unmarshal(records, &recs); err != nil {
+				return nil, mapsOut{}, err
 			}
-			if err := json.Unmarshal(payload, &env); err != nil {
-				return nil, usersOut{}, err
-			}
-			return nil, usersOut{Result: env.Users, NextCursor: "c1.x"}, nil
+			return nil, mapsOut{Result: recs, NextCursor: "c1.x"}, nil
 		})
 }

@@ -311,6 +311,9 @@ func demoSetup(ctx context.Context, listen string, cfg *config, sb *sandbox.Sand
 		url: cfg.PublicURL + st.MCPPath, tools: len(full.Tools), oauthURL: cfg.PublicURL + st.OAuthMCPPath, connectLink: link.URL,
 		otherOrg: sb.OtherOrg().OrgName(),
 	}
+	if ids := sb.RecordIDs(bigin.ModuleContacts); len(ids) > 0 {
+		q.contactID = ids[0]
+	}
 	if kept {
 		q.keptDir, q.repointed = dir, repointed
 	}
@@ -394,6 +397,7 @@ type quickStart struct {
 	url                                        string
 	tools                                      int
 	oauthURL, connectLink, otherOrg            string
+	contactID                                  string // a contact of the sandbox, for the record example
 	keptDir                                    string // the data directory, when this run uses what an earlier one kept
 	repointed                                  int    // kept accounts re-pointed at this run's sandbox
 }
@@ -425,10 +429,10 @@ org's primary user).
 Claude Desktop: add this to claude_desktop_config.json, then restart Claude
 (Settings > Developer > Edit Config). mcp-remote bridges stdio to the URL:
 
-%s
+%[1]s
 
 claude.ai and ChatGPT connect from their own servers, so they need a public
-HTTPS URL: expose %s with a tunnel or reverse proxy and restart the
+HTTPS URL: expose %[2]s with a tunnel or reverse proxy and restart the
 demo with --public-url https://<your-host>. Then:
   - claude.ai: Settings > Connectors > Add custom connector, paste the MCP URL.
   - ChatGPT: Settings > Apps & Connectors > Advanced > enable Developer mode,
@@ -436,28 +440,28 @@ demo with --public-url https://<your-host>. Then:
     authentication "No authentication" (the URL itself is the credential).
 
 Try it from a shell:
-  curl -s -X POST %s -H 'Content-Type: application/json' \
+  curl -s -X POST %[3]s -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' \
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
-
+%[7]s
 Connect flow: open this one-time link in a browser to connect a customer's
 Bigin the way end customers do; the sandbox's sign-in page stands in for
 Zoho's and lets you pick who signs in:
 
-  %s
+  %[4]s
 
 OAuth front door: this URL makes its AI client sign in (auth "oauth", for
 users with the Administrator profile). Add it to a client that signs in
 (npx -y mcp-remote <the URL>, or claude.ai through a public URL) and pick
 who signs in at the sandbox's sign-in page: its administrator is let in;
-a standard user, a deactivated user and a user of another org (%s)
+a standard user, a deactivated user and a user of another org (%[5]s)
 are each refused with the reason.
 
-  %s
+  %[6]s
 
 Requests are logged to stderr as serve logs them. Press Ctrl-C to stop.
 
-`, claude, q.listen, q.url, q.connectLink, q.otherOrg, q.oauthURL)
+`, claude, q.listen, q.url, q.connectLink, q.otherOrg, q.oauthURL, recordExamples(q.url, q.contactID))
 	for _, row := range [][2]string{
 		{"Web UI:", q.public + "/ui/ (sign in with the admin API token)"},
 		{"Admin API base:", q.public + "/admin/"},
@@ -467,6 +471,44 @@ Requests are logged to stderr as serve logs them. Press Ctrl-C to stop.
 	} {
 		fmt.Fprintf(out, "  %-28s%s\n", row[0], row[1])
 	}
+}
+
+// recordExamples are the quick start's record tool calls: one contact of
+// the sandbox read by id, and a COQL query over the deals (no quoted
+// string in it, so that it fits the shell's single quotes).
+func recordExamples(mcpURL, contactID string) string {
+	type params struct {
+		Name      string `json:"name"`
+		Arguments any    `json:"arguments"`
+	}
+	type request struct {
+		JSONRPC string `json:"jsonrpc"`
+		ID      int    `json:"id"`
+		Method  string `json:"method"`
+		Params  params `json:"params"`
+	}
+	call := func(id int, tool string, args any) string {
+		var body bytes.Buffer
+		enc := json.NewEncoder(&body)
+		enc.SetEscapeHTML(false) // the query's ">" as it is
+		_ = enc.Encode(request{JSONRPC: "2.0", ID: id, Method: "tools/call", Params: params{Name: tool, Arguments: args}})
+		return fmt.Sprintf(`  curl -s -X POST %s -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' \
+    -d '%s'
+`, mcpURL, bytes.TrimSpace(body.Bytes()))
+	}
+	var b strings.Builder
+	b.WriteString("\nRead a contact, and query the biggest deals with COQL (the record tools):\n")
+	if contactID != "" {
+		b.WriteString(call(2, "get_single_zohobigin_record_by_id", struct {
+			Module string   `json:"module"`
+			ID     string   `json:"id"`
+			Fields []string `json:"fields"`
+		}{bigin.ModuleContacts, contactID, []string{"First_Name", "Last_Name", "Email", "Account_Name"}}))
+	}
+	b.WriteString(call(3, "query_zohobigin_records", map[string]string{
+		"select_query": "select Deal_Name, Stage, Amount from Pipelines where Amount > 50000 order by Amount desc limit 5"}))
+	return b.String()
 }
 
 // printSandboxCredentials prints a fresh sandbox refresh token and the

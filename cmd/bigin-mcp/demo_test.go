@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -464,5 +465,69 @@ func TestDemoSandboxSignsInOnlyForTheServer(t *testing.T) {
 		signIn.RawQuery = q.Encode()
 		status, loc = get(signIn.String())
 		assert.Equal(t, http.StatusBadRequest, status, "redirect_uri %s: the sandbox refuses it (Location %q)", other, loc)
+	}
+}
+
+// TestDemoRecordExamplesWork runs the record examples the demo prints
+// (a contact read by id, a COQL query over the deals) as printed, with
+// bash and curl: each answers its tool's result from the sandbox's data.
+func TestDemoRecordExamplesWork(t *testing.T) {
+	t.Parallel()
+	bash, err := exec.LookPath("bash")
+	require.NoError(t, err, "the printed examples are shell commands; this test needs bash on PATH")
+	_, err = exec.LookPath("curl")
+	require.NoError(t, err, "the printed examples call curl; install it (apt-get install curl) to run this test")
+
+	out := startDemo(t).printed(t)
+	section := regexp.MustCompile(`(?s)\nRead a contact, and query the biggest deals with COQL \(the record tools\):\n(.*?)\n\n`).FindStringSubmatch(out)
+	require.NotNil(t, section, "the demo prints the record examples:\n%s", out)
+	commands := regexp.MustCompile(`(?m)^  curl .*\\\n.*\\\n.*$`).FindAllString(section[1], -1)
+	require.Len(t, commands, 2, "a record read and a COQL query:\n%s", section[1])
+
+	call := func(command string) (tool string, result map[string]any) {
+		t.Helper()
+		tool = regexp.MustCompile(`"name":"(\w+)"`).FindStringSubmatch(command)[1]
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		raw, err := exec.CommandContext(ctx, bash, "--noprofile", "--norc", "-c", command).Output()
+		require.NoError(t, err, "%s", command)
+		var answer struct {
+			Result struct {
+				IsError           bool           `json:"isError"`
+				StructuredContent map[string]any `json:"structuredContent"`
+			} `json:"result"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &answer), "%s answers JSON-RPC: %s", tool, raw)
+		require.False(t, answer.Result.IsError, "%s: %s", tool, raw)
+		return tool, answer.Result.StructuredContent
+	}
+
+	tool, got := call(commands[0])
+	assert.Equal(t, "get_single_zohobigin_record_by_id", tool)
+	contact, ok := got["result"].(map[string]any)
+	require.True(t, ok, "a get answers {result: {record}}: %v", got)
+	assert.Regexp(t, `^\d+$`, contact["id"])
+	assert.NotEmpty(t, contact["Last_Name"])
+	for k := range contact {
+		assert.Contains(t, []string{"id", "First_Name", "Last_Name", "Email", "Account_Name"}, k, "only the fields asked for")
+	}
+
+	tool, got = call(commands[1])
+	assert.Equal(t, "query_zohobigin_records", tool)
+	rows, ok := got["result"].([]any)
+	require.True(t, ok, "a query answers {result: [rows]}: %v", got)
+	require.Len(t, rows, 5, "the query's own LIMIT")
+	assert.Nil(t, got["next_cursor"])
+	last := 0.0
+	for i, r := range rows {
+		row := r.(map[string]any)
+		amount := row["Amount"].(float64)
+		assert.Greater(t, amount, 50000.0)
+		if i > 0 {
+			assert.LessOrEqual(t, amount, last, "biggest first")
+		}
+		last = amount
+		assert.NotEmpty(t, row["Deal_Name"])
+		assert.NotEmpty(t, row["Stage"])
 	}
 }

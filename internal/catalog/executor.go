@@ -33,8 +33,10 @@ type Call struct {
 	declared []string // the tool's selectable fields
 	meta     *metaCache
 	op       Paging // an operation's paging arguments (Executor.Do)
-	// allowed are the tool's modules that the caller may act on (all of
-	// them when the caller's modules do not narrow them).
+	// modules are the record modules the caller may act on (nil: all);
+	// allowed are the tool's modules among them (all of the tool's when
+	// the caller's modules do not narrow them).
+	modules []string
 	allowed []string
 	links   RecordURL // the template of a record's page in Bigin's web app
 	orgID   string    // the account's organization
@@ -261,8 +263,9 @@ func (x *Executor) run(ctx context.Context, e *Entry, account *tokens.AccountInf
 		client, err = x.clients.Get(ctx, account)
 		if err == nil {
 			body, err = e.Run.run(ctx, &Call{Tool: e.Name, Client: client, cursors: x.cursors, account: account.ID,
-				budget: x.Budget(who), declared: e.Fields, meta: x.meta, allowed: tokens.ToolModules(e.Policy(), tokens.Config{Modules: who.Modules}),
-				links: x.links, orgID: account.OrgID}, args)
+				budget: x.Budget(who), declared: e.Fields, meta: x.meta, modules: who.Modules,
+				allowed: tokens.ToolModules(e.Policy(), tokens.Config{Modules: who.Modules}),
+				links:   x.links, orgID: account.OrgID}, args)
 		}
 	}
 	res := Result{Quota: quota}

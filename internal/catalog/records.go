@@ -186,17 +186,118 @@ func (a *relatedArgs) modules() []string {
 	return []string{a.Module, a.Related}
 }
 
-// modules of a query: its FROM, spelled as the module's API name ("" when
-// the query names none; the tool refuses it).
+// modules of a query: each FROM's (a subquery's too), the first first,
+// spelled as the module's API name ("" when the query names none; the
+// tool refuses it). The modules its lookups read need the account's
+// field metadata: queryRecords checks them (checkLookups).
 func (a *queryArgs) modules() []string {
-	m, err := bigin.QueryModule(a.SelectQuery)
+	q, err := bigin.ReadQuery(a.SelectQuery)
 	if err != nil {
 		return []string{""}
 	}
-	if i := slices.IndexFunc(bigin.Modules(), func(n string) bool { return strings.EqualFold(n, m) }); i >= 0 {
-		m = bigin.Modules()[i]
+	out := make([]string, len(q.Modules))
+	for i, m := range q.Modules {
+		out[i] = moduleName(m)
 	}
-	return []string{m}
+	return out
+}
+
+// moduleName spells a module's name as its API name when it is one of
+// the record modules, whatever its case; other names stay as they are.
+func moduleName(m string) string {
+	if i := slices.IndexFunc(bigin.Modules(), func(n string) bool { return strings.EqualFold(n, m) }); i >= 0 {
+		return bigin.Modules()[i]
+	}
+	return m
+}
+
+// lookupRefused is a query refused for a module its lookups read (code
+// module_not_allowed); nothing of it reached Zoho.
+type lookupRefused struct{ message, hint string }
+
+func (e *lookupRefused) Error() string { return e.message }
+
+// checkLookups refuses a query whose columns in dot notation
+// (Account_Name.Phone, in SELECT, WHERE or ORDER BY) read a module the
+// call may not act on. Each name before a dot must be a lookup, to one
+// allowed module, of the module it is read in (the FROM modules first,
+// then the lookup's), by the account's field metadata; a column that
+// follows anything else (Owner's users, a lookup to several modules, a
+// name the metadata does not know) is refused too, since where it leads
+// cannot be told. A quoted value that reads as a dotted name is refused
+// only when its first name is such a lookup. A URL that allows every
+// module checks nothing and reads no metadata.
+func (c *Call) checkLookups(ctx context.Context, q bigin.Query) error {
+	if len(c.modules) == 0 {
+		return nil
+	}
+	var from []string
+	for _, m := range q.Modules {
+		if m = moduleName(m); slices.Contains(c.modules, m) && !slices.Contains(from, m) {
+			from = append(from, m)
+		}
+	}
+	allowed := strings.Join(c.modules, ", ")
+	check := func(column string, strict bool) error {
+		names := strings.Split(column, ".")
+		in := from
+		for k, name := range names[:len(names)-1] {
+			var next []string
+			for _, m := range in {
+				meta, err := c.metadata(ctx, m, metaFields)
+				if err != nil {
+					return err
+				}
+				for _, f := range meta.fields {
+					if !strings.EqualFold(f.APIName, name) {
+						continue
+					}
+					target := moduleName(f.LookupModule)
+					if target == "" {
+						if !strict && k == 0 && f.DataType != "lookup" && f.DataType != "ownerlookup" {
+							continue // a value naming a field that is not a lookup
+						}
+						return &lookupRefused{
+							message: fmt.Sprintf("This MCP URL's tools act only on %s, and the query's column %s does not follow a lookup to one of them "+
+								"(%s of %s is not a lookup to one module); the query was not sent to Zoho.", allowed, clip(column), clip(name), m),
+							hint: "Select the lookup itself (its id comes back) or columns of the allowed modules, or ask an administrator for a URL that allows every module.",
+						}
+					}
+					if !slices.Contains(c.modules, target) {
+						return &lookupRefused{
+							message: fmt.Sprintf("This MCP URL does not allow the %s module, which the query's column %s reads through a lookup (%s of %s); "+
+								"its tools act only on %s; the query was not sent to Zoho.", target, clip(column), clip(name), m, allowed),
+							hint: "Select the lookup itself (its id comes back) or columns of the allowed modules, or ask an administrator for a URL that allows " + target + ".",
+						}
+					}
+					next = append(next, target)
+				}
+			}
+			if len(next) == 0 {
+				if !strict && k == 0 {
+					return nil // a value such as 'www.example.com'
+				}
+				return &lookupRefused{
+					message: fmt.Sprintf("This MCP URL's tools act only on %s, and the query's column %s does not follow a lookup to one of them "+
+						"(%s is not a field of %s); the query was not sent to Zoho.", allowed, clip(column), clip(name), strings.Join(in, " or ")),
+					hint: "Check the column with describe_zohobigin_module, which names each lookup's module.",
+				}
+			}
+			in = next
+		}
+		return nil
+	}
+	for _, col := range q.Lookups {
+		if err := check(col, true); err != nil {
+			return err
+		}
+	}
+	for _, col := range q.MaybeLookups {
+		if err := check(col, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recordTools declares the tools of the CRM records.
@@ -306,12 +407,12 @@ func recordTools() []Tool {
 				"more than two conditions need brackets, ((A and B) and C); lookups' fields by dot notation (Account_Name.Account_Name). " +
 				"Rows hold the selected columns and id; a selected lookup comes back as {\"id\"} only. A query without WHERE gets `where id is not null` (Zoho's COQL wants a WHERE). " +
 				"COQL returns at most 200 rows a call and reaches at most 10,000 rows in all (LIMIT plus OFFSET): without a LIMIT the server pages the query for you, `limit` rows a call, continued with next_cursor; " +
-				"with its own LIMIT the query runs as written. The FROM module must be one this URL allows. " + modulesNote +
+				"with its own LIMIT the query runs as written. The FROM module, and the module of every lookup read by dot notation, must be ones this URL allows. " + modulesNote +
 				"Use it for conditions search cannot express (not equal, empty fields, ranges, several fields), ordering by any field and exact columns; " +
 				"to find a record by name, email or phone, search_zohobigin_records is simpler. " + fieldNamesNote + pagingNote,
 			Method:  tokens.MethodList,
 			Tags:    []string{"records", "search"},
-			Scopes:  []string{scopeCOQL, scopeRecords},
+			Scopes:  []string{scopeCOQL, scopeRecords, scopeSettings},
 			Modules: all,
 			Hints: map[string]string{
 				"SYNTAX_ERROR":   "Check the query's grammar near the place Zoho names: SELECT columns FROM Module WHERE … with strings in single quotes and brackets around more than two conditions.",
@@ -623,6 +724,9 @@ func searchRecords(ctx context.Context, c *Call, a *searchArgs) ([]byte, error) 
 func queryRecords(ctx context.Context, c *Call, a *queryArgs) ([]byte, error) {
 	q, err := bigin.ReadQuery(a.SelectQuery)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkLookups(ctx, q); err != nil {
 		return nil, err
 	}
 	limit := a.size(recordLimit)

@@ -210,6 +210,7 @@ func (fc failCtx) classify(err error) (*ToolError, string) {
 	var cerr *cursorError
 	var aerr *ArgsError
 	var wf *writesFailed
+	var lr *lookupRefused
 	switch {
 	case errors.As(err, &aerr):
 		return &ToolError{Status: httpx.StatusOf(tokens.CodeInvalidArgument), Code: tokens.CodeInvalidArgument, Message: aerr.Error()},
@@ -243,6 +244,8 @@ func (fc failCtx) classify(err error) (*ToolError, string) {
 				"The account stays active meanwhile, and the tools its scopes cover keep working."
 	case errors.As(err, &wf):
 		return wf.toolError(), wf.hint(e)
+	case errors.As(err, &lr):
+		return &ToolError{Status: httpx.StatusOf(tokens.CodeModuleNotAllowed), Code: tokens.CodeModuleNotAllowed, Message: lr.message}, lr.hint
 	case errors.As(err, &apiErr):
 		te := &ToolError{Status: apiErr.Status, Code: apiErr.Code, Message: sentence(fmt.Sprintf("Zoho Bigin answered %d %s: %s", apiErr.Status, apiErr.Code, apiErr.Message))}
 		if apiErr.RateLimit != nil {

@@ -130,6 +130,17 @@ func TestRecordToolsModulesQuery(t *testing.T) {
 	assert.Contains(t, msg, "does not allow the Accounts module")
 	assert.Len(t, s.Sandboxes["us"].APIRequests(), before, "nothing reached Zoho")
 
+	// A COQL lookup into another module is refused on the REST face too.
+	r = s.Request(http.MethodPost, "/integrated-account/"+s.account+"/tools/query_zohobigin_records?modules=Contacts",
+		map[string]any{"select_query": "select Last_Name, Account_Name.Phone from Contacts where id is not null"})
+	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+	code, msg, _ = errorOf(t, r)
+	assert.Equal(t, "module_not_allowed", code)
+	assert.Contains(t, msg, "does not allow the Accounts module, which the query's column Account_Name.Phone reads through a lookup")
+	for _, q := range s.Sandboxes["us"].APIRequests()[before:] {
+		assert.NotEqual(t, "/bigin/v2/coql", q.Path, "the query never reached Zoho")
+	}
+
 	r = s.Request(http.MethodPost, "/integrated-account/"+s.account+"/tools/add_zohobigin_note?modules=Tasks",
 		map[string]any{"module": "Contacts", "record_id": "1", "content": "x"})
 	require.Equal(t, http.StatusNotFound, r.Status, "Tasks take no notes, so the tool is not offered: %s", r.Body)

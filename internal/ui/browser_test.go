@@ -217,6 +217,20 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#methods input[value="write"]`)),
 		chromedp.Poll[chromedp.Void](`!document.getElementById("preview-tools").textContent.includes("delete_a_zohobigin_user_by_id")`, chromedp.WithPollingTimeout(30*time.Second)),
 	)
+	// Record modules narrow the record tools, and the live list says
+	// which modules each tool takes.
+	modulesOf := func(tool string) string {
+		return `(document.querySelector('#preview-tools li[data-tool="` + tool + `"] .modules') || {}).textContent`
+	}
+	b.run("checking modules narrows the record tools, live",
+		chromedp.Click(chromedp.CSS(`#modules input[value="Contacts"]`)),
+		chromedp.Poll[chromedp.Void](modulesOf("list_zohobigin_records")+` === "(Contacts)"`, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Click(chromedp.CSS(`#modules input[value="Pipelines"]`)),
+		chromedp.Poll[chromedp.Void](modulesOf("list_zohobigin_records")+` === "(Contacts, Pipelines)"`, chromedp.WithPollingTimeout(30*time.Second)),
+	)
+	assert.Equal(t, "(Contacts, Pipelines)", b.text(`#preview-tools li[data-tool="list_zohobigin_related_records"] .modules`))
+	assert.Equal(t, "list_all_zohobigin_users", b.text(`#preview-tools li[data-tool="list_all_zohobigin_users"]`), "a directory tool takes no module")
+	assert.NotContains(t, b.text("#preview-tools"), "create_zohobigin_records", "read only")
 	b.run("mint a read-only URL and copy it",
 		chromedp.SendKeys(chromedp.CSS("#name"), "support bot"),
 		chromedp.Click(chromedp.CSS("#mint")),
@@ -244,6 +258,8 @@ func TestBrowser(t *testing.T) {
 	assert.Contains(t, b.text("#snippet-desktop"), mcpURL)
 	assert.Equal(t, mcpURL, b.text("#snippet-claude"))
 	assert.Equal(t, mcpURL, b.text("#snippet-chatgpt"))
+	assert.Equal(t, "Contacts, Pipelines", b.text("#minted-modules"))
+	assert.Equal(t, "(Contacts, Pipelines)", b.text(`#minted-tools li[data-tool="list_zohobigin_records"] .modules`))
 
 	// The copied URL works with the go-sdk client, without the delete tool.
 	cs := e.MustConnect(copied, "streamable")
@@ -252,22 +268,33 @@ func TestBrowser(t *testing.T) {
 	assert.NotContains(t, names, "delete_a_zohobigin_user_by_id")
 	res, _ := apptest.CallTool(t, cs, "list_all_zohobigin_users", map[string]any{})
 	require.False(t, res.IsError)
+	res, out := apptest.CallTool(t, cs, "list_zohobigin_records", map[string]any{"module": "Accounts"})
+	require.True(t, res.IsError, "Accounts is not one of the URL's modules")
+	assert.Equal(t, "module_not_allowed", out["error"].(map[string]any)["code"])
 
 	servers, _, _, err := e.Svc.MCPServers(context.Background(), acc.ID, "", 10)
 	require.NoError(t, err)
 	require.Len(t, servers, 1)
 	srv := servers[0]
 	edit := base + "accounts/" + acc.ID + "/mcp/" + srv.ID
-	b.run("change the policy: add write",
+	b.run("the URL's page shows its modules",
 		chromedp.Navigate(edit),
 		chromedp.WaitVisible(chromedp.CSS("#edit-form")),
+	)
+	assert.Equal(t, "Contacts, Pipelines", b.text("#url-modules"))
+	assert.Equal(t, "(Contacts, Pipelines)", b.text(`#current-tools li[data-tool="get_single_zohobigin_record_by_id"] .modules`))
+	b.run("change the policy: add write, drop Pipelines",
 		chromedp.Click(chromedp.CSS(`#methods input[value="write"]`)),
 		// The live list grows and moves the button: click it once it has.
 		chromedp.Poll[chromedp.Void](`document.getElementById("preview-tools").textContent.includes("delete_a_zohobigin_user_by_id")`, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Click(chromedp.CSS(`#modules input[value="Pipelines"]`)),
+		chromedp.Poll[chromedp.Void](modulesOf("create_zohobigin_records")+` === "(Contacts)"`, chromedp.WithPollingTimeout(30*time.Second)),
 		chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS("#notice")),
 	)
 	assert.Contains(t, b.text("#current-tools"), "delete_a_zohobigin_user_by_id")
+	assert.Equal(t, "Contacts", b.text("#url-modules"))
+	assert.Equal(t, "(Contacts)", b.text(`#current-tools li[data-tool="create_zohobigin_records"] .modules`))
 	assert.Contains(t, apptest.ToolNames(t, e.MustConnect(copied, "streamable")), "delete_a_zohobigin_user_by_id", "the new policy applies at once")
 
 	// The call shows on the audit page, with its filters.

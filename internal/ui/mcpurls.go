@@ -18,6 +18,7 @@ type policyForm struct {
 	Name           string
 	Methods        []string
 	Tags           []string
+	Modules        []string
 	Auth           string
 	OAuthProfiles  string // comma-separated
 	MaxResultChars string // "" for the server's budget
@@ -90,7 +91,7 @@ var expiryChoices = []choice{
 func readPolicy(r *http.Request) policyForm {
 	f := r.PostForm
 	return policyForm{
-		Name: f.Get("name"), Methods: f["methods"], Tags: f["tags"], Auth: f.Get("auth"),
+		Name: f.Get("name"), Methods: f["methods"], Tags: f["tags"], Modules: f["modules"], Auth: f.Get("auth"),
 		OAuthProfiles: f.Get("oauth_profiles"), MaxResultChars: strings.TrimSpace(f.Get("max_result_chars")),
 		Expiry: f.Get("expiry"), ExpiresAt: strings.TrimSpace(f.Get("expires_at")), Rate: readRate(r),
 	}
@@ -98,10 +99,10 @@ func readPolicy(r *http.Request) policyForm {
 
 // change is the form's policy as the Service takes it: every field set, so
 // an edit replaces the policy with what the form shows. The rules
-// (valid words, a policy leaving some tool, auth and profiles, budget
-// bounds) are the Service's.
+// (valid words and modules, a policy leaving some tool, auth and
+// profiles, budget bounds) are the Service's.
 func (f policyForm) change() (*tokens.ConfigChange, error) {
-	methods, tags, auth := nonNil(f.Methods), nonNil(f.Tags), f.Auth
+	methods, tags, modules, auth := nonNil(f.Methods), nonNil(f.Tags), nonNil(f.Modules), f.Auth
 	if auth == "" {
 		auth = tokens.AuthURL
 	}
@@ -123,7 +124,7 @@ func (f policyForm) change() (*tokens.ConfigChange, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tokens.ConfigChange{Methods: &methods, Tags: &tags, Auth: &auth, OAuthProfiles: &profiles, MaxResultChars: &budget, RateLimit: rate}, nil
+	return &tokens.ConfigChange{Methods: &methods, Tags: &tags, Modules: &modules, Auth: &auth, OAuthProfiles: &profiles, MaxResultChars: &budget, RateLimit: rate}, nil
 }
 
 func nonNil(s []string) []string {
@@ -154,7 +155,7 @@ func (f policyForm) expiry(now time.Time) (tokens.ExpiryChange, error) {
 
 // formOf is the form of an existing URL.
 func formOf(m *tokens.MCPServer) policyForm {
-	f := policyForm{Name: m.Name, Methods: m.Config.Methods, Tags: m.Config.Tags, Auth: m.Config.AuthMode(),
+	f := policyForm{Name: m.Name, Methods: m.Config.Methods, Tags: m.Config.Tags, Modules: m.Config.Modules, Auth: m.Config.AuthMode(),
 		OAuthProfiles: strings.Join(m.Config.OAuthProfiles, ", "), Expiry: "keep", Rate: rateFormOf(m.Config.RateLimit)}
 	if m.Config.MaxResultChars != 0 {
 		f.MaxResultChars = strconv.Itoa(m.Config.MaxResultChars)
@@ -165,29 +166,65 @@ func formOf(m *tokens.MCPServer) policyForm {
 	return f
 }
 
-// preview is what the policy of a form leaves: the tools, or why none.
+// preview is what the policy of a form leaves: the tools, each with the
+// modules it takes, or why none.
 type preview struct {
-	Tools []string `json:"tools"`
-	Error string   `json:"error,omitempty"`
+	Tools []offer `json:"tools"`
+	Error string  `json:"error,omitempty"`
+}
+
+// offer is a tool a policy offers, with the record modules its `module`
+// argument takes under it (none for a tool that acts on no module).
+type offer struct {
+	Name    string   `json:"name"`
+	Modules []string `json:"modules,omitempty"`
 }
 
 // previewOf asks the policy which tools the form's config leaves.
 func (h *Handler) previewOf(f policyForm) preview {
 	ch, err := f.change()
 	if err == nil {
-		var cfg tokens.Config
-		if cfg, err = h.svc.Inventory().Normalize(ch.Apply(tokens.Config{})); err == nil {
-			return preview{Tools: nonNil(h.svc.AllowedTools(cfg))}
+		var offers []tokens.Offer
+		if offers, err = h.svc.PreviewTools(ch.Apply(tokens.Config{})); err == nil {
+			return preview{Tools: offersOf(offers)}
 		}
 	}
 	_, msg, _ := httpx.Classify(context.Background(), err) // the policy alone, no I/O: nothing a client cancels
-	return preview{Tools: []string{}, Error: msg}
+	return preview{Tools: []offer{}, Error: msg}
+}
+
+// offersOf are the service's offers as the pages and the live list show
+// them.
+func offersOf(offers []tokens.Offer) []offer {
+	out := make([]offer, len(offers))
+	for i, o := range offers {
+		out[i] = offer{Name: o.Name, Modules: o.Modules}
+	}
+	return out
+}
+
+// offered are the tools a stored config offers, with their modules.
+func (h *Handler) offered(c tokens.Config) []offer {
+	offers, err := h.svc.PreviewTools(c)
+	if err != nil {
+		// A stored config passed these rules when it was saved; show its
+		// tools without their modules rather than nothing.
+		h.logger.Warn("preview of a stored MCP URL config", "err", err)
+		names := h.svc.AllowedTools(c)
+		out := make([]offer, len(names))
+		for i, n := range names {
+			out[i] = offer{Name: n}
+		}
+		return out
+	}
+	return offersOf(offers)
 }
 
 // policyChoices are the checkboxes and radio buttons of a policy form.
 type policyChoices struct {
 	Methods     []string
 	Tags        []string
+	Modules     []choice // value: the API name; label: with the app's name
 	AuthModes   []string
 	Expiries    []choice
 	MinBudget   int
@@ -196,8 +233,16 @@ type policyChoices struct {
 }
 
 func (h *Handler) choices(accountID string) policyChoices {
+	var modules []choice
+	for _, m := range h.svc.Inventory().Modules() {
+		c := choice{Value: m, Label: m}
+		if l := tokens.ModuleLabel(m); l != "" {
+			c.Label += " (" + l + ")"
+		}
+		modules = append(modules, c)
+	}
 	return policyChoices{
-		Methods: tokens.MethodWords(), Tags: h.svc.Inventory().Tags(), AuthModes: tokens.AuthModes(),
+		Methods: tokens.MethodWords(), Tags: h.svc.Inventory().Tags(), Modules: modules, AuthModes: tokens.AuthModes(),
 		Expiries: expiryChoices, MinBudget: tokens.MinResultChars, MaxBudget: tokens.MaxResultChars,
 		PreviewPath: "/ui/accounts/" + accountID + "/mcp/preview",
 	}
@@ -298,7 +343,7 @@ func (h *Handler) handleAccountRateLimit(w http.ResponseWriter, r *http.Request,
 // the policy in the query leaves, as JSON.
 func (h *Handler) handleTools(w http.ResponseWriter, r *http.Request, _ *session) {
 	q := r.URL.Query()
-	f := policyForm{Methods: q["methods"], Tags: q["tags"], Auth: q.Get("auth"), OAuthProfiles: q.Get("oauth_profiles")}
+	f := policyForm{Methods: q["methods"], Tags: q["tags"], Modules: q["modules"], Auth: q.Get("auth"), OAuthProfiles: q.Get("oauth_profiles")}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(h.previewOf(f))
 }
@@ -308,7 +353,7 @@ type minted struct {
 	Account  *tokens.Account
 	Server   *tokens.MCPServer
 	URL      string
-	Tools    []string
+	Tools    []offer
 	Desktop  string // Claude Desktop's config (mcp-remote)
 	APIToken bool   // the URL needs an API token besides
 	OAuth    bool
@@ -340,7 +385,7 @@ func (h *Handler) handleMint(w http.ResponseWriter, r *http.Request, _ *session)
 		return
 	}
 	h.render(w, r, http.StatusCreated, "minted", view{Title: "MCP URL minted", Nav: "accounts", Data: minted{
-		Account: a, Server: m, URL: u, Tools: h.svc.AllowedTools(m.Config), Desktop: desktopConfig(u, m.Config.AuthMode()),
+		Account: a, Server: m, URL: u, Tools: h.offered(m.Config), Desktop: desktopConfig(u, m.Config.AuthMode()),
 		APIToken: m.Config.AuthMode() == tokens.AuthAPIToken, OAuth: m.Config.AuthMode() == tokens.AuthOAuth,
 	}})
 }
@@ -364,7 +409,7 @@ type urlData struct {
 	Form    policyForm
 	Choices policyChoices
 	Preview preview
-	Current []string
+	Current []offer
 }
 
 func (h *Handler) handleURLPage(w http.ResponseWriter, r *http.Request, _ *session) {
@@ -382,7 +427,7 @@ func (h *Handler) urlPage(w http.ResponseWriter, r *http.Request, status int, m 
 		h.fail(w, r, nil, err)
 		return
 	}
-	d := urlData{Account: a, Server: m, Form: f, Choices: h.choices(a.ID), Preview: h.previewOf(f), Current: h.svc.AllowedTools(m.Config)}
+	d := urlData{Account: a, Server: m, Form: f, Choices: h.choices(a.ID), Preview: h.previewOf(f), Current: h.offered(m.Config)}
 	d.Choices.PreviewPath = "" // the edit form previews by posting to itself
 	h.render(w, r, status, "url", view{Title: m.Name, Nav: "accounts", Notice: notice, Error: msg, Data: d})
 }
@@ -411,12 +456,13 @@ func (h *Handler) handleURLUpdate(w http.ResponseWriter, r *http.Request, _ *ses
 		return
 	}
 	name := f.Name
-	m, err = h.svc.UpdateMCPServer(r.Context(), accountID, id, tokens.MCPServerChange{Name: &name, Config: ch, Expiry: exp})
+	// Not m: again shows the URL as it was when the Service refuses.
+	saved, err := h.svc.UpdateMCPServer(r.Context(), accountID, id, tokens.MCPServerChange{Name: &name, Config: ch, Expiry: exp})
 	if err != nil {
 		h.fail(w, r, again, err)
 		return
 	}
-	h.urlPage(w, r, http.StatusOK, m, formOf(m), "Saved. The new policy applies from the URL's next request.", "")
+	h.urlPage(w, r, http.StatusOK, saved, formOf(saved), "Saved. The new policy applies from the URL's next request.", "")
 }
 
 func (h *Handler) handleURLDeletePage(w http.ResponseWriter, r *http.Request, _ *session) {

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -212,6 +213,8 @@ func TestBadInputIsA4xxPage(t *testing.T) {
 		{"an expiry that does not parse", "/ui/accounts/" + acc, "/ui/accounts/" + acc + "/mcp", url.Values{"name": {"x"}, "expiry": {"at"}, "expires_at": {"tomorrow"}}, 400, "RFC 3339"},
 		{"an expiry in the past", "/ui/accounts/" + acc, "/ui/accounts/" + acc + "/mcp", url.Values{"name": {"x"}, "expiry": {"at"}, "expires_at": {"2001-01-01T00:00:00Z"}}, 400, "60 seconds"},
 		{"an unknown expiry choice", "/ui/accounts/" + acc, "/ui/accounts/" + acc + "/mcp", url.Values{"name": {"x"}, "expiry": {"-5h"}}, 400, "expiry options"},
+		{"an unknown module", "/ui/accounts/" + acc, "/ui/accounts/" + acc + "/mcp", url.Values{"name": {"x"}, "expiry": {"never"}, "modules": {"Contacts", "Leads"}}, 400,
+			`unknown module &#34;Leads&#34; in config.modules; valid modules (Zoho&#39;s API names): Contacts, Accounts (the app&#39;s Companies), Pipelines (the app&#39;s Deals)`},
 		{"a budget that is not a number", "/ui/accounts/" + acc, "/ui/accounts/" + acc + "/mcp", url.Values{"name": {"x"}, "expiry": {"never"}, "max_result_chars": {"lots"}}, 400, "whole number"},
 		{"a budget out of bounds", "/ui/accounts/" + acc, "/ui/accounts/" + acc + "/mcp", url.Values{"name": {"x"}, "expiry": {"never"}, "max_result_chars": {"3"}}, 400, "max_result_chars"},
 		{"an empty URL name", "/ui/accounts/" + acc, "/ui/accounts/" + acc + "/mcp", url.Values{"name": {""}, "expiry": {"never"}}, 400, "name"},
@@ -279,4 +282,106 @@ func TestNeedsReauthAccountGetsAReconnectLink(t *testing.T) {
 	assert.Equal(t, "connect_link.create", entries[0].Action)
 	assert.Equal(t, acc.ID, entries[0].AccountID, "audited against the account")
 	assert.True(t, strings.HasPrefix(entries[0].Actor, "api_token:"), "changes made in the UI are the signed-in token's: %s", entries[0].Actor)
+}
+
+// The mint and edit forms choose the record modules; the live list and
+// the pages show which modules each tool takes.
+func TestPolicyFormsChooseModules(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t, apptest.Options{})
+	acc := e.ConnectAccount("us")
+	b := newBrowser(t, e)
+	b.signIn(e.Admin)
+	page := b.get("/ui/accounts/" + acc).Body
+	for _, m := range []string{"Contacts", "Accounts", "Pipelines", "Products", "Tasks", "Events", "Calls"} {
+		assert.Contains(t, page, `<input type="checkbox" name="modules" value="`+m+`">`, "an unchecked box for %s", m)
+	}
+	assert.Contains(t, page, "Accounts (Companies)")
+	assert.Contains(t, page, "Pipelines (Deals)")
+
+	// The live list: what a policy leaves, each tool with its modules.
+	live := func(q string) (out struct {
+		Tools []struct {
+			Name    string   `json:"name"`
+			Modules []string `json:"modules"`
+		} `json:"tools"`
+		Error string `json:"error"`
+	}) {
+		t.Helper()
+		a := b.get("/ui/tools?" + q)
+		require.Equal(t, http.StatusOK, a.Status)
+		require.NoError(t, json.Unmarshal([]byte(a.Body), &out), a.Body)
+		return out
+	}
+	tasks := live("tags=records&modules=tasks")
+	assert.Empty(t, tasks.Error)
+	var names []string
+	for _, tool := range tasks.Tools {
+		names = append(names, tool.Name)
+		assert.Equal(t, []string{"Tasks"}, tool.Modules, tool.Name)
+	}
+	assert.Equal(t, []string{"describe_zohobigin_module", "list_zohobigin_records", "get_single_zohobigin_record_by_id", "search_zohobigin_records",
+		"query_zohobigin_records", "create_zohobigin_records", "update_zohobigin_records", "delete_zohobigin_records_by_ids"}, names,
+		"Tasks have no related lists or notes")
+	everything := live("")
+	require.Len(t, everything.Tools, len(apptest.AllTools()))
+	for _, tool := range everything.Tools {
+		if tool.Name == "list_zohobigin_related_records" {
+			assert.Equal(t, []string{"Contacts", "Accounts", "Pipelines", "Products"}, tool.Modules)
+		}
+		if tool.Name == "list_all_zohobigin_users" {
+			assert.Nil(t, tool.Modules, "a directory tool takes no module")
+		}
+	}
+	bad := live("modules=Leads")
+	assert.Empty(t, bad.Tools)
+	assert.Contains(t, bad.Error, `unknown module "Leads" in config.modules`)
+	none := live("tags=notes&modules=Tasks")
+	assert.Contains(t, none.Error, "config allows no tool")
+
+	// Without JavaScript, the preview button posts the form.
+	a := b.post("/ui/accounts/"+acc, "/ui/accounts/"+acc+"/mcp/preview", url.Values{"name": {"x"}, "tags": {"records"}, "modules": {"Contacts", "Pipelines"}, "expiry": {"never"}})
+	require.Equal(t, http.StatusOK, a.Status)
+	assert.Contains(t, a.Body, `<li data-tool="add_zohobigin_note">add_zohobigin_note <span class="modules">(Contacts, Pipelines)</span></li>`)
+	assert.Contains(t, a.Body, `<input type="checkbox" name="modules" value="Pipelines" checked>`, "the form keeps what was checked")
+
+	// Mint: the URL offers the modules chosen, and its pages say so.
+	a = b.post("/ui/accounts/"+acc, "/ui/accounts/"+acc+"/mcp", url.Values{"name": {"contacts and deals"}, "modules": {"Pipelines", "contacts"}, "expiry": {"never"}})
+	require.Equal(t, http.StatusCreated, a.Status, a.Body)
+	assert.Contains(t, a.Body, `<span id="minted-modules">Contacts, Pipelines</span>`)
+	assert.Contains(t, a.Body, `<li data-tool="list_zohobigin_records">list_zohobigin_records <span class="modules">(Contacts, Pipelines)</span></li>`)
+	servers, _, _, err := e.Svc.MCPServers(context.Background(), acc, "", 10)
+	require.NoError(t, err)
+	require.Len(t, servers, 1)
+	srv := servers[0]
+	assert.Equal(t, []string{"Contacts", "Pipelines"}, srv.Config.Modules)
+	assert.Contains(t, b.get("/ui/accounts/"+acc).Body, `<td class="modules">Contacts, Pipelines</td>`)
+
+	edit := "/ui/accounts/" + acc + "/mcp/" + srv.ID
+	page = b.get(edit).Body
+	assert.Contains(t, page, `<span id="url-modules">Contacts, Pipelines</span>`)
+	assert.Contains(t, page, `<input type="checkbox" name="modules" value="Contacts" checked>`)
+	assert.Contains(t, page, `<input type="checkbox" name="modules" value="Accounts">`)
+	assert.Contains(t, page, `<li data-tool="list_zohobigin_related_records">list_zohobigin_related_records <span class="modules">(Contacts, Pipelines)</span></li>`)
+
+	// Edit: a bad module changes nothing; other modules apply; none is all.
+	a = b.post(edit, edit, url.Values{"name": {"contacts and deals"}, "modules": {"Deals"}, "expiry": {"keep"}})
+	assert.Equal(t, http.StatusBadRequest, a.Status)
+	assert.Contains(t, a.Body, `unknown module &#34;Deals&#34;`)
+	kept, err := e.Svc.MCPServer(context.Background(), acc, srv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Contacts", "Pipelines"}, kept.Config.Modules)
+	a = b.post(edit, edit, url.Values{"name": {"tasks"}, "modules": {"Tasks"}, "expiry": {"keep"}})
+	require.Equal(t, http.StatusOK, a.Status, a.Body)
+	assert.Contains(t, a.Body, `<span id="url-modules">Tasks</span>`)
+	assert.NotContains(t, a.Body, `<li data-tool="add_zohobigin_note">`)
+	changed, err := e.Svc.MCPServer(context.Background(), acc, srv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Tasks"}, changed.Config.Modules)
+	a = b.post(edit, edit, url.Values{"name": {"tasks"}, "expiry": {"keep"}})
+	require.Equal(t, http.StatusOK, a.Status, a.Body)
+	assert.Contains(t, a.Body, `<span id="url-modules">all</span>`)
+	all, err := e.Svc.MCPServer(context.Background(), acc, srv.ID)
+	require.NoError(t, err)
+	assert.Nil(t, all.Config.Modules)
 }

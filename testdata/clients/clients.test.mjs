@@ -83,6 +83,48 @@ async function rejectsWithStatus(promise, status, errorCode) {
 
 const names = (tools) => tools.map((t) => t.name).sort();
 
+// The fields a contact list returns without `fields` (the tool's
+// description names them), and id.
+const CONTACT_DEFAULTS = ["id", "First_Name", "Last_Name", "Email", "Phone", "Account_Name", "Owner", "Modified_Time"];
+
+// checkRecordTools lists contacts with the default fields, follows the
+// cursor once, and gets one contact: the shapes of the record tools
+// ({result: [records], next_cursor}, {result: {record}}), the records as
+// the sandbox holds them, and the same JSON as text.
+async function checkRecordTools(client) {
+  const { ids } = await sandbox.control("GET", "records?module=Contacts");
+  assert.ok(ids.length > 60, "the sandbox seeds more contacts than a page");
+  const list = await client.callTool({ name: "list_zohobigin_records", arguments: { module: "Contacts" } });
+  assert.equal(list.isError ?? false, false, JSON.stringify(list));
+  assert.deepEqual(Object.keys(list.structuredContent).sort(), ["next_cursor", "result"]);
+  assert.deepEqual(JSON.parse(list.content[0].text), list.structuredContent);
+  const page = list.structuredContent.result;
+  assert.equal(page.length, 50, "the default limit");
+  assert.equal(typeof list.structuredContent.next_cursor, "string");
+  for (const rec of page) {
+    assert.ok(ids.includes(rec.id), rec.id);
+    assert.ok(typeof rec.Last_Name === "string" && rec.Last_Name !== "", JSON.stringify(rec));
+    for (const k of Object.keys(rec)) assert.ok(CONTACT_DEFAULTS.includes(k), `${k} is not a default field`);
+  }
+  const lookup = page.find((r) => r.Account_Name);
+  assert.ok(lookup, "some contact has a company");
+  assert.deepEqual(Object.keys(lookup.Account_Name).sort(), ["id", "name"], "a lookup is {name, id}");
+  const next = await client.callTool({
+    name: "list_zohobigin_records",
+    arguments: { module: "Contacts", next_cursor: list.structuredContent.next_cursor },
+  });
+  assert.equal(next.isError ?? false, false, JSON.stringify(next));
+  const seen = new Set(page.map((r) => r.id));
+  for (const rec of next.structuredContent.result) assert.ok(!seen.has(rec.id), `${rec.id} on two pages`);
+
+  const id = page[3].id;
+  const got = await client.callTool({ name: "get_single_zohobigin_record_by_id", arguments: { module: "Contacts", id } });
+  assert.equal(got.isError ?? false, false, JSON.stringify(got));
+  assert.deepEqual(got.structuredContent, { result: await sandbox.control("GET", `record?module=Contacts&id=${id}`) });
+  assert.deepEqual(JSON.parse(got.content[0].text), got.structuredContent);
+  assert.equal(got.structuredContent.result.Last_Name, page[3].Last_Name);
+}
+
 async function pageAll(client, tool, args) {
   const ids = [];
   let cursor;
@@ -158,6 +200,15 @@ for (const kind of ["streamable", "sse"]) {
         const again = await client.callTool({ name: "delete_a_zohobigin_user_by_id", arguments: { id: victim } });
         assert.equal(again.isError, true);
         assert.equal(again.structuredContent.error.code, "ID_ALREADY_DELETED");
+      } finally {
+        await client.close();
+      }
+    });
+
+    test("record tools: a list of contacts with the default fields, and a get", async () => {
+      const client = await connect(kind, urls.full);
+      try {
+        await checkRecordTools(client);
       } finally {
         await client.close();
       }
@@ -349,7 +400,7 @@ describe("mcp-remote over stdio, as Claude Desktop runs it", () => {
   }
 
   const cases = [
-    { name: "streamable HTTP", args: () => [urls.full], tools: () => ALL_TOOLS },
+    { name: "streamable HTTP", args: () => [urls.full], tools: () => ALL_TOOLS, records: true },
     { name: "SSE only", args: () => [urls.readOnly + "/sse", "--transport", "sse-only"], tools: () => READ_TOOLS },
     {
       name: "API token header",
@@ -367,6 +418,7 @@ describe("mcp-remote over stdio, as Claude Desktop runs it", () => {
         assert.equal(res.isError ?? false, false);
         const data = await sandbox.control("GET", "data");
         assert.equal(res.structuredContent.result[0].id, data.primary_user_id);
+        if (c.records) await checkRecordTools(client);
       } finally {
         await client.close();
       }

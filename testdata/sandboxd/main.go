@@ -167,6 +167,16 @@ func run() error {
 		}
 		writeJSON(w, map[string]any{"ids": ids, "team_pipelines": sb.TeamPipelines()})
 	})
+	mux.HandleFunc("GET /_sandboxd/record", func(w http.ResponseWriter, r *http.Request) {
+		// ?module=Contacts&id=…: the record as Zoho's get answers it.
+		rec, ok := sb.Record(r.URL.Query().Get("module"), r.URL.Query().Get("id"))
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(rec)
+	})
 	mux.HandleFunc("GET /_sandboxd/user", func(w http.ResponseWriter, r *http.Request) {
 		u, ok := sb.User(r.URL.Query().Get("id"))
 		if !ok {

@@ -42,7 +42,7 @@
   var seq = 0;
   function refresh() {
     var q = new URLSearchParams();
-    form.querySelectorAll("input[name=methods]:checked, input[name=tags]:checked, input[name=auth]:checked").forEach(function (i) {
+    form.querySelectorAll("input[name=methods]:checked, input[name=tags]:checked, input[name=modules]:checked, input[name=auth]:checked").forEach(function (i) {
       q.append(i.name, i.value);
     });
     var profiles = form.querySelector("input[name=oauth_profiles]");
@@ -53,9 +53,16 @@
       .then(function (d) {
         if (mine !== seq) { return; }
         list.replaceChildren();
-        (d.tools || []).forEach(function (name) {
+        (d.tools || []).forEach(function (tool) {
           var li = document.createElement("li");
-          li.textContent = name;
+          li.setAttribute("data-tool", tool.name);
+          li.textContent = tool.name;
+          if (tool.modules && tool.modules.length) {
+            var span = document.createElement("span");
+            span.className = "modules";
+            span.textContent = "(" + tool.modules.join(", ") + ")";
+            li.append(" ", span);
+          }
           list.appendChild(li);
         });
         problem.textContent = d.error || "";

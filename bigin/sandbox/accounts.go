@@ -173,11 +173,17 @@ func (s *Sandbox) signInPage(w http.ResponseWriter, q url.Values, scopes []strin
 			fields = append(fields, hidden{k, v})
 		}
 	}
-	var b bytes.Buffer
-	err := signInTemplate.Execute(&b, map[string]any{
+	writePage(w, signInTemplate, map[string]any{
 		"Location": s.opts.Location, "Scopes": strings.Join(scopes, ", "), "Hidden": fields, "Choices": s.signInChoices(),
 	})
-	if err != nil {
+}
+
+// writePage renders one of the sandbox's own pages (its sign-in, its
+// stand-in for the web app): HTML that loads nothing, is not framed and
+// is not cached.
+func writePage(w http.ResponseWriter, t *template.Template, data any) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
 		http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

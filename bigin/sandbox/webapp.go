@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"html/template"
 	"net/http"
 	"strings"
@@ -21,18 +20,7 @@ func (s *Sandbox) recordPage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	var b bytes.Buffer
-	if err := recordPageTemplate.Execute(&b, map[string]string{"Org": org, "Path": r.URL.Path}); err != nil {
-		http.Error(w, "sandbox: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b.Bytes())
+	writePage(w, recordPageTemplate, map[string]string{"Org": org, "Path": r.URL.Path})
 }
 
 // isRecordPage reports whether a path is one of the web app's pages:

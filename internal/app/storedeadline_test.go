@@ -3,7 +3,9 @@ package app_test
 import (
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +80,24 @@ func TestStoreOutageAnswers503WithinTheStoreDeadline(t *testing.T) {
 			}
 		})
 	}
+	// The web UI's sign-in looks the API token up in the store: its page
+	// says the server is unavailable, with the same Retry-After.
+	t.Run("web UI sign-in", func(t *testing.T) {
+		jar, err := cookiejar.New(nil)
+		require.NoError(t, err)
+		browser := &http.Client{Jar: jar, Timeout: 20 * storeTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := browser.Get(e.URL + "/ui/signin")
+		require.NoError(t, err)
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(page))
+		require.NotNil(t, csrf, "the sign-in page has its CSRF token: %s", page)
+		resp, err = browser.PostForm(e.URL+"/ui/signin", url.Values{"csrf": {csrf[1]}, "token": {e.Admin}})
+		require.NoError(t, err, "answered within the store deadline, not after the outage")
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s", body)
+		assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+	})
 }

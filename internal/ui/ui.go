@@ -392,6 +392,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, again func(status
 		again(status, msg)
 		return
 	}
+	if ra := httpx.RetryAfterOf(code); ra != "" { // a store that did not answer in time
+		w.Header().Set("Retry-After", ra)
+	}
 	h.problem(w, r, status, http.StatusText(status), msg)
 }
 

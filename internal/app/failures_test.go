@@ -21,6 +21,7 @@ import (
 // token gets 429 with Retry-After, its token unchecked (a right one
 // too), until a failure comes back. Other addresses are not affected.
 func TestBearerFailuresAreBudgetedPerAddress(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	acct := e.ConnectAccount("us")
 	_, apiURL := e.MintURL(acct, map[string]any{"auth": "api_token"})

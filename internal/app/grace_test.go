@@ -22,6 +22,7 @@ import (
 // gets from B the very pair A issued; past the grace the retry is reuse
 // and ends the grant on every replica.
 func TestReplicasAnswerARetriedRefreshAlike(t *testing.T) {
+	t.Parallel()
 	cluster := etcdtest.Start(t, 1)
 	envs := replicas(t, cluster, 2, nil)
 	a, b := envs[0], envs[1]

@@ -35,6 +35,7 @@ func keyedCreate(key string) map[string]any {
 // it once, also after a restart of the process (the key is in the bbolt
 // file).
 func TestRetriedCreateReachesZohoOnceOnBbolt(t *testing.T) {
+	t.Parallel()
 	e := apptest.New(t, apptest.Options{})
 	sb := e.Sandboxes["us"]
 	acct := e.ConnectAccount("us")
@@ -54,6 +55,7 @@ func TestRetriedCreateReachesZohoOnceOnBbolt(t *testing.T) {
 // replica gets the first call's outcome, and while the first call still
 // runs the other replica refuses to write again.
 func TestRetriedCreateReachesZohoOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	cluster := etcdtest.Start(t, 3)
 	envs := replicas(t, cluster, 2, nil)
 	a, b := envs[0], envs[1]

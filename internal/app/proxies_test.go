@@ -41,6 +41,7 @@ func appendingProxy(t *testing.T, target string) *httptest.Server {
 // the header itself, and a client that reaches the server without the
 // proxy cannot pass for another one through the header.
 func TestClientsBehindATrustedProxyHaveTheirOwnBudgets(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name    string
 		trusted []string

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,7 +37,19 @@ const within = time.Second
 // test costs. Each test's replicas use a key prefix of their own.
 var shared etcdtest.Shared
 
-func TestMain(m *testing.M) { os.Exit(shared.Run(m, 3)) }
+func TestMain(m *testing.M) {
+	// This package's tests mostly wait (for etcd elections, replicas'
+	// change feeds, HTTP round trips on loopback), not compute: unless
+	// -test.parallel is given, run more of them at once than the default
+	// of one per CPU.
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		_ = flag.Set("test.parallel", "8")
+	}
+	os.Exit(shared.Run(m, 3))
+}
 
 // client is the tests' HTTP client: a replica that stops answering fails
 // the request, saying so, rather than hang the test.

@@ -26,6 +26,7 @@ import (
 // and oauth MCP URLs, the OAuth token endpoint, client registration and
 // connect links.
 func TestStoreOutageAnswers503WithinTheStoreDeadline(t *testing.T) {
+	t.Parallel()
 	cluster := etcdtest.Start(t, 1)
 	const storeTimeout = 300 * time.Millisecond
 	e := replicas(t, cluster, 1, func(c *app.Config) {

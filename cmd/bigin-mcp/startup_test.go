@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"net"
 	"os"
@@ -40,7 +41,7 @@ func TestFirstStartGuidance(t *testing.T) {
 	})
 	t.Run("admin token and Zoho client set", func(t *testing.T) {
 		t.Parallel()
-		admin := "bmcp_api_Qm3xT8vK1pZr6Yw0Ls9Dn4Hc7Ga2Fe5Jb8Uo1Ri3Wt6"
+		admin := "bmcp_api_" + rand.Text() + rand.Text() // strong (52 random characters), and made here: no token-like literal in the repository
 		_, _, logs, stop := startServe(t, map[string]string{
 			"BIGIN_MCP_DATA_DIR":           t.TempDir(),
 			"BIGIN_MCP_ADMIN_TOKEN":        admin,

@@ -50,6 +50,17 @@ func TestPickerLabelsNameTheRealServer(t *testing.T) {
 	assert.NotContains(t, page, "United States (zoho.com)")
 }
 
+// TestPickerSaysWhatTheCustomerAllows: the link asks Zoho for write
+// access to records and notes and for user management (deleting users
+// included), so the page before Zoho's consent must not promise less.
+func TestPickerSaysWhatTheCustomerAllows(t *testing.T) {
+	t.Parallel()
+	z := newConnectEnv(t)
+	_, _, page := z.get(z.mintLink(map[string]any{"name": "Acme"}))
+	assert.Contains(t, page, "read and change your Zoho Bigin records, notes and users")
+	assert.NotContains(t, page, "read and user-management access", "the record scopes are more than read access")
+}
+
 // TestPagesEscapeNames: a link's name is the admin's text, shown as text:
 // it cannot add markup to the customer's page.
 func TestPagesEscapeNames(t *testing.T) {

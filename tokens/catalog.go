@@ -265,14 +265,38 @@ func (inv *Inventory) Normalize(c Config) (Config, error) {
 	out.Methods, out.Tags, out.Modules = methods, tags, modules
 	out.RateLimit = normalRateLimit(c.RateLimit)
 	if len(inv.Allowed(out)) == 0 {
-		if len(modules) > 0 {
-			return Config{}, invalidf("config allows no tool: no tool has one of the methods [%s] and one of the tags [%s] and acts on none of the modules [%s] or on no module; widen methods, tags or modules (empty means all)",
-				strings.Join(methods, ", "), strings.Join(tags, ", "), strings.Join(modules, ", "))
-		}
-		return Config{}, invalidf("config allows no tool: no tool has one of the methods [%s] and one of the tags [%s]; widen methods or tags (empty means all)",
-			strings.Join(methods, ", "), strings.Join(tags, ", "))
+		return Config{}, noToolError(methods, tags, modules)
 	}
 	return out, nil
+}
+
+// noToolError says why a config leaves no tool, naming only the
+// conditions it sets (an empty one allows all, so saying "one of the
+// methods []" would mislead).
+func noToolError(methods, tags, modules []string) error {
+	var conds, fields []string
+	if len(methods) > 0 {
+		conds = append(conds, "has one of the methods ["+strings.Join(methods, ", ")+"]")
+		fields = append(fields, "methods")
+	}
+	if len(tags) > 0 {
+		conds = append(conds, "has one of the tags ["+strings.Join(tags, ", ")+"]")
+		fields = append(fields, "tags")
+	}
+	if len(modules) > 0 {
+		conds = append(conds, "acts on one of the modules ["+strings.Join(modules, ", ")+"] or on no module")
+		fields = append(fields, "modules")
+	}
+	return invalidf("config allows no tool: no tool %s; widen %s (empty means all)", joinWords(conds, "and"), joinWords(fields, "or"))
+}
+
+// joinWords joins words as a sentence does: "a", "a and b",
+// "a, b and c" (conj is "and" or "or").
+func joinWords(words []string, conj string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " " + conj + " " + words[len(words)-1]
 }
 
 // moduleLabels are the names Bigin's web app shows for the modules whose

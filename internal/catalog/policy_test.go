@@ -92,7 +92,10 @@ func TestNormalizeConfig(t *testing.T) {
 			tools: []string{"search_zohobigin_records", "query_zohobigin_records", "search", "fetch"}},
 		{name: "unknown module", in: tokens.Config{Modules: []string{"Deals"}},
 			errSubstr: `unknown module "Deals" in config.modules; valid modules (Zoho's API names): Contacts, Accounts (the app's Companies), Pipelines (the app's Deals), Products, Tasks, Events, Calls`},
-		{name: "no tool: notes of tasks", in: tokens.Config{Tags: []string{"notes"}, Modules: []string{"Tasks"}}, errSubstr: "config allows no tool"},
+		{name: "no tool: notes of tasks", in: tokens.Config{Tags: []string{"notes"}, Modules: []string{"Tasks"}},
+			errSubstr: "config allows no tool: no tool has one of the tags [notes] and acts on one of the modules [Tasks] or on no module; widen tags or modules (empty means all)"},
+		{name: "no tool: deleting notes of tasks", in: tokens.Config{Methods: []string{"delete"}, Tags: []string{"notes"}, Modules: []string{"Tasks"}},
+			errSubstr: "config allows no tool: no tool has one of the methods [delete], has one of the tags [notes] and acts on one of the modules [Tasks] or on no module; widen methods, tags or modules (empty means all)"},
 		{name: "normalised", in: tokens.Config{Methods: []string{" LIST", "get", "list"}, Tags: []string{"Users", "users"}},
 			want:  tokens.Config{Methods: []string{"get", "list"}, Tags: []string{"users"}},
 			tools: []string{"list_all_zohobigin_users", "get_single_zohobigin_user_by_id", "list_all_zohobigin_me"}},
@@ -109,7 +112,8 @@ func TestNormalizeConfig(t *testing.T) {
 		{name: "negative result budget", in: tokens.Config{MaxResultChars: -1}, errSubstr: "got -1"},
 		{name: "unknown method", in: tokens.Config{Methods: []string{"read", "destroy"}}, errSubstr: `unknown method "destroy" in config.methods; valid methods: read, write, list, get, create, update, delete`},
 		{name: "unknown tag", in: tokens.Config{Tags: []string{"contacts"}}, errSubstr: `unknown tag "contacts" in config.tags; valid tags: chatgpt, directory, metadata, notes, organization, permissions, profiles, records, roles, search, users`},
-		{name: "no tool: create a user", in: tokens.Config{Methods: []string{"create", "update"}, Tags: []string{"users"}}, errSubstr: "config allows no tool"},
+		{name: "no tool: create a user", in: tokens.Config{Methods: []string{"create", "update"}, Tags: []string{"users"}},
+			errSubstr: "config allows no tool: no tool has one of the methods [create, update] and has one of the tags [users]; widen methods or tags (empty means all)"},
 		{name: "no tool: delete organization", in: tokens.Config{Methods: []string{"write"}, Tags: []string{"organization"}}, errSubstr: "config allows no tool"},
 	}
 	for _, tt := range tests {

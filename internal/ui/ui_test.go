@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bigin-mcp/bigin-mcp/bigin/sandbox"
 	"github.com/bigin-mcp/bigin-mcp/internal/apptest"
 	"github.com/bigin-mcp/bigin-mcp/internal/ui"
 	"github.com/bigin-mcp/bigin-mcp/tokens"
@@ -282,6 +283,32 @@ func TestNeedsReauthAccountGetsAReconnectLink(t *testing.T) {
 	assert.Equal(t, "connect_link.create", entries[0].Action)
 	assert.Equal(t, acc.ID, entries[0].AccountID, "audited against the account")
 	assert.True(t, strings.HasPrefix(entries[0].Actor, "api_token:"), "changes made in the UI are the signed-in token's: %s", entries[0].Actor)
+}
+
+// An account connected before the record tools stays active, and its
+// record tools tell the operator to reconnect it "on the account's page
+// of the web UI": that page offers the reconnect link, though the
+// account neither needs reauthorization nor shares its org.
+func TestAccountPageOffersAReconnectLink(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t, apptest.Options{})
+	acc := e.ConnectAccountWithScopes("us", sandbox.DirectoryScopes()...)
+	out := e.AdminCall("POST", "/integrated-account/"+acc+"/tools/list_zohobigin_records", map[string]any{"module": "Contacts"}, http.StatusConflict)
+	require.Contains(t, out["error"].(map[string]any)["message"], "Reconnect on the account's page of the web UI")
+
+	b := newBrowser(t, e)
+	b.signIn(e.Admin)
+	page := b.get("/ui/accounts/" + acc).Body
+	assert.Contains(t, page, `<form method="post" action="/ui/accounts/`+acc+`/reconnect" class="card" id="reconnect-form">`)
+	assert.Equal(t, 1, strings.Count(page, `action="/ui/accounts/`+acc+`/reconnect"`), "one reconnect form for the account")
+
+	a := b.post("/ui/accounts/"+acc, "/ui/accounts/"+acc+"/reconnect", nil)
+	require.Equal(t, http.StatusCreated, a.Status, a.Body)
+	assert.Contains(t, a.Body, e.Public+"/connect/bmcp_link_")
+	links, _, err := e.Svc.ConnectLinks(context.Background(), "", 10)
+	require.NoError(t, err)
+	require.Len(t, links, 1)
+	assert.Equal(t, acc, links[0].ReconnectAccountID, "the link repairs this account")
 }
 
 // The mint and edit forms choose the record modules; the live list and

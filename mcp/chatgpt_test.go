@@ -363,3 +363,52 @@ func TestChatGPTOnlyURL(t *testing.T) {
 	assert.Contains(t, instructions, "Tools: search, fetch.")
 	assert.NotContains(t, instructions, "describe_zohobigin_module")
 }
+
+// search asks Zoho in every allowed module at once, not one after the
+// other, and returns at most 20 results in all, however many each module
+// finds.
+func TestChatGPTSearchAsksTheModulesAtOnceForTwentyResults(t *testing.T) {
+	s := &chatStack{records: newRecords(t, nil)}
+	s.search("warm") // the org's zgid is then in the account's cache
+
+	held, release := s.sb.HoldAPI()
+	defer release()
+	type answer struct {
+		res *sdk.CallToolResult
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+		defer cancel()
+		res, err := s.cs.CallTool(ctx, &sdk.CallToolParams{Name: "search", Arguments: map[string]any{"query": "a"}})
+		done <- answer{res, err}
+	}()
+	for i := range 3 {
+		select {
+		case <-held:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("Zoho had %d of the 3 modules' searches in flight at once; a search waits for another module's answer", i)
+		}
+	}
+	release()
+	var got answer
+	select {
+	case got = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the search did not answer once Zoho did")
+	}
+	require.NoError(t, got.err)
+	doc := openAIShape(t, openAISearchShape, got.res)
+	var results []map[string]any
+	for _, r := range doc["results"].([]any) {
+		results = append(results, r.(map[string]any))
+	}
+	require.Len(t, results, 20, "every module finds more than 20 records with an a; 20 in all come back")
+	modules := map[string]bool{}
+	for _, r := range results {
+		module, _, _ := strings.Cut(r["id"].(string), ":")
+		modules[module] = true
+	}
+	assert.Greater(t, len(modules), 1, "the best of every module, not one module's first 20: %v", results)
+}

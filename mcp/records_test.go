@@ -639,6 +639,16 @@ func TestWritesCountAgainstRateLimits(t *testing.T) {
 	_, out := r.fails("delete_zohobigin_records_by_ids", map[string]any{"module": "Tasks", "ids": []string{r.sb.RecordIDs("Tasks")[0]}})
 	assert.Equal(t, "rate_limited", codeOf(out))
 	assert.Equal(t, 0, r.zohoCalls(http.MethodDelete, "/bigin/v2/Tasks"))
+
+	// The account's limit counts them too, across its URLs.
+	acct := newRecords(t, nil)
+	acct.AdminCall("PATCH", "/admin/integrated-accounts/"+acct.acct, map[string]any{"rate_limit": map[string]any{"requests": 2, "per_seconds": 60}}, http.StatusOK)
+	acct.ok("create_zohobigin_records", map[string]any{"module": "Tasks", "records": []any{map[string]any{"Subject": "Counted"}}})
+	acct.ok("update_zohobigin_records", map[string]any{"module": "Tasks", "records": []any{map[string]any{"id": acct.sb.RecordIDs("Tasks")[0], "Subject": "Renamed"}}})
+	text, out := acct.fails("delete_zohobigin_records_by_ids", map[string]any{"module": "Tasks", "ids": []string{acct.sb.RecordIDs("Tasks")[0]}})
+	assert.Equal(t, "rate_limited", codeOf(out))
+	assert.Contains(t, text, "this Bigin account's")
+	assert.Equal(t, 0, acct.zohoCalls(http.MethodDelete, "/bigin/v2/Tasks"))
 }
 
 // The conversation docs/mcp.md shows, against the same seeded org.

@@ -339,3 +339,29 @@ func TestEveryVariableIsASetting(t *testing.T) {
 		assert.False(t, clash, "%s is a setting and in otherVariables", name)
 	}
 }
+
+// boundSettings are the settings that set a bound the server enforces
+// on what a client can make it hold or do: docs/limits.md lists each.
+var boundSettings = []string{
+	"BIGIN_MCP_BODY_TIMEOUT", "BIGIN_MCP_MAX_RESULT_CHARS",
+	"BIGIN_MCP_SSE_MAX_STREAMS", "BIGIN_MCP_SSE_MAX_STREAMS_PER_URL", "BIGIN_MCP_SSE_MAX_ANSWERS_IN_FLIGHT", "BIGIN_MCP_SSE_WRITE_TIMEOUT",
+	"BIGIN_MCP_ETCD_MAX_STALENESS", "BIGIN_MCP_TRUSTED_PROXIES",
+	"BIGIN_MCP_CREDENTIAL_FAILURES", "BIGIN_MCP_CREDENTIAL_FAILURE_REFILL",
+	"BIGIN_MCP_OAUTH_REGISTRATIONS_PER_ADDRESS", "BIGIN_MCP_CIMD_FETCHES_PER_ADDRESS",
+	"BIGIN_MCP_AUDIT_RETENTION",
+}
+
+// TestLimitsDocNamesEveryBoundSetting: docs/limits.md, the page of every
+// bound the server enforces, names the setting of each bound that has
+// one.
+func TestLimitsDocNamesEveryBoundSetting(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/limits.md")
+	require.NoError(t, err)
+	settings := settingsByEnv()
+	for _, env := range boundSettings {
+		_, ok := settings[env]
+		require.True(t, ok, "%s is a setting of the table", env)
+		assert.Contains(t, string(doc), "`"+env+"`", "docs/limits.md names %s", env)
+	}
+}

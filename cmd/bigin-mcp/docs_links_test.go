@@ -129,3 +129,29 @@ func anchors(md string) map[string]bool {
 	}
 	return out
 }
+
+// toolCount finds a number of tools written out, such as "Ten tools" or
+// "7 directory tools".
+var toolCount = regexp.MustCompile(`(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|` +
+	`sixteen|seventeen|eighteen|nineteen|twenty|\d+)\s+(?:(?:record|directory|read|write|read-only|published|mcp|chatgpt)\s+)?tools\b`)
+
+// TestDocsDoNotCountTheTools: the README and docs/ name the tools but
+// never say how many there are, so adding a tool to the catalog leaves
+// no sentence false (the demo and the client suite read the count from
+// the published list).
+func TestDocsDoNotCountTheTools(t *testing.T) {
+	t.Parallel()
+	files := []string{"README.md", filepath.Join("testdata", "clients", "README.md")}
+	pages, err := filepath.Glob(filepath.Join(repoRoot, "docs", "*.md"))
+	require.NoError(t, err)
+	for _, p := range pages {
+		files = append(files, filepath.Join("docs", filepath.Base(p)))
+	}
+	for _, f := range files {
+		for i, line := range strings.Split(readDoc(t, f), "\n") {
+			if m := toolCount.FindString(line); m != "" {
+				assert.Fail(t, "a count of tools", "%s:%d says %q: name the tools, or say what a URL offers, without a number", f, i+1, m)
+			}
+		}
+	}
+}
